@@ -1,0 +1,115 @@
+//! Diagnostics: keepalived's errors and warnings, plus Vigil's own notes.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::span::Span;
+
+/// How serious a diagnostic is; decides `vigild -t`'s exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Vigil's own lint; keepalived says nothing. Never changes the exit status unless strict.
+    Note,
+    /// keepalived warns (and carries on): unknown or obsolete keyword, dubious value.
+    Warning,
+    /// keepalived refuses the value or the structure.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One finding about the configuration, pointing at its source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable identifier, e.g. `unknown-keyword`, for filtering and tests.
+    pub code: &'static str,
+    pub span: Span,
+    pub message: String,
+    /// A replacement the user probably meant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// keepalived's script-security rules were broken (`keepalived -t` exits 6 for these).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub security: bool,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.span.line == 0 {
+            write!(f, "{}: {}: {}", self.span.file.display(), self.severity, self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                self.span.file.display(),
+                self.span.line,
+                self.span.col,
+                self.severity,
+                self.message
+            )?;
+        }
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean '{s}'?)")?;
+        }
+        write!(f, " [{}]", self.code)
+    }
+}
+
+/// Collects diagnostics while the configuration is read.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    fn add(&mut self, severity: Severity, code: &'static str, span: &Span, message: String) {
+        self.push(Diagnostic { severity, code, span: span.clone(), message, suggestion: None, security: false });
+    }
+
+    pub fn error(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
+        self.add(Severity::Error, code, span, message.into());
+    }
+
+    pub fn warning(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
+        self.add(Severity::Warning, code, span, message.into());
+    }
+
+    pub fn note(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
+        self.add(Severity::Note, code, span, message.into());
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
+/// What `keepalived -t` would exit with for these diagnostics (5 on any error or warning,
+/// 6 when only script-security rules were broken), and 0 when clean.
+/// With `strict`, notes count as warnings.
+pub fn exit_code(diags: &[Diagnostic], strict: bool) -> i32 {
+    let counts = |d: &&Diagnostic| d.severity >= Severity::Warning || strict;
+    let mut failing = diags.iter().filter(counts).peekable();
+    if failing.peek().is_none() {
+        return 0;
+    }
+    if failing.all(|d| d.security) {
+        6
+    } else {
+        5
+    }
+}

@@ -1,0 +1,308 @@
+//! Every keyword of every table has an accepted and a refused example, each checked for the
+//! diagnostics it gives and the line they point at.
+
+use super::{global, lvs, vrrp, Action, Table};
+use crate::{parse_str, Options, Severity};
+
+/// `(context, keyword, ok line, bad line)`; an empty bad line means the keyword cannot be wrong
+/// on its own (a block header whose content is tested elsewhere).
+const CASES: &[(&str, &str, &str, &str)] = &[
+    ("top", "global_defs", "global_defs {\n router_id A\n}", "global_defs"),
+    ("top", "static_ipaddress", "static_ipaddress {\n 192.0.2.7/24 dev eth0\n}", "static_ipaddress {\n 192.0.2.300\n}"),
+    ("top", "static_routes", "static_routes {\n 198.51.100.0/24 via 192.0.2.254 dev eth0\n}", "static_routes {\n 198.51.100.0/24 via nowhere\n}"),
+    ("top", "static_rules", "static_rules {\n from 192.0.2.0/24 table 100\n}", "static_rules {\n from 192.0.2.0/24 table x\n}"),
+    ("top", "vrrp_script", "vrrp_script chk2 {\n script /bin/true\n}", "vrrp_script chk2 {\n interval 2\n}"),
+    ("top", "vrrp_track_file", "vrrp_track_file tf2 {\n file /tmp/tf2\n}", "vrrp_track_file tf2 {\n weight 3\n}"),
+    ("top", "vrrp_sync_group", "vrrp_sync_group G2 {\n group {\n VI_1\n VI_2\n }\n}", "vrrp_sync_group G2 {\n group {\n VI_1\n }\n}"),
+    ("top", "vrrp_instance", "vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 3\n}", "vrrp_instance VI_3 {\n interface eth0\n}"),
+    ("top", "virtual_server_group", "virtual_server_group G {\n 192.0.2.10-12 80\n fwmark 3\n}", "virtual_server_group G {\n 192.0.2.10-x 80\n}"),
+    ("top", "virtual_server", "virtual_server 192.0.2.11 80 {\n lvs_sched rr\n}", "virtual_server 192.0.2.311 80 {\n lvs_sched rr\n}"),
+    ("global_defs", "router_id", "router_id LVS_1", "router_id"),
+    ("global_defs", "notification_email", "notification_email {\n a@example.org\n b@example.org\n}", "notification_email a@example.org"),
+    ("global_defs", "notification_email_from", "notification_email_from lb@example.org", "notification_email_from"),
+    ("global_defs", "smtp_server", "smtp_server 192.0.2.25 2525", "smtp_server 192.0.2.25 99999"),
+    ("global_defs", "smtp_helo_name", "smtp_helo_name lb1", "smtp_helo_name"),
+    ("global_defs", "smtp_connect_timeout", "smtp_connect_timeout 30", "smtp_connect_timeout soon"),
+    ("global_defs", "smtp_alert", "smtp_alert", "smtp_alert maybe"),
+    ("global_defs", "smtp_alert_vrrp", "smtp_alert_vrrp off", "smtp_alert_vrrp maybe"),
+    ("global_defs", "smtp_alert_checker", "smtp_alert_checker yes", "smtp_alert_checker maybe"),
+    ("global_defs", "enable_script_security", "enable_script_security", "enable_script_security maybe"),
+    ("global_defs", "script_user", "script_user nobody nogroup", "script_user"),
+    ("global_defs", "vrrp_version", "vrrp_version 3", "vrrp_version 4"),
+    ("global_defs", "vrrp_mcast_group4", "vrrp_mcast_group4 224.0.0.18", "vrrp_mcast_group4 192.0.2.1"),
+    ("global_defs", "vrrp_mcast_group6", "vrrp_mcast_group6 ff02::12", "vrrp_mcast_group6 2001:db8::1"),
+    ("global_defs", "vrrp_garp_master_delay", "vrrp_garp_master_delay 10", "vrrp_garp_master_delay -1"),
+    ("global_defs", "vrrp_garp_master_repeat", "vrrp_garp_master_repeat 3", "vrrp_garp_master_repeat many"),
+    ("global_defs", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh 60", "vrrp_garp_master_refresh x"),
+    ("global_defs", "vrrp_garp_master_refresh_repeat", "vrrp_garp_master_refresh_repeat 2", "vrrp_garp_master_refresh_repeat -2"),
+    ("global_defs", "vrrp_garp_interval", "vrrp_garp_interval 0.001", "vrrp_garp_interval 5"),
+    ("global_defs", "vrrp_gna_interval", "vrrp_gna_interval 0.000001", "vrrp_gna_interval 2"),
+    ("global_defs", "vrrp_strict", "vrrp_strict", "vrrp_strict 2"),
+    ("global_defs", "vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr 2"),
+    ("global_defs", "vrrp_check_unicast_src", "vrrp_check_unicast_src", "vrrp_check_unicast_src 2"),
+    ("global_defs", "lvs_timeouts", "lvs_timeouts tcp 7200 tcpfin 120 udp 300", "lvs_timeouts sctp 10"),
+    ("global_defs", "lvs_sync_daemon", "lvs_sync_daemon eth0 VI_1 id 5 port 8848 ttl 1 group 224.0.0.81", "lvs_sync_daemon eth0 VI_1 id 300"),
+    ("global_defs", "lvs_flush", "lvs_flush", "lvs_flush 3"),
+    ("global_defs", "lvs_flush_on_stop", "lvs_flush_on_stop ALL", "lvs_flush_on_stop SOME"),
+    ("global_defs", "max_auto_priority", "max_auto_priority 50", "max_auto_priority 100"),
+    ("global_defs", "dynamic_interfaces", "dynamic_interfaces", "dynamic_interfaces a b"),
+    ("global_defs", "notify_fifo", "notify_fifo /run/vigil.fifo", "notify_fifo"),
+    ("global_defs", "vrrp_notify_fifo", "vrrp_notify_fifo /run/vrrp.fifo", "vrrp_notify_fifo"),
+    ("global_defs", "lvs_notify_fifo", "lvs_notify_fifo /run/lvs.fifo", "lvs_notify_fifo"),
+    ("vrrp_instance", "state", "state MASTER", "state PRIMARY"),
+    ("vrrp_instance", "interface", "interface eth1", "interface"),
+    ("vrrp_instance", "virtual_router_id", "virtual_router_id 255", "virtual_router_id 256"),
+    ("vrrp_instance", "priority", "priority 150", "priority 300"),
+    ("vrrp_instance", "advert_int", "advert_int 2", "advert_int 0"),
+    ("vrrp_instance", "version", "version 3", "version 1"),
+    ("vrrp_instance", "nopreempt", "nopreempt", "nopreempt yes"),
+    ("vrrp_instance", "preempt", "preempt", "preempt 5"),
+    ("vrrp_instance", "preempt_delay", "preempt_delay 30", "preempt_delay 5000"),
+    ("vrrp_instance", "authentication", "authentication {\n auth_type PASS\n auth_pass 1111\n}", "authentication {\n auth_type MD5\n}"),
+    ("vrrp_instance", "virtual_ipaddress", "virtual_ipaddress {\n 192.0.2.100/24 brd 192.0.2.255 dev eth0 scope global label eth0:1 noprefixroute\n 2001:db8::100/64\n}", "virtual_ipaddress {\n 192.0.2.100/33\n}"),
+    ("vrrp_instance", "virtual_ipaddress_excluded", "virtual_ipaddress_excluded {\n 198.51.100.100\n}", "virtual_ipaddress_excluded {\n 198.51.100.100 color red\n}"),
+    ("vrrp_instance", "virtual_routes", "virtual_routes {\n src 192.0.2.100 to 203.0.113.0/24 via 192.0.2.254 dev eth0 table 10 metric 5\n blackhole 198.51.100.0/24\n}", "virtual_routes {\n 203.0.113.0/24 via 192.0.2.254 mood happy\n}"),
+    ("vrrp_instance", "virtual_rules", "virtual_rules {\n from 192.0.2.100 table 10 priority 100\n}", "virtual_rules {\n from 192.0.2.100 colour 3\n}"),
+    ("vrrp_instance", "track_interface", "track_interface {\n eth1 weight -20\n}", "track_interface {\n eth1 weight 500\n}"),
+    ("vrrp_instance", "track_script", "track_script {\n chk weight 10\n}", "track_script {\n nosuchscript\n}"),
+    ("vrrp_instance", "track_file", "track_file {\n tf weight 5 reverse\n}", "track_file {\n nosuchfile\n}"),
+    ("vrrp_instance", "dont_track_primary", "dont_track_primary", "dont_track_primary x"),
+    ("vrrp_instance", "unicast_src_ip", "unicast_src_ip 192.0.2.1\n unicast_peer {\n 192.0.2.2\n}", "unicast_src_ip 192.0.2"),
+    ("vrrp_instance", "unicast_peer", "unicast_peer {\n 192.0.2.2 min_ttl 250 max_ttl 255\n}", "unicast_peer {\n 192.0.2.2 hops 3\n}"),
+    ("vrrp_instance", "unicast_ttl", "unicast_ttl 64", "unicast_ttl 0"),
+    ("vrrp_instance", "mcast_src_ip", "mcast_src_ip 192.0.2.1", "mcast_src_ip eth0"),
+    ("vrrp_instance", "garp_master_delay", "garp_master_delay 1", "garp_master_delay x"),
+    ("vrrp_instance", "garp_master_repeat", "garp_master_repeat 2", "garp_master_repeat -1"),
+    ("vrrp_instance", "garp_master_refresh", "garp_master_refresh 30", "garp_master_refresh x"),
+    ("vrrp_instance", "garp_master_refresh_repeat", "garp_master_refresh_repeat 2", "garp_master_refresh_repeat x"),
+    ("vrrp_instance", "lvs_sync_daemon_interface", "lvs_sync_daemon_interface eth0", "lvs_sync_daemon_interface"),
+    ("vrrp_instance", "smtp_alert", "smtp_alert", "smtp_alert x"),
+    ("vrrp_instance", "notify_master", "notify_master \"/bin/true master\" root", "notify_master"),
+    ("vrrp_instance", "notify_backup", "notify_backup /bin/true", "notify_backup"),
+    ("vrrp_instance", "notify_fault", "notify_fault /bin/true", "notify_fault"),
+    ("vrrp_instance", "notify_stop", "notify_stop /bin/true", "notify_stop"),
+    ("vrrp_instance", "notify_deleted", "notify_deleted /bin/true", "notify_deleted"),
+    ("vrrp_instance", "notify", "notify /bin/true", "notify \"/bin/true\" a b c"),
+    ("vrrp_instance", "notify_master_rx_lower_pri", "notify_master_rx_lower_pri /bin/true", "notify_master_rx_lower_pri"),
+    ("vrrp_instance", "notify_priority_changes", "notify_priority_changes", "notify_priority_changes x"),
+    ("vrrp_instance", "use_vmac", "use_vmac vrrp.1", "use_vmac a b"),
+    ("vrrp_instance", "vmac_xmit_base", "vmac_xmit_base", "vmac_xmit_base x"),
+    ("vrrp_instance", "native_ipv6", "native_ipv6", "native_ipv6 x"),
+    ("vrrp_instance", "accept", "accept", "accept x"),
+    ("vrrp_instance", "no_accept", "no_accept", "no_accept x"),
+    ("vrrp_instance", "skip_check_adv_addr", "skip_check_adv_addr", "skip_check_adv_addr x"),
+    ("vrrp_instance", "strict_mode", "strict_mode on", "strict_mode x"),
+    ("vrrp_instance", "check_unicast_src", "check_unicast_src", "check_unicast_src x"),
+    ("vrrp_script", "script", "script \"/bin/true arg\"", "script"),
+    ("vrrp_script", "interval", "interval 2", "interval x"),
+    ("vrrp_script", "timeout", "timeout 1.5", "timeout x"),
+    ("vrrp_script", "weight", "weight -20", "weight 300"),
+    ("vrrp_script", "rise", "rise 2", "rise 0"),
+    ("vrrp_script", "fall", "fall 3", "fall 0"),
+    ("vrrp_script", "user", "user nobody", "user"),
+    ("vrrp_script", "init_fail", "init_fail", "init_fail x"),
+    ("vrrp_track_file", "file", "file /tmp/other", "file"),
+    ("vrrp_track_file", "weight", "weight 10 reverse", "weight 10 backwards"),
+    ("vrrp_track_file", "init_file", "init_file 0 overwrite", "init_file x"),
+    ("vrrp_sync_group", "group", "group {\n VI_1\n VI_2\n}", "group {\n VI_9\n}"),
+    ("vrrp_sync_group", "notify_master", "notify_master /bin/true", "notify_master"),
+    ("vrrp_sync_group", "notify_backup", "notify_backup /bin/true", "notify_backup"),
+    ("vrrp_sync_group", "notify_fault", "notify_fault /bin/true", "notify_fault"),
+    ("vrrp_sync_group", "notify_stop", "notify_stop /bin/true", "notify_stop"),
+    ("vrrp_sync_group", "notify_deleted", "notify_deleted /bin/true", "notify_deleted"),
+    ("vrrp_sync_group", "notify", "notify /bin/true", "notify"),
+    ("vrrp_sync_group", "notify_priority_changes", "notify_priority_changes", "notify_priority_changes x"),
+    ("vrrp_sync_group", "smtp_alert", "smtp_alert", "smtp_alert x"),
+    ("vrrp_sync_group", "global_tracking", "global_tracking", "global_tracking x"),
+    ("vrrp_sync_group", "sync_group_tracking_weight", "sync_group_tracking_weight", "sync_group_tracking_weight x"),
+    ("vrrp_sync_group", "track_interface", "track_interface {\n eth1\n}", "track_interface {\n eth1 weight x\n}"),
+    ("vrrp_sync_group", "track_script", "track_script {\n chk\n}", "track_script {\n chk weight\n}"),
+    ("vrrp_sync_group", "track_file", "track_file {\n tf\n}", "track_file {\n tf weight 999\n}"),
+    ("virtual_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
+    ("virtual_server", "retry", "retry 3", "retry -1"),
+    ("virtual_server", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
+    ("virtual_server", "delay_before_retry", "delay_before_retry 2", "delay_before_retry x"),
+    ("virtual_server", "warmup", "warmup 5", "warmup x"),
+    ("virtual_server", "delay_loop", "delay_loop 6", "delay_loop x"),
+    ("virtual_server", "lvs_sched", "lvs_sched wrr", "lvs_sched wrrr"),
+    ("virtual_server", "lb_algo", "lb_algo rr", "lb_algo roundrobin"),
+    ("virtual_server", "lvs_method", "lvs_method DR", "lvs_method FULLNAT"),
+    ("virtual_server", "lb_kind", "lb_kind TUN", "lb_kind dr"),
+    ("virtual_server", "persistence_timeout", "persistence_timeout 50", "persistence_timeout 0"),
+    ("virtual_server", "persistence_granularity", "persistence_granularity 255.255.255.0", "persistence_granularity 24x"),
+    ("virtual_server", "persistence_engine", "persistence_engine sip", "persistence_engine"),
+    ("virtual_server", "protocol", "protocol UDP", "protocol ICMP"),
+    ("virtual_server", "ops", "ops", "ops x"),
+    ("virtual_server", "virtualhost", "virtualhost www.example.org", "virtualhost"),
+    ("virtual_server", "sorry_server", "sorry_server 192.0.2.99 80", "sorry_server 192.0.2.99"),
+    ("virtual_server", "sorry_server_inhibit", "sorry_server_inhibit", "sorry_server_inhibit x"),
+    ("virtual_server", "sorry_server_lvs_method", "sorry_server 192.0.2.99 80\n sorry_server_lvs_method NAT", "sorry_server_lvs_method NAT"),
+    ("virtual_server", "quorum", "quorum 2", "quorum 0"),
+    ("virtual_server", "hysteresis", "hysteresis 1", "hysteresis -1"),
+    ("virtual_server", "quorum_up", "quorum_up \"/bin/true up\"", "quorum_up"),
+    ("virtual_server", "quorum_down", "quorum_down /bin/true", "quorum_down"),
+    ("virtual_server", "alpha", "alpha", "alpha x"),
+    ("virtual_server", "omega", "omega", "omega x"),
+    ("virtual_server", "ha_suspend", "ha_suspend", "ha_suspend x"),
+    ("virtual_server", "inhibit_on_failure", "inhibit_on_failure", "inhibit_on_failure x"),
+    ("virtual_server", "smtp_alert", "smtp_alert", "smtp_alert x"),
+    ("virtual_server", "ip_family", "ip_family inet", "ip_family ipx"),
+    ("virtual_server", "flag-1", "flag-1", "flag-1 x"),
+    ("virtual_server", "flag-2", "flag-2", "flag-2 x"),
+    ("virtual_server", "flag-3", "flag-3", "flag-3 x"),
+    ("virtual_server", "sh-port", "sh-port", "sh-port x"),
+    ("virtual_server", "sh-fallback", "sh-fallback", "sh-fallback x"),
+    ("virtual_server", "mh-port", "mh-port", "mh-port x"),
+    ("virtual_server", "mh-fallback", "mh-fallback", "mh-fallback x"),
+    ("virtual_server", "real_server", "real_server 192.0.2.21 8080 {\n weight 2\n}", "real_server 192.0.2.21 80800 {\n weight 2\n}"),
+    ("virtual_server", "nat_mask", "nat_mask 255.255.255.0", "nat_mask 255.255.255.x"),
+    ("real_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
+    ("real_server", "retry", "retry 3", "retry x"),
+    ("real_server", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
+    ("real_server", "delay_before_retry", "delay_before_retry 3", "delay_before_retry x"),
+    ("real_server", "warmup", "warmup 3", "warmup x"),
+    ("real_server", "delay_loop", "delay_loop 3", "delay_loop x"),
+    ("real_server", "weight", "weight 3", "weight -3"),
+    ("real_server", "lvs_method", "lvs_method NAT", "lvs_method X"),
+    ("real_server", "inhibit_on_failure", "inhibit_on_failure", "inhibit_on_failure x"),
+    ("real_server", "notify_up", "notify_up /bin/true", "notify_up"),
+    ("real_server", "notify_down", "notify_down /bin/true", "notify_down"),
+    ("real_server", "uthreshold", "uthreshold 100", "uthreshold x"),
+    ("real_server", "lthreshold", "lthreshold 10", "lthreshold x"),
+    ("real_server", "smtp_alert", "smtp_alert", "smtp_alert x"),
+    ("real_server", "alpha", "alpha", "alpha x"),
+    ("real_server", "TCP_CHECK", "TCP_CHECK {\n connect_timeout 3\n}", "TCP_CHECK {\n connect_timeout x\n}"),
+    ("real_server", "HTTP_GET", "HTTP_GET {\n url {\n path /\n status_code 200\n }\n}", "HTTP_GET {\n connect_timeout 3\n}"),
+    ("real_server", "SSL_GET", "SSL_GET {\n url {\n path /health\n digest 9b3a0c85a887a256d6939da88aabd8cd\n }\n}", "SSL_GET {\n url {\n path /\n digest 12\n }\n}"),
+    ("real_server", "MISC_CHECK", "MISC_CHECK {\n misc_path \"/bin/true x\"\n}", "MISC_CHECK {\n misc_timeout 3\n}"),
+    ("real_server", "SMTP_CHECK", "SMTP_CHECK {\n helo_name lb\n}", "SMTP_CHECK {\n helo_name\n}"),
+    ("real_server", "DNS_CHECK", "DNS_CHECK {\n type A\n name example.org\n}", "DNS_CHECK {\n type PTR\n}"),
+    ("real_server", "UDP_CHECK", "UDP_CHECK {\n payload 0a0b\n}", "UDP_CHECK {\n payload zz\n}"),
+    ("real_server", "PING_CHECK", "PING_CHECK {\n retry 2\n}", "PING_CHECK {\n retry x\n}"),
+    ("real_server", "FILE_CHECK", "FILE_CHECK {\n track_file tf\n}", "FILE_CHECK {\n weight 2\n}"),
+    ("TCP_CHECK", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
+    ("TCP_CHECK", "retry", "retry 3", "retry x"),
+    ("TCP_CHECK", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
+    ("TCP_CHECK", "delay_before_retry", "delay_before_retry 3", "delay_before_retry x"),
+    ("TCP_CHECK", "warmup", "warmup 3", "warmup x"),
+    ("TCP_CHECK", "delay_loop", "delay_loop 3", "delay_loop x"),
+    ("TCP_CHECK", "connect_ip", "connect_ip 192.0.2.30", "connect_ip 192.0.2.300"),
+    ("TCP_CHECK", "connect_port", "connect_port 8080", "connect_port 70000"),
+    ("TCP_CHECK", "bindto", "bindto 192.0.2.1", "bindto here"),
+    ("TCP_CHECK", "bind_port", "bind_port 1024", "bind_port x"),
+    ("TCP_CHECK", "bind_if", "bind_if eth0", "bind_if"),
+    ("TCP_CHECK", "fwmark", "fwmark 7", "fwmark x"),
+    ("TCP_CHECK", "log_all_failures", "log_all_failures", "log_all_failures x"),
+    ("HTTP_GET", "url", "url {\n path /a\n status_code 200-299,301\n regex \"ok\"\n virtualhost a.example.org\n}", "url {\n status_code 200\n}"),
+    ("HTTP_GET", "virtualhost", "virtualhost www.example.org", "virtualhost"),
+    ("HTTP_GET", "http_protocol", "http_protocol 1.1", "http_protocol"),
+    ("HTTP_GET", "enable_sni", "enable_sni", "enable_sni x"),
+    ("HTTP_GET", "fast_recovery", "fast_recovery", "fast_recovery x"),
+    ("MISC_CHECK", "misc_path", "misc_path \"/bin/true a b\"", "misc_path"),
+    ("MISC_CHECK", "misc_timeout", "misc_timeout 5", "misc_timeout x"),
+    ("MISC_CHECK", "misc_dynamic", "misc_dynamic", "misc_dynamic x"),
+    ("MISC_CHECK", "user", "user nobody", "user"),
+    ("SMTP_CHECK", "helo_name", "helo_name lb", "helo_name"),
+    ("DNS_CHECK", "type", "type AAAA", "type ANY"),
+    ("DNS_CHECK", "name", "name example.org", "name"),
+    ("UDP_CHECK", "payload", "payload 01020304", "payload 123"),
+    ("UDP_CHECK", "require_reply", "require_reply 0102", "require_reply xy"),
+    ("UDP_CHECK", "min_reply_length", "min_reply_length 2", "min_reply_length x"),
+    ("UDP_CHECK", "max_reply_length", "max_reply_length 200", "max_reply_length x"),
+    ("FILE_CHECK", "track_file", "track_file tf", "track_file"),
+    ("FILE_CHECK", "weight", "weight 2 reverse", "weight x"),
+    ("FILE_CHECK", "dynamic", "dynamic", "dynamic x"),
+];
+
+/// The text around a case's line, and the 1-based line where the case's line starts.
+fn wrap(ctx: &str, line: &str) -> (String, u32) {
+    let prelude = "global_defs {\n enable_script_security\n}\n\
+        vrrp_script chk {\n script /bin/true\n}\n\
+        vrrp_track_file tf {\n file /tmp/tf\n}\n\
+        vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n\
+        vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n}\n";
+    let (open, close) = match ctx {
+        "top" => (String::new(), String::new()),
+        "global_defs" => ("global_defs {\n".into(), "}\n".into()),
+        "vrrp_instance" => ("vrrp_instance VI_9 {\n interface eth0\n virtual_router_id 9\n".into(), "}\n".into()),
+        "vrrp_script" => ("vrrp_script s9 {\n script /bin/true\n".into(), "}\n".into()),
+        "vrrp_track_file" => ("vrrp_track_file t9 {\n file /tmp/t9\n".into(), "}\n".into()),
+        "vrrp_sync_group" => ("vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n".into(), "}\n".into()),
+        "virtual_server" => ("virtual_server 192.0.2.10 80 {\n".into(), "}\n".into()),
+        "real_server" => ("virtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n".into(), "}\n}\n".into()),
+        checker => {
+            let body = match checker {
+                "HTTP_GET" => " url {\n path /\n }\n",
+                "MISC_CHECK" => " misc_path /bin/true\n",
+                "FILE_CHECK" => " track_file tf\n",
+                _ => "",
+            };
+            (
+                format!("virtual_server 192.0.2.10 80 {{\n real_server 192.0.2.20 80 {{\n {checker} {{\n{body}"),
+                "}\n}\n}\n".into(),
+            )
+        }
+    };
+    let text = format!("{prelude}{open}{line}\n{close}");
+    let first = prelude.lines().count() + open.lines().count() + 1;
+    (text, u32::try_from(first).expect("small test text"))
+}
+
+#[test]
+fn accepted_examples_give_no_warning() {
+    for (ctx, kw, ok, _) in CASES {
+        let (text, _) = wrap(ctx, ok);
+        let parsed = parse_str("case.conf", &text, &Options::default(), None);
+        let bad: Vec<String> =
+            parsed.diagnostics.iter().filter(|d| d.severity >= Severity::Warning).map(|d| d.to_string()).collect();
+        assert!(bad.is_empty(), "{ctx} {kw}: ok example gave {bad:#?}\n{text}");
+    }
+}
+
+#[test]
+fn refused_examples_point_at_their_line() {
+    for (ctx, kw, _, bad) in CASES {
+        if bad.is_empty() {
+            continue;
+        }
+        let (text, first) = wrap(ctx, bad);
+        let last = first + u32::try_from(bad.lines().count()).expect("small") - 1;
+        let parsed = parse_str("case.conf", &text, &Options::default(), None);
+        let hit =
+            parsed.diagnostics.iter().any(|d| d.severity >= Severity::Warning && (first..=last).contains(&d.span.line));
+        assert!(
+            hit,
+            "{ctx} {kw}: bad example '{bad}' gave no warning at lines {first}..={last}: {:#?}",
+            parsed.diagnostics
+        );
+    }
+}
+
+fn covered<T>(table: &'static Table<T>, contexts: &[&str]) {
+    for kw in table.rows {
+        if matches!(kw.action, Action::Ignored) {
+            continue;
+        }
+        assert!(
+            CASES.iter().any(|(c, k, _, _)| contexts.contains(c) && *k == kw.name),
+            "keyword '{}' of {contexts:?} has no test case",
+            kw.name
+        );
+    }
+}
+
+#[test]
+fn every_keyword_has_cases() {
+    covered(&global::TOP, &["top"]);
+    covered(&global::GLOBAL, &["global_defs"]);
+    covered(&vrrp::INSTANCE, &["vrrp_instance"]);
+    covered(&vrrp::SCRIPT, &["vrrp_script"]);
+    covered(&vrrp::TRACK_FILE, &["vrrp_track_file"]);
+    covered(&vrrp::SYNC_GROUP, &["vrrp_sync_group"]);
+    covered(&lvs::VIRTUAL_SERVER, &["virtual_server"]);
+    covered(&lvs::REAL_SERVER, &["real_server"]);
+    covered(
+        &lvs::CHECKER,
+        &["TCP_CHECK", "HTTP_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "FILE_CHECK"],
+    );
+}

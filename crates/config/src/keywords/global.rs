@@ -1,0 +1,327 @@
+//! The top level and `global_defs`.
+
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use super::{apply, ignored, lvs, set, vrrp, Ctx, Table};
+use crate::model::{Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
+use crate::tree::Statement;
+
+pub(crate) static TOP: Table<Config> = Table::new(&[
+    set("global_defs", |c, s, cfg| {
+        cfg.global.span = Some(s.span().clone());
+        let items = c.block(s);
+        apply(c, &GLOBAL, "global_defs", items, &mut cfg.global)
+    }),
+    set("static_ipaddress", |c, s, cfg| {
+        let items = c.block(s);
+        cfg.static_ipaddress.extend(items.iter().filter_map(|i| vrrp::address(c, i)))
+    }),
+    set("static_routes", |c, s, cfg| {
+        let items = c.block(s);
+        cfg.static_routes.extend(items.iter().filter_map(|i| vrrp::route(c, i)))
+    }),
+    set("static_rules", |c, s, cfg| {
+        let items = c.block(s);
+        cfg.static_rules.extend(items.iter().filter_map(|i| vrrp::rule(c, i)))
+    }),
+    set("vrrp_script", |c, s, cfg| cfg.vrrp_scripts.push(vrrp::script_block(c, s))),
+    set("vrrp_track_file", |c, s, cfg| cfg.track_files.push(vrrp::track_file_block(c, s))),
+    set("vrrp_sync_group", |c, s, cfg| cfg.sync_groups.push(vrrp::sync_group(c, s))),
+    set("vrrp_instance", |c, s, cfg| cfg.instances.push(vrrp::instance(c, s))),
+    set("virtual_server_group", |c, s, cfg| cfg.virtual_server_groups.push(lvs::group(c, s))),
+    set("virtual_server", |c, s, cfg| {
+        if let Some(vs) = lvs::virtual_server(c, s) {
+            cfg.virtual_servers.push(vs)
+        }
+    }),
+    ignored("vrrp_track_process"),
+    ignored("bfd_instance"),
+    ignored("garp_group"),
+    ignored("linkbeat_interfaces"),
+    ignored("SSL"),
+]);
+
+pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
+    set("router_id", |c, s, g| {
+        c.at_most(s, 1);
+        g.router_id = c.string(s)
+    }),
+    set("notification_email", |c, s, g| {
+        let items = c.block(s);
+        g.notification_email.extend(items.iter().flat_map(|i| i.words().map(|w| w.text.clone())))
+    }),
+    set("notification_email_from", |c, s, g| {
+        c.at_most(s, 1);
+        g.notification_email_from = c.string(s)
+    }),
+    set("smtp_server", |c, s, g| {
+        c.at_most(s, 2);
+        let Some(host) = c.string(s) else { return };
+        let port = match s.args.get(1) {
+            Some(w) => c.port_word("smtp_server port", w).unwrap_or(25),
+            None => 25,
+        };
+        g.smtp_server = Some(SmtpServer { host, port })
+    }),
+    set("smtp_helo_name", |c, s, g| g.smtp_helo_name = c.string(s)),
+    set("smtp_connect_timeout", |c, s, g| {
+        if let Some(t) = c.timer(s, 86400.0) {
+            g.smtp_connect_timeout = t
+        }
+    }),
+    set("smtp_alert", |c, s, g| g.smtp_alert = Some(c.flag(s))),
+    set("smtp_alert_vrrp", |c, s, g| g.smtp_alert_vrrp = Some(c.flag(s))),
+    set("smtp_alert_checker", |c, s, g| g.smtp_alert_checker = Some(c.flag(s))),
+    set("enable_script_security", |c, s, g| g.enable_script_security = c.flag(s)),
+    set("script_user", |c, s, g| g.script_user = c.user_group(s)),
+    set("vrrp_version", |c, s, g| {
+        if let Some(v) = c.num(s, 2, 3) {
+            g.vrrp_version = v
+        }
+    }),
+    set("vrrp_mcast_group4", |c, s, g| match c.ip(s) {
+        Some(IpAddr::V4(a)) if a.is_multicast() => g.vrrp_mcast_group4 = a,
+        Some(a) => c.error("bad-address", s.span(), format!("vrrp_mcast_group4 {a} is not an IPv4 multicast address")),
+        None => {}
+    }),
+    set("vrrp_mcast_group6", |c, s, g| match c.ip(s) {
+        Some(IpAddr::V6(a)) if a.is_multicast() => g.vrrp_mcast_group6 = a,
+        Some(a) => c.error("bad-address", s.span(), format!("vrrp_mcast_group6 {a} is not an IPv6 multicast address")),
+        None => {}
+    }),
+    set("vrrp_garp_master_delay", |c, s, g| {
+        if let Some(t) = c.timer(s, 86400.0) {
+            g.vrrp_garp_master_delay = t
+        }
+    }),
+    set("vrrp_garp_master_repeat", |c, s, g| {
+        if let Some(v) = c.num(s, 0, i64::from(u32::MAX)) {
+            g.vrrp_garp_master_repeat = v
+        }
+    }),
+    set("vrrp_garp_master_refresh", |c, s, g| {
+        if let Some(t) = c.timer(s, 86400.0) {
+            g.vrrp_garp_master_refresh = t
+        }
+    }),
+    set("vrrp_garp_master_refresh_repeat", |c, s, g| {
+        if let Some(v) = c.num(s, 0, i64::from(u32::MAX)) {
+            g.vrrp_garp_master_refresh_repeat = v
+        }
+    }),
+    set("vrrp_garp_interval", |c, s, g| {
+        if let Some(t) = c.timer(s, 1.0) {
+            g.vrrp_garp_interval = t
+        }
+    }),
+    set("vrrp_gna_interval", |c, s, g| {
+        if let Some(t) = c.timer(s, 1.0) {
+            g.vrrp_gna_interval = t
+        }
+    }),
+    set("vrrp_strict", |c, s, g| g.vrrp_strict = c.flag(s)),
+    set("vrrp_skip_check_adv_addr", |c, s, g| g.vrrp_skip_check_adv_addr = c.flag(s)),
+    set("vrrp_check_unicast_src", |c, s, g| g.vrrp_check_unicast_src = c.flag(s)),
+    set("lvs_timeouts", |c, s, g| g.lvs_timeouts = lvs_timeouts(c, s)),
+    set("lvs_sync_daemon", |c, s, g| g.lvs_sync_daemon = lvs_sync_daemon(c, s)),
+    set("lvs_flush", |c, s, g| g.lvs_flush = c.flag(s)),
+    set("lvs_flush_on_stop", |c, s, g| {
+        c.at_most(s, 1);
+        g.lvs_flush_on_stop = match s.args.first().map(|w| w.text.as_str()) {
+            None | Some("VS") => Some(LvsFlushOnStop::VirtualServers),
+            Some("ALL") => Some(LvsFlushOnStop::All),
+            Some(other) => {
+                c.error("bad-value", &s.args[0].span, format!("lvs_flush_on_stop: '{other}' is not VS or ALL"));
+                None
+            }
+        }
+    }),
+    set("max_auto_priority", |c, s, g| {
+        g.max_auto_priority = match s.args.first() {
+            None => Some(99),
+            Some(w) => c.int_word("max_auto_priority", w, -1, 99).and_then(|v| i32::try_from(v).ok()),
+        }
+    }),
+    set("dynamic_interfaces", |c, s, g| {
+        c.at_most(s, 1);
+        g.dynamic_interfaces = true
+    }),
+    set("notify_fifo", |c, s, g| g.notify_fifo = c.string(s)),
+    set("vrrp_notify_fifo", |c, s, g| g.vrrp_notify_fifo = c.string(s)),
+    set("lvs_notify_fifo", |c, s, g| g.lvs_notify_fifo = c.string(s)),
+    ignored("tmp_config_directory"),
+    ignored("config_save_dir"),
+    ignored("process_names"),
+    ignored("process_name"),
+    ignored("vrrp_process_name"),
+    ignored("checker_process_name"),
+    ignored("bfd_process_name"),
+    ignored("startup_script"),
+    ignored("startup_script_timeout"),
+    ignored("shutdown_script"),
+    ignored("shutdown_script_timeout"),
+    ignored("checker_log_all_failures"),
+    ignored("no_email_faults"),
+    ignored("default_interface"),
+    ignored("vrrp_garp_lower_prio_delay"),
+    ignored("vrrp_down_timer_adverts"),
+    ignored("vrrp_garp_lower_prio_repeat"),
+    ignored("vrrp_min_garp"),
+    ignored("vrrp_garp_extra_if"),
+    ignored("vrrp_lower_prio_no_advert"),
+    ignored("vrrp_higher_prio_send_advert"),
+    ignored("nftables"),
+    ignored("nftables_priority"),
+    ignored("nftables_counters"),
+    ignored("nftables_ifindex"),
+    ignored("nftables_ipvs"),
+    ignored("nftables_ipvs_priority"),
+    ignored("nftables_ipvs_start_fwmark"),
+    ignored("vrrp_iptables"),
+    ignored("vrrp_ipsets"),
+    ignored("disable_local_igmp"),
+    ignored("vrrp_notify_priority_changes"),
+    ignored("min_auto_priority_delay"),
+    ignored("vrrp_priority"),
+    ignored("checker_priority"),
+    ignored("bfd_priority"),
+    ignored("vrrp_no_swap"),
+    ignored("checker_no_swap"),
+    ignored("bfd_no_swap"),
+    ignored("vrrp_cpu_affinity"),
+    ignored("checker_cpu_affinity"),
+    ignored("bfd_cpu_affinity"),
+    ignored("vrrp_rt_priority"),
+    ignored("checker_rt_priority"),
+    ignored("bfd_rt_priority"),
+    ignored("vrrp_rlimit_rttime"),
+    ignored("checker_rlimit_rttime"),
+    ignored("bfd_rlimit_rttime"),
+    ignored("snmp_socket"),
+    ignored("enable_snmp_vrrp"),
+    ignored("enable_snmp_keepalived"),
+    ignored("enable_snmp_checker"),
+    ignored("enable_snmp_rfc"),
+    ignored("enable_snmp_rfcv2"),
+    ignored("enable_snmp_rfcv3"),
+    ignored("enable_traps"),
+    ignored("enable_dbus"),
+    ignored("dbus_service_name"),
+    ignored("notify_fifo_script"),
+    ignored("vrrp_notify_fifo_script"),
+    ignored("lvs_notify_fifo_script"),
+    ignored("fifo_write_vrrp_states_on_reload"),
+    ignored("vrrp_netlink_cmd_rcv_bufs"),
+    ignored("vrrp_netlink_cmd_rcv_bufs_force"),
+    ignored("vrrp_netlink_monitor_rcv_bufs"),
+    ignored("vrrp_netlink_monitor_rcv_bufs_force"),
+    ignored("lvs_netlink_cmd_rcv_bufs"),
+    ignored("lvs_netlink_cmd_rcv_bufs_force"),
+    ignored("lvs_netlink_monitor_rcv_bufs"),
+    ignored("lvs_netlink_monitor_rcv_bufs_force"),
+    ignored("process_monitor_rcv_bufs"),
+    ignored("process_monitor_rcv_bufs_force"),
+    ignored("vrrp_rx_bufs_policy"),
+    ignored("vrrp_rx_bufs_multiplier"),
+    ignored("rs_init_notifies"),
+    ignored("no_checker_emails"),
+    ignored("umask"),
+    ignored("vrrp_startup_delay"),
+    ignored("log_unknown_vrids"),
+    ignored("vmac_prefix"),
+    ignored("vmac_addr_prefix"),
+    ignored("random_seed"),
+    ignored("reload_check_config"),
+    ignored("include_check"),
+    ignored("reload_time_file"),
+    ignored("reload_repeat"),
+    ignored("reload_file"),
+    ignored("data_use_instance"),
+    ignored("linkbeat_use_polling"),
+    ignored("net_namespace"),
+    ignored("net_namespace_ipvs"),
+    ignored("namespace_with_ipsets"),
+    ignored("instance"),
+    ignored("use_pid_dir"),
+]);
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`
+fn lvs_timeouts(c: &mut Ctx, s: &Statement) -> Option<LvsTimeouts> {
+    let mut t = LvsTimeouts::default();
+    let mut words = s.args.iter();
+    while let Some(k) = words.next() {
+        let slot = match k.text.as_str() {
+            "tcp" => &mut t.tcp,
+            "tcpfin" => &mut t.tcpfin,
+            "udp" => &mut t.udp,
+            other => {
+                c.error("bad-value", &k.span, format!("lvs_timeouts: unknown protocol '{other}' (tcp, tcpfin or udp)"));
+                continue;
+            }
+        };
+        match words.next() {
+            Some(v) => *slot = c.int_word("lvs_timeouts", v, 1, 86400 * 31).and_then(|v| u32::try_from(v).ok()),
+            None => c.error("missing-value", &k.span, format!("lvs_timeouts: '{}' needs a number of seconds", k.text)),
+        }
+    }
+    Some(t)
+}
+
+/// `lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`
+fn lvs_sync_daemon(c: &mut Ctx, s: &Statement) -> Option<LvsSyncDaemon> {
+    let interface = c.arg(s, 0)?.text.clone();
+    let instance = c.arg(s, 1)?.text.clone();
+    let mut d = LvsSyncDaemon {
+        interface,
+        instance,
+        syncid: 0,
+        maxlen: None,
+        port: None,
+        ttl: None,
+        group: None,
+        span: s.span().clone(),
+    };
+    let mut words = s.args.iter().skip(2);
+    while let Some(k) = words.next() {
+        let Some(v) = words.next() else {
+            c.error("missing-value", &k.span, format!("lvs_sync_daemon: '{}' needs a value", k.text));
+            break;
+        };
+        match k.text.as_str() {
+            "id" => {
+                d.syncid = c.int_word("lvs_sync_daemon id", v, 0, 255).and_then(|v| u8::try_from(v).ok()).unwrap_or(0)
+            }
+            "maxlen" => {
+                d.maxlen = c.int_word("lvs_sync_daemon maxlen", v, 1, 65507).and_then(|v| u16::try_from(v).ok())
+            }
+            "port" => d.port = c.port_word("lvs_sync_daemon port", v),
+            "ttl" => d.ttl = c.int_word("lvs_sync_daemon ttl", v, 1, 255).and_then(|v| u8::try_from(v).ok()),
+            "group" => d.group = c.ip_word("lvs_sync_daemon group", v),
+            other => c.error("bad-value", &k.span, format!("lvs_sync_daemon: unknown option '{other}'")),
+        }
+    }
+    Some(d)
+}
+
+fn names<T>(t: &'static Table<T>) -> Vec<&'static str> {
+    t.rows.iter().map(|k| k.name).collect()
+}
+
+static INDEX: LazyLock<Vec<(&'static str, &'static [&'static str])>> = LazyLock::new(|| {
+    let leak = |v: Vec<&'static str>| -> &'static [&'static str] { Vec::leak(v) };
+    vec![
+        ("top level", leak(names(&TOP))),
+        ("global_defs", leak(names(&GLOBAL))),
+        ("vrrp_instance", leak(names(&vrrp::INSTANCE))),
+        ("vrrp_script", leak(names(&vrrp::SCRIPT))),
+        ("vrrp_sync_group", leak(names(&vrrp::SYNC_GROUP))),
+        ("virtual_server", leak(names(&lvs::VIRTUAL_SERVER))),
+        ("real_server", leak(names(&lvs::REAL_SERVER))),
+    ]
+});
+
+/// Every block's keyword names, built once.
+pub(crate) fn block_index() -> &'static [(&'static str, &'static [&'static str])] {
+    INDEX.as_slice()
+}

@@ -1,0 +1,598 @@
+//! LVS blocks: `virtual_server_group`, `virtual_server`, `real_server` and the checkers.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::{alias, apply, ignored, set, Ctx, Table};
+use crate::model::{
+    CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
+    RealServer, SchedFlags, Scheduler, SorryServer, UrlCheck, VirtualServer, VirtualServerGroup, VsKey,
+};
+use crate::span::Word;
+use crate::tree::Statement;
+
+/// keepalived's `persistence_timeout` when given without a value.
+const DEFAULT_PERSISTENCE: u32 = 360;
+
+fn scheduler(c: &mut Ctx, s: &Statement, vs: &mut VirtualServer) {
+    c.at_most(s, 1);
+    let Some(w) = c.arg(s, 0) else { return };
+    match Scheduler::ALL.iter().find(|(n, _)| *n == w.text) {
+        Some((_, sched)) => vs.scheduler = *sched,
+        None => c.diags.push(crate::diag::Diagnostic {
+            severity: crate::diag::Severity::Error,
+            code: "bad-scheduler",
+            span: w.span.clone(),
+            message: format!("unknown scheduler '{}' for {}", w.text, s.name()),
+            suggestion: super::closest(&w.text, Scheduler::ALL.iter().map(|(n, _)| *n)).map(str::to_string),
+            security: false,
+        }),
+    }
+}
+
+fn forwarding_word(c: &mut Ctx, what: &str, w: &Word) -> Option<Forwarding> {
+    match w.text.as_str() {
+        "NAT" => Some(Forwarding::Nat),
+        "DR" => Some(Forwarding::Dr),
+        "TUN" => Some(Forwarding::Tun),
+        other => {
+            c.error("bad-forwarding", &w.span, format!("{what} '{other}' is not NAT, DR or TUN"));
+            None
+        }
+    }
+}
+
+fn forwarding(c: &mut Ctx, s: &Statement) -> Option<Forwarding> {
+    let w = c.arg(s, 0)?;
+    let f = forwarding_word(c, s.name(), w);
+    if f == Some(Forwarding::Tun) {
+        if let Some(extra) = s.args.get(1) {
+            if extra.text != "type" {
+                c.warning("extra-words", &extra.span, format!("{}: unexpected '{}'", s.name(), extra.text));
+            }
+        }
+    } else {
+        c.at_most(s, 1);
+    }
+    f
+}
+
+fn vs_check(v: &mut VirtualServer) -> &mut CheckCommon {
+    &mut v.check
+}
+
+fn rs_check(r: &mut RealServer) -> &mut CheckCommon {
+    &mut r.check
+}
+
+fn checker_common(k: &mut Checker) -> &mut CheckCommon {
+    &mut k.common
+}
+
+/// A table that starts with the keywords shared by virtual_server, real_server and checkers
+/// (timing), reached through `$get`.
+macro_rules! table_with_timing {
+    ($get:expr; $($row:expr),* $(,)?) => {
+        Table::new(&[
+            set("connect_timeout", |c, s, t| $get(t).connect_timeout = c.timer(s, 86400.0)),
+            set("retry", |c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
+            alias("nb_get_retry", "retry", |c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
+            set("delay_before_retry", |c, s, t| $get(t).delay_before_retry = c.timer(s, 86400.0)),
+            set("warmup", |c, s, t| $get(t).warmup = c.timer(s, 86400.0)),
+            set("delay_loop", |c, s, t| $get(t).delay_loop = c.timer(s, 86400.0)),
+            $($row),*
+        ])
+    };
+}
+
+pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_check;
+        set("lvs_sched", scheduler),
+        alias("lb_algo", "lvs_sched", scheduler),
+        set("lvs_method", |c, s, v| {
+            if let Some(f) = forwarding(c, s) {
+                v.forwarding = f
+            }
+        }),
+        alias("lb_kind", "lvs_method", |c, s, v| {
+            if let Some(f) = forwarding(c, s) {
+                v.forwarding = f
+            }
+        }),
+        set("persistence_timeout", |c, s, v| {
+            v.persistence_timeout = match s.args.first() {
+                None => Some(DEFAULT_PERSISTENCE),
+                Some(_) => c.num(s, 1, i64::from(u32::MAX)),
+            }
+        }),
+        set("persistence_granularity", |c, s, v| v.persistence_granularity = c.ip(s)),
+        set("persistence_engine", |c, s, v| v.persistence_engine = c.string(s)),
+        set("protocol", |c, s, v| {
+            c.at_most(s, 1);
+            v.protocol_span = Some(s.span().clone());
+            match c.arg(s, 0).map(|w| (w.text.to_ascii_uppercase(), w.span.clone())) {
+                Some((p, _)) if p == "TCP" => v.protocol = Protocol::Tcp,
+                Some((p, _)) if p == "UDP" => v.protocol = Protocol::Udp,
+                Some((p, _)) if p == "SCTP" => v.protocol = Protocol::Sctp,
+                Some((p, span)) => c.error("bad-value", &span, format!("protocol '{p}' is not TCP, UDP or SCTP")),
+                None => {}
+            }
+        }),
+        set("ops", |c, s, v| {
+            c.at_most(s, 0);
+            v.ops = true
+        }),
+        set("virtualhost", |c, s, v| v.virtualhost = c.string(s)),
+        set("sorry_server", |c, s, v| {
+            c.at_most(s, 2);
+            let (Some(ip), Some(port)) = (c.arg(s, 0), c.arg(s, 1)) else { return };
+            let (ip, port) = (c.ip_word("sorry_server", ip), c.port_word("sorry_server port", port));
+            if let (Some(ip), Some(port)) = (ip, port) {
+                v.sorry_server = Some(SorryServer { ip, port, forwarding: None, span: s.span().clone() })
+            }
+        }),
+        set("sorry_server_inhibit", |c, s, v| v.sorry_server_inhibit = c.flag(s)),
+        set("sorry_server_lvs_method", |c, s, v| {
+            let f = forwarding(c, s);
+            match v.sorry_server.as_mut() {
+                Some(ss) => ss.forwarding = f,
+                None => c.warning("order", s.span(), "sorry_server_lvs_method before sorry_server is ignored"),
+            }
+        }),
+        set("quorum", |c, s, v| {
+            if let Some(q) = c.num(s, 1, i64::from(u32::MAX)) {
+                v.quorum = q
+            }
+        }),
+        set("hysteresis", |c, s, v| {
+            if let Some(h) = c.num(s, 0, i64::from(u32::MAX)) {
+                v.hysteresis = h
+            }
+        }),
+        set("quorum_up", |c, s, v| v.quorum_up = c.script(s)),
+        set("quorum_down", |c, s, v| v.quorum_down = c.script(s)),
+        set("alpha", |c, s, v| v.alpha = c.flag(s)),
+        set("omega", |c, s, v| v.omega = c.flag(s)),
+        set("ha_suspend", |c, s, v| v.ha_suspend = c.flag(s)),
+        set("inhibit_on_failure", |c, s, v| v.inhibit_on_failure = c.flag(s)),
+        set("smtp_alert", |c, s, v| v.smtp_alert = Some(c.flag(s))),
+        set("ip_family", |c, s, v| {
+            c.at_most(s, 1);
+            match c.arg(s, 0).map(|w| (w.text.as_str(), w.span.clone())) {
+                Some(("inet", _)) => v.ip_family = Some(4),
+                Some(("inet6", _)) => v.ip_family = Some(6),
+                Some((other, span)) => c.error("bad-value", &span, format!("ip_family '{other}' is not inet or inet6")),
+                None => {}
+            }
+        }),
+        set("flag-1", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
+        set("flag-2", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
+        set("flag-3", |c, s, v| v.sched_flags.flag3 = c.flag(s)),
+        set("sh-port", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
+        set("sh-fallback", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
+        set("mh-port", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
+        set("mh-fallback", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
+        set("real_server", |c, s, v| {
+            if let Some(rs) = real_server(c, s) {
+                v.real_servers.push(rs)
+            }
+        }),
+        set("nat_mask", |c, s, v| {
+            c.note("not-implemented", s.span(), "nat_mask is accepted for compatibility; IPVS ignores it");
+            let _ = (c.ip(s), v);
+        }),
+        ignored("snmp_name"),
+        ignored("lvs_method_tun_type"),
+
+);
+
+pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
+        set("weight", |c, s, r| {
+            if let Some(w) = c.num(s, 0, 65535) {
+                r.weight = w
+            }
+        }),
+        set("lvs_method", |c, s, r| r.forwarding = forwarding(c, s)),
+        set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
+        set("notify_up", |c, s, r| r.notify_up = c.script(s)),
+        set("notify_down", |c, s, r| r.notify_down = c.script(s)),
+        set("uthreshold", |c, s, r| r.uthreshold = c.num(s, 0, i64::from(u32::MAX))),
+        set("lthreshold", |c, s, r| r.lthreshold = c.num(s, 0, i64::from(u32::MAX))),
+        set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
+        set("alpha", |c, s, r| r.alpha = Some(c.flag(s))),
+        set("TCP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Tcp)),
+        set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck::default()))),
+        set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck { tls: true, ..HttpCheck::default() }))),
+        set("MISC_CHECK", |c, s, r| {
+            checker(c, s, r, CheckKind::Misc(MiscCheck { path: None, timeout: None, dynamic: false, user: None }))
+        }),
+        set("SMTP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Smtp { helo_name: None })),
+        set("DNS_CHECK", |c, s, r| checker(c, s, r, CheckKind::Dns { query_type: DnsType::Soa, name: ".".into() })),
+        set("UDP_CHECK", |c, s, r| {
+            let kind =
+                CheckKind::Udp { payload: None, require_reply: None, min_reply_length: None, max_reply_length: None };
+            checker(c, s, r, kind)
+        }),
+        set("PING_CHECK", |c, s, r| checker(c, s, r, CheckKind::Ping)),
+        set("FILE_CHECK", |c, s, r| {
+            checker(c, s, r, CheckKind::File { track_file: None, weight: 1, weight_reverse: false })
+        }),
+        ignored("BFD_CHECK"),
+
+);
+
+pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
+        set("connect_ip", |c, s, k| k.common.connect_ip = c.ip(s)),
+        set("connect_port", |c, s, k| k.common.connect_port = c.num(s, 0, 65535)),
+        set("bindto", |c, s, k| k.common.bindto = c.ip(s)),
+        set("bind_port", |c, s, k| k.common.bind_port = c.num(s, 0, 65535)),
+        set("bind_if", |c, s, k| k.common.bind_if = c.string(s)),
+        set("fwmark", |c, s, k| k.common.fwmark = c.num(s, 0, i64::from(u32::MAX))),
+        set("log_all_failures", |c, s, k| k.common.log_all_failures = Some(c.flag(s))),
+        set("url", |c, s, k| match &mut k.kind {
+            CheckKind::Http(h) => {
+                if let Some(u) = url(c, s) {
+                    h.urls.push(u)
+                }
+            }
+            _ => wrong_checker(c, s),
+        }),
+        set("virtualhost", |c, s, k| match &mut k.kind {
+            CheckKind::Http(h) => h.virtualhost = c.string(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("http_protocol", |c, s, k| match &mut k.kind {
+            CheckKind::Http(h) => h.http_protocol = c.string(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("enable_sni", |c, s, k| match &mut k.kind {
+            CheckKind::Http(h) => h.enable_sni = c.flag(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("fast_recovery", |c, s, k| match &mut k.kind {
+            CheckKind::Http(h) => h.fast_recovery = c.flag(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("misc_path", |c, s, k| match &mut k.kind {
+            CheckKind::Misc(m) => m.path = c.script(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("misc_timeout", |c, s, k| match &mut k.kind {
+            CheckKind::Misc(m) => m.timeout = c.timer(s, 86400.0),
+            _ => wrong_checker(c, s),
+        }),
+        set("misc_dynamic", |c, s, k| match &mut k.kind {
+            CheckKind::Misc(m) => m.dynamic = c.flag(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("user", |c, s, k| match &mut k.kind {
+            CheckKind::Misc(m) => m.user = c.user_group(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("helo_name", |c, s, k| match &mut k.kind {
+            CheckKind::Smtp { helo_name } => *helo_name = c.string(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("type", |c, s, k| match &mut k.kind {
+            CheckKind::Dns { query_type, .. } => {
+                c.at_most(s, 1);
+                if let Some(w) = c.arg(s, 0) {
+                    *query_type = match w.text.to_ascii_uppercase().as_str() {
+                        "SOA" => DnsType::Soa,
+                        "A" => DnsType::A,
+                        "NS" => DnsType::Ns,
+                        "CNAME" => DnsType::Cname,
+                        "MX" => DnsType::Mx,
+                        "TXT" => DnsType::Txt,
+                        "AAAA" => DnsType::Aaaa,
+                        other => {
+                            c.error(
+                                "bad-value",
+                                &w.span,
+                                format!("DNS_CHECK type '{other}' is not one of SOA A NS CNAME MX TXT AAAA"),
+                            );
+                            *query_type
+                        }
+                    }
+                }
+            }
+            _ => wrong_checker(c, s),
+        }),
+        set("name", |c, s, k| match &mut k.kind {
+            CheckKind::Dns { name, .. } => {
+                if let Some(n) = c.string(s) {
+                    *name = n
+                }
+            }
+            _ => wrong_checker(c, s),
+        }),
+        set("payload", |c, s, k| match &mut k.kind {
+            CheckKind::Udp { payload, .. } => *payload = hex_bytes(c, s),
+            _ => wrong_checker(c, s),
+        }),
+        set("require_reply", |c, s, k| match &mut k.kind {
+            CheckKind::Udp { require_reply, .. } => *require_reply = Some(hex_bytes(c, s).unwrap_or_default()),
+            _ => wrong_checker(c, s),
+        }),
+        set("min_reply_length", |c, s, k| match &mut k.kind {
+            CheckKind::Udp { min_reply_length, .. } => *min_reply_length = c.num(s, 0, 65535),
+            _ => wrong_checker(c, s),
+        }),
+        set("max_reply_length", |c, s, k| match &mut k.kind {
+            CheckKind::Udp { max_reply_length, .. } => *max_reply_length = c.num(s, 0, 65535),
+            _ => wrong_checker(c, s),
+        }),
+        set("track_file", |c, s, k| match &mut k.kind {
+            CheckKind::File { track_file, .. } => *track_file = c.string(s),
+            _ => wrong_checker(c, s),
+        }),
+        set("weight", |c, s, k| match &mut k.kind {
+            CheckKind::File { weight, weight_reverse, .. } => {
+                c.at_most(s, 2);
+                if let Some(w) = c.int_at(s, 0, -254, 254) {
+                    *weight = i32::try_from(w).unwrap_or(1);
+                }
+                *weight_reverse = s.args.get(1).is_some_and(|w| w.text == "reverse");
+            }
+            _ => wrong_checker(c, s),
+        }),
+        alias("dynamic", "weight", |c, s, k| match &mut k.kind {
+            CheckKind::File { .. } => {
+                c.at_most(s, 0);
+            }
+            _ => wrong_checker(c, s),
+        }),
+
+);
+
+fn wrong_checker(c: &mut Ctx, s: &Statement) {
+    c.warning("unknown-keyword", s.span(), format!("'{}' does not apply to this checker", s.name()));
+}
+
+/// `payload` / `require_reply`: hex digits, optionally spaced.
+fn hex_bytes(c: &mut Ctx, s: &Statement) -> Option<Vec<u8>> {
+    let text: String = s.args.iter().map(|w| w.text.as_str()).collect();
+    let digits = text.trim_start_matches("0x");
+    if digits.len() % 2 != 0 || !digits.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        c.error("bad-value", s.span(), format!("{}: '{}' is not an even number of hex digits", s.name(), text));
+        return None;
+    }
+    (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok()).collect()
+}
+
+fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
+    let mut k = Checker { kind, common: CheckCommon::default(), span: s.span().clone() };
+    let items = c.block(s);
+    apply(c, &CHECKER, s.name(), items, &mut k);
+    match &k.kind {
+        CheckKind::Http(h) if h.urls.is_empty() => {
+            c.error("missing-value", s.span(), format!("{} has no url block", s.name()))
+        }
+        CheckKind::Misc(m) if m.path.is_none() => c.error("missing-value", s.span(), "MISC_CHECK has no misc_path"),
+        CheckKind::File { track_file: None, .. } => c.error("missing-value", s.span(), "FILE_CHECK has no track_file"),
+        _ => {}
+    }
+    r.checkers.push(k);
+}
+
+fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
+    let mut u = UrlCheck {
+        path: String::new(),
+        digest: None,
+        status_code: Vec::new(),
+        regex: None,
+        regex_no_match: false,
+        virtualhost: None,
+        span: s.span().clone(),
+    };
+    let mut have_path = false;
+    for item in c.block(s) {
+        match item.name() {
+            "path" => {
+                c.at_most(item, 1);
+                if let Some(p) = c.string(item) {
+                    u.path = p;
+                    have_path = true;
+                }
+            }
+            "digest" => {
+                c.at_most(item, 1);
+                let Some(w) = c.arg(item, 0) else { continue };
+                let bytes: Option<Vec<u8>> = (w.text.len() == 32)
+                    .then(|| (0..32).step_by(2).map(|i| u8::from_str_radix(w.text.get(i..i + 2)?, 16).ok()).collect())
+                    .flatten();
+                match bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+                    Some(d) => u.digest = Some(d),
+                    None => {
+                        c.error("bad-digest", &w.span, format!("digest '{}' is not 32 hex digits (an MD5 sum)", w.text))
+                    }
+                }
+            }
+            "status_code" => {
+                for w in &item.args {
+                    for part in w.text.split(',').filter(|p| !p.is_empty()) {
+                        let range = match part.split_once('-') {
+                            Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
+                            None => part.parse::<u16>().ok().map(|v| (v, v)),
+                        };
+                        match range {
+                            Some((a, b)) if (100..=599).contains(&a) && (a..=599).contains(&b) => {
+                                u.status_code.push((a, b))
+                            }
+                            _ => c.error(
+                                "bad-value",
+                                &w.span,
+                                format!("status_code '{part}' is not an HTTP status or range (100-599)"),
+                            ),
+                        }
+                    }
+                }
+                if item.args.is_empty() {
+                    c.error("missing-value", item.span(), "status_code needs a value");
+                }
+            }
+            "regex" => u.regex = c.string(item),
+            "regex_no_match" => u.regex_no_match = c.flag(item),
+            "virtualhost" => u.virtualhost = c.string(item),
+            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => {}
+            other => c.warning("unknown-keyword", item.span(), format!("unknown keyword '{other}' in url")),
+        }
+    }
+    if !have_path {
+        c.error("missing-value", s.span(), "url has no path");
+        return None;
+    }
+    Some(u)
+}
+
+/// `virtual_server IP PORT | fwmark N | group NAME { ... }`
+pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer> {
+    let key = vs_key(c, s);
+    let mut vs = VirtualServer {
+        key: key.clone().unwrap_or(VsKey::Group { name: String::new() }),
+        span: s.span().clone(),
+        delay_loop: Duration::from_secs(60),
+        scheduler: Scheduler::default(),
+        sched_flags: SchedFlags::default(),
+        forwarding: Forwarding::default(),
+        persistence_timeout: None,
+        persistence_granularity: None,
+        persistence_engine: None,
+        protocol: Protocol::default(),
+        protocol_span: None,
+        ops: false,
+        virtualhost: None,
+        sorry_server: None,
+        sorry_server_inhibit: false,
+        quorum: 1,
+        hysteresis: 0,
+        quorum_up: None,
+        quorum_down: None,
+        alpha: false,
+        omega: false,
+        ha_suspend: false,
+        inhibit_on_failure: false,
+        smtp_alert: None,
+        ip_family: None,
+        check: CheckCommon::default(),
+        real_servers: Vec::new(),
+    };
+    let items = c.block(s);
+    apply(c, &VIRTUAL_SERVER, "virtual_server", items, &mut vs);
+    vs.real_servers.shrink_to_fit();
+    if let Some(d) = vs.check.delay_loop {
+        vs.delay_loop = d;
+    }
+    key.map(|_| vs)
+}
+
+fn vs_key(c: &mut Ctx, s: &Statement) -> Option<VsKey> {
+    let first = c.arg(s, 0)?;
+    match first.text.as_str() {
+        "fwmark" => {
+            let w = c.arg(s, 1)?;
+            let mark = c.int_word("fwmark", w, 1, i64::from(u32::MAX)).and_then(|v| u32::try_from(v).ok())?;
+            Some(VsKey::Fwmark { mark })
+        }
+        "group" => Some(VsKey::Group { name: c.arg(s, 1)?.text.clone() }),
+        _ => {
+            let ip = c.ip_word("virtual_server", first)?;
+            let port = match s.args.get(1) {
+                Some(w) => c.port_word("virtual_server port", w)?,
+                None => 0,
+            };
+            Some(VsKey::Addr { ip, port })
+        }
+    }
+}
+
+fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
+    c.at_most(s, 2);
+    let ip_word = c.arg(s, 0)?;
+    let ip = c.ip_word("real_server", ip_word);
+    let port = match s.args.get(1) {
+        Some(w) => c.port_word("real_server port", w),
+        None => Some(0),
+    };
+    let mut rs = RealServer {
+        ip: ip.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        port: port.unwrap_or(0),
+        span: s.span().clone(),
+        weight: 1,
+        forwarding: None,
+        inhibit_on_failure: None,
+        notify_up: None,
+        notify_down: None,
+        uthreshold: None,
+        lthreshold: None,
+        smtp_alert: None,
+        alpha: None,
+        check: CheckCommon::default(),
+        checkers: Vec::new(),
+    };
+    let items = c.block(s);
+    apply(c, &REAL_SERVER, "real_server", items, &mut rs);
+    rs.checkers.shrink_to_fit();
+    ip.and(port).map(|_| rs)
+}
+
+/// `virtual_server_group NAME { IP[-LAST] PORT | fwmark N }`
+pub(crate) fn group(c: &mut Ctx, s: &Statement) -> VirtualServerGroup {
+    let mut g = VirtualServerGroup { name: c.block_name(s), members: Vec::new(), span: s.span().clone() };
+    for item in c.block(s) {
+        if item.name() == "fwmark" {
+            if let Some(w) = c.arg(item, 0) {
+                if let Some(mark) = c.int_word("fwmark", w, 1, i64::from(u32::MAX)).and_then(|v| u32::try_from(v).ok())
+                {
+                    g.members.push(GroupMember::Fwmark { mark, span: item.span().clone() });
+                }
+            }
+            continue;
+        }
+        let (addr, last) = match item.keyword.text.split_once('-') {
+            Some((a, l)) => (a, Some(l)),
+            None => (item.keyword.text.as_str(), None),
+        };
+        let word = Word { text: addr.to_string(), span: item.keyword.span.clone() };
+        let Some(first) = c.ip_word("virtual_server_group", &word) else { continue };
+        let last_octet = match last {
+            Some(l) => match u16::from_str_radix(l, if first.is_ipv6() { 16 } else { 10 }) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    c.error(
+                        "bad-address",
+                        item.span(),
+                        format!("'{}' is not a valid address range", item.keyword.text),
+                    );
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let port = match item.args.first() {
+            Some(w) => c.port_word("virtual_server_group port", w),
+            None => Some(0),
+        };
+        if let Some(port) = port {
+            g.members.push(GroupMember::Range { first, last_octet, port, span: item.span().clone() });
+        }
+    }
+    g
+}
+
+/// Cross-block checks for LVS: groups referenced, checker inheritance.
+pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
+    for vs in &cfg.virtual_servers {
+        if let VsKey::Group { name } = &vs.key {
+            if !cfg.virtual_server_groups.iter().any(|g| &g.name == name) {
+                c.error(
+                    "unknown-reference",
+                    &vs.span,
+                    format!("virtual_server group '{name}' is not a virtual_server_group"),
+                );
+            }
+        }
+        if let (VsKey::Fwmark { .. }, Some(span)) = (&vs.key, &vs.protocol_span) {
+            c.warning("protocol-on-fwmark", span, "protocol is ignored for a fwmark virtual_server");
+        }
+    }
+}

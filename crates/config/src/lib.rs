@@ -1,0 +1,99 @@
+//! keepalived.conf, read exactly as keepalived reads it, into a typed model; and diagnostics
+//! that say precisely what is wrong, with file and line.
+//!
+//! The crate is pure apart from reading the files: facts about the host (interfaces, local
+//! addresses, script files) come in through [`Host`], so lints are testable without a system.
+
+pub mod diag;
+mod keywords;
+pub mod lexer;
+mod lints;
+pub mod model;
+pub mod peers;
+mod source;
+pub mod span;
+pub mod tree;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use diag::{exit_code, Diagnostic, Severity};
+pub use model::Config;
+pub use span::Span;
+
+/// Errors that stop the configuration from being read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The main configuration file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+}
+
+/// What the host looks like, for the checks keepalived makes against the running system.
+pub trait Host {
+    /// Whether a network interface of this name exists.
+    fn interface_exists(&self, name: &str) -> bool;
+    /// Addresses configured on the host's interfaces.
+    fn local_addresses(&self) -> Vec<IpAddr>;
+    /// Whether a script path exists and is executable; `None` when unknown.
+    fn executable(&self, path: &Path) -> Option<bool>;
+}
+
+/// How to read the configuration.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Selects `@ID` lines (`-i/--config-id`; keepalived defaults to the host name's first part).
+    pub config_id: String,
+    /// Seed for `${_RANDOM}`.
+    pub random_seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { config_id: String::new(), random_seed: 1 }
+    }
+}
+
+/// A configuration and everything found wrong or dubious in it.
+#[derive(Debug)]
+pub struct Parsed {
+    pub config: Config,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Reads a configuration file (and its includes).
+pub fn parse_file(path: &Path, opts: &Options, host: Option<&dyn Host>) -> Result<Parsed, Error> {
+    let mut diags = diag::Diagnostics::default();
+    let mut reader = source::Reader::new(opts, &mut diags);
+    reader.read_root(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let config = reader.finish();
+    Ok(finish(config, diags, host))
+}
+
+/// Reads configuration text; `name` is used in diagnostics and to resolve includes.
+pub fn parse_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>) -> Parsed {
+    let mut diags = diag::Diagnostics::default();
+    let mut reader = source::Reader::new(opts, &mut diags);
+    reader.read_text(Arc::from(Path::new(name)), text);
+    let config = reader.finish();
+    finish(config, diags, host)
+}
+
+fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Host>) -> Parsed {
+    let mut ctx = keywords::Ctx { diags: &mut diags, all_blocks: keywords::block_index() };
+    keywords::finish(&mut ctx, &mut config);
+    lints::run(&config, &mut diags, host);
+    let mut diagnostics = diags.into_vec();
+    diagnostics.sort_by(|a, b| {
+        (a.span.file.as_ref(), a.span.line, a.span.col).cmp(&(b.span.file.as_ref(), b.span.line, b.span.col))
+    });
+    Parsed { config, diagnostics }
+}

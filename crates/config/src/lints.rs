@@ -1,0 +1,202 @@
+//! Checks across the whole configuration: keepalived's own (interfaces, script security) and
+//! Vigil's notes (addresses nobody carries, clashing VRIDs, dubious priorities, duplicates).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::model::{CheckKind, Config, GroupMember, InitialState, Script, VsKey};
+use crate::Host;
+
+pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
+    duplicate_instances(cfg, diags);
+    vrid_clashes(cfg, diags);
+    backup_at_255(cfg, diags);
+    duplicate_real_servers(cfg, diags);
+    script_security(cfg, diags, host);
+    if let Some(host) = host {
+        interfaces(cfg, diags, host);
+        unowned_virtual_servers(cfg, diags, host);
+    }
+}
+
+fn duplicate_instances(cfg: &Config, diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, &crate::span::Span> = HashMap::new();
+    for i in &cfg.instances {
+        if let Some(first) = seen.insert(&i.name, &i.span) {
+            diags.error(
+                "duplicate-instance",
+                &i.span,
+                format!("vrrp_instance {} is defined twice (first at {first})", i.name),
+            );
+        }
+    }
+}
+
+fn vrid_clashes(cfg: &Config, diags: &mut Diagnostics) {
+    let mut seen: HashMap<(&str, u8, bool), &crate::model::VrrpInstance> = HashMap::new();
+    for i in &cfg.instances {
+        let Some((ifname, _)) = &i.interface else { continue };
+        if i.virtual_router_id == 0 {
+            continue;
+        }
+        let v6 = i.virtual_ipaddress.first().is_some_and(|a| a.addr.is_ipv6());
+        if let Some(other) = seen.insert((ifname, i.virtual_router_id, v6), i) {
+            diags.note(
+                "vrid-clash",
+                &i.span,
+                format!(
+                    "({}) virtual_router_id {} on {ifname} is also used by ({}) at {}; their adverts will collide",
+                    i.name, i.virtual_router_id, other.name, other.span
+                ),
+            );
+        }
+    }
+}
+
+fn backup_at_255(cfg: &Config, diags: &mut Diagnostics) {
+    for i in &cfg.instances {
+        if i.state == InitialState::Backup && i.priority == 255 {
+            diags.note(
+                "backup-priority-255",
+                &i.span,
+                format!(
+                    "({}) has state BACKUP but priority 255, which makes it the address owner and always MASTER",
+                    i.name
+                ),
+            );
+        }
+    }
+}
+
+fn duplicate_real_servers(cfg: &Config, diags: &mut Diagnostics) {
+    for vs in &cfg.virtual_servers {
+        let mut seen: HashMap<(IpAddr, u16), &crate::span::Span> = HashMap::new();
+        for rs in &vs.real_servers {
+            if let Some(first) = seen.insert((rs.ip, rs.port), &rs.span) {
+                diags.note(
+                    "duplicate-real-server",
+                    &rs.span,
+                    format!(
+                        "real_server {} {} is listed twice in this virtual_server (first at {first})",
+                        rs.ip, rs.port
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn notify(n: &crate::model::Notify) -> impl Iterator<Item = &Script> {
+    [&n.master, &n.backup, &n.fault, &n.stop, &n.deleted, &n.any, &n.master_rx_lower_pri].into_iter().flatten()
+}
+
+/// Every script the configuration would run.
+fn scripts(cfg: &Config) -> Vec<&Script> {
+    let mut out = Vec::new();
+    for i in &cfg.instances {
+        out.extend(notify(&i.notify));
+    }
+    for g in &cfg.sync_groups {
+        out.extend(notify(&g.notify));
+    }
+    out.extend(cfg.vrrp_scripts.iter().filter_map(|s| s.script.as_ref()));
+    for vs in &cfg.virtual_servers {
+        out.extend(vs.quorum_up.iter().chain(vs.quorum_down.iter()));
+        for rs in &vs.real_servers {
+            out.extend(rs.notify_up.iter().chain(rs.notify_down.iter()));
+            for k in &rs.checkers {
+                if let CheckKind::Misc(m) = &k.kind {
+                    out.extend(m.path.iter());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
+    let all = scripts(cfg);
+    if !all.is_empty() && !cfg.global.enable_script_security {
+        if let Some(first) = all.first() {
+            diags.push(Diagnostic {
+                severity: Severity::Warning,
+                code: "script-security",
+                span: first.span.clone(),
+                message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled. \
+                          Add 'enable_script_security' to global_defs (and 'script_user' if scripts must not run as root)"
+                    .into(),
+                suggestion: None,
+                security: true,
+            });
+        }
+    }
+    let Some(host) = host else { return };
+    for s in all {
+        let Some(program) = s.argv.first() else { continue };
+        let path = Path::new(program);
+        if path.is_absolute() && host.executable(path) == Some(false) {
+            diags.warning("script-missing", &s.span, format!("script '{program}' does not exist or is not executable"));
+        }
+    }
+}
+
+fn interfaces(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
+    if cfg.global.dynamic_interfaces {
+        return;
+    }
+    for i in &cfg.instances {
+        if let Some((name, span)) = &i.interface {
+            if !host.interface_exists(name) {
+                diags.error("unknown-interface", span, format!("({}) interface {name} does not exist", i.name));
+            }
+        }
+        for t in &i.track_interface {
+            if !host.interface_exists(&t.name) {
+                diags.error(
+                    "unknown-interface",
+                    &t.span,
+                    format!("({}) track_interface {} does not exist", i.name, t.name),
+                );
+            }
+        }
+    }
+}
+
+/// A virtual_server address should be a VIP, a static address or a local address; otherwise
+/// no packet for it reaches this director (seed 004's BACKUP shows the mistake).
+fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
+    let mut owned: Vec<IpAddr> = host.local_addresses();
+    owned.extend(cfg.static_ipaddress.iter().map(|a| a.addr));
+    for i in &cfg.instances {
+        owned.extend(i.virtual_ipaddress.iter().chain(&i.virtual_ipaddress_excluded).map(|a| a.addr));
+    }
+    for vs in &cfg.virtual_servers {
+        let addrs: Vec<IpAddr> = match &vs.key {
+            VsKey::Addr { ip, .. } => vec![*ip],
+            VsKey::Fwmark { .. } => continue,
+            VsKey::Group { name } => cfg
+                .virtual_server_groups
+                .iter()
+                .filter(|g| &g.name == name)
+                .flat_map(|g| &g.members)
+                .filter_map(|m| match m {
+                    GroupMember::Range { first, .. } => Some(*first),
+                    GroupMember::Fwmark { .. } => None,
+                })
+                .collect(),
+        };
+        for ip in addrs {
+            if !ip.is_unspecified() && !owned.contains(&ip) {
+                diags.note(
+                    "vs-address-unowned",
+                    &vs.span,
+                    format!(
+                        "virtual_server address {ip} is not a virtual_ipaddress of any vrrp_instance, a static_ipaddress, or an address of this host"
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,635 @@
+//! The typed configuration: what keepalived.conf says, with keepalived's defaults applied.
+//! Every item (instance, address, server, checker, script) keeps the span it came from.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use crate::span::Span;
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub static_ipaddress: Vec<VirtualAddress>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
+    pub vrrp_scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub instances: Vec<VrrpInstance>,
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    pub virtual_servers: Vec<VirtualServer>,
+}
+
+/// A command line to run, as keepalived takes it: the first word (quoted when it has
+/// arguments), then optionally the user and group to run it as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    /// The program and its arguments.
+    pub argv: Vec<String>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub span: Span,
+}
+
+/// `global_defs { ... }`
+#[derive(Clone, Debug)]
+pub struct GlobalDefs {
+    pub span: Option<Span>,
+    pub router_id: Option<String>,
+    pub notification_email: Vec<String>,
+    pub notification_email_from: Option<String>,
+    pub smtp_server: Option<SmtpServer>,
+    pub smtp_helo_name: Option<String>,
+    pub smtp_connect_timeout: Duration,
+    /// `smtp_alert`, `smtp_alert_vrrp`, `smtp_alert_checker`: the defaults for instances and servers.
+    pub smtp_alert: Option<bool>,
+    pub smtp_alert_vrrp: Option<bool>,
+    pub smtp_alert_checker: Option<bool>,
+    pub enable_script_security: bool,
+    pub script_user: Option<(String, Option<String>)>,
+    pub vrrp_version: u8,
+    pub vrrp_mcast_group4: Ipv4Addr,
+    pub vrrp_mcast_group6: Ipv6Addr,
+    pub vrrp_garp_master_delay: Duration,
+    pub vrrp_garp_master_repeat: u32,
+    /// Zero: no periodic refresh.
+    pub vrrp_garp_master_refresh: Duration,
+    pub vrrp_garp_master_refresh_repeat: u32,
+    pub vrrp_garp_interval: Duration,
+    pub vrrp_gna_interval: Duration,
+    pub vrrp_strict: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    pub vrrp_check_unicast_src: bool,
+    pub lvs_timeouts: Option<LvsTimeouts>,
+    pub lvs_sync_daemon: Option<LvsSyncDaemon>,
+    pub lvs_flush: bool,
+    pub lvs_flush_on_stop: Option<LvsFlushOnStop>,
+    pub max_auto_priority: Option<i32>,
+    pub dynamic_interfaces: bool,
+    pub notify_fifo: Option<String>,
+    pub vrrp_notify_fifo: Option<String>,
+    pub lvs_notify_fifo: Option<String>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            span: None,
+            router_id: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            smtp_helo_name: None,
+            smtp_connect_timeout: Duration::from_secs(30),
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
+            smtp_alert_checker: None,
+            enable_script_security: false,
+            script_user: None,
+            vrrp_version: 2,
+            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            vrrp_garp_master_delay: Duration::from_secs(5),
+            vrrp_garp_master_repeat: 5,
+            vrrp_garp_master_refresh: Duration::ZERO,
+            vrrp_garp_master_refresh_repeat: 1,
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_gna_interval: Duration::ZERO,
+            vrrp_strict: false,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_check_unicast_src: false,
+            lvs_timeouts: None,
+            lvs_sync_daemon: None,
+            lvs_flush: false,
+            lvs_flush_on_stop: None,
+            max_auto_priority: None,
+            dynamic_interfaces: false,
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
+            lvs_notify_fifo: None,
+        }
+    }
+}
+
+/// `smtp_server ADDRESS [PORT]`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpServer {
+    /// An IP address or a host name.
+    pub host: String,
+    pub port: u16,
+}
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]` (seconds; unset ones keep the kernel's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LvsTimeouts {
+    pub tcp: Option<u32>,
+    pub tcpfin: Option<u32>,
+    pub udp: Option<u32>,
+}
+
+/// `lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LvsSyncDaemon {
+    pub interface: String,
+    pub instance: String,
+    pub syncid: u8,
+    pub maxlen: Option<u16>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+    pub group: Option<IpAddr>,
+    pub span: Span,
+}
+
+/// `lvs_flush_on_stop [VS|ALL]`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LvsFlushOnStop {
+    /// Remove only the virtual servers of this configuration.
+    VirtualServers,
+    /// Flush the whole IPVS table.
+    All,
+}
+
+/// An address in `virtual_ipaddress`, `virtual_ipaddress_excluded` or `static_ipaddress`:
+/// `IP[/PREFIX] [brd IP] [dev IF] [scope S] [label L] [noprefixroute] ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualAddress {
+    pub addr: IpAddr,
+    /// Defaults to 32 (IPv4) or 128 (IPv6), as keepalived does.
+    pub prefix: u8,
+    pub brd: Option<Ipv4Addr>,
+    pub peer: Option<(IpAddr, u8)>,
+    pub dev: Option<String>,
+    pub scope: Option<Scope>,
+    pub label: Option<String>,
+    pub noprefixroute: bool,
+    pub nodad: bool,
+    pub home: bool,
+    pub no_track: bool,
+    pub span: Span,
+}
+
+/// Address and route scopes, as `ip addr add ... scope` takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Site,
+    Link,
+    Host,
+    Nowhere,
+    Other(u8),
+}
+
+/// A `virtual_routes` / `static_routes` entry:
+/// `[src IP] [to] DEST[/PREFIX] [via|gw IP] [dev IF] [scope S] [table N] [metric N] [blackhole|...]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// `None` for `default`.
+    pub dest: Option<(IpAddr, u8)>,
+    pub kind: RouteKind,
+    pub src: Option<IpAddr>,
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub scope: Option<Scope>,
+    pub table: Option<u32>,
+    pub metric: Option<u32>,
+    pub onlink: bool,
+    pub no_track: bool,
+    pub span: Span,
+}
+
+/// The route's type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RouteKind {
+    #[default]
+    Unicast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Throw,
+}
+
+/// A `virtual_rules` / `static_rules` entry: `[from IP/P] [to IP/P] [table N] [priority N] ...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub from: Option<(IpAddr, u8)>,
+    pub to: Option<(IpAddr, u8)>,
+    pub table: Option<u32>,
+    pub priority: Option<u32>,
+    pub fwmark: Option<u32>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    pub no_track: bool,
+    pub span: Span,
+}
+
+/// `vrrp_script NAME { ... }`
+#[derive(Clone, Debug)]
+pub struct VrrpScript {
+    pub name: String,
+    pub script: Option<Script>,
+    pub interval: Duration,
+    pub timeout: Option<Duration>,
+    pub weight: i32,
+    /// `weight N reverse`: the weight applies while the script fails.
+    pub weight_reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub user: Option<(String, Option<String>)>,
+    pub init_fail: bool,
+    pub span: Span,
+}
+
+/// `vrrp_track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }`
+#[derive(Clone, Debug)]
+pub struct TrackFile {
+    pub name: String,
+    pub file: Option<String>,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub init_file: Option<(i64, bool)>,
+    pub span: Span,
+}
+
+/// A reference to a tracked thing, with an optional weight that overrides its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Track {
+    pub name: String,
+    pub weight: Option<i32>,
+    pub reverse: bool,
+    pub span: Span,
+}
+
+/// Notify scripts of an instance or a sync group.
+#[derive(Clone, Debug, Default)]
+pub struct Notify {
+    pub master: Option<Script>,
+    pub backup: Option<Script>,
+    pub fault: Option<Script>,
+    pub stop: Option<Script>,
+    pub deleted: Option<Script>,
+    /// `notify`: called with `INSTANCE|GROUP name STATE priority`.
+    pub any: Option<Script>,
+    pub master_rx_lower_pri: Option<Script>,
+    pub priority_changes: bool,
+}
+
+/// `vrrp_sync_group NAME { group { ... } ... }`
+#[derive(Clone, Debug)]
+pub struct SyncGroup {
+    pub name: String,
+    pub members: Vec<(String, Span)>,
+    pub notify: Notify,
+    pub smtp_alert: Option<bool>,
+    pub global_tracking: bool,
+    pub sync_group_tracking_weight: bool,
+    pub track_interface: Vec<Track>,
+    pub track_script: Vec<Track>,
+    pub track_file: Vec<Track>,
+    pub span: Span,
+}
+
+/// The state an instance starts in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InitialState {
+    #[default]
+    Backup,
+    Master,
+}
+
+/// VRRP authentication (VRRPv2 only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authentication {
+    pub kind: AuthType,
+    /// At most 8 bytes are used, as keepalived truncates.
+    pub pass: String,
+    pub span: Span,
+}
+
+/// `auth_type PASS|AH`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    Pass,
+    Ah,
+}
+
+/// `unicast_peer { IP [min_ttl N] [max_ttl N] }`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnicastPeer {
+    pub addr: IpAddr,
+    pub min_ttl: Option<u8>,
+    pub max_ttl: Option<u8>,
+    pub span: Span,
+}
+
+/// `vrrp_instance NAME { ... }`
+#[derive(Clone, Debug)]
+pub struct VrrpInstance {
+    pub name: String,
+    pub span: Span,
+    pub state: InitialState,
+    pub interface: Option<(String, Span)>,
+    /// 0 when missing (an error is reported).
+    pub virtual_router_id: u8,
+    pub priority: u8,
+    pub advert_int: Duration,
+    /// Resolved against `vrrp_version` in global_defs.
+    pub version: u8,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    pub authentication: Option<Authentication>,
+    pub virtual_ipaddress: Vec<VirtualAddress>,
+    pub virtual_ipaddress_excluded: Vec<VirtualAddress>,
+    pub virtual_routes: Vec<Route>,
+    pub virtual_rules: Vec<Rule>,
+    pub track_interface: Vec<Track>,
+    pub track_script: Vec<Track>,
+    pub track_file: Vec<Track>,
+    pub dont_track_primary: bool,
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peer: Vec<UnicastPeer>,
+    pub unicast_ttl: Option<u8>,
+    pub mcast_src_ip: Option<IpAddr>,
+    pub garp_master_delay: Duration,
+    pub garp_master_repeat: u32,
+    pub garp_master_refresh: Duration,
+    pub garp_master_refresh_repeat: u32,
+    pub lvs_sync_daemon_interface: Option<String>,
+    pub smtp_alert: Option<bool>,
+    pub notify: Notify,
+    /// `use_vmac [NAME]`: `Some(None)` lets keepalived name it `vrrp.VRID`.
+    pub use_vmac: Option<Option<String>>,
+    pub vmac_xmit_base: bool,
+    pub native_ipv6: bool,
+    /// `accept` / `no_accept`; `None` follows `vrrp_strict` (no_accept when strict).
+    pub accept: Option<bool>,
+    pub skip_check_adv_addr: bool,
+    pub strict_mode: Option<bool>,
+    pub check_unicast_src: bool,
+}
+
+/// `virtual_server_group NAME { IP[-LAST] PORT | fwmark N ... }`
+#[derive(Clone, Debug)]
+pub struct VirtualServerGroup {
+    pub name: String,
+    pub members: Vec<GroupMember>,
+    pub span: Span,
+}
+
+/// One entry of a virtual_server_group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupMember {
+    /// `IP[-LAST] PORT`: a range of addresses whose last byte (group) runs to `last`.
+    Range {
+        first: IpAddr,
+        last_octet: Option<u16>,
+        port: u16,
+        span: Span,
+    },
+    Fwmark {
+        mark: u32,
+        span: Span,
+    },
+}
+
+/// How a virtual server is named.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum VsKey {
+    Addr { ip: IpAddr, port: u16 },
+    Fwmark { mark: u32 },
+    Group { name: String },
+}
+
+/// IPVS schedulers (`lvs_sched` / `lb_algo`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheduler {
+    Rr,
+    Wrr,
+    Lc,
+    #[default]
+    Wlc,
+    Lblc,
+    Lblcr,
+    Dh,
+    Sh,
+    Sed,
+    Nq,
+    Mh,
+    Fo,
+    Ovf,
+    Twos,
+}
+
+impl Scheduler {
+    pub const ALL: [(&'static str, Scheduler); 14] = [
+        ("rr", Scheduler::Rr),
+        ("wrr", Scheduler::Wrr),
+        ("lc", Scheduler::Lc),
+        ("wlc", Scheduler::Wlc),
+        ("lblc", Scheduler::Lblc),
+        ("lblcr", Scheduler::Lblcr),
+        ("dh", Scheduler::Dh),
+        ("sh", Scheduler::Sh),
+        ("sed", Scheduler::Sed),
+        ("nq", Scheduler::Nq),
+        ("mh", Scheduler::Mh),
+        ("fo", Scheduler::Fo),
+        ("ovf", Scheduler::Ovf),
+        ("twos", Scheduler::Twos),
+    ];
+
+    /// The kernel's name for it.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, s)| *s == self).map(|(n, _)| *n).unwrap_or("wlc")
+    }
+}
+
+/// IPVS forwarding methods (`lvs_method` / `lb_kind`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Forwarding {
+    #[default]
+    Nat,
+    Dr,
+    Tun,
+}
+
+/// Virtual service protocols.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+/// IPVS scheduler flags: `flag-1..3`, `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SchedFlags {
+    pub flag1: bool,
+    pub flag2: bool,
+    pub flag3: bool,
+}
+
+/// `sorry_server IP PORT`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SorryServer {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub forwarding: Option<Forwarding>,
+    pub span: Span,
+}
+
+/// Checker timing and addressing, at the virtual server, real server or checker level;
+/// `None` inherits from the level above.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckCommon {
+    pub connect_ip: Option<IpAddr>,
+    pub connect_port: Option<u16>,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub bind_if: Option<String>,
+    pub fwmark: Option<u32>,
+    pub connect_timeout: Option<Duration>,
+    pub retry: Option<u32>,
+    pub delay_before_retry: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub delay_loop: Option<Duration>,
+    pub log_all_failures: Option<bool>,
+}
+
+/// `virtual_server ... { ... }`
+#[derive(Clone, Debug)]
+pub struct VirtualServer {
+    pub key: VsKey,
+    pub span: Span,
+    pub delay_loop: Duration,
+    pub scheduler: Scheduler,
+    pub sched_flags: SchedFlags,
+    pub forwarding: Forwarding,
+    /// Seconds; `persistence_timeout` alone means keepalived's 360.
+    pub persistence_timeout: Option<u32>,
+    pub persistence_granularity: Option<IpAddr>,
+    pub persistence_engine: Option<String>,
+    pub protocol: Protocol,
+    /// Set by `protocol` explicitly (a warning for fwmark services).
+    pub protocol_span: Option<Span>,
+    pub ops: bool,
+    pub virtualhost: Option<String>,
+    pub sorry_server: Option<SorryServer>,
+    pub sorry_server_inhibit: bool,
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+    pub alpha: bool,
+    pub omega: bool,
+    pub ha_suspend: bool,
+    pub inhibit_on_failure: bool,
+    pub smtp_alert: Option<bool>,
+    pub ip_family: Option<u8>,
+    pub check: CheckCommon,
+    pub real_servers: Vec<RealServer>,
+}
+
+/// `real_server IP PORT { ... }`
+#[derive(Clone, Debug)]
+pub struct RealServer {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub span: Span,
+    pub weight: i32,
+    pub forwarding: Option<Forwarding>,
+    pub inhibit_on_failure: Option<bool>,
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    pub uthreshold: Option<u32>,
+    pub lthreshold: Option<u32>,
+    pub smtp_alert: Option<bool>,
+    pub alpha: Option<bool>,
+    pub check: CheckCommon,
+    pub checkers: Vec<Checker>,
+}
+
+/// One health check of a real server.
+#[derive(Clone, Debug)]
+pub struct Checker {
+    pub kind: CheckKind,
+    pub common: CheckCommon,
+    pub span: Span,
+}
+
+/// What a checker probes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    Tcp,
+    /// HTTP_GET, or SSL_GET when `tls` is set.
+    Http(HttpCheck),
+    Misc(MiscCheck),
+    Smtp {
+        helo_name: Option<String>,
+    },
+    Dns {
+        query_type: DnsType,
+        name: String,
+    },
+    Udp {
+        payload: Option<Vec<u8>>,
+        require_reply: Option<Vec<u8>>,
+        min_reply_length: Option<u32>,
+        max_reply_length: Option<u32>,
+    },
+    Ping,
+    File {
+        track_file: Option<String>,
+        weight: i32,
+        weight_reverse: bool,
+    },
+}
+
+/// HTTP_GET / SSL_GET settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub tls: bool,
+    pub urls: Vec<UrlCheck>,
+    pub virtualhost: Option<String>,
+    pub http_protocol: Option<String>,
+    pub enable_sni: bool,
+    pub fast_recovery: bool,
+}
+
+/// `url { path ...; digest ...; status_code ...; regex ...; virtualhost ... }`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlCheck {
+    pub path: String,
+    /// MD5 of the body, as genhash prints it.
+    pub digest: Option<[u8; 16]>,
+    /// Accepted statuses; empty means keepalived's default, any 2xx.
+    pub status_code: Vec<(u16, u16)>,
+    pub regex: Option<String>,
+    pub regex_no_match: bool,
+    pub virtualhost: Option<String>,
+    pub span: Span,
+}
+
+/// MISC_CHECK settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MiscCheck {
+    pub path: Option<Script>,
+    pub timeout: Option<Duration>,
+    /// Exit codes 2..=255 set the weight to code - 2.
+    pub dynamic: bool,
+    pub user: Option<(String, Option<String>)>,
+}
+
+/// DNS_CHECK query types.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DnsType {
+    #[default]
+    Soa,
+    A,
+    Ns,
+    Cname,
+    Mx,
+    Txt,
+    Aaaa,
+}

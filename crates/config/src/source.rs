@@ -1,0 +1,616 @@
+//! Reading configuration text into lines of tokens, with keepalived's preprocessing:
+//! `include` (glob, relative to the including file, loop-guarded), `@ID` / `@^ID`
+//! conditional lines, `$NAME=value` definitions (multi-line with `\`) substituted as
+//! `$NAME` or `${NAME}`, and `~SEQ` / `~SEQx` / `~LST` line expansion.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char, multispace0};
+use nom::combinator::{map, opt, recognize};
+use nom::multi::separated_list1;
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+use crate::diag::Diagnostics;
+use crate::keywords::{self, Ctx};
+use crate::lexer::{self, Token};
+use crate::model::Config;
+use crate::span::Span;
+use crate::tree::Builder;
+use crate::Options;
+
+/// Nested includes deeper than this are refused (keepalived's own limit is similar).
+const MAX_INCLUDE_DEPTH: usize = 32;
+/// Recursion limit for substitution and `~SEQ` nesting: a self-referencing definition stops here.
+const MAX_EXPANSION_DEPTH: u32 = 32;
+/// Upper bound on the lines that expansions may produce, so a typo cannot exhaust memory.
+const MAX_EXPANDED_LINES: usize = 4_000_000;
+
+/// Where a line came from: its file, its line number, and how far its text is shifted from
+/// the file's column 1 (prefixes such as `@ID ` removed).
+#[derive(Clone)]
+struct Origin {
+    file: Arc<Path>,
+    dir: Arc<Path>,
+    line: u32,
+    col_offset: u32,
+}
+
+impl Origin {
+    fn span(&self, col: u32) -> Span {
+        Span::new(self.file.clone(), self.line, col + self.col_offset)
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    opts: &'a Options,
+    diags: &'a mut Diagnostics,
+    vars: HashMap<String, Vec<String>>,
+    includes: Vec<PathBuf>,
+    builder: Builder,
+    config: Config,
+    /// Tests look at the preprocessed lines instead of parsing them.
+    #[cfg(test)]
+    capture: Option<Vec<String>>,
+    expanded: usize,
+    rng: u64,
+    /// A multi-line definition being collected: its name and lines so far.
+    pending_def: Option<(String, Vec<String>)>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(opts: &'a Options, diags: &'a mut Diagnostics) -> Self {
+        Reader {
+            opts,
+            diags,
+            vars: HashMap::new(),
+            includes: Vec::new(),
+            builder: Builder::default(),
+            config: Config::default(),
+            #[cfg(test)]
+            capture: None,
+            expanded: 0,
+            rng: opts.random_seed | 1,
+            pending_def: None,
+        }
+    }
+
+    /// Reads a file given on the command line; `Err` only when it cannot be read at all.
+    pub fn read_root(&mut self, path: &Path) -> std::io::Result<()> {
+        let text = std::fs::read(path)?;
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.includes.push(canonical);
+        self.read_text(Arc::from(path), &String::from_utf8_lossy(&text));
+        self.includes.pop();
+        Ok(())
+    }
+
+    /// Reads configuration text that has no file behind it (tests, fuzzing); includes are
+    /// resolved against the current directory.
+    pub fn read_text(&mut self, file: Arc<Path>, text: &str) {
+        let dir: Arc<Path> = Arc::from(file.parent().unwrap_or(Path::new("")));
+        for (n, raw) in text.lines().enumerate() {
+            let origin = Origin {
+                file: file.clone(),
+                dir: dir.clone(),
+                line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                col_offset: 0,
+            };
+            let line = lexer::strip_comment(raw).trim_end();
+            if let Some((name, mut body)) = self.pending_def.take() {
+                match line.strip_suffix('\\') {
+                    Some(more) => {
+                        body.push(more.trim().to_string());
+                        self.pending_def = Some((name, body));
+                    }
+                    None if line.trim().is_empty() => self.pending_def = Some((name, body)),
+                    None => {
+                        body.push(line.trim().to_string());
+                        self.vars.insert(name, body);
+                    }
+                }
+                continue;
+            }
+            self.process(line, &origin, 0);
+        }
+        if let Some((name, body)) = self.pending_def.take() {
+            self.vars.insert(name, body);
+        }
+    }
+
+    fn process(&mut self, line: &str, origin: &Origin, depth: u32) {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            return;
+        }
+        let mut origin = origin.clone();
+        origin.col_offset += (line.len() - trimmed.len()) as u32;
+        if depth > MAX_EXPANSION_DEPTH {
+            self.diags.error(
+                "expansion-depth",
+                &origin.span(1),
+                "parameter substitution or ~SEQ nested too deeply (a definition that refers to itself?)",
+            );
+            return;
+        }
+        if self.expanded > MAX_EXPANDED_LINES {
+            return;
+        }
+        if let Some(rest) = trimmed.strip_prefix('@') {
+            let (negate, rest) = match rest.strip_prefix('^') {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let id_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let matches = rest[..id_len] == *self.opts.config_id;
+            if matches != negate {
+                let skip = trimmed.len() - rest.len() + id_len;
+                let mut o = origin.clone();
+                o.col_offset += skip as u32;
+                self.process(&trimmed[skip..], &o, depth + 1);
+            }
+            return;
+        }
+        if trimmed.starts_with("~SEQ") || trimmed.starts_with("~LST") {
+            self.expand_block(trimmed, &origin, depth);
+            return;
+        }
+        if let Some((name, value)) = definition(trimmed) {
+            match value.trim().strip_suffix('\\') {
+                Some(first) if first.trim().is_empty() => self.pending_def = Some((name.to_string(), Vec::new())),
+                Some(first) => self.pending_def = Some((name.to_string(), vec![first.trim().to_string()])),
+                None => {
+                    self.vars.insert(name.to_string(), vec![value.trim().to_string()]);
+                }
+            }
+            return;
+        }
+        if let Some(pattern) = include_target(trimmed) {
+            self.include(pattern, &origin);
+            return;
+        }
+        match self.substitute(trimmed, &origin) {
+            Some(lines) => {
+                for l in lines {
+                    self.process(&l, &origin, depth + 1);
+                }
+            }
+            None => self.emit(trimmed, &origin),
+        }
+    }
+
+    fn emit(&mut self, text: &str, origin: &Origin) {
+        self.expanded += 1;
+        if self.expanded == MAX_EXPANDED_LINES {
+            self.diags.error(
+                "expansion-limit",
+                &origin.span(1),
+                format!("expansions produced more than {MAX_EXPANDED_LINES} lines; stopping here"),
+            );
+            return;
+        }
+        match lexer::tokenize(text) {
+            #[cfg(test)]
+            Ok(tokens) if self.capture.is_some() => {
+                let words: Vec<String> = tokens
+                    .into_iter()
+                    .map(|t| match t {
+                        Token::Word { text, .. } => text,
+                        Token::Open { .. } => "{".into(),
+                        Token::Close { .. } => "}".into(),
+                    })
+                    .collect();
+                if let Some(c) = self.capture.as_mut() {
+                    c.push(words.join(" "));
+                }
+            }
+            Ok(tokens) => {
+                for token in tokens {
+                    let col = match &token {
+                        Token::Word { col, .. } | Token::Open { col } | Token::Close { col } => *col,
+                    };
+                    self.builder.token(token, origin.span(col), self.diags);
+                }
+                self.builder.end_line();
+                self.apply_ready();
+            }
+            Err(e @ lexer::LexError::UnterminatedQuote { col, .. }) => {
+                self.diags.error("unterminated-quote", &origin.span(col), e.to_string());
+            }
+        }
+    }
+
+    /// Hands complete top-level statements to the keyword tables; they are dropped after.
+    fn apply_ready(&mut self) {
+        let mut ctx = Ctx { diags: self.diags, all_blocks: keywords::block_index() };
+        for stmt in self.builder.take_ready() {
+            keywords::top(&mut ctx, &stmt, &mut self.config);
+        }
+    }
+
+    /// Ends the input and returns the configuration read.
+    pub fn finish(mut self) -> Config {
+        self.builder.finish(self.diags);
+        self.apply_ready();
+        self.config
+    }
+
+    /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once; `None` when
+    /// nothing was replaced. A multi-line value splits the line.
+    fn substitute(&mut self, line: &str, origin: &Origin) -> Option<Vec<String>> {
+        if !line.contains('$') {
+            return None;
+        }
+        let mut out: Vec<String> = vec![String::new()];
+        let mut changed = false;
+        let mut rest = line;
+        while let Some(pos) = rest.find('$') {
+            let (before, at) = rest.split_at(pos);
+            push_str(&mut out, before);
+            match reference(at) {
+                Some((name, args, after)) => match self.lookup(name, args, origin) {
+                    Some(value) => {
+                        changed = true;
+                        for (i, v) in value.iter().enumerate() {
+                            if i > 0 {
+                                out.push(String::new());
+                            }
+                            push_str(&mut out, v);
+                        }
+                        rest = after;
+                    }
+                    None => {
+                        push_str(&mut out, &at[..at.len() - after.len()]);
+                        rest = after;
+                    }
+                },
+                None => {
+                    push_str(&mut out, "$");
+                    rest = &at[1..];
+                }
+            }
+        }
+        push_str(&mut out, rest);
+        changed.then_some(out)
+    }
+
+    fn lookup(&mut self, name: &str, args: &str, origin: &Origin) -> Option<Vec<String>> {
+        if let Some(v) = self.vars.get(name) {
+            return Some(v.clone());
+        }
+        let one = |s: String| Some(vec![s]);
+        match name {
+            "_PWD" => one(origin.dir.display().to_string()),
+            "_INSTANCE" => one(self.opts.config_id.clone()),
+            "_HASH" => one("#".into()),
+            "_BANG" => one("!".into()),
+            "_RANDOM" => {
+                let mut nums = args.split_whitespace().map(str::parse::<u64>);
+                let min = nums.next().and_then(Result::ok).unwrap_or(0);
+                let max = nums.next().and_then(Result::ok).unwrap_or(32767).max(min);
+                // xorshift64: deterministic for a given seed, which the daemon takes from the clock.
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                one((min + self.rng % (max - min + 1)).to_string())
+            }
+            _ => None,
+        }
+    }
+
+    fn expand_block(&mut self, line: &str, origin: &Origin, depth: u32) {
+        let parsed = seq_spec(line).ok();
+        let Some((rest, spec)) = parsed else {
+            self.diags.error(
+                "bad-sequence",
+                &origin.span(1),
+                format!("cannot parse sequence/list block '{}'", first_word(line)),
+            );
+            return;
+        };
+        let runs = match spec.values() {
+            Ok(v) => v,
+            Err(msg) => {
+                self.diags.error("bad-sequence", &origin.span(1), msg);
+                return;
+            }
+        };
+        let mut o = origin.clone();
+        o.col_offset += (line.len() - rest.len()) as u32;
+        for assignment in runs {
+            for (var, val) in assignment {
+                self.vars.insert(var, vec![val]);
+            }
+            self.process(rest, &o, depth + 1);
+        }
+    }
+
+    fn include(&mut self, pattern: &str, origin: &Origin) {
+        let span = origin.span(1);
+        let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { origin.dir.join(pattern) };
+        let mut matches: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
+            Ok(paths) => paths.filter_map(Result::ok).collect(),
+            Err(e) => {
+                self.diags.error("bad-include", &span, format!("invalid include pattern '{pattern}': {e}"));
+                return;
+            }
+        };
+        matches.sort();
+        if matches.is_empty() {
+            self.diags.note(
+                "include-no-match",
+                &span,
+                format!("include '{pattern}' matches no file (keepalived ignores this silently)"),
+            );
+        }
+        for path in matches {
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if self.includes.contains(&canonical) {
+                self.diags.error(
+                    "include-loop",
+                    &span,
+                    format!("include loop: '{}' is already being read", path.display()),
+                );
+                continue;
+            }
+            if self.includes.len() >= MAX_INCLUDE_DEPTH {
+                self.diags.error("include-depth", &span, format!("includes nested deeper than {MAX_INCLUDE_DEPTH}"));
+                return;
+            }
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    self.includes.push(canonical);
+                    let saved = self.pending_def.take();
+                    self.read_text(Arc::from(path.as_path()), &String::from_utf8_lossy(&bytes));
+                    self.pending_def = saved;
+                    self.includes.pop();
+                }
+                Err(e) => self.diags.error(
+                    "include-unreadable",
+                    &span,
+                    format!("cannot read included file '{}': {e}", path.display()),
+                ),
+            }
+        }
+    }
+}
+
+fn push_str(out: &mut [String], s: &str) {
+    if let Some(last) = out.last_mut() {
+        last.push_str(s);
+    }
+}
+
+fn first_word(s: &str) -> &str {
+    s.split_whitespace().next().unwrap_or("")
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn name(i: &str) -> IResult<&str, &str> {
+    recognize((take_while1(is_name_start), take_while(is_name_char))).parse(i)
+}
+
+/// `$NAME=value`: only whitespace before `$`, no space before `=`.
+fn definition(line: &str) -> Option<(&str, &str)> {
+    let parsed: IResult<&str, &str> = delimited(char('$'), name, char('=')).parse(line);
+    parsed.ok().map(|(value, n)| (n, value))
+}
+
+/// A reference at the start of `s`: `${NAME[ args]}` or `$NAME` followed by whitespace or
+/// the end. Returns the name, the arguments and the text after the reference.
+fn reference(s: &str) -> Option<(&str, &str, &str)> {
+    let braced: IResult<&str, (&str, &str)> = delimited(
+        tag("${"),
+        (
+            name,
+            map(opt(preceded(take_while1(char::is_whitespace), take_while(|c| c != '}'))), Option::unwrap_or_default),
+        ),
+        char('}'),
+    )
+    .parse(s);
+    if let Ok((after, (n, args))) = braced {
+        return Some((n, args, after));
+    }
+    let plain: IResult<&str, &str> = preceded(char('$'), name).parse(s);
+    match plain {
+        Ok((after, n)) if after.is_empty() || after.starts_with(char::is_whitespace) => Some((n, "", after)),
+        _ => None,
+    }
+}
+
+/// The word after `include` (and its variants), if this line is an include.
+fn include_target(line: &str) -> Option<&str> {
+    let mut words = line.split_whitespace();
+    match words.next()? {
+        "include" | "includer" | "includem" | "includew" | "includeb" | "includea" => {}
+        _ => return None,
+    }
+    let target = words.next().unwrap_or("");
+    Some(target.trim_matches('"'))
+}
+
+/// A parsed `~SEQ(var, [start,] [step,] end)`, `~SEQx(...)` or `~LST(...)` head.
+enum SeqSpec<'a> {
+    Seq { hex: bool, var: &'a str, nums: Vec<&'a str> },
+    List { vars: Vec<&'a str>, values: Vec<Vec<&'a str>> },
+}
+
+fn ws<'a, O>(
+    p: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>,
+) -> impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>> {
+    delimited(multispace0, p, multispace0)
+}
+
+fn item(i: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| !matches!(c, ',' | ')' | '}' | '{') && !c.is_whitespace()).parse(i)
+}
+
+fn group(i: &str) -> IResult<&str, Vec<&str>> {
+    alt((delimited(ws(char('{')), separated_list1(char(','), ws(item)), ws(char('}'))), map(ws(item), |v| vec![v])))
+        .parse(i)
+}
+
+fn seq_spec(i: &str) -> IResult<&str, SeqSpec<'_>> {
+    let seq = map(
+        (alt((tag("~SEQx"), tag("~SEQ"))), delimited(char('('), separated_list1(char(','), ws(item)), char(')'))),
+        |(t, mut parts): (&str, Vec<&str>)| {
+            let var = parts.remove(0);
+            SeqSpec::Seq { hex: t == "~SEQx", var, nums: parts }
+        },
+    );
+    let lst = map(
+        preceded(tag("~LST"), delimited(char('('), separated_list1(char(','), group), char(')'))),
+        |mut groups: Vec<Vec<&str>>| {
+            let vars = groups.remove(0);
+            SeqSpec::List { vars, values: groups }
+        },
+    );
+    alt((seq, lst)).parse(i)
+}
+
+fn parse_num(s: &str) -> Result<i64, String> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16),
+        None => digits.parse::<i64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a number in a ~SEQ block"))?;
+    Ok(if neg { -v } else { v })
+}
+
+impl SeqSpec<'_> {
+    /// Each run's variable assignments, in order.
+    fn values(&self) -> Result<Vec<Vec<(String, String)>>, String> {
+        match self {
+            SeqSpec::Seq { hex, var, nums } => {
+                let nums: Vec<i64> = nums.iter().map(|s| parse_num(s)).collect::<Result<_, _>>()?;
+                let (start, step, end) = match nums.as_slice() {
+                    [end] => (if *end < 0 { -1 } else { 1 }, None, *end),
+                    [start, end] => (*start, None, *end),
+                    [start, step, end] => (*start, Some(*step), *end),
+                    _ => return Err("~SEQ takes a variable and one to three numbers".into()),
+                };
+                let step = step.unwrap_or(if end >= start { 1 } else { -1 });
+                if step == 0 || (step > 0 && start > end) || (step < 0 && start < end) {
+                    return Err(format!("~SEQ({var}, {start}, {step}, {end}) never reaches its end"));
+                }
+                let count = (end - start) / step + 1;
+                if count > MAX_EXPANDED_LINES as i64 {
+                    return Err(format!("~SEQ({var}, ...) would produce {count} lines"));
+                }
+                Ok((0..count)
+                    .map(|k| {
+                        let v = start + k * step;
+                        let text = if *hex { format!("{v:x}") } else { v.to_string() };
+                        vec![(var.to_string(), text)]
+                    })
+                    .collect())
+            }
+            SeqSpec::List { vars, values } => {
+                if values.is_empty() {
+                    return Err("~LST needs at least one value".into());
+                }
+                values
+                    .iter()
+                    .map(|vals| {
+                        if vals.len() != vars.len() {
+                            return Err(format!(
+                                "~LST value {{{}}} does not match the {} variables",
+                                vals.join(","),
+                                vars.len()
+                            ));
+                        }
+                        Ok(vars.iter().zip(vals).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines the preprocessor produces, as the `static_ipaddress` block sees them
+    /// (`{` / `}` lines drop out), and the diagnostics.
+    fn lines(text: &str, id: &str) -> (Vec<String>, Vec<crate::diag::Diagnostic>) {
+        let opts = Options { config_id: id.into(), ..Options::default() };
+        let mut diags = Diagnostics::default();
+        let mut r = Reader::new(&opts, &mut diags);
+        r.capture = Some(Vec::new());
+        r.read_text(Arc::from(Path::new("t.conf")), text);
+        let out = r.capture.take().unwrap_or_default();
+        (out, diags.into_vec())
+    }
+
+    #[test]
+    fn conditionals() {
+        let text = "@main router_id A\n@backup router_id B\n@^main x 1\n";
+        assert_eq!(lines(text, "main").0, ["router_id A"]);
+        assert_eq!(lines(text, "backup").0, ["router_id B", "x 1"]);
+    }
+
+    #[test]
+    fn substitution_is_recursive_and_late() {
+        let text = "$ADDRESS_BASE=10.2.${ADDRESS_BASE_SUB}\n$ADDRESS_BASE_SUB=0\n${ADDRESS_BASE}.100/32\n$ADDRESS_BASE_SUB=10\n${ADDRESS_BASE}.100/32\n$UNDEF_X y\n";
+        assert_eq!(lines(text, "m").0, ["10.2.0.100/32", "10.2.10.100/32", "$UNDEF_X y"]);
+    }
+
+    #[test]
+    fn substitution_with_conditionals() {
+        let text =
+            "@main $PRIORITY=240\n@backup $PRIORITY=200\npriority $PRIORITY\n$IF_MAIN=@main\n$IF_MAIN weight 3\n";
+        assert_eq!(lines(text, "main").0, ["priority 240", "weight 3"]);
+        assert_eq!(lines(text, "backup").0, ["priority 200"]);
+    }
+
+    #[test]
+    fn multiline_definitions() {
+        let text = "$RS= \\\nreal_server 192.0.2.${N} 80 { \\\n  weight 1 \\\n}\n$N=1\n$RS\n$N=2\n$RS\n";
+        assert_eq!(
+            lines(text, "m").0,
+            ["real_server 192.0.2.1 80 {", "weight 1", "}", "real_server 192.0.2.2 80 {", "weight 1", "}"]
+        );
+    }
+
+    #[test]
+    fn sequences_and_lists() {
+        assert_eq!(
+            lines("~SEQ(S, 0, 3) ip 10.0.${S}.1\n", "m").0,
+            ["ip 10.0.0.1", "ip 10.0.1.1", "ip 10.0.2.1", "ip 10.0.3.1"]
+        );
+        assert_eq!(lines("~SEQx(S, 0x90, 0x10, 0xc0) a fe80::${S}:1\n", "m").0.len(), 4);
+        assert_eq!(lines("~SEQ(S, 3) n ${S}\n", "m").0, ["n 1", "n 2", "n 3"]);
+        assert_eq!(lines("~SEQ(S, 3, 1) n ${S}\n", "m").0, ["n 3", "n 2", "n 1"]);
+        assert_eq!(
+            lines("~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(B,1,2) 192.${B}.${IP}.${IP1}\n", "m").0,
+            ["192.1.10.1", "192.2.10.1", "192.1.20.4", "192.2.20.4"]
+        );
+    }
+
+    #[test]
+    fn self_reference_is_an_error_not_a_hang() {
+        let (_, d) = lines("$A=${A}x\n${A}\n", "m");
+        assert!(d.iter().any(|d| d.code == "expansion-depth"));
+    }
+
+    #[test]
+    fn predefined() {
+        assert_eq!(lines("a ${_HASH} ${_BANG} ${_INSTANCE}\n", "m").0, ["a # ! m"]);
+    }
+}

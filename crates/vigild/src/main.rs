@@ -1,0 +1,79 @@
+//! vigild: the Vigil daemon. This release reads and checks keepalived.conf (`-t`); the VRRP,
+//! IPVS and checker subsystems are not wired in yet.
+
+mod cli;
+mod host;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use vigil_config::{Options, Severity};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vigild: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &cli::Cli) -> anyhow::Result<u8> {
+    if cli.version {
+        println!("Vigil v{} (keepalived-compatible)", env!("CARGO_PKG_VERSION"));
+        return Ok(0);
+    }
+    if cli.config_test {
+        return config_test(cli);
+    }
+    anyhow::bail!(
+        "this build can only check configurations (-t) and print its version (-v); the VRRP, IPVS and \
+         health-check subsystems are not in this release yet"
+    )
+}
+
+/// keepalived's default config id: the node name up to the first dot.
+fn default_config_id() -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    host.split('.').next().unwrap_or_default().to_string()
+}
+
+fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
+    let opts = Options {
+        config_id: cli.config_id.clone().unwrap_or_else(default_config_id),
+        random_seed: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    };
+    let parsed = vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System))
+        .with_context(|| "configuration test failed".to_string())?;
+    let mut out = std::io::stderr().lock();
+    for d in &parsed.diagnostics {
+        if cli.json {
+            let line = serde_json::json!({
+                "file": d.span.file.display().to_string(),
+                "line": d.span.line,
+                "column": d.span.col,
+                "severity": d.severity,
+                "code": d.code,
+                "message": d.message,
+                "suggestion": d.suggestion,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "{d}")?;
+        }
+    }
+    let count = |s: Severity| parsed.diagnostics.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings, notes) = (count(Severity::Error), count(Severity::Warning), count(Severity::Note));
+    if !cli.json && (errors + warnings + notes) > 0 {
+        writeln!(out, "{}: {errors} error(s), {warnings} warning(s), {notes} note(s)", cli.use_file.display())?;
+    }
+    let code = vigil_config::exit_code(&parsed.diagnostics, cli.strict);
+    Ok(u8::try_from(code).unwrap_or(1))
+}

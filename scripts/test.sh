@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests, then the conformance run
+# against the real keepalived (needs root for network namespaces and keepalived installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo build --workspace --locked
+cargo test --workspace --locked
+if [[ $(id -u) -eq 0 ]] && command -v keepalived >/dev/null; then
+  bash tests/conformance/run.sh
+else
+  echo "conformance: skipped (needs root and keepalived; see README)" >&2
+  [[ ${CI:-} == true ]] && { echo "conformance must run in CI" >&2; exit 1; }
+fi
