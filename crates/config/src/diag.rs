@@ -39,7 +39,8 @@ pub struct Diagnostic {
     /// A replacement the user probably meant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
-    /// keepalived's script-security rules were broken (`keepalived -t` exits 6 for these).
+    /// keepalived's security checks failed (script security, include checks): `keepalived -t`
+    /// exits 6 when any of these is present.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub security: bool,
 }
@@ -93,22 +94,32 @@ impl Diagnostics {
         self.add(Severity::Note, code, span, message.into());
     }
 
+    /// An error from a failed security check (exit 6).
+    pub fn security_error(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
+        self.push(Diagnostic {
+            severity: Severity::Error,
+            code,
+            span: span.clone(),
+            message: message.into(),
+            suggestion: None,
+            security: true,
+        });
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }
 }
 
-/// What `keepalived -t` would exit with for these diagnostics (5 on any error or warning,
-/// 6 when only script-security rules were broken), and 0 when clean.
-/// With `strict`, notes count as warnings.
+/// What `keepalived -t` would exit with for these diagnostics: 6 when a security check failed,
+/// else 5 on any error or warning, else 0. With `strict`, notes count as warnings.
 pub fn exit_code(diags: &[Diagnostic], strict: bool) -> i32 {
     let counts = |d: &&Diagnostic| d.severity >= Severity::Warning || strict;
-    let mut failing = diags.iter().filter(counts).peekable();
-    if failing.peek().is_none() {
-        return 0;
-    }
-    if failing.all(|d| d.security) {
+    let failing: Vec<&Diagnostic> = diags.iter().filter(counts).collect();
+    if failing.iter().any(|d| d.security) {
         6
+    } else if failing.is_empty() {
+        0
     } else {
         5
     }

@@ -38,6 +38,8 @@ pub trait Host {
     fn local_addresses(&self) -> Vec<IpAddr>;
     /// Whether a script path exists and is executable; `None` when unknown.
     fn executable(&self, path: &Path) -> Option<bool>;
+    /// Whether a user of this name exists.
+    fn user_exists(&self, name: &str) -> bool;
 }
 
 /// How to read the configuration.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{CheckKind, Config, GroupMember, InitialState, Script, VsKey};
+use crate::span::Span;
 use crate::Host;
 
 pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
@@ -43,7 +44,7 @@ fn vrid_clashes(cfg: &Config, diags: &mut Diagnostics) {
         }
         let v6 = i.virtual_ipaddress.first().is_some_and(|a| a.addr.is_ipv6());
         if let Some(other) = seen.insert((ifname, i.virtual_router_id, v6), i) {
-            diags.note(
+            diags.warning(
                 "vrid-clash",
                 &i.span,
                 format!(
@@ -75,11 +76,11 @@ fn duplicate_real_servers(cfg: &Config, diags: &mut Diagnostics) {
         let mut seen: HashMap<(IpAddr, u16), &crate::span::Span> = HashMap::new();
         for rs in &vs.real_servers {
             if let Some(first) = seen.insert((rs.ip, rs.port), &rs.span) {
-                diags.note(
+                diags.warning(
                     "duplicate-real-server",
                     &rs.span,
                     format!(
-                        "real_server {} {} is listed twice in this virtual_server (first at {first})",
+                        "real_server {} {} is listed twice in this virtual_server (first at {first}); the second is ignored",
                         rs.ip, rs.port
                     ),
                 );
@@ -116,29 +117,67 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
     out
 }
 
+/// keepalived's script rules: scripts that exist are checked against script security and the
+/// user they run as; missing ones are dropped (a tracking script with a warning).
 fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
-    let all = scripts(cfg);
-    if !all.is_empty() && !cfg.global.enable_script_security {
-        if let Some(first) = all.first() {
-            diags.push(Diagnostic {
-                severity: Severity::Warning,
-                code: "script-security",
-                span: first.span.clone(),
-                message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled. \
-                          Add 'enable_script_security' to global_defs (and 'script_user' if scripts must not run as root)"
-                    .into(),
-                suggestion: None,
-                security: true,
-            });
+    let exists = |s: &Script| {
+        let program = s.argv.first().map(String::as_str).unwrap_or("");
+        match host {
+            Some(h) if Path::new(program).is_absolute() => h.executable(Path::new(program)) != Some(false),
+            _ => true,
+        }
+    };
+    for v in &cfg.vrrp_scripts {
+        if let Some(s) = v.script.as_ref().filter(|s| !exists(s)) {
+            diags.warning(
+                "script-missing",
+                &s.span,
+                format!(
+                    "vrrp_script {}: '{}' does not exist or is not executable; the script is disabled",
+                    v.name, s.argv[0]
+                ),
+            );
         }
     }
-    let Some(host) = host else { return };
-    for s in all {
-        let Some(program) = s.argv.first() else { continue };
-        let path = Path::new(program);
-        if path.is_absolute() && host.executable(path) == Some(false) {
-            diags.warning("script-missing", &s.span, format!("script '{program}' does not exist or is not executable"));
+    let (present, missing): (Vec<&Script>, Vec<&Script>) = scripts(cfg).into_iter().partition(|s| exists(s));
+    for s in missing {
+        if !cfg.vrrp_scripts.iter().any(|v| v.script.as_ref() == Some(s)) {
+            diags.note(
+                "script-missing",
+                &s.span,
+                format!("script '{}' does not exist or is not executable (keepalived -t does not check)", s.argv[0]),
+            );
         }
+    }
+    if let (Some(h), Some((user, _))) = (host, &cfg.global.script_user) {
+        if !h.user_exists(user) {
+            let span = cfg.global.span.clone().unwrap_or_else(|| Span::detached("global_defs"));
+            diags.error("unknown-user", &span, format!("script_user '{user}' does not exist"));
+        }
+    }
+    if cfg.global.enable_script_security && cfg.global.script_user.is_none() {
+        if let (Some(h), Some(first)) = (host, present.iter().find(|s| s.user.is_none())) {
+            if !h.user_exists("keepalived_script") {
+                diags.warning(
+                    "script-default-user",
+                    &first.span,
+                    "no script_user is set and the default user 'keepalived_script' does not exist: \
+                     set 'script_user root' (or another user) in global_defs, or create the user",
+                );
+            }
+        }
+    }
+    if let Some(first) = present.first().filter(|_| !cfg.global.enable_script_security) {
+        diags.push(Diagnostic {
+            severity: Severity::Warning,
+            code: "script-security",
+            span: first.span.clone(),
+            message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled. \
+                      Add 'enable_script_security' to global_defs (and 'script_user' if scripts must not run as root)"
+                .into(),
+            suggestion: None,
+            security: true,
+        });
     }
 }
 

@@ -546,6 +546,8 @@ pub struct RealServer {
     pub lthreshold: Option<u32>,
     pub smtp_alert: Option<bool>,
     pub alpha: Option<bool>,
+    /// Host header for this server's HTTP checks.
+    pub virtualhost: Option<String>,
     pub check: CheckCommon,
     pub checkers: Vec<Checker>,
 }

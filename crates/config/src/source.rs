@@ -169,17 +169,16 @@ impl<'a> Reader<'a> {
             }
             return;
         }
-        if let Some(pattern) = include_target(trimmed) {
-            self.include(pattern, &origin);
-            return;
-        }
         match self.substitute(trimmed, &origin) {
             Some(lines) => {
                 for l in lines {
                     self.process(&l, &origin, depth + 1);
                 }
             }
-            None => self.emit(trimmed, &origin),
+            None => match include_target(trimmed) {
+                Some((checked, pattern)) => self.include(checked, pattern, &origin),
+                None => self.emit(trimmed, &origin),
+            },
         }
     }
 
@@ -208,20 +207,28 @@ impl<'a> Reader<'a> {
                     c.push(words.join(" "));
                 }
             }
-            Ok(tokens) => {
-                for token in tokens {
-                    let col = match &token {
-                        Token::Word { col, .. } | Token::Open { col } | Token::Close { col } => *col,
-                    };
-                    self.builder.token(token, origin.span(col), self.diags);
-                }
-                self.builder.end_line();
-                self.apply_ready();
-            }
-            Err(e @ lexer::LexError::UnterminatedQuote { col, .. }) => {
-                self.diags.error("unterminated-quote", &origin.span(col), e.to_string());
+            Ok(tokens) => self.feed(tokens, origin),
+            Err(lexer::LexError::UnterminatedQuote { col, tokens }) => {
+                self.diags.error(
+                    "unterminated-quote",
+                    &origin.span(col),
+                    "unterminated quoted string: the '\"' opened here is never closed on this line; the rest of the line is ignored",
+                );
+                self.feed(tokens, origin);
             }
         }
+    }
+
+    /// Gives one line's tokens to the statement builder.
+    fn feed(&mut self, tokens: Vec<Token>, origin: &Origin) {
+        for token in tokens {
+            let col = match &token {
+                Token::Word { col, .. } | Token::Open { col } | Token::Close { col } => *col,
+            };
+            self.builder.token(token, origin.span(col), self.diags);
+        }
+        self.builder.end_line();
+        self.apply_ready();
     }
 
     /// Hands complete top-level statements to the keyword tables; they are dropped after.
@@ -329,7 +336,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn include(&mut self, pattern: &str, origin: &Origin) {
+    /// `include` (lenient, as keepalived) or a checked variant (`includea`, ...), whose
+    /// failures are security errors.
+    fn include(&mut self, checked: bool, pattern: &str, origin: &Origin) {
         let span = origin.span(1);
         let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { origin.dir.join(pattern) };
         let mut matches: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
@@ -341,19 +350,26 @@ impl<'a> Reader<'a> {
         };
         matches.sort();
         if matches.is_empty() {
-            self.diags.note(
-                "include-no-match",
-                &span,
-                format!("include '{pattern}' matches no file (keepalived ignores this silently)"),
-            );
+            if checked {
+                self.diags.security_error("include-missing", &span, format!("no file matches '{pattern}'"));
+            } else {
+                self.diags.note(
+                    "include-no-match",
+                    &span,
+                    format!("include '{pattern}' matches no file (keepalived ignores this silently; 'includea' makes it an error)"),
+                );
+            }
         }
         for path in matches {
             let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
             if self.includes.contains(&canonical) {
-                self.diags.error(
+                self.diags.note(
                     "include-loop",
                     &span,
-                    format!("include loop: '{}' is already being read", path.display()),
+                    format!(
+                        "include loop: '{}' is already being read; not read again (keepalived recurses until it runs out of file descriptors)",
+                        path.display()
+                    ),
                 );
                 continue;
             }
@@ -369,10 +385,15 @@ impl<'a> Reader<'a> {
                     self.pending_def = saved;
                     self.includes.pop();
                 }
-                Err(e) => self.diags.error(
+                Err(e) if checked => self.diags.security_error(
                     "include-unreadable",
                     &span,
                     format!("cannot read included file '{}': {e}", path.display()),
+                ),
+                Err(e) => self.diags.note(
+                    "include-unreadable",
+                    &span,
+                    format!("cannot read included file '{}': {e} (keepalived skips it silently)", path.display()),
                 ),
             }
         }
@@ -429,15 +450,17 @@ fn reference(s: &str) -> Option<(&str, &str, &str)> {
     }
 }
 
-/// The word after `include` (and its variants), if this line is an include.
-fn include_target(line: &str) -> Option<&str> {
-    let mut words = line.split_whitespace();
-    match words.next()? {
-        "include" | "includer" | "includem" | "includew" | "includeb" | "includea" => {}
+/// If this line is an include: whether it is a checked variant, and the pattern (the rest of
+/// the line, as keepalived takes it).
+fn include_target(line: &str) -> Option<(bool, &str)> {
+    let (word, rest) = line.split_once(lexer::is_space)?;
+    let checked = match word {
+        "include" => false,
+        "includer" | "includem" | "includew" | "includeb" | "includea" => true,
         _ => return None,
-    }
-    let target = words.next().unwrap_or("");
-    Some(target.trim_matches('"'))
+    };
+    let target = rest.trim_matches(lexer::is_space);
+    (!target.is_empty()).then(|| (checked, target.trim_matches('"')))
 }
 
 /// A parsed `~SEQ(var, [start,] [step,] end)`, `~SEQx(...)` or `~LST(...)` head.

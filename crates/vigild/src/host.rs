@@ -28,6 +28,10 @@ impl Host for System {
             .collect()
     }
 
+    fn user_exists(&self, name: &str) -> bool {
+        matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
+    }
+
     fn executable(&self, path: &Path) -> Option<bool> {
         match std::fs::metadata(path) {
             Ok(m) => Some(m.is_file() && m.permissions().mode() & 0o111 != 0),

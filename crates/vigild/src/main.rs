@@ -53,6 +53,7 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     let parsed = vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System))
         .with_context(|| "configuration test failed".to_string())?;
     let mut out = std::io::stderr().lock();
+    let mut json_out = std::io::stdout().lock();
     for d in &parsed.diagnostics {
         if cli.json {
             let line = serde_json::json!({
@@ -64,7 +65,7 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
                 "message": d.message,
                 "suggestion": d.suggestion,
             });
-            writeln!(out, "{line}")?;
+            writeln!(json_out, "{line}")?;
         } else {
             writeln!(out, "{d}")?;
         }

@@ -4,8 +4,9 @@
 use super::{global, lvs, vrrp, Action, Table};
 use crate::{parse_str, Options, Severity};
 
-/// `(context, keyword, ok line, bad line)`; an empty bad line means the keyword cannot be wrong
-/// on its own (a block header whose content is tested elsewhere).
+/// `(context, keyword, ok line, bad line)`: the ok line gives no warning or error; the bad line
+/// gives a diagnostic at its line (a note where keepalived silently ignores the mistake, such as
+/// extra words). An empty bad line means the keyword cannot be wrong on its own.
 const CASES: &[(&str, &str, &str, &str)] = &[
     ("top", "global_defs", "global_defs {\n router_id A\n}", "global_defs"),
     ("top", "static_ipaddress", "static_ipaddress {\n 192.0.2.7/24 dev eth0\n}", "static_ipaddress {\n 192.0.2.300\n}"),
@@ -13,10 +14,21 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("top", "static_rules", "static_rules {\n from 192.0.2.0/24 table 100\n}", "static_rules {\n from 192.0.2.0/24 table x\n}"),
     ("top", "vrrp_script", "vrrp_script chk2 {\n script /bin/true\n}", "vrrp_script chk2 {\n interval 2\n}"),
     ("top", "vrrp_track_file", "vrrp_track_file tf2 {\n file /tmp/tf2\n}", "vrrp_track_file tf2 {\n weight 3\n}"),
+    ("top", "track_file", "track_file tf3 {\n file /tmp/tf3\n}", "track_file tf3 {\n weight x\n}"),
     ("top", "vrrp_sync_group", "vrrp_sync_group G2 {\n group {\n VI_1\n VI_2\n }\n}", "vrrp_sync_group G2 {\n group {\n VI_1\n }\n}"),
-    ("top", "vrrp_instance", "vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 3\n}", "vrrp_instance VI_3 {\n interface eth0\n}"),
+    (
+        "top",
+        "vrrp_instance",
+        "vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 3\n virtual_ipaddress {\n 192.0.2.3\n }\n}",
+        "vrrp_instance VI_3 {\n interface eth0\n}",
+    ),
     ("top", "virtual_server_group", "virtual_server_group G {\n 192.0.2.10-12 80\n fwmark 3\n}", "virtual_server_group G {\n 192.0.2.10-x 80\n}"),
-    ("top", "virtual_server", "virtual_server 192.0.2.11 80 {\n lvs_sched rr\n}", "virtual_server 192.0.2.311 80 {\n lvs_sched rr\n}"),
+    (
+        "top",
+        "virtual_server",
+        "virtual_server 192.0.2.11 80 {\n protocol TCP\n lvs_sched rr\n lvs_method DR\n real_server 192.0.2.21 80 {\n }\n}",
+        "virtual_server 192.0.2.311 80 {\n lvs_sched rr\n}",
+    ),
     ("global_defs", "router_id", "router_id LVS_1", "router_id"),
     ("global_defs", "notification_email", "notification_email {\n a@example.org\n b@example.org\n}", "notification_email a@example.org"),
     ("global_defs", "notification_email_from", "notification_email_from lb@example.org", "notification_email_from"),
@@ -59,7 +71,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "preempt", "preempt", "preempt 5"),
     ("vrrp_instance", "preempt_delay", "preempt_delay 30", "preempt_delay 5000"),
     ("vrrp_instance", "authentication", "authentication {\n auth_type PASS\n auth_pass 1111\n}", "authentication {\n auth_type MD5\n}"),
-    ("vrrp_instance", "virtual_ipaddress", "virtual_ipaddress {\n 192.0.2.100/24 brd 192.0.2.255 dev eth0 scope global label eth0:1 noprefixroute\n 2001:db8::100/64\n}", "virtual_ipaddress {\n 192.0.2.100/33\n}"),
+    ("vrrp_instance", "virtual_ipaddress", "virtual_ipaddress {\n 192.0.2.100/24 brd 192.0.2.255 dev eth0 scope global label eth0:1 noprefixroute\n}", "virtual_ipaddress {\n 192.0.2.100/33\n}"),
     ("vrrp_instance", "virtual_ipaddress_excluded", "virtual_ipaddress_excluded {\n 198.51.100.100\n}", "virtual_ipaddress_excluded {\n 198.51.100.100 color red\n}"),
     ("vrrp_instance", "virtual_routes", "virtual_routes {\n src 192.0.2.100 to 203.0.113.0/24 via 192.0.2.254 dev eth0 table 10 metric 5\n blackhole 198.51.100.0/24\n}", "virtual_routes {\n 203.0.113.0/24 via 192.0.2.254 mood happy\n}"),
     ("vrrp_instance", "virtual_rules", "virtual_rules {\n from 192.0.2.100 table 10 priority 100\n}", "virtual_rules {\n from 192.0.2.100 colour 3\n}"),
@@ -75,7 +87,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "garp_master_repeat", "garp_master_repeat 2", "garp_master_repeat -1"),
     ("vrrp_instance", "garp_master_refresh", "garp_master_refresh 30", "garp_master_refresh x"),
     ("vrrp_instance", "garp_master_refresh_repeat", "garp_master_refresh_repeat 2", "garp_master_refresh_repeat x"),
-    ("vrrp_instance", "lvs_sync_daemon_interface", "lvs_sync_daemon_interface eth0", "lvs_sync_daemon_interface"),
     ("vrrp_instance", "smtp_alert", "smtp_alert", "smtp_alert x"),
     ("vrrp_instance", "notify_master", "notify_master \"/bin/true master\" root", "notify_master"),
     ("vrrp_instance", "notify_backup", "notify_backup /bin/true", "notify_backup"),
@@ -87,7 +98,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "notify_priority_changes", "notify_priority_changes", "notify_priority_changes x"),
     ("vrrp_instance", "use_vmac", "use_vmac vrrp.1", "use_vmac a b"),
     ("vrrp_instance", "vmac_xmit_base", "vmac_xmit_base", "vmac_xmit_base x"),
-    ("vrrp_instance", "native_ipv6", "native_ipv6", "native_ipv6 x"),
+    ("vrrp_instance6", "native_ipv6", "native_ipv6", "native_ipv6 x"),
     ("vrrp_instance", "accept", "accept", "accept x"),
     ("vrrp_instance", "no_accept", "no_accept", "no_accept x"),
     ("vrrp_instance", "skip_check_adv_addr", "skip_check_adv_addr", "skip_check_adv_addr x"),
@@ -113,14 +124,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_sync_group", "notify", "notify /bin/true", "notify"),
     ("vrrp_sync_group", "notify_priority_changes", "notify_priority_changes", "notify_priority_changes x"),
     ("vrrp_sync_group", "smtp_alert", "smtp_alert", "smtp_alert x"),
-    ("vrrp_sync_group", "global_tracking", "global_tracking", "global_tracking x"),
     ("vrrp_sync_group", "sync_group_tracking_weight", "sync_group_tracking_weight", "sync_group_tracking_weight x"),
     ("vrrp_sync_group", "track_interface", "track_interface {\n eth1\n}", "track_interface {\n eth1 weight x\n}"),
     ("vrrp_sync_group", "track_script", "track_script {\n chk\n}", "track_script {\n chk weight\n}"),
     ("vrrp_sync_group", "track_file", "track_file {\n tf\n}", "track_file {\n tf weight 999\n}"),
     ("virtual_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("virtual_server", "retry", "retry 3", "retry -1"),
-    ("virtual_server", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
     ("virtual_server", "delay_before_retry", "delay_before_retry 2", "delay_before_retry x"),
     ("virtual_server", "warmup", "warmup 5", "warmup x"),
     ("virtual_server", "delay_loop", "delay_loop 6", "delay_loop x"),
@@ -132,7 +141,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("virtual_server", "persistence_granularity", "persistence_granularity 255.255.255.0", "persistence_granularity 24x"),
     ("virtual_server", "persistence_engine", "persistence_engine sip", "persistence_engine"),
     ("virtual_server", "protocol", "protocol UDP", "protocol ICMP"),
-    ("virtual_server", "ops", "ops", "ops x"),
+    ("virtual_server", "ops", "protocol UDP\n ops", "ops"),
     ("virtual_server", "virtualhost", "virtualhost www.example.org", "virtualhost"),
     ("virtual_server", "sorry_server", "sorry_server 192.0.2.99 80", "sorry_server 192.0.2.99"),
     ("virtual_server", "sorry_server_inhibit", "sorry_server_inhibit", "sorry_server_inhibit x"),
@@ -155,10 +164,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("virtual_server", "mh-port", "mh-port", "mh-port x"),
     ("virtual_server", "mh-fallback", "mh-fallback", "mh-fallback x"),
     ("virtual_server", "real_server", "real_server 192.0.2.21 8080 {\n weight 2\n}", "real_server 192.0.2.21 80800 {\n weight 2\n}"),
-    ("virtual_server", "nat_mask", "nat_mask 255.255.255.0", "nat_mask 255.255.255.x"),
     ("real_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("real_server", "retry", "retry 3", "retry x"),
-    ("real_server", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
     ("real_server", "delay_before_retry", "delay_before_retry 3", "delay_before_retry x"),
     ("real_server", "warmup", "warmup 3", "warmup x"),
     ("real_server", "delay_loop", "delay_loop 3", "delay_loop x"),
@@ -171,6 +178,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("real_server", "lthreshold", "lthreshold 10", "lthreshold x"),
     ("real_server", "smtp_alert", "smtp_alert", "smtp_alert x"),
     ("real_server", "alpha", "alpha", "alpha x"),
+    ("real_server", "virtualhost", "virtualhost www.example.org", "virtualhost"),
     ("real_server", "TCP_CHECK", "TCP_CHECK {\n connect_timeout 3\n}", "TCP_CHECK {\n connect_timeout x\n}"),
     ("real_server", "HTTP_GET", "HTTP_GET {\n url {\n path /\n status_code 200\n }\n}", "HTTP_GET {\n connect_timeout 3\n}"),
     ("real_server", "SSL_GET", "SSL_GET {\n url {\n path /health\n digest 9b3a0c85a887a256d6939da88aabd8cd\n }\n}", "SSL_GET {\n url {\n path /\n digest 12\n }\n}"),
@@ -182,7 +190,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("real_server", "FILE_CHECK", "FILE_CHECK {\n track_file tf\n}", "FILE_CHECK {\n weight 2\n}"),
     ("TCP_CHECK", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("TCP_CHECK", "retry", "retry 3", "retry x"),
-    ("TCP_CHECK", "nb_get_retry", "nb_get_retry 3", "nb_get_retry x"),
     ("TCP_CHECK", "delay_before_retry", "delay_before_retry 3", "delay_before_retry x"),
     ("TCP_CHECK", "warmup", "warmup 3", "warmup x"),
     ("TCP_CHECK", "delay_loop", "delay_loop 3", "delay_loop x"),
@@ -214,22 +221,47 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("FILE_CHECK", "dynamic", "dynamic", "dynamic x"),
 ];
 
+/// Keywords keepalived 2.2 removed or deprecated: `(context, keyword, line)`; each warns.
+const REMOVED: &[(&str, &str, &str)] = &[
+    ("virtual_server", "nb_get_retry", "nb_get_retry 3"),
+    ("real_server", "nb_get_retry", "nb_get_retry 3"),
+    ("TCP_CHECK", "nb_get_retry", "nb_get_retry 3"),
+    ("virtual_server", "nat_mask", "nat_mask 255.255.255.0"),
+    ("vrrp_instance", "lvs_sync_daemon_interface", "lvs_sync_daemon_interface eth0"),
+    ("vrrp_instance", "linkbeat_use_polling", "linkbeat_use_polling"),
+    ("vrrp_sync_group", "global_tracking", "global_tracking"),
+    ("global_defs", "lvs_id", "lvs_id LVS_1"),
+    ("global_defs", "lvs_sync_daemon_interface", "lvs_sync_daemon_interface eth0"),
+    ("global_defs", "vrrp_unicast_bind", "vrrp_unicast_bind 192.0.2.1"),
+    ("global_defs", "vrrp_unicast_peer", "vrrp_unicast_peer 192.0.2.2"),
+];
+
 /// The text around a case's line, and the 1-based line where the case's line starts.
 fn wrap(ctx: &str, line: &str) -> (String, u32) {
     let prelude = "global_defs {\n enable_script_security\n}\n\
         vrrp_script chk {\n script /bin/true\n}\n\
         vrrp_track_file tf {\n file /tmp/tf\n}\n\
-        vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n\
-        vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n}\n";
+        vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 192.0.2.10\n }\n}\n\
+        vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 192.0.2.11\n }\n}\n";
+    let vs = "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n";
     let (open, close) = match ctx {
         "top" => (String::new(), String::new()),
         "global_defs" => ("global_defs {\n".into(), "}\n".into()),
-        "vrrp_instance" => ("vrrp_instance VI_9 {\n interface eth0\n virtual_router_id 9\n".into(), "}\n".into()),
+        "vrrp_instance" => (
+            "vrrp_instance VI_9 {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n 192.0.2.19\n }\n"
+                .into(),
+            "}\n".into(),
+        ),
+        "vrrp_instance6" => (
+            "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 6\n virtual_ipaddress {\n 2001:db8::6\n }\n"
+                .into(),
+            "}\n".into(),
+        ),
         "vrrp_script" => ("vrrp_script s9 {\n script /bin/true\n".into(), "}\n".into()),
         "vrrp_track_file" => ("vrrp_track_file t9 {\n file /tmp/t9\n".into(), "}\n".into()),
         "vrrp_sync_group" => ("vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n".into(), "}\n".into()),
-        "virtual_server" => ("virtual_server 192.0.2.10 80 {\n".into(), "}\n".into()),
-        "real_server" => ("virtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n".into(), "}\n}\n".into()),
+        "virtual_server" => (format!("{vs} real_server 192.0.2.20 80 {{\n }}\n"), "}\n".into()),
+        "real_server" => (format!("{vs} real_server 192.0.2.20 80 {{\n"), "}\n}\n".into()),
         checker => {
             let body = match checker {
                 "HTTP_GET" => " url {\n path /\n }\n",
@@ -237,10 +269,7 @@ fn wrap(ctx: &str, line: &str) -> (String, u32) {
                 "FILE_CHECK" => " track_file tf\n",
                 _ => "",
             };
-            (
-                format!("virtual_server 192.0.2.10 80 {{\n real_server 192.0.2.20 80 {{\n {checker} {{\n{body}"),
-                "}\n}\n}\n".into(),
-            )
+            (format!("{vs} real_server 192.0.2.20 80 {{\n {checker} {{\n{body}"), "}\n}\n}\n".into())
         }
     };
     let text = format!("{prelude}{open}{line}\n{close}");
@@ -268,13 +297,27 @@ fn refused_examples_point_at_their_line() {
         let (text, first) = wrap(ctx, bad);
         let last = first + u32::try_from(bad.lines().count()).expect("small") - 1;
         let parsed = parse_str("case.conf", &text, &Options::default(), None);
-        let hit =
-            parsed.diagnostics.iter().any(|d| d.severity >= Severity::Warning && (first..=last).contains(&d.span.line));
+        let hit = parsed.diagnostics.iter().any(|d| (first..=last).contains(&d.span.line));
         assert!(
             hit,
-            "{ctx} {kw}: bad example '{bad}' gave no warning at lines {first}..={last}: {:#?}",
+            "{ctx} {kw}: bad example '{bad}' gave no diagnostic at lines {first}..={last}: {:#?}",
             parsed.diagnostics
         );
+    }
+}
+
+#[test]
+fn removed_keywords_warn_with_advice() {
+    for (ctx, kw, line) in REMOVED {
+        let (text, first) = wrap(ctx, line);
+        let parsed = parse_str("case.conf", &text, &Options::default(), None);
+        let hit = parsed.diagnostics.iter().any(|d| {
+            d.code == "removed-keyword"
+                && d.severity == Severity::Warning
+                && d.span.line == first
+                && d.message.contains(kw)
+        });
+        assert!(hit, "{ctx} {kw}: no removed-keyword warning: {:#?}", parsed.diagnostics);
     }
 }
 
@@ -283,8 +326,13 @@ fn covered<T>(table: &'static Table<T>, contexts: &[&str]) {
         if matches!(kw.action, Action::Ignored) {
             continue;
         }
+        let removed = matches!(kw.action, Action::Removed { .. });
         assert!(
-            CASES.iter().any(|(c, k, _, _)| contexts.contains(c) && *k == kw.name),
+            if removed {
+                REMOVED.iter().any(|(c, k, _)| contexts.contains(c) && *k == kw.name)
+            } else {
+                CASES.iter().any(|(c, k, _, _)| contexts.contains(c) && *k == kw.name)
+            },
             "keyword '{}' of {contexts:?} has no test case",
             kw.name
         );
@@ -295,7 +343,7 @@ fn covered<T>(table: &'static Table<T>, contexts: &[&str]) {
 fn every_keyword_has_cases() {
     covered(&global::TOP, &["top"]);
     covered(&global::GLOBAL, &["global_defs"]);
-    covered(&vrrp::INSTANCE, &["vrrp_instance"]);
+    covered(&vrrp::INSTANCE, &["vrrp_instance", "vrrp_instance6"]);
     covered(&vrrp::SCRIPT, &["vrrp_script"]);
     covered(&vrrp::TRACK_FILE, &["vrrp_track_file"]);
     covered(&vrrp::SYNC_GROUP, &["vrrp_sync_group"]);

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use super::{apply, ignored, lvs, set, vrrp, Ctx, Table};
+use super::{alias, apply, ignored, lvs, removed, set, vrrp, Ctx, Table};
 use crate::model::{Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
 use crate::tree::Statement;
 
@@ -26,7 +26,8 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
         cfg.static_rules.extend(items.iter().filter_map(|i| vrrp::rule(c, i)))
     }),
     set("vrrp_script", |c, s, cfg| cfg.vrrp_scripts.push(vrrp::script_block(c, s))),
-    set("vrrp_track_file", |c, s, cfg| cfg.track_files.push(vrrp::track_file_block(c, s))),
+    set("track_file", |c, s, cfg| cfg.track_files.push(vrrp::track_file_block(c, s))),
+    alias("vrrp_track_file", "track_file", |c, s, cfg| cfg.track_files.push(vrrp::track_file_block(c, s))),
     set("vrrp_sync_group", |c, s, cfg| cfg.sync_groups.push(vrrp::sync_group(c, s))),
     set("vrrp_instance", |c, s, cfg| cfg.instances.push(vrrp::instance(c, s))),
     set("virtual_server_group", |c, s, cfg| cfg.virtual_server_groups.push(lvs::group(c, s))),
@@ -150,6 +151,14 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     set("notify_fifo", |c, s, g| g.notify_fifo = c.string(s)),
     set("vrrp_notify_fifo", |c, s, g| g.vrrp_notify_fifo = c.string(s)),
     set("lvs_notify_fifo", |c, s, g| g.lvs_notify_fifo = c.string(s)),
+    removed("lvs_id", "keepalived 2.x replaced it with 'router_id'", None),
+    removed(
+        "lvs_sync_daemon_interface",
+        "keepalived 2.x replaced it with 'lvs_sync_daemon INTERFACE VRRP_INSTANCE'",
+        None,
+    ),
+    removed("vrrp_unicast_bind", "keepalived 2.x replaced it with 'unicast_src_ip' in vrrp_instance", None),
+    removed("vrrp_unicast_peer", "keepalived 2.x replaced it with a 'unicast_peer' block in vrrp_instance", None),
     ignored("tmp_config_directory"),
     ignored("config_save_dir"),
     ignored("process_names"),

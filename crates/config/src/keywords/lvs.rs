@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{alias, apply, ignored, set, Ctx, Table};
+use super::{alias, apply, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
     RealServer, SchedFlags, Scheduler, SorryServer, UrlCheck, VirtualServer, VirtualServerGroup, VsKey,
@@ -76,7 +76,11 @@ macro_rules! table_with_timing {
         Table::new(&[
             set("connect_timeout", |c, s, t| $get(t).connect_timeout = c.timer(s, 86400.0)),
             set("retry", |c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
-            alias("nb_get_retry", "retry", |c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
+            removed(
+                "nb_get_retry",
+                "keepalived 2.x renamed it 'retry' and rejects the old name; Vigil reads it as 'retry'",
+                Some(|c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
+            ),
             set("delay_before_retry", |c, s, t| $get(t).delay_before_retry = c.timer(s, 86400.0)),
             set("warmup", |c, s, t| $get(t).warmup = c.timer(s, 86400.0)),
             set("delay_loop", |c, s, t| $get(t).delay_loop = c.timer(s, 86400.0)),
@@ -176,10 +180,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
                 v.real_servers.push(rs)
             }
         }),
-        set("nat_mask", |c, s, v| {
-            c.note("not-implemented", s.span(), "nat_mask is accepted for compatibility; IPVS ignores it");
-            let _ = (c.ip(s), v);
-        }),
+        removed("nat_mask", "keepalived 2.x removed it (IPVS never used it); delete the line", None),
         ignored("snmp_name"),
         ignored("lvs_method_tun_type"),
 
@@ -187,7 +188,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
 
 pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         set("weight", |c, s, r| {
-            if let Some(w) = c.num(s, 0, 65535) {
+            if let Some(w) = c.num(s, 0, i64::from(i32::MAX)) {
                 r.weight = w
             }
         }),
@@ -199,6 +200,7 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         set("lthreshold", |c, s, r| r.lthreshold = c.num(s, 0, i64::from(u32::MAX))),
         set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
         set("alpha", |c, s, r| r.alpha = Some(c.flag(s))),
+        set("virtualhost", |c, s, r| r.virtualhost = c.string(s)),
         set("TCP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Tcp)),
         set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck::default()))),
         set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck { tls: true, ..HttpCheck::default() }))),
@@ -479,10 +481,60 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
     let items = c.block(s);
     apply(c, &VIRTUAL_SERVER, "virtual_server", items, &mut vs);
     vs.real_servers.shrink_to_fit();
+    let has = |names: &[&str]| items.iter().any(|i| names.contains(&i.name()));
+    let label = vs_label(&vs.key);
+    if !matches!(vs.key, VsKey::Fwmark { .. }) && !has(&["protocol"]) {
+        vs.protocol = Protocol::Udp;
+        c.warning(
+            "lvs-default",
+            s.span(),
+            format!(
+                "{label}: no protocol set; keepalived defaults to UDP and so does Vigil (add 'protocol TCP' for TCP)"
+            ),
+        );
+    }
+    if !has(&["lvs_sched", "lb_algo"]) {
+        c.warning("lvs-default", s.span(), format!("{label}: no lvs_sched set; using wlc"));
+    }
+    if !has(&["lvs_method", "lb_kind"]) {
+        c.warning("lvs-default", s.span(), format!("{label}: no lvs_method set; using NAT"));
+    }
+    if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
+        c.warning("no-real-servers", s.span(), format!("{label} has no real servers"));
+    }
+    if let Some(ops) = items.iter().find(|i| i.name() == "ops").filter(|_| vs.protocol != Protocol::Udp) {
+        vs.ops = false;
+        c.warning("ops-needs-udp", ops.span(), format!("{label}: one-packet scheduling (ops) requires UDP; ignored"));
+    }
+    if let VsKey::Addr { port: 0, .. } = vs.key {
+        if vs.persistence_timeout.is_none() {
+            c.warning("zero-port", s.span(), format!("{label}: port 0 is only valid for a persistent service"));
+        }
+    }
+    if let VsKey::Fwmark { .. } = vs.key {
+        for rs in &vs.real_servers {
+            if rs.port != 0 {
+                c.warning(
+                    "fwmark-rs-port",
+                    &rs.span,
+                    format!("{label}: real_server {} has a port; fwmark services ignore it (omit the port)", rs.ip),
+                );
+            }
+        }
+    }
     if let Some(d) = vs.check.delay_loop {
         vs.delay_loop = d;
     }
     key.map(|_| vs)
+}
+
+fn vs_label(key: &VsKey) -> String {
+    match key {
+        VsKey::Addr { ip: IpAddr::V6(ip), port } => format!("virtual_server [{ip}]:{port}"),
+        VsKey::Addr { ip, port } => format!("virtual_server {ip}:{port}"),
+        VsKey::Fwmark { mark } => format!("virtual_server fwmark {mark}"),
+        VsKey::Group { name } => format!("virtual_server group {name}"),
+    }
 }
 
 fn vs_key(c: &mut Ctx, s: &Statement) -> Option<VsKey> {
@@ -526,6 +578,7 @@ fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
         lthreshold: None,
         smtp_alert: None,
         alpha: None,
+        virtualhost: None,
         check: CheckCommon::default(),
         checkers: Vec::new(),
     };

@@ -27,6 +27,9 @@ pub(crate) enum Action<T: 'static> {
     Alias { current: &'static str, handler: Handler<T> },
     /// A keyword keepalived accepts that Vigil reads but does not act on (yet).
     Ignored,
+    /// A keyword keepalived 2.2 removed or deprecated (and complains about): a warning saying
+    /// what replaced it; Vigil still honours it when it can.
+    Removed { advice: &'static str, handler: Option<Handler<T>> },
 }
 
 /// One row of a keyword table.
@@ -62,6 +65,10 @@ pub(crate) const fn alias<T>(name: &'static str, current: &'static str, handler:
 
 pub(crate) const fn ignored<T>(name: &'static str) -> Kw<T> {
     Kw { name, action: Action::Ignored }
+}
+
+pub(crate) const fn removed<T>(name: &'static str, advice: &'static str, handler: Option<Handler<T>>) -> Kw<T> {
+    Kw { name, action: Action::Removed { advice, handler } }
 }
 
 /// Everything a handler needs besides its statement and target.
@@ -100,6 +107,16 @@ pub(crate) fn apply<T>(ctx: &mut Ctx, table: &'static Table<T>, block: &str, ite
                         format!("'{}' is the old name of '{current}'; both work", stmt.name()),
                     );
                     handler(ctx, stmt, target)
+                }
+                Action::Removed { advice, handler } => {
+                    ctx.diags.warning(
+                        "removed-keyword",
+                        stmt.span(),
+                        format!("'{}' is obsolete: {advice}", stmt.name()),
+                    );
+                    if let Some(h) = handler {
+                        h(ctx, stmt, target)
+                    }
                 }
                 Action::Ignored => ctx.diags.note(
                     "not-implemented",
@@ -160,10 +177,10 @@ impl Ctx<'_> {
         self.arg(s, 0).map(|w| w.text.clone())
     }
 
-    /// Warns about words after the `n` a keyword takes.
+    /// Notes words after the `n` a keyword takes (keepalived ignores them silently).
     pub fn at_most(&mut self, s: &Statement, n: usize) {
         if let Some(extra) = s.args.get(n) {
-            self.diags.warning(
+            self.diags.note(
                 "extra-words",
                 &extra.span,
                 format!("'{}' takes {n} value(s); '{}' and what follows are ignored", s.name(), extra.text),

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{alias, apply, ignored, set, Ctx, Table};
+use super::{apply, ignored, removed, set, Ctx, Table};
 use crate::model::{
     AuthType, Authentication, Config, InitialState, Notify, Route, RouteKind, Rule, Scope, SyncGroup, Track, TrackFile,
     UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
@@ -112,10 +112,15 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
             i.garp_master_refresh_repeat = v
         }
     }),
-    alias("lvs_sync_daemon_interface", "lvs_sync_daemon", |c, s, i| {
-        c.at_most(s, 1);
-        i.lvs_sync_daemon_interface = c.string(s)
-    }),
+    removed(
+        "lvs_sync_daemon_interface",
+        "keepalived 2.x deprecated it in vrrp_instance; use 'lvs_sync_daemon INTERFACE INSTANCE' in global_defs (Vigil still reads it)",
+        Some(|c, s, i| {
+            c.at_most(s, 1);
+            i.lvs_sync_daemon_interface = c.string(s)
+        }),
+    ),
+    removed("linkbeat_use_polling", "keepalived 2.x deprecated it in vrrp_instance; use a linkbeat_interfaces block", None),
     set("smtp_alert", |c, s, i| i.smtp_alert = Some(c.flag(s))),
     set("notify_master", |c, s, i| i.notify.master = c.script(s)),
     set("notify_backup", |c, s, i| i.notify.backup = c.script(s)),
@@ -160,7 +165,6 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     ignored("promote_secondaries"),
     ignored("debug"),
     ignored("kernel_rx_buf_size"),
-    ignored("linkbeat_use_polling"),
 ]);
 
 pub(crate) static SCRIPT: Table<VrrpScript> = Table::new(&[
@@ -235,7 +239,11 @@ pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
     set("notify", |c, s, g| g.notify.any = c.script(s)),
     set("notify_priority_changes", |c, s, g| g.notify.priority_changes = c.flag(s)),
     set("smtp_alert", |c, s, g| g.smtp_alert = Some(c.flag(s))),
-    set("global_tracking", |c, s, g| g.global_tracking = c.flag(s)),
+    removed(
+        "global_tracking",
+        "keepalived 2.x deprecated it; use track_interface/track_script/track_file on the sync group",
+        Some(|c, s, g| g.global_tracking = c.flag(s)),
+    ),
     set("sync_group_tracking_weight", |c, s, g| g.sync_group_tracking_weight = c.flag(s)),
     set("track_interface", |c, s, g| g.track_interface.extend(tracks(c, s))),
     set("track_script", |c, s, g| g.track_script.extend(tracks(c, s))),
@@ -691,8 +699,84 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
         if i.virtual_router_id == 0 {
             c.error("missing-value", &i.span, format!("({}) virtual_router_id is not set", i.name));
         }
-        if i.interface.is_none() {
-            c.error("missing-value", &i.span, format!("({}) has no interface", i.name));
+        match &i.interface {
+            None => c.error("missing-value", &i.span, format!("({}) has no interface", i.name)),
+            Some((name, span)) if name == "lo" => c.error(
+                "loopback-interface",
+                span,
+                format!("({}) cannot use a loopback interface (lo) for VRRP", i.name),
+            ),
+            Some(_) => {}
+        }
+        if i.virtual_ipaddress.is_empty() {
+            c.warning("no-vip", &i.span, format!("({}) has no virtual_ipaddress; at least one is sensible", i.name));
+        }
+        let family_v6 = i.native_ipv6 || i.virtual_ipaddress.first().is_some_and(|a| a.addr.is_ipv6());
+        for a in &i.virtual_ipaddress {
+            if a.addr.is_ipv6() != family_v6 {
+                c.warning(
+                    "vip-family",
+                    &a.span,
+                    format!(
+                        "({}) {} is not of the instance's address family; put it in virtual_ipaddress_excluded",
+                        i.name, a.addr
+                    ),
+                );
+            }
+        }
+        if i.nopreempt && i.state == InitialState::Master {
+            c.warning(
+                "nopreempt-master",
+                &i.span,
+                format!("({}) nopreempt does not work with state MASTER; use state BACKUP on both sides", i.name),
+            );
+        }
+        if i.nopreempt && !i.preempt_delay.is_zero() {
+            c.warning(
+                "preempt-delay-nopreempt",
+                &i.span,
+                format!("({}) preempt_delay has no effect with nopreempt", i.name),
+            );
+        }
+        if let Some(a) = &i.authentication {
+            if a.kind == AuthType::Ah && i.state == InitialState::Master {
+                c.warning("ah-master", &a.span, format!("({}) AH authentication does not allow state MASTER", i.name));
+            }
+        }
+        if i.strict_mode.unwrap_or(g.vrrp_strict) {
+            if let Some(a) = &i.authentication {
+                c.warning(
+                    "strict-auth",
+                    &a.span,
+                    format!("({}) vrrp_strict does not allow authentication; it is ignored", i.name),
+                );
+            }
+            if i.state == InitialState::Master && i.priority != 255 {
+                c.warning(
+                    "strict-master",
+                    &i.span,
+                    format!("({}) with vrrp_strict, state MASTER needs priority 255 (the address owner)", i.name),
+                );
+            }
+        }
+        for r in &i.virtual_rules {
+            if r.priority.is_none() {
+                c.warning("rule-no-priority", &r.span, "virtual_rules entry has no priority (keepalived uses 16384)");
+            }
+        }
+        if let Some((own, _)) = &i.interface {
+            for t in &i.track_interface {
+                if &t.name == own {
+                    c.warning(
+                        "track-own-interface",
+                        &t.span,
+                        format!(
+                            "({}) track_interface {own} is the instance's own interface; it is always tracked",
+                            i.name
+                        ),
+                    );
+                }
+            }
         }
         if i.version == 3 {
             if let Some(a) = &i.authentication {

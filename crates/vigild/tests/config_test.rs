@@ -1,0 +1,74 @@
+//! `vigild -t` exits as `keepalived -t` does and prints diagnostics with file:line; `-v` prints
+//! the version. (The keepalived comparison itself is tests/conformance/run.sh.)
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vigild(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigild")).args(args).output().expect("vigild runs")
+}
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigild-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn version() {
+    let out = vigild(&["-v"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Vigil v"));
+}
+
+#[test]
+fn clean_config_exits_0_silently() {
+    let path = write("clean.conf", "global_defs {\n router_id lb1\n}\n");
+    let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn errors_name_file_and_line_and_exit_5() {
+    let path = write("bad.conf", "global_defs {\n router_id lb1\n  priorty 100\n}\n");
+    let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:3:3: warning: unknown keyword 'priorty'", path.display())), "{err}");
+}
+
+#[test]
+fn json_diagnostics_for_pipelines() {
+    let path = write("json.conf", "vrrp_instance VI_1 {\n priority 300\n}\n");
+    let out = vigild(&["-t", "--json", "-f", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(5));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().expect("a diagnostic")).expect("JSON");
+    for key in ["file", "line", "column", "severity", "code", "message"] {
+        assert!(first.get(key).is_some(), "missing {key} in {first}");
+    }
+}
+
+#[test]
+fn strict_makes_notes_count() {
+    let path = write(
+        "note.conf",
+        "vrrp_instance VI_1 {\n state BACKUP\n interface lo\n virtual_router_id 1\n priority 255\n}\n",
+    );
+    let p = path.to_str().expect("utf-8 path");
+    let plain = vigild(&["-t", "-f", p]);
+    let strict = vigild(&["-t", "--strict", "-f", p]);
+    assert_ne!(plain.status.code(), Some(0), "lo is refused anyway");
+    assert_eq!(strict.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("backup-priority-255"));
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let out = vigild(&["-t", "-f", Path::new("/nonexistent/keepalived.conf").to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read configuration file"));
+}
