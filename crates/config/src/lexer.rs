@@ -7,12 +7,13 @@
 use nom::bytes::complete::{take_till, take_while1};
 use nom::character::complete::char;
 use nom::sequence::delimited;
+use compact_str::CompactString;
 use nom::{IResult, Parser};
 
 /// One token of a line, with its 1-based column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Token {
-    Word { text: String, col: u32 },
+    Word { text: CompactString, col: u32 },
     Open { col: u32 },
     Close { col: u32 },
 }
@@ -59,6 +60,12 @@ fn quoted(i: &str) -> IResult<&str, &str> {
 /// Splits a comment-free line into tokens.
 pub fn tokenize(line: &str) -> Result<Vec<Token>, LexError> {
     let mut tokens = Vec::new();
+    tokenize_into(line, &mut tokens).map(|()| tokens)
+}
+
+/// Splits a comment-free line into `tokens` (cleared first), reusing its allocation.
+pub fn tokenize_into(line: &str, tokens: &mut Vec<Token>) -> Result<(), LexError> {
+    tokens.clear();
     let mut rest = line;
     let col_of = |rest: &str| u32::try_from(line.len() - rest.len() + 1).unwrap_or(u32::MAX);
     loop {
@@ -76,19 +83,19 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, LexError> {
             }
             '"' => match quoted(rest) {
                 Ok((after, text)) => {
-                    tokens.push(Token::Word { text: text.to_string(), col });
+                    tokens.push(Token::Word { text: CompactString::from(text), col });
                     rest = after;
                 }
-                Err(_) => return Err(LexError::UnterminatedQuote { col, tokens }),
+                Err(_) => return Err(LexError::UnterminatedQuote { col, tokens: std::mem::take(tokens) }),
             },
             _ => {
                 let (after, text) = plain(rest).unwrap_or(("", rest));
-                tokens.push(Token::Word { text: text.to_string(), col });
+                tokens.push(Token::Word { text: CompactString::from(text), col });
                 rest = after;
             }
         }
     }
-    Ok(tokens)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -228,13 +228,23 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
         };
         for ip in addrs {
             if !ip.is_unspecified() && !owned.contains(&ip) {
-                diags.note(
-                    "vs-address-unowned",
-                    &vs.span,
-                    format!(
+                let vips: Vec<String> = cfg
+                    .instances
+                    .iter()
+                    .flat_map(|i| &i.virtual_ipaddress)
+                    .map(|a| a.addr.to_string())
+                    .collect();
+                diags.push(Diagnostic {
+                    severity: Severity::Note,
+                    code: "vs-address-unowned",
+                    span: vs.span.clone(),
+                    message: format!(
                         "virtual_server address {ip} is not a virtual_ipaddress of any vrrp_instance, a static_ipaddress, or an address of this host"
                     ),
-                );
+                    suggestion: crate::keywords::closest(&ip.to_string(), vips.iter().map(String::as_str))
+                        .map(str::to_string),
+                    security: false,
+                });
             }
         }
     }

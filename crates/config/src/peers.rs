@@ -177,6 +177,17 @@ fn vs_label(vs: &VirtualServer) -> String {
     }
 }
 
+/// A hint when a virtual server's address is none of its own side's VIPs (a typo, usually).
+fn not_a_vip(side: &Config, vs: &VirtualServer) -> String {
+    let VsKey::Addr { ip, .. } = vs.key else { return String::new() };
+    let vips: Vec<IpAddr> = side.instances.iter().flat_map(|i| &i.virtual_ipaddress).map(|v| v.addr).collect();
+    if vips.is_empty() || vips.contains(&ip) {
+        return String::new();
+    }
+    let shown: Vec<String> = vips.iter().map(ToString::to_string).collect();
+    format!("; {ip} is not one of that side's VIPs ({})", shown.join(", "))
+}
+
 fn compare_virtual_servers(a: &Config, b: &Config, out: &mut Vec<PeerIssue>) {
     let find = |c: &Config, vs: &VirtualServer| -> Option<usize> {
         c.virtual_servers.iter().position(|o| o.key == vs.key && o.protocol == vs.protocol)
@@ -187,7 +198,11 @@ fn compare_virtual_servers(a: &Config, b: &Config, out: &mut Vec<PeerIssue>) {
                 code: "virtual-server-missing",
                 a: Some(vs.span.clone()),
                 b: None,
-                message: format!("{} exists only on A: after a failover to B it is no longer served", vs_label(vs)),
+                message: format!(
+                    "{} exists only on A: after a failover to B it is no longer served{}",
+                    vs_label(vs),
+                    not_a_vip(a, vs)
+                ),
             });
             continue;
         };
@@ -224,7 +239,11 @@ fn compare_virtual_servers(a: &Config, b: &Config, out: &mut Vec<PeerIssue>) {
                 code: "virtual-server-missing",
                 a: None,
                 b: Some(vs.span.clone()),
-                message: format!("{} exists only on B: the pair does not serve the same services, so a failover changes what clients get", vs_label(vs)),
+                message: format!(
+                    "{} exists only on B: the pair does not serve the same services, so a failover changes what clients get{}",
+                    vs_label(vs),
+                    not_a_vip(b, vs)
+                ),
             });
         }
     }

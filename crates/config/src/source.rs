@@ -53,6 +53,8 @@ pub(crate) struct Reader<'a> {
     includes: Vec<PathBuf>,
     builder: Builder,
     config: Config,
+    /// Reused for every line's tokens.
+    tokens: Vec<Token>,
     /// Tests look at the preprocessed lines instead of parsing them.
     #[cfg(test)]
     capture: Option<Vec<String>>,
@@ -71,6 +73,7 @@ impl<'a> Reader<'a> {
             includes: Vec::new(),
             builder: Builder::default(),
             config: Config::default(),
+            tokens: Vec::new(),
             #[cfg(test)]
             capture: None,
             expanded: 0,
@@ -81,10 +84,10 @@ impl<'a> Reader<'a> {
 
     /// Reads a file given on the command line; `Err` only when it cannot be read at all.
     pub fn read_root(&mut self, path: &Path) -> std::io::Result<()> {
-        let text = std::fs::read(path)?;
+        let text = text_of(std::fs::read(path)?);
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         self.includes.push(canonical);
-        self.read_text(Arc::from(path), &String::from_utf8_lossy(&text));
+        self.read_text(Arc::from(path), &text);
         self.includes.pop();
         Ok(())
     }
@@ -192,13 +195,14 @@ impl<'a> Reader<'a> {
             );
             return;
         }
-        match lexer::tokenize(text) {
+        let mut tokens = std::mem::take(&mut self.tokens);
+        match lexer::tokenize_into(text, &mut tokens) {
             #[cfg(test)]
-            Ok(tokens) if self.capture.is_some() => {
+            Ok(()) if self.capture.is_some() => {
                 let words: Vec<String> = tokens
-                    .into_iter()
+                    .drain(..)
                     .map(|t| match t {
-                        Token::Word { text, .. } => text,
+                        Token::Word { text, .. } => text.to_string(),
                         Token::Open { .. } => "{".into(),
                         Token::Close { .. } => "}".into(),
                     })
@@ -207,21 +211,22 @@ impl<'a> Reader<'a> {
                     c.push(words.join(" "));
                 }
             }
-            Ok(tokens) => self.feed(tokens, origin),
-            Err(lexer::LexError::UnterminatedQuote { col, tokens }) => {
+            Ok(()) => self.feed(&mut tokens, origin),
+            Err(lexer::LexError::UnterminatedQuote { col, mut tokens }) => {
                 self.diags.error(
                     "unterminated-quote",
                     &origin.span(col),
                     "unterminated quoted string: the '\"' opened here is never closed on this line; the rest of the line is ignored",
                 );
-                self.feed(tokens, origin);
+                self.feed(&mut tokens, origin);
             }
         }
+        self.tokens = tokens;
     }
 
     /// Gives one line's tokens to the statement builder.
-    fn feed(&mut self, tokens: Vec<Token>, origin: &Origin) {
-        for token in tokens {
+    fn feed(&mut self, tokens: &mut Vec<Token>, origin: &Origin) {
+        for token in tokens.drain(..) {
             let col = match &token {
                 Token::Word { col, .. } | Token::Open { col } | Token::Close { col } => *col,
             };
@@ -249,7 +254,7 @@ impl<'a> Reader<'a> {
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once; `None` when
     /// nothing was replaced. A multi-line value splits the line.
     fn substitute(&mut self, line: &str, origin: &Origin) -> Option<Vec<String>> {
-        if !line.contains('$') {
+        if !line.as_bytes().contains(&b'$') {
             return None;
         }
         let mut out: Vec<String> = vec![String::new()];
@@ -381,7 +386,7 @@ impl<'a> Reader<'a> {
                 Ok(bytes) => {
                     self.includes.push(canonical);
                     let saved = self.pending_def.take();
-                    self.read_text(Arc::from(path.as_path()), &String::from_utf8_lossy(&bytes));
+                    self.read_text(Arc::from(path.as_path()), &text_of(bytes));
                     self.pending_def = saved;
                     self.includes.pop();
                 }
@@ -398,6 +403,11 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// File contents as text; invalid UTF-8 is replaced rather than refused (keepalived reads bytes).
+fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn push_str(out: &mut [String], s: &str) {
@@ -453,6 +463,9 @@ fn reference(s: &str) -> Option<(&str, &str, &str)> {
 /// If this line is an include: whether it is a checked variant, and the pattern (the rest of
 /// the line, as keepalived takes it).
 fn include_target(line: &str) -> Option<(bool, &str)> {
+    if !line.starts_with("include") {
+        return None;
+    }
     let (word, rest) = line.split_once(lexer::is_space)?;
     let checked = match word {
         "include" => false,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// A position in a configuration file (1-based line and column).
@@ -37,10 +38,11 @@ impl fmt::Display for Span {
     }
 }
 
-/// A word of the configuration with the place it came from.
+/// A word of the configuration with the place it came from. Most keepalived words are short,
+/// so they are stored inline (no allocation up to 24 bytes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Word {
-    pub text: String,
+    pub text: CompactString,
     pub span: Span,
 }
 

@@ -86,7 +86,7 @@ impl Builder {
                 let stmt = stmt.unwrap_or_else(|| {
                     diags.error("stray-open-brace", &span, "'{' without a keyword before it");
                     Statement {
-                        keyword: Word { text: String::new(), span: span.clone() },
+                        keyword: Word { text: Default::default(), span: span.clone() },
                         args: Vec::new(),
                         block: None,
                     }

@@ -50,7 +50,7 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     }),
     set("notification_email", |c, s, g| {
         let items = c.block(s);
-        g.notification_email.extend(items.iter().flat_map(|i| i.words().map(|w| w.text.clone())))
+        g.notification_email.extend(items.iter().flat_map(|i| i.words().map(|w| w.text.to_string())))
     }),
     set("notification_email_from", |c, s, g| {
         c.at_most(s, 1);
@@ -279,8 +279,8 @@ fn lvs_timeouts(c: &mut Ctx, s: &Statement) -> Option<LvsTimeouts> {
 
 /// `lvs_sync_daemon INTERFACE VRRP_INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`
 fn lvs_sync_daemon(c: &mut Ctx, s: &Statement) -> Option<LvsSyncDaemon> {
-    let interface = c.arg(s, 0)?.text.clone();
-    let instance = c.arg(s, 1)?.text.clone();
+    let interface = c.arg(s, 0)?.text.to_string();
+    let instance = c.arg(s, 1)?.text.to_string();
     let mut d = LvsSyncDaemon {
         interface,
         instance,

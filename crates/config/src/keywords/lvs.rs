@@ -545,7 +545,7 @@ fn vs_key(c: &mut Ctx, s: &Statement) -> Option<VsKey> {
             let mark = c.int_word("fwmark", w, 1, i64::from(u32::MAX)).and_then(|v| u32::try_from(v).ok())?;
             Some(VsKey::Fwmark { mark })
         }
-        "group" => Some(VsKey::Group { name: c.arg(s, 1)?.text.clone() }),
+        "group" => Some(VsKey::Group { name: c.arg(s, 1)?.text.to_string() }),
         _ => {
             let ip = c.ip_word("virtual_server", first)?;
             let port = match s.args.get(1) {
@@ -605,7 +605,7 @@ pub(crate) fn group(c: &mut Ctx, s: &Statement) -> VirtualServerGroup {
             Some((a, l)) => (a, Some(l)),
             None => (item.keyword.text.as_str(), None),
         };
-        let word = Word { text: addr.to_string(), span: item.keyword.span.clone() };
+        let word = Word { text: addr.into(), span: item.keyword.span.clone() };
         let Some(first) = c.ip_word("virtual_server_group", &word) else { continue };
         let last_octet = match last {
             Some(l) => match u16::from_str_radix(l, if first.is_ipv6() { 16 } else { 10 }) {

@@ -38,10 +38,30 @@ pub(crate) struct Kw<T: 'static> {
     pub action: Action<T>,
 }
 
+/// FNV-1a: keyword names are short and trusted, so a simple hash beats SipHash here.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// A block's keywords, with an index built on first use.
 pub(crate) struct Table<T: 'static> {
     pub rows: &'static [Kw<T>],
-    index: OnceLock<HashMap<&'static str, usize>>,
+    index: OnceLock<FnvMap<&'static str, usize>>,
 }
 
 impl<T> Table<T> {
@@ -174,7 +194,7 @@ impl Ctx<'_> {
 
     /// The first argument as text.
     pub fn string(&mut self, s: &Statement) -> Option<String> {
-        self.arg(s, 0).map(|w| w.text.clone())
+        self.arg(s, 0).map(|w| w.text.to_string())
     }
 
     /// Notes words after the `n` a keyword takes (keepalived ignores them silently).
@@ -316,7 +336,7 @@ impl Ctx<'_> {
     /// The name of a named block (`vrrp_instance NAME {`).
     pub fn block_name(&mut self, s: &Statement) -> String {
         match s.args.first() {
-            Some(w) => w.text.clone(),
+            Some(w) => w.text.to_string(),
             None => {
                 self.diags.error("missing-name", s.span(), format!("'{}' needs a name", s.name()));
                 String::new()
@@ -341,8 +361,8 @@ impl Ctx<'_> {
         }
         Some(Script {
             argv,
-            user: s.args.get(1).map(|w| w.text.clone()),
-            group: s.args.get(2).map(|w| w.text.clone()),
+            user: s.args.get(1).map(|w| w.text.to_string()),
+            group: s.args.get(2).map(|w| w.text.to_string()),
             span: s.span().clone(),
         })
     }
@@ -350,8 +370,8 @@ impl Ctx<'_> {
     /// `USER [GROUP]`
     pub fn user_group(&mut self, s: &Statement) -> Option<(String, Option<String>)> {
         self.at_most(s, 2);
-        let user = self.arg(s, 0)?.text.clone();
-        Some((user, s.args.get(1).map(|w| w.text.clone())))
+        let user = self.arg(s, 0)?.text.to_string();
+        Some((user, s.args.get(1).map(|w| w.text.to_string())))
     }
 
     /// Reports an error at a span.

@@ -24,7 +24,7 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("interface", |c, s, i| {
         c.at_most(s, 1);
         if let Some(w) = c.arg(s, 0) {
-            i.interface = Some((w.text.clone(), w.span.clone()))
+            i.interface = Some((w.text.to_string(), w.span.clone()))
         }
     }),
     set("virtual_router_id", |c, s, i| {
@@ -132,7 +132,7 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("notify_priority_changes", |c, s, i| i.notify.priority_changes = c.flag(s)),
     set("use_vmac", |c, s, i| {
         c.at_most(s, 1);
-        i.use_vmac = Some(s.args.first().map(|w| w.text.clone()))
+        i.use_vmac = Some(s.args.first().map(|w| w.text.to_string()))
     }),
     set("vmac_xmit_base", |c, s, i| i.vmac_xmit_base = c.flag(s)),
     set("native_ipv6", |c, s, i| i.native_ipv6 = c.flag(s)),
@@ -229,7 +229,7 @@ pub(crate) static TRACK_FILE: Table<TrackFile> = Table::new(&[
 pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
     set("group", |c, s, g| {
         let items = c.block(s);
-        g.members.extend(items.iter().flat_map(|i| i.words().map(|w| (w.text.clone(), w.span.clone()))))
+        g.members.extend(items.iter().flat_map(|i| i.words().map(|w| (w.text.to_string(), w.span.clone()))))
     }),
     set("notify_master", |c, s, g| g.notify.master = c.script(s)),
     set("notify_backup", |c, s, g| g.notify.backup = c.script(s)),
@@ -385,7 +385,7 @@ fn authentication(c: &mut Ctx, s: &Statement) -> Option<Authentication> {
             "auth_pass" => {
                 c.at_most(item, 1);
                 if let Some(w) = c.arg(item, 0) {
-                    let mut p = w.text.clone();
+                    let mut p = w.text.to_string();
                     if p.len() > 8 {
                         c.warning(
                             "auth-pass-truncated",
@@ -510,9 +510,9 @@ pub(crate) fn address(c: &mut Ctx, item: &Statement) -> Option<VirtualAddress> {
                     }
                 }
             }
-            "dev" => a.dev = value(c).map(|v| v.text.clone()),
+            "dev" => a.dev = value(c).map(|v| v.text.to_string()),
             "scope" => a.scope = value(c).and_then(|v| scope(c, v)),
-            "label" => a.label = value(c).map(|v| v.text.clone()),
+            "label" => a.label = value(c).map(|v| v.text.to_string()),
             "peer" => a.peer = value(c).and_then(|v| c.prefix_word("peer", v)),
             "preferred_lft" => {
                 let _ = value(c);
@@ -572,7 +572,7 @@ pub(crate) fn route(c: &mut Ctx, item: &Statement) -> Option<Route> {
                 }
             }
             "via" | "gw" => r.via = value(c).and_then(|v| c.ip_word("via", v)),
-            "dev" | "oif" => r.dev = value(c).map(|v| v.text.clone()),
+            "dev" | "oif" => r.dev = value(c).map(|v| v.text.to_string()),
             "scope" => r.scope = value(c).and_then(|v| scope(c, v)),
             "table" => {
                 r.table = value(c)
@@ -651,8 +651,8 @@ pub(crate) fn rule(c: &mut Ctx, item: &Statement) -> Option<Rule> {
                 let v = value(c);
                 r.fwmark = number(c, v)
             }
-            "iif" => r.iif = value(c).map(|v| v.text.clone()),
-            "oif" => r.oif = value(c).map(|v| v.text.clone()),
+            "iif" => r.iif = value(c).map(|v| v.text.to_string()),
+            "oif" => r.oif = value(c).map(|v| v.text.to_string()),
             "no_track" => r.no_track = true,
             "tos"
             | "dsfield"

@@ -1,0 +1,114 @@
+//! Inputs that `cargo fuzz` (fuzz/, target `parse`) found or that exercise the preprocessor's
+//! corners: whatever the bytes, `parse_str` must return, without panicking, in bounded time
+//! and memory. Each case is the minimised reproducer, inline; see fuzz/README.md.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Long enough for a debug build on a slow machine; the inputs here are a few lines each.
+const BUDGET: Duration = Duration::from_secs(10);
+
+/// Parses `bytes` as the fuzz target does and renders every diagnostic; fails on a panic
+/// (re-raised with its own message) or when parsing takes longer than `BUDGET`.
+fn parses(bytes: &'static [u8]) -> usize {
+    let (tx, rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let text = String::from_utf8_lossy(bytes);
+        let opts = vigil_config::Options { config_id: "lab".into(), random_seed: 1 };
+        let parsed = vigil_config::parse_str("fuzz.conf", &text, &opts, None);
+        let rendered: usize = parsed.diagnostics.iter().map(|d| d.to_string().len()).sum();
+        for line in text.lines() {
+            let _ = vigil_config::lexer::tokenize(vigil_config::lexer::strip_comment(line));
+        }
+        let _ = tx.send(parsed.diagnostics.len());
+        rendered
+    });
+    match rx.recv_timeout(BUDGET) {
+        Ok(n) => {
+            let _ = worker.join();
+            n
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(_) => unreachable!("the worker sends before it returns"),
+        },
+        // The worker is left running; the test process ends with the other tests.
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("parse_str did not return within {BUDGET:?}"),
+    }
+}
+
+// ---- Found by the fuzzer -------------------------------------------------------------------
+
+/// `${_RANDOM MIN MAX}` with MAX = u64::MAX: `max - min + 1` overflows (a panic with debug
+/// assertions, and `% 0` in release). source.rs, `Reader::lookup`, `_RANDOM` arm.
+#[test]
+fn random_range_full_u64() {
+    parses(b"${_RANDOM 0 18446744073709551615}");
+}
+
+// ---- Tricky handmade seeds (fuzz/seeds/parse/hand-*.conf) ----------------------------------
+
+#[test]
+fn unterminated_quotes() {
+    let n = parses(
+        b"global_defs {\n  notification_email_from \"ops@example.com\n  router_id LVS_DEVEL\n}\nvrrp_script chk {\n  script '/bin/true\n}\n",
+    );
+    assert!(n >= 2, "both unterminated quotes are reported");
+}
+
+#[test]
+fn broken_sequences_and_lists() {
+    parses(
+        b"~SEQ(\n~SEQ(A\n~SEQ(A,\n~SEQ(A, 1, 0, 5) x ${A}\n~SEQx(B, 0xff) y ${B}\n~SEQ(A,-9,9) ~SEQ(B,3) ip 10.${A}.${B}.1\n~LST({X,Y},{1,2},{3}) z\n~LST(\n",
+    );
+}
+
+#[test]
+fn broken_references() {
+    parses(
+        b"${\n${}\n${A\n$A=${\n${ _RANDOM 1 5}\n${_RANDOM 5 1}\nx ${_PWD} ${_INSTANCE} ${_HASH}${_BANG}\n$\n$$\n$=1\n",
+    );
+}
+
+#[test]
+fn self_references() {
+    parses(b"$A=${A}\n${A}\n$B=$B x\n$B\n$C=\\\n$C \\\n\n$C\n");
+}
+
+#[test]
+fn deeply_nested_braces() {
+    let mut text = String::from("vrrp_instance VI {");
+    text.push_str(&"{".repeat(300));
+    text.push_str(" priority 100 ");
+    text.push_str(&"}".repeat(150));
+    text.push('\n');
+    parses(Box::leak(text.into_bytes().into_boxed_slice()));
+}
+
+#[test]
+fn very_deeply_nested_braces() {
+    // The tree is built and dropped recursively: a stack overflow would abort the test binary.
+    parses(Box::leak("{".repeat(4096).into_bytes().into_boxed_slice()));
+    parses(Box::leak("a {\n".repeat(4096).into_bytes().into_boxed_slice()));
+}
+
+#[test]
+fn conditionals() {
+    parses(b"@lab vrrp_instance VI_1 {\n@^lab state MASTER\n@ x\n@^\n@lab @lab @^other priority 1\n}\n");
+}
+
+#[test]
+fn garbage_includes() {
+    parses(b"include\ninclude \"\ninclude [\ninclude /nonexistent/**/x*\nincludea ../*.none\n");
+}
+
+#[test]
+fn escapes_crlf_and_invalid_utf8() {
+    parses(b"vrrp_instance VI_1 {\r\n  virtual_ipaddress {\r\n    10.0.0.1/33 dev \xff\xfe\r\n  }\r\n  \"a\\x4142\\777\\c\"\r\n}\n");
+}
+
+#[test]
+fn lone_backslash_escapes() {
+    parses(b"a \"\\\nb '\\\nc \"\\x\" \"\\c\" '\\777' \"\\xffffffffffff\"\n");
+}
