@@ -1,0 +1,1 @@
+//! VRRP wire formats (see the module docs of each submodule).
