@@ -4,10 +4,10 @@
 //! so `a"b c"d` is three words), `'` is an ordinary character, and `#` or `!` outside double
 //! quotes start a comment.
 
+use compact_str::CompactString;
 use nom::bytes::complete::{take_till, take_while1};
 use nom::character::complete::char;
 use nom::sequence::delimited;
-use compact_str::CompactString;
 use nom::{IResult, Parser};
 
 /// One token of a line, with its 1-based column.

@@ -106,7 +106,7 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
     for vs in &cfg.virtual_servers {
         out.extend(vs.quorum_up.iter().chain(vs.quorum_down.iter()));
         for rs in &vs.real_servers {
-            out.extend(rs.notify_up.iter().chain(rs.notify_down.iter()));
+            out.extend(rs.notify_up.iter().chain(rs.notify_down.iter()).map(|b| &**b));
             for k in &rs.checkers {
                 if let CheckKind::Misc(m) = &k.kind {
                     out.extend(m.path.iter());
@@ -228,12 +228,8 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
         };
         for ip in addrs {
             if !ip.is_unspecified() && !owned.contains(&ip) {
-                let vips: Vec<String> = cfg
-                    .instances
-                    .iter()
-                    .flat_map(|i| &i.virtual_ipaddress)
-                    .map(|a| a.addr.to_string())
-                    .collect();
+                let vips: Vec<String> =
+                    cfg.instances.iter().flat_map(|i| &i.virtual_ipaddress).map(|a| a.addr.to_string()).collect();
                 diags.push(Diagnostic {
                     severity: Severity::Note,
                     code: "vs-address-unowned",

@@ -540,8 +540,9 @@ pub struct RealServer {
     pub weight: i32,
     pub forwarding: Option<Forwarding>,
     pub inhibit_on_failure: Option<bool>,
-    pub notify_up: Option<Script>,
-    pub notify_down: Option<Script>,
+    /// Boxed: rare, and a real server is repeated thousands of times in large configs.
+    pub notify_up: Option<Box<Script>>,
+    pub notify_down: Option<Box<Script>>,
     pub uthreshold: Option<u32>,
     pub lthreshold: Option<u32>,
     pub smtp_alert: Option<bool>,
@@ -564,8 +565,8 @@ pub struct Checker {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckKind {
     Tcp,
-    /// HTTP_GET, or SSL_GET when `tls` is set.
-    Http(HttpCheck),
+    /// HTTP_GET, or SSL_GET when `tls` is set (boxed: keeps the common TCP_CHECK small).
+    Http(Box<HttpCheck>),
     Misc(MiscCheck),
     Smtp {
         helo_name: Option<String>,
@@ -574,18 +575,22 @@ pub enum CheckKind {
         query_type: DnsType,
         name: String,
     },
-    Udp {
-        payload: Option<Vec<u8>>,
-        require_reply: Option<Vec<u8>>,
-        min_reply_length: Option<u32>,
-        max_reply_length: Option<u32>,
-    },
+    Udp(Box<UdpCheck>),
     Ping,
     File {
         track_file: Option<String>,
         weight: i32,
         weight_reverse: bool,
     },
+}
+
+/// UDP_CHECK settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UdpCheck {
+    pub payload: Option<Vec<u8>>,
+    pub require_reply: Option<Vec<u8>>,
+    pub min_reply_length: Option<u32>,
+    pub max_reply_length: Option<u32>,
 }
 
 /// HTTP_GET / SSL_GET settings.

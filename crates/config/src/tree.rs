@@ -7,11 +7,14 @@ use crate::diag::Diagnostics;
 use crate::lexer::Token;
 use crate::span::{Span, Word};
 
+/// A statement's arguments: most keywords take one or two, kept inline without allocating.
+pub type Args = smallvec::SmallVec<[Word; 2]>;
+
 /// `keyword args... [{ block }]`
 #[derive(Clone, Debug)]
 pub struct Statement {
     pub keyword: Word,
-    pub args: Vec<Word>,
+    pub args: Args,
     pub block: Option<Block>,
 }
 
@@ -69,7 +72,7 @@ impl Builder {
                     Some(s) => s.args.push(word),
                     None => {
                         self.release_held();
-                        self.current = Some(Statement { keyword: word, args: Vec::new(), block: None })
+                        self.current = Some(Statement { keyword: word, args: Args::new(), block: None })
                     }
                 }
             }
@@ -87,7 +90,7 @@ impl Builder {
                     diags.error("stray-open-brace", &span, "'{' without a keyword before it");
                     Statement {
                         keyword: Word { text: Default::default(), span: span.clone() },
-                        args: Vec::new(),
+                        args: Args::new(),
                         block: None,
                     }
                 });

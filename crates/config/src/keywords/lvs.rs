@@ -194,16 +194,16 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         }),
         set("lvs_method", |c, s, r| r.forwarding = forwarding(c, s)),
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
-        set("notify_up", |c, s, r| r.notify_up = c.script(s)),
-        set("notify_down", |c, s, r| r.notify_down = c.script(s)),
+        set("notify_up", |c, s, r| r.notify_up = c.script(s).map(Box::new)),
+        set("notify_down", |c, s, r| r.notify_down = c.script(s).map(Box::new)),
         set("uthreshold", |c, s, r| r.uthreshold = c.num(s, 0, i64::from(u32::MAX))),
         set("lthreshold", |c, s, r| r.lthreshold = c.num(s, 0, i64::from(u32::MAX))),
         set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
         set("alpha", |c, s, r| r.alpha = Some(c.flag(s))),
         set("virtualhost", |c, s, r| r.virtualhost = c.string(s)),
         set("TCP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Tcp)),
-        set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck::default()))),
-        set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(HttpCheck { tls: true, ..HttpCheck::default() }))),
+        set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::default()))),
+        set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::new(HttpCheck { tls: true, ..HttpCheck::default() })))),
         set("MISC_CHECK", |c, s, r| {
             checker(c, s, r, CheckKind::Misc(MiscCheck { path: None, timeout: None, dynamic: false, user: None }))
         }),
@@ -211,7 +211,7 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         set("DNS_CHECK", |c, s, r| checker(c, s, r, CheckKind::Dns { query_type: DnsType::Soa, name: ".".into() })),
         set("UDP_CHECK", |c, s, r| {
             let kind =
-                CheckKind::Udp { payload: None, require_reply: None, min_reply_length: None, max_reply_length: None };
+                CheckKind::Udp(Box::default());
             checker(c, s, r, kind)
         }),
         set("PING_CHECK", |c, s, r| checker(c, s, r, CheckKind::Ping)),
@@ -308,19 +308,19 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("payload", |c, s, k| match &mut k.kind {
-            CheckKind::Udp { payload, .. } => *payload = hex_bytes(c, s),
+            CheckKind::Udp(u) => u.payload = hex_bytes(c, s),
             _ => wrong_checker(c, s),
         }),
         set("require_reply", |c, s, k| match &mut k.kind {
-            CheckKind::Udp { require_reply, .. } => *require_reply = Some(hex_bytes(c, s).unwrap_or_default()),
+            CheckKind::Udp(u) => u.require_reply = Some(hex_bytes(c, s).unwrap_or_default()),
             _ => wrong_checker(c, s),
         }),
         set("min_reply_length", |c, s, k| match &mut k.kind {
-            CheckKind::Udp { min_reply_length, .. } => *min_reply_length = c.num(s, 0, 65535),
+            CheckKind::Udp(u) => u.min_reply_length = c.num(s, 0, 65535),
             _ => wrong_checker(c, s),
         }),
         set("max_reply_length", |c, s, k| match &mut k.kind {
-            CheckKind::Udp { max_reply_length, .. } => *max_reply_length = c.num(s, 0, 65535),
+            CheckKind::Udp(u) => u.max_reply_length = c.num(s, 0, 65535),
             _ => wrong_checker(c, s),
         }),
         set("track_file", |c, s, k| match &mut k.kind {
@@ -479,8 +479,9 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
         real_servers: Vec::new(),
     };
     let items = c.block(s);
+    // Sized up front: thousands of real servers are common, and growing moves each one.
+    vs.real_servers.reserve_exact(items.iter().filter(|i| i.name() == "real_server").count());
     apply(c, &VIRTUAL_SERVER, "virtual_server", items, &mut vs);
-    vs.real_servers.shrink_to_fit();
     let has = |names: &[&str]| items.iter().any(|i| names.contains(&i.name()));
     let label = vs_label(&vs.key);
     if !matches!(vs.key, VsKey::Fwmark { .. }) && !has(&["protocol"]) {
@@ -583,8 +584,9 @@ fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
         checkers: Vec::new(),
     };
     let items = c.block(s);
+    rs.checkers
+        .reserve_exact(items.iter().filter(|i| i.name().ends_with("_CHECK") || i.name().ends_with("_GET")).count());
     apply(c, &REAL_SERVER, "real_server", items, &mut rs);
-    rs.checkers.shrink_to_fit();
     ip.and(port).map(|_| rs)
 }
 
