@@ -107,7 +107,7 @@ mod tests {
             .expect("valid line")
             .into_iter()
             .map(|t| match t {
-                Token::Word { text, .. } => text,
+                Token::Word { text, .. } => text.to_string(),
                 Token::Open { .. } => "{".into(),
                 Token::Close { .. } => "}".into(),
             })
