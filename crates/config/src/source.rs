@@ -308,7 +308,11 @@ impl<'a> Reader<'a> {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
                 self.rng ^= self.rng << 17;
-                one((min + self.rng % (max - min + 1)).to_string())
+                let value = match (max - min).checked_add(1) {
+                    Some(span) => min + self.rng % span,
+                    None => self.rng,
+                };
+                one(value.to_string())
             }
             _ => None,
         }
