@@ -3,11 +3,11 @@
 # VS virtual servers x RS real servers (TCP_CHECK each), in the same run, side by side.
 # Prints wall time and peak RSS (median of RUNS runs) and the ratios. Reports; never fails on time.
 #
-# usage: sudo scripts/bench-config.sh [VS=1000] [RS=10] [RUNS=5]
+# usage: sudo scripts/bench-config.sh [VS=1000] [RS=10] [RUNS=11]
 # needs: root (a network namespace with the config's interface), keepalived, GNU time (/usr/bin/time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-vs=${1:-1000} rs=${2:-10} runs=${3:-5}
+vs=${1:-1000} rs=${2:-10} runs=${3:-11}
 vigild=${VIGILD:-target/release/vigild}
 [[ -x $vigild ]] || cargo build --release -q -p vigild
 work=$(mktemp -d)
@@ -35,31 +35,36 @@ conf=$work/keepalived.conf
 } >"$conf"
 lines=$(wc -l <"$conf")
 
-# one measurement: "<seconds> <max RSS KiB> <exit>"
-measure() {
-  local out
-  out=$(ip netns exec "$ns" /usr/bin/time -f '%e %M %x' "$@" 2>&1 >/dev/null | tail -n1)
-  echo "$out"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-
-declare -A t m
-for name in keepalived vigild; do
-  : >"$work/$name.t"; : >"$work/$name.m"
-done
+# Inside the namespace: RUNS timed runs of each program, alternating, wall time from bash's
+# EPOCHREALTIME (no extra process in the measured interval); then one run under GNU time for the
+# peak RSS. Prints "NAME ms..." lines and "NAME rss KiB exit".
+cat >"$work/measure.sh" <<'INNER'
+set -u
+runs=$1 conf=$2 vigild=$3 work=$4
+ka=(keepalived -t -n -l -G -i bench -f "$conf" -p "$work/k.pid" -r "$work/v.pid" -c "$work/c.pid" -b "$work/b.pid")
+vg=("$vigild" -t -i bench -f "$conf")
 for ((r = 0; r < runs; r++)); do
-  read -r s k x < <(measure keepalived -t -n -l -f "$conf" -i bench)
-  echo "$s" >>"$work/keepalived.t"; echo "$k" >>"$work/keepalived.m"; kexit=$x
-  read -r s k x < <(measure "$vigild" -t -f "$conf" -i bench)
-  echo "$s" >>"$work/vigild.t"; echo "$k" >>"$work/vigild.m"; vexit=$x
+  for name in keepalived vigild; do
+    if [[ $name == keepalived ]]; then cmd=("${ka[@]}"); else cmd=("${vg[@]}"); fi
+    t0=$EPOCHREALTIME; "${cmd[@]}" >/dev/null 2>&1; t1=$EPOCHREALTIME
+    echo "$name ms $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) * 1000}')"
+  done
 done
 for name in keepalived vigild; do
-  t[$name]=$(median <"$work/$name.t")
-  m[$name]=$(median <"$work/$name.m")
+  if [[ $name == keepalived ]]; then cmd=("${ka[@]}"); else cmd=("${vg[@]}"); fi
+  /usr/bin/time -f "$name rss %M %x" "${cmd[@]}" 2>&1 >/dev/null | tail -n1
+done
+INNER
+ip netns exec "$ns" bash "$work/measure.sh" "$runs" "$conf" "$(realpath "$vigild")" "$work" >"$work/out"
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+declare -A t m x
+for name in keepalived vigild; do
+  t[$name]=$(awk -v n="$name" '$1 == n && $2 == "ms" {print $3}' "$work/out" | median)
+  read -r m[$name] x[$name] < <(awk -v n="$name" '$1 == n && $2 == "rss" {print $3, $4}' "$work/out")
 done
 echo "config: $vs virtual servers x $rs real servers (TCP_CHECK), $lines lines; median of $runs runs"
-printf '%-12s %12s %14s %6s\n' program "wall (s)" "peak RSS (KiB)" exit
-printf '%-12s %12s %14s %6s\n' keepalived "${t[keepalived]}" "${m[keepalived]}" "$kexit"
-printf '%-12s %12s %14s %6s\n' vigild "${t[vigild]}" "${m[vigild]}" "$vexit"
+printf '%-12s %12s %14s %6s\n' program "wall (ms)" "peak RSS (KiB)" exit
+printf '%-12s %12s %14s %6s\n' keepalived "${t[keepalived]}" "${m[keepalived]}" "${x[keepalived]}"
+printf '%-12s %12s %14s %6s\n' vigild "${t[vigild]}" "${m[vigild]}" "${x[vigild]}"
 awk -v kt="${t[keepalived]}" -v vt="${t[vigild]}" -v km="${m[keepalived]}" -v vm="${m[vigild]}" 'BEGIN {
   printf "ratio vigild/keepalived: time %.3f, peak RSS %.3f\n", (kt > 0 ? vt / kt : 0), (km > 0 ? vm / km : 0) }'

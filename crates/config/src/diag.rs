@@ -67,15 +67,29 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// More diagnostics than this are counted, not kept: a runaway expansion must not turn into
+/// millions of messages.
+const MAX_DIAGNOSTICS: usize = 10_000;
+
 /// Collects diagnostics while the configuration is read.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// How many were dropped past `MAX_DIAGNOSTICS`, and the worst of them.
+    dropped: usize,
+    dropped_worst: Option<Diagnostic>,
 }
 
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        if self.items.len() < MAX_DIAGNOSTICS {
+            self.items.push(d);
+            return;
+        }
+        self.dropped += 1;
+        if self.dropped_worst.as_ref().is_none_or(|w| d.severity > w.severity || (d.security && !w.security)) {
+            self.dropped_worst = Some(d);
+        }
     }
 
     fn add(&mut self, severity: Severity, code: &'static str, span: &Span, message: String) {
@@ -106,7 +120,17 @@ impl Diagnostics {
         });
     }
 
-    pub fn into_vec(self) -> Vec<Diagnostic> {
+    /// The diagnostics; past the cap, one more stands for the dropped ones (with the worst
+    /// severity among them, so the exit status stays right).
+    pub fn into_vec(mut self) -> Vec<Diagnostic> {
+        if let Some(mut worst) = self.dropped_worst.take() {
+            worst.code = "too-many-diagnostics";
+            worst.message = format!(
+                "{} more diagnostics not shown (the first follows); fix the ones above first: {}",
+                self.dropped, worst.message
+            );
+            self.items.push(worst);
+        }
         self.items
     }
 }

@@ -27,22 +27,33 @@ use crate::Options;
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Recursion limit for substitution and `~SEQ` nesting: a self-referencing definition stops here.
 const MAX_EXPANSION_DEPTH: u32 = 32;
-/// Upper bound on the lines that expansions may produce, so a typo cannot exhaust memory.
-const MAX_EXPANDED_LINES: usize = 4_000_000;
+/// Upper bound on the lines that expansions may produce, so a typo cannot exhaust memory or
+/// time (keepalived's own largest documented example makes 65,024 instances from one line).
+const MAX_EXPANDED_LINES: usize = 1_000_000;
+/// Upper bound on lines looked at, expansions included (a self-referencing definition doubles
+/// its lines on every pass and would otherwise run away before emitting any).
+const MAX_PROCESSED_LINES: usize = 2_000_000;
+/// Longest line substitution may build (a definition used twice in its own value doubles).
+const MAX_LINE_LEN: usize = 64 * 1024;
 
-/// Where a line came from: its file, its line number, and how far its text is shifted from
-/// the file's column 1 (prefixes such as `@ID ` removed).
-#[derive(Clone)]
-struct Origin {
+/// The file a line is read from.
+struct FileInfo {
     file: Arc<Path>,
     dir: Arc<Path>,
+}
+
+/// Where a line came from: its file, its line number, and how far its text is shifted from
+/// the file's column 1 (prefixes such as `@ID ` removed). Copied freely: it only borrows.
+#[derive(Clone, Copy)]
+struct Origin<'f> {
+    info: &'f FileInfo,
     line: u32,
     col_offset: u32,
 }
 
-impl Origin {
+impl Origin<'_> {
     fn span(&self, col: u32) -> Span {
-        Span::new(self.file.clone(), self.line, col + self.col_offset)
+        Span::new(self.info.file.clone(), self.line, col + self.col_offset)
     }
 }
 
@@ -59,6 +70,10 @@ pub(crate) struct Reader<'a> {
     #[cfg(test)]
     capture: Option<Vec<String>>,
     expanded: usize,
+    /// Lines looked at so far, expansions included; see `MAX_PROCESSED_LINES`.
+    processed: usize,
+    /// Set once a limit has been reported, so a runaway expansion reports once.
+    limit_hit: bool,
     rng: u64,
     /// A multi-line definition being collected: its name and lines so far.
     pending_def: Option<(String, Vec<String>)>,
@@ -77,6 +92,8 @@ impl<'a> Reader<'a> {
             #[cfg(test)]
             capture: None,
             expanded: 0,
+            processed: 0,
+            limit_hit: false,
             rng: opts.random_seed | 1,
             pending_def: None,
         }
@@ -96,13 +113,9 @@ impl<'a> Reader<'a> {
     /// resolved against the current directory.
     pub fn read_text(&mut self, file: Arc<Path>, text: &str) {
         let dir: Arc<Path> = Arc::from(file.parent().unwrap_or(Path::new("")));
+        let info = FileInfo { file, dir };
         for (n, raw) in text.lines().enumerate() {
-            let origin = Origin {
-                file: file.clone(),
-                dir: dir.clone(),
-                line: u32::try_from(n + 1).unwrap_or(u32::MAX),
-                col_offset: 0,
-            };
+            let origin = Origin { info: &info, line: u32::try_from(n + 1).unwrap_or(u32::MAX), col_offset: 0 };
             let line = lexer::strip_comment(raw).trim_end();
             if let Some((name, mut body)) = self.pending_def.take() {
                 match line.strip_suffix('\\') {
@@ -118,29 +131,23 @@ impl<'a> Reader<'a> {
                 }
                 continue;
             }
-            self.process(line, &origin, 0);
+            self.process(line, origin, 0);
         }
         if let Some((name, body)) = self.pending_def.take() {
             self.vars.insert(name, body);
         }
     }
 
-    fn process(&mut self, line: &str, origin: &Origin, depth: u32) {
+    fn process(&mut self, line: &str, origin: Origin<'_>, depth: u32) {
         let trimmed = line.trim_start();
         if trimmed.is_empty() {
             return;
         }
-        let mut origin = origin.clone();
+        let mut origin = origin;
         origin.col_offset += (line.len() - trimmed.len()) as u32;
-        if depth > MAX_EXPANSION_DEPTH {
-            self.diags.error(
-                "expansion-depth",
-                &origin.span(1),
-                "parameter substitution or ~SEQ nested too deeply (a definition that refers to itself?)",
-            );
-            return;
-        }
-        if self.expanded > MAX_EXPANDED_LINES {
+        self.processed += 1;
+        if depth > MAX_EXPANSION_DEPTH || self.processed > MAX_PROCESSED_LINES || self.expanded >= MAX_EXPANDED_LINES {
+            self.limit(origin, depth > MAX_EXPANSION_DEPTH);
             return;
         }
         if let Some(rest) = trimmed.strip_prefix('@') {
@@ -152,14 +159,14 @@ impl<'a> Reader<'a> {
             let matches = rest[..id_len] == *self.opts.config_id;
             if matches != negate {
                 let skip = trimmed.len() - rest.len() + id_len;
-                let mut o = origin.clone();
+                let mut o = origin;
                 o.col_offset += skip as u32;
-                self.process(&trimmed[skip..], &o, depth + 1);
+                self.process(&trimmed[skip..], o, depth + 1);
             }
             return;
         }
         if trimmed.starts_with("~SEQ") || trimmed.starts_with("~LST") {
-            self.expand_block(trimmed, &origin, depth);
+            self.expand_block(trimmed, origin, depth);
             return;
         }
         if let Some((name, value)) = definition(trimmed) {
@@ -172,29 +179,35 @@ impl<'a> Reader<'a> {
             }
             return;
         }
-        match self.substitute(trimmed, &origin) {
+        match self.substitute(trimmed, origin) {
             Some(lines) => {
                 for l in lines {
-                    self.process(&l, &origin, depth + 1);
+                    self.process(&l, origin, depth + 1);
                 }
             }
             None => match include_target(trimmed) {
-                Some((checked, pattern)) => self.include(checked, pattern, &origin),
-                None => self.emit(trimmed, &origin),
+                Some((checked, pattern)) => self.include(checked, pattern, origin),
+                None => self.emit(trimmed, origin),
             },
         }
     }
 
-    fn emit(&mut self, text: &str, origin: &Origin) {
-        self.expanded += 1;
-        if self.expanded == MAX_EXPANDED_LINES {
-            self.diags.error(
-                "expansion-limit",
-                &origin.span(1),
-                format!("expansions produced more than {MAX_EXPANDED_LINES} lines; stopping here"),
-            );
+    /// Reports, once, that an expansion went past a limit; what follows it is dropped.
+    fn limit(&mut self, origin: Origin<'_>, depth: bool) {
+        if self.limit_hit {
             return;
         }
+        self.limit_hit = true;
+        let message = if depth {
+            format!("parameter substitution or ~SEQ nested deeper than {MAX_EXPANSION_DEPTH} (a definition that refers to itself?)")
+        } else {
+            format!("expansions produced more than {MAX_EXPANDED_LINES} lines; the rest is ignored")
+        };
+        self.diags.error(if depth { "expansion-depth" } else { "expansion-limit" }, &origin.span(1), message);
+    }
+
+    fn emit(&mut self, text: &str, origin: Origin<'_>) {
+        self.expanded += 1;
         let mut tokens = std::mem::take(&mut self.tokens);
         match lexer::tokenize_into(text, &mut tokens) {
             #[cfg(test)]
@@ -225,7 +238,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Gives one line's tokens to the statement builder.
-    fn feed(&mut self, tokens: &mut Vec<Token>, origin: &Origin) {
+    fn feed(&mut self, tokens: &mut Vec<Token>, origin: Origin<'_>) {
         for token in tokens.drain(..) {
             let col = match &token {
                 Token::Word { col, .. } | Token::Open { col } | Token::Close { col } => *col,
@@ -253,7 +266,7 @@ impl<'a> Reader<'a> {
 
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once; `None` when
     /// nothing was replaced. A multi-line value splits the line.
-    fn substitute(&mut self, line: &str, origin: &Origin) -> Option<Vec<String>> {
+    fn substitute(&mut self, line: &str, origin: Origin<'_>) -> Option<Vec<String>> {
         if !line.as_bytes().contains(&b'$') {
             return None;
         }
@@ -287,16 +300,38 @@ impl<'a> Reader<'a> {
             }
         }
         push_str(&mut out, rest);
+        if out.iter().any(|l| l.len() > MAX_LINE_LEN) {
+            if !self.limit_hit {
+                self.limit_hit = true;
+                self.diags.error(
+                    "expansion-limit",
+                    &origin.span(1),
+                    format!("parameter substitution made a line longer than {MAX_LINE_LEN} bytes (a definition that refers to itself?)"),
+                );
+            }
+            return Some(Vec::new());
+        }
         changed.then_some(out)
     }
 
-    fn lookup(&mut self, name: &str, args: &str, origin: &Origin) -> Option<Vec<String>> {
+    fn lookup(&mut self, name: &str, args: &str, origin: Origin<'_>) -> Option<Vec<String>> {
         if let Some(v) = self.vars.get(name) {
+            if refers_to(v, name) {
+                if !self.limit_hit {
+                    self.limit_hit = true;
+                    self.diags.error(
+                        "expansion-depth",
+                        &origin.span(1),
+                        format!("the definition of ${name} refers to itself; it is not expanded"),
+                    );
+                }
+                return Some(Vec::new());
+            }
             return Some(v.clone());
         }
         let one = |s: String| Some(vec![s]);
         match name {
-            "_PWD" => one(origin.dir.display().to_string()),
+            "_PWD" => one(origin.info.dir.display().to_string()),
             "_INSTANCE" => one(self.opts.config_id.clone()),
             "_HASH" => one("#".into()),
             "_BANG" => one("!".into()),
@@ -318,7 +353,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn expand_block(&mut self, line: &str, origin: &Origin, depth: u32) {
+    fn expand_block(&mut self, line: &str, origin: Origin<'_>, depth: u32) {
         let parsed = seq_spec(line).ok();
         let Some((rest, spec)) = parsed else {
             self.diags.error(
@@ -335,21 +370,22 @@ impl<'a> Reader<'a> {
                 return;
             }
         };
-        let mut o = origin.clone();
+        let mut o = origin;
         o.col_offset += (line.len() - rest.len()) as u32;
         for assignment in runs {
             for (var, val) in assignment {
                 self.vars.insert(var, vec![val]);
             }
-            self.process(rest, &o, depth + 1);
+            self.process(rest, o, depth + 1);
         }
     }
 
     /// `include` (lenient, as keepalived) or a checked variant (`includea`, ...), whose
     /// failures are security errors.
-    fn include(&mut self, checked: bool, pattern: &str, origin: &Origin) {
+    fn include(&mut self, checked: bool, pattern: &str, origin: Origin<'_>) {
         let span = origin.span(1);
-        let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { origin.dir.join(pattern) };
+        let full =
+            if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { origin.info.dir.join(pattern) };
         let mut matches: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
             Ok(paths) => paths.filter_map(Result::ok).collect(),
             Err(e) => {
@@ -407,6 +443,23 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// Whether a definition's value uses `$name` or `${name}` (it would expand for ever).
+fn refers_to(value: &[String], name: &str) -> bool {
+    value.iter().any(|line| {
+        let mut rest = line.as_str();
+        while let Some(pos) = rest.find('$') {
+            let at = &rest[pos..];
+            if let Some((n, _, _)) = reference(at) {
+                if n == name {
+                    return true;
+                }
+            }
+            rest = &at[1..];
+        }
+        false
+    })
 }
 
 /// File contents as text; invalid UTF-8 is replaced rather than refused (keepalived reads bytes).
@@ -548,10 +601,14 @@ impl SeqSpec<'_> {
                 if step == 0 || (step > 0 && start > end) || (step < 0 && start < end) {
                     return Err(format!("~SEQ({var}, {start}, {step}, {end}) never reaches its end"));
                 }
-                let count = (end - start) / step + 1;
-                if count > MAX_EXPANDED_LINES as i64 {
-                    return Err(format!("~SEQ({var}, ...) would produce {count} lines"));
-                }
+                let count = end.checked_sub(start).map(|span| span / step + 1);
+                let count =
+                    match count {
+                        Some(c) if c <= MAX_EXPANDED_LINES as i64 => c,
+                        _ => return Err(format!(
+                            "~SEQ({var}, {start}, {step}, {end}) would produce more than {MAX_EXPANDED_LINES} lines"
+                        )),
+                    };
                 Ok((0..count)
                     .map(|k| {
                         let v = start + k * step;

@@ -45,6 +45,10 @@ impl Statement {
     }
 }
 
+/// keepalived's grammar nests four or five blocks deep; deeper is a mistake (and an unbounded
+/// depth would make dropping the tree recurse without limit).
+const MAX_DEPTH: usize = 64;
+
 struct Frame {
     stmt: Statement,
     items: Vec<Statement>,
@@ -60,6 +64,8 @@ pub struct Builder {
     /// still open its block.
     held: Option<Statement>,
     ready: Vec<Statement>,
+    /// `{` seen beyond `MAX_DEPTH` and not yet closed: their contents stay in the deepest block.
+    overflow: usize,
 }
 
 impl Builder {
@@ -75,6 +81,17 @@ impl Builder {
                         self.current = Some(Statement { keyword: word, args: Args::new(), block: None })
                     }
                 }
+            }
+            Token::Open { .. } if self.stack.len() >= MAX_DEPTH => {
+                if self.overflow == 0 {
+                    diags.error("nesting-too-deep", &span, format!("blocks nested deeper than {MAX_DEPTH}"));
+                }
+                self.overflow += 1;
+                self.end_statement();
+            }
+            Token::Close { .. } if self.overflow > 0 => {
+                self.overflow -= 1;
+                self.end_statement();
             }
             Token::Open { .. } => {
                 let stmt = match self.current.take() {

@@ -1,10 +1,15 @@
 //! Inputs that `cargo fuzz` (fuzz/, target `parse`) found or that exercise the preprocessor's
 //! corners: whatever the bytes, `parse_str` must return, without panicking, in bounded time
 //! and memory. Each case is the minimised reproducer, inline; see fuzz/README.md.
+//!
+//! Cases that abort the process (stack overflow) or run away (exponential expansion) run in a
+//! child process, so they fail alone and are killed at the time budget: the parent test
+//! re-runs this test binary on an `#[ignore]`d twin named `<parent>_child`.
 
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Long enough for a debug build on a slow machine; the inputs here are a few lines each.
 const BUDGET: Duration = Duration::from_secs(10);
@@ -38,13 +43,103 @@ fn parses(bytes: &'static [u8]) -> usize {
     }
 }
 
+/// Runs the ignored test `child` in a child process of this test binary; fails when it fails,
+/// aborts (a stack overflow) or is still running after twice `BUDGET` (then it is killed).
+fn passes_in_child(child: &str) {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut proc = Command::new(exe)
+        .args(["--exact", child, "--ignored", "--test-threads=1", "--nocapture"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn the test binary");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = proc.try_wait().expect("wait for the child") {
+            assert!(status.success(), "{child}: parse_str failed in the child process ({status})");
+            return;
+        }
+        if start.elapsed() > 2 * BUDGET {
+            let _ = proc.kill();
+            let _ = proc.wait();
+            panic!("{child}: parse_str still running after {:?}; killed", 2 * BUDGET);
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 // ---- Found by the fuzzer -------------------------------------------------------------------
 
-/// `${_RANDOM MIN MAX}` with MAX = u64::MAX: `max - min + 1` overflows (a panic with debug
-/// assertions, and `% 0` in release). source.rs, `Reader::lookup`, `_RANDOM` arm.
+/// `${_RANDOM MIN MAX}` with MAX = u64::MAX: `max - min + 1` overflowed (a panic with debug
+/// assertions, `% 0` in release). source.rs, `Reader::lookup`, `_RANDOM` arm; fixed in 1c02b7b.
 #[test]
 fn random_range_full_u64() {
     parses(b"${_RANDOM 0 18446744073709551615}");
+}
+
+/// A `~SEQ` expansion that opens a block on each of its lines nests 200000 blocks deep: the
+/// statement tree is dropped recursively (`drop_in_place::<tree::Block>`, from
+/// `source::Reader::apply_ready`) and overflows the stack, which aborts the process.
+#[test]
+fn deep_nesting_from_sequence() {
+    passes_in_child("deep_nesting_from_sequence_child");
+}
+
+#[test]
+#[ignore = "run by deep_nesting_from_sequence in a child process"]
+fn deep_nesting_from_sequence_child() {
+    parses(b"~SEQ(A,200000) a {\n");
+}
+
+/// A multi-line definition whose lines refer to itself: every pass turns each line into two,
+/// down to the depth limit (32), so 2^33 lines or `expansion-depth` diagnostics are made
+/// (the depth error path does not count towards `MAX_EXPANDED_LINES`). Times out, then runs
+/// out of memory. source.rs, `Reader::process` (substitute / expansion-depth).
+#[test]
+fn self_referencing_multiline_definition() {
+    passes_in_child("self_referencing_multiline_definition_child");
+}
+
+#[test]
+#[ignore = "run by self_referencing_multiline_definition in a child process"]
+fn self_referencing_multiline_definition_child() {
+    parses(b"$A=\\\n$A \\\n$A\n$A\n");
+}
+
+// ---- Found by reading the code while setting up the fuzzer ---------------------------------
+
+/// `~SEQ` bounds whose difference overflows i64: `(end - start) / step + 1` in
+/// `SeqSpec::values` panics with debug assertions (and wraps to no lines, silently, in release).
+#[test]
+fn sequence_bounds_overflow() {
+    parses(b"~SEQ(A,-9223372036854775807,9223372036854775807) x\n");
+}
+
+/// A one-line self reference used twice doubles the line on every pass down to the depth
+/// limit: a 2^32-copy line (16 GiB). source.rs, `Reader::substitute`.
+#[test]
+fn self_reference_doubling() {
+    passes_in_child("self_reference_doubling_child");
+}
+
+#[test]
+#[ignore = "run by self_reference_doubling in a child process"]
+fn self_reference_doubling_child() {
+    parses(b"$A=${A}${A}\n${A}\n");
+}
+
+/// Just under the 4,000,000-line expansion cap: legal, but 13 s in a release build (and a
+/// libFuzzer timeout); the cap is too high to keep `vigild -t` responsive.
+#[test]
+fn sequence_near_line_cap() {
+    passes_in_child("sequence_near_line_cap_child");
+}
+
+#[test]
+#[ignore = "run by sequence_near_line_cap in a child process"]
+fn sequence_near_line_cap_child() {
+    parses(b"~SEQ(A,3999999) x\n");
 }
 
 // ---- Tricky handmade seeds (fuzz/seeds/parse/hand-*.conf) ----------------------------------
