@@ -328,9 +328,12 @@ pub struct VrrpInstance {
     pub name: String,
     pub span: Span,
     pub state: InitialState,
+    /// Whether `state` was given (keepalived treats an unconfigured state differently).
+    pub state_configured: bool,
     pub interface: Option<(String, Span)>,
     /// 0 when missing (an error is reported).
     pub virtual_router_id: u8,
+    /// keepalived's default: 255 with `state MASTER` and no `priority`, else 100.
     pub priority: u8,
     pub advert_int: Duration,
     /// Resolved against `vrrp_version` in global_defs.

@@ -602,13 +602,14 @@ impl SeqSpec<'_> {
                     return Err(format!("~SEQ({var}, {start}, {step}, {end}) never reaches its end"));
                 }
                 let count = end.checked_sub(start).map(|span| span / step + 1);
-                let count =
-                    match count {
-                        Some(c) if c <= MAX_EXPANDED_LINES as i64 => c,
-                        _ => return Err(format!(
+                let count = match count {
+                    Some(c) if c <= MAX_EXPANDED_LINES as i64 => c,
+                    _ => {
+                        return Err(format!(
                             "~SEQ({var}, {start}, {step}, {end}) would produce more than {MAX_EXPANDED_LINES} lines"
-                        )),
-                    };
+                        ))
+                    }
+                };
                 Ok((0..count)
                     .map(|k| {
                         let v = start + k * step;

@@ -1,8 +1,12 @@
-//! vigild: the Vigil daemon. This release reads and checks keepalived.conf (`-t`); the VRRP,
-//! IPVS and checker subsystems are not wired in yet.
+//! vigild: the Vigil daemon. It checks keepalived.conf (`-t`) and runs the VRRP subsystem;
+//! IPVS and the health checkers are not in this release yet.
 
 mod cli;
+mod daemon;
 mod host;
+mod logging;
+mod pidfile;
+mod vrrp;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,26 +34,28 @@ fn run(cli: &cli::Cli) -> anyhow::Result<u8> {
     if cli.config_test {
         return config_test(cli);
     }
-    anyhow::bail!(
-        "this build can only check configurations (-t) and print its version (-v); the VRRP, IPVS and \
-         health-check subsystems are not in this release yet"
-    )
+    daemon::run(cli)
 }
 
 /// keepalived's default config id: the node name up to the first dot.
-fn default_config_id() -> String {
+pub(crate) fn default_config_id() -> String {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     host.split('.').next().unwrap_or_default().to_string()
 }
 
-fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
-    let opts = Options {
+/// How to read the configuration, from the command line.
+pub(crate) fn options(cli: &cli::Cli) -> Options {
+    Options {
         config_id: cli.config_id.clone().unwrap_or_else(default_config_id),
         random_seed: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1),
-    };
+    }
+}
+
+fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
+    let opts = options(cli);
     let parsed = vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System))
         .with_context(|| "configuration test failed".to_string())?;
     let mut out = std::io::stderr().lock();

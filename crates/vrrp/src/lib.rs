@@ -5,6 +5,13 @@
 //! * [`fsm`]: the per-instance state machine, pure: inputs in (timers, adverts, link and
 //!   tracker changes, shutdown), actions out (send an advert, add or remove VIPs, announce them,
 //!   run notify scripts). Time is an argument; nothing here opens a socket or reads a clock.
+//! * [`receive`]: receive validation, from a delivered message to a state machine input or a
+//!   counted reason to drop it.
+//! * [`io`]: the edges: raw IP protocol 112 sockets, gratuitous ARP and unsolicited neighbour
+//!   advertisements on AF_PACKET, VIPs and link events over rtnetlink. Thin adapters that turn
+//!   bytes and kernel events into typed inputs and decide nothing.
 
 pub mod fsm;
+pub mod io;
+pub mod receive;
 pub mod wire;

@@ -15,8 +15,8 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("state", |c, s, i| {
         c.at_most(s, 1);
         match c.arg(s, 0).map(|w| (w.text.as_str(), w.span.clone())) {
-            Some(("MASTER", _)) => i.state = InitialState::Master,
-            Some(("BACKUP", _)) => i.state = InitialState::Backup,
+            Some(("MASTER", _)) => (i.state, i.state_configured) = (InitialState::Master, true),
+            Some(("BACKUP", _)) => (i.state, i.state_configured) = (InitialState::Backup, true),
             Some((other, span)) => c.error("bad-value", &span, format!("state '{other}' is not MASTER or BACKUP")),
             None => {}
         }
@@ -268,9 +268,10 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         name: c.block_name(s),
         span: s.span().clone(),
         state: InitialState::Backup,
+        state_configured: false,
         interface: None,
         virtual_router_id: 0,
-        priority: 100,
+        priority: 0,
         advert_int: Duration::from_secs(1),
         version: 0,
         nopreempt: false,
@@ -305,6 +306,10 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
     };
     let items = c.block(s);
     apply(c, &INSTANCE, "vrrp_instance", items, &mut i);
+    if i.priority == 0 {
+        // keepalived: `state MASTER` without a priority makes the address owner.
+        i.priority = if i.state == InitialState::Master { 255 } else { 100 };
+    }
     i
 }
 

@@ -1,0 +1,538 @@
+//! The VRRP subsystem: one task owns every instance's state machine; thin tasks read the
+//! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
+
+mod notify;
+mod setup;
+mod track;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use vigil_config::model::{Config, Track, VrrpInstance};
+use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
+use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, VrrpSocket};
+use vigil_vrrp::receive::{self, Accepted, Drop};
+use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
+
+use self::notify::Notifier;
+use self::track::ScriptStatus;
+
+/// An input for the owning task.
+enum Event {
+    /// A message on instance `idx`'s socket, checked.
+    Packet { idx: usize, src: IpAddr, result: Result<Accepted, Drop> },
+    /// The kernel reported a change.
+    Net(NetEvent),
+    /// A tracking script changed state.
+    Script(ScriptStatus),
+}
+
+/// One running instance.
+struct Running {
+    plan: setup::Plan,
+    model: VrrpInstance,
+    fsm: fsm::Instance,
+    ifindex: u32,
+    mac: Option<wire::MacAddr>,
+    socket: Arc<VrrpSocket>,
+    garp: Option<Arc<FrameSender>>,
+    /// VIPs this instance added (and so may remove); others were there before.
+    added: HashSet<IpAddr>,
+    notifier: Notifier,
+    drops: HashMap<&'static str, u64>,
+    /// Tracked interfaces by index, with their ids for the state machine.
+    track_if: Vec<(u32, u32, Track)>,
+    group: Option<usize>,
+}
+
+/// A `vrrp_sync_group`: its members' indices and its notify scripts.
+struct Group {
+    name: String,
+    members: Vec<usize>,
+}
+
+/// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
+/// VIPs removed) and returns.
+pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let addresses = Addresses::new().context("opening rtnetlink")?;
+    let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
+    let (tx, mut rx) = mpsc::channel::<Event>(1024);
+
+    let mut running: Vec<Running> = Vec::new();
+    for i in &config.instances {
+        match start(&config, i, &addresses).await {
+            Ok(r) => running.push(r),
+            Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
+        }
+    }
+    if running.is_empty() && !config.instances.is_empty() {
+        anyhow::bail!("no vrrp_instance could start");
+    }
+    let groups = sync_groups(&config, &mut running);
+
+    for (idx, r) in running.iter().enumerate() {
+        spawn_reader(idx, r.socket.clone(), r.plan.expect.clone(), tx.clone());
+    }
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = monitor.next().await {
+                if tx.send(Event::Net(ev)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let (script_tx, mut script_rx) = mpsc::channel::<ScriptStatus>(64);
+    for s in &config.vrrp_scripts {
+        if running.iter().any(|r| r.model.track_script.iter().any(|t| t.name == s.name)) {
+            track::spawn(s.clone(), script_tx.clone());
+        }
+    }
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(s) = script_rx.recv().await {
+                if tx.send(Event::Script(s)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+
+    let now = Instant::now();
+    for idx in 0..running.len() {
+        if let Some(link_up) = link_state(&addresses, running[idx].ifindex).await {
+            if !link_up {
+                running[idx].fsm.handle(now.into_std(), Input::LinkDown);
+            }
+        }
+        running[idx].fsm.handle(now.into_std(), Input::Startup);
+        drain(&mut running, &groups, idx, &addresses).await;
+    }
+
+    loop {
+        let deadline = running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stop.changed() => break,
+            ev = rx.recv() => match ev {
+                Some(ev) => handle_event(&mut running, &groups, ev, &addresses).await,
+                None => break,
+            },
+            () = sleep => {
+                let now = Instant::now().into_std();
+                for idx in 0..running.len() {
+                    if running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
+                        running[idx].fsm.handle_timeout(now);
+                        drain(&mut running, &groups, idx, &addresses).await;
+                    }
+                }
+            }
+        }
+    }
+    let now = Instant::now().into_std();
+    for idx in 0..running.len() {
+        running[idx].fsm.handle(now, Input::Shutdown);
+        drain(&mut running, &groups, idx, &addresses).await;
+        if let Some(s) = &running[idx].model.notify.stop {
+            running[idx].notifier.run(s, &[]);
+        }
+    }
+    Ok(())
+}
+
+async fn link_state(addresses: &Addresses, ifindex: u32) -> Option<bool> {
+    addresses.link_by_index(ifindex).await.ok().map(|l| l.up)
+}
+
+/// Resolves and opens one instance.
+async fn start(config: &Config, i: &VrrpInstance, addresses: &Addresses) -> anyhow::Result<Running> {
+    let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
+    let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
+    let plan = setup::plan(&config.global, i, &link)?;
+    let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
+    let garp = match FrameSender::open(ifname) {
+        Ok(g) => Some(Arc::new(g)),
+        Err(e) => {
+            tracing::warn!("({}) cannot send gratuitous ARP on {ifname}: {e}", i.name);
+            None
+        }
+    };
+    let fsm = fsm::Instance::new(plan.fsm.clone()).map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
+    let mut track_if = Vec::new();
+    for (n, t) in i.track_interface.iter().enumerate() {
+        match addresses.link_by_name(&t.name).await {
+            Ok(l) => track_if.push((l.ifindex, u32::try_from(n).unwrap_or(u32::MAX), t.clone())),
+            Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
+        }
+    }
+    tracing::info!(
+        "({}) starting: {} on {ifname}, VRID {}, priority {}, {} VIP(s)",
+        i.name,
+        plan.fsm.version,
+        i.virtual_router_id,
+        i.priority,
+        plan.vips.len()
+    );
+    Ok(Running {
+        ifindex: link.ifindex,
+        mac: link.mac,
+        notifier: Notifier::spawn(i.name.clone(), config.global.script_user.clone()),
+        model: i.clone(),
+        plan,
+        fsm,
+        socket,
+        garp,
+        added: HashSet::new(),
+        drops: HashMap::new(),
+        track_if,
+        group: None,
+    })
+}
+
+fn sync_groups(config: &Config, running: &mut [Running]) -> Vec<Group> {
+    let mut groups = Vec::new();
+    for g in &config.sync_groups {
+        let members: Vec<usize> =
+            g.members.iter().filter_map(|(m, _)| running.iter().position(|r| &r.model.name == m)).collect();
+        if members.len() < 2 {
+            continue;
+        }
+        let gi = groups.len();
+        for &m in &members {
+            running[m].group = Some(gi);
+            let mut c = running[m].plan.fsm.clone();
+            c.sync_group = true;
+            if let Ok(f) = fsm::Instance::new(c) {
+                running[m].fsm = f;
+            }
+        }
+        groups.push(Group { name: g.name.clone(), members });
+    }
+    groups
+}
+
+/// Reads one instance's socket and sends checked messages to the owning task.
+fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) {
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let received = match socket.recv(&mut buf).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!("VRRP socket receive error on {}: {e}", socket.interface());
+                    continue;
+                }
+            };
+            let payload = received.payload(&buf);
+            let result = receive::check(payload, received.src, received.dst, received.ttl, &expect);
+            if tx.send(Event::Packet { idx, src: received.src, result }).await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+async fn handle_event(running: &mut [Running], groups: &[Group], ev: Event, addresses: &Addresses) {
+    let now = Instant::now().into_std();
+    match ev {
+        Event::Packet { idx, src, result } => match result {
+            Ok(accepted) => {
+                let r = &mut running[idx];
+                if let Input::Advert { priority, addresses_match: false, .. } = accepted.input {
+                    tracing::warn!(
+                        "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress",
+                        r.model.name
+                    );
+                }
+                if let Input::Advert { priority, .. } = accepted.input {
+                    let ours = r.fsm.effective_priority();
+                    if r.fsm.state() == State::Master && priority < ours && priority > 0 {
+                        tracing::info!(
+                            "({}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election",
+                            r.model.name
+                        );
+                    }
+                }
+                r.fsm.handle(now, accepted.input);
+                drain(running, groups, idx, addresses).await;
+            }
+            Err(Drop::OtherVrid(_)) => {}
+            Err(reason) => {
+                let r = &mut running[idx];
+                *r.drops.entry(reason.name()).or_default() += 1;
+                tracing::debug!("({}) dropped a packet from {src}: {reason:?}", r.model.name);
+            }
+        },
+        Event::Net(NetEvent::LinkDown { ifindex }) | Event::Net(NetEvent::LinkUp { ifindex }) => {
+            let up = matches!(ev, Event::Net(NetEvent::LinkUp { .. }));
+            for idx in 0..running.len() {
+                let r = &mut running[idx];
+                let mut changed = false;
+                if r.ifindex == ifindex && !r.model.dont_track_primary {
+                    r.fsm.handle(now, if up { Input::LinkUp } else { Input::LinkDown });
+                    changed = true;
+                }
+                for (tif, id, t) in r.track_if.clone() {
+                    if tif == ifindex {
+                        let weight = t.weight.unwrap_or(0);
+                        let (up, weight) = if t.reverse { (!up, -weight) } else { (up, weight) };
+                        r.fsm.handle(now, Input::TrackerChange { id, up, weight });
+                        changed = true;
+                    }
+                }
+                if changed {
+                    drain(running, groups, idx, addresses).await;
+                }
+            }
+        }
+        Event::Net(NetEvent::AddrRemoved { ifindex, ip, .. }) => {
+            for r in running.iter().filter(|r| r.ifindex == ifindex && r.added.contains(&ip)) {
+                if r.fsm.state() == State::Master {
+                    tracing::warn!("({}) VIP {ip} was removed from the interface behind our back", r.model.name);
+                }
+            }
+        }
+        Event::Net(_) => {}
+        Event::Script(status) => {
+            for idx in 0..running.len() {
+                let r = &mut running[idx];
+                let script_weight = r
+                    .model
+                    .track_script
+                    .iter()
+                    .position(|t| t.name == status.name)
+                    .map(|pos| (pos, &r.model.track_script[pos]));
+                let Some((pos, t)) = script_weight else { continue };
+                let base = t.weight.unwrap_or(0);
+                let (up, weight) = if t.reverse { (!status.up, -base) } else { (status.up, base) };
+                let id = 1000 + u32::try_from(pos).unwrap_or(0);
+                r.fsm.handle(now, Input::TrackerChange { id, up, weight });
+                drain(running, groups, idx, addresses).await;
+            }
+        }
+    }
+}
+
+/// Carries out instance `idx`'s queued actions, and the sync group's consequences.
+async fn drain(running: &mut [Running], groups: &[Group], idx: usize, addresses: &Addresses) {
+    let mut work = vec![idx];
+    while let Some(i) = work.pop() {
+        while let Some(action) = running[i].fsm.poll_action() {
+            if let Some(forced) = act(running, groups, i, action, addresses).await {
+                work.extend(forced);
+            }
+        }
+    }
+}
+
+/// Performs one action; returns the sync group members it moved.
+async fn act(
+    running: &mut [Running],
+    groups: &[Group],
+    idx: usize,
+    action: Action,
+    addresses: &Addresses,
+) -> Option<Vec<usize>> {
+    let r = &mut running[idx];
+    let name = r.model.name.clone();
+    match action {
+        Action::SendAdvert { priority } => send_advert(r, priority).await,
+        Action::AddVips { .. } => {
+            for vip in r.plan.vips.clone() {
+                match addresses.add(r.ifindex, &vip).await {
+                    Ok(AddOutcome::Added) => {
+                        r.added.insert(vip.ip);
+                    }
+                    Ok(AddOutcome::AlreadyPresent) => {
+                        tracing::warn!(
+                            "({name}) VIP {}/{} was already on the interface; it will not be removed by Vigil",
+                            vip.ip,
+                            vip.prefix
+                        )
+                    }
+                    Err(e) => tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix),
+                }
+            }
+        }
+        Action::RemoveVips { .. } => {
+            for vip in r.plan.vips.clone() {
+                if !r.added.remove(&vip.ip) {
+                    continue;
+                }
+                match addresses.remove(r.ifindex, vip.ip, vip.prefix).await {
+                    Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => {}
+                    Err(e) => tracing::error!("({name}) cannot remove VIP {}/{}: {e}", vip.ip, vip.prefix),
+                }
+            }
+        }
+        Action::SendGarp { vips, repeat } => send_garp(r, &vips, repeat).await,
+        Action::Notify { state, priority } => {
+            let n = &r.model.notify;
+            let script = match state {
+                NotifyState::Master => n.master.as_ref(),
+                NotifyState::Backup => n.backup.as_ref(),
+                NotifyState::Fault => n.fault.as_ref(),
+                NotifyState::Stop => n.stop.as_ref(),
+                NotifyState::MasterRxLowerPri => n.master_rx_lower_pri.as_ref(),
+            };
+            if let Some(s) = script {
+                r.notifier.run(s, &[]);
+            }
+            if let (Some(any), Some(word)) = (&n.any, notify_word(state)) {
+                r.notifier.run(any, &["INSTANCE".into(), name.clone(), word.into(), priority.to_string()]);
+            }
+        }
+        Action::StateChanged { from, to, reason } => {
+            tracing::info!("({name}) Entering {to} STATE");
+            tracing::debug!("({name}) {from} -> {to}: {reason:?}");
+            if let Some(g) = r.group {
+                return Some(group_follow(running, groups, g, idx, to));
+            }
+        }
+        Action::PriorityChanged { from, to } => {
+            tracing::info!("({name}) Changing effective priority from {from} to {to}");
+        }
+        Action::GroupWants { state } => {
+            if let Some(g) = r.group {
+                return Some(group_decide(running, groups, g, state));
+            }
+        }
+    }
+    None
+}
+
+fn notify_word(state: NotifyState) -> Option<&'static str> {
+    match state {
+        NotifyState::Master => Some("MASTER"),
+        NotifyState::Backup => Some("BACKUP"),
+        NotifyState::Fault => Some("FAULT"),
+        NotifyState::Stop => Some("STOP"),
+        NotifyState::MasterRxLowerPri => None,
+    }
+}
+
+/// A member moved down on its own (Master to Backup, anything to Fault): the others follow.
+fn group_follow(running: &mut [Running], groups: &[Group], g: usize, idx: usize, to: State) -> Vec<usize> {
+    let now = Instant::now().into_std();
+    let mut moved = Vec::new();
+    if !matches!(to, State::Backup | State::Fault) {
+        return moved;
+    }
+    for &m in &groups[g].members {
+        let follows = m != idx && (running[m].fsm.state() == State::Master || to == State::Fault);
+        if follows && running[m].fsm.state() != to {
+            running[m].fsm.handle(now, Input::GroupForce { state: to });
+            moved.push(m);
+        }
+    }
+    if !moved.is_empty() {
+        tracing::info!("VRRP_Group({}) Syncing instances to {to} state", groups[g].name);
+    }
+    moved
+}
+
+/// A member asks to move up: the group moves when every member can.
+fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: State) -> Vec<usize> {
+    let now = Instant::now().into_std();
+    let members = &groups[g].members;
+    let faulty = members.iter().any(|&m| running[m].fsm.is_faulty());
+    let target = match wanted {
+        State::Master if !faulty => State::Master,
+        State::Backup if !faulty => State::Backup,
+        _ => return Vec::new(),
+    };
+    let mut moved = Vec::new();
+    for &m in members {
+        if running[m].fsm.state() != target {
+            running[m].fsm.handle(now, Input::GroupForce { state: target });
+            moved.push(m);
+        }
+    }
+    if target == State::Master && !moved.is_empty() {
+        tracing::info!("VRRP_Group({}) Syncing instances to MASTER state", groups[g].name);
+    }
+    moved
+}
+
+async fn send_advert(r: &mut Running, priority: u8) {
+    let repr = VrrpRepr {
+        version: r.plan.wire_version,
+        vrid: r.plan.fsm.vrid,
+        priority,
+        advert_int: match r.plan.wire_version {
+            wire::Version::V2 => {
+                wire::AdvertInterval::from_secs(u8::try_from(r.plan.fsm.advert_int.as_secs()).unwrap_or(u8::MAX))
+            }
+            wire::Version::V3 => {
+                wire::AdvertInterval::from_centis(u16::try_from(r.plan.fsm.advert_int.as_millis() / 10).unwrap_or(4095))
+            }
+        },
+        addresses: r.plan.fsm.vips.clone(),
+        auth: r.plan.auth,
+        v3_checksum_as_v2: false,
+    };
+    let src = r.plan.fsm.primary_address;
+    let dsts: Vec<IpAddr> = match &r.plan.socket.mode {
+        vigil_vrrp::io::Mode::Multicast { group } => vec![*group],
+        vigil_vrrp::io::Mode::Unicast { peers } => peers.clone(),
+    };
+    for dst in dsts {
+        let mut buf = vec![0u8; repr.buffer_len()];
+        let mut packet = VrrpPacket::new_unchecked(&mut buf[..], r.plan.family);
+        if let Err(e) = repr.emit(&mut packet, src, dst) {
+            tracing::error!("({}) cannot build an advert: {e}", r.model.name);
+            return;
+        }
+        if let Err(e) = r.socket.send(&buf, Some(dst)).await {
+            tracing::warn!("({}) cannot send an advert to {dst}: {e}", r.model.name);
+        }
+    }
+}
+
+async fn send_garp(r: &Running, vips: &[IpAddr], repeat: u32) {
+    let (Some(sender), Some(mac)) = (&r.garp, r.mac) else { return };
+    let ifname = sender.interface().to_string();
+    for _ in 0..repeat.max(1) {
+        for vip in vips {
+            let frame = match vip {
+                IpAddr::V4(ip) => {
+                    let f = arp::FrameRepr::gratuitous(mac, *ip);
+                    let mut buf = vec![0u8; f.buffer_len()];
+                    f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
+                }
+                IpAddr::V6(ip) => {
+                    let f = ndisc::FrameRepr::unsolicited(*ip, mac);
+                    let mut buf = vec![0u8; f.buffer_len()];
+                    f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
+                }
+            };
+            match frame {
+                Ok(buf) => {
+                    if let Err(e) = sender.send(&buf).await {
+                        tracing::warn!("({}) cannot send gratuitous ARP for {vip}: {e}", r.model.name);
+                    }
+                }
+                Err(e) => tracing::error!("({}) cannot build gratuitous ARP for {vip}: {e}", r.model.name),
+            }
+        }
+    }
+    let kind =
+        if vips.iter().any(IpAddr::is_ipv6) { "unsolicited neighbour advertisements" } else { "gratuitous ARPs" };
+    tracing::info!("({}) Sending {kind} on {ifname} for {}", r.model.name, join(vips));
+}
+
+fn join(ips: &[IpAddr]) -> String {
+    ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,142 @@
+//! From the configuration model to what the VRRP runtime needs for one instance: the state
+//! machine's configuration, what received adverts must match, the socket and the VIPs.
+
+use std::net::IpAddr;
+
+use vigil_config::model::{self, InitialState, Scope, VrrpInstance};
+use vigil_vrrp::fsm;
+use vigil_vrrp::io::{self, AddressScope, Link, SocketConfig, Vip};
+use vigil_vrrp::receive::{self, Expect};
+use vigil_vrrp::wire::{self, Auth, Family};
+
+/// Everything needed to run one instance, resolved against the host.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub fsm: fsm::Config,
+    pub expect: Expect,
+    pub socket: SocketConfig,
+    pub family: Family,
+    pub vips: Vec<Vip>,
+    pub wire_version: wire::Version,
+    pub auth: Auth,
+}
+
+/// Why an instance cannot run on this host.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// No `interface` line (the config test already said so).
+    #[error("({0}) has no interface")]
+    NoInterface(String),
+    /// The interface has no address to send adverts from.
+    #[error("({name}) interface {interface} has no {family} address to send adverts from")]
+    NoSource { name: String, interface: String, family: &'static str },
+    /// The state machine refuses the settings.
+    #[error("({name}) {source}")]
+    Fsm { name: String, source: fsm::Error },
+}
+
+fn scope(s: Option<Scope>) -> AddressScope {
+    match s {
+        None | Some(Scope::Global) => AddressScope::Universe,
+        Some(Scope::Site) => AddressScope::Site,
+        Some(Scope::Link) => AddressScope::Link,
+        Some(Scope::Host) => AddressScope::Host,
+        Some(Scope::Nowhere) => AddressScope::Nowhere,
+        Some(Scope::Other(n)) => AddressScope::Other(n),
+    }
+}
+
+fn vip(a: &model::VirtualAddress) -> Vip {
+    Vip {
+        ip: a.addr,
+        prefix: a.prefix,
+        label: a.label.clone(),
+        brd: a.brd,
+        scope: scope(a.scope),
+        noprefixroute: a.noprefixroute,
+        nodad: a.nodad,
+        home: a.home,
+    }
+}
+
+/// The instance's address family: IPv6 with `native_ipv6` or when its first VIP is IPv6.
+pub fn family(i: &VrrpInstance) -> Family {
+    if i.native_ipv6 || i.virtual_ipaddress.first().is_some_and(|a| a.addr.is_ipv6()) {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    }
+}
+
+/// Resolves one instance against its interface.
+pub fn plan(global: &model::GlobalDefs, i: &VrrpInstance, link: &Link) -> Result<Plan, SetupError> {
+    let family = family(i);
+    let configured_src = i.unicast_src_ip.or(i.mcast_src_ip);
+    let primary: Option<IpAddr> = configured_src.or(match family {
+        Family::Ipv4 => link.primary_ipv4.map(IpAddr::V4),
+        Family::Ipv6 => link.link_local_ipv6.map(IpAddr::V6),
+    });
+    let Some(primary) = primary else {
+        let family = if family == Family::Ipv4 { "IPv4" } else { "IPv6 link-local" };
+        return Err(SetupError::NoSource { name: i.name.clone(), interface: link.name.clone(), family });
+    };
+    let version = if i.version == 3 || family == Family::Ipv6 { fsm::Version::V3 } else { fsm::Version::V2 };
+    let mut c = fsm::Config::new(i.virtual_router_id, version, i.priority, primary);
+    c.advert_int = i.advert_int;
+    c.initial_state = i.state_configured.then_some(match i.state {
+        InitialState::Master => fsm::InitialState::Master,
+        InitialState::Backup => fsm::InitialState::Backup,
+    });
+    c.nopreempt = i.nopreempt;
+    c.preempt_delay = i.preempt_delay;
+    c.accept = i.accept.unwrap_or(!(i.strict_mode.unwrap_or(global.vrrp_strict)));
+    c.vips = i.virtual_ipaddress.iter().map(|a| a.addr).collect();
+    c.garp_master_delay = i.garp_master_delay;
+    c.garp_master_repeat = i.garp_master_repeat;
+    c.garp_master_refresh = i.garp_master_refresh;
+    c.garp_master_refresh_repeat = i.garp_master_refresh_repeat;
+    c.garp_lower_prio_delay = i.garp_master_delay;
+    c.garp_lower_prio_repeat = i.garp_master_repeat;
+    c.validate().map_err(|source| SetupError::Fsm { name: i.name.clone(), source })?;
+
+    let password = match (&i.authentication, version) {
+        (Some(a), fsm::Version::V2) if a.kind == model::AuthType::Pass => Some(receive::password(&a.pass)),
+        _ => None,
+    };
+    let expect = Expect {
+        vrid: i.virtual_router_id,
+        version,
+        password,
+        vips: c.vips.clone(),
+        skip_addr_check: i.skip_check_adv_addr || global.vrrp_skip_check_adv_addr,
+    };
+    let mut socket = if i.unicast_peer.is_empty() {
+        let mut s = SocketConfig::multicast(link.name.clone(), family);
+        s.mode = io::Mode::Multicast {
+            group: match family {
+                Family::Ipv4 => IpAddr::V4(global.vrrp_mcast_group4),
+                Family::Ipv6 => IpAddr::V6(global.vrrp_mcast_group6),
+            },
+        };
+        s
+    } else {
+        SocketConfig::unicast(link.name.clone(), family, None, i.unicast_peer.iter().map(|p| p.addr).collect())
+    };
+    // IPv6 checksums cover the source address, so the socket must send from the one we use.
+    socket.src = Some(primary);
+    if let Some(ttl) = i.unicast_ttl.filter(|_| !i.unicast_peer.is_empty()) {
+        socket.ttl = ttl;
+    }
+    Ok(Plan {
+        expect,
+        socket,
+        family,
+        vips: i.virtual_ipaddress.iter().map(vip).collect(),
+        wire_version: match version {
+            fsm::Version::V2 => wire::Version::V2,
+            fsm::Version::V3 => wire::Version::V3,
+        },
+        auth: password.map(Auth::Pass).unwrap_or(Auth::None),
+        fsm: c,
+    })
+}
