@@ -19,7 +19,7 @@ use vigil_vrrp::receive::{self, Accepted, Drop};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::notify::Notifier;
-use self::track::ScriptStatus;
+use self::track::{FileStatus, ScriptStatus};
 
 /// An input for the owning task.
 enum Event {
@@ -29,6 +29,8 @@ enum Event {
     Net(NetEvent),
     /// A tracking script changed state.
     Script(ScriptStatus),
+    /// A tracked file's value changed.
+    File(FileStatus),
 }
 
 /// One running instance.
@@ -44,6 +46,8 @@ struct Running {
     added: HashSet<IpAddr>,
     notifier: Notifier,
     drops: HashMap<&'static str, u64>,
+    /// (sender, problem) pairs already logged at warning level; repeats go to debug.
+    warned: HashSet<(IpAddr, &'static str)>,
     /// Tracked interfaces by index, with their ids for the state machine.
     track_if: Vec<(u32, u32, Track)>,
     group: Option<usize>,
@@ -103,7 +107,26 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
             }
         });
     }
+    let (file_tx, mut file_rx) = mpsc::channel::<FileStatus>(64);
+    for f in &config.track_files {
+        let (Some(path), true) = (&f.file, running.iter().any(|r| r.model.track_file.iter().any(|t| t.name == f.name)))
+        else {
+            continue;
+        };
+        track::spawn_file(f.name.clone(), path.clone(), file_tx.clone());
+    }
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(s) = file_rx.recv().await {
+                if tx.send(Event::File(s)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
     drop(tx);
+    let track_files = config.track_files.clone();
 
     let now = Instant::now();
     for idx in 0..running.len() {
@@ -127,7 +150,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         tokio::select! {
             _ = stop.changed() => break,
             ev = rx.recv() => match ev {
-                Some(ev) => handle_event(&mut running, &groups, ev, &addresses).await,
+                Some(ev) => handle_event(&mut running, &groups, &track_files, ev, &addresses).await,
                 None => break,
             },
             () = sleep => {
@@ -196,6 +219,7 @@ async fn start(config: &Config, i: &VrrpInstance, addresses: &Addresses) -> anyh
         garp,
         added: HashSet::new(),
         drops: HashMap::new(),
+        warned: HashSet::new(),
         track_if,
         group: None,
     })
@@ -244,17 +268,40 @@ fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx
     });
 }
 
-async fn handle_event(running: &mut [Running], groups: &[Group], ev: Event, addresses: &Addresses) {
+async fn handle_event(
+    running: &mut [Running],
+    groups: &[Group],
+    files: &[vigil_config::model::TrackFile],
+    ev: Event,
+    addresses: &Addresses,
+) {
     let now = Instant::now().into_std();
     match ev {
         Event::Packet { idx, src, result } => match result {
             Ok(accepted) => {
                 let r = &mut running[idx];
                 if let Input::Advert { priority, addresses_match: false, .. } = accepted.input {
-                    tracing::warn!(
-                        "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress",
-                        r.model.name
-                    );
+                    if r.warned.insert((src, "address_list")) {
+                        tracing::warn!(
+                            "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress: same VRID, different configuration?",
+                            r.model.name
+                        );
+                    }
+                }
+                if let Input::Advert { adver_int, .. } = accepted.input {
+                    let ours = r.plan.fsm.advert_int;
+                    let theirs = match r.plan.fsm.version {
+                        fsm::Version::V2 => std::time::Duration::from_secs(u64::from(adver_int)),
+                        fsm::Version::V3 => std::time::Duration::from_millis(u64::from(adver_int) * 10),
+                    };
+                    if theirs != ours && r.warned.insert((src, "advert_int")) {
+                        tracing::warn!(
+                            "({}) advertisement interval mismatch: {src} sends every {}s, ours is {}s",
+                            r.model.name,
+                            theirs.as_secs_f64(),
+                            ours.as_secs_f64()
+                        );
+                    }
                 }
                 if let Input::Advert { priority, .. } = accepted.input {
                     let ours = r.fsm.effective_priority();
@@ -272,7 +319,11 @@ async fn handle_event(running: &mut [Running], groups: &[Group], ev: Event, addr
             Err(reason) => {
                 let r = &mut running[idx];
                 *r.drops.entry(reason.name()).or_default() += 1;
-                tracing::debug!("({}) dropped a packet from {src}: {reason:?}", r.model.name);
+                if r.warned.insert((src, reason.name())) {
+                    tracing::warn!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
+                } else {
+                    tracing::debug!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
+                }
             }
         },
         Event::Net(NetEvent::LinkDown { ifindex }) | Event::Net(NetEvent::LinkUp { ifindex }) => {
@@ -318,6 +369,19 @@ async fn handle_event(running: &mut [Running], groups: &[Group], ev: Event, addr
                 let base = t.weight.unwrap_or(0);
                 let (up, weight) = if t.reverse { (!status.up, -base) } else { (status.up, base) };
                 let id = 1000 + u32::try_from(pos).unwrap_or(0);
+                r.fsm.handle(now, Input::TrackerChange { id, up, weight });
+                drain(running, groups, idx, addresses).await;
+            }
+        }
+        Event::File(status) => {
+            let Some(file) = files.iter().find(|f| f.name == status.name) else { return };
+            for idx in 0..running.len() {
+                let r = &mut running[idx];
+                let Some(pos) = r.model.track_file.iter().position(|t| t.name == status.name) else { continue };
+                let t = &r.model.track_file[pos];
+                let weight = t.weight.unwrap_or(file.weight);
+                let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
+                let id = 2000 + u32::try_from(pos).unwrap_or(0);
                 r.fsm.handle(now, Input::TrackerChange { id, up, weight });
                 drain(running, groups, idx, addresses).await;
             }
@@ -411,6 +475,16 @@ async fn act(
         }
     }
     None
+}
+
+fn describe(reason: Drop) -> String {
+    match reason {
+        Drop::Malformed(e) => format!("malformed ({e})"),
+        Drop::BadTtl(ttl) => format!("TTL/hop limit {ttl}, expected 255"),
+        Drop::OtherVrid(v) => format!("VRID {v} is not ours"),
+        Drop::OtherVersion => "another VRRP version".into(),
+        Drop::AuthMismatch => "authentication type or password does not match".into(),
+    }
 }
 
 fn notify_word(state: NotifyState) -> Option<&'static str> {

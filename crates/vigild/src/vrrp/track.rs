@@ -70,3 +70,66 @@ async fn run_once(argv: &[String], timeout: Duration) -> bool {
         }
     }
 }
+
+/// A tracked file's value changed (keepalived's `track_file`: a number in the file, 0 if it is
+/// missing or empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStatus {
+    pub name: String,
+    pub value: i64,
+}
+
+/// How often tracked files are read.
+const FILE_POLL: Duration = Duration::from_secs(1);
+
+/// Starts watching `file` of `vrrp_track_file NAME`; reports its value, then every change.
+pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<FileStatus>) {
+    tokio::spawn(async move {
+        let mut last = None;
+        let mut tick = tokio::time::interval(FILE_POLL);
+        loop {
+            tick.tick().await;
+            let value = tokio::fs::read_to_string(&file)
+                .await
+                .ok()
+                .and_then(|t| t.split_whitespace().next().and_then(|w| w.parse::<i64>().ok()))
+                .unwrap_or(0);
+            if last != Some(value) {
+                last = Some(value);
+                if tx.send(FileStatus { name: name.clone(), value }).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// The state machine's view of a tracked file: `(up, weight)` (see `Input::TrackerChange`).
+pub fn file_input(value: i64, weight: i32, reverse: bool) -> (bool, i32) {
+    if weight == 0 {
+        return (value == 0, 0);
+    }
+    let w = if reverse { -i64::from(weight) } else { i64::from(weight) };
+    let product = value.saturating_mul(w);
+    if product < -253 {
+        (false, 0)
+    } else {
+        let clamped = i32::try_from(product.clamp(-253, 253)).unwrap_or(0);
+        (product >= 0, clamped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_input;
+
+    #[test]
+    fn track_file_values() {
+        assert_eq!(file_input(0, 0, false), (true, 0));
+        assert_eq!(file_input(3, 0, false), (false, 0));
+        assert_eq!(file_input(2, 10, false), (true, 20));
+        assert_eq!(file_input(-2, 10, false), (false, -20));
+        assert_eq!(file_input(2, 10, true), (false, -20));
+        assert_eq!(file_input(-100, 10, false), (false, 0));
+    }
+}
