@@ -108,6 +108,11 @@ impl Diagnostics {
         self.add(Severity::Note, code, span, message.into());
     }
 
+    /// Whether further diagnostics are only counted: callers may skip costly messages.
+    pub fn saturated(&self) -> bool {
+        self.items.len() >= MAX_DIAGNOSTICS
+    }
+
     /// An error from a failed security check (exit 6).
     pub fn security_error(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
         self.push(Diagnostic {

@@ -74,6 +74,10 @@ pub(crate) struct Reader<'a> {
     processed: usize,
     /// Set once a limit has been reported, so a runaway expansion reports once.
     limit_hit: bool,
+    /// Definitions being expanded on the way to the current line: one met again is a cycle.
+    chain: Vec<String>,
+    /// Definitions expanded by the last `substitute`.
+    used: Vec<String>,
     rng: u64,
     /// A multi-line definition being collected: its name and lines so far.
     pending_def: Option<(String, Vec<String>)>,
@@ -94,6 +98,8 @@ impl<'a> Reader<'a> {
             expanded: 0,
             processed: 0,
             limit_hit: false,
+            chain: Vec::new(),
+            used: Vec::new(),
             rng: opts.random_seed | 1,
             pending_def: None,
         }
@@ -181,9 +187,16 @@ impl<'a> Reader<'a> {
         }
         match self.substitute(trimmed, origin) {
             Some(lines) => {
+                let used = std::mem::take(&mut self.used);
+                let mark = self.chain.len();
+                self.chain.extend(used);
                 for l in lines {
+                    if self.limit_hit {
+                        break;
+                    }
                     self.process(&l, origin, depth + 1);
                 }
+                self.chain.truncate(mark);
             }
             None => match include_target(trimmed) {
                 Some((checked, pattern)) => self.include(checked, pattern, origin),
@@ -267,6 +280,7 @@ impl<'a> Reader<'a> {
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once; `None` when
     /// nothing was replaced. A multi-line value splits the line.
     fn substitute(&mut self, line: &str, origin: Origin<'_>) -> Option<Vec<String>> {
+        self.used.clear();
         if !line.as_bytes().contains(&b'$') {
             return None;
         }
@@ -316,18 +330,20 @@ impl<'a> Reader<'a> {
 
     fn lookup(&mut self, name: &str, args: &str, origin: Origin<'_>) -> Option<Vec<String>> {
         if let Some(v) = self.vars.get(name) {
-            if refers_to(v, name) {
+            if refers_to(v, name) || self.chain.iter().any(|c| c == name) {
                 if !self.limit_hit {
                     self.limit_hit = true;
                     self.diags.error(
                         "expansion-depth",
                         &origin.span(1),
-                        format!("the definition of ${name} refers to itself; it is not expanded"),
+                        format!("the definition of ${name} refers to itself, directly or through another definition; it is not expanded"),
                     );
                 }
                 return Some(Vec::new());
             }
-            return Some(v.clone());
+            let v = v.clone();
+            self.used.push(name.to_string());
+            return Some(v);
         }
         let one = |s: String| Some(vec![s]);
         match name {
@@ -373,6 +389,9 @@ impl<'a> Reader<'a> {
         let mut o = origin;
         o.col_offset += (line.len() - rest.len()) as u32;
         for assignment in runs {
+            if self.limit_hit {
+                break;
+            }
             for (var, val) in assignment {
                 self.vars.insert(var, vec![val]);
             }

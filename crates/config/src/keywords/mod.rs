@@ -154,6 +154,11 @@ fn unknown<T>(ctx: &mut Ctx, table: &'static Table<T>, block: &str, stmt: &State
     if name.is_empty() {
         return;
     }
+    if ctx.diags.saturated() {
+        // Past the cap only the count and the worst severity matter: skip the suggestions.
+        ctx.diags.warning("unknown-keyword", stmt.span(), "unknown keyword");
+        return;
+    }
     let elsewhere: Vec<&str> =
         ctx.all_blocks.iter().filter(|(b, names)| *b != block && names.contains(&name)).map(|(b, _)| *b).collect();
     let suggestion = closest(name, table.rows.iter().map(|k| k.name));
