@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit and integration tests, then the conformance run
-# against the real keepalived (needs root for network namespaces and keepalived installed).
+# against the real keepalived and the VRRP failover scenarios with keepalived as the peer
+# (these need root for network namespaces, and keepalived installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
@@ -9,6 +10,11 @@ cargo build --workspace --locked
 cargo test --workspace --locked
 if [[ $(id -u) -eq 0 ]] && command -v keepalived >/dev/null; then
   bash tests/conformance/run.sh
+  # VRRP in network namespaces: vigild against keepalived both ways, then vigild against itself.
+  for pair in "A=vigild B=keepalived" "A=keepalived B=vigild" "A=vigild B=vigild"; do
+    # shellcheck disable=SC2086 # the pair is two words on purpose
+    bash tests/vrrp/run.sh $pair
+  done
 else
   echo "conformance: skipped (needs root and keepalived; see README)" >&2
   [[ ${CI:-} == true ]] && { echo "conformance must run in CI" >&2; exit 1; }

@@ -2,6 +2,7 @@
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
 
 mod notify;
+mod owned;
 mod setup;
 mod track;
 
@@ -39,6 +40,7 @@ struct Running {
     model: VrrpInstance,
     fsm: fsm::Instance,
     ifindex: u32,
+    ifname: String,
     mac: Option<wire::MacAddr>,
     socket: Arc<VrrpSocket>,
     garp: Option<Arc<FrameSender>>,
@@ -51,6 +53,12 @@ struct Running {
     /// Tracked interfaces by index, with their ids for the state machine.
     track_if: Vec<(u32, u32, Track)>,
     group: Option<usize>,
+}
+
+/// The definitions tracked items refer to.
+struct Trackers {
+    files: Vec<vigil_config::model::TrackFile>,
+    scripts: Vec<vigil_config::model::VrrpScript>,
 }
 
 /// A `vrrp_sync_group`: its members' indices and its notify scripts.
@@ -66,9 +74,10 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
 
+    let mut owned = owned::Owned::load();
     let mut running: Vec<Running> = Vec::new();
     for i in &config.instances {
-        match start(&config, i, &addresses).await {
+        match start(&config, i, &addresses, &owned).await {
             Ok(r) => running.push(r),
             Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
         }
@@ -126,7 +135,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         });
     }
     drop(tx);
-    let track_files = config.track_files.clone();
+    let trackers = Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() };
 
     let now = Instant::now();
     for idx in 0..running.len() {
@@ -136,7 +145,11 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
             }
         }
         running[idx].fsm.handle(now.into_std(), Input::Startup);
-        drain(&mut running, &groups, idx, &addresses).await;
+        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
+        if running[idx].fsm.state() != State::Master && !running[idx].added.is_empty() {
+            tracing::info!("({}) removing VIPs left by a previous run", running[idx].model.name);
+            remove_vips(&mut running[idx], &addresses, &mut owned).await;
+        }
     }
 
     loop {
@@ -150,7 +163,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         tokio::select! {
             _ = stop.changed() => break,
             ev = rx.recv() => match ev {
-                Some(ev) => handle_event(&mut running, &groups, &track_files, ev, &addresses).await,
+                Some(ev) => handle_event(&mut running, &groups, &trackers, ev, &addresses, &mut owned).await,
                 None => break,
             },
             () = sleep => {
@@ -158,7 +171,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
                 for idx in 0..running.len() {
                     if running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
                         running[idx].fsm.handle_timeout(now);
-                        drain(&mut running, &groups, idx, &addresses).await;
+                        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
                     }
                 }
             }
@@ -167,7 +180,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     let now = Instant::now().into_std();
     for idx in 0..running.len() {
         running[idx].fsm.handle(now, Input::Shutdown);
-        drain(&mut running, &groups, idx, &addresses).await;
+        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
         if let Some(s) = &running[idx].model.notify.stop {
             running[idx].notifier.run(s, &[]);
         }
@@ -180,7 +193,12 @@ async fn link_state(addresses: &Addresses, ifindex: u32) -> Option<bool> {
 }
 
 /// Resolves and opens one instance.
-async fn start(config: &Config, i: &VrrpInstance, addresses: &Addresses) -> anyhow::Result<Running> {
+async fn start(
+    config: &Config,
+    i: &VrrpInstance,
+    addresses: &Addresses,
+    owned: &owned::Owned,
+) -> anyhow::Result<Running> {
     let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
     let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
     let plan = setup::plan(&config.global, i, &link)?;
@@ -208,8 +226,17 @@ async fn start(config: &Config, i: &VrrpInstance, addresses: &Addresses) -> anyh
         i.priority,
         plan.vips.len()
     );
+    // Our VIPs still on the interface from a previous run that ended without cleaning up.
+    let present = addresses.list(link.ifindex).await.unwrap_or_default();
+    let added: HashSet<IpAddr> = plan
+        .vips
+        .iter()
+        .map(|v| v.ip)
+        .filter(|ip| owned.contains(ifname, *ip) && present.iter().any(|(p, _)| p == ip))
+        .collect();
     Ok(Running {
         ifindex: link.ifindex,
+        ifname: ifname.clone(),
         mac: link.mac,
         notifier: Notifier::spawn(i.name.clone(), config.global.script_user.clone()),
         model: i.clone(),
@@ -217,7 +244,7 @@ async fn start(config: &Config, i: &VrrpInstance, addresses: &Addresses) -> anyh
         fsm,
         socket,
         garp,
-        added: HashSet::new(),
+        added,
         drops: HashMap::new(),
         warned: HashSet::new(),
         track_if,
@@ -271,9 +298,10 @@ fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx
 async fn handle_event(
     running: &mut [Running],
     groups: &[Group],
-    files: &[vigil_config::model::TrackFile],
+    trackers: &Trackers,
     ev: Event,
     addresses: &Addresses,
+    owned: &mut owned::Owned,
 ) {
     let now = Instant::now().into_std();
     match ev {
@@ -313,7 +341,7 @@ async fn handle_event(
                     }
                 }
                 r.fsm.handle(now, accepted.input);
-                drain(running, groups, idx, addresses).await;
+                drain(running, groups, idx, addresses, owned).await;
             }
             Err(Drop::OtherVrid(_)) => {}
             Err(reason) => {
@@ -344,7 +372,7 @@ async fn handle_event(
                     }
                 }
                 if changed {
-                    drain(running, groups, idx, addresses).await;
+                    drain(running, groups, idx, addresses, owned).await;
                 }
             }
         }
@@ -359,22 +387,22 @@ async fn handle_event(
         Event::Script(status) => {
             for idx in 0..running.len() {
                 let r = &mut running[idx];
-                let script_weight = r
-                    .model
-                    .track_script
-                    .iter()
-                    .position(|t| t.name == status.name)
-                    .map(|pos| (pos, &r.model.track_script[pos]));
-                let Some((pos, t)) = script_weight else { continue };
-                let base = t.weight.unwrap_or(0);
-                let (up, weight) = if t.reverse { (!status.up, -base) } else { (status.up, base) };
+                let Some(pos) = r.model.track_script.iter().position(|t| t.name == status.name) else { continue };
+                let t = &r.model.track_script[pos];
+                let def = trackers.scripts.iter().find(|s| s.name == status.name);
+                // The instance's `weight` overrides the script's own (and its `reverse`).
+                let (base, reverse) = match t.weight {
+                    Some(w) => (w, t.reverse),
+                    None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
+                };
+                let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
                 let id = 1000 + u32::try_from(pos).unwrap_or(0);
                 r.fsm.handle(now, Input::TrackerChange { id, up, weight });
-                drain(running, groups, idx, addresses).await;
+                drain(running, groups, idx, addresses, owned).await;
             }
         }
         Event::File(status) => {
-            let Some(file) = files.iter().find(|f| f.name == status.name) else { return };
+            let Some(file) = trackers.files.iter().find(|f| f.name == status.name) else { return };
             for idx in 0..running.len() {
                 let r = &mut running[idx];
                 let Some(pos) = r.model.track_file.iter().position(|t| t.name == status.name) else { continue };
@@ -383,18 +411,18 @@ async fn handle_event(
                 let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
                 let id = 2000 + u32::try_from(pos).unwrap_or(0);
                 r.fsm.handle(now, Input::TrackerChange { id, up, weight });
-                drain(running, groups, idx, addresses).await;
+                drain(running, groups, idx, addresses, owned).await;
             }
         }
     }
 }
 
 /// Carries out instance `idx`'s queued actions, and the sync group's consequences.
-async fn drain(running: &mut [Running], groups: &[Group], idx: usize, addresses: &Addresses) {
+async fn drain(running: &mut [Running], groups: &[Group], idx: usize, addresses: &Addresses, owned: &mut owned::Owned) {
     let mut work = vec![idx];
     while let Some(i) = work.pop() {
         while let Some(action) = running[i].fsm.poll_action() {
-            if let Some(forced) = act(running, groups, i, action, addresses).await {
+            if let Some(forced) = act(running, groups, i, action, addresses, owned).await {
                 work.extend(forced);
             }
         }
@@ -408,6 +436,7 @@ async fn act(
     idx: usize,
     action: Action,
     addresses: &Addresses,
+    owned: &mut owned::Owned,
 ) -> Option<Vec<usize>> {
     let r = &mut running[idx];
     let name = r.model.name.clone();
@@ -415,9 +444,13 @@ async fn act(
         Action::SendAdvert { priority } => send_advert(r, priority).await,
         Action::AddVips { .. } => {
             for vip in r.plan.vips.clone() {
+                if r.added.contains(&vip.ip) {
+                    continue;
+                }
                 match addresses.add(r.ifindex, &vip).await {
                     Ok(AddOutcome::Added) => {
                         r.added.insert(vip.ip);
+                        owned.record(&r.ifname, vip.ip, true);
                     }
                     Ok(AddOutcome::AlreadyPresent) => {
                         tracing::warn!(
@@ -430,17 +463,7 @@ async fn act(
                 }
             }
         }
-        Action::RemoveVips { .. } => {
-            for vip in r.plan.vips.clone() {
-                if !r.added.remove(&vip.ip) {
-                    continue;
-                }
-                match addresses.remove(r.ifindex, vip.ip, vip.prefix).await {
-                    Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => {}
-                    Err(e) => tracing::error!("({name}) cannot remove VIP {}/{}: {e}", vip.ip, vip.prefix),
-                }
-            }
-        }
+        Action::RemoveVips { .. } => remove_vips(r, addresses, owned).await,
         Action::SendGarp { vips, repeat } => send_garp(r, &vips, repeat).await,
         Action::Notify { state, priority } => {
             let n = &r.model.notify;
@@ -538,6 +561,19 @@ fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: Sta
         tracing::info!("VRRP_Group({}) Syncing instances to MASTER state", groups[g].name);
     }
     moved
+}
+
+/// Removes the VIPs this instance added (never ones it found on the interface).
+async fn remove_vips(r: &mut Running, addresses: &Addresses, owned: &mut owned::Owned) {
+    for vip in r.plan.vips.clone() {
+        if !r.added.remove(&vip.ip) {
+            continue;
+        }
+        match addresses.remove(r.ifindex, vip.ip, vip.prefix).await {
+            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => owned.record(&r.ifname, vip.ip, false),
+            Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
+        }
+    }
 }
 
 async fn send_advert(r: &mut Running, priority: u8) {

@@ -1,0 +1,607 @@
+#!/usr/bin/env bash
+# VRRP failover tests: two VRRP speakers (keepalived 2.2.7 and/or Vigil's vigild)
+# in network namespaces on a bridge, driven through election, failover,
+# preemption, tracking and protocol variants, checked by their logs, by which
+# namespace holds the VIP, by a client's ARP cache and by a tcpdump capture.
+#
+# Usage: sudo tests/vrrp/run.sh [--list] [--keep] [--verbose] [A=IMPL] [B=IMPL] [SCENARIO ...]
+#
+#   SCENARIO    run only these (default: all, in the order of --list)
+#   A=IMPL      implementation of director A: keepalived (default) or vigild;
+#   B=IMPL      same for director B.  Also read from the environment (A=vigild ...).
+#   --list      print the scenarios with a one-line description and exit
+#   --keep      on failure keep the scenario's namespaces (speakers still
+#               running), logs and capture, and print where they are
+#   --verbose   also print the trace (steps, timings) of passing scenarios
+#
+# Environment:
+#   VIGILD      vigild binary (default: <repo>/target/debug/vigild)
+#   KEEPALIVED  keepalived binary (default: keepalived from PATH)
+#
+# Each scenario runs in its own subshell with a fresh lab (vigil-br-PID,
+# vigil-a-PID, vigil-b-PID, vigil-c-PID; see lib.sh), torn down by an EXIT
+# trap.  Output: "PASS name (time)" or "FAIL name (time): reason" per scenario
+# (a failure also prints the scenario's trace and the tail of both logs), then
+# "N passed, M failed".  Exit status: 0 all passed, 1 some failed, 2 usage or
+# setup error (not root, a binary missing, ...).
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+VIGILD=${VIGILD:-$REPO/target/debug/vigild}
+KEEPALIVED=${KEEPALIVED:-keepalived}
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+
+SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast)
+
+describe() {
+    case $1 in
+        election) echo "both 'state MASTER' (150 vs 100, VRRPv2 1s): the higher one stays MASTER, VIP and ARP answers only there, only its adverts on the wire" ;;
+        failover_kill) echo "kill -9 the MASTER: BACKUP takes the VIP Master_Down_Interval after the last advert (+0.6s), GARP from it, no priority-0 advert" ;;
+        failover_term) echo "SIGTERM the MASTER: priority-0 advert on the wire, BACKUP takes over after ~Skew_Time, VIP removed from the old MASTER" ;;
+        preempt) echo "the higher-priority one comes back and preempts: VIP back, GARP from it, the other returns to BACKUP" ;;
+        nopreempt) echo "nopreempt, both 'state BACKUP': the returning higher-priority one stays BACKUP and silent, VIP stays put" ;;
+        preempt_delay) echo "preempt_delay 3: the returning higher-priority one waits ~3s before taking over, the other stays MASTER meanwhile" ;;
+        sync_group) echo "sync group of two instances: kill -9 moves both, restart moves both back, tracked eth1 down on one member moves both" ;;
+        track_interface) echo "track_interface eth1 down: MASTER enters FAULT and drops the VIP, the other takes over; link up: it comes back" ;;
+        vrrp_script) echo "a failing vrrp_script (weight -100) lowers the MASTER's advertised priority and the other takes over; recovery preempts back" ;;
+        unicast) echo "unicast_peer mode: adverts go to the peer's address (none to 224.0.0.18), election and kill -9 failover work" ;;
+        ipv6) echo "IPv6 VRRPv3 (VIP 2001:db8::100/64): adverts to ff02::12, unsolicited NA from the MASTER, SIGTERM failover" ;;
+        v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
+        v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
+        *) return 1 ;;
+    esac
+}
+
+keep=0
+verbose=0
+selected=()
+IMPL[a]=${A:-keepalived}
+IMPL[b]=${B:-keepalived}
+while [ $# -gt 0 ]; do
+    case $1 in
+        --list) for s in "${SCENARIOS[@]}"; do printf '%-16s %s\n' "$s" "$(describe "$s")"; done; exit 0 ;;
+        --keep) keep=1 ;;
+        --verbose|-v) verbose=1 ;;
+        -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        A=*) IMPL[a]=${1#A=} ;;
+        B=*) IMPL[b]=${1#B=} ;;
+        -*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+        *) describe "$1" >/dev/null || { echo "run.sh: unknown scenario '$1' (try --list)" >&2; exit 2; }
+           selected+=("$1") ;;
+    esac
+    shift
+done
+[ ${#selected[@]} -gt 0 ] || selected=("${SCENARIOS[@]}")
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+[ "$(id -u)" -eq 0 ] || die "must be run as root (it creates network namespaces)"
+for tool in ip tcpdump awk timeout; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
+for side in a b; do
+    case ${IMPL[$side]} in
+        keepalived) command -v "$KEEPALIVED" >/dev/null || die "keepalived not found (set KEEPALIVED=/path/to/keepalived)" ;;
+        vigild) [ -x "$VIGILD" ] || die "vigild binary not found at '$VIGILD' (cargo build, or set VIGILD=/path/to/vigild)" ;;
+        *) die "side ${side^^}: unknown implementation '${IMPL[$side]}' (keepalived or vigild)" ;;
+    esac
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-vrrp.XXXXXX")
+NS_REGISTRY=$WORK/namespaces
+: >"$NS_REGISTRY"
+kept=0
+
+cleanup() {
+    local rc=$? ns pid
+    set +e
+    # Namespaces a scenario subshell could not remove itself (it was killed).
+    if [ "$kept" -eq 0 ]; then
+        for ns in $(sort -u "$NS_REGISTRY" 2>/dev/null); do
+            [ -e "/run/netns/$ns" ] || continue
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+            ip netns delete "$ns" 2>/dev/null
+        done
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+# A Ctrl-C reaches the running scenario (same process group), which cleans up
+# after itself; the main loop then stops instead of going on.
+interrupted=0
+trap 'interrupted=1' INT TERM
+
+# ---- scenarios -------------------------------------------------------------------
+# Each runs in a subshell (run_one) with SDIR set; it sets the lab up itself and
+# ends by returning (pass) or through fail/an error (fail).
+
+# Master_Down_Interval and Skew_Time as RFC 5798 defines them (VRRPv2, RFC 3768,
+# uses Skew_Time = (256 - Priority) / 256 s, i.e. the same with advert_int 1).
+skew() { fcalc "(256 - $1) * $2 / 256"; }
+mdi() { fcalc "3 * $2 + (256 - $1) * $2 / 256"; }
+
+# bring_up CONF_A CONF_B INST ADDR: start A alone until it is MASTER, then B,
+# until B is BACKUP (a deterministic start, without a dual-MASTER race).
+bring_up() {
+    speaker_start a "$1"
+    wait_started a "$3"
+    expect_master a "$3" "$4" 15
+    speaker_start b "$2"
+    wait_started b "$3"
+    expect_master a "$3" "$4" 10
+}
+
+# check_gap WHAT GAP LOW HIGH: LOW <= GAP <= HIGH (seconds).
+check_gap() {
+    trace "$1: ${2}s (expected ${3}..${4}s)"
+    fcheck "$2 >= $3 && $2 <= $4" || fail "$1 was ${2}s, expected ${3}..${4}s"
+}
+
+scenario_election() {
+    lab_setup; capture_start
+    { conf_global a; conf_instance VI_1 state=MASTER priority=150; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 state=MASTER priority=100; } >"$SDIR/b.conf"
+    speaker_start a "$SDIR/a.conf"
+    speaker_start b "$SDIR/b.conf"
+    wait_started a VI_1; wait_started b VI_1
+    expect_master a VI_1 "$VIP4" 15
+    expect_stable 2
+    expect_master a VI_1 "$VIP4" 1
+    local owner t
+    owner=$(client_arp "$VIP4")
+    [ "$owner" = a ] || fail "client resolved $VIP4 to '${owner:-nothing}', expected side a's MAC"
+    t=$(now); sleep 2.5
+    [ "$(wire count ADV b vrid=51 "ts>$t")" -eq 0 ] || fail "side b (BACKUP) sent adverts"
+    [ "$(wire count ADV a vrid=51 prio=150 ver=2 "ts>$t")" -ge 2 ] || fail "fewer than 2 VRRPv2 prio-150 adverts from side a in 2.5s"
+    check_no_rejects a b
+}
+
+# The standard pair used by the failover scenarios: VRRPv3, advert_int 0.5.
+ADV=0.5
+write_pair() {
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV "$@"; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV "$@"; } >"$SDIR/b.conf"
+}
+
+scenario_failover_kill() {
+    lab_setup; capture_start
+    write_pair
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    local owner tk mb last_a first_b garp gap m
+    owner=$(client_arp "$VIP4")
+    [ "$owner" = a ] || fail "client resolved $VIP4 to '${owner:-nothing}' before failover, expected a"
+    sleep 1
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    wait_vip b "$VIP4" 2 >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 0.3
+    last_a=$(wire last ADV a vrid=51)
+    first_b=$(wire first ADV b vrid=51 "ts>$tk")
+    [ -n "$first_b" ] || fail "no advert from side b after the kill"
+    m=$(mdi 100 $ADV)
+    gap=$(fcalc "$first_b - $last_a")
+    check_gap "last advert of a -> first advert of b (Master_Down_Interval $m)" "$gap" "$(fcalc "$m - 0.15")" "$(fcalc "$m + 0.6")"
+    [ "$(wire count ADV a prio=0)" -eq 0 ] || fail "side a sent a priority-0 advert although it was killed with SIGKILL"
+    garp=$(wire first GARP b "addr=$VIP4" "ts>$tk")
+    [ -n "$garp" ] || fail "no gratuitous ARP for $VIP4 from side b after the failover"
+    check_gap "first advert of b -> its first GARP" "$(fcalc "$garp - $first_b")" -0.5 1
+    # Side a's kernel still has the VIP (its speaker was killed): the client is
+    # moved by the GARPs, not by a new resolution.
+    sleep 0.2
+    owner=$(client_neigh "$VIP4")
+    [ "$owner" = b ] || fail "client's ARP entry for $VIP4 is '${owner:-none}' after the GARPs, expected b"
+    check_no_rejects b
+}
+
+scenario_failover_term() {
+    lab_setup; capture_start
+    write_pair
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1
+    local tt mb p0 first_b gap s owner garp
+    mb=$(log_mark b)
+    tt=$(speaker_term a)
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    has_vip a "$VIP4" && fail "side a left $VIP4 on eth0 after SIGTERM"
+    sleep 0.3
+    p0=$(wire first ADV a vrid=51 prio=0 "ts>$tt")
+    [ -n "$p0" ] || fail "no priority-0 advert from side a after SIGTERM"
+    first_b=$(wire first ADV b vrid=51 "ts>$p0")
+    [ -n "$first_b" ] || fail "no advert from side b after the priority-0 advert"
+    s=$(skew 100 $ADV)
+    gap=$(fcalc "$first_b - $p0")
+    check_gap "priority-0 advert of a -> first advert of b (Skew_Time $s, Master_Down_Interval $(mdi 100 $ADV))" "$gap" 0 "$(fcalc "$s + 0.35")"
+    garp=$(wire first GARP b "addr=$VIP4" "ts>$p0")
+    [ -n "$garp" ] || fail "no gratuitous ARP for $VIP4 from side b after the failover"
+    owner=$(client_arp "$VIP4")
+    [ "$owner" = b ] || fail "client resolved $VIP4 to '${owner:-nothing}', expected b"
+    check_no_rejects b
+}
+
+scenario_preempt() {
+    lab_setup; capture_start
+    write_pair
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    local ma mb ts tm first_a garp owner
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 1
+    ma=$(log_mark a) mb=$(log_mark b)
+    ts=$(now)
+    speaker_start a "$SDIR/a.conf"
+    tm=$(wait_log a "(VI_1) Entering MASTER STATE" 6 "$ma")
+    wait_log b "(VI_1) Entering BACKUP STATE" 3 "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    # RFC 5798 6.4.2: a Backup discards lower-priority adverts (it does not
+    # reset its Master_Down_Timer on them), so it takes over when that timer,
+    # started at start-up, fires.
+    check_gap "restart of a -> a MASTER" "$(fcalc "$tm - $ts")" "$(fcalc "$(mdi 150 $ADV) - 0.3")" "$(fcalc "$(mdi 150 $ADV) + 0.6")"
+    sleep 0.3
+    first_a=$(wire first ADV a vrid=51 prio=150 "ts>$ts")
+    [ -n "$first_a" ] || fail "no advert from side a after its restart"
+    garp=$(wire first GARP a "addr=$VIP4" "ts>$ts")
+    [ -n "$garp" ] || fail "no gratuitous ARP for $VIP4 from side a after preempting"
+    owner=$(client_arp "$VIP4")
+    [ "$owner" = a ] || fail "client resolved $VIP4 to '${owner:-nothing}', expected a"
+    expect_stable 1.5
+    check_no_rejects a b
+}
+
+scenario_nopreempt() {
+    lab_setup; capture_start
+    write_pair nopreempt=1
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    local ma mb ts
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    ma=$(log_mark a)
+    ts=$(now)
+    speaker_start a "$SDIR/a.conf"
+    wait_log a "(VI_1) Entering BACKUP STATE" 6 "$ma" >/dev/null
+    # Several Master_Down_Intervals: a hears b's lower-priority adverts and
+    # must not take over.
+    expect_stable 5
+    expect_master b VI_1 "$VIP4" 1
+    [ "$(log_state a VI_1)" = BACKUP ] || fail "side a is $(log_state a VI_1), expected BACKUP"
+    [ "$(wire count ADV a "ts>$ts")" -eq 0 ] || fail "side a (BACKUP, nopreempt) sent adverts after its restart"
+    check_no_rejects a b
+}
+
+scenario_preempt_delay() {
+    lab_setup; capture_start
+    local delay=3 ma mb ts tm waited
+    write_pair preempt_delay=$delay
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    ma=$(log_mark a) mb=$(log_mark b)
+    ts=$(now)
+    speaker_start a "$SDIR/a.conf"
+    wait_log a "(VI_1) Entering BACKUP STATE" 5 "$ma" >/dev/null
+    sleep 1.5
+    # Half-way through the delay b must still be MASTER.
+    log_has a "(VI_1) Entering MASTER STATE" "$ma" && fail "side a took over before preempt_delay ($delay s) passed"
+    expect_master b VI_1 "$VIP4" 0.5
+    tm=$(wait_log a "(VI_1) Entering MASTER STATE" $((delay + 4)) "$ma")
+    waited=$(fcalc "$tm - $ts")
+    check_gap "restart of a -> a MASTER (preempt_delay $delay)" "$waited" "$(fcalc "$delay - 0.3")" "$(fcalc "$delay + $(mdi 150 $ADV) + 1")"
+    wait_log b "(VI_1) Entering BACKUP STATE" 3 "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    check_no_rejects a b
+}
+
+# Two instances in a sync group; VI_1 also tracks eth1.
+write_sync_pair() {
+    local s p
+    for s in a b; do
+        p=150; [ $s = a ] || p=100
+        {
+            conf_global $s
+            conf_sync_group G1 VI_1 VI_2
+            conf_instance VI_1 vrid=51 priority=$p version=3 advert_int=$ADV vips="$VIP4/24" track_interface=eth1
+            conf_instance VI_2 vrid=52 priority=$p version=3 advert_int=$ADV vips="$VIP4B/24"
+        } >"$SDIR/$s.conf"
+    done
+}
+
+expect_both_master() {
+    expect_master "$1" VI_1 "$VIP4" "${2:-5}"
+    expect_master "$1" VI_2 "$VIP4B" "${2:-5}"
+}
+
+scenario_sync_group() {
+    lab_setup eth1; capture_start
+    write_sync_pair
+    local ma mb tk t1 t2
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    expect_both_master a 15
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    expect_both_master a 5
+    sleep 1
+    trace "phase 1: kill -9 a"
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    t1=$(wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb")
+    t2=$(wait_log b "(VI_2) Entering MASTER STATE" 6 "$mb")
+    expect_both_master b 3
+    check_gap "VI_1 vs VI_2 takeover on b" "$(fcalc "$t1 > $t2 ? $t1 - $t2 : $t2 - $t1")" 0 0.5
+    trace "phase 2: restart a"
+    ma=$(log_mark a) mb=$(log_mark b)
+    speaker_start a "$SDIR/a.conf"
+    wait_log a "(VI_1) Entering MASTER STATE" 8 "$ma" >/dev/null
+    wait_log a "(VI_2) Entering MASTER STATE" 8 "$ma" >/dev/null
+    expect_both_master a 5
+    sleep 1
+    trace "phase 3: eth1 (tracked by VI_1 only) down on a"
+    ma=$(log_mark a) mb=$(log_mark b)
+    link_down a eth1
+    wait_log a "(VI_1) Entering FAULT STATE" 5 "$ma" >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    wait_log b "(VI_2) Entering MASTER STATE" 6 "$mb" >/dev/null
+    expect_both_master b 5
+    [ "$(log_state a VI_2)" != MASTER ] || fail "side a: VI_2 still MASTER while its sync-group peer VI_1 is in FAULT"
+    wait_no_vip a "$VIP4B" 2
+    check_no_rejects a b
+}
+
+scenario_track_interface() {
+    lab_setup eth1; capture_start
+    write_pair track_interface=eth1
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1
+    local ma mb td tb
+    ma=$(log_mark a) mb=$(log_mark b)
+    td=$(now)
+    link_down a eth1
+    wait_log a "(VI_1) Entering FAULT STATE" 5 "$ma" >/dev/null
+    tb=$(wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb")
+    expect_master b VI_1 "$VIP4" 3
+    wait_no_vip a "$VIP4" 2
+    [ "$(log_state a VI_1)" = FAULT ] || fail "side a is $(log_state a VI_1), expected FAULT"
+    check_gap "link down on a -> b MASTER (log)" "$(fcalc "$tb - $td")" 0 "$(fcalc "$(mdi 100 $ADV) + 1")"
+    # keepalived sends a priority-0 advert when leaving MASTER for FAULT, so b
+    # takes over after Skew_Time; not required here, only traced.
+    trace "priority-0 adverts from a after link down: $(wire count ADV a prio=0 "ts>$td")"
+    ma=$(log_mark a)
+    link_up a eth1
+    wait_log a "(VI_1) Entering MASTER STATE" 8 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    check_no_rejects a b
+}
+
+scenario_vrrp_script() {
+    lab_setup; capture_start
+    local flag="$SDIR/a.healthy" ma mb tr tp
+    touch "$flag"
+    {
+        conf_global a scripts
+        conf_script chk_flag "/usr/bin/test -f $flag" interval=1 weight=-100 fall=1 rise=1
+        conf_instance VI_1 priority=150 version=3 advert_int=$ADV track_script=chk_flag
+    } >"$SDIR/a.conf"
+    { conf_global b scripts; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1
+    [ "$(wire count ADV a vrid=51 prio=150)" -gt 0 ] || fail "side a never advertised priority 150"
+    ma=$(log_mark a) mb=$(log_mark b)
+    tr=$(now)
+    rm -f "$flag"
+    trace "removed $flag"
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    wait_log a "(VI_1) Entering BACKUP STATE" 3 "$ma" >/dev/null
+    expect_master b VI_1 "$VIP4" 3
+    sleep 0.3
+    tp=$(wire first ADV a vrid=51 prio=50 "ts>$tr")
+    [ -n "$tp" ] || fail "side a never advertised the lowered priority 50 (150 - 100)"
+    check_gap "flag removed -> priority 50 on the wire" "$(fcalc "$tp - $tr")" 0 2.5
+    ma=$(log_mark a) mb=$(log_mark b)
+    touch "$flag"
+    trace "created $flag"
+    wait_log a "(VI_1) Entering MASTER STATE" 6 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    check_no_rejects a b
+}
+
+scenario_unicast() {
+    lab_setup; capture_start
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV src=192.0.2.1 peers=192.0.2.2; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV src=192.0.2.2 peers=192.0.2.1; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1
+    local mb tk last_a first_b m
+    [ "$(wire count ADV a vrid=51 dst=192.0.2.2)" -gt 0 ] || fail "no unicast advert from side a to 192.0.2.2"
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 0.6
+    last_a=$(wire last ADV a vrid=51)
+    first_b=$(wire first ADV b vrid=51 "ts>$tk")
+    [ -n "$first_b" ] || fail "no advert from side b after the kill"
+    m=$(mdi 100 $ADV)
+    check_gap "last advert of a -> first advert of b (Master_Down_Interval $m)" "$(fcalc "$first_b - $last_a")" "$(fcalc "$m - 0.15")" "$(fcalc "$m + 0.6")"
+    [ "$(wire count ADV b vrid=51 dst=192.0.2.1 "ts>$tk")" -gt 0 ] || fail "no unicast advert from side b to 192.0.2.1"
+    [ "$(wire count ADV - dst=224.0.0.18)" -eq 0 ] || fail "multicast adverts to 224.0.0.18 in unicast mode"
+    check_no_rejects b
+}
+
+scenario_ipv6() {
+    lab_setup; capture_start
+    write_pair vips="$VIP6/64"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP6"
+    sleep 1
+    local mb tt p0 first_b
+    [ "$(wire count ADV a vrid=51 ver=3 dst=ff02::12)" -gt 0 ] || fail "no VRRPv3 advert from side a to ff02::12"
+    wire list ADV a vrid=51 | awk '$4 !~ /^fe80:/ { bad = 1 } END { exit bad }' || fail "side a sent IPv6 adverts from a non-link-local source"
+    [ -n "$(wire first NA a "addr=$VIP6")" ] || fail "no neighbour advertisement for $VIP6 from side a"
+    mb=$(log_mark b)
+    tt=$(speaker_term a)
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP6" 2
+    has_vip a "$VIP6" && fail "side a left $VIP6 on eth0 after SIGTERM"
+    sleep 0.3
+    p0=$(wire first ADV a vrid=51 prio=0 "ts>$tt")
+    [ -n "$p0" ] || fail "no priority-0 advert from side a after SIGTERM"
+    first_b=$(wire first ADV b vrid=51 "ts>$p0")
+    [ -n "$first_b" ] || fail "no advert from side b after a's priority-0 advert"
+    check_gap "priority-0 advert of a -> first advert of b" "$(fcalc "$first_b - $p0")" 0 "$(fcalc "$(skew 100 $ADV) + 0.35")"
+    [ -n "$(wire first NA b "addr=$VIP6" "ts>$p0")" ] || fail "no neighbour advertisement for $VIP6 from side b after the failover"
+    check_no_rejects b
+}
+
+scenario_v2_auth() {
+    lab_setup; capture_start
+    local pass=Vig1lPw mb tk last_a first_b m
+    { conf_global a; conf_instance VI_1 priority=150 version=2 advert_int=1 auth=PASS:$pass; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=2 advert_int=1 auth=PASS:$pass; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1.5
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) Entering MASTER STATE" 8 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 0.3
+    last_a=$(wire last ADV a vrid=51)
+    first_b=$(wire first ADV b vrid=51 ver=2 "ts>$tk")
+    [ -n "$first_b" ] || fail "no VRRPv2 advert from side b after the kill"
+    m=$(mdi 100 1)
+    check_gap "last advert of a -> first advert of b (Master_Down_Interval $m)" "$(fcalc "$first_b - $last_a")" "$(fcalc "$m - 0.15")" "$(fcalc "$m + 0.6")"
+    # b's password is checked by a: restart a; it must preempt (accepting b's
+    # adverts) and log no invalid passwd.
+    local ma
+    ma=$(log_mark a)
+    speaker_start a "$SDIR/a.conf"
+    wait_log a "(VI_1) Entering MASTER STATE" 8 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    local ip
+    for ip in 192.0.2.1 192.0.2.2; do
+        tcpdump -r "$SDIR/wire.pcap" -nn -v 'vrrp' 2>/dev/null |
+            grep -F "$ip > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio" |
+            grep -F "authtype simple, intvl 1s, length 20, addrs: $VIP4 auth \"$pass\"" >/dev/null ||
+            fail "no VRRPv2 advert from $ip with 'authtype simple ... auth \"$pass\"' on the wire"
+    done
+    check_no_rejects a b
+}
+
+scenario_v3_fast() {
+    lab_setup; capture_start
+    local adv=0.05 t med n mb tk last_a first_b m
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$adv; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$adv; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    t=$(now)
+    expect_stable 2
+    read -r med n < <(adv_intervals a 51 "$t")
+    trace "median advert interval of a: ${med}s over $n gaps"
+    [ "$n" -ge 25 ] || fail "only $n advert gaps from side a in 2s at advert_int $adv"
+    check_gap "median advert interval" "$med" 0.04 0.065
+    [ "$(wire count ADV a vrid=51 "intvl!=0.05" "ts>$t")" -eq 0 ] || fail "side a sent adverts without intvl 5cs"
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) Entering MASTER STATE" 3 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 0.3
+    last_a=$(wire last ADV a vrid=51)
+    first_b=$(wire first ADV b vrid=51 "ts>$tk")
+    [ -n "$first_b" ] || fail "no advert from side b after the kill"
+    m=$(mdi 100 $adv)
+    check_gap "last advert of a -> first advert of b (Master_Down_Interval $m)" "$(fcalc "$first_b - $last_a")" "$(fcalc "$m - 0.05")" "$(fcalc "$m + 0.5")"
+    check_no_rejects b
+}
+
+# ---- runner ------------------------------------------------------------------------
+
+# run_one NAME: run scenario NAME in a subshell with its own lab; prints the
+# verdict.  Call it with errexit off (the subshell turns it on for itself).
+run_one() {
+    local name=$1 sdir="$WORK/$1" rc t0 t1
+    mkdir -p "$sdir"
+    : >"$sdir/trace"
+    t0=$(now)
+    (
+        SDIR=$sdir
+        scenario_exit() {
+            local rc=$?
+            set +e
+            capture_stop
+            if [ "$rc" -ne 0 ] && [ "$keep" -eq 1 ]; then
+                echo "${NS_BR:-} ${NS_A:-} ${NS_B:-} ${NS_C:-}" >"$SDIR/kept"
+            else
+                lab_teardown
+            fi
+            exit "$rc"
+        }
+        on_error() {
+            [ -s "$SDIR/reason" ] || echo "unexpected error at run.sh line $1: $2" >"$SDIR/reason"
+        }
+        trap scenario_exit EXIT
+        trap 'exit 130' INT TERM
+        set -eE
+        trap 'on_error $LINENO "$BASH_COMMAND"' ERR
+        "scenario_$name"
+        # A failure inside $(...) ends only that command substitution; should an
+        # assignment ever hide it, the recorded reason still fails the scenario.
+        [ ! -s "$SDIR/reason" ] || exit 1
+    ) >"$sdir/output" 2>&1
+    rc=$?
+    t1=$(now)
+    local dt
+    dt=$(fcalc "$t1 - $t0")
+    if [ "$rc" -eq 0 ]; then
+        printf 'PASS %-16s (%5.1fs)\n' "$name" "$dt"
+        [ "$verbose" -eq 0 ] || sed 's/^/    /' "$sdir/trace"
+        return 0
+    fi
+    printf 'FAIL %-16s (%5.1fs): %s\n' "$name" "$dt" "$(cat "$sdir/reason" 2>/dev/null || echo "exit status $rc")"
+    {
+        echo "trace:"; cat "$sdir/trace"
+        [ ! -s "$sdir/output" ] || { echo "output:"; tail -n 10 "$sdir/output"; }
+        for s in a b; do
+            [ -f "$sdir/$s.log" ] || continue
+            echo "last lines of $s.log (${IMPL[$s]}):"; tail -n 15 "$sdir/$s.log"
+        done
+    } | sed 's/^/    /'
+    if [ -f "$sdir/kept" ]; then
+        kept=1
+        echo "    kept: namespaces $(cat "$sdir/kept"); files in $sdir"
+        echo "    remove with: for ns in $(cat "$sdir/kept"); do ip netns pids \$ns | xargs -r kill -9; ip netns del \$ns; done; rm -rf $WORK"
+    fi
+    return 1
+}
+
+versions=()
+for side in a b; do
+    case ${IMPL[$side]} in
+        keepalived) versions+=("${side^^}: $("$KEEPALIVED" --version 2>&1 | sed -n 1p)") ;;
+        vigild) versions+=("${side^^}: $VIGILD") ;;
+    esac
+done
+echo "VRRP harness: A=${IMPL[a]} B=${IMPL[b]} (${versions[0]}; ${versions[1]})"
+pass=0 failed=0
+start=$(now)
+for s in "${selected[@]}"; do
+    # Not "if run_one": errexit would be ignored inside the scenario subshell.
+    set +e
+    run_one "$s"
+    rc=$?
+    set -e
+    if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); else failed=$((failed + 1)); fi
+    if [ "$interrupted" -eq 1 ]; then echo "interrupted"; exit 130; fi
+done
+echo "total $(fcalc "$(now) - $start")s"
+echo "$pass passed, $failed failed"
+[ "$failed" -eq 0 ]
