@@ -94,8 +94,6 @@ fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Ho
     keywords::finish(&mut ctx, &mut config);
     lints::run(&config, &mut diags, host);
     let mut diagnostics = diags.into_vec();
-    diagnostics.sort_by(|a, b| {
-        (a.span.file.as_ref(), a.span.line, a.span.col).cmp(&(b.span.file.as_ref(), b.span.line, b.span.col))
-    });
+    diagnostics.sort_by_cached_key(|d| (d.span.file.path(), d.span.line, d.span.col));
     Parsed { config, diagnostics }
 }

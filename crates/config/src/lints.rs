@@ -1,7 +1,7 @@
 //! Checks across the whole configuration: keepalived's own (interfaces, script security) and
 //! Vigil's notes (addresses nobody carries, clashing VRIDs, dubious priorities, duplicates).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -73,7 +73,7 @@ fn backup_at_255(cfg: &Config, diags: &mut Diagnostics) {
 
 fn duplicate_real_servers(cfg: &Config, diags: &mut Diagnostics) {
     for vs in &cfg.virtual_servers {
-        let mut seen: HashMap<(IpAddr, u16), &crate::span::Span> = HashMap::new();
+        let mut seen: BTreeMap<(IpAddr, u16), &crate::span::Span> = BTreeMap::new();
         for rs in &vs.real_servers {
             if let Some(first) = seen.insert((rs.ip, rs.port), &rs.span) {
                 diags.warning(

@@ -1,34 +1,77 @@
 //! Source positions that survive `include`: every word and item knows its file, line and column.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use compact_str::CompactString;
 use serde::Serialize;
+
+/// A configuration file, interned: a span carries this small copyable handle instead of a
+/// reference-counted path, so the hundreds of thousands of words of a large file cost no atomic
+/// operations. The table only grows with distinct file names, which a daemon re-reading the
+/// same files does not make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(u32);
+
+static FILES: Mutex<Vec<Arc<Path>>> = Mutex::new(Vec::new());
+
+impl FileId {
+    /// The handle of `path`, registering it the first time.
+    pub fn intern(path: &Path) -> FileId {
+        let mut files = FILES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let idx = match files.iter().position(|p| p.as_ref() == path) {
+            Some(i) => i,
+            None => {
+                files.push(Arc::from(path));
+                files.len() - 1
+            }
+        };
+        FileId(u32::try_from(idx).unwrap_or(u32::MAX))
+    }
+
+    /// The file's path, as it was named.
+    pub fn path(self) -> Arc<Path> {
+        let files = FILES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        files.get(self.0 as usize).cloned().unwrap_or_else(|| Arc::from(Path::new("?")))
+    }
+
+    /// Displays the path.
+    pub fn display(self) -> impl fmt::Display {
+        DisplayPath(self.path())
+    }
+}
+
+struct DisplayPath(Arc<Path>);
+
+impl fmt::Display for DisplayPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.display(), f)
+    }
+}
 
 /// A position in a configuration file (1-based line and column).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
     /// The file as it was named (the command line's path, or the include pattern's match).
-    #[serde(serialize_with = "serialize_path")]
-    pub file: Arc<Path>,
+    #[serde(serialize_with = "serialize_file")]
+    pub file: FileId,
     pub line: u32,
     pub col: u32,
 }
 
-fn serialize_path<S: serde::Serializer>(path: &Arc<Path>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&path.display().to_string())
+fn serialize_file<S: serde::Serializer>(file: &FileId, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&file.display().to_string())
 }
 
 impl Span {
-    pub fn new(file: Arc<Path>, line: u32, col: u32) -> Self {
+    pub fn new(file: FileId, line: u32, col: u32) -> Self {
         Span { file, line, col }
     }
 
     /// A span for things that have no place in a file (defaults, generated items).
     pub fn detached(what: &str) -> Self {
-        Span::new(Arc::from(PathBuf::from(what)), 0, 0)
+        Span::new(FileId::intern(Path::new(what)), 0, 0)
     }
 }
 

@@ -161,8 +161,13 @@ fn unknown<T>(ctx: &mut Ctx, table: &'static Table<T>, block: &str, stmt: &State
     }
     let elsewhere: Vec<&str> =
         ctx.all_blocks.iter().filter(|(b, names)| *b != block && names.contains(&name)).map(|(b, _)| *b).collect();
-    let suggestion = closest(name, table.rows.iter().map(|k| k.name));
-    let message = if elsewhere.is_empty() {
+    let plain = name.replace('\u{a0}', " ");
+    let suggestion = closest(plain.trim(), table.rows.iter().map(|k| k.name));
+    let message = if name.contains('\u{a0}') {
+        format!(
+            "unknown keyword '{name}' in {block}: it contains a no-break space (U+00A0, common in text pasted from web pages); replace it with a plain space"
+        )
+    } else if elsewhere.is_empty() {
         format!("unknown keyword '{name}' in {block}")
     } else {
         format!("keyword '{name}' is not valid in {block} (it belongs in {})", elsewhere.join(" or "))
