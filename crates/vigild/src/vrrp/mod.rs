@@ -65,6 +65,10 @@ struct Trackers {
 struct Group {
     name: String,
     members: Vec<usize>,
+    /// The state all members last agreed on, for the group's notify scripts.
+    state: std::sync::Mutex<Option<State>>,
+    notify: vigil_config::model::Notify,
+    notifier: Notifier,
 }
 
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
@@ -269,7 +273,13 @@ fn sync_groups(config: &Config, running: &mut [Running]) -> Vec<Group> {
                 running[m].fsm = f;
             }
         }
-        groups.push(Group { name: g.name.clone(), members });
+        groups.push(Group {
+            name: g.name.clone(),
+            members,
+            state: std::sync::Mutex::new(None),
+            notify: g.notify.clone(),
+            notifier: Notifier::spawn(g.name.clone(), config.global.script_user.clone()),
+        });
     }
     groups
 }
@@ -427,6 +437,14 @@ async fn drain(running: &mut [Running], groups: &[Group], idx: usize, addresses:
             }
         }
     }
+    for g in groups {
+        let Some(first) = g.members.first().map(|&m| running[m].fsm.state()) else { continue };
+        let mut agreed = g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if g.members.iter().all(|&m| running[m].fsm.state() == first) && *agreed != Some(first) {
+            *agreed = Some(first);
+            notify_group(g, first);
+        }
+    }
 }
 
 /// Performs one action; returns the sync group members it moved.
@@ -507,6 +525,23 @@ fn describe(reason: Drop) -> String {
         Drop::OtherVrid(v) => format!("VRID {v} is not ours"),
         Drop::OtherVersion => "another VRRP version".into(),
         Drop::AuthMismatch => "authentication type or password does not match".into(),
+    }
+}
+
+/// Runs a sync group's notify scripts once all its members are in `state`; `notify` is called
+/// with `GROUP name STATE 0`, as keepalived does.
+fn notify_group(g: &Group, state: State) {
+    let (script, word) = match state {
+        State::Master => (g.notify.master.as_ref(), "MASTER"),
+        State::Backup => (g.notify.backup.as_ref(), "BACKUP"),
+        State::Fault => (g.notify.fault.as_ref(), "FAULT"),
+        State::Initialize => (g.notify.stop.as_ref(), "STOP"),
+    };
+    if let Some(s) = script {
+        g.notifier.run(s, &[]);
+    }
+    if let Some(any) = &g.notify.any {
+        g.notifier.run(any, &["GROUP".into(), g.name.clone(), word.into(), "0".into()]);
     }
 }
 
