@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Demo lab: what Vigil does today, in a private network namespace that it removes on exit.
-# It checks the sample MASTER/BACKUP configs (clean), then the seed tutorial's MASTER/BACKUP
-# pair, which hides three mistakes; keepalived's own verdict is shown beside Vigil's when
-# keepalived is installed.
+# Demo lab: what Vigil does today, in private network namespaces that it removes on exit.
+# 1. Two directors on a bridge run the sample MASTER/BACKUP configs (etc/): vigild on the MASTER,
+#    keepalived (or a second vigild) on the BACKUP; the VIP follows the MASTER through a stop and
+#    a return, with the transitions from both logs.
+# 2. Config checking: the seed tutorial's MASTER/BACKUP pair hides three mistakes; keepalived's
+#    verdict is shown beside Vigil's when keepalived is installed.
 # usage: sudo scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,49 @@ vigild_t() {
 }
 step() { printf '\n== %s\n' "$*"; }
 
+# ---- 1. failover between two directors -------------------------------------------------------
+br=vigil-demo-br-$$ a=vigil-demo-a-$$ b=vigil-demo-b-$$
+cleanup_lab() {
+  for n in "$a" "$b"; do ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
+  for n in "$a" "$b" "$br"; do ip netns del "$n" 2>/dev/null || true; done
+}
+trap 'cleanup_lab; cleanup' EXIT
+ip netns add "$br"; ip netns add "$a"; ip netns add "$b"
+ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up
+for side in a b; do
+  nsname=${!side}
+  ip link add eth0 netns "$nsname" type veth peer name "p$side" netns "$br"
+  ip -n "$br" link set "p$side" master br0 && ip -n "$br" link set "p$side" up
+  ip -n "$nsname" link set lo up && ip -n "$nsname" link set eth0 up
+done
+ip -n "$a" addr add 192.0.2.1/24 dev eth0
+ip -n "$b" addr add 192.0.2.2/24 dev eth0
+peer=keepalived
+command -v keepalived >/dev/null || peer=vigild
+start_a() { ip netns exec "$a" "$bin/vigild" -f etc/keepalived.conf -n -l -P >>"$work/a.log" 2>&1 & apid=$!; }
+start_a
+if [[ $peer == keepalived ]]; then
+  ip netns exec "$b" keepalived -f etc/keepalived-backup.conf -n -l -P -G -p "$work/kb.pid" -r "$work/kbv.pid" >"$work/b.log" 2>&1 &
+else
+  ip netns exec "$b" "$bin/vigild" -f etc/keepalived-backup.conf -n -l -P >"$work/b.log" 2>&1 &
+fi
+holder() {
+  local h=""
+  ip -n "$a" -o addr show dev eth0 | grep -q ' 192.0.2.100/' && h="$h lb1(vigild)"
+  ip -n "$b" -o addr show dev eth0 | grep -q ' 192.0.2.100/' && h="$h lb2($peer)"
+  echo "  VIP 192.0.2.100 is on:${h:- nobody}"
+}
+states() { grep -hE 'Entering (MASTER|BACKUP|FAULT) STATE' "$work/a.log" | sed 's/^/  lb1 | /' | tail -n 3
+           grep -hE 'Entering (MASTER|BACKUP|FAULT) STATE' "$work/b.log" | sed 's/^/  lb2 | /' | tail -n 3; }
+step "two directors: lb1 runs vigild (priority 150), lb2 runs $peer (priority 100)"
+sleep 5; states; holder
+step "stop vigild on lb1 (SIGTERM: it sends a priority-0 advert and releases the VIP)"
+kill -TERM "$apid"; wait "$apid" || true; sleep 2; states; holder
+step "start vigild on lb1 again: it preempts when its Master_Down_Interval ends"
+start_a; sleep 5; states; holder
+kill -TERM "$apid" 2>/dev/null || true
+
+# ---- 2. configuration checks -------------------------------------------------------------------
 step "the sample MASTER and BACKUP (etc/): both clean"
 for f in etc/keepalived.conf etc/keepalived-backup.conf; do echo "$f"; vigild_t "$f"; done
 "$bin/vigilctl" check-peers etc/keepalived.conf etc/keepalived-backup.conf | sed 's/^/  /'
