@@ -44,6 +44,7 @@ cleanup_lab() {
   for n in "$a" "$b" "$br"; do ip netns del "$n" 2>/dev/null || true; done
 }
 trap 'cleanup_lab; cleanup' EXIT
+trap 'exit 130' INT TERM PIPE
 ip netns add "$br"; ip netns add "$a"; ip netns add "$b"
 ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up
 for side in a b; do
