@@ -26,6 +26,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let config = Arc::new(parsed.config);
     let _pid = cli.pid.as_deref().map(PidFile::create).transpose()?;
     let _vrrp_pid = cli.vrrp_pid.as_deref().map(PidFile::create).transpose()?;
+    // VRRP timers are precise to tens of microseconds; the kernel's default 50 us timer slack
+    // would add to every advert interval and to the takeover time.
+    if let Err(e) = nix::sys::prctl::set_timerslack(1) {
+        tracing::debug!("cannot lower the timer slack: {e}");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async {
         let (stop_tx, stop_rx) = watch::channel(false);

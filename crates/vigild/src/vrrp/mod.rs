@@ -22,6 +22,9 @@ use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 use self::notify::Notifier;
 use self::track::{FileStatus, ScriptStatus};
 
+/// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
+const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// An input for the owning task.
 enum Event {
     /// A message on instance `idx`'s socket, checked.
@@ -107,7 +110,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     let (script_tx, mut script_rx) = mpsc::channel::<ScriptStatus>(64);
     for s in &config.vrrp_scripts {
         if running.iter().any(|r| r.model.track_script.iter().any(|t| t.name == s.name)) {
-            track::spawn(s.clone(), script_tx.clone());
+            track::spawn(s.clone(), config.global.script_user.clone(), script_tx.clone());
         }
     }
     {
@@ -160,7 +163,17 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         let deadline = running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
         let sleep = async {
             match deadline {
-                Some(d) => tokio::time::sleep_until(Instant::from_std(d)).await,
+                // tokio's timer wheel has millisecond ticks and fires up to a tick late; that
+                // lateness would add to every advert interval and to the takeover time. Wake a
+                // little early on it and finish with a precise sleep (a millisecond or two,
+                // during which arriving packets wait in the socket buffer).
+                Some(d) => {
+                    tokio::time::sleep_until(Instant::from_std(d) - PRECISE_WAIT).await;
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    if !left.is_zero() {
+                        std::thread::sleep(left);
+                    }
+                }
                 None => std::future::pending().await,
             }
         };

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use std::os::unix::process::CommandExt;
+
 use tokio::sync::mpsc;
 use vigil_config::model::VrrpScript;
 
@@ -13,9 +15,12 @@ pub struct ScriptStatus {
     pub up: bool,
 }
 
-/// Starts the runner of `script`; it reports its initial state, then every change.
-pub fn spawn(script: VrrpScript, tx: mpsc::Sender<ScriptStatus>) {
+/// Starts the runner of `script`; it reports its initial state, then every change. It runs as
+/// the script's `user`, else `script_user`, else the daemon's user.
+pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, tx: mpsc::Sender<ScriptStatus>) {
     let Some(cmd) = script.script.clone() else { return };
+    let user = script.user.clone().or(script_user);
+    let creds = user.as_ref().and_then(|(u, g)| super::notify::credentials(Some(u), g.as_deref()));
     tokio::spawn(async move {
         let mut up = !script.init_fail;
         let (mut good, mut bad) = (0u32, 0u32);
@@ -26,7 +31,7 @@ pub fn spawn(script: VrrpScript, tx: mpsc::Sender<ScriptStatus>) {
         let mut tick = tokio::time::interval(script.interval.max(Duration::from_millis(10)));
         loop {
             tick.tick().await;
-            let ok = run_once(&cmd.argv, timeout).await;
+            let ok = run_once(&cmd.argv, timeout, creds).await;
             if ok {
                 good += 1;
                 bad = 0;
@@ -51,9 +56,13 @@ pub fn spawn(script: VrrpScript, tx: mpsc::Sender<ScriptStatus>) {
 }
 
 /// Runs the script once; a script still running at `timeout` is killed and counts as failed.
-async fn run_once(argv: &[String], timeout: Duration) -> bool {
+async fn run_once(argv: &[String], timeout: Duration, creds: Option<(u32, u32)>) -> bool {
     let Some((program, args)) = argv.split_first() else { return false };
-    let child = tokio::process::Command::new(program)
+    let mut cmd = tokio::process::Command::new(program);
+    if let Some((uid, gid)) = creds {
+        cmd.as_std_mut().uid(uid).gid(gid);
+    }
+    let child = cmd
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
