@@ -107,39 +107,17 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
             }
         });
     }
-    let (script_tx, mut script_rx) = mpsc::channel::<ScriptStatus>(64);
     for s in &config.vrrp_scripts {
         if running.iter().any(|r| r.model.track_script.iter().any(|t| t.name == s.name)) {
-            track::spawn(s.clone(), config.global.script_user.clone(), script_tx.clone());
+            track::spawn(s.clone(), config.global.script_user.clone(), tx.clone());
         }
     }
-    {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            while let Some(s) = script_rx.recv().await {
-                if tx.send(Event::Script(s)).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    let (file_tx, mut file_rx) = mpsc::channel::<FileStatus>(64);
     for f in &config.track_files {
         let (Some(path), true) = (&f.file, running.iter().any(|r| r.model.track_file.iter().any(|t| t.name == f.name)))
         else {
             continue;
         };
-        track::spawn_file(f.name.clone(), path.clone(), file_tx.clone());
-    }
-    {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            while let Some(s) = file_rx.recv().await {
-                if tx.send(Event::File(s)).await.is_err() {
-                    break;
-                }
-            }
-        });
+        track::spawn_file(f.name.clone(), path.clone(), tx.clone());
     }
     drop(tx);
     let trackers = Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() };

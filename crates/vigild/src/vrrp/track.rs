@@ -8,6 +8,8 @@ use std::os::unix::process::CommandExt;
 use tokio::sync::mpsc;
 use vigil_config::model::VrrpScript;
 
+use super::Event;
+
 /// A tracked script changed state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptStatus {
@@ -17,14 +19,14 @@ pub struct ScriptStatus {
 
 /// Starts the runner of `script`; it reports its initial state, then every change. It runs as
 /// the script's `user`, else `script_user`, else the daemon's user.
-pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, tx: mpsc::Sender<ScriptStatus>) {
+pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, tx: mpsc::Sender<Event>) {
     let Some(cmd) = script.script.clone() else { return };
     let user = script.user.clone().or(script_user);
     let creds = user.as_ref().and_then(|(u, g)| super::notify::credentials(Some(u), g.as_deref()));
     tokio::spawn(async move {
         let mut up = !script.init_fail;
         let (mut good, mut bad) = (0u32, 0u32);
-        if tx.send(ScriptStatus { name: script.name.clone(), up }).await.is_err() {
+        if tx.send(Event::Script(ScriptStatus { name: script.name.clone(), up })).await.is_err() {
             return;
         }
         let timeout = script.timeout.unwrap_or(script.interval);
@@ -47,7 +49,7 @@ pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, 
                 } else {
                     tracing::info!("VRRP_Script({}) failed", script.name);
                 }
-                if tx.send(ScriptStatus { name: script.name.clone(), up }).await.is_err() {
+                if tx.send(Event::Script(ScriptStatus { name: script.name.clone(), up })).await.is_err() {
                     return;
                 }
             }
@@ -92,7 +94,7 @@ pub struct FileStatus {
 const FILE_POLL: Duration = Duration::from_secs(1);
 
 /// Starts watching `file` of `vrrp_track_file NAME`; reports its value, then every change.
-pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<FileStatus>) {
+pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<Event>) {
     tokio::spawn(async move {
         let mut last = None;
         let mut tick = tokio::time::interval(FILE_POLL);
@@ -105,7 +107,7 @@ pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<FileStatus>) {
                 .unwrap_or(0);
             if last != Some(value) {
                 last = Some(value);
-                if tx.send(FileStatus { name: name.clone(), value }).await.is_err() {
+                if tx.send(Event::File(FileStatus { name: name.clone(), value })).await.is_err() {
                     return;
                 }
             }
