@@ -44,6 +44,8 @@ struct Running {
     fsm: fsm::Instance,
     ifindex: u32,
     ifname: String,
+    /// Whether the interface was up when the instance was resolved (its link is read once).
+    link_up_at_start: bool,
     mac: Option<wire::MacAddr>,
     socket: Arc<VrrpSocket>,
     garp: Option<Arc<FrameSender>>,
@@ -124,10 +126,8 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
 
     let now = Instant::now();
     for idx in 0..running.len() {
-        if let Some(link_up) = link_state(&addresses, running[idx].ifindex).await {
-            if !link_up {
-                running[idx].fsm.handle(now.into_std(), Input::LinkDown);
-            }
+        if !running[idx].link_up_at_start {
+            running[idx].fsm.handle(now.into_std(), Input::LinkDown);
         }
         running[idx].fsm.handle(now.into_std(), Input::Startup);
         drain(&mut running, &groups, idx, &addresses, &mut owned).await;
@@ -183,10 +183,6 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     Ok(())
 }
 
-async fn link_state(addresses: &Addresses, ifindex: u32) -> Option<bool> {
-    addresses.link_by_index(ifindex).await.ok().map(|l| l.up)
-}
-
 /// Resolves and opens one instance.
 async fn start(
     config: &Config,
@@ -232,6 +228,7 @@ async fn start(
     Ok(Running {
         ifindex: link.ifindex,
         ifname: ifname.clone(),
+        link_up_at_start: link.up,
         mac: link.mac,
         notifier: Notifier::spawn(i.name.clone(), config.global.script_user.clone()),
         model: i.clone(),
