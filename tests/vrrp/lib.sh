@@ -230,6 +230,10 @@ speaker_start() {
     local side=$1 conf=$2 impl=${IMPL[$1]} dir="$SDIR/run-$1" log="$SDIR/$1.log"
     local -a cmd
     mkdir -p "$dir"
+    # A side killed with SIGKILL leaves its pid files; keepalived refuses to
+    # start while a pid file names a live process, and a killed child that
+    # init has not reaped yet still counts as one.
+    rm -f "$dir"/*.pid
     case $impl in
         keepalived)
             # -G: no syslog; private pid files so that parallel runs don't clash.
@@ -265,6 +269,11 @@ speaker_kill() {
     for pid in $pids; do kill -STOP "$pid" 2>/dev/null || true; done
     for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
     wait "${SPK_PID[$side]}" 2>/dev/null || true
+    # Let init reap the orphaned children (bounded: a zombie is harmless here).
+    for _ in $(seq 40); do
+        [ -z "$(for pid in $pids; do [ -d "/proc/$pid" ] && echo "$pid"; done)" ] && break
+        sleep 0.05
+    done
     trace "kill -9 side $side (pids $(echo $pids))"
     echo "$t"
 }
