@@ -146,8 +146,9 @@ pub struct Service {
     pub flags: ServiceFlags,
     /// Persistence timeout in seconds (meaningful with `PERSISTENT`).
     pub timeout: u32,
-    /// Persistence granularity: an IPv4 netmask in network order as a number
-    /// (`255.255.255.255` is `0xffff_ffff`), or an IPv6 prefix length.
+    /// Persistence granularity: an IPv4 netmask as `u32::from(Ipv4Addr)` (so
+    /// `255.255.255.0` is `0xffff_ff00`; the attribute carries it big-endian), or an
+    /// IPv6 prefix length.
     pub netmask: u32,
     /// Persistence engine (`sip`), if any.
     pub pe_name: Option<String>,
