@@ -1,0 +1,337 @@
+//! What the table should hold, from the configuration and the real servers' health:
+//! one [`Pool`] per `virtual_server`, with keepalived's rules for alpha, inhibit_on_failure,
+//! dynamic weights, quorum with hysteresis, and the sorry server.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use vigil_config::model::{self as cfg, Config, GroupMember, VirtualServer, VsKey};
+
+use super::table::{Table, TableService};
+use crate::types::{Dest, DestKey, Family, Forwarding, Protocol, Service, ServiceFlags, ServiceKey};
+
+/// A real server: the index of its virtual_server in the configuration and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RsId {
+    pub vs: usize,
+    pub rs: usize,
+}
+
+/// A real server's place in its pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// The destination as configured (weight is the configured weight).
+    pub dest: Dest,
+    /// What the checkers say; starts false under `alpha`.
+    pub alive: bool,
+    /// A weight set by a checker (MISC_CHECK misc_dynamic), replacing the configured one.
+    pub dynamic_weight: Option<i32>,
+    /// `inhibit_on_failure`: when down, keep it with weight 0 instead of removing it.
+    pub inhibit: bool,
+}
+
+impl Member {
+    /// The weight it contributes while alive.
+    pub fn weight(&self) -> i32 {
+        self.dynamic_weight.unwrap_or(self.dest.weight)
+    }
+}
+
+/// The sorry server of a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sorry {
+    pub dest: Dest,
+    /// `sorry_server_inhibit`: kept with weight 0 while the quorum holds.
+    pub inhibit: bool,
+}
+
+/// A quorum change, for logs and the quorum_up / quorum_down scripts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum QuorumEvent {
+    /// keepalived: `Lost quorum 3-0=3 > 2 for VS [10.0.0.3]:tcp:80`.
+    Lost { vs: usize, quorum: u32, hysteresis: u32, weight: i64 },
+    /// keepalived: `Gained quorum 3+0=3 <= 3 for VS [10.0.0.3]:tcp:80`.
+    Gained { vs: usize, quorum: u32, hysteresis: u32, weight: i64 },
+}
+
+/// One virtual server: the services it stands for (a group stands for several) and its
+/// real servers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Pool {
+    /// keepalived's name for it in logs: `[10.0.0.3]:tcp:80`, `FWM 1`, `group web`.
+    pub name: String,
+    pub services: Vec<Service>,
+    pub members: Vec<Member>,
+    pub sorry: Option<Sorry>,
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: bool,
+}
+
+impl Pool {
+    /// The sum of the weights of the live real servers.
+    pub fn live_weight(&self) -> i64 {
+        self.members.iter().filter(|m| m.alive).map(|m| i64::from(m.weight().max(0))).sum()
+    }
+
+    /// Re-evaluates the quorum (keepalived's rule: lost when the live weight is 0 or below
+    /// quorum - hysteresis, regained at quorum + hysteresis).
+    fn update_quorum(&mut self, vs: usize) -> Option<QuorumEvent> {
+        let weight = self.live_weight();
+        let (quorum, hysteresis) = (self.quorum, self.hysteresis);
+        let low = i64::from(quorum) - i64::from(hysteresis);
+        let high = i64::from(quorum) + i64::from(hysteresis);
+        if self.quorum_up && (weight == 0 || weight < low) {
+            self.quorum_up = false;
+            Some(QuorumEvent::Lost { vs, quorum, hysteresis, weight })
+        } else if !self.quorum_up && (quorum == 0 || (weight > 0 && weight >= high)) {
+            self.quorum_up = true;
+            Some(QuorumEvent::Gained { vs, quorum, hysteresis, weight })
+        } else {
+            None
+        }
+    }
+
+    /// The destinations every service of this pool should have now.
+    pub fn dests(&self) -> BTreeMap<DestKey, Dest> {
+        let mut out = BTreeMap::new();
+        let sorry_active = !self.quorum_up && self.sorry.is_some();
+        for m in &self.members {
+            let weight = match (m.alive && !sorry_active, m.inhibit) {
+                (true, _) => m.weight(),
+                (false, true) => 0,
+                (false, false) => continue,
+            };
+            out.insert(m.dest.key, Dest { weight, ..m.dest.clone() });
+        }
+        if let Some(s) = &self.sorry {
+            if sorry_active {
+                out.insert(s.dest.key, s.dest.clone());
+            } else if s.inhibit {
+                out.insert(s.dest.key, Dest { weight: 0, ..s.dest.clone() });
+            }
+        }
+        out
+    }
+
+    /// Adds this pool's services to `table`.
+    pub fn desired_into(&self, table: &mut Table) {
+        let dests = self.dests();
+        for s in &self.services {
+            table.services.insert(s.key, TableService { service: s.clone(), dests: dests.clone() });
+        }
+    }
+}
+
+/// Every virtual server of a configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Pools {
+    pub pools: Vec<Pool>,
+}
+
+impl Pools {
+    /// The pools of `config`, with every real server up (down under `alpha`) and the
+    /// quorum evaluated once; the events are the quorums already lost at start.
+    pub fn from_config(config: &Config) -> (Pools, Vec<QuorumEvent>) {
+        let mut pools = Pools { pools: config.virtual_servers.iter().map(|vs| pool(config, vs)).collect() };
+        let events = (0..pools.pools.len()).filter_map(|i| pools.pools[i].update_quorum(i)).collect();
+        (pools, events)
+    }
+
+    /// Records a checker verdict.  Returns the quorum change it causes, if any; the
+    /// caller then re-diffs that pool's services.
+    pub fn set_health(&mut self, id: RsId, alive: bool, dynamic_weight: Option<i32>) -> Option<QuorumEvent> {
+        let pool = self.pools.get_mut(id.vs)?;
+        let member = pool.members.get_mut(id.rs)?;
+        member.alive = alive;
+        if dynamic_weight.is_some() {
+            member.dynamic_weight = dynamic_weight;
+        }
+        pool.update_quorum(id.vs)
+    }
+
+    /// Takes the health of real servers, and the quorum of pools, that are the same in
+    /// `old` (matched by the first service of the pool and the destination's address),
+    /// so that a reload does not restart what did not change.
+    pub fn carry_over(&mut self, old: &Pools) {
+        let by_key: BTreeMap<ServiceKey, &Pool> =
+            old.pools.iter().filter_map(|p| p.services.first().map(|s| (s.key, p))).collect();
+        for pool in &mut self.pools {
+            let Some(prev) = pool.services.first().and_then(|s| by_key.get(&s.key)) else { continue };
+            for m in &mut pool.members {
+                if let Some(pm) = prev.members.iter().find(|pm| pm.dest.key == m.dest.key) {
+                    m.alive = pm.alive;
+                    m.dynamic_weight = pm.dynamic_weight;
+                }
+            }
+            pool.quorum_up = prev.quorum_up;
+        }
+        for (i, pool) in self.pools.iter_mut().enumerate() {
+            pool.update_quorum(i);
+        }
+    }
+
+    /// The whole table this configuration wants now.
+    pub fn desired(&self) -> Table {
+        let mut table = Table::default();
+        for p in &self.pools {
+            p.desired_into(&mut table);
+        }
+        table
+    }
+}
+
+fn protocol(p: cfg::Protocol) -> Protocol {
+    match p {
+        cfg::Protocol::Tcp => Protocol::Tcp,
+        cfg::Protocol::Udp => Protocol::Udp,
+        cfg::Protocol::Sctp => Protocol::Sctp,
+    }
+}
+
+fn forwarding(f: cfg::Forwarding) -> Forwarding {
+    match f {
+        cfg::Forwarding::Nat => Forwarding::Masq,
+        cfg::Forwarding::Dr => Forwarding::DirectRoute,
+        cfg::Forwarding::Tun => Forwarding::Tunnel,
+    }
+}
+
+/// The service keys a virtual server stands for.
+fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
+    let proto = protocol(vs.protocol);
+    let fwmark_family = match vs.ip_family {
+        Some(6) => Family::Inet6,
+        _ => Family::Inet,
+    };
+    match &vs.key {
+        VsKey::Addr { ip, port } => vec![ServiceKey::Addr { protocol: proto, addr: *ip, port: *port }],
+        VsKey::Fwmark { mark } => vec![ServiceKey::Fwmark { family: fwmark_family, mark: *mark }],
+        VsKey::Group { name } => {
+            let Some(group) = config.virtual_server_groups.iter().find(|g| &g.name == name) else {
+                return Vec::new();
+            };
+            group
+                .members
+                .iter()
+                .flat_map(|m| match m {
+                    GroupMember::Range { first, last_octet, port, .. } => range(*first, *last_octet)
+                        .into_iter()
+                        .map(|addr| ServiceKey::Addr { protocol: proto, addr, port: *port })
+                        .collect::<Vec<_>>(),
+                    GroupMember::Fwmark { mark, .. } => {
+                        vec![ServiceKey::Fwmark { family: fwmark_family, mark: *mark }]
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// The addresses of `first-last`: the last byte (IPv4) or last 16-bit group (IPv6) runs
+/// from `first`'s up to `last`.
+fn range(first: IpAddr, last: Option<u16>) -> Vec<IpAddr> {
+    let Some(last) = last else { return vec![first] };
+    match first {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            (u16::from(o[3])..=last.min(255))
+                .filter_map(|b| u8::try_from(b).ok())
+                .map(|b| IpAddr::from([o[0], o[1], o[2], b]))
+                .collect()
+        }
+        IpAddr::V6(a) => {
+            let mut s = a.segments();
+            (s[7]..=last)
+                .map(|g| {
+                    s[7] = g;
+                    IpAddr::from(s)
+                })
+                .collect()
+        }
+    }
+}
+
+fn pool_name(vs: &VirtualServer) -> String {
+    match &vs.key {
+        VsKey::Addr { ip, port } => {
+            format!("{}", ServiceKey::Addr { protocol: protocol(vs.protocol), addr: *ip, port: *port })
+        }
+        VsKey::Fwmark { mark } => format!("FWM {mark}"),
+        VsKey::Group { name } => format!("group {name}"),
+    }
+}
+
+fn service_settings(vs: &VirtualServer, key: ServiceKey) -> Service {
+    let mut s = Service::new(key, vs.scheduler.name());
+    let mut flags = 0;
+    if let Some(t) = vs.persistence_timeout {
+        flags |= ServiceFlags::PERSISTENT;
+        s.timeout = t;
+    }
+    if vs.ops {
+        flags |= ServiceFlags::ONEPACKET;
+    }
+    for (on, bit) in [
+        (vs.sched_flags.flag1, ServiceFlags::SCHED1),
+        (vs.sched_flags.flag2, ServiceFlags::SCHED2),
+        (vs.sched_flags.flag3, ServiceFlags::SCHED3),
+    ] {
+        if on {
+            flags |= bit;
+        }
+    }
+    s.flags = ServiceFlags(flags);
+    if let Some(IpAddr::V4(mask)) = vs.persistence_granularity {
+        s.netmask = u32::from(mask);
+    }
+    s.pe_name = vs.persistence_engine.clone();
+    s
+}
+
+fn pool(config: &Config, vs: &VirtualServer) -> Pool {
+    let services: Vec<Service> = service_keys(config, vs).into_iter().map(|k| service_settings(vs, k)).collect();
+    // A real server given without a port serves the virtual server's port.
+    let vs_port = match &vs.key {
+        VsKey::Addr { port, .. } => *port,
+        _ => 0,
+    };
+    let port = |p: u16| if p == 0 { vs_port } else { p };
+    let members = vs
+        .real_servers
+        .iter()
+        .map(|rs| {
+            let mut dest = Dest::new(
+                DestKey { addr: rs.ip, port: port(rs.port) },
+                forwarding(rs.forwarding.unwrap_or(vs.forwarding)),
+                rs.weight,
+            );
+            dest.u_threshold = rs.uthreshold.unwrap_or(0);
+            dest.l_threshold = rs.lthreshold.unwrap_or(0);
+            Member {
+                dest,
+                alive: !rs.alpha.unwrap_or(vs.alpha),
+                dynamic_weight: None,
+                inhibit: rs.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure),
+            }
+        })
+        .collect();
+    let sorry = vs.sorry_server.as_ref().map(|s| Sorry {
+        dest: Dest::new(
+            DestKey { addr: s.ip, port: port(s.port) },
+            forwarding(s.forwarding.unwrap_or(vs.forwarding)),
+            1,
+        ),
+        inhibit: vs.sorry_server_inhibit,
+    });
+    Pool {
+        name: pool_name(vs),
+        services,
+        members,
+        sorry,
+        quorum: vs.quorum,
+        hysteresis: vs.hysteresis,
+        quorum_up: true,
+    }
+}
