@@ -139,16 +139,17 @@ conf_global() {
 #   ("$VIP4/24"; space separated)  interface (eth0)  src (unicast_src_ip)
 #   peers (unicast peers, space separated)  nopreempt (set to 1)
 #   preempt_delay (seconds)  track_interface (space separated)
-#   track_script (space separated names)
+#   track_script (space separated names)  vip_dev (ADDR/PREFIX@DEV, space
+#   separated: VIPs on another interface)
 conf_instance() {
     local name=$1; shift
     local state=BACKUP priority=100 vrid=51 advert_int=1 version='' auth='' vips="$VIP4/24"
-    local interface=eth0 src='' peers='' nopreempt='' preempt_delay='' track_interface='' track_script=''
+    local interface=eth0 src='' peers='' nopreempt='' preempt_delay='' track_interface='' track_script='' vip_dev=''
     local kv k v
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script)
+            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev)
                 printf -v "$k" '%s' "$v" ;;
             *) echo "conf_instance: unknown key '$k'" >&2; return 2 ;;
         esac
@@ -186,6 +187,7 @@ conf_instance() {
     fi
     echo "    virtual_ipaddress {"
     for v in $vips; do echo "        $v"; done
+    for v in $vip_dev; do echo "        ${v%@*} dev ${v#*@}"; done
     echo "    }"
     echo "}"
 }
@@ -360,10 +362,10 @@ check_no_rejects() {
 
 # ---- who is MASTER ---------------------------------------------------------------
 
-# has_vip SIDE ADDR: is ADDR (without prefix length) on the side's eth0?
+# has_vip SIDE ADDR [DEV]: is ADDR (without prefix length) on the side's DEV (eth0)?
 has_vip() {
     local out
-    out=$(ip -n "${NS[$1]}" -o addr show dev eth0 2>/dev/null) || return 1
+    out=$(ip -n "${NS[$1]}" -o addr show dev "${3:-eth0}" 2>/dev/null) || return 1
     [[ $out == *" $2/"* ]]
 }
 

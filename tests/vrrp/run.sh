@@ -36,7 +36,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev)
 
 describe() {
     case $1 in
@@ -52,6 +52,7 @@ describe() {
         unicast) echo "unicast_peer mode: adverts go to the peer's address (none to 224.0.0.18), election and kill -9 failover work" ;;
         ipv6) echo "IPv6 VRRPv3 (VIP 2001:db8::100/64): adverts to ff02::12, unsolicited NA from the MASTER, SIGTERM failover" ;;
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
+        vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -381,6 +382,23 @@ scenario_track_interface() {
     link_up a eth1
     wait_log a "(VI_1) Entering MASTER STATE" 8 "$ma" >/dev/null
     expect_master a VI_1 "$VIP4" 3
+    check_no_rejects a b
+}
+
+scenario_vip_dev() {
+    lab_setup eth1
+    local extra=192.0.2.150 mb
+    write_pair vip_dev=$extra/32@eth1
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    has_vip a "$extra" eth1 || fail "side a (MASTER) does not hold $extra on eth1"
+    has_vip a "$extra" eth0 && fail "side a put $extra on eth0, not on its dev eth1"
+    has_vip b "$extra" eth1 && fail "side b (BACKUP) holds $extra on eth1"
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    has_vip b "$extra" eth1 || fail "side b (new MASTER) does not hold $extra on eth1"
+    has_vip a "$extra" eth1 && fail "side a left $extra on eth1 after SIGTERM"
     check_no_rejects a b
 }
 

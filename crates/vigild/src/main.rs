@@ -5,6 +5,7 @@ mod cli;
 mod daemon;
 mod host;
 mod logging;
+mod notify;
 mod pidfile;
 mod vrrp;
 

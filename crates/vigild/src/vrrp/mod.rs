@@ -1,7 +1,6 @@
 //! The VRRP subsystem: one task owns every instance's state machine; thin tasks read the
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
 
-mod notify;
 mod owned;
 mod setup;
 mod track;
@@ -19,8 +18,8 @@ use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, Remo
 use vigil_vrrp::receive::{self, Accepted, Drop};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
-use self::notify::Notifier;
 use self::track::{FileStatus, ScriptStatus};
+use crate::notify::Notifier;
 
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
 const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
@@ -58,6 +57,26 @@ struct Running {
     /// Tracked interfaces by index, with their ids for the state machine.
     track_if: Vec<(u32, u32, Track)>,
     group: Option<usize>,
+    /// VIPs with a `dev` other than the instance's interface, and that device.
+    vip_dev: HashMap<IpAddr, Device>,
+}
+
+/// An interface a VIP lives on when its `dev` is not the instance's.
+struct Device {
+    ifindex: u32,
+    name: String,
+    mac: Option<wire::MacAddr>,
+    garp: Option<Arc<FrameSender>>,
+}
+
+impl Running {
+    /// The interface (index, name) VIP `ip` lives on.
+    fn vip_link(&self, ip: IpAddr) -> (u32, &str) {
+        match self.vip_dev.get(&ip) {
+            Some(d) => (d.ifindex, &d.name),
+            None => (self.ifindex, &self.ifname),
+        }
+    }
 }
 
 /// The definitions tracked items refer to.
@@ -217,14 +236,30 @@ async fn start(
         i.priority,
         plan.vips.len()
     );
-    // Our VIPs still on the interface from a previous run that ended without cleaning up.
-    let present = addresses.list(link.ifindex).await.unwrap_or_default();
-    let added: HashSet<IpAddr> = plan
-        .vips
-        .iter()
-        .map(|v| v.ip)
-        .filter(|ip| owned.contains(ifname, *ip) && present.iter().any(|(p, _)| p == ip))
-        .collect();
+    let mut vip_dev = HashMap::new();
+    for a in &i.virtual_ipaddress {
+        let Some(dev) = a.dev.as_ref().filter(|d| *d != ifname) else { continue };
+        match addresses.link_by_name(dev).await {
+            Ok(l) => {
+                let garp = FrameSender::open(dev).ok().map(Arc::new);
+                vip_dev.insert(a.addr, Device { ifindex: l.ifindex, name: dev.clone(), mac: l.mac, garp });
+            }
+            Err(e) => tracing::error!("({}) VIP {} dev {dev}: {e}; it goes on {ifname}", i.name, a.addr),
+        }
+    }
+    // Our VIPs still on their interface from a previous run that ended without cleaning up.
+    let mut added = HashSet::new();
+    let mut present: HashMap<u32, Vec<(IpAddr, u8)>> = HashMap::new();
+    for v in &plan.vips {
+        let (index, name) = vip_dev.get(&v.ip).map_or((link.ifindex, ifname.as_str()), |d| (d.ifindex, &d.name));
+        if !present.contains_key(&index) {
+            present.insert(index, addresses.list(index).await.unwrap_or_default());
+        }
+        let there = present.get(&index).is_some_and(|p| p.iter().any(|(p, _)| *p == v.ip));
+        if there && owned.contains(name, v.ip) {
+            added.insert(v.ip);
+        }
+    }
     Ok(Running {
         ifindex: link.ifindex,
         ifname: ifname.clone(),
@@ -241,6 +276,7 @@ async fn start(
         warned: HashSet::new(),
         track_if,
         group: None,
+        vip_dev,
     })
 }
 
@@ -375,7 +411,7 @@ async fn handle_event(
             }
         }
         Event::Net(NetEvent::AddrRemoved { ifindex, ip, .. }) => {
-            for r in running.iter().filter(|r| r.ifindex == ifindex && r.added.contains(&ip)) {
+            for r in running.iter().filter(|r| r.vip_link(ip).0 == ifindex && r.added.contains(&ip)) {
                 if r.fsm.state() == State::Master {
                     tracing::warn!("({}) VIP {ip} was removed from the interface behind our back", r.model.name);
                 }
@@ -453,10 +489,12 @@ async fn act(
                 if r.added.contains(&vip.ip) {
                     continue;
                 }
-                match addresses.add(r.ifindex, &vip).await {
+                let (ifindex, ifname) = r.vip_link(vip.ip);
+                let ifname = ifname.to_string();
+                match addresses.add(ifindex, &vip).await {
                     Ok(AddOutcome::Added) => {
                         r.added.insert(vip.ip);
-                        owned.record(&r.ifname, vip.ip, true);
+                        owned.record(&ifname, vip.ip, true);
                     }
                     Ok(AddOutcome::AlreadyPresent) => {
                         tracing::warn!(
@@ -592,8 +630,10 @@ async fn remove_vips(r: &mut Running, addresses: &Addresses, owned: &mut owned::
         if !r.added.remove(&vip.ip) {
             continue;
         }
-        match addresses.remove(r.ifindex, vip.ip, vip.prefix).await {
-            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => owned.record(&r.ifname, vip.ip, false),
+        let (ifindex, ifname) = r.vip_link(vip.ip);
+        let ifname = ifname.to_string();
+        match addresses.remove(ifindex, vip.ip, vip.prefix).await {
+            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => owned.record(&ifname, vip.ip, false),
             Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
         }
     }
@@ -634,36 +674,50 @@ async fn send_advert(r: &mut Running, priority: u8) {
     }
 }
 
+/// Sends gratuitous ARPs (IPv4) or unsolicited neighbour advertisements (IPv6) for `vips`,
+/// each on the interface its VIP lives on, `repeat` times.
 async fn send_garp(r: &Running, vips: &[IpAddr], repeat: u32) {
-    let (Some(sender), Some(mac)) = (&r.garp, r.mac) else { return };
-    let ifname = sender.interface().to_string();
-    for _ in 0..repeat.max(1) {
-        for vip in vips {
-            let frame = match vip {
-                IpAddr::V4(ip) => {
-                    let f = arp::FrameRepr::gratuitous(mac, *ip);
-                    let mut buf = vec![0u8; f.buffer_len()];
-                    f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
-                }
-                IpAddr::V6(ip) => {
-                    let f = ndisc::FrameRepr::unsolicited(*ip, mac);
-                    let mut buf = vec![0u8; f.buffer_len()];
-                    f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
-                }
-            };
-            match frame {
-                Ok(buf) => {
-                    if let Err(e) = sender.send(&buf).await {
-                        tracing::warn!("({}) cannot send gratuitous ARP for {vip}: {e}", r.model.name);
-                    }
-                }
-                Err(e) => tracing::error!("({}) cannot build gratuitous ARP for {vip}: {e}", r.model.name),
-            }
+    let mut by_dev: Vec<(&Arc<FrameSender>, wire::MacAddr, Vec<IpAddr>)> = Vec::new();
+    for vip in vips {
+        let (sender, mac) = match r.vip_dev.get(vip) {
+            Some(d) => (d.garp.as_ref(), d.mac),
+            None => (r.garp.as_ref(), r.mac),
+        };
+        let (Some(sender), Some(mac)) = (sender, mac) else { continue };
+        match by_dev.iter_mut().find(|(s, _, _)| Arc::ptr_eq(s, sender)) {
+            Some((_, _, ips)) => ips.push(*vip),
+            None => by_dev.push((sender, mac, vec![*vip])),
         }
     }
-    let kind =
-        if vips.iter().any(IpAddr::is_ipv6) { "unsolicited neighbour advertisements" } else { "gratuitous ARPs" };
-    tracing::info!("({}) Sending {kind} on {ifname} for {}", r.model.name, join(vips));
+    for (sender, mac, ips) in by_dev {
+        for _ in 0..repeat.max(1) {
+            for vip in &ips {
+                let frame = match vip {
+                    IpAddr::V4(ip) => {
+                        let f = arp::FrameRepr::gratuitous(mac, *ip);
+                        let mut buf = vec![0u8; f.buffer_len()];
+                        f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
+                    }
+                    IpAddr::V6(ip) => {
+                        let f = ndisc::FrameRepr::unsolicited(*ip, mac);
+                        let mut buf = vec![0u8; f.buffer_len()];
+                        f.emit(&mut ethernet::Frame::new_unchecked(&mut buf[..])).map(|()| buf)
+                    }
+                };
+                match frame {
+                    Ok(buf) => {
+                        if let Err(e) = sender.send(&buf).await {
+                            tracing::warn!("({}) cannot send gratuitous ARP for {vip}: {e}", r.model.name);
+                        }
+                    }
+                    Err(e) => tracing::error!("({}) cannot build gratuitous ARP for {vip}: {e}", r.model.name),
+                }
+            }
+        }
+        let kind =
+            if ips.iter().any(IpAddr::is_ipv6) { "unsolicited neighbour advertisements" } else { "gratuitous ARPs" };
+        tracing::info!("({}) Sending {kind} on {} for {}", r.model.name, sender.interface(), join(&ips));
+    }
 }
 
 fn join(ips: &[IpAddr]) -> String {

@@ -22,7 +22,7 @@ pub struct ScriptStatus {
 pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, tx: mpsc::Sender<Event>) {
     let Some(cmd) = script.script.clone() else { return };
     let user = script.user.clone().or(script_user);
-    let creds = user.as_ref().and_then(|(u, g)| super::notify::credentials(Some(u), g.as_deref()));
+    let creds = user.as_ref().and_then(|(u, g)| crate::notify::credentials(Some(u), g.as_deref()));
     tokio::spawn(async move {
         let mut up = !script.init_fail;
         let (mut good, mut bad) = (0u32, 0u32);

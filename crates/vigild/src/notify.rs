@@ -1,5 +1,6 @@
-//! Notify scripts, run asynchronously so a slow script never delays an advert, and in order
-//! for each instance (a script never overtakes the one before it).
+//! Notify scripts, run asynchronously so a slow script never delays an advert or a check,
+//! and in order for each queue (a VRRP instance, a sync group, or the virtual servers): a
+//! script never overtakes the one before it.
 
 use std::os::unix::process::CommandExt;
 
@@ -9,7 +10,7 @@ use vigil_config::model::Script;
 /// A command line and the uid and gid to run it as.
 type Job = (Vec<String>, Option<(u32, u32)>);
 
-/// One instance's queue of scripts to run.
+/// One queue of scripts to run.
 #[derive(Clone)]
 pub struct Notifier {
     tx: mpsc::UnboundedSender<Job>,
@@ -17,7 +18,7 @@ pub struct Notifier {
 }
 
 /// The uid and gid of `user` (and `group`, else the user's own group), when they exist.
-pub(super) fn credentials(user: Option<&str>, group: Option<&str>) -> Option<(u32, u32)> {
+pub(crate) fn credentials(user: Option<&str>, group: Option<&str>) -> Option<(u32, u32)> {
     let u = nix::unistd::User::from_name(user?).ok()??;
     let gid = match group {
         Some(g) => nix::unistd::Group::from_name(g).ok()??.gid.as_raw(),
@@ -27,7 +28,7 @@ pub(super) fn credentials(user: Option<&str>, group: Option<&str>) -> Option<(u3
 }
 
 impl Notifier {
-    /// Starts the queue of instance `name`; scripts run as `script_user` unless they say otherwise.
+    /// Starts the queue `name`; scripts run as `script_user` unless they say otherwise.
     pub fn spawn(name: String, script_user: Option<(String, Option<String>)>) -> Notifier {
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(async move {
@@ -40,11 +41,11 @@ impl Notifier {
                 }
                 match cmd.status().await {
                     Ok(status) if status.success() => {
-                        tracing::debug!(instance = %name, script = %program, "notify script done")
+                        tracing::debug!(queue = %name, script = %program, "notify script done")
                     }
-                    Ok(status) => tracing::warn!(instance = %name, script = %program, %status, "notify script failed"),
+                    Ok(status) => tracing::warn!(queue = %name, script = %program, %status, "notify script failed"),
                     Err(e) => {
-                        tracing::warn!(instance = %name, script = %program, error = %e, "cannot run notify script")
+                        tracing::warn!(queue = %name, script = %program, error = %e, "cannot run notify script")
                     }
                 }
             }
