@@ -252,8 +252,8 @@ async fn start(
     let mut present: HashMap<u32, Vec<(IpAddr, u8)>> = HashMap::new();
     for v in &plan.vips {
         let (index, name) = vip_dev.get(&v.ip).map_or((link.ifindex, ifname.as_str()), |d| (d.ifindex, &d.name));
-        if !present.contains_key(&index) {
-            present.insert(index, addresses.list(index).await.unwrap_or_default());
+        if let std::collections::hash_map::Entry::Vacant(e) = present.entry(index) {
+            e.insert(addresses.list(index).await.unwrap_or_default());
         }
         let there = present.get(&index).is_some_and(|p| p.iter().any(|(p, _)| *p == v.ip));
         if there && owned.contains(name, v.ip) {
