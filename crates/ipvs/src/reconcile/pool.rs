@@ -297,16 +297,15 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
         VsKey::Addr { port, .. } => *port,
         _ => 0,
     };
-    let port = |p: u16| if p == 0 { vs_port } else { p };
+    // The kernel gives a DR or TUN destination the service's port whatever it was asked
+    // for (only NAT can change the port); asking for the same keeps the diff empty.
+    let port = |p: u16, f: Forwarding| if p == 0 || (f != Forwarding::Masq && vs_port != 0) { vs_port } else { p };
     let members = vs
         .real_servers
         .iter()
         .map(|rs| {
-            let mut dest = Dest::new(
-                DestKey { addr: rs.ip, port: port(rs.port) },
-                forwarding(rs.forwarding.unwrap_or(vs.forwarding)),
-                rs.weight,
-            );
+            let method = forwarding(rs.forwarding.unwrap_or(vs.forwarding));
+            let mut dest = Dest::new(DestKey { addr: rs.ip, port: port(rs.port, method) }, method, rs.weight);
             dest.u_threshold = rs.uthreshold.unwrap_or(0);
             dest.l_threshold = rs.lthreshold.unwrap_or(0);
             Member {
@@ -317,13 +316,12 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
             }
         })
         .collect();
-    let sorry = vs.sorry_server.as_ref().map(|s| Sorry {
-        dest: Dest::new(
-            DestKey { addr: s.ip, port: port(s.port) },
-            forwarding(s.forwarding.unwrap_or(vs.forwarding)),
-            1,
-        ),
-        inhibit: vs.sorry_server_inhibit,
+    let sorry = vs.sorry_server.as_ref().map(|s| {
+        let method = forwarding(s.forwarding.unwrap_or(vs.forwarding));
+        Sorry {
+            dest: Dest::new(DestKey { addr: s.ip, port: port(s.port, method) }, method, 1),
+            inhibit: vs.sorry_server_inhibit,
+        }
     });
     Pool {
         name: pool_name(vs),

@@ -311,3 +311,13 @@ fn reload_keeps_health_of_unchanged_servers() {
     let ops = diff(&old.desired(), &new.desired(), &BTreeSet::new());
     assert_eq!(show(&ops), ["edit 10.0.1.1:80 w9"]);
 }
+
+#[test]
+fn direct_routing_serves_the_virtual_port() {
+    // The kernel forces a DR destination onto the service's port; asking for it keeps
+    // the next diff empty.
+    let text = BASE.replace("lvs_method NAT", "lvs_method DR");
+    let t = desired(&text);
+    let ports: Vec<u16> = t.services[&tcp("10.0.0.3", 80)].dests.keys().map(|k| k.port).collect();
+    assert_eq!(ports, [80, 80, 80]);
+}
