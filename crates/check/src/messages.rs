@@ -1,0 +1,135 @@
+//! keepalived's log lines and alert texts for checker events (the wording of keepalived
+//! 2.2's check_*.c), so that log watchers keep working.
+
+use crate::plan::{CheckSpec, ProbeKind, ServerSpec};
+use crate::verdict::{hex, Failure};
+
+/// The line for one failed attempt.
+pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) -> String {
+    let name = &spec.name;
+    match (&spec.kind, failure) {
+        (ProbeKind::Tcp(_), Failure::ConnectTimeout) => format!("TCP connection to {name} timeout."),
+        (ProbeKind::Tcp(_), _) => format!("TCP connection to {name} failed."),
+        (ProbeKind::Http(_), f) => http_failure(name, f),
+        (ProbeKind::Misc(m), Failure::ScriptTimeout) => {
+            format!("Misc check for [{} VS {}] by [{}] timed out.", server.name, server.vs_name, m.argv.join(" "))
+        }
+        (ProbeKind::Misc(m), f) => {
+            format!("Misc check for [{} VS {}] by [{}] failed ({f}).", server.name, server.vs_name, m.argv.join(" "))
+        }
+        (ProbeKind::Smtp { .. }, f) => match f {
+            Failure::Banner(_) => format!("Bad greeting banner from server {name}"),
+            Failure::Helo(_) => format!("Bad HELO response from server {name}"),
+            Failure::ConnectTimeout => format!("Connection timeout to server {name}"),
+            Failure::Refused | Failure::Unreachable(_) => format!("Error connecting to server {name}"),
+            Failure::Timeout => format!("Read timeout from server {name}"),
+            _ => format!("Read failure from server {name}"),
+        },
+        (ProbeKind::Dns { .. }, f) => format!("DNS_CHECK ({name}) {f}"),
+        (ProbeKind::Udp(_), Failure::ReplyMismatch) => format!("UDP check to {name} reply data mismatch."),
+        (ProbeKind::Udp(_), f) => format!("UDP connection to {name} failed ({f})."),
+        (ProbeKind::Ping(_), _) => format!("ICMP connection to {name} of {} failed.", server.vs_name),
+        (ProbeKind::File(f), failure) => format!("FILE_CHECK on {name}: {} {failure}", f.path),
+    }
+}
+
+fn http_failure(name: &str, f: &Failure) -> String {
+    match f {
+        Failure::ConnectTimeout => format!("Timeout connecting server {name}."),
+        Failure::Refused | Failure::Unreachable(_) => format!("Error connecting server {name}."),
+        Failure::Timeout => format!("Timeout HTTP read server {name}."),
+        Failure::Tls(_) => format!("SSL handshake/communication error connecting to server {name}."),
+        Failure::NoData => format!("Read, no data received from server {name}."),
+        Failure::Status { url, status } => {
+            format!("HTTP status code error to {name} url({url}), status_code [{status}].")
+        }
+        Failure::Digest { url, got } => format!("MD5 digest error to {name} url[{url}], MD5SUM [{}].", hex(got)),
+        Failure::Regex { url, .. } => format!("Regex match failed to {name} url({url})."),
+        other => format!("Read error with server {name}: {other}"),
+    }
+}
+
+/// The line when a checker is declared down.
+pub fn down_line(spec: &CheckSpec, server: &ServerSpec, retries: u32) -> String {
+    let tail = if retries > 0 { format!(" failed after {retries} retries.") } else { " failed.".into() };
+    match &spec.kind {
+        ProbeKind::Http(_) => format!("HTTP_CHECK on service {}{tail}", spec.name),
+        ProbeKind::Ping(_) => format!("ICMP CHECK on service {} of {}{tail}", spec.name, server.vs_name),
+        ProbeKind::Misc(m) => {
+            format!("Misc check for [{} VS {}] by [{}]{tail}", server.name, server.vs_name, m.argv.join(" "))
+        }
+        kind => format!("{} on service {}{tail}", kind.keyword(), spec.name),
+    }
+}
+
+/// The line when a checker comes up (or first succeeds).
+pub fn up_line(spec: &CheckSpec, server: &ServerSpec) -> String {
+    let name = &spec.name;
+    match &spec.kind {
+        ProbeKind::Tcp(_) => format!("TCP connection to {name} success."),
+        ProbeKind::Http(_) => format!("Remote Web server {name} succeed on service."),
+        ProbeKind::Misc(m) => {
+            format!("Misc check for [{} VS {}] by [{}] succeeded.", server.name, server.vs_name, m.argv.join(" "))
+        }
+        ProbeKind::Smtp { .. } => format!("Remote SMTP server {name} succeed on service."),
+        ProbeKind::Dns { .. } => format!("DNS_CHECK ({name}) succeed on service."),
+        ProbeKind::Udp(_) => format!("UDP connection to {name} success."),
+        ProbeKind::Ping(_) => format!("ICMP connection to {name} of {} success.", server.vs_name),
+        ProbeKind::File(f) => format!("FILE_CHECK on {name}: {} OK.", f.path),
+    }
+}
+
+/// The body of the alert mail for a checker going up or down.
+pub fn alert_body(kind: &ProbeKind, up: bool) -> String {
+    let (ok, failed) = match kind {
+        ProbeKind::Tcp(_) => ("=> TCP CHECK succeed on service <=", "=> TCP CHECK failed on service <="),
+        ProbeKind::Http(_) => ("=> CHECK succeed on service <=", "=> CHECK failed on service : HTTP request failed <="),
+        ProbeKind::Misc(_) => ("=> MISC CHECK succeed on service <=", "=> MISC CHECK failed on service <="),
+        ProbeKind::Smtp { .. } => ("=> CHECK succeed on service <=", "=> CHECK failed on service : SMTP_CHECK <="),
+        ProbeKind::Dns { .. } => ("=> DNS_CHECK: succeed on service <=", "=> DNS_CHECK: failed on service <="),
+        ProbeKind::Udp(_) => ("=> UDP CHECK succeed on service <=", "=> UDP CHECK failed on service <="),
+        ProbeKind::Ping(_) => ("=> ICMP CHECK succeed on service <=", "=> ICMP CHECK failed on service <="),
+        ProbeKind::File(_) => ("=> FILE CHECK succeed on service <=", "=> FILE CHECK failed on service <="),
+    };
+    if up { ok } else { failed }.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan, CheckSpec};
+
+    fn spec_and_server(checker: &str) -> (CheckSpec, ServerSpec) {
+        let text =
+            format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.0.0.7 80 {{\n {checker}\n }}\n}}\n");
+        let parsed = vigil_config::parse_str("t.conf", &text, &vigil_config::Options::default(), None);
+        let p = plan(&parsed.config);
+        (p.checks[0].clone(), p.servers[0].clone())
+    }
+
+    #[test]
+    fn lines() {
+        let (tcp, rs) = spec_and_server("TCP_CHECK { }");
+        assert_eq!(failure_line(&tcp, &rs, &Failure::Refused), "TCP connection to [10.0.0.7]:tcp:80 failed.");
+        assert_eq!(failure_line(&tcp, &rs, &Failure::ConnectTimeout), "TCP connection to [10.0.0.7]:tcp:80 timeout.");
+        assert_eq!(up_line(&tcp, &rs), "TCP connection to [10.0.0.7]:tcp:80 success.");
+        assert_eq!(down_line(&tcp, &rs, 1), "TCP_CHECK on service [10.0.0.7]:tcp:80 failed after 1 retries.");
+        assert_eq!(down_line(&tcp, &rs, 0), "TCP_CHECK on service [10.0.0.7]:tcp:80 failed.");
+        let (http, rs) = spec_and_server("HTTP_GET { url { path / } }");
+        assert_eq!(
+            failure_line(&http, &rs, &Failure::Status { url: "/".into(), status: 500 }),
+            "HTTP status code error to [10.0.0.7]:tcp:80 url(/), status_code [500]."
+        );
+        assert_eq!(
+            failure_line(&http, &rs, &Failure::Digest { url: "/".into(), got: [0xab; 16] }),
+            "MD5 digest error to [10.0.0.7]:tcp:80 url[/], MD5SUM [abababababababababababababababab]."
+        );
+        assert_eq!(failure_line(&http, &rs, &Failure::ConnectTimeout), "Timeout connecting server [10.0.0.7]:tcp:80.");
+        let (misc, rs) = spec_and_server("MISC_CHECK { misc_path \"/bin/check a\" }");
+        assert_eq!(
+            failure_line(&misc, &rs, &Failure::Exit(3)),
+            "Misc check for [[10.0.0.7]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/check a] failed (exited with status 3)."
+        );
+        assert_eq!(alert_body(&misc.kind, false), "=> MISC CHECK failed on service <=");
+    }
+}

@@ -1,0 +1,639 @@
+//! From a configuration to the list of checks to run, every setting resolved.
+//!
+//! keepalived.conf(5), LVS CONFIGURATION: "Where an option can be configured for a virtual
+//! server, real server, and possibly checker, the virtual server setting is the default for
+//! real servers, and the real server setting is the default for checkers." What none of them
+//! sets takes keepalived's default, from the same page (keepalived 2.2):
+//!
+//! | setting              | default                                                          |
+//! |----------------------|------------------------------------------------------------------|
+//! | `delay_loop`         | 60 s ("60 seconds if not specified")                             |
+//! | `connect_timeout`    | 5 s ("The default is 5 seconds")                                 |
+//! | `retry`              | 1; DNS_CHECK 3 ("The retry default is 3"); MISC_CHECK 0          |
+//! | `delay_before_retry` | 3 s for HTTP_GET/SSL_GET, `delay_loop` for DNS_CHECK, else 1 s   |
+//! | `warmup`             | `delay_loop` ("Enabled by default, with the maximum at delay_loop") |
+//! | `misc_timeout`       | `delay_loop` (keepalived's check_misc.c runs the script with the delay loop as timeout when none is set) |
+//! | `status_code`        | 200-299 ("Default is 200-299")                                   |
+//! | `http_protocol`      | 1.0                                                              |
+//! | DNS_CHECK `type`/`name` | SOA / `.`                                                     |
+//! | UDP_CHECK `min_reply_length`/`max_reply_length` | 0 / 255                               |
+//!
+//! FILE_CHECK has none of the timing options in keepalived (it watches the file with inotify);
+//! Vigil polls the file every `delay_loop`, at most every second, and never retries.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigil_config::model::{CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, VirtualServer, VsKey};
+use vigil_config::Config;
+
+use crate::Error;
+
+/// keepalived's `delay_loop` when none is set (the config crate already applies it to the
+/// virtual server; kept here for the docs and tests).
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+/// keepalived.conf(5): "Optional connection timeout in seconds. The default is 5 seconds".
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// keepalived.conf(5): "Default: 1 unless specified below".
+pub const DEFAULT_RETRY: u32 = 1;
+/// keepalived.conf(5), DNS_CHECK: "The retry default is 3."
+pub const DEFAULT_DNS_RETRY: u32 = 3;
+/// keepalived.conf(5), MISC_CHECK: "The retry default is 0."
+pub const DEFAULT_MISC_RETRY: u32 = 0;
+/// keepalived.conf(5): "3 seconds for HTTP_GET and SSL_GET".
+pub const DEFAULT_HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
+/// keepalived.conf(5): "and 1 second otherwise".
+pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
+/// keepalived.conf(5), UDP_CHECK: "max_reply_length <INT> # default is 255".
+pub const DEFAULT_UDP_MAX_REPLY: u32 = 255;
+/// How often FILE_CHECK reads its file at the most.
+pub const FILE_POLL_MAX: Duration = Duration::from_secs(1);
+
+/// A real server: indexes into `Config::virtual_servers` and that virtual server's `real_servers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RsId {
+    pub vs: usize,
+    pub rs: usize,
+}
+
+/// A check: an index into [`Plan::checks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CheckId(pub usize);
+
+/// Everything to run, resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Checks in real server order: the checks of one real server are contiguous.
+    pub checks: Vec<CheckSpec>,
+    /// Every real server of every virtual server, checked or not.
+    pub servers: Vec<ServerSpec>,
+    /// Where to send SMTP alerts; `None` when no `smtp_server` or no `notification_email`.
+    pub alerts: Option<AlertSettings>,
+    /// Checkers ignored or changed, and why.
+    pub problems: Vec<Error>,
+}
+
+/// A real server and its checks.
+#[derive(Clone, Debug)]
+pub struct ServerSpec {
+    pub id: RsId,
+    /// keepalived's form: `[10.0.0.7]:tcp:80`.
+    pub name: String,
+    /// The virtual server's name in keepalived's form: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`.
+    pub vs_name: String,
+    /// The configured weight.
+    pub weight: i32,
+    /// Checks of this server: a range of [`Plan::checks`].
+    pub checks: Range<usize>,
+    /// Whether a checker transition sends an alert mail.
+    pub smtp_alert: bool,
+}
+
+/// One check with every setting resolved.
+#[derive(Clone, Debug)]
+pub struct CheckSpec {
+    pub rs: RsId,
+    /// Index of the real server in [`Plan::servers`].
+    pub server: usize,
+    /// keepalived's form, from the address the checker connects to: `[10.0.0.7]:tcp:80`.
+    pub name: String,
+    pub kind: ProbeKind,
+    pub timing: Timing,
+    /// Starts down until its first success (`alpha` on the real server or virtual server).
+    pub alpha: bool,
+    /// Log every failed attempt while up, not only the transition.
+    pub log_all_failures: bool,
+}
+
+/// When a check runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Hard deadline for one attempt (for MISC_CHECK, `misc_timeout`).
+    pub timeout: Duration,
+    /// Extra attempts after a failure of an up checker before it is declared down.
+    pub retry: u32,
+    pub delay_before_retry: Duration,
+    pub delay_loop: Duration,
+    /// The first run is delayed by a random time in `0..warmup`.
+    pub warmup: Duration,
+}
+
+/// Where a probe connects from and to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub bind_if: Option<String>,
+    pub fwmark: Option<u32>,
+}
+
+/// What a check does.
+#[derive(Clone, Debug)]
+pub enum ProbeKind {
+    Tcp(Endpoint),
+    Http(Box<HttpSpec>),
+    Misc(MiscSpec),
+    Smtp { endpoint: Endpoint, helo_name: Option<String> },
+    Dns { endpoint: Endpoint, qtype: u16, name: String },
+    Udp(Box<UdpSpec>),
+    Ping(Endpoint),
+    File(FileSpec),
+}
+
+impl ProbeKind {
+    /// keepalived's keyword for the checker.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ProbeKind::Tcp(_) => "TCP_CHECK",
+            ProbeKind::Http(h) if h.tls => "SSL_GET",
+            ProbeKind::Http(_) => "HTTP_GET",
+            ProbeKind::Misc(_) => "MISC_CHECK",
+            ProbeKind::Smtp { .. } => "SMTP_CHECK",
+            ProbeKind::Dns { .. } => "DNS_CHECK",
+            ProbeKind::Udp(_) => "UDP_CHECK",
+            ProbeKind::Ping(_) => "PING_CHECK",
+            ProbeKind::File(_) => "FILE_CHECK",
+        }
+    }
+}
+
+/// `http_protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HttpProtocol {
+    #[default]
+    Http10,
+    /// 1.0 with `Connection: close`.
+    Http10Close,
+    /// 1.1, which keepalived always sends with `Connection: close`.
+    Http11,
+}
+
+/// HTTP_GET / SSL_GET.
+#[derive(Clone, Debug)]
+pub struct HttpSpec {
+    pub endpoint: Endpoint,
+    pub tls: bool,
+    pub enable_sni: bool,
+    pub protocol: HttpProtocol,
+    pub urls: Vec<UrlSpec>,
+}
+
+/// One `url` block, resolved.
+#[derive(Clone, Debug)]
+pub struct UrlSpec {
+    pub path: String,
+    /// The Host header (and SNI name): url, checker, real server, then virtual server `virtualhost`.
+    pub virtualhost: Option<String>,
+    /// Accepted status ranges, inclusive.
+    pub status: Vec<(u16, u16)>,
+    pub digest: Option<[u8; 16]>,
+    pub regex: Option<Arc<regex::bytes::Regex>>,
+    pub regex_no_match: bool,
+}
+
+/// MISC_CHECK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MiscSpec {
+    pub argv: Vec<String>,
+    pub dynamic: bool,
+    /// Run as this user (and group): `user`, the user after `misc_path`, then `script_user`.
+    pub user: Option<(String, Option<String>)>,
+}
+
+/// UDP_CHECK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpSpec {
+    pub endpoint: Endpoint,
+    pub payload: Option<Vec<u8>>,
+    /// `Some(empty)`: a reply is needed but its content is not checked.
+    pub require_reply: Option<Vec<u8>>,
+    pub min_reply_length: u32,
+    pub max_reply_length: u32,
+}
+
+/// FILE_CHECK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileSpec {
+    pub path: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// Global SMTP alert settings; unset names default to the host name at send time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertSettings {
+    pub router_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub server: String,
+    pub port: u16,
+    pub helo_name: Option<String>,
+    pub connect_timeout: Duration,
+}
+
+/// Builds the plan for a configuration.
+pub fn plan(config: &Config) -> Plan {
+    let mut out = Plan { alerts: alert_settings(config), ..Plan::default() };
+    for (vsi, vs) in config.virtual_servers.iter().enumerate() {
+        let vs_name = vs_name(vs);
+        for (rsi, rs) in vs.real_servers.iter().enumerate() {
+            let id = RsId { vs: vsi, rs: rsi };
+            let name = endpoint_name(SocketAddr::new(rs.ip, rs.port), vs.protocol);
+            let start = out.checks.len();
+            for checker in &rs.checkers {
+                let server = out.servers.len();
+                match check_spec(config, vs, rs, checker, (id, server), &name, &mut out.problems) {
+                    Ok(spec) => out.checks.push(spec),
+                    Err(e) => out.problems.push(e),
+                }
+            }
+            let smtp_alert =
+                rs.smtp_alert.or(config.global.smtp_alert_checker).or(config.global.smtp_alert).unwrap_or(true);
+            out.servers.push(ServerSpec {
+                id,
+                name,
+                vs_name: vs_name.clone(),
+                weight: rs.weight,
+                checks: start..out.checks.len(),
+                smtp_alert,
+            });
+        }
+    }
+    out
+}
+
+/// keepalived's `FMT_VS`-like name of a virtual server.
+fn vs_name(vs: &VirtualServer) -> String {
+    match &vs.key {
+        VsKey::Addr { ip, port } => endpoint_name(SocketAddr::new(*ip, *port), vs.protocol),
+        VsKey::Fwmark { mark } => format!("FWM {mark}"),
+        VsKey::Group { name } => format!("[{name}]"),
+    }
+}
+
+/// `[ip]:proto:port`, the form keepalived logs.
+pub fn endpoint_name(addr: SocketAddr, protocol: Protocol) -> String {
+    let proto = match protocol {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Sctp => "sctp",
+    };
+    format!("[{}]:{proto}:{}", addr.ip(), addr.port())
+}
+
+fn alert_settings(config: &Config) -> Option<AlertSettings> {
+    let g = &config.global;
+    let server = g.smtp_server.as_ref()?;
+    if g.notification_email.is_empty() {
+        return None;
+    }
+    Some(AlertSettings {
+        router_id: g.router_id.clone(),
+        from: g.notification_email_from.clone(),
+        to: g.notification_email.clone(),
+        server: server.host.clone(),
+        port: server.port,
+        helo_name: g.smtp_helo_name.clone(),
+        connect_timeout: g.smtp_connect_timeout,
+    })
+}
+
+/// The checker, real server and virtual server settings, most specific first.
+struct Levels<'a>([&'a CheckCommon; 3]);
+
+impl<'a> Levels<'a> {
+    fn get<T: Clone + 'a>(&self, f: impl Fn(&'a CheckCommon) -> &'a Option<T>) -> Option<T> {
+        self.0.iter().find_map(|c| f(c).clone())
+    }
+}
+
+fn check_spec(
+    config: &Config,
+    vs: &VirtualServer,
+    rs: &RealServer,
+    checker: &Checker,
+    (id, server): (RsId, usize),
+    rs_name: &str,
+    problems: &mut Vec<Error>,
+) -> Result<CheckSpec, Error> {
+    let levels = Levels([&checker.common, &rs.check, &vs.check]);
+    let delay_loop = levels.get(|c| &c.delay_loop).unwrap_or(vs.delay_loop);
+    let (default_retry, default_dbr) = match &checker.kind {
+        CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),
+        CheckKind::Dns { .. } => (DEFAULT_DNS_RETRY, delay_loop),
+        CheckKind::Misc(_) => (DEFAULT_MISC_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
+        _ => (DEFAULT_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
+    };
+    let mut timing = Timing {
+        timeout: levels.get(|c| &c.connect_timeout).unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        retry: levels.get(|c| &c.retry).unwrap_or(default_retry),
+        delay_before_retry: levels.get(|c| &c.delay_before_retry).unwrap_or(default_dbr),
+        delay_loop,
+        warmup: levels.get(|c| &c.warmup).unwrap_or(delay_loop),
+    };
+    let mut alpha = rs.alpha.unwrap_or(vs.alpha);
+    let rs_name = || rs_name.to_string();
+    let endpoint = |default_port: u16, kind: &'static str| -> Result<Endpoint, Error> {
+        let port = levels.get(|c| &c.connect_port).unwrap_or(rs.port);
+        let port = if port == 0 { default_port } else { port };
+        if port == 0 {
+            return Err(Error::NoPort { rs: id, kind, rs_name: rs_name() });
+        }
+        Ok(Endpoint {
+            addr: SocketAddr::new(levels.get(|c| &c.connect_ip).unwrap_or(rs.ip), port),
+            bindto: levels.get(|c| &c.bindto),
+            bind_port: levels.get(|c| &c.bind_port),
+            bind_if: levels.get(|c| &c.bind_if),
+            fwmark: levels.get(|c| &c.fwmark),
+        })
+    };
+    let kind = match &checker.kind {
+        CheckKind::Tcp => ProbeKind::Tcp(endpoint(0, "TCP_CHECK")?),
+        CheckKind::Http(h) => {
+            let kind = if h.tls { "SSL_GET" } else { "HTTP_GET" };
+            if h.urls.is_empty() {
+                return Err(Error::NoUrl { rs: id, kind, rs_name: rs_name() });
+            }
+            let protocol = match h.http_protocol.as_deref() {
+                None | Some("1.0") => HttpProtocol::Http10,
+                Some("1.0C") | Some("1.0c") => HttpProtocol::Http10Close,
+                Some("1.1") => HttpProtocol::Http11,
+                Some(other) => {
+                    problems.push(Error::BadHttpProtocol { rs: id, kind, rs_name: rs_name(), value: other.into() });
+                    HttpProtocol::Http10
+                }
+            };
+            let mut urls = Vec::with_capacity(h.urls.len());
+            for u in &h.urls {
+                let regex = match &u.regex {
+                    None => None,
+                    Some(re) => Some(Arc::new(regex::bytes::Regex::new(re).map_err(|e| Error::BadRegex {
+                        rs: id,
+                        rs_name: rs_name(),
+                        path: u.path.clone(),
+                        regex: re.clone(),
+                        reason: e.to_string(),
+                    })?)),
+                };
+                urls.push(UrlSpec {
+                    path: u.path.clone(),
+                    virtualhost: u
+                        .virtualhost
+                        .clone()
+                        .or_else(|| h.virtualhost.clone())
+                        .or_else(|| rs.virtualhost.clone())
+                        .or_else(|| vs.virtualhost.clone()),
+                    status: if u.status_code.is_empty() { vec![(200, 299)] } else { u.status_code.clone() },
+                    digest: u.digest,
+                    regex,
+                    regex_no_match: u.regex_no_match,
+                });
+            }
+            ProbeKind::Http(Box::new(HttpSpec {
+                endpoint: endpoint(if h.tls { 443 } else { 80 }, kind)?,
+                tls: h.tls,
+                enable_sni: h.enable_sni,
+                protocol,
+                urls,
+            }))
+        }
+        CheckKind::Misc(m) => {
+            let script = m.path.as_ref().ok_or_else(|| Error::NoScript { rs: id, rs_name: rs_name() })?;
+            timing.timeout = m.timeout.unwrap_or(delay_loop);
+            let user = m
+                .user
+                .clone()
+                .or_else(|| script.user.clone().map(|u| (u, script.group.clone())))
+                .or_else(|| config.global.script_user.clone());
+            ProbeKind::Misc(MiscSpec { argv: script.argv.clone(), dynamic: m.dynamic, user })
+        }
+        CheckKind::Smtp { helo_name } => ProbeKind::Smtp {
+            endpoint: endpoint(25, "SMTP_CHECK")?,
+            helo_name: helo_name.clone().or_else(|| config.global.smtp_helo_name.clone()),
+        },
+        CheckKind::Dns { query_type, name } => {
+            ProbeKind::Dns { endpoint: endpoint(53, "DNS_CHECK")?, qtype: dns_type(*query_type), name: name.clone() }
+        }
+        CheckKind::Udp(u) => ProbeKind::Udp(Box::new(UdpSpec {
+            endpoint: endpoint(0, "UDP_CHECK")?,
+            payload: u.payload.clone(),
+            require_reply: u.require_reply.clone(),
+            min_reply_length: u.min_reply_length.unwrap_or(0),
+            max_reply_length: u.max_reply_length.unwrap_or(DEFAULT_UDP_MAX_REPLY),
+        })),
+        CheckKind::Ping => ProbeKind::Ping(endpoint(1, "PING_CHECK")?),
+        CheckKind::File { track_file, weight, weight_reverse } => {
+            let unknown =
+                || Error::UnknownTrackFile { rs: id, rs_name: rs_name(), name: track_file.clone().unwrap_or_default() };
+            let name = track_file.as_deref().ok_or_else(unknown)?;
+            let path =
+                config.track_files.iter().find(|t| t.name == name).and_then(|t| t.file.clone()).ok_or_else(unknown)?;
+            // keepalived knows a file's state at once (inotify) and clears alpha for it.
+            alpha = false;
+            let poll = delay_loop.min(FILE_POLL_MAX);
+            timing =
+                Timing { timeout: poll, retry: 0, delay_before_retry: poll, delay_loop: poll, warmup: Duration::ZERO };
+            ProbeKind::File(FileSpec { path, weight: *weight, reverse: *weight_reverse })
+        }
+    };
+    let name = match &kind {
+        ProbeKind::Tcp(e) | ProbeKind::Smtp { endpoint: e, .. } | ProbeKind::Dns { endpoint: e, .. } => {
+            endpoint_name(e.addr, vs.protocol)
+        }
+        ProbeKind::Http(h) => endpoint_name(h.endpoint.addr, vs.protocol),
+        ProbeKind::Udp(u) => endpoint_name(u.endpoint.addr, vs.protocol),
+        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) => rs_name(),
+    };
+    Ok(CheckSpec {
+        rs: id,
+        server,
+        name,
+        kind,
+        timing,
+        alpha,
+        log_all_failures: levels.get(|c| &c.log_all_failures).unwrap_or(false),
+    })
+}
+
+/// RFC 1035 3.2.2 and RFC 3596 2.1 type codes.
+fn dns_type(t: DnsType) -> u16 {
+    match t {
+        DnsType::A => 1,
+        DnsType::Ns => 2,
+        DnsType::Cname => 5,
+        DnsType::Soa => 6,
+        DnsType::Mx => 15,
+        DnsType::Txt => 16,
+        DnsType::Aaaa => 28,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Config {
+        let parsed = vigil_config::parse_str("test.conf", text, &vigil_config::Options::default(), None);
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        parsed.config
+    }
+
+    const LAYERED: &str = "
+global_defs {
+    router_id lb1
+    notification_email { ops@example.com }
+    notification_email_from lb1@example.com
+    smtp_server 127.0.0.1 2525
+    smtp_connect_timeout 7
+}
+track_file tf { file /run/weight }
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    delay_loop 10
+    retry 4
+    virtualhost vs.example
+    real_server 10.0.0.7 80 {
+        connect_timeout 2
+        TCP_CHECK {
+            connect_port 8080
+            delay_before_retry 0.5
+        }
+        HTTP_GET {
+            url { path /health }
+            url {
+                path /other
+                virtualhost url.example
+                status_code 200 301-302
+            }
+        }
+    }
+    real_server 10.0.0.8 80 {
+        alpha
+        MISC_CHECK { misc_path \"/bin/check arg\" }
+        DNS_CHECK {
+            type A
+            name example.com
+        }
+        FILE_CHECK {
+            track_file tf
+            weight 3 reverse
+        }
+        SSL_GET {
+            url { path / }
+            http_protocol 1.1
+        }
+    }
+    real_server 10.0.0.9 80 {
+        weight 5
+    }
+}
+";
+
+    #[test]
+    fn settings_come_from_the_most_specific_level_then_keepalived_defaults() {
+        let p = plan(&parse(LAYERED));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.checks.len(), 6);
+        let tcp = &p.checks[0];
+        assert_eq!(tcp.name, "[10.0.0.7]:tcp:8080");
+        assert_eq!(
+            tcp.timing,
+            Timing {
+                timeout: Duration::from_secs(2),
+                retry: 4,
+                delay_before_retry: Duration::from_millis(500),
+                delay_loop: Duration::from_secs(10),
+                warmup: Duration::from_secs(10),
+            }
+        );
+        let ProbeKind::Http(http) = &p.checks[1].kind else { panic!("not http") };
+        assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_HTTP_DELAY_BEFORE_RETRY);
+        assert_eq!(http.urls[0].virtualhost.as_deref(), Some("vs.example"));
+        assert_eq!(http.urls[0].status, vec![(200, 299)]);
+        assert_eq!(http.urls[1].virtualhost.as_deref(), Some("url.example"));
+        assert_eq!(http.urls[1].status, vec![(200, 200), (301, 302)]);
+        assert_eq!(http.protocol, HttpProtocol::Http10);
+        assert!(!p.checks[1].alpha);
+    }
+
+    #[test]
+    fn per_checker_defaults() {
+        let p = plan(&parse(LAYERED));
+        let misc = &p.checks[2];
+        assert!(misc.alpha);
+        assert_eq!(misc.name, "[10.0.0.8]:tcp:80");
+        // retry 4 comes from the virtual server; the MISC default (0) only applies when unset.
+        assert_eq!(misc.timing.retry, 4);
+        assert_eq!(misc.timing.timeout, Duration::from_secs(10), "misc_timeout defaults to delay_loop");
+        let ProbeKind::Misc(m) = &misc.kind else { panic!("not misc") };
+        assert_eq!(m.argv, ["/bin/check", "arg"]);
+        let dns = &p.checks[3];
+        assert_eq!(dns.timing.delay_before_retry, Duration::from_secs(10), "DNS retries after delay_loop");
+        let ProbeKind::Dns { qtype, name, endpoint } = &dns.kind else { panic!("not dns") };
+        assert_eq!((*qtype, name.as_str(), endpoint.addr.port()), (1, "example.com", 80));
+        let file = &p.checks[4];
+        assert!(!file.alpha, "FILE_CHECK knows its state at once");
+        assert_eq!(file.timing.delay_loop, FILE_POLL_MAX);
+        let ProbeKind::File(f) = &file.kind else { panic!("not file") };
+        assert_eq!(f, &FileSpec { path: "/run/weight".into(), weight: 3, reverse: true });
+        let ProbeKind::Http(ssl) = &p.checks[5].kind else { panic!("not ssl") };
+        assert!(ssl.tls);
+        assert_eq!(ssl.protocol, HttpProtocol::Http11);
+    }
+
+    #[test]
+    fn servers_and_alerts() {
+        let p = plan(&parse(LAYERED));
+        assert_eq!(p.servers.len(), 3);
+        assert_eq!(p.servers[0].checks, 0..2);
+        assert_eq!(p.servers[1].checks, 2..6);
+        assert_eq!(p.servers[2].checks, 6..6);
+        assert_eq!(p.servers[2].weight, 5);
+        assert_eq!(p.servers[2].vs_name, "[10.0.0.1]:tcp:80");
+        let a = p.alerts.expect("alerts configured");
+        assert_eq!((a.server.as_str(), a.port, a.connect_timeout), ("127.0.0.1", 2525, Duration::from_secs(7)));
+        assert_eq!(a.to, ["ops@example.com"]);
+    }
+
+    #[test]
+    fn keepalived_defaults_when_nothing_is_set() {
+        let p = plan(&parse(
+            "virtual_server fwmark 7 {\n real_server ::1 0 {\n TCP_CHECK { connect_port 22 }\n DNS_CHECK { }\n MISC_CHECK { misc_path /bin/true }\n }\n}\n",
+        ));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let t = p.checks[0].timing;
+        assert_eq!(
+            t,
+            Timing {
+                timeout: DEFAULT_CONNECT_TIMEOUT,
+                retry: DEFAULT_RETRY,
+                delay_before_retry: DEFAULT_DELAY_BEFORE_RETRY,
+                delay_loop: DEFAULT_DELAY_LOOP,
+                warmup: DEFAULT_DELAY_LOOP,
+            }
+        );
+        assert_eq!(p.checks[0].name, "[::1]:tcp:22");
+        assert_eq!(p.servers[0].vs_name, "FWM 7");
+        assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
+        assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
+        let ProbeKind::Dns { qtype, name, endpoint } = &p.checks[1].kind else { panic!("not dns") };
+        assert_eq!((*qtype, name.as_str(), endpoint.addr.port()), (6, ".", 53));
+        assert_eq!(p.checks[2].timing.retry, DEFAULT_MISC_RETRY);
+        assert!(p.alerts.is_none());
+    }
+
+    #[test]
+    fn unusable_checkers_are_reported_and_left_out() {
+        let p = plan(&parse(
+            "virtual_server fwmark 7 {\n real_server 10.0.0.7 0 {\n TCP_CHECK { }\n HTTP_GET {\n url {\n path /\n regex \"(\"\n }\n }\n FILE_CHECK { track_file nope }\n }\n}\n",
+        ));
+        assert!(p.checks.is_empty());
+        assert_eq!(p.servers[0].checks, 0..0);
+        assert!(matches!(p.problems[0], Error::NoPort { kind: "TCP_CHECK", .. }));
+        assert!(matches!(p.problems[1], Error::BadRegex { .. }));
+        assert!(matches!(p.problems[2], Error::UnknownTrackFile { .. }));
+    }
+}

@@ -1,0 +1,115 @@
+//! The probes: thin async functions that talk to a server and say whether it passed.
+//!
+//! Each attempt has one hard deadline, the checker's `connect_timeout` (`misc_timeout` for
+//! MISC_CHECK), covering connect, TLS, request and the whole response: a server that trickles
+//! bytes is cut when it runs out, not when it stops sending. An HTTP check with several urls
+//! gives each url its own deadline, as keepalived fetches each on its own connection.
+//! Errors the kernel reports at once (connection refused, host unreachable from ICMP) fail
+//! the attempt at once.
+
+mod dns;
+mod file;
+mod http;
+mod misc;
+mod ping;
+pub(crate) mod smtp;
+pub(crate) mod tcp;
+mod udp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::plan::{CheckSpec, Endpoint, ProbeKind};
+use crate::verdict::{Failure, ProbeResult};
+
+/// What probes share: TLS client settings, the host name and a source of ids.
+#[derive(Debug)]
+pub struct ProbeContext {
+    tls_sni: Arc<rustls::ClientConfig>,
+    tls_no_sni: Arc<rustls::ClientConfig>,
+    hostname: String,
+    counter: AtomicU64,
+}
+
+impl ProbeContext {
+    /// `seed` varies the DNS ids, ICMP ids and UDP payloads between runs.
+    pub fn new(hostname: String, seed: u64) -> ProbeContext {
+        ProbeContext {
+            tls_sni: http::client_config(true),
+            tls_no_sni: http::client_config(false),
+            hostname,
+            counter: AtomicU64::new(seed),
+        }
+    }
+
+    /// A fresh pseudo-random number (splitmix64 over a counter).
+    pub fn random(&self) -> u64 {
+        let mut z = self.counter.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn tls(&self, sni: bool) -> Arc<rustls::ClientConfig> {
+        Arc::clone(if sni { &self.tls_sni } else { &self.tls_no_sni })
+    }
+}
+
+/// Runs one attempt of a check.
+pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
+    let timeout = spec.timing.timeout;
+    match &spec.kind {
+        ProbeKind::Tcp(ep) => tcp::check(ep, timeout).await,
+        ProbeKind::Http(h) => http::check(h, ctx, timeout).await,
+        ProbeKind::Misc(m) => misc::check(m, timeout).await,
+        ProbeKind::Smtp { endpoint, helo_name } => {
+            smtp::check(endpoint, helo_name.as_deref().unwrap_or(&ctx.hostname), timeout).await
+        }
+        ProbeKind::Dns { endpoint, qtype, name } => dns::check(endpoint, name, *qtype, ctx, timeout).await,
+        ProbeKind::Udp(u) => udp::check(u, ctx, timeout).await,
+        ProbeKind::Ping(ep) => ping::check(ep, ctx, timeout).await,
+        ProbeKind::File(f) => file::check(f).await,
+    }
+}
+
+/// A non-blocking socket towards `ep.addr`, bound and marked as the checker asks.
+fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(ep.addr), ty, Some(protocol))?;
+    socket.set_nonblocking(true)?;
+    if let Some(dev) = &ep.bind_if {
+        socket.bind_device(Some(dev.as_bytes()))?;
+    }
+    if let Some(mark) = ep.fwmark {
+        socket.set_mark(mark)?;
+    }
+    if ep.bindto.is_some() || ep.bind_port.is_some() {
+        let ip = ep.bindto.unwrap_or(match ep.addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        });
+        socket.set_reuse_address(true)?;
+        socket.bind(&SockAddr::from(SocketAddr::new(ip, ep.bind_port.unwrap_or(0))))?;
+    }
+    Ok(socket)
+}
+
+/// A connected UDP socket towards `ep.addr`.
+async fn udp_socket(ep: &Endpoint) -> Result<tokio::net::UdpSocket, Failure> {
+    let socket = socket(ep, Type::DGRAM, Protocol::UDP).map_err(io_failure)?;
+    let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(io_failure)?;
+    socket.connect(ep.addr).await.map_err(io_failure)?;
+    Ok(socket)
+}
+
+/// Maps a socket error to a failure; unreachable and refused are told apart for the logs.
+fn io_failure(e: io::Error) -> Failure {
+    match e.raw_os_error() {
+        Some(nix::libc::ECONNREFUSED) => Failure::Refused,
+        Some(nix::libc::EHOSTUNREACH) | Some(nix::libc::ENETUNREACH) => Failure::Unreachable(e.to_string()),
+        _ => Failure::Io(e.to_string()),
+    }
+}

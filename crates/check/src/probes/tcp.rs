@@ -1,0 +1,29 @@
+//! TCP_CHECK: a connection that completes is a pass.
+
+use std::time::Duration;
+
+use socket2::{Protocol, Type};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{timeout_at, Instant};
+
+use super::{io_failure, socket};
+use crate::plan::Endpoint;
+use crate::verdict::{Failure, ProbeResult, Success};
+
+/// Connects to the endpoint before `deadline`. The socket lingers 0 s, so closing it resets
+/// the connection instead of leaving it in TIME_WAIT: thousands of checks a second would
+/// otherwise run out of ephemeral ports.
+pub(crate) async fn connect(ep: &Endpoint, deadline: Instant) -> Result<TcpStream, Failure> {
+    let socket = socket(ep, Type::STREAM, Protocol::TCP).map_err(io_failure)?;
+    socket.set_linger(Some(Duration::ZERO)).map_err(io_failure)?;
+    let socket = TcpSocket::from_std_stream(socket.into());
+    match timeout_at(deadline, socket.connect(ep.addr)).await {
+        Err(_) => Err(Failure::ConnectTimeout),
+        Ok(Err(e)) => Err(io_failure(e)),
+        Ok(Ok(stream)) => Ok(stream),
+    }
+}
+
+pub(crate) async fn check(ep: &Endpoint, timeout: Duration) -> ProbeResult {
+    connect(ep, Instant::now() + timeout).await.map(|_| Success::PLAIN)
+}

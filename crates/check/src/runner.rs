@@ -1,0 +1,199 @@
+//! The I/O edge: one task owns the verdict core and schedules every check.
+//!
+//! Each due check runs as its own tokio task with its own deadline, so a slow or hung server
+//! only ever costs its own check; the scheduling task never waits on a probe. Results come
+//! back through a `JoinSet` into [`Health`], which says when each check runs next (first runs
+//! spread over the warmup, by default the whole `delay_loop`). Changes go to the daemon over a
+//! bounded channel without ever blocking the checks: they queue here while the channel is
+//! full. Alert mails go out from tasks of their own.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, trace, warn};
+
+use crate::alert::{realserver_mail, send_mail};
+use crate::messages::{alert_body, down_line, failure_line, up_line};
+use crate::plan::{AlertSettings, CheckId, Plan};
+use crate::probes::{probe, ProbeContext};
+use crate::status::{LastRun, Status};
+use crate::verdict::{Failure, Health, HealthChange, ProbeResult, Verdict};
+
+/// Alert mails being sent at once, and waiting at most; past that, alerts are dropped.
+const ALERT_CONCURRENCY: usize = 4;
+const ALERT_BACKLOG: usize = 256;
+/// A stand-in for "never" when nothing is scheduled.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// Runs every check of `plan` until `shutdown` is cancelled or the receiver of `changes` is
+/// dropped. Sends a [`HealthChange`] whenever a real server goes up or down or its dynamic
+/// weight changes; the initial states are [`crate::initial_health`] (and in `status` from the
+/// start). `status` is updated after every attempt.
+pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<Status>, shutdown: CancellationToken) {
+    let plan = Arc::new(plan);
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    let seed = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let ctx = Arc::new(ProbeContext::new(hostname.clone(), seed));
+    let warmup_rng = ProbeContext::new(String::new(), seed.rotate_left(32));
+    let mut health = Health::new(&plan, Instant::now().into_std(), || warmup_rng.random());
+    let alerts = Alerts::new(plan.alerts.clone(), hostname);
+    let mut probes: JoinSet<(ProbeResult, Duration)> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, CheckId> = HashMap::new();
+    let mut pending: VecDeque<HealthChange> = VecDeque::new();
+    let sleep = tokio::time::sleep(IDLE);
+    tokio::pin!(sleep);
+    info!(checks = plan.checks.len(), servers = plan.servers.len(), "Activating healthchecker");
+    loop {
+        let now = Instant::now();
+        while let Some(id) = health.poll_due(now.into_std()) {
+            let (plan, ctx) = (Arc::clone(&plan), Arc::clone(&ctx));
+            let handle = probes.spawn(async move {
+                let start = Instant::now();
+                let result = probe(&plan.checks[id.0], &ctx).await;
+                (result, start.elapsed())
+            });
+            running.insert(handle.id(), id);
+        }
+        let wake = health.poll_timeout().map_or(now + IDLE, Instant::from_std);
+        if sleep.deadline() != wake {
+            sleep.as_mut().reset(wake);
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            Some(done) = probes.join_next_with_id(), if !probes.is_empty() => {
+                let (task, (result, latency)) = match done {
+                    Ok((task, out)) => (task, out),
+                    Err(e) => (e.id(), (Err(Failure::Io(format!("probe task failed: {e}"))), Duration::ZERO)),
+                };
+                let Some(id) = running.remove(&task) else { continue };
+                let verdict = health.handle_result(Instant::now().into_std(), id, &result);
+                #[allow(clippy::disallowed_methods)] // wall-clock time for the status API
+                let at = SystemTime::now();
+                let up = health.check_up(id).unwrap_or(false);
+                status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
+                report(&plan, id, verdict, &result, &alerts);
+                while let Some(change) = health.poll_change() {
+                    let server = plan.checks[id.0].server;
+                    if let Some(h) = health.server(server) {
+                        status.record_server(server, h);
+                    }
+                    debug!(vs = change.rs.vs, rs = change.rs.rs, up = change.up, weight = ?change.weight, "real server changed");
+                    pending.push_back(change);
+                }
+            }
+            permit = changes.reserve(), if !pending.is_empty() => match permit {
+                Ok(permit) => {
+                    if let Some(change) = pending.pop_front() {
+                        permit.send(change);
+                    }
+                }
+                Err(_) => break,
+            },
+            _ = &mut sleep => {}
+        }
+    }
+    probes.shutdown().await;
+}
+
+/// Logs an attempt's result in keepalived's words and sends the alert for a transition.
+fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerts) {
+    let spec = &plan.checks[id.0];
+    let Some(server) = plan.servers.get(spec.server) else { return };
+    let failure = result.as_ref().err();
+    match verdict {
+        Verdict::StillUp => trace!(check = %spec.name, "check passed"),
+        Verdict::Up { changed } => {
+            info!(check = %spec.name, kind = spec.kind.keyword(), "{}", up_line(spec, server));
+            if changed && server.smtp_alert {
+                alerts.send(realserver_mail_for(plan, id, true));
+            }
+        }
+        Verdict::Retrying { attempt, retry } => {
+            if let Some(f) = failure {
+                let line = failure_line(spec, server, f);
+                if spec.log_all_failures {
+                    info!(check = %spec.name, reason = %f, attempt, retry, "{line}");
+                } else {
+                    debug!(check = %spec.name, reason = %f, attempt, retry, "{line}");
+                }
+            }
+        }
+        Verdict::Down { changed, retries } => {
+            if let Some(f) = failure {
+                info!(check = %spec.name, reason = %f, "{}", failure_line(spec, server, f));
+            }
+            info!(check = %spec.name, kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
+            if changed && server.smtp_alert {
+                alerts.send(realserver_mail_for(plan, id, false));
+            }
+        }
+        Verdict::StillDown => {
+            if let Some(f) = failure {
+                debug!(check = %spec.name, reason = %f, "{}", failure_line(spec, server, f));
+            }
+        }
+    }
+}
+
+/// What an alert needs, decided when the transition happens.
+struct AlertJob {
+    rs: String,
+    vs: String,
+    up: bool,
+    body: String,
+}
+
+fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool) -> AlertJob {
+    let spec = &plan.checks[id.0];
+    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.clone(), s.vs_name.clone())).unwrap_or_default();
+    AlertJob { rs, vs, up, body: alert_body(&spec.kind, up) }
+}
+
+/// Sends alert mails in the background, a few at a time.
+struct Alerts {
+    settings: Option<Arc<AlertSettings>>,
+    hostname: Arc<str>,
+    sending: Arc<Semaphore>,
+    backlog: Arc<AtomicUsize>,
+}
+
+impl Alerts {
+    fn new(settings: Option<AlertSettings>, hostname: String) -> Alerts {
+        Alerts {
+            settings: settings.map(Arc::new),
+            hostname: hostname.into(),
+            sending: Arc::new(Semaphore::new(ALERT_CONCURRENCY)),
+            backlog: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn send(&self, job: AlertJob) {
+        let Some(settings) = &self.settings else { return };
+        if self.backlog.fetch_add(1, Ordering::Relaxed) >= ALERT_BACKLOG {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+            warn!(rs = %job.rs, "SMTP alert dropped: {ALERT_BACKLOG} alerts are waiting already");
+            return;
+        }
+        let (settings, hostname) = (Arc::clone(settings), Arc::clone(&self.hostname));
+        let (sending, backlog) = (Arc::clone(&self.sending), Arc::clone(&self.backlog));
+        tokio::spawn(async move {
+            let router_id = settings.router_id.as_deref().unwrap_or(&hostname);
+            let mail = realserver_mail(router_id, &job.rs, &job.vs, job.up, &job.body);
+            if let Ok(_permit) = sending.acquire().await {
+                match send_mail(&settings, &hostname, &mail).await {
+                    Ok(()) => info!(subject = %mail.subject, "SMTP alert successfully sent."),
+                    Err(e) => warn!(subject = %mail.subject, "{e}"),
+                }
+            }
+            backlog.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}

@@ -1,0 +1,604 @@
+//! The checker state machine and the real server verdict, without I/O.
+//!
+//! keepalived's rules, as its checkers implement them (check_tcp.c, check_http.c, check_misc.c):
+//! - a checker starts up, or down with `alpha` ("On daemon startup assume that all RSs are down
+//!   and healthchecks failed");
+//! - the first run waits a random time up to `warmup` (default: the whole `delay_loop`), so
+//!   checks of many servers spread over the loop;
+//! - a success resets the retry count and marks the checker up; the next run is a `delay_loop`
+//!   later;
+//! - a failure of an up checker is retried `retry` times, `delay_before_retry` apart; only when
+//!   the last retry fails too is the checker down. A down checker is not retried ("do not retry
+//!   if server is already known as dead");
+//! - a real server is up when all its checkers are up; its weight is its configured weight
+//!   plus what dynamic checkers add (MISC_CHECK `misc_dynamic`, FILE_CHECK `weight`), never
+//!   below 0.
+//!
+//! Time and randomness come in as arguments, so the tests below drive it exactly.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use crate::plan::{CheckId, Plan, RsId, Timing};
+
+/// Shortest wait between two runs of a check, so that a zero `delay_loop` cannot spin.
+const MIN_DELAY: Duration = Duration::from_millis(1);
+
+/// What a successful probe says about the weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightReport {
+    /// Leave the dynamic weight as it is (MISC_CHECK exit 0, every other checker).
+    Unchanged,
+    /// Set the real server's weight to this (MISC_CHECK `misc_dynamic` exit 2..=255: code - 2).
+    Set(i32),
+    /// Add this to the configured weight (FILE_CHECK: value × weight).
+    Delta(i64),
+}
+
+/// A probe that passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Success {
+    pub weight: WeightReport,
+}
+
+impl Success {
+    pub const PLAIN: Success = Success { weight: WeightReport::Unchanged };
+}
+
+/// Why a probe failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    #[error("connection refused")]
+    Refused,
+    #[error("unreachable ({0})")]
+    Unreachable(String),
+    #[error("connect timeout")]
+    ConnectTimeout,
+    #[error("timeout after connecting")]
+    Timeout,
+    #[error("{0}")]
+    Io(String),
+    #[error("TLS handshake/communication error ({0})")]
+    Tls(String),
+    #[error("no data received")]
+    NoData,
+    #[error("url({url}), status_code [{status}]")]
+    Status { url: String, status: u16 },
+    #[error("url[{url}], MD5SUM [{}]", hex(got))]
+    Digest { url: String, got: [u8; 16] },
+    #[error("url[{url}], regex {}", if *no_match { "matched" } else { "did not match" })]
+    Regex { url: String, no_match: bool },
+    #[error("exited with status {0}")]
+    Exit(i32),
+    #[error("due to signal {0}")]
+    Signal(i32),
+    #[error("timed out")]
+    ScriptTimeout,
+    #[error("cannot run: {0}")]
+    Spawn(String),
+    #[error("bad greeting banner ({0})")]
+    Banner(String),
+    #[error("bad HELO response ({0})")]
+    Helo(String),
+    #[error("read error occurred. (rcode = {0})")]
+    Rcode(u8),
+    #[error("port unreachable")]
+    PortUnreachable,
+    #[error("reply data mismatch")]
+    ReplyMismatch,
+    #[error("no reply")]
+    NoReply,
+    #[error("track file value {0}")]
+    FileFault(i64),
+}
+
+/// Lower-case hex, as genhash prints an MD5 sum.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a probe returned.
+pub type ProbeResult = Result<Success, Failure>;
+
+/// MISC_CHECK: keepalived.conf(5), `misc_dynamic`: "exit status 0: svc check success, weight
+/// unchanged. exit status 1: svc check failed. exit status 2-255: svc check success, then the
+/// RS weight is ... (exit status - 2)". Without `misc_dynamic`, any non-zero status fails.
+pub fn misc_verdict(code: i32, dynamic: bool) -> ProbeResult {
+    match code {
+        0 => Ok(Success::PLAIN),
+        2..=255 if dynamic => Ok(Success { weight: WeightReport::Set(code - 2) }),
+        _ => Err(Failure::Exit(code)),
+    }
+}
+
+/// FILE_CHECK: keepalived.conf(5), Track files: "If the weight configured against the
+/// track_file is 0, a non-zero value in the file will be treated as a failure status, and a
+/// zero value will be treated as an OK status, otherwise the value will be multiplied by the
+/// weight ... The value, once multiplied by the weight, will be added to the real server's
+/// IPVS weight." A product at or below i32::MIN is a fault, as keepalived's IPVS_WEIGHT_FAULT.
+pub fn file_verdict(value: i64, weight: i32, reverse: bool) -> ProbeResult {
+    if weight == 0 {
+        return if value == 0 { Ok(Success::PLAIN) } else { Err(Failure::FileFault(value)) };
+    }
+    let w = if reverse { -i64::from(weight) } else { i64::from(weight) };
+    let product = value.saturating_mul(w);
+    if product <= i64::from(i32::MIN) {
+        return Err(Failure::FileFault(value));
+    }
+    Ok(Success { weight: WeightReport::Delta(product) })
+}
+
+/// A real server's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerHealth {
+    pub rs: RsId,
+    pub up: bool,
+    /// The effective weight (configured plus dynamic).
+    pub weight: i32,
+}
+
+/// Which checker caused a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    CheckerUp(CheckId),
+    CheckerDown(CheckId),
+    WeightChanged(CheckId),
+}
+
+/// A real server went up or down, or its dynamic weight changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthChange {
+    pub rs: RsId,
+    pub up: bool,
+    /// The effective weight when the server has dynamic checkers; `None`: the configured weight.
+    pub weight: Option<i32>,
+    pub reason: Reason,
+}
+
+/// What one result did to its checker, for logging and alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Success of an up checker.
+    StillUp,
+    /// Success of a down checker, or the first success; `changed` when it was down.
+    Up { changed: bool },
+    /// Failure of an up checker with retries left: attempt `attempt` of `retry` follows.
+    Retrying { attempt: u32, retry: u32 },
+    /// Failure after all retries, or the first run's; `changed` when it was up.
+    Down { changed: bool, retries: u32 },
+    /// Failure of a down checker.
+    StillDown,
+}
+
+#[derive(Clone, Debug)]
+struct CheckState {
+    up: bool,
+    has_run: bool,
+    retry_it: u32,
+    delta: i64,
+    server: usize,
+    timing: Timing,
+}
+
+#[derive(Clone, Debug)]
+struct ServerState {
+    rs: RsId,
+    up: bool,
+    weight: i32,
+    base: i32,
+    dynamic: bool,
+    checks: Range<usize>,
+}
+
+/// Initial state of every real server: up unless one of its checkers starts down (alpha).
+pub fn initial_health(plan: &Plan) -> Vec<ServerHealth> {
+    plan.servers
+        .iter()
+        .map(|s| ServerHealth {
+            rs: s.id,
+            up: plan.checks[s.checks.clone()].iter().all(|c| !c.alpha),
+            weight: s.weight,
+        })
+        .collect()
+}
+
+/// All checkers and real servers of a plan.
+#[derive(Debug)]
+pub struct Health {
+    checks: Vec<CheckState>,
+    servers: Vec<ServerState>,
+    queue: BinaryHeap<Reverse<(Instant, usize)>>,
+    changes: VecDeque<HealthChange>,
+}
+
+impl Health {
+    /// Starts every checker and schedules its first run after a random part of its warmup;
+    /// `random` gives uniformly distributed numbers.
+    pub fn new(plan: &Plan, now: Instant, mut random: impl FnMut() -> u64) -> Health {
+        let initial = initial_health(plan);
+        let mut checks = Vec::with_capacity(plan.checks.len());
+        let mut servers = Vec::with_capacity(plan.servers.len());
+        for (si, (s, h)) in plan.servers.iter().zip(initial).enumerate() {
+            for c in &plan.checks[s.checks.clone()] {
+                checks.push(CheckState {
+                    up: !c.alpha,
+                    has_run: false,
+                    retry_it: 0,
+                    delta: 0,
+                    server: si,
+                    timing: c.timing,
+                });
+            }
+            let dynamic = plan.checks[s.checks.clone()].iter().any(|c| match &c.kind {
+                crate::plan::ProbeKind::Misc(m) => m.dynamic,
+                crate::plan::ProbeKind::File(f) => f.weight != 0,
+                _ => false,
+            });
+            servers.push(ServerState {
+                rs: s.id,
+                up: h.up,
+                weight: h.weight,
+                base: s.weight,
+                dynamic,
+                checks: s.checks.clone(),
+            });
+        }
+        let mut queue = BinaryHeap::with_capacity(checks.len());
+        for (i, c) in checks.iter().enumerate() {
+            let warmup = u64::try_from(c.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
+            let offset = if warmup == 0 { 0 } else { random() % warmup };
+            queue.push(Reverse((now + Duration::from_nanos(offset), i)));
+        }
+        Health { checks, servers, queue, changes: VecDeque::new() }
+    }
+
+    /// The next check due at `now`, if any; it is not scheduled again until its result is in.
+    pub fn poll_due(&mut self, now: Instant) -> Option<CheckId> {
+        match self.queue.peek() {
+            Some(Reverse((at, _))) if *at <= now => self.queue.pop().map(|Reverse((_, i))| CheckId(i)),
+            _ => None,
+        }
+    }
+
+    /// When the next check is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.queue.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// A change for the daemon, if any.
+    pub fn poll_change(&mut self) -> Option<HealthChange> {
+        self.changes.pop_front()
+    }
+
+    /// A real server's current state.
+    pub fn server(&self, index: usize) -> Option<ServerHealth> {
+        self.servers.get(index).map(|s| ServerHealth { rs: s.rs, up: s.up, weight: s.weight })
+    }
+
+    /// Whether a checker is up.
+    pub fn check_up(&self, id: CheckId) -> Option<bool> {
+        self.checks.get(id.0).map(|c| c.up)
+    }
+
+    /// Applies a probe's result, schedules the check's next run and queues any change.
+    pub fn handle_result(&mut self, now: Instant, id: CheckId, result: &ProbeResult) -> Verdict {
+        let Some(c) = self.checks.get_mut(id.0) else { return Verdict::StillDown };
+        let was_up = c.up;
+        let first = !c.has_run;
+        c.has_run = true;
+        let (verdict, delay) = match result {
+            Ok(success) => {
+                c.retry_it = 0;
+                c.up = true;
+                match success.weight {
+                    WeightReport::Unchanged => {}
+                    WeightReport::Set(w) => c.delta = i64::from(w) - i64::from(self.servers[c.server].base),
+                    WeightReport::Delta(d) => c.delta = d,
+                }
+                let v = if was_up && !first { Verdict::StillUp } else { Verdict::Up { changed: !was_up } };
+                (v, c.timing.delay_loop)
+            }
+            Err(_) if was_up && c.retry_it < c.timing.retry => {
+                c.retry_it += 1;
+                (Verdict::Retrying { attempt: c.retry_it, retry: c.timing.retry }, c.timing.delay_before_retry)
+            }
+            Err(_) => {
+                let retries = std::mem::take(&mut c.retry_it);
+                c.up = false;
+                let v = if was_up || first { Verdict::Down { changed: was_up, retries } } else { Verdict::StillDown };
+                (v, c.timing.delay_loop)
+            }
+        };
+        let server = c.server;
+        self.queue.push(Reverse((now + delay.max(MIN_DELAY), id.0)));
+        let reason = match verdict {
+            Verdict::Up { changed: true } => Reason::CheckerUp(id),
+            Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
+            _ => Reason::WeightChanged(id),
+        };
+        self.update_server(server, reason);
+        verdict
+    }
+
+    fn update_server(&mut self, index: usize, reason: Reason) {
+        let s = &self.servers[index];
+        let checks = &self.checks[s.checks.clone()];
+        let up = checks.iter().all(|c| c.up);
+        let sum: i64 = checks.iter().map(|c| c.delta).sum();
+        let weight = (i64::from(s.base) + sum).clamp(0, i64::from(i32::MAX));
+        let weight = i32::try_from(weight).expect("clamped to the i32 range");
+        if up == s.up && weight == s.weight {
+            return;
+        }
+        let s = &mut self.servers[index];
+        s.up = up;
+        s.weight = weight;
+        self.changes.push_back(HealthChange { rs: s.rs, up, weight: s.dynamic.then_some(weight), reason });
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the tests need some instant to start from
+mod tests {
+    use super::*;
+    use crate::plan::{CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec};
+
+    const S: Duration = Duration::from_secs(1);
+
+    fn timing(retry: u32) -> Timing {
+        Timing { timeout: S, retry, delay_before_retry: 2 * S, delay_loop: 10 * S, warmup: Duration::ZERO }
+    }
+
+    fn tcp(rs: RsId, alpha: bool, retry: u32) -> CheckSpec {
+        let endpoint = Endpoint {
+            addr: "127.0.0.1:80".parse().expect("literal"),
+            bindto: None,
+            bind_port: None,
+            bind_if: None,
+            fwmark: None,
+        };
+        CheckSpec {
+            rs,
+            server: 0,
+            name: "[127.0.0.1]:tcp:80".into(),
+            kind: ProbeKind::Tcp(endpoint),
+            timing: timing(retry),
+            alpha,
+            log_all_failures: false,
+        }
+    }
+
+    /// One real server (weight 10) with the given checks.
+    fn one_server(checks: Vec<CheckSpec>) -> Plan {
+        let rs = RsId { vs: 0, rs: 0 };
+        let n = checks.len();
+        Plan {
+            servers: vec![ServerSpec {
+                id: rs,
+                name: "[127.0.0.1]:tcp:80".into(),
+                vs_name: "[127.0.0.2]:tcp:80".into(),
+                weight: 10,
+                checks: 0..n,
+                smtp_alert: false,
+            }],
+            checks,
+            ..Plan::default()
+        }
+    }
+
+    const RS: RsId = RsId { vs: 0, rs: 0 };
+    const OK: ProbeResult = Ok(Success::PLAIN);
+    fn fail() -> ProbeResult {
+        Err(Failure::Refused)
+    }
+
+    /// Runs results for check 0 in order, each at the time the check is due; returns the
+    /// time of each run (seconds after start), the verdicts and the changes.
+    fn drive(h: &mut Health, start: Instant, results: &[ProbeResult]) -> (Vec<u64>, Vec<Verdict>, Vec<HealthChange>) {
+        let (mut times, mut verdicts, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+        for r in results {
+            let at = h.poll_timeout().expect("always scheduled");
+            let id = h.poll_due(at).expect("due");
+            times.push(at.duration_since(start).as_secs());
+            verdicts.push(h.handle_result(at, id, r));
+            while let Some(c) = h.poll_change() {
+                changes.push(c);
+            }
+        }
+        (times, verdicts, changes)
+    }
+
+    fn down(check: usize) -> HealthChange {
+        HealthChange { rs: RS, up: false, weight: None, reason: Reason::CheckerDown(CheckId(check)) }
+    }
+    fn up(check: usize) -> HealthChange {
+        HealthChange { rs: RS, up: true, weight: None, reason: Reason::CheckerUp(CheckId(check)) }
+    }
+
+    #[test]
+    fn retries_then_down_then_up() {
+        struct Case {
+            name: &'static str,
+            alpha: bool,
+            retry: u32,
+            results: Vec<ProbeResult>,
+            times: Vec<u64>,
+            verdicts: Vec<Verdict>,
+            changes: Vec<HealthChange>,
+        }
+        let cases = vec![
+            Case {
+                name: "retry 1: down after the retry, a delay_before_retry later",
+                alpha: false,
+                retry: 1,
+                results: vec![OK, fail(), fail(), fail(), OK],
+                times: vec![0, 10, 12, 22, 32],
+                verdicts: vec![
+                    Verdict::Up { changed: false },
+                    Verdict::Retrying { attempt: 1, retry: 1 },
+                    Verdict::Down { changed: true, retries: 1 },
+                    Verdict::StillDown,
+                    Verdict::Up { changed: true },
+                ],
+                changes: vec![down(0), up(0)],
+            },
+            Case {
+                name: "a success during the retries resets them",
+                alpha: false,
+                retry: 2,
+                results: vec![OK, fail(), OK, fail(), fail(), fail()],
+                times: vec![0, 10, 12, 22, 24, 26],
+                verdicts: vec![
+                    Verdict::Up { changed: false },
+                    Verdict::Retrying { attempt: 1, retry: 2 },
+                    Verdict::StillUp,
+                    Verdict::Retrying { attempt: 1, retry: 2 },
+                    Verdict::Retrying { attempt: 2, retry: 2 },
+                    Verdict::Down { changed: true, retries: 2 },
+                ],
+                changes: vec![down(0)],
+            },
+            Case {
+                name: "retry 0: the first failure is final",
+                alpha: false,
+                retry: 0,
+                results: vec![fail(), OK],
+                times: vec![0, 10],
+                verdicts: vec![Verdict::Down { changed: true, retries: 0 }, Verdict::Up { changed: true }],
+                changes: vec![down(0), up(0)],
+            },
+            Case {
+                name: "alpha: down until the first success, no retries while down",
+                alpha: true,
+                retry: 3,
+                results: vec![fail(), fail(), OK, OK],
+                times: vec![0, 10, 20, 30],
+                verdicts: vec![
+                    Verdict::Down { changed: false, retries: 0 },
+                    Verdict::StillDown,
+                    Verdict::Up { changed: true },
+                    Verdict::StillUp,
+                ],
+                changes: vec![up(0)],
+            },
+        ];
+        let start = Instant::now();
+        for case in cases {
+            let plan = one_server(vec![tcp(RS, case.alpha, case.retry)]);
+            assert_eq!(initial_health(&plan)[0].up, !case.alpha, "{}", case.name);
+            let mut h = Health::new(&plan, start, || 0);
+            let (times, verdicts, changes) = drive(&mut h, start, &case.results);
+            assert_eq!(times, case.times, "{}", case.name);
+            assert_eq!(verdicts, case.verdicts, "{}", case.name);
+            assert_eq!(changes, case.changes, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn a_server_is_up_only_when_all_its_checkers_are() {
+        let plan = one_server(vec![tcp(RS, false, 0), tcp(RS, false, 0)]);
+        let start = Instant::now();
+        let mut h = Health::new(&plan, start, || 0);
+        let (a, b) = (CheckId(0), CheckId(1));
+        assert_eq!(h.poll_due(start), Some(a));
+        assert_eq!(h.poll_due(start), Some(b));
+        assert_eq!(h.poll_due(start), None);
+        h.handle_result(start, a, &fail());
+        assert_eq!(h.poll_change(), Some(down(0)));
+        h.handle_result(start, b, &fail());
+        assert_eq!(h.poll_change(), None, "already down");
+        h.handle_result(start, a, &OK);
+        assert_eq!(h.poll_change(), None, "b is still down");
+        h.handle_result(start, b, &OK);
+        assert_eq!(h.poll_change(), Some(up(1)));
+        assert_eq!(h.server(0), Some(ServerHealth { rs: RS, up: true, weight: 10 }));
+    }
+
+    #[test]
+    fn warmup_spreads_first_runs() {
+        let mut checks: Vec<CheckSpec> = (0..4).map(|_| tcp(RS, false, 0)).collect();
+        for c in &mut checks {
+            c.timing.warmup = 10 * S;
+        }
+        let plan = one_server(checks);
+        let start = Instant::now();
+        let mut draws = [3u64, 1, 4, 1].map(|n| n * 1_000_000_000 + 10_000_000_000).into_iter();
+        let mut h = Health::new(&plan, start, || draws.next().unwrap_or(0));
+        let mut firsts = Vec::new();
+        while let Some(at) = h.poll_timeout() {
+            let id = h.poll_due(at).expect("due");
+            firsts.push((at.duration_since(start).as_secs(), id.0));
+        }
+        assert_eq!(firsts, [(1, 1), (1, 3), (3, 0), (4, 2)]);
+    }
+
+    #[test]
+    fn misc_exit_codes() {
+        assert_eq!(misc_verdict(0, false), OK);
+        assert_eq!(misc_verdict(1, false), Err(Failure::Exit(1)));
+        assert_eq!(misc_verdict(7, false), Err(Failure::Exit(7)));
+        assert_eq!(misc_verdict(0, true), OK);
+        assert_eq!(misc_verdict(1, true), Err(Failure::Exit(1)));
+        assert_eq!(misc_verdict(2, true), Ok(Success { weight: WeightReport::Set(0) }));
+        assert_eq!(misc_verdict(255, true), Ok(Success { weight: WeightReport::Set(253) }));
+    }
+
+    #[test]
+    fn file_values() {
+        assert_eq!(file_verdict(0, 0, false), OK);
+        assert_eq!(file_verdict(3, 0, false), Err(Failure::FileFault(3)));
+        assert_eq!(file_verdict(3, 2, false), Ok(Success { weight: WeightReport::Delta(6) }));
+        assert_eq!(file_verdict(3, 2, true), Ok(Success { weight: WeightReport::Delta(-6) }));
+        assert_eq!(file_verdict(i64::from(i32::MIN), 1, false), Err(Failure::FileFault(i64::from(i32::MIN))));
+    }
+
+    #[test]
+    fn dynamic_weights() {
+        let misc = CheckSpec {
+            kind: ProbeKind::Misc(MiscSpec { argv: vec!["/bin/true".into()], dynamic: true, user: None }),
+            ..tcp(RS, false, 0)
+        };
+        let file = CheckSpec {
+            kind: ProbeKind::File(FileSpec { path: "/x".into(), weight: 2, reverse: false }),
+            ..tcp(RS, false, 0)
+        };
+        let plan = one_server(vec![misc, file]);
+        let start = Instant::now();
+        let mut h = Health::new(&plan, start, || 0);
+        let (m, f) = (CheckId(0), CheckId(1));
+        let weight = |w| HealthChange { rs: RS, up: true, weight: Some(w), reason: Reason::WeightChanged(m) };
+        // exit 7 sets the weight to 5; the file adds 2 × 3.
+        h.handle_result(start, m, &misc_verdict(7, true));
+        assert_eq!(h.poll_change(), Some(weight(5)));
+        h.handle_result(start, f, &file_verdict(3, 2, false));
+        assert_eq!(
+            h.poll_change(),
+            Some(HealthChange { rs: RS, up: true, weight: Some(11), reason: Reason::WeightChanged(f) })
+        );
+        // exit 0 keeps the weight the script set; exit 1 takes the server down.
+        h.handle_result(start, m, &misc_verdict(0, true));
+        assert_eq!(h.poll_change(), None);
+        h.handle_result(start, m, &misc_verdict(1, true));
+        assert_eq!(
+            h.poll_change(),
+            Some(HealthChange { rs: RS, up: false, weight: Some(11), reason: Reason::CheckerDown(m) })
+        );
+        // A large negative file value cannot take the weight below 0.
+        h.handle_result(start, f, &file_verdict(-100, 2, false));
+        assert_eq!(
+            h.poll_change(),
+            Some(HealthChange { rs: RS, up: false, weight: Some(0), reason: Reason::WeightChanged(f) })
+        );
+    }
+
+    #[test]
+    fn a_server_without_checkers_is_up() {
+        let plan = one_server(Vec::new());
+        assert_eq!(initial_health(&plan), [ServerHealth { rs: RS, up: true, weight: 10 }]);
+        let mut h = Health::new(&plan, Instant::now(), || 0);
+        assert_eq!(h.poll_timeout(), None);
+        assert_eq!(h.poll_change(), None);
+    }
+}
