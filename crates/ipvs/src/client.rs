@@ -328,17 +328,18 @@ impl Client {
         Ok(info)
     }
 
-    /// Every service with its counters, in the kernel's order.
+    /// Every service with its counters, in the kernel's order. The flags are those a client
+    /// sets: `HASHED`, which the kernel adds to every service, is left out.
     pub fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
         let request = Request::ListServices;
         let msgs = self.request(request.clone(), IpvsMessage::new(IpvsCmd::GetService, vec![]), true, false)?;
         let mut out = Vec::with_capacity(msgs.len());
         for a in msgs.iter().flat_map(|m| &m.attrs) {
             if let IpvsAttr::Service(attrs) = a {
-                out.push(
-                    service_entry(attrs)
-                        .map_err(|e| Error::Malformed { request: request.clone(), detail: e.to_string() })?,
-                );
+                let mut entry = service_entry(attrs)
+                    .map_err(|e| Error::Malformed { request: request.clone(), detail: e.to_string() })?;
+                entry.service.flags = entry.service.flags.settable();
+                out.push(entry);
             }
         }
         Ok(out)

@@ -68,6 +68,8 @@ fn words(addr: &IpAddr) -> [u32; 4] {
     w
 }
 
+/// ipvsadm compares addresses word by word, as many words as the first one's family has,
+/// over the 16-byte union (an IPv4 address is followed by zeros).
 fn cmp_addr(a: &IpAddr, b: &IpAddr) -> i32 {
     let (wa, wb) = (words(a), words(b));
     let n = if matches!(a, IpAddr::V6(_)) { 4 } else { 1 };
@@ -103,16 +105,14 @@ fn cmp_services(a: &ServiceKey, b: &ServiceKey) -> i32 {
     r
 }
 
+/// Destinations compare by address then port, whatever their family (kernel lab: an IPv6
+/// destination of an IPv4 tunnel service sorts among the IPv4 ones by its first word).
 fn cmp_dests(a: &DestEntry, b: &DestEntry) -> i32 {
     let (ka, kb) = (&a.dest.key, &b.dest.key);
-    let mut r = i32::from(Family::of(&ka.addr).raw()) - i32::from(Family::of(&kb.addr).raw());
-    if r == 0 {
-        r = cmp_addr(&ka.addr, &kb.addr);
+    match cmp_addr(&ka.addr, &kb.addr) {
+        0 => i32::from(ka.port) - i32::from(kb.port),
+        r => r,
     }
-    if r == 0 {
-        r = i32::from(ka.port) - i32::from(kb.port);
-    }
-    r
 }
 
 /// glibc's `qsort` (a top-down merge sort that takes from the left run on ties), on indices,
@@ -314,6 +314,110 @@ pub fn render(info: &Info, table: &[TableEntry], format: Format) -> String {
                     d.dest.weight as u32, d.persistent_conns, d.active_conns, d.inactive_conns
                 ),
             };
+        }
+    }
+    out
+}
+
+/// A service as ipvsadm's rules name it (`-t 10.0.0.1:80`, `-f 1 -6`).
+fn rule_service(k: &ServiceKey) -> String {
+    match *k {
+        ServiceKey::Fwmark { family: Family::Inet, mark } => format!("-f {}", mark as i32),
+        ServiceKey::Fwmark { family: Family::Inet6, mark } => format!("-f {} -6", mark as i32),
+        ServiceKey::Addr { protocol, addr, port } => {
+            let opt = match protocol {
+                crate::types::Protocol::Tcp => "-t",
+                crate::types::Protocol::Udp => "-u",
+                crate::types::Protocol::Sctp => "--sctp-service",
+            };
+            format!("{opt} {}", addr_port(&addr, port))
+        }
+    }
+}
+
+/// `ipvsadm -Sn`: the table as rules `ipvsadm -R` reads back. Like ipvsadm, it leaves out
+/// the connection thresholds.
+pub fn render_rules(table: &[TableEntry]) -> String {
+    use crate::types::{Forwarding, TunnelType};
+    let mut out = String::new();
+    for (svc, dests) in sorted(table, |a, b| cmp_services(&a.0.service.key, &b.0.service.key)) {
+        let s = &svc.service;
+        let name = rule_service(&s.key);
+        let _ = write!(out, "-A {name} -s {}", s.scheduler);
+        if s.flags.has(ServiceFlags::PERSISTENT) {
+            let _ = write!(out, " -p {}", s.timeout);
+            match s.key.family() {
+                Family::Inet if s.netmask != u32::MAX => {
+                    let _ = write!(out, " -M {}", std::net::Ipv4Addr::from(s.netmask));
+                }
+                Family::Inet6 if s.netmask != 128 => {
+                    let _ = write!(out, " -M {}", s.netmask);
+                }
+                _ => {}
+            }
+            if let Some(pe) = &s.pe_name {
+                let _ = write!(out, " --pe {pe}");
+            }
+        }
+        if s.flags.0 & (ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3) != 0 {
+            let _ = write!(out, " -b {}", sched_flags(&s.scheduler, s.flags).join(","));
+        }
+        if s.flags.has(ServiceFlags::ONEPACKET) {
+            out.push_str(" -o");
+        }
+        out.push('\n');
+        for d in sorted(dests, cmp_dests) {
+            let dest = &d.dest;
+            let fwd = match dest.forwarding {
+                Forwarding::Masq => "-m",
+                Forwarding::Tunnel => "-i",
+                Forwarding::DirectRoute | Forwarding::Local | Forwarding::Bypass => "-g",
+            };
+            let _ = write!(out, "-a {name} -r {} {fwd} -w {}", addr_port(&dest.key.addr, dest.key.port), dest.weight);
+            if dest.forwarding == Forwarding::Tunnel {
+                let csum = match dest.tunnel_flags {
+                    f if f & TUNNEL_REMCSUM != 0 => "--tun-remcsum",
+                    f if f & TUNNEL_CSUM != 0 => "--tun-csum",
+                    _ => "--tun-nocsum",
+                };
+                let _ = match dest.tunnel_type {
+                    TunnelType::IpIp => write!(out, " --tun-type ipip"),
+                    TunnelType::Gue => write!(out, " --tun-type gue --tun-port {} {csum}", dest.tunnel_port),
+                    TunnelType::Gre => write!(out, " --tun-type gre {csum}"),
+                };
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM` and `_REMCSUM` (`linux/ip_vs.h`).
+pub const TUNNEL_CSUM: u16 = 1 << 0;
+pub const TUNNEL_REMCSUM: u16 = 1 << 1;
+
+/// `ipvsadm -L --timeout`.
+pub fn render_timeouts(t: &crate::types::Timeouts) -> String {
+    format!("Timeout (tcp tcpfin udp): {} {} {}\n", t.tcp, t.tcp_fin, t.udp)
+}
+
+/// `ipvsadm -L --daemon`: the master first, then the backup.
+pub fn render_daemons(daemons: &[crate::types::SyncDaemon]) -> String {
+    use crate::types::SyncRole;
+    let mut out = String::new();
+    for role in [SyncRole::Master, SyncRole::Backup] {
+        for d in daemons.iter().filter(|d| d.role == role) {
+            let group = d.mcast_group.map(|g| g.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{} sync daemon (mcast={}, syncid={}, maxlen={}, group={group}, port={}, ttl={})",
+                if role == SyncRole::Master { "master" } else { "backup" },
+                d.interface,
+                d.syncid,
+                d.maxlen,
+                d.mcast_port,
+                d.mcast_ttl
+            );
         }
     }
     out

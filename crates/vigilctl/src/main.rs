@@ -31,6 +31,37 @@ enum Command {
         #[arg(long)]
         id_b: Option<String>,
     },
+    /// List the IPVS table as `ipvsadm -Ln` does, read over netlink (exit 1 if the kernel has
+    /// no IPVS).
+    Ipvs(IpvsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IpvsArgs {
+    /// Counters (`ipvsadm -Ln --stats`).
+    #[arg(long, group = "view")]
+    stats: bool,
+    /// Rates (`ipvsadm -Ln --rate`).
+    #[arg(long, group = "view")]
+    rate: bool,
+    /// Connection thresholds (`ipvsadm -Ln --thresholds`).
+    #[arg(long, group = "view")]
+    thresholds: bool,
+    /// Persistent connections (`ipvsadm -Ln --persistent-conn`).
+    #[arg(long, group = "view")]
+    persistent_conn: bool,
+    /// Connections (`ipvsadm -Lcn`, from /proc/net/ip_vs_conn).
+    #[arg(short = 'c', long = "connection", group = "view")]
+    connections: bool,
+    /// Connection timeouts (`ipvsadm -L --timeout`).
+    #[arg(long, group = "view")]
+    timeout: bool,
+    /// Sync daemons (`ipvsadm -L --daemon`).
+    #[arg(long, group = "view")]
+    daemon: bool,
+    /// JSON instead of ipvsadm's layout.
+    #[arg(long)]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +96,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Ipvs(args) => ipvs(&args),
     }
+}
+
+fn ipvs(args: &IpvsArgs) -> anyhow::Result<ExitCode> {
+    use vigil_ipvs::display::{self, Format};
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("vigilctl: {e}");
+        Ok(ExitCode::FAILURE)
+    };
+    if args.connections {
+        let text = match std::fs::read_to_string("/proc/net/ip_vs_conn") {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fail(&vigil_ipvs::error::Error::NotAvailable),
+            Err(e) => return Err(e).context("reading /proc/net/ip_vs_conn"),
+        };
+        let conns = display::parse_connections(&text);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&conns)?);
+        } else {
+            print!("{}", display::render_connections(&conns));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut client = match vigil_ipvs::client::Client::connect() {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let out = if args.timeout {
+        let t = match client.timeouts() {
+            Ok(t) => t,
+            Err(e) => return fail(&e),
+        };
+        if args.json {
+            serde_json::to_string_pretty(&t)? + "\n"
+        } else {
+            display::render_timeouts(&t)
+        }
+    } else if args.daemon {
+        let d = match client.daemons() {
+            Ok(d) => d,
+            Err(e) => return fail(&e),
+        };
+        if args.json {
+            serde_json::to_string_pretty(&d)? + "\n"
+        } else {
+            display::render_daemons(&d)
+        }
+    } else {
+        let (info, table) = match client.info().and_then(|i| Ok((i, client.table()?))) {
+            Ok(x) => x,
+            Err(e) => return fail(&e),
+        };
+        if args.json {
+            let services: Vec<_> = table
+                .iter()
+                .map(|(s, d)| serde_json::json!({ "service": s.service, "stats": s.stats, "dests": d }))
+                .collect();
+            let v = serde_json::json!({
+                "version": info.to_string(),
+                "conn_tab_size": info.conn_tab_size,
+                "services": services,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        } else {
+            let format = match args {
+                IpvsArgs { stats: true, .. } => Format::Stats,
+                IpvsArgs { rate: true, .. } => Format::Rate,
+                IpvsArgs { thresholds: true, .. } => Format::Thresholds,
+                IpvsArgs { persistent_conn: true, .. } => Format::PersistentConn,
+                _ => Format::Plain,
+            };
+            display::render(&info, &table, format)
+        }
+    };
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn gethostname() -> String {

@@ -5,9 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::{DecodeError, DefaultNla, ErrorContext, Nla, NlaBuffer, Parseable};
 
 use super::constants::*;
-use super::nla::{
-    parse_name, parse_u16, parse_u16_be, parse_u32, parse_u8, put_str, put_u16, put_u16_be, put_u32, put_u8,
-};
+use super::nla::{parse_name, parse_u16, parse_u32, parse_u8, put_str, put_u16, put_u32, put_u8};
 use crate::types::{SyncDaemon, SyncRole};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +18,8 @@ pub enum DaemonAttr {
     SyncMaxlen(u16),
     McastGroup(Ipv4Addr),
     McastGroup6(Ipv6Addr),
-    /// Host order here, network order on the wire.
+    /// Host order, on the wire too: the kernel reads and reports it with `nla_get_u16` and
+    /// `nla_put_u16` (kernel lab: a big-endian 8000 came back from ipvsadm as 16415).
     McastPort(u16),
     McastTtl(u8),
     Other(DefaultNla),
@@ -59,7 +58,7 @@ impl Nla for DaemonAttr {
             DaemonAttr::SyncMaxlen(v) => put_u16(buf, *v),
             DaemonAttr::McastGroup(a) => buf[..4].copy_from_slice(&a.octets()),
             DaemonAttr::McastGroup6(a) => buf[..16].copy_from_slice(&a.octets()),
-            DaemonAttr::McastPort(v) => put_u16_be(buf, *v),
+            DaemonAttr::McastPort(v) => put_u16(buf, *v),
             DaemonAttr::McastTtl(v) => put_u8(buf, *v),
             DaemonAttr::Other(nla) => nla.emit_value(buf),
         }
@@ -85,9 +84,7 @@ impl DaemonAttr {
                 <[u8; 16]>::try_from(v)
                     .map_err(|_| DecodeError::from("IPVS_DAEMON_ATTR_MCAST_GROUP6: want 16 bytes"))?,
             )),
-            IPVS_DAEMON_ATTR_MCAST_PORT => {
-                DaemonAttr::McastPort(parse_u16_be(v).context("IPVS_DAEMON_ATTR_MCAST_PORT")?)
-            }
+            IPVS_DAEMON_ATTR_MCAST_PORT => DaemonAttr::McastPort(parse_u16(v).context("IPVS_DAEMON_ATTR_MCAST_PORT")?),
             IPVS_DAEMON_ATTR_MCAST_TTL => DaemonAttr::McastTtl(parse_u8(v).context("IPVS_DAEMON_ATTR_MCAST_TTL")?),
             _ => DaemonAttr::Other(DefaultNla::parse(nla)?),
         })

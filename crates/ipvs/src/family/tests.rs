@@ -318,7 +318,7 @@ fn daemons_round_trip() {
         let IpvsAttr::Daemon(attrs) = &msg.attrs[0] else { panic!("not a daemon") };
         assert_eq!(daemon_from_attrs(attrs).expect("daemon"), d);
     }
-    // MCAST_PORT goes out big-endian.
+    // MCAST_PORT goes out in host order (unlike the service and destination ports).
     let d = SyncDaemon {
         role: SyncRole::Master,
         interface: "lo".into(),
@@ -329,7 +329,7 @@ fn daemons_round_trip() {
         mcast_ttl: 0,
     };
     let bytes = emit(IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(&d))]));
-    assert!(bytes.windows(6).any(|w| w == [6, 0, 7, 0, 0x22, 0x90]));
+    assert!(bytes.windows(6).any(|w| w == [6, 0, 7, 0, 0x90, 0x22]));
 }
 
 #[test]
