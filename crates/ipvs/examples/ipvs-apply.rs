@@ -76,15 +76,7 @@ fn parse_line(line: &str) -> Result<Option<Line>, String> {
         }
         "--stop-daemon" => return Ok(Some(Line::Stop(role(w.get(1).copied().unwrap_or_default())?))),
         "--start-daemon" => {
-            let mut d = SyncDaemon {
-                role: role(w.get(1).copied().unwrap_or_default())?,
-                interface: String::new(),
-                syncid: 0,
-                maxlen: 0,
-                mcast_group: None,
-                mcast_port: 0,
-                mcast_ttl: 0,
-            };
+            let mut d = SyncDaemon::new(role(w.get(1).copied().unwrap_or_default())?, "", 0);
             let mut i = 2;
             while i < w.len() {
                 let v = w.get(i + 1);

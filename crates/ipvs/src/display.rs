@@ -195,27 +195,35 @@ fn sched_flags(scheduler: &str, flags: ServiceFlags) -> Vec<String> {
     }
 }
 
+/// Timeout, mask (when not a single address) and engine of a persistent service, each after
+/// its word (`persistent`/`mask`/`pe` in listings, `-p`/`-M`/`--pe` in rules).
+fn persistence(out: &mut String, s: &crate::types::Service, words: [&str; 3]) {
+    if !s.flags.has(ServiceFlags::PERSISTENT) {
+        return;
+    }
+    let [timeout, mask, pe_word] = words;
+    let _ = write!(out, "{timeout} {}", s.timeout);
+    match s.key.family() {
+        Family::Inet if s.netmask != u32::MAX => {
+            let _ = write!(out, "{mask} {}", std::net::Ipv4Addr::from(s.netmask));
+        }
+        Family::Inet6 if s.netmask != 128 => {
+            let _ = write!(out, "{mask} {}", s.netmask);
+        }
+        _ => {}
+    }
+    if let Some(pe) = &s.pe_name {
+        let _ = write!(out, "{pe_word} {pe}");
+    }
+}
+
 fn service_line(out: &mut String, e: &ServiceEntry) {
     let s = &e.service;
     let _ = write!(out, "{} {}", service_name(&s.key), s.scheduler);
     if s.flags.0 & (ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3) != 0 {
         let _ = write!(out, " ({})", sched_flags(&s.scheduler, s.flags).join(","));
     }
-    if s.flags.has(ServiceFlags::PERSISTENT) {
-        let _ = write!(out, " persistent {}", s.timeout);
-        match s.key.family() {
-            Family::Inet if s.netmask != u32::MAX => {
-                let _ = write!(out, " mask {}", std::net::Ipv4Addr::from(s.netmask));
-            }
-            Family::Inet6 if s.netmask != 128 => {
-                let _ = write!(out, " mask {}", s.netmask);
-            }
-            _ => {}
-        }
-        if let Some(pe) = &s.pe_name {
-            let _ = write!(out, " pe {pe}");
-        }
-    }
+    persistence(out, s, [" persistent", " mask", " pe"]);
     if s.flags.has(ServiceFlags::ONEPACKET) {
         out.push_str(" ops");
     }
@@ -344,21 +352,7 @@ pub fn render_rules(table: &[TableEntry]) -> String {
         let s = &svc.service;
         let name = rule_service(&s.key);
         let _ = write!(out, "-A {name} -s {}", s.scheduler);
-        if s.flags.has(ServiceFlags::PERSISTENT) {
-            let _ = write!(out, " -p {}", s.timeout);
-            match s.key.family() {
-                Family::Inet if s.netmask != u32::MAX => {
-                    let _ = write!(out, " -M {}", std::net::Ipv4Addr::from(s.netmask));
-                }
-                Family::Inet6 if s.netmask != 128 => {
-                    let _ = write!(out, " -M {}", s.netmask);
-                }
-                _ => {}
-            }
-            if let Some(pe) = &s.pe_name {
-                let _ = write!(out, " --pe {pe}");
-            }
-        }
+        persistence(&mut out, s, [" -p", " -M", " --pe"]);
         if s.flags.0 & (ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3) != 0 {
             let _ = write!(out, " -b {}", sched_flags(&s.scheduler, s.flags).join(","));
         }

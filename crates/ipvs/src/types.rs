@@ -384,6 +384,21 @@ pub struct SyncDaemon {
     pub mcast_ttl: u8,
 }
 
+impl SyncDaemon {
+    /// A daemon with the kernel's defaults for everything but its role, interface and id.
+    pub fn new(role: SyncRole, interface: &str, syncid: u8) -> SyncDaemon {
+        SyncDaemon {
+            role,
+            interface: interface.to_owned(),
+            syncid,
+            maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
+        }
+    }
+}
+
 /// One write to the kernel's table: what the reconciler decides and the client carries out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {

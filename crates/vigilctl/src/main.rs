@@ -100,79 +100,76 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `vigilctl ipvs`: the kernel's refusals and a missing IPVS print their message and exit 1.
 fn ipvs(args: &IpvsArgs) -> anyhow::Result<ExitCode> {
-    use vigil_ipvs::display::{self, Format};
-    let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("vigilctl: {e}");
-        Ok(ExitCode::FAILURE)
-    };
-    if args.connections {
-        let text = match std::fs::read_to_string("/proc/net/ip_vs_conn") {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fail(&vigil_ipvs::error::Error::NotAvailable),
+    use vigil_ipvs::error::Error;
+    let text = if args.connections {
+        match std::fs::read_to_string("/proc/net/ip_vs_conn") {
+            Ok(t) => Ok(ipvs_connections(args, &t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotAvailable),
             Err(e) => return Err(e).context("reading /proc/net/ip_vs_conn"),
-        };
-        let conns = display::parse_connections(&text);
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&conns)?);
-        } else {
-            print!("{}", display::render_connections(&conns));
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut client = match vigil_ipvs::client::Client::connect() {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
-    let out = if args.timeout {
-        let t = match client.timeouts() {
-            Ok(t) => t,
-            Err(e) => return fail(&e),
-        };
-        if args.json {
-            serde_json::to_string_pretty(&t)? + "\n"
-        } else {
-            display::render_timeouts(&t)
-        }
-    } else if args.daemon {
-        let d = match client.daemons() {
-            Ok(d) => d,
-            Err(e) => return fail(&e),
-        };
-        if args.json {
-            serde_json::to_string_pretty(&d)? + "\n"
-        } else {
-            display::render_daemons(&d)
         }
     } else {
-        let (info, table) = match client.info().and_then(|i| Ok((i, client.table()?))) {
-            Ok(x) => x,
-            Err(e) => return fail(&e),
-        };
-        if args.json {
-            let services: Vec<_> = table
-                .iter()
-                .map(|(s, d)| serde_json::json!({ "service": s.service, "stats": s.stats, "dests": d }))
-                .collect();
-            let v = serde_json::json!({
-                "version": info.to_string(),
-                "conn_tab_size": info.conn_tab_size,
-                "services": services,
-            });
-            serde_json::to_string_pretty(&v)? + "\n"
-        } else {
-            let format = match args {
-                IpvsArgs { stats: true, .. } => Format::Stats,
-                IpvsArgs { rate: true, .. } => Format::Rate,
-                IpvsArgs { thresholds: true, .. } => Format::Thresholds,
-                IpvsArgs { persistent_conn: true, .. } => Format::PersistentConn,
-                _ => Format::Plain,
-            };
-            display::render(&info, &table, format)
-        }
+        ipvs_listing(args)
     };
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    match text {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("vigilctl: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Pretty JSON of plain data (no map with non-string keys, so it cannot fail).
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("plain data serializes") + "\n"
+}
+
+fn ipvs_connections(args: &IpvsArgs, proc_text: &str) -> String {
+    let conns = vigil_ipvs::display::parse_connections(proc_text);
+    if args.json {
+        json(&conns)
+    } else {
+        vigil_ipvs::display::render_connections(&conns)
+    }
+}
+
+fn ipvs_listing(args: &IpvsArgs) -> Result<String, vigil_ipvs::error::Error> {
+    use vigil_ipvs::display::{self, Format};
+    let mut client = vigil_ipvs::client::Client::connect()?;
+    if args.timeout {
+        let t = client.timeouts()?;
+        return Ok(if args.json { json(&t) } else { display::render_timeouts(&t) });
+    }
+    if args.daemon {
+        let d = client.daemons()?;
+        return Ok(if args.json { json(&d) } else { display::render_daemons(&d) });
+    }
+    let info = client.info()?;
+    let table = client.table()?;
+    if args.json {
+        let services: Vec<_> = table
+            .iter()
+            .map(|(s, d)| serde_json::json!({ "service": s.service, "stats": s.stats, "dests": d }))
+            .collect();
+        return Ok(json(&serde_json::json!({
+            "version": info.to_string(),
+            "conn_tab_size": info.conn_tab_size,
+            "services": services,
+        })));
+    }
+    let format = match args {
+        IpvsArgs { stats: true, .. } => Format::Stats,
+        IpvsArgs { rate: true, .. } => Format::Rate,
+        IpvsArgs { thresholds: true, .. } => Format::Thresholds,
+        IpvsArgs { persistent_conn: true, .. } => Format::PersistentConn,
+        _ => Format::Plain,
+    };
+    Ok(display::render(&info, &table, format))
 }
 
 fn gethostname() -> String {

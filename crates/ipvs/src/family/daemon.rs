@@ -117,15 +117,7 @@ pub fn daemon_attrs(d: &SyncDaemon) -> Vec<DaemonAttr> {
 
 /// A running sync daemon as the kernel lists it.
 pub fn daemon_from_attrs(attrs: &[DaemonAttr]) -> Result<SyncDaemon, DecodeError> {
-    let mut d = SyncDaemon {
-        role: SyncRole::Master,
-        interface: String::new(),
-        syncid: 0,
-        maxlen: 0,
-        mcast_group: None,
-        mcast_port: 0,
-        mcast_ttl: 0,
-    };
+    let mut d = SyncDaemon::new(SyncRole::Master, "", 0);
     let mut state = None;
     for a in attrs {
         match a {
