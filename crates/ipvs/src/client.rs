@@ -17,7 +17,10 @@ use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlFamily, GenlMessage};
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
-use nix::sys::socket::{setsockopt, sockopt};
+use std::io::IoSliceMut;
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{recvmmsg, setsockopt, sockopt, MsgFlags, MultiHeaders};
 
 use crate::error::{Error, Request};
 use crate::family::{
@@ -35,6 +38,9 @@ const SOCKET_BUFFER: usize = 8 << 20;
 const ACK_TRUESIZE: usize = 1280;
 /// A dump part is at most 32 KiB (the kernel's cap on `max_recvmsg_len`).
 const RECV_BUFFER: usize = 64 << 10;
+/// Acknowledgements read per `recvmmsg`, and the room for each (a capped ack is 36 bytes).
+const ACKS_PER_CALL: usize = 1024;
+const ACK_SLOT: usize = 128;
 /// Largest single `send`, whatever the send buffer allows.
 const MAX_SEND: usize = 4 << 20;
 
@@ -227,6 +233,17 @@ impl Client {
             return Err(io::Error::other(format!("datagram of {n} bytes truncated")));
         }
         Ok(())
+    }
+
+    /// As many queued datagrams as `slots` holds in one `recvmmsg`, without waiting; their
+    /// lengths (clamped to the slot: a longer one is an ack we did not ask for).
+    fn recv_many(&mut self, slots: &mut [[u8; ACK_SLOT]]) -> io::Result<Vec<usize>> {
+        self.io.recvs += 1;
+        let mut headers = MultiHeaders::<()>::preallocate(slots.len(), None);
+        let mut iovs: Vec<[IoSliceMut<'_>; 1]> = slots.iter_mut().map(|s| [IoSliceMut::new(s)]).collect();
+        let got = recvmmsg(self.socket.as_raw_fd(), &mut headers, iovs.iter_mut(), MsgFlags::MSG_DONTWAIT, None)
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        Ok(got.map(|m| m.bytes.min(ACK_SLOT)).collect())
     }
 
     fn resolve_family(&mut self) -> Result<u16, Error> {
@@ -507,27 +524,30 @@ impl Client {
         let mut outcome: Vec<Option<Result<(), i32>>> = vec![None; batch.len()];
         let mut pending = batch.len();
         let mut lost = false;
+        let mut slots = vec![[0u8; ACK_SLOT]; ACKS_PER_CALL.min(pending)];
         while pending > 0 {
             // Everything this batch will get is queued already: an empty socket means the
             // rest was dropped.
-            match self.recv(nix::libc::MSG_DONTWAIT) {
-                Ok(()) => {}
+            let lens = match self.recv_many(&mut slots) {
+                Ok(lens) => lens,
                 Err(e) if e.raw_os_error() == Some(nix::libc::ENOBUFS) => {
                     lost = true;
                     continue;
                 }
                 Err(_) => break,
-            }
-            for reply in replies(&self.buf) {
-                let (seq, result) = match reply {
-                    Reply::Ack(seq) => (seq, Ok(())),
-                    Reply::Refused(seq, errno) => (seq, Err(errno)),
-                    _ => continue,
-                };
-                let i = seq.wrapping_sub(first) as usize;
-                if let Some(slot @ None) = outcome.get_mut(i) {
-                    *slot = Some(result);
-                    pending -= 1;
+            };
+            for (slot, len) in slots.iter().zip(lens) {
+                for reply in replies(&slot[..len]) {
+                    let (seq, result) = match reply {
+                        Reply::Ack(seq) => (seq, Ok(())),
+                        Reply::Refused(seq, errno) => (seq, Err(errno)),
+                        _ => continue,
+                    };
+                    let i = seq.wrapping_sub(first) as usize;
+                    if let Some(slot @ None) = outcome.get_mut(i) {
+                        *slot = Some(result);
+                        pending -= 1;
+                    }
                 }
             }
         }
