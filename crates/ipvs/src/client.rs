@@ -565,3 +565,43 @@ impl Client {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    }
+
+    /// One datagram holding what the kernel sends (kernel lab, strace of ipvsadm): the GET_INFO
+    /// reply (seq 7), a capped ack for it, a capped refusal (-EEXIST) for seq 8, and NLMSG_DONE
+    /// for seq 9.
+    #[test]
+    fn a_datagram_splits_into_its_replies() {
+        let bytes = hex("24000000 2000 0000 07000000 01000000 0e010000 0800010001020100 0800020000100000
+             24000000 0200 0001 07000000 01000000 00000000 20000000 2000 0500 07000000 01000000
+             24000000 0200 0001 08000000 01000000 efffffff 20000000 2000 0500 08000000 01000000
+             14000000 0300 0200 09000000 01000000 00000000");
+        let got: Vec<String> = replies(&bytes)
+            .map(|r| match r {
+                Reply::Data(seq, genl) => format!("data {seq} {}", genl.len()),
+                Reply::Ack(seq) => format!("ack {seq}"),
+                Reply::Refused(seq, errno) => format!("refused {seq} {errno}"),
+                Reply::Done(seq) => format!("done {seq}"),
+                Reply::Broken(e) => format!("broken {e}"),
+            })
+            .collect();
+        assert_eq!(got, ["data 7 20", "ack 7", "refused 8 17", "done 9"]);
+        let IpvsMessage { cmd, attrs } =
+            GenlMessage::<IpvsMessage>::parse_with_param(&bytes[16..36], 0x20).expect("info reply").payload;
+        assert_eq!((cmd, attrs.len()), (IpvsCmd::SetInfo, 2));
+    }
+
+    #[test]
+    fn a_truncated_datagram_is_broken_not_a_panic() {
+        let bytes = hex("24000000 2000 0000 07000000 01000000 0e01");
+        assert!(matches!(replies(&bytes).next(), Some(Reply::Broken(_))));
+    }
+}
