@@ -24,6 +24,8 @@ pub struct CheckStatus {
     pub kind: &'static str,
     pub name: String,
     pub up: bool,
+    /// Attempts so far.
+    pub runs: u64,
     pub last: Option<LastRun>,
 }
 
@@ -45,7 +47,14 @@ impl Status {
         let checks = plan
             .checks
             .iter()
-            .map(|c| CheckStatus { rs: c.rs, kind: c.kind.keyword(), name: c.name.clone(), up: !c.alpha, last: None })
+            .map(|c| CheckStatus {
+                rs: c.rs,
+                kind: c.kind.keyword(),
+                name: c.name.clone(),
+                up: !c.alpha,
+                runs: 0,
+                last: None,
+            })
             .collect();
         Arc::new(Status { checks: Mutex::new(checks), servers: Mutex::new(initial_health(plan)) })
     }
@@ -63,6 +72,7 @@ impl Status {
     pub(crate) fn record_check(&self, id: CheckId, up: bool, last: LastRun) {
         if let Some(c) = lock(&self.checks).get_mut(id.0) {
             c.up = up;
+            c.runs += 1;
             c.last = Some(last);
         }
     }

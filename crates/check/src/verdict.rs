@@ -180,6 +180,8 @@ struct CheckState {
     delta: i64,
     server: usize,
     timing: Timing,
+    /// When the current run was due.
+    due: Instant,
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +231,7 @@ impl Health {
                     delta: 0,
                     server: si,
                     timing: c.timing,
+                    due: now,
                 });
             }
             let dynamic = plan.checks[s.checks.clone()].iter().any(|c| match &c.kind {
@@ -257,7 +260,13 @@ impl Health {
     /// The next check due at `now`, if any; it is not scheduled again until its result is in.
     pub fn poll_due(&mut self, now: Instant) -> Option<CheckId> {
         match self.queue.peek() {
-            Some(Reverse((at, _))) if *at <= now => self.queue.pop().map(|Reverse((_, i))| CheckId(i)),
+            Some(Reverse((at, _))) if *at <= now => {
+                let Reverse((at, i)) = self.queue.pop()?;
+                if let Some(c) = self.checks.get_mut(i) {
+                    c.due = at;
+                }
+                Some(CheckId(i))
+            }
             _ => None,
         }
     }
@@ -285,6 +294,7 @@ impl Health {
     /// Applies a probe's result, schedules the check's next run and queues any change.
     pub fn handle_result(&mut self, now: Instant, id: CheckId, result: &ProbeResult) -> Verdict {
         let Some(c) = self.checks.get_mut(id.0) else { return Verdict::StillDown };
+        let due = c.due;
         let was_up = c.up;
         let first = !c.has_run;
         c.has_run = true;
@@ -312,7 +322,13 @@ impl Health {
             }
         };
         let server = c.server;
-        self.queue.push(Reverse((now + delay.max(MIN_DELAY), id.0)));
+        // Counting the delay from when the run was due, not from when its result came in,
+        // keeps the spread the warmup made: otherwise checks that finish together (after a
+        // busy moment) stay together, and the bunches grow. A run that took longer than the
+        // delay counts from its end, as keepalived does, so a slow server still gets it whole.
+        let delay = delay.max(MIN_DELAY);
+        let next = if now < due + delay { due + delay } else { now + delay };
+        self.queue.push(Reverse((next, id.0)));
         let reason = match verdict {
             Verdict::Up { changed: true } => Reason::CheckerUp(id),
             Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
@@ -532,6 +548,22 @@ mod tests {
             firsts.push((at.duration_since(start).as_secs(), id.0));
         }
         assert_eq!(firsts, [(1, 1), (1, 3), (3, 0), (4, 2)]);
+    }
+
+    #[test]
+    fn next_runs_keep_their_phase_unless_the_check_was_slow() {
+        let plan = one_server(vec![tcp(RS, false, 0)]);
+        let start = Instant::now();
+        let mut h = Health::new(&plan, start, || 0);
+        let id = h.poll_due(start).expect("due");
+        h.handle_result(start + Duration::from_millis(300), id, &OK);
+        assert_eq!(h.poll_timeout(), Some(start + 10 * S), "a quick result: a delay_loop after it was due");
+        let id = h.poll_due(start + 10 * S).expect("due");
+        h.handle_result(start + 19 * S, id, &OK);
+        assert_eq!(h.poll_timeout(), Some(start + 20 * S), "a result within the delay keeps the phase");
+        let id = h.poll_due(start + 20 * S).expect("due");
+        h.handle_result(start + 31 * S, id, &OK);
+        assert_eq!(h.poll_timeout(), Some(start + 41 * S), "a slow result: a delay_loop after it came in");
     }
 
     #[test]

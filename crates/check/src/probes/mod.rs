@@ -78,8 +78,7 @@ pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
 
 /// A non-blocking socket towards `ep.addr`, bound and marked as the checker asks.
 fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
-    let socket = Socket::new(Domain::for_address(ep.addr), ty, Some(protocol))?;
-    socket.set_nonblocking(true)?;
+    let socket = Socket::new(Domain::for_address(ep.addr), ty.nonblocking(), Some(protocol))?;
     if let Some(dev) = &ep.bind_if {
         socket.bind_device(Some(dev.as_bytes()))?;
     }
