@@ -1,6 +1,6 @@
 //! The checker driver for scripts/bench-check.sh: runs every check of a keepalived.conf and
 //! discards the changes; prints every second (or INTERVAL_MS) the time, how many attempts ran so far and how
-//! many checks are up and down, how many failed their last attempt, and the 99th percentile of the last attempts' latency.
+//! many checks are up and down, how many failed their last attempt, the 99th percentile of the last attempts' latency and its resident memory.
 //!
 //! Usage: bench_driver CONFIG [INTERVAL_MS]
 
@@ -9,6 +9,13 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+/// This process's resident set, from /proc.
+fn rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -44,9 +51,10 @@ async fn main() {
         let p99 = latencies.get(latencies.len() * 99 / 100).copied().unwrap_or_default();
         let t = start.elapsed().as_secs_f64();
         println!(
-            "t {t:.3} runs {runs} up {up} down {} failing {failing} p99_ms {:.2}",
+            "t {t:.3} runs {runs} up {up} down {} failing {failing} p99_ms {:.2} rss_kb {}",
             checks.len() - up,
-            p99.as_secs_f64() * 1000.0
+            p99.as_secs_f64() * 1000.0,
+            rss_kb()
         );
     }
 }
