@@ -140,16 +140,18 @@ conf_global() {
 #   peers (unicast peers, space separated)  nopreempt (set to 1)
 #   preempt_delay (seconds)  track_interface (space separated)
 #   track_script (space separated names)  vip_dev (ADDR/PREFIX@DEV, space
-#   separated: VIPs on another interface)
+#   separated: VIPs on another interface)  routes (virtual_routes lines,
+#   separated by ';')  rules (virtual_rules lines, separated by ';')
 conf_instance() {
     local name=$1; shift
     local state=BACKUP priority=100 vrid=51 advert_int=1 version='' auth='' vips="$VIP4/24"
     local interface=eth0 src='' peers='' nopreempt='' preempt_delay='' track_interface='' track_script='' vip_dev=''
+    local routes='' rules=''
     local kv k v
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev)
+            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev|routes|rules)
                 printf -v "$k" '%s' "$v" ;;
             *) echo "conf_instance: unknown key '$k'" >&2; return 2 ;;
         esac
@@ -189,7 +191,27 @@ conf_instance() {
     for v in $vips; do echo "        $v"; done
     for v in $vip_dev; do echo "        ${v%@*} dev ${v#*@}"; done
     echo "    }"
+    conf_lines virtual_routes "$routes"
+    conf_lines virtual_rules "$rules"
     echo "}"
+}
+
+# conf_lines BLOCK LINES: "    BLOCK { ... }" with one line per ';'-separated
+# item of LINES; nothing when LINES is empty.
+conf_lines() {
+    local item items
+    [ -n "$2" ] || return 0
+    IFS=';' read -ra items <<<"$2"
+    echo "    $1 {"
+    for item in "${items[@]}"; do echo "        $item"; done
+    echo "    }"
+}
+
+# conf_static ROUTES RULES: top-level static_routes and static_rules blocks
+# (each ';'-separated, either may be empty).
+conf_static() {
+    conf_lines static_routes "$1" | sed 's/^    //'
+    conf_lines static_rules "$2" | sed 's/^    //'
 }
 
 # conf_script NAME COMMAND [key=value ...]: a vrrp_script; keys interval (1),

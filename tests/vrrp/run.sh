@@ -36,7 +36,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes)
 
 describe() {
     case $1 in
@@ -53,6 +53,7 @@ describe() {
         ipv6) echo "IPv6 VRRPv3 (VIP 2001:db8::100/64): adverts to ff02::12, unsolicited NA from the MASTER, SIGTERM failover" ;;
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
         vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
+        virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -399,6 +400,89 @@ scenario_vip_dev() {
     expect_master b VI_1 "$VIP4" 2
     has_vip b "$extra" eth1 || fail "side b (new MASTER) does not hold $extra on eth1"
     has_vip a "$extra" eth1 && fail "side a left $extra on eth1 after SIGTERM"
+    check_no_rejects a b
+}
+
+# The entries of scenario virtual_routes, as "ip ARGS|LINE": `ip -n NS ARGS`
+# must (or must not) list LINE (whitespace squeezed).
+VR_VIRTUAL=(
+    "route show proto keepalived|198.51.100.0/24 via 192.0.2.50 dev eth0"
+    "route show proto keepalived|blackhole 203.0.113.0/24"
+    "route show proto keepalived|198.18.0.0/15 via 192.0.2.50 dev eth0"
+    "route show table 100 proto keepalived|default via 192.0.2.50 dev eth0"
+    "rule show|100: from 192.0.2.100 lookup 100 proto keepalived"
+)
+VR_STATIC=(
+    "route show proto keepalived|10.99.0.0/16 via 192.0.2.50 dev eth0"
+    "rule show|200: from 192.0.2.0/24 lookup 200 proto keepalived"
+)
+# Added with iproute2's default protocol (boot) before either speaker starts:
+# the same destination and gateway as a virtual route, another route to the kernel.
+VR_BEFORE="route show 198.18.0.0/15 proto boot|198.18.0.0/15 via 192.0.2.50 dev eth0"
+# For a vigild side only, also added before start and with protocol keepalived:
+# identical to a virtual route, so vigild's add finds it (EEXIST) and must leave it.
+# (keepalived takes every proto keepalived route for its own and removes it.)
+VR_IDENTICAL="route show table 100 proto keepalived|192.0.2.192/26 via 192.0.2.50 dev eth0"
+
+# kernel_lists SIDE "ARGS|LINE": does `ip -n NS ARGS` list LINE?
+kernel_lists() {
+    local out args
+    read -ra args <<<"${2%%|*}"
+    out=$(ip -n "${NS[$1]}" "${args[@]}" 2>/dev/null) || return 1
+    awk -v want="${2#*|}" '{ gsub(/[ \t]+/, " "); sub(/ $/, "") } $0 == want { found = 1 } END { exit !found }' <<<"$out"
+}
+
+# wait_kernel SIDE present|absent TIMEOUT ENTRY...: wait until every entry is
+# listed (present) or none is (absent).
+wait_kernel() {
+    local side=$1 want=$2 timeout=$3 deadline e bad
+    shift 3
+    deadline=$(fcalc "$(now) + $timeout")
+    while :; do
+        bad=
+        for e in "$@"; do
+            if kernel_lists "$side" "$e"; then [ "$want" = present ] || bad=$e; else [ "$want" = absent ] || bad=$e; fi
+            [ -z "$bad" ] || break
+        done
+        [ -n "$bad" ] || { trace "side $side: $# entries $want"; return 0; }
+        fcheck "$(now) < $deadline" || fail "side $side (${IMPL[$side]}): 'ip ${bad%%|*}' does not match the wanted state ($want) of '${bad#*|}' after ${timeout}s"
+        sleep 0.05
+    done
+}
+
+scenario_virtual_routes() {
+    lab_setup
+    local s mb
+    local routes="198.51.100.0/24 via 192.0.2.50;blackhole 203.0.113.0/24;0.0.0.0/0 via 192.0.2.50 table 100"
+    routes+=";198.18.0.0/15 via 192.0.2.50;192.0.2.192/26 via 192.0.2.50 table 100"
+    for s in a b; do
+        ip -n "${NS[$s]}" route add 198.18.0.0/15 via 192.0.2.50
+        if [ "${IMPL[$s]}" = vigild ]; then
+            ip -n "${NS[$s]}" route add 192.0.2.192/26 via 192.0.2.50 table 100 proto keepalived
+        fi
+    done
+    write_pair routes="$routes" rules="from $VIP4/32 table 100 priority 100"
+    for s in a b; do
+        conf_static "10.99.0.0/16 via 192.0.2.50" "from 192.0.2.0/24 table 200 priority 200" >>"$SDIR/$s.conf"
+    done
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    wait_kernel a present 2 "${VR_VIRTUAL[@]}" "${VR_STATIC[@]}" "$VR_BEFORE"
+    wait_kernel b present 2 "${VR_STATIC[@]}" "$VR_BEFORE"
+    wait_kernel b absent 0 "${VR_VIRTUAL[@]}"
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    wait_kernel b present 2 "${VR_VIRTUAL[@]}" "${VR_STATIC[@]}" "$VR_BEFORE"
+    # Stopped: its virtual and static entries removed, the route from before start kept.
+    wait_kernel a absent 0 "${VR_VIRTUAL[@]}" "${VR_STATIC[@]}"
+    wait_kernel a present 0 "$VR_BEFORE"
+    for s in a b; do
+        [ "${IMPL[$s]}" = vigild ] || continue
+        wait_kernel "$s" present 0 "$VR_IDENTICAL"
+        log_has "$s" "192.0.2.192/26 via 192.0.2.50 table 100 was already present" ||
+            fail "side $s (vigild) did not log that 192.0.2.192/26 was already present"
+    done
     check_no_rejects a b
 }
 

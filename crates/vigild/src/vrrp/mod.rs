@@ -2,6 +2,7 @@
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
 
 mod owned;
+mod routes;
 mod setup;
 mod track;
 
@@ -14,10 +15,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use vigil_config::model::{Config, Track, VrrpInstance};
 use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
-use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, VrrpSocket};
+use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, VrrpSocket};
 use vigil_vrrp::receive::{self, Accepted, Drop};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
+use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
 use crate::notify::Notifier;
 
@@ -59,6 +61,18 @@ struct Running {
     group: Option<usize>,
     /// VIPs with a `dev` other than the instance's interface, and that device.
     vip_dev: HashMap<IpAddr, Device>,
+    /// `virtual_routes` and `virtual_rules`, installed while MASTER.
+    routes: RouteSet,
+}
+
+/// What the owning task changes in the kernel, and its records of what it added.
+struct Kernel {
+    addresses: Addresses,
+    routes: Routes,
+    /// VIPs added ([`owned::vip`] keys).
+    vips: owned::Owned,
+    /// Routes and rules added.
+    routes_record: owned::Owned,
 }
 
 /// An interface a VIP lives on when its `dev` is not the instance's.
@@ -96,16 +110,23 @@ struct Group {
 }
 
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
-/// VIPs removed) and returns.
+/// VIPs, routes and rules removed) and returns. `static_routes` and `static_rules` are in the
+/// kernel from start to stop.
 pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let addresses = Addresses::new().context("opening rtnetlink")?;
+    let mut kernel = Kernel {
+        addresses: Addresses::new().context("opening rtnetlink")?,
+        routes: Routes::new().context("opening rtnetlink")?,
+        vips: owned::Owned::load("vips"),
+        routes_record: owned::Owned::load("routes"),
+    };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
 
-    let mut owned = owned::Owned::load();
+    let priorities = routes::default_rule_priorities(&config);
+    routes::log_default_rule_priorities(&priorities);
     let mut running: Vec<Running> = Vec::new();
     for i in &config.instances {
-        match start(&config, i, &addresses, &owned).await {
+        match start(&config, i, &kernel, &priorities).await {
             Ok(r) => running.push(r),
             Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
         }
@@ -143,16 +164,36 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     drop(tx);
     let trackers = Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() };
 
+    let mut statics = RouteSet::resolve(
+        Owner::Static,
+        &config.static_routes,
+        &config.static_rules,
+        None,
+        &priorities,
+        &kernel.addresses,
+        &kernel.routes_record,
+    )
+    .await;
+    statics.install(&kernel.routes, &mut kernel.routes_record).await;
+
     let now = Instant::now();
     for idx in 0..running.len() {
         if !running[idx].link_up_at_start {
             running[idx].fsm.handle(now.into_std(), Input::LinkDown);
         }
         running[idx].fsm.handle(now.into_std(), Input::Startup);
-        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
-        if running[idx].fsm.state() != State::Master && !running[idx].added.is_empty() {
-            tracing::info!("({}) removing VIPs left by a previous run", running[idx].model.name);
-            remove_vips(&mut running[idx], &addresses, &mut owned).await;
+        drain(&mut running, &groups, idx, &mut kernel).await;
+        let r = &mut running[idx];
+        if r.fsm.state() == State::Master {
+            continue;
+        }
+        if r.routes.has_added() {
+            tracing::info!("({}) removing virtual routes and rules left by a previous run", r.model.name);
+            r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
+        }
+        if !r.added.is_empty() {
+            tracing::info!("({}) removing VIPs left by a previous run", r.model.name);
+            remove_vips(r, &mut kernel).await;
         }
     }
 
@@ -177,7 +218,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         tokio::select! {
             _ = stop.changed() => break,
             ev = rx.recv() => match ev {
-                Some(ev) => handle_event(&mut running, &groups, &trackers, ev, &addresses, &mut owned).await,
+                Some(ev) => handle_event(&mut running, &groups, &trackers, ev, &mut kernel).await,
                 None => break,
             },
             () = sleep => {
@@ -185,7 +226,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
                 for idx in 0..running.len() {
                     if running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
                         running[idx].fsm.handle_timeout(now);
-                        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
+                        drain(&mut running, &groups, idx, &mut kernel).await;
                     }
                 }
             }
@@ -194,11 +235,12 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     let now = Instant::now().into_std();
     for idx in 0..running.len() {
         running[idx].fsm.handle(now, Input::Shutdown);
-        drain(&mut running, &groups, idx, &addresses, &mut owned).await;
+        drain(&mut running, &groups, idx, &mut kernel).await;
         if let Some(s) = &running[idx].model.notify.stop {
             running[idx].notifier.run(s, &[]);
         }
     }
+    statics.remove(&kernel.routes, &mut kernel.routes_record).await;
     Ok(())
 }
 
@@ -206,9 +248,10 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
 async fn start(
     config: &Config,
     i: &VrrpInstance,
-    addresses: &Addresses,
-    owned: &owned::Owned,
+    kernel: &Kernel,
+    priorities: &HashMap<vigil_config::span::Span, u32>,
 ) -> anyhow::Result<Running> {
+    let addresses = &kernel.addresses;
     let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
     let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
     let plan = setup::plan(&config.global, i, &link)?;
@@ -256,10 +299,20 @@ async fn start(
             e.insert(addresses.list(index).await.unwrap_or_default());
         }
         let there = present.get(&index).is_some_and(|p| p.iter().any(|(p, _)| *p == v.ip));
-        if there && owned.contains(name, v.ip) {
+        if there && kernel.vips.contains(&owned::vip(name, v.ip)) {
             added.insert(v.ip);
         }
     }
+    let routes = RouteSet::resolve(
+        Owner::Instance(i.name.clone()),
+        &i.virtual_routes,
+        &i.virtual_rules,
+        Some((ifname, link.ifindex)),
+        priorities,
+        addresses,
+        &kernel.routes_record,
+    )
+    .await;
     Ok(Running {
         ifindex: link.ifindex,
         ifname: ifname.clone(),
@@ -277,6 +330,7 @@ async fn start(
         track_if,
         group: None,
         vip_dev,
+        routes,
     })
 }
 
@@ -329,14 +383,7 @@ fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx
     });
 }
 
-async fn handle_event(
-    running: &mut [Running],
-    groups: &[Group],
-    trackers: &Trackers,
-    ev: Event,
-    addresses: &Addresses,
-    owned: &mut owned::Owned,
-) {
+async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trackers, ev: Event, kernel: &mut Kernel) {
     let now = Instant::now().into_std();
     match ev {
         Event::Packet { idx, src, result } => match result {
@@ -375,7 +422,7 @@ async fn handle_event(
                     }
                 }
                 r.fsm.handle(now, accepted.input);
-                drain(running, groups, idx, addresses, owned).await;
+                drain(running, groups, idx, kernel).await;
             }
             Err(Drop::OtherVrid(_)) => {}
             Err(reason) => {
@@ -406,7 +453,7 @@ async fn handle_event(
                     }
                 }
                 if changed {
-                    drain(running, groups, idx, addresses, owned).await;
+                    drain(running, groups, idx, kernel).await;
                 }
             }
         }
@@ -432,7 +479,7 @@ async fn handle_event(
                 let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
                 let id = 1000 + u32::try_from(pos).unwrap_or(0);
                 r.fsm.handle(now, Input::TrackerChange { id, up, weight });
-                drain(running, groups, idx, addresses, owned).await;
+                drain(running, groups, idx, kernel).await;
             }
         }
         Event::File(status) => {
@@ -445,18 +492,18 @@ async fn handle_event(
                 let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
                 let id = 2000 + u32::try_from(pos).unwrap_or(0);
                 r.fsm.handle(now, Input::TrackerChange { id, up, weight });
-                drain(running, groups, idx, addresses, owned).await;
+                drain(running, groups, idx, kernel).await;
             }
         }
     }
 }
 
 /// Carries out instance `idx`'s queued actions, and the sync group's consequences.
-async fn drain(running: &mut [Running], groups: &[Group], idx: usize, addresses: &Addresses, owned: &mut owned::Owned) {
+async fn drain(running: &mut [Running], groups: &[Group], idx: usize, kernel: &mut Kernel) {
     let mut work = vec![idx];
     while let Some(i) = work.pop() {
         while let Some(action) = running[i].fsm.poll_action() {
-            if let Some(forced) = act(running, groups, i, action, addresses, owned).await {
+            if let Some(forced) = act(running, groups, i, action, kernel).await {
                 work.extend(forced);
             }
         }
@@ -477,8 +524,7 @@ async fn act(
     groups: &[Group],
     idx: usize,
     action: Action,
-    addresses: &Addresses,
-    owned: &mut owned::Owned,
+    kernel: &mut Kernel,
 ) -> Option<Vec<usize>> {
     let r = &mut running[idx];
     let name = r.model.name.clone();
@@ -491,10 +537,10 @@ async fn act(
                 }
                 let (ifindex, ifname) = r.vip_link(vip.ip);
                 let ifname = ifname.to_string();
-                match addresses.add(ifindex, &vip).await {
+                match kernel.addresses.add(ifindex, &vip).await {
                     Ok(AddOutcome::Added) => {
                         r.added.insert(vip.ip);
-                        owned.record(&ifname, vip.ip, true);
+                        kernel.vips.record(&owned::vip(&ifname, vip.ip), true);
                     }
                     Ok(AddOutcome::AlreadyPresent) => {
                         tracing::warn!(
@@ -506,8 +552,12 @@ async fn act(
                     Err(e) => tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix),
                 }
             }
+            r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
         }
-        Action::RemoveVips { .. } => remove_vips(r, addresses, owned).await,
+        Action::RemoveVips { .. } => {
+            r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
+            remove_vips(r, kernel).await;
+        }
         Action::SendGarp { vips, repeat } => send_garp(r, &vips, repeat).await,
         Action::Notify { state, priority } => {
             let n = &r.model.notify;
@@ -625,15 +675,17 @@ fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: Sta
 }
 
 /// Removes the VIPs this instance added (never ones it found on the interface).
-async fn remove_vips(r: &mut Running, addresses: &Addresses, owned: &mut owned::Owned) {
+async fn remove_vips(r: &mut Running, kernel: &mut Kernel) {
     for vip in r.plan.vips.clone() {
         if !r.added.remove(&vip.ip) {
             continue;
         }
         let (ifindex, ifname) = r.vip_link(vip.ip);
         let ifname = ifname.to_string();
-        match addresses.remove(ifindex, vip.ip, vip.prefix).await {
-            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => owned.record(&ifname, vip.ip, false),
+        match kernel.addresses.remove(ifindex, vip.ip, vip.prefix).await {
+            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => {
+                kernel.vips.record(&owned::vip(&ifname, vip.ip), false)
+            }
             Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
         }
     }

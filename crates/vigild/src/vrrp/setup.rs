@@ -35,15 +35,21 @@ pub enum SetupError {
     Fsm { name: String, source: fsm::Error },
 }
 
-fn scope(s: Option<Scope>) -> AddressScope {
+/// The kernel's number for a scope (`RT_SCOPE_*` in linux/rtnetlink.h), the same for addresses
+/// and routes.
+pub fn scope_number(s: Scope) -> u8 {
     match s {
-        None | Some(Scope::Global) => AddressScope::Universe,
-        Some(Scope::Site) => AddressScope::Site,
-        Some(Scope::Link) => AddressScope::Link,
-        Some(Scope::Host) => AddressScope::Host,
-        Some(Scope::Nowhere) => AddressScope::Nowhere,
-        Some(Scope::Other(n)) => AddressScope::Other(n),
+        Scope::Global => 0,
+        Scope::Site => 200,
+        Scope::Link => 253,
+        Scope::Host => 254,
+        Scope::Nowhere => 255,
+        Scope::Other(n) => n,
     }
+}
+
+fn scope(s: Option<Scope>) -> AddressScope {
+    s.map_or(AddressScope::Universe, |s| AddressScope::from(scope_number(s)))
 }
 
 fn vip(a: &model::VirtualAddress) -> Vip {

@@ -5,6 +5,8 @@
 //!   beside each received message.
 //! * [`Addresses`]: virtual addresses over rtnetlink (add, remove, list) and interface lookups;
 //!   [`Monitor`]: link and address changes as typed [`NetEvent`]s.
+//! * [`Routes`]: routes and policy rules over rtnetlink (add, remove), tagged with protocol
+//!   `keepalived`.
 //! * [`FrameSender`]: whole Ethernet frames (gratuitous ARP, unsolicited neighbour
 //!   advertisements, built by [`crate::wire`]) out of one interface over `AF_PACKET`.
 //!
@@ -15,12 +17,14 @@
 
 mod addr;
 mod garp;
+mod route;
 mod socket;
 
 use std::net::IpAddr;
 
 pub use self::addr::{AddOutcome, AddressScope, Addresses, Link, Monitor, NetEvent, RemoveOutcome, Vip};
 pub use self::garp::FrameSender;
+pub use self::route::{Route, RouteKind, RouteScope, Routes, Rule, RT_TABLE_MAIN};
 pub use self::socket::{
     Mode, Received, SocketConfig, VrrpSocket, IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL,
 };
