@@ -139,6 +139,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("virtual_server", "lb_kind", "lb_kind TUN", "lb_kind dr"),
     ("virtual_server", "persistence_timeout", "persistence_timeout 50", "persistence_timeout 0"),
     ("virtual_server", "persistence_granularity", "persistence_granularity 255.255.255.0", "persistence_granularity 24x"),
+    ("virtual_server", "persistence_granularity", "persistence_granularity 64", "persistence_granularity 129"),
     ("virtual_server", "persistence_engine", "persistence_engine sip", "persistence_engine"),
     ("virtual_server", "protocol", "protocol UDP", "protocol ICMP"),
     ("virtual_server", "ops", "protocol UDP\n ops", "ops"),

@@ -108,7 +108,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
                 Some(_) => c.num(s, 1, i64::from(u32::MAX)),
             }
         }),
-        set("persistence_granularity", |c, s, v| v.persistence_granularity = c.ip(s)),
+        set("persistence_granularity", |c, s, v| v.persistence_granularity = c.granularity(s)),
         set("persistence_engine", |c, s, v| v.persistence_engine = c.string(s)),
         set("protocol", |c, s, v| {
             c.at_most(s, 1);

@@ -302,6 +302,25 @@ impl Ctx<'_> {
         self.ip_word(s.name(), w)
     }
 
+    /// `persistence_granularity`: an IPv4 netmask, or (for IPv6 services, as keepalived
+    /// takes it) a prefix length 1-128, kept as the IPv6 mask it stands for.
+    pub fn granularity(&mut self, s: &Statement) -> Option<IpAddr> {
+        self.at_most(s, 1);
+        let w = self.arg(s, 0)?;
+        match w.text.parse::<u8>() {
+            Ok(len @ 1..=128) => Some(IpAddr::V6(std::net::Ipv6Addr::from(u128::MAX << (128 - u32::from(len))))),
+            Ok(_) => {
+                self.diags.error(
+                    "bad-number",
+                    &w.span,
+                    format!("persistence_granularity: prefix length '{}' is not in 1-128", w.text),
+                );
+                None
+            }
+            Err(_) => self.ip_word(s.name(), w),
+        }
+    }
+
     /// `IP[/PREFIX]`, the prefix defaulting to the full length.
     pub fn prefix_word(&mut self, what: &str, w: &Word) -> Option<(IpAddr, u8)> {
         let (addr, len) = match w.text.split_once('/') {

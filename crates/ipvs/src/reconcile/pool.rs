@@ -283,8 +283,11 @@ fn service_settings(vs: &VirtualServer, key: ServiceKey) -> Service {
         }
     }
     s.flags = ServiceFlags(flags);
-    if let Some(IpAddr::V4(mask)) = vs.persistence_granularity {
-        s.netmask = u32::from(mask);
+    // A mask of the other family than the service's is not the kernel's to see.
+    match (s.key.family(), vs.persistence_granularity) {
+        (Family::Inet, Some(IpAddr::V4(mask))) => s.netmask = u32::from(mask),
+        (Family::Inet6, Some(IpAddr::V6(mask))) => s.netmask = u128::from(mask).leading_ones(),
+        _ => {}
     }
     s.pe_name = vs.persistence_engine.clone();
     s

@@ -248,6 +248,8 @@ virtual_server 2001:db8::1 53 {
     lvs_method TUN
     protocol UDP
     ops
+    persistence_timeout 30
+    persistence_granularity 64
     real_server 2001:db8::2 {
         weight 4
         uthreshold 100
@@ -266,8 +268,8 @@ virtual_server 2001:db8::1 53 {
 
     let key = ServiceKey::Addr { protocol: Protocol::Udp, addr: ip("2001:db8::1"), port: 53 };
     let v6 = &t.services[&key];
-    assert_eq!(v6.service.flags, ServiceFlags(ServiceFlags::ONEPACKET));
-    assert_eq!(v6.service.netmask, 128);
+    assert_eq!(v6.service.flags, ServiceFlags(ServiceFlags::ONEPACKET | ServiceFlags::PERSISTENT));
+    assert_eq!(v6.service.netmask, 64, "an IPv6 granularity is a prefix length");
     let d = &v6.dests[&dk("2001:db8::2", 53)];
     assert_eq!((d.forwarding, d.weight, d.u_threshold, d.l_threshold), (Forwarding::Tunnel, 4, 100, 10));
 }
