@@ -36,6 +36,10 @@ pub struct Cli {
     #[arg(short = 'C', long = "check")]
     pub check: bool,
 
+    /// Don't remove the IPVS services at stop (a restart then keeps every connection).
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub dont_release_ipvs: bool,
+
     /// Don't fork the daemon process.
     #[arg(short = 'n', long = "dont-fork")]
     pub dont_fork: bool,

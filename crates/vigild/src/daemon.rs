@@ -38,14 +38,20 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
         tracing::info!("Starting Vigil v{}", env!("CARGO_PKG_VERSION"));
         let vrrp = (!cli.check).then(|| tokio::spawn(crate::vrrp::run(config.clone(), stop_rx.clone())));
-        if cli.check {
-            tracing::warn!("the checkers (-C) are not in this release; nothing to run");
-        }
+        let _checkers_pid = cli.checkers_pid.as_deref().map(PidFile::create).transpose()?;
+        let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
+            crate::checkers::Checkers::start(config.clone())
+        } else {
+            None
+        };
         tokio::select! {
             _ = term.recv() => tracing::info!("Stopping"),
             _ = int.recv() => tracing::info!("Stopping"),
         }
         let _ = stop_tx.send(true);
+        if let Some(c) = checkers {
+            c.stop(!cli.dont_release_ipvs).await;
+        }
         if let Some(v) = vrrp {
             match v.await {
                 Ok(Ok(())) => {}

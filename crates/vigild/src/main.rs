@@ -1,10 +1,13 @@
-//! vigild: the Vigil daemon. It checks keepalived.conf (`-t`) and runs the VRRP subsystem;
-//! IPVS and the health checkers are not in this release yet.
+//! vigild: the Vigil daemon. It checks keepalived.conf (`-t`) and runs, in one process, the
+//! VRRP subsystem (`-P` alone) and the health checkers with the IPVS table they drive (`-C`
+//! alone).
 
+mod checkers;
 mod cli;
 mod daemon;
 mod host;
 mod logging;
+mod lvs;
 mod notify;
 mod pidfile;
 mod vrrp;

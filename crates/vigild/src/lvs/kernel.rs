@@ -1,0 +1,43 @@
+//! What the IPVS owner needs of the kernel, as a trait: the netlink client in production,
+//! a table in memory in tests.
+
+use std::fmt::Display;
+
+use vigil_ipvs::reconcile::Table;
+use vigil_ipvs::{Op, Timeouts};
+
+/// The kernel's IPVS table, read and written.
+pub trait Kernel {
+    type Error: Display;
+
+    /// The whole table.
+    fn table(&mut self) -> Result<Table, Self::Error>;
+    /// Carries out `ops` in order; one result each.
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>>;
+    /// Empties the table.
+    fn flush(&mut self) -> Result<(), Self::Error>;
+    fn set_timeouts(&mut self, timeouts: &Timeouts) -> Result<(), Self::Error>;
+}
+
+impl Kernel for vigil_ipvs::client::Client {
+    type Error = vigil_ipvs::error::Error;
+
+    fn table(&mut self) -> Result<Table, Self::Error> {
+        let listing = vigil_ipvs::client::Client::table(self)?;
+        Ok(Table::from_listing(
+            listing.into_iter().map(|(s, dests)| (s.service, dests.into_iter().map(|d| d.dest).collect())),
+        ))
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {
+        vigil_ipvs::client::Client::apply(self, ops)
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        vigil_ipvs::client::Client::flush(self)
+    }
+
+    fn set_timeouts(&mut self, timeouts: &Timeouts) -> Result<(), Self::Error> {
+        vigil_ipvs::client::Client::set_timeouts(self, timeouts)
+    }
+}

@@ -1,0 +1,316 @@
+//! The IPVS subsystem: one owner of the reconciler, fed with the checkers' verdicts, that
+//! keeps the kernel's table equal to what the configuration and the health say.  Writes to
+//! the kernel are synchronous netlink calls, so the owner runs on a thread of its own and
+//! never holds up the VRRP timers on the runtime.
+
+mod kernel;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use vigil_config::model::{Config, LvsFlushOnStop, VirtualServer};
+use vigil_ipvs::reconcile::{diff, diff_service, Pools, QuorumEvent, RsId, Table};
+use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
+
+pub use self::kernel::Kernel;
+use crate::notify::Notifier;
+
+/// An input for the IPVS owner.
+#[derive(Debug)]
+pub enum Input {
+    /// A checker's verdict on a real server changed.
+    Health { rs: RsId, up: bool, weight: Option<i32> },
+    /// Stop: remove our services unless `release` is false (`--dont-release-ipvs`).
+    Stop { release: bool },
+}
+
+/// The reconciler and what it knows of the kernel.
+pub struct Lvs<K: Kernel> {
+    kernel: K,
+    config: Arc<Config>,
+    pools: Pools,
+    /// What the kernel holds for the services we manage, as last read or written.
+    mirror: Table,
+    /// The services this configuration owns: the ones it may delete.
+    managed: BTreeSet<ServiceKey>,
+    notifier: Notifier,
+}
+
+impl<K: Kernel> Lvs<K> {
+    /// Brings the kernel's table to the configuration: flush first only with `lvs_flush`;
+    /// otherwise what is already there is adopted (a restart cuts no connection) and only
+    /// the differences are written.
+    /// `initial` is the checkers' health at start (alpha), by real server.
+    pub fn start(
+        mut kernel: K,
+        config: Arc<Config>,
+        initial: &[(RsId, bool, Option<i32>)],
+        notifier: Notifier,
+    ) -> Result<Lvs<K>, K::Error> {
+        if config.global.lvs_flush {
+            tracing::info!("Flushing the IPVS table (lvs_flush)");
+            kernel.flush()?;
+        }
+        if let Some(t) = &config.global.lvs_timeouts {
+            let timeouts =
+                Timeouts { tcp: t.tcp.unwrap_or(0), tcp_fin: t.tcpfin.unwrap_or(0), udp: t.udp.unwrap_or(0) };
+            if let Err(e) = kernel.set_timeouts(&timeouts) {
+                tracing::error!("IPVS: cannot set lvs_timeouts: {e}");
+            }
+        }
+        let current = kernel.table()?;
+        let (mut pools, _) = Pools::from_config(&config);
+        for &(id, up, weight) in initial {
+            pools.set_health(id, up, weight);
+        }
+        let events: Vec<QuorumEvent> = pools
+            .pools
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.quorum_up)
+            .map(|(vs, p)| QuorumEvent::Lost {
+                vs,
+                quorum: p.quorum,
+                hysteresis: p.hysteresis,
+                weight: p.live_weight(),
+            })
+            .collect();
+        let mut lvs = Lvs { kernel, config, pools, mirror: Table::default(), managed: BTreeSet::new(), notifier };
+        let desired = lvs.pools.desired();
+        lvs.managed = desired.services.keys().copied().collect();
+        // Only our services are mirrored: the others are not ours to diff.
+        lvs.mirror.services = current.services.into_iter().filter(|(k, _)| desired.services.contains_key(k)).collect();
+        let adopted = lvs.mirror.services.len();
+        for p in &lvs.pools.pools {
+            let state = if p.quorum_up { "up" } else { "down" };
+            tracing::info!(vs = %p.name, "Starting with quorum {state} for VS {}", p.name);
+        }
+        let ops = diff(&lvs.mirror, &desired, &lvs.managed);
+        let (writes, began) = (ops.len(), std::time::Instant::now());
+        lvs.execute(ops);
+        let elapsed_ms = began.elapsed().as_secs_f64() * 1000.0;
+        let services = desired.services.len();
+        tracing::info!(services, adopted, writes, elapsed_ms, "IPVS: table in step with the configuration");
+        for e in events {
+            lvs.quorum_event(&e);
+        }
+        Ok(lvs)
+    }
+
+    /// Handles one input; returns false once stopped.
+    pub fn handle(&mut self, input: Input) -> bool {
+        match input {
+            Input::Health { rs, up, weight } => {
+                self.health(rs, up, weight);
+                true
+            }
+            Input::Stop { release } => {
+                self.stop(release);
+                false
+            }
+        }
+    }
+
+    fn health(&mut self, id: RsId, up: bool, weight: Option<i32>) {
+        let Some(vs) = self.config.virtual_servers.get(id.vs) else { return };
+        let Some(rs) = vs.real_servers.get(id.rs) else { return };
+        let was = self.pools.pools.get(id.vs).and_then(|p| p.members.get(id.rs)).map(|m| m.alive);
+        let event = self.pools.set_health(id, up, weight);
+        if was != Some(up) {
+            let script = if up { &rs.notify_up } else { &rs.notify_down };
+            if let Some(s) = script {
+                self.notifier.run(s, &[]);
+            }
+        }
+        if let Some(e) = &event {
+            self.quorum_event(e);
+        }
+        self.sync_pool(id.vs);
+    }
+
+    /// Re-diffs the services of pool `vs` against the mirror and writes the difference.
+    fn sync_pool(&mut self, vs: usize) {
+        let Some(pool) = self.pools.pools.get(vs) else { return };
+        let mut want = Table::default();
+        pool.desired_into(&mut want);
+        let mut ops = Vec::new();
+        for (key, svc) in &want.services {
+            diff_service(key, self.mirror.services.get(key), Some(svc), &mut ops);
+        }
+        self.execute(ops);
+    }
+
+    fn quorum_event(&mut self, e: &QuorumEvent) {
+        let (vs, up) = match e {
+            QuorumEvent::Lost { vs, quorum, hysteresis, weight } => {
+                let name = self.pools.pools.get(*vs).map(|p| p.name.as_str()).unwrap_or_default();
+                let low = i64::from(*quorum) - i64::from(*hysteresis);
+                tracing::info!(vs = %name, "Lost quorum {quorum}-{hysteresis}={low} > {weight} for VS {name}");
+                (*vs, false)
+            }
+            QuorumEvent::Gained { vs, quorum, hysteresis, weight } => {
+                let name = self.pools.pools.get(*vs).map(|p| p.name.as_str()).unwrap_or_default();
+                let high = i64::from(*quorum) + i64::from(*hysteresis);
+                tracing::info!(vs = %name, "Gained quorum {quorum}+{hysteresis}={high} <= {weight} for VS {name}");
+                (*vs, true)
+            }
+        };
+        let Some(model) = self.config.virtual_servers.get(vs) else { return };
+        let script = if up { &model.quorum_up } else { &model.quorum_down };
+        if let Some(s) = script {
+            self.notifier.run(s, &[]);
+        }
+    }
+
+    /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took.
+    fn execute(&mut self, ops: Vec<Op>) {
+        if ops.is_empty() {
+            return;
+        }
+        let results = self.kernel.apply(&ops);
+        for (op, result) in ops.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    self.log_op(op);
+                    self.mirror.apply(op);
+                }
+                Err(e) => tracing::error!("IPVS: {}: {e}", describe(op)),
+            }
+        }
+    }
+
+    fn log_op(&self, op: &Op) {
+        let (key, dest, verb) = match op {
+            Op::AddService(s) => {
+                tracing::debug!("Adding Virtual Server {}", s.key);
+                return;
+            }
+            Op::EditService(s) => {
+                tracing::info!("Changing scheduling of Virtual Server {} to {}", s.key, s.scheduler);
+                return;
+            }
+            Op::DelService(k) => {
+                tracing::info!("Removing Virtual Server {k}");
+                return;
+            }
+            Op::AddDest(k, d) => (k, d.key, "Adding"),
+            Op::EditDest(k, d) => {
+                let old = self.mirror.services.get(k).and_then(|s| s.dests.get(&d.key)).map(|o| o.weight);
+                match old {
+                    Some(w) if w != 0 && d.weight == 0 => (k, d.key, "Disabling"),
+                    Some(0) if d.weight != 0 => (k, d.key, "Enabling"),
+                    Some(w) => {
+                        let rs = rs_name(k, &d.key);
+                        tracing::info!("Changing weight from {w} to {} for active service {rs} of VS {k}", d.weight);
+                        return;
+                    }
+                    None => (k, d.key, "Changing"),
+                }
+            }
+            Op::DelDest(k, dk) => (k, *dk, "Removing"),
+        };
+        let sorry = self.is_sorry(key, &dest);
+        let rs = rs_name(key, &dest);
+        let what = if sorry { "sorry server" } else { "service" };
+        let to = if verb == "Adding" || verb == "Enabling" { "to" } else { "from" };
+        tracing::info!(vs = %key, rs = %rs, "{verb} {what} {rs} {to} VS {key}");
+    }
+
+    fn is_sorry(&self, key: &ServiceKey, dest: &DestKey) -> bool {
+        self.pools
+            .pools
+            .iter()
+            .any(|p| p.sorry.as_ref().is_some_and(|s| &s.dest.key == dest) && p.services.iter().any(|s| &s.key == key))
+    }
+
+    /// Stops: the `omega` notifiers run, and unless `release` is false our services leave
+    /// the kernel (`lvs_flush_on_stop` flushes the whole table instead).
+    fn stop(&mut self, release: bool) {
+        for (i, vs) in self.config.virtual_servers.iter().enumerate() {
+            if vs.omega {
+                self.omega(i, vs);
+            }
+        }
+        if !release {
+            tracing::info!("Leaving the IPVS table in place (--dont-release-ipvs)");
+            return;
+        }
+        if self.config.global.lvs_flush_on_stop == Some(LvsFlushOnStop::All) {
+            if let Err(e) = self.kernel.flush() {
+                tracing::error!("IPVS: flush at stop: {e}");
+            }
+            return;
+        }
+        let ops: Vec<Op> =
+            self.managed.iter().filter(|k| self.mirror.services.contains_key(k)).map(|k| Op::DelService(*k)).collect();
+        self.execute(ops);
+    }
+
+    fn omega(&self, i: usize, vs: &VirtualServer) {
+        let Some(pool) = self.pools.pools.get(i) else { return };
+        for (m, rs) in pool.members.iter().zip(&vs.real_servers) {
+            if let (true, Some(s)) = (m.alive, &rs.notify_down) {
+                self.notifier.run(s, &[]);
+            }
+        }
+        if let (true, Some(s)) = (pool.quorum_up, &vs.quorum_down) {
+            self.notifier.run(s, &[]);
+        }
+    }
+}
+
+/// keepalived's name of a real server within a service: `[10.0.0.7]:tcp:80`.
+fn rs_name(service: &ServiceKey, dest: &DestKey) -> String {
+    let proto = match service {
+        ServiceKey::Addr { protocol, .. } => protocol.lower(),
+        ServiceKey::Fwmark { .. } => "tcp",
+    };
+    format!("[{}]:{proto}:{}", dest.addr, dest.port)
+}
+
+/// An op in words, for error messages.
+fn describe(op: &Op) -> String {
+    let dest = |k: &ServiceKey, d: &Dest| format!("{} of VS {k}", rs_name(k, &d.key));
+    match op {
+        Op::AddService(s) => format!("adding VS {}", s.key),
+        Op::EditService(s) => format!("changing VS {}", s.key),
+        Op::DelService(k) => format!("removing VS {k}"),
+        Op::AddDest(k, d) => format!("adding {}", dest(k, d)),
+        Op::EditDest(k, d) => format!("changing {}", dest(k, d)),
+        Op::DelDest(k, dk) => format!("removing {} from VS {k}", rs_name(k, dk)),
+    }
+}
+
+/// Runs the IPVS owner on a thread of its own until it is told to stop.  A kernel that
+/// refuses the first read (no IPVS) is one error in the log; the rest of vigild goes on.
+pub fn spawn<K>(
+    kernel: K,
+    config: Arc<Config>,
+    initial: Vec<(RsId, bool, Option<i32>)>,
+    notifier: Notifier,
+) -> (mpsc::Sender<Input>, std::thread::JoinHandle<()>)
+where
+    K: Kernel + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::channel(1024);
+    let handle = std::thread::spawn(move || {
+        let mut lvs = match Lvs::start(kernel, config, &initial, notifier) {
+            Ok(lvs) => lvs,
+            Err(e) => {
+                tracing::error!("IPVS: {e}");
+                return;
+            }
+        };
+        while let Some(input) = rx.blocking_recv() {
+            if !lvs.handle(input) {
+                break;
+            }
+        }
+    });
+    (tx, handle)
+}
+
+#[cfg(test)]
+mod tests;

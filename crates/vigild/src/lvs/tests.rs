@@ -1,0 +1,119 @@
+use std::convert::Infallible;
+
+use super::*;
+
+/// A kernel that is a table in memory, recording every write.
+#[derive(Default)]
+struct Memory {
+    table: Table,
+    writes: Vec<Op>,
+    flushed: bool,
+}
+
+impl Kernel for &mut Memory {
+    type Error = Infallible;
+
+    fn table(&mut self) -> Result<Table, Infallible> {
+        Ok(self.table.clone())
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Infallible>> {
+        ops.iter()
+            .map(|op| {
+                self.table.apply(op);
+                self.writes.push(op.clone());
+                Ok(())
+            })
+            .collect()
+    }
+
+    fn flush(&mut self) -> Result<(), Infallible> {
+        self.table = Table::default();
+        self.flushed = true;
+        Ok(())
+    }
+
+    fn set_timeouts(&mut self, _: &Timeouts) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+const CONF: &str = "
+virtual_server 10.0.0.3 80 {
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 10.0.1.1 80 { }
+    real_server 10.0.1.2 80 { }
+}
+virtual_server 10.0.0.4 80 {
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 10.0.1.1 80 { }
+}
+";
+
+fn config(text: &str) -> Arc<Config> {
+    let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    Arc::new(parsed.config)
+}
+
+fn start<'a>(kernel: &'a mut Memory, text: &str) -> Lvs<&'a mut Memory> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let _guard = rt.enter();
+    let notifier = Notifier::spawn("lvs".into(), None);
+    Lvs::start(kernel, config(text), &[], notifier).unwrap_or_else(|e| match e {})
+}
+
+#[test]
+fn a_restart_over_its_own_table_writes_nothing() {
+    let mut kernel = Memory::default();
+    drop(start(&mut kernel, CONF));
+    assert_eq!(kernel.writes.len(), 5, "two services and three destinations");
+    kernel.writes.clear();
+    drop(start(&mut kernel, CONF));
+    assert!(kernel.writes.is_empty(), "{:?}", kernel.writes);
+}
+
+#[test]
+fn foreign_services_survive_start_and_stop() {
+    let mut kernel = Memory::default();
+    let foreign = vigil_ipvs::Service::new(
+        ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Udp, addr: [10, 9, 9, 9].into(), port: 53 },
+        "rr",
+    );
+    kernel.table.apply(&Op::AddService(foreign.clone()));
+    let mut lvs = start(&mut kernel, CONF);
+    assert!(!lvs.handle(Input::Stop { release: true }));
+    drop(lvs);
+    let keys: Vec<_> = kernel.table.services.keys().copied().collect();
+    assert_eq!(keys, [foreign.key], "only ours left");
+}
+
+#[test]
+fn lvs_flush_empties_the_table_first() {
+    let mut kernel = Memory::default();
+    kernel.table.apply(&Op::AddService(vigil_ipvs::Service::new(
+        ServiceKey::Fwmark { family: vigil_ipvs::Family::Inet, mark: 1 },
+        "rr",
+    )));
+    drop(start(&mut kernel, &format!("global_defs {{\n lvs_flush\n}}\n{CONF}")));
+    assert!(kernel.flushed);
+    assert_eq!(kernel.table.services.len(), 2);
+}
+
+#[test]
+fn health_changes_write_only_their_destination() {
+    let mut kernel = Memory::default();
+    let mut lvs = start(&mut kernel, CONF);
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    lvs.handle(Input::Stop { release: false });
+    drop(lvs);
+    let tail: Vec<_> = kernel.writes[5..].to_vec();
+    let key = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+    assert_eq!(tail, [Op::DelDest(key, DestKey { addr: [10, 0, 1, 2].into(), port: 80 })]);
+    assert_eq!(kernel.table.services.len(), 2, "--dont-release-ipvs keeps the table");
+}
