@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit and integration tests, then the conformance run
 # against the real keepalived and the VRRP failover scenarios with keepalived as the peer
-# (these need root for network namespaces, and keepalived installed).
+# (these need root for network namespaces, and keepalived installed), then the kernel lab:
+# IPVS, the reconciler and the health checkers in Debian's kernel under qemu, checked with the
+# real ipvsadm (needs qemu-system-x86, busybox-static, ipvsadm, cpio).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
@@ -18,4 +20,10 @@ if [[ $(id -u) -eq 0 ]] && command -v keepalived >/dev/null; then
 else
   echo "conformance: skipped (needs root and keepalived; see README)" >&2
   [[ ${CI:-} == true ]] && { echo "conformance must run in CI" >&2; exit 1; }
+fi
+if [[ $(id -u) -eq 0 ]] && command -v qemu-system-x86_64 >/dev/null && command -v ipvsadm >/dev/null; then
+  bash tests/kernel-lab/run.sh
+else
+  echo "kernel lab: skipped (needs root, qemu-system-x86, busybox-static, ipvsadm, cpio; see README)" >&2
+  [[ ${CI:-} == true ]] && { echo "the kernel lab must run in CI" >&2; exit 1; }
 fi

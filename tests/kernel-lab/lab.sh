@@ -77,7 +77,7 @@ want() {
 # libcrc32c asks the crypto API for crc32c at load time: a soft dependency depends= does not name.
 for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh \
   ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos ip_vs_pe_sip sctp veth ipip fou ip_gre \
-  ip6_tunnel nlmon; do
+  ip6_tunnel nlmon bridge; do
   want "$m"
 done
 for m in "${order[@]}"; do cp "${where[$m]}" "$root/mods/"; done
@@ -99,7 +99,16 @@ for t in $names; do
   sh /lab/tests/\$t; rc=\$?
   echo "LAB-RESULT \$t \$rc"
   ipvsadm -C; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null
+  # Whatever the script left: its processes (a process keeps its namespace and links alive),
+  # namespaces, links and addresses, so that the next script starts from a clean machine.
+  for ns in \$(/sbin/ip netns list | cut -d' ' -f1); do kill -9 \$(/sbin/ip netns pids \$ns) 2>/dev/null; done
+  killall -9 vigild httpd nc 2>/dev/null
   /sbin/ip -all netns delete 2>/dev/null
+  for l in \$(/sbin/ip -o link show | awk -F': ' '{print \$2}' | cut -d@ -f1); do
+    [ "\$l" = lo ] || /sbin/ip link del "\$l" 2>/dev/null
+  done
+  /sbin/ip addr flush dev lo scope global
+  sleep 0.2
 done
 echo LAB-DONE
 poweroff -f

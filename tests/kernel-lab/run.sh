@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the binaries the guest tests use and runs every guest script in one boot of the
-# kernel lab; prints PASS/FAIL per script and exits non-zero if any failed.
-# usage: run.sh [GUEST_SCRIPT...]   (default: tests/kernel-lab/guest/*.sh)
+# kernel lab: the IPVS client's round trips (guest/) and the daemon's end-to-end tests
+# (daemon/: NAT, DR, persistence, every service kind, restart, health checkers).  Prints
+# PASS/FAIL per script and exits non-zero if any failed.
+# usage: run.sh [GUEST_SCRIPT...]   (default: tests/kernel-lab/guest/*.sh daemon/*.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build -q -p vigilctl && cargo build -q -p vigil-ipvs --examples)
+(cd "$root" && cargo build -q -p vigild -p vigilctl && cargo build -q -p vigil-ipvs --examples)
 scripts=("$@")
-((${#scripts[@]})) || scripts=("$here"/guest/*.sh)
-exec "$here/lab.sh" -b "$target/debug/vigilctl" -b "$target/debug/examples/ipvs-apply" "${scripts[@]}"
+((${#scripts[@]})) || scripts=("$here"/guest/*.sh "$here"/daemon/*.sh)
+exec "$here/lab.sh" -b "$target/debug/vigild" -b "$target/debug/vigilctl" \
+  -b "$target/debug/examples/ipvs-apply" -b "$here/daemon/lib/common.sh" "${scripts[@]}"

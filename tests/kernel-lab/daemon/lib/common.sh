@@ -1,0 +1,95 @@
+# Helpers for the daemon's guest tests (busybox sh, inside the kernel lab).
+# Sourced as /lab/bin/common.sh.
+
+IP=${IP:-/sbin/ip}
+LOG=/tmp/vigild.log
+nsx() { ns=$1; shift; $IP netns exec "$ns" "$@"; }
+
+fail() {
+  echo "FAIL: $*"
+  if [ -f $LOG ]; then echo "--- vigild log (tail)"; tail -n 25 $LOG; fi
+  echo "--- ipvsadm -Ln"; ipvsadm -Ln
+  stop_vigild
+  exit 1
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+  t=$(($1 * 10)); shift
+  while [ $t -gt 0 ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1; t=$((t - 1))
+  done
+  return 1
+}
+
+log_has() { grep -q -- "$1" $LOG; }
+log_count() { grep -c -- "$1" $LOG; }
+
+# start_vigild CONF [FLAGS...]: the checkers and IPVS only (-C), in the foreground, logging to
+# $LOG; returns once the table is in step with the configuration.
+start_vigild() {
+  conf=$1; shift
+  marks=$(log_count "IPVS: table in step" 2>/dev/null || echo 0)
+  vigild -f "$conf" -n -l -C "$@" >>$LOG 2>&1 &
+  VPID=$!
+  wait_for 20 sh -c "[ \$(grep -c 'IPVS: table in step' $LOG) -gt $marks ]" || fail "vigild did not reconcile the table"
+}
+
+# stop_vigild [SIGNAL]: stops it and waits for its exit.
+stop_vigild() {
+  [ -n "${VPID:-}" ] || return 0
+  kill -"${1:-TERM}" "$VPID" 2>/dev/null
+  wait "$VPID" 2>/dev/null
+  VPID=
+}
+
+# The table as `ipvsadm -Sn` prints it, sorted, for comparing with an expected rule list.
+rules() { ipvsadm -Sn | sort; }
+
+expect_rules() {
+  printf '%s\n' "$@" | sort >/tmp/want
+  rules >/tmp/have
+  diff /tmp/want /tmp/have >/tmp/diff || { cat /tmp/diff; fail "the IPVS table is not what the configuration says"; }
+}
+
+# rs_start N / rs_stop N: real server N's web server (busybox httpd in the foreground, so its
+# pid is known).
+rs_start() {
+  $IP netns exec rs$1 httpd -f -p 80 -h /tmp/www$1 &
+  echo $! >/tmp/httpd$1.pid
+}
+rs_stop() { kill "$(cat /tmp/httpd$1.pid)"; }
+
+# now: seconds since boot, to the hundredth.
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# NAT topology (as the kernel lab's recipe): client 10.1.0.2 in netns `client` behind c0
+# 10.1.0.1 (VIP 10.1.0.100 added there), real servers rsN at 10.2.N.2 in netns rsN, each
+# running busybox httpd on :80 answering "hello from rsN" and an echo server on :9000.
+nat_lab() {
+  $IP netns add client
+  $IP link add c0 type veth peer name c1
+  $IP link set c1 netns client
+  $IP addr add 10.1.0.1/24 dev c0; $IP link set c0 up
+  nsx client $IP addr add 10.1.0.2/24 dev c1; nsx client $IP link set c1 up; nsx client $IP link set lo up
+  nsx client $IP route add default via 10.1.0.1
+  for i in $(seq 1 "${1:-2}"); do
+    $IP netns add rs$i
+    $IP link add r${i}a type veth peer name r${i}b
+    $IP link set r${i}b netns rs$i
+    $IP addr add 10.2.$i.1/24 dev r${i}a; $IP link set r${i}a up
+    nsx rs$i $IP addr add 10.2.$i.2/24 dev r${i}b; nsx rs$i $IP link set r${i}b up; nsx rs$i $IP link set lo up
+    nsx rs$i $IP route add default via 10.2.$i.1
+    mkdir -p /tmp/www$i; echo "hello from rs$i" >/tmp/www$i/index.html
+    rs_start $i
+    nsx rs$i nc -ll -p 9000 -e cat &
+  done
+  echo 1 >/proc/sys/net/ipv4/ip_forward
+  $IP addr add 10.1.0.100/32 dev c0
+}
+
+# fetch N: N requests from the client to the VIP; prints "COUNT hello from rsX" lines.
+fetch() {
+  for _ in $(seq 1 "$1"); do nsx client timeout 5 wget -q -O - http://10.1.0.100/ || echo failed; done | sort | uniq -c
+}
