@@ -264,7 +264,9 @@ speaker_start() {
             cmd=("$KEEPALIVED" -n -l -D -P -G -f "$conf" -p "$dir/keepalived.pid" -r "$dir/vrrp.pid"
                 -c "$dir/checkers.pid" -b "$dir/bfd.pid" -i "vigil-$side") ;;
         vigild)
-            cmd=("$VIGILD" -f "$conf" -n -l -D -P -p "$dir/vigild.pid") ;;
+            # SPK_ALL=1: both subsystems (VRRP and the checkers), not -P.
+            cmd=("$VIGILD" -f "$conf" -n -l -D -p "$dir/vigild.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid")
+            [ "${SPK_ALL:-0}" = 1 ] || cmd+=(-P) ;;
         *) fail "unknown implementation '$impl' for side $side" ;;
     esac
     printf '=== %s: %s\n' "$(date '+%F %T.%3N')" "${cmd[*]}" >>"$log"

@@ -36,7 +36,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs)
 
 describe() {
     case $1 in
@@ -54,6 +54,7 @@ describe() {
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
         vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
+        no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -597,6 +598,28 @@ scenario_v2_auth() {
             fail "no VRRPv2 advert from $ip with 'authtype simple ... auth \"$pass\"' on the wire"
     done
     check_no_rejects a b
+}
+
+scenario_no_ipvs() {
+    [ ! -e /proc/net/ip_vs ] || { trace "this kernel has IPVS: nothing to show"; return 0; }
+    lab_setup
+    local vs side mb
+    vs=$'virtual_server 192.0.2.200 80 {\n    delay_loop 1\n    lvs_sched rr\n    lvs_method NAT\n    protocol TCP\n    real_server 192.0.2.201 80 {\n        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}'
+    write_pair
+    for side in a b; do echo "$vs" >>"$SDIR/$side.conf"; done
+    # keepalived runs its VRRP process only (-P): its checker would exit at start here.
+    SPK_ALL=1 bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    for side in a b; do
+        [ "${IMPL[$side]}" = vigild ] || continue
+        log_has "$side" "IPVS: IPVS is not available in this kernel (load the ip_vs module); the health checkers are not started" ||
+            fail "side $side: no clear IPVS error"
+        [ "$(grep -c 'IPVS' "$SDIR/$side.log")" -eq 1 ] || fail "side $side: more than one IPVS line: $(grep IPVS "$SDIR/$side.log" | head -n 3)"
+    done
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    check_no_rejects b
 }
 
 scenario_v3_fast() {
