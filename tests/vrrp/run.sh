@@ -16,6 +16,8 @@
 #
 # Environment:
 #   VIGILD      vigild binary (default: <repo>/target/debug/vigild)
+#   SMTP_SINK   the SMTP sink for smtp_alert (default: examples/smtp_sink beside vigild;
+#               built by `cargo test` or `cargo build -p vigil-check --examples`)
 #   KEEPALIVED  keepalived binary (default: keepalived from PATH)
 #
 # Each scenario runs in its own subshell with a fresh lab (vigil-br-PID,
@@ -30,13 +32,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 VIGILD=${VIGILD:-$REPO/target/debug/vigild}
+SMTP_SINK=${SMTP_SINK:-$(dirname "$VIGILD")/examples/smtp_sink}
 KEEPALIVED=${KEEPALIVED:-keepalived}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert)
 
 describe() {
     case $1 in
@@ -54,6 +57,7 @@ describe() {
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
         vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
+        smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
@@ -620,6 +624,58 @@ scenario_no_ipvs() {
     wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
     expect_master b VI_1 "$VIP4" 2
     check_no_rejects b
+}
+
+# The mail lines (Subject and body) that FILE holds for SUBJECT.
+mail_of() { awk -v subj="Subject: $2" '$0 == subj { on = 1 } on { print } on && $0 == "." { exit }' "$1"; }
+
+scenario_smtp_alert() {
+    [ -x "$SMTP_SINK" ] || fail "no SMTP sink at $SMTP_SINK (cargo build -p vigil-check --examples)"
+    lab_setup
+    local side mails="$SDIR/mails" body mb
+    ip netns exec "$NS_C" "$SMTP_SINK" 192.0.2.50:2525 "$mails" >"$SDIR/sink.out" 2>&1 &
+    for side in a b; do
+        {
+            echo "global_defs {"
+            echo "    router_id lb-$side"
+            echo "    notification_email {"
+            echo "        ops@example.org"
+            echo "    }"
+            echo "    notification_email_from lb-$side@example.org"
+            echo "    smtp_server 192.0.2.50 2525"
+            echo "    smtp_connect_timeout 5"
+            echo "}"
+            conf_sync_group G1 VI_1 VI_2
+            conf_instance VI_1 priority="$([ $side = a ] && echo 150 || echo 100)" version=3 advert_int=$ADV
+            conf_instance VI_2 priority="$([ $side = a ] && echo 150 || echo 100)" version=3 advert_int=$ADV vrid=52 \
+                vips="$VIP4B/24"
+        } | sed -e '/^vrrp_instance VI_1 {/a\    smtp_alert' -e '/^vrrp_sync_group G1 {/a\    smtp_alert' >"$SDIR/$side.conf"
+    done
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    mb=$(log_mark b)
+    speaker_term a >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    for side in a b; do
+        local deadline
+        deadline=$(fcalc "$(now) + 5")
+        until grep -qx "Subject: \[lb-$side\] VRRP Instance VI_1 - Entering MASTER state" "$mails" 2>/dev/null; do
+            fcheck "$(now) < $deadline" || fail "no 'Entering MASTER state' mail from side $side (${IMPL[$side]}); mails: $(grep -h Subject "$mails" 2>/dev/null | tr '\n' ';')"
+            sleep 0.1
+        done
+        body=$(mail_of "$mails" "[lb-$side] VRRP Instance VI_1 - Entering MASTER state")
+        trace "mail from side $side (${IMPL[$side]}): $(echo "$body" | tr '\n' '|')"
+        echo "$body" | grep -qx "=> VRRP Instance is now owning VRRP VIPs <=" || fail "side $side's MASTER mail lacks the body line: $body"
+        grep -q "^From: lb-$side@example.org" "$mails" || fail "side $side's mails are not from lb-$side@example.org"
+        until grep -qx "Subject: \[lb-$side\] VRRP Group G1 - Entering MASTER state" "$mails" 2>/dev/null; do
+            fcheck "$(now) < $deadline" || fail "no sync group mail from side $side (${IMPL[$side]}); mails: $(grep -h Subject "$mails" 2>/dev/null | tr '\n' ';')"
+            sleep 0.1
+        done
+        echo "$(mail_of "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state")" |
+            grep -qx "=> All VRRP group instances are now in MASTER state <=" || fail "side $side's group mail lacks the body line"
+    done
+    # VI_2 has no smtp_alert of its own and none in global_defs: no mail for it.
+    if grep -q "VRRP Instance VI_2" "$mails"; then fail "a mail for VI_2, which has no smtp_alert"; fi
+    trace "all subjects: $(grep -h '^Subject' "$mails" | tr '\n' ';')"
 }
 
 scenario_v3_fast() {

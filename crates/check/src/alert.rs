@@ -1,15 +1,21 @@
-//! SMTP alert mails, as keepalived's smtp_alert sends them when a checker changes state:
-//! to every `notification_email`, from `notification_email_from`, through `smtp_server`,
-//! with the whole session bounded by `smtp_connect_timeout`.
+//! SMTP alert mails, as keepalived's smtp_alert sends them when a checker or a VRRP instance
+//! or sync group changes state: to every `notification_email`, from
+//! `notification_email_from`, through `smtp_server`, with the whole session bounded by
+//! `smtp_connect_timeout`.
 //!
-//! The subject is keepalived's: `[router_id] Realserver [10.0.0.7]:tcp:80 of virtual server
-//! [10.0.0.1]:tcp:80 - DOWN`; the body is the checker's line, e.g.
-//! `=> TCP CHECK failed on service <=`.
+//! Subjects and bodies are keepalived's: `[router_id] Realserver [10.0.0.7]:tcp:80 of virtual
+//! server [10.0.0.1]:tcp:80 - DOWN` with the checker's line (`=> TCP CHECK failed on service
+//! <=`); `[router_id] VRRP Instance VI_1 - Entering MASTER state` with `=> VRRP Instance is now
+//! owning VRRP VIPs <=`; `[router_id] VRRP Group G1 - Entering MASTER state` with `=> All VRRP
+//! group instances are now in MASTER state <=`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
 use crate::plan::AlertSettings;
@@ -43,6 +49,74 @@ pub fn realserver_mail(router_id: &str, rs: &str, vs: &str, up: bool, detail: &s
     Mail {
         subject: format!("[{router_id}] Realserver {rs} of virtual server {vs} - {state}"),
         body: detail.to_string(),
+    }
+}
+
+/// The mail for a VRRP instance entering `state` (`MASTER`, `BACKUP` or `FAULT`).
+pub fn vrrp_mail(router_id: &str, instance: &str, state: &str) -> Mail {
+    let owning = if state == "MASTER" { "now" } else { "no longer" };
+    Mail {
+        subject: format!("[{router_id}] VRRP Instance {instance} - Entering {state} state"),
+        body: format!("=> VRRP Instance is {owning} owning VRRP VIPs <="),
+    }
+}
+
+/// The mail for every member of a sync group having entered `state`.
+pub fn vrrp_group_mail(router_id: &str, group: &str, state: &str) -> Mail {
+    Mail {
+        subject: format!("[{router_id}] VRRP Group {group} - Entering {state} state"),
+        body: format!("=> All VRRP group instances are now in {state} state <="),
+    }
+}
+
+/// Alert mails being sent at once, and waiting at most; past that, alerts are dropped.
+const ALERT_CONCURRENCY: usize = 4;
+const ALERT_BACKLOG: usize = 256;
+
+/// Sends alert mails in the background, a few at a time, each from a task of its own; does
+/// nothing without `smtp_server` and `notification_email`.
+#[derive(Clone)]
+pub struct Alerter {
+    settings: Option<Arc<AlertSettings>>,
+    hostname: Arc<str>,
+    sending: Arc<Semaphore>,
+    backlog: Arc<AtomicUsize>,
+}
+
+impl Alerter {
+    pub fn new(settings: Option<AlertSettings>, hostname: String) -> Alerter {
+        Alerter {
+            settings: settings.map(Arc::new),
+            hostname: hostname.into(),
+            sending: Arc::new(Semaphore::new(ALERT_CONCURRENCY)),
+            backlog: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// `router_id`, or the host name as keepalived defaults it.
+    pub fn router_id(&self) -> &str {
+        self.settings.as_ref().and_then(|s| s.router_id.as_deref()).unwrap_or(&self.hostname)
+    }
+
+    /// Queues `mail`; must be called on a tokio runtime.
+    pub fn send(&self, mail: Mail) {
+        let Some(settings) = &self.settings else { return };
+        if self.backlog.fetch_add(1, Ordering::Relaxed) >= ALERT_BACKLOG {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!(subject = %mail.subject, "SMTP alert dropped: {ALERT_BACKLOG} alerts are waiting already");
+            return;
+        }
+        let (settings, hostname) = (Arc::clone(settings), Arc::clone(&self.hostname));
+        let (sending, backlog) = (Arc::clone(&self.sending), Arc::clone(&self.backlog));
+        tokio::spawn(async move {
+            if let Ok(_permit) = sending.acquire().await {
+                match send_mail(&settings, &hostname, &mail).await {
+                    Ok(()) => tracing::info!(subject = %mail.subject, "SMTP alert successfully sent."),
+                    Err(e) => tracing::warn!(subject = %mail.subject, "{e}"),
+                }
+            }
+            backlog.fetch_sub(1, Ordering::Relaxed);
+        });
     }
 }
 
@@ -163,6 +237,17 @@ mod tests {
         );
         assert_eq!(m.subject, "[lb1] Realserver [10.0.0.7]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN");
         assert_eq!(m.body, "=> TCP CHECK failed on service <=");
+    }
+
+    #[test]
+    fn vrrp_subjects_and_bodies_as_keepalived_writes_them() {
+        let m = vrrp_mail("lb1", "VI_1", "MASTER");
+        assert_eq!(m.subject, "[lb1] VRRP Instance VI_1 - Entering MASTER state");
+        assert_eq!(m.body, "=> VRRP Instance is now owning VRRP VIPs <=");
+        assert_eq!(vrrp_mail("lb1", "VI_1", "FAULT").body, "=> VRRP Instance is no longer owning VRRP VIPs <=");
+        let g = vrrp_group_mail("lb1", "G1", "BACKUP");
+        assert_eq!(g.subject, "[lb1] VRRP Group G1 - Entering BACKUP state");
+        assert_eq!(g.body, "=> All VRRP group instances are now in BACKUP state <=");
     }
 
     #[test]

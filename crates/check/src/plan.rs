@@ -284,7 +284,9 @@ pub fn endpoint_name(addr: SocketAddr, protocol: Protocol) -> String {
     format!("[{}]:{proto}:{}", addr.ip(), addr.port())
 }
 
-fn alert_settings(config: &Config) -> Option<AlertSettings> {
+/// The alert mail settings of `global_defs`, if mails can be sent at all (`smtp_server` and
+/// at least one `notification_email`).
+pub fn alert_settings(config: &Config) -> Option<AlertSettings> {
     let g = &config.global;
     let server = g.smtp_server.as_ref()?;
     if g.notification_email.is_empty() {

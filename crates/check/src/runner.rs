@@ -9,26 +9,22 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, trace, warn};
+use tracing::{debug, info, trace};
 
-use crate::alert::{realserver_mail, send_mail};
+use crate::alert::{realserver_mail, Alerter, Mail};
 use crate::messages::{alert_body, down_line, failure_line, up_line};
-use crate::plan::{AlertSettings, CheckId, Plan};
+use crate::plan::{CheckId, Plan};
 use crate::probes::{probe, ProbeContext};
 use crate::status::{LastRun, Status};
 use crate::verdict::{Failure, Health, HealthChange, ProbeResult, Verdict};
 
-/// Alert mails being sent at once, and waiting at most; past that, alerts are dropped.
-const ALERT_CONCURRENCY: usize = 4;
-const ALERT_BACKLOG: usize = 256;
 /// A stand-in for "never" when nothing is scheduled.
 const IDLE: Duration = Duration::from_secs(3600);
 
@@ -43,7 +39,7 @@ pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<St
     let ctx = Arc::new(ProbeContext::new(hostname.clone(), seed));
     let warmup_rng = ProbeContext::new(String::new(), seed.rotate_left(32));
     let mut health = Health::new(&plan, Instant::now().into_std(), || warmup_rng.random());
-    let alerts = Alerts::new(plan.alerts.clone(), hostname);
+    let alerts = Alerter::new(plan.alerts.clone(), hostname);
     let mut probes: JoinSet<(ProbeResult, Duration)> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, CheckId> = HashMap::new();
     let mut pending: VecDeque<HealthChange> = VecDeque::new();
@@ -104,7 +100,7 @@ pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<St
 }
 
 /// Logs an attempt's result in keepalived's words and sends the alert for a transition.
-fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerts) {
+fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerter) {
     let spec = &plan.checks[id.0];
     let Some(server) = plan.servers.get(spec.server) else { return };
     let failure = result.as_ref().err();
@@ -113,7 +109,7 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
         Verdict::Up { changed } => {
             info!(check = %spec.name, kind = spec.kind.keyword(), "{}", up_line(spec, server));
             if changed && server.smtp_alert {
-                alerts.send(realserver_mail_for(plan, id, true));
+                alerts.send(realserver_mail_for(plan, id, true, alerts));
             }
         }
         Verdict::Retrying { attempt, retry } => {
@@ -132,7 +128,7 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
             }
             info!(check = %spec.name, kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
             if changed && server.smtp_alert {
-                alerts.send(realserver_mail_for(plan, id, false));
+                alerts.send(realserver_mail_for(plan, id, false, alerts));
             }
         }
         Verdict::StillDown => {
@@ -143,57 +139,8 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
     }
 }
 
-/// What an alert needs, decided when the transition happens.
-struct AlertJob {
-    rs: String,
-    vs: String,
-    up: bool,
-    body: String,
-}
-
-fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool) -> AlertJob {
+fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> Mail {
     let spec = &plan.checks[id.0];
-    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.clone(), s.vs_name.clone())).unwrap_or_default();
-    AlertJob { rs, vs, up, body: alert_body(&spec.kind, up) }
-}
-
-/// Sends alert mails in the background, a few at a time.
-struct Alerts {
-    settings: Option<Arc<AlertSettings>>,
-    hostname: Arc<str>,
-    sending: Arc<Semaphore>,
-    backlog: Arc<AtomicUsize>,
-}
-
-impl Alerts {
-    fn new(settings: Option<AlertSettings>, hostname: String) -> Alerts {
-        Alerts {
-            settings: settings.map(Arc::new),
-            hostname: hostname.into(),
-            sending: Arc::new(Semaphore::new(ALERT_CONCURRENCY)),
-            backlog: Arc::new(AtomicUsize::new(0)),
-        }
-    }
-
-    fn send(&self, job: AlertJob) {
-        let Some(settings) = &self.settings else { return };
-        if self.backlog.fetch_add(1, Ordering::Relaxed) >= ALERT_BACKLOG {
-            self.backlog.fetch_sub(1, Ordering::Relaxed);
-            warn!(rs = %job.rs, "SMTP alert dropped: {ALERT_BACKLOG} alerts are waiting already");
-            return;
-        }
-        let (settings, hostname) = (Arc::clone(settings), Arc::clone(&self.hostname));
-        let (sending, backlog) = (Arc::clone(&self.sending), Arc::clone(&self.backlog));
-        tokio::spawn(async move {
-            let router_id = settings.router_id.as_deref().unwrap_or(&hostname);
-            let mail = realserver_mail(router_id, &job.rs, &job.vs, job.up, &job.body);
-            if let Ok(_permit) = sending.acquire().await {
-                match send_mail(&settings, &hostname, &mail).await {
-                    Ok(()) => info!(subject = %mail.subject, "SMTP alert successfully sent."),
-                    Err(e) => warn!(subject = %mail.subject, "{e}"),
-                }
-            }
-            backlog.fetch_sub(1, Ordering::Relaxed);
-        });
-    }
+    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.as_str(), s.vs_name.as_str())).unwrap_or_default();
+    realserver_mail(alerts.router_id(), rs, vs, up, &alert_body(&spec.kind, up))
 }

@@ -22,6 +22,7 @@ use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
 use crate::notify::Notifier;
+use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
 
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
 const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
@@ -63,6 +64,8 @@ struct Running {
     vip_dev: HashMap<IpAddr, Device>,
     /// `virtual_routes` and `virtual_rules`, installed while MASTER.
     routes: RouteSet,
+    /// Alert mails on transitions (`smtp_alert`), when enabled and possible.
+    alerts: Option<Alerter>,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -107,6 +110,7 @@ struct Group {
     state: std::sync::Mutex<Option<State>>,
     notify: vigil_config::model::Notify,
     notifier: Notifier,
+    alerts: Option<Alerter>,
 }
 
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
@@ -124,9 +128,11 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
 
     let priorities = routes::default_rule_priorities(&config);
     routes::log_default_rule_priorities(&priorities);
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    let alerter = Alerter::new(vigil_check::plan::alert_settings(&config), hostname);
     let mut running: Vec<Running> = Vec::new();
     for i in &config.instances {
-        match start(&config, i, &kernel, &priorities).await {
+        match start(&config, i, &kernel, &priorities, &alerter).await {
             Ok(r) => running.push(r),
             Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
         }
@@ -134,7 +140,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     if running.is_empty() && !config.instances.is_empty() {
         anyhow::bail!("no vrrp_instance could start");
     }
-    let groups = sync_groups(&config, &mut running);
+    let groups = sync_groups(&config, &mut running, &alerter);
 
     for (idx, r) in running.iter().enumerate() {
         spawn_reader(idx, r.socket.clone(), r.plan.expect.clone(), tx.clone());
@@ -250,6 +256,7 @@ async fn start(
     i: &VrrpInstance,
     kernel: &Kernel,
     priorities: &HashMap<vigil_config::span::Span, u32>,
+    alerter: &Alerter,
 ) -> anyhow::Result<Running> {
     let addresses = &kernel.addresses;
     let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
@@ -331,10 +338,17 @@ async fn start(
         group: None,
         vip_dev,
         routes,
+        alerts: smtp_alert(config, i.smtp_alert).then(|| alerter.clone()),
     })
 }
 
-fn sync_groups(config: &Config, running: &mut [Running]) -> Vec<Group> {
+/// Whether transitions are mailed: the instance's or group's `smtp_alert`, else
+/// `smtp_alert_vrrp`, else `smtp_alert`, else not (keepalived's order).
+fn smtp_alert(config: &Config, own: Option<bool>) -> bool {
+    own.or(config.global.smtp_alert_vrrp).or(config.global.smtp_alert).unwrap_or(false)
+}
+
+fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> Vec<Group> {
     let mut groups = Vec::new();
     for g in &config.sync_groups {
         let members: Vec<usize> =
@@ -357,6 +371,7 @@ fn sync_groups(config: &Config, running: &mut [Running]) -> Vec<Group> {
             state: std::sync::Mutex::new(None),
             notify: g.notify.clone(),
             notifier: Notifier::spawn(g.name.clone(), config.global.script_user.clone()),
+            alerts: smtp_alert(config, g.smtp_alert).then(|| alerter.clone()),
         });
     }
     groups
@@ -577,6 +592,9 @@ async fn act(
         }
         Action::StateChanged { from, to, reason } => {
             tracing::info!("({name}) Entering {to} STATE");
+            if let (Some(a), State::Master | State::Backup | State::Fault) = (&r.alerts, to) {
+                a.send(vrrp_mail(a.router_id(), &name, &to.to_string()));
+            }
             tracing::debug!("({name}) {from} -> {to}: {reason:?}");
             if let Some(g) = r.group {
                 return Some(group_follow(running, groups, g, idx, to));
@@ -618,6 +636,9 @@ fn notify_group(g: &Group, state: State) {
     }
     if let Some(any) = &g.notify.any {
         g.notifier.run(any, &["GROUP".into(), g.name.clone(), word.into(), "0".into()]);
+    }
+    if let (Some(a), false) = (&g.alerts, state == State::Initialize) {
+        a.send(vrrp_group_mail(a.router_id(), &g.name, word));
     }
 }
 
