@@ -4,14 +4,23 @@
 # checks a second), and the CPU and memory of Vigil's checker against keepalived's (-C) on
 # the same targets, side by side.
 #
-# Usage: scripts/bench-check.sh [tcp|http|both]    (default both)
+# Usage: scripts/bench-check.sh [--lab] [tcp|http|both]    (default both)
+#   --lab   in the kernel lab (Debian's kernel under qemu, tests/kernel-lab), where
+#           keepalived's checker can run (it exits at start without the ip_vs module):
+#           vigild -C and keepalived -C one after the other over the same servers, each
+#           also programming IPVS; the rate is what the servers accepted.  Under qemu's
+#           emulation everything is slower than on the host: compare the two, not the
+#           figures with the host's.  N defaults to 500 there: one emulated CPU runs the
+#           servers, the checker and the kernel.
 # Environment: N (10000), DURATION (30 s of measurement), PORT (8080), CARGO_TARGET_DIR.
 # Needs root only to raise the open-file limit; all traffic stays on loopback.
 # On loopback the kernel runs both ends of every TCP handshake in the connecting process, so
 # the checker's system time includes the servers' share of it.
 set -euo pipefail
 
-N=${N:-10000}
+LAB=0
+if [ "${1:-}" = --lab ]; then LAB=1; shift; fi
+N=${N:-$([ $LAB = 1 ] && echo 500 || echo 10000)}
 DURATION=${DURATION:-30}
 PORT=${PORT:-8080}
 MODES=${1:-both}
@@ -147,4 +156,16 @@ run_mode() { # mode
     fi
 }
 
+if [ $LAB = 1 ]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release -p vigild)
+    bins=(-b "$TARGET/release/vigild" -b "$SERVERS" -b "$(command -v keepalived)" -b "$ROOT/tests/kernel-lab/daemon/lib/common.sh")
+    for m in $MODES; do
+        write_conf "$m" "$WORK/bench-$m.conf"
+        bins+=(-b "$WORK/bench-$m.conf")
+    done
+    sed "s/^DURATION=.*/DURATION=$DURATION/" "$ROOT/tests/kernel-lab/bench/checkers.sh" > "$WORK/checkers.sh"
+    LAB_MEM=${LAB_MEM:-2048} "$ROOT/tests/kernel-lab/lab.sh" "${bins[@]}" "$WORK/checkers.sh" |
+        grep -E "^(BENCH|FAIL|PASS)|keepalived"
+    exit
+fi
 for m in $MODES; do run_mode "$m"; done

@@ -1,13 +1,20 @@
 //! Real servers for scripts/bench-check.sh: one process listening on COUNT loopback
 //! addresses (127.1.0.1, 127.1.0.2, ...: 250 per /24) at PORT, accepting and closing (tcp) or
-//! answering every request with a small 200 response (http).
+//! answering every request with a small 200 response (http).  Prints `ready COUNT` once
+//! listening, then every second `accepted TOTAL`: the connections accepted so far, so that
+//! any checker's rate of checks can be read from the servers' side.
 //!
 //! Usage: bench_servers COUNT PORT tcp|http
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
+
+/// Connections accepted by every listener.
+static ACCEPTED: AtomicU64 = AtomicU64::new(0);
 
 const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -34,6 +41,7 @@ async fn main() -> std::io::Result<()> {
         let listener = socket.listen(1024)?;
         tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {
+                ACCEPTED.fetch_add(1, Ordering::Relaxed);
                 if http {
                     tokio::spawn(async move {
                         let mut buf = [0u8; 1024];
@@ -51,6 +59,9 @@ async fn main() -> std::io::Result<()> {
         });
     }
     println!("ready {count}");
-    std::future::pending::<()>().await;
-    Ok(())
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        println!("accepted {}", ACCEPTED.load(Ordering::Relaxed));
+    }
 }

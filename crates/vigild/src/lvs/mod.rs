@@ -60,7 +60,9 @@ impl<K: Kernel> Lvs<K> {
                 tracing::error!("IPVS: cannot set lvs_timeouts: {e}");
             }
         }
+        let began = std::time::Instant::now();
         let current = kernel.table()?;
+        let read_ms = millis(began.elapsed());
         let (mut pools, _) = Pools::from_config(&config);
         for &(id, up, weight) in initial {
             pools.set_health(id, up, weight);
@@ -90,9 +92,9 @@ impl<K: Kernel> Lvs<K> {
         let ops = diff(&lvs.mirror, &desired, &lvs.managed);
         let (writes, began) = (ops.len(), std::time::Instant::now());
         lvs.execute(ops);
-        let elapsed_ms = began.elapsed().as_secs_f64() * 1000.0;
+        let write_ms = millis(began.elapsed());
         let services = desired.services.len();
-        tracing::info!(services, adopted, writes, elapsed_ms, "IPVS: table in step with the configuration");
+        tracing::info!(services, adopted, writes, read_ms, write_ms, "IPVS: table in step with the configuration");
         for e in events {
             lvs.quorum_event(&e);
         }
@@ -268,6 +270,11 @@ fn rs_name(service: &ServiceKey, dest: &DestKey) -> String {
         ServiceKey::Fwmark { .. } => "tcp",
     };
     format!("[{}]:{proto}:{}", dest.addr, dest.port)
+}
+
+/// A duration in milliseconds, to a tenth, for the log.
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// An op in words, for error messages.
