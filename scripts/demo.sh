@@ -5,12 +5,15 @@
 #    a return, with the transitions from both logs.
 # 2. Config checking: the seed tutorial's MASTER/BACKUP pair hides three mistakes; keepalived's
 #    verdict is shown beside Vigil's when keepalived is installed.
+# 3. The load balancer, in Debian's kernel under qemu (this machine's kernel may have no IPVS;
+#    needs qemu-system-x86, busybox-static, ipvsadm, cpio): vigild programs IPVS, its health
+#    checks take a dead real server out of the table and put it back when it returns.
 # usage: sudo scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) -eq 0 ]] || { echo "demo.sh: run as root (it creates a network namespace)" >&2; exit 2; }
 cargo build --release -q -p vigild -p vigilctl
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 ns=vigil-demo-$$
 work=$(mktemp -d)
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
@@ -95,3 +98,12 @@ step "the pair compared: the BACKUP balances an address its VIP does not carry"
 
 step "the same diagnostics as JSON, for CI pipelines"
 in_ns "$bin/vigild" -t --json -i demo -f tests/fixtures/seed-004-backup.conf 2>/dev/null | head -n 3 | sed 's/^/  /' || true
+
+# ---- 3. the load balancer in a real kernel -----------------------------------------------------
+step "the load balancer: IPVS and health checks in Debian's kernel under qemu (about a minute)"
+if command -v qemu-system-x86_64 >/dev/null && command -v ipvsadm >/dev/null && [ -x /bin/busybox ]; then
+  tests/kernel-lab/lab.sh -b "$bin/vigild" -b "$bin/vigilctl" -b tests/kernel-lab/daemon/lib/common.sh \
+    tests/kernel-lab/demo/lb.sh | grep -vE '^(LAB-|PASS |Killed|\[ )' || true
+else
+  echo "  (skipped: needs qemu-system-x86, busybox-static, ipvsadm and cpio)"
+fi

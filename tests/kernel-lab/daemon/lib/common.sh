@@ -30,7 +30,8 @@ log_count() { grep -c -- "$1" $LOG; }
 # $LOG; returns once the table is in step with the configuration.
 start_vigild() {
   conf=$1; shift
-  marks=$(log_count "IPVS: table in step" 2>/dev/null || echo 0)
+  # grep -c prints 0 (and fails) on no match, nothing on a missing file.
+  marks=$(log_count "IPVS: table in step" 2>/dev/null); marks=${marks:-0}
   vigild -f "$conf" -n -l -C "$@" >>$LOG 2>&1 &
   VPID=$!
   wait_for 20 sh -c "[ \$(grep -c 'IPVS: table in step' $LOG) -gt $marks ]" || fail "vigild did not reconcile the table"
