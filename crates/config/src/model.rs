@@ -453,7 +453,33 @@ pub enum Forwarding {
     #[default]
     Nat,
     Dr,
-    Tun,
+    Tun(Tunnel),
+}
+
+/// `lvs_method TUN [type ipip|gue port PORT|gre] [nocsum|csum|remcsum]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tunnel {
+    pub kind: TunnelKind,
+    /// The GUE destination port (only with `type gue`).
+    pub port: u16,
+    pub checksum: TunnelChecksum,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    #[default]
+    Ipip,
+    Gue,
+    Gre,
+}
+
+/// The checksum option of a GUE or GRE tunnel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TunnelChecksum {
+    #[default]
+    NoCsum,
+    Csum,
+    RemCsum,
 }
 
 /// Virtual service protocols.

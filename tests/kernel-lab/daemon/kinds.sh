@@ -90,6 +90,12 @@ virtual_server 10.4.0.4 25 {
     protocol TCP
     real_server 10.4.1.8 25 {
     }
+    real_server 10.4.1.10 25 {
+        lvs_method TUN type gue port 6080 csum
+    }
+    real_server 10.4.1.11 25 {
+        lvs_method TUN csum type gre
+    }
 }
 virtual_server 10.4.0.4 110 {
     lvs_sched dh
@@ -148,6 +154,8 @@ expect_rules \
   "-a -t 10.4.0.4:110 -r 10.4.1.9:110 -m -w 1" \
   "-a -t 10.4.0.4:143 -r 10.4.1.9:143 -m -w 1" \
   "-a -t 10.4.0.4:25 -r 10.4.1.8:25 -i -w 1 --tun-type ipip" \
+  "-a -t 10.4.0.4:25 -r 10.4.1.10:25 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum" \
+  "-a -t 10.4.0.4:25 -r 10.4.1.11:25 -i -w 1 --tun-type gre --tun-csum" \
   "-a -t 10.4.0.4:993 -r 10.4.1.9:993 -m -w 1" \
   "-a -t 10.4.0.4:995 -r 10.4.1.9:995 -m -w 1" \
   "-a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -m -w 5" \

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::{alias, apply, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
-    RealServer, SchedFlags, Scheduler, SorryServer, UrlCheck, VirtualServer, VirtualServerGroup, VsKey,
+    RealServer, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck, VirtualServer,
+    VirtualServerGroup, VsKey,
 };
 use crate::span::Word;
 use crate::tree::Statement;
@@ -34,7 +35,7 @@ fn forwarding_word(c: &mut Ctx, what: &str, w: &Word) -> Option<Forwarding> {
     match w.text.as_str() {
         "NAT" => Some(Forwarding::Nat),
         "DR" => Some(Forwarding::Dr),
-        "TUN" => Some(Forwarding::Tun),
+        "TUN" => Some(Forwarding::Tun(Tunnel::default())),
         other => {
             c.error("bad-forwarding", &w.span, format!("{what} '{other}' is not NAT, DR or TUN"));
             None
@@ -44,17 +45,73 @@ fn forwarding_word(c: &mut Ctx, what: &str, w: &Word) -> Option<Forwarding> {
 
 fn forwarding(c: &mut Ctx, s: &Statement) -> Option<Forwarding> {
     let w = c.arg(s, 0)?;
-    let f = forwarding_word(c, s.name(), w);
-    if f == Some(Forwarding::Tun) {
-        if let Some(extra) = s.args.get(1) {
-            if extra.text != "type" {
-                c.warning("extra-words", &extra.span, format!("{}: unexpected '{}'", s.name(), extra.text));
+    match forwarding_word(c, s.name(), w)? {
+        Forwarding::Tun(_) => tunnel(c, s).map(Forwarding::Tun),
+        f => {
+            c.at_most(s, 1);
+            Some(f)
+        }
+    }
+}
+
+/// The words after `TUN`, in any order as keepalived takes them: `type ipip|gue|gre`,
+/// `port PORT` (GUE, which needs it), and `nocsum` (the default), `csum` or `remcsum` (GUE;
+/// GRE without `remcsum`).
+fn tunnel(c: &mut Ctx, s: &Statement) -> Option<Tunnel> {
+    let (mut kind, mut port, mut checksum) = (TunnelKind::Ipip, None, None);
+    let mut words = s.args.iter().skip(1);
+    while let Some(w) = words.next() {
+        match w.text.as_str() {
+            "type" => {
+                let Some(k) = words.next() else {
+                    c.error("missing-value", s.span(), "missing tunnel type after 'type' (ipip, gue or gre)");
+                    return None;
+                };
+                kind = match k.text.as_str() {
+                    "ipip" => TunnelKind::Ipip,
+                    "gue" => TunnelKind::Gue,
+                    "gre" => TunnelKind::Gre,
+                    other => {
+                        c.error("bad-value", &k.span, format!("unknown tunnel type '{other}' (ipip, gue or gre)"));
+                        return None;
+                    }
+                }
+            }
+            "port" => {
+                let Some(p) = words.next() else {
+                    c.error("missing-value", s.span(), "missing tunnel port after 'port'");
+                    return None;
+                };
+                port = Some(u16::try_from(c.int_word("gue tunnel port", p, 1, 65535)?).ok()?);
+            }
+            "nocsum" => checksum = Some((TunnelChecksum::NoCsum, w)),
+            "csum" => checksum = Some((TunnelChecksum::Csum, w)),
+            "remcsum" => checksum = Some((TunnelChecksum::RemCsum, w)),
+            other => {
+                c.error(
+                    "bad-value",
+                    &w.span,
+                    format!("invalid tunnel option '{other}' (type, port, nocsum, csum, remcsum)"),
+                );
+                return None;
             }
         }
-    } else {
-        c.at_most(s, 1);
     }
-    f
+    if (kind == TunnelKind::Gue) != port.is_some() {
+        c.error("bad-value", s.span(), "a gue tunnel needs 'port PORT', and only a gue tunnel takes a port");
+        return None;
+    }
+    match (kind, checksum) {
+        (TunnelKind::Ipip, Some((TunnelChecksum::Csum | TunnelChecksum::RemCsum, w))) => {
+            c.error("bad-value", &w.span, "an ipip tunnel has no checksum option");
+            None
+        }
+        (TunnelKind::Gre, Some((TunnelChecksum::RemCsum, w))) => {
+            c.error("bad-value", &w.span, "a gre tunnel has no remote checksum option (remcsum)");
+            None
+        }
+        _ => Some(Tunnel { kind, port: port.unwrap_or(0), checksum: checksum.map(|(k, _)| k).unwrap_or_default() }),
+    }
 }
 
 fn vs_check(v: &mut VirtualServer) -> &mut CheckCommon {

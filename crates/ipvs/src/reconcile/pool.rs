@@ -9,7 +9,8 @@ use serde::Serialize;
 use vigil_config::model::{self as cfg, Config, GroupMember, VirtualServer, VsKey};
 
 use super::table::{Table, TableService};
-use crate::types::{Dest, DestKey, Family, Forwarding, Protocol, Service, ServiceFlags, ServiceKey};
+use crate::display::{TUNNEL_CSUM, TUNNEL_REMCSUM};
+use crate::types::{Dest, DestKey, Family, Forwarding, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
 
 /// A real server: the index of its virtual_server in the configuration and its index there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -190,12 +191,28 @@ fn protocol(p: cfg::Protocol) -> Protocol {
     }
 }
 
-fn forwarding(f: cfg::Forwarding) -> Forwarding {
-    match f {
+/// A destination at `key` forwarded by `f`, with its tunnel settings for TUN.
+fn dest(key: DestKey, f: cfg::Forwarding, weight: i32) -> Dest {
+    let method = match f {
         cfg::Forwarding::Nat => Forwarding::Masq,
         cfg::Forwarding::Dr => Forwarding::DirectRoute,
-        cfg::Forwarding::Tun => Forwarding::Tunnel,
+        cfg::Forwarding::Tun(_) => Forwarding::Tunnel,
+    };
+    let mut d = Dest::new(key, method, weight);
+    if let cfg::Forwarding::Tun(t) = f {
+        d.tunnel_type = match t.kind {
+            cfg::TunnelKind::Ipip => TunnelType::IpIp,
+            cfg::TunnelKind::Gue => TunnelType::Gue,
+            cfg::TunnelKind::Gre => TunnelType::Gre,
+        };
+        d.tunnel_port = t.port;
+        d.tunnel_flags = match t.checksum {
+            cfg::TunnelChecksum::NoCsum => 0,
+            cfg::TunnelChecksum::Csum => TUNNEL_CSUM,
+            cfg::TunnelChecksum::RemCsum => TUNNEL_REMCSUM,
+        };
     }
+    d
 }
 
 /// The service keys a virtual server stands for.
@@ -302,13 +319,14 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
     };
     // The kernel gives a DR or TUN destination the service's port whatever it was asked
     // for (only NAT can change the port); asking for the same keeps the diff empty.
-    let port = |p: u16, f: Forwarding| if p == 0 || (f != Forwarding::Masq && vs_port != 0) { vs_port } else { p };
+    let port =
+        |p: u16, f: cfg::Forwarding| if p == 0 || (f != cfg::Forwarding::Nat && vs_port != 0) { vs_port } else { p };
     let members = vs
         .real_servers
         .iter()
         .map(|rs| {
-            let method = forwarding(rs.forwarding.unwrap_or(vs.forwarding));
-            let mut dest = Dest::new(DestKey { addr: rs.ip, port: port(rs.port, method) }, method, rs.weight);
+            let method = rs.forwarding.unwrap_or(vs.forwarding);
+            let mut dest = dest(DestKey { addr: rs.ip, port: port(rs.port, method) }, method, rs.weight);
             dest.u_threshold = rs.uthreshold.unwrap_or(0);
             dest.l_threshold = rs.lthreshold.unwrap_or(0);
             Member {
@@ -320,9 +338,9 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
         })
         .collect();
     let sorry = vs.sorry_server.as_ref().map(|s| {
-        let method = forwarding(s.forwarding.unwrap_or(vs.forwarding));
+        let method = s.forwarding.unwrap_or(vs.forwarding);
         Sorry {
-            dest: Dest::new(DestKey { addr: s.ip, port: port(s.port, method) }, method, 1),
+            dest: dest(DestKey { addr: s.ip, port: port(s.port, method) }, method, 1),
             inhibit: vs.sorry_server_inhibit,
         }
     });

@@ -2,7 +2,8 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::*;
-use crate::types::{Dest, DestKey, Family, Forwarding, Op, Protocol, Service, ServiceFlags, ServiceKey};
+use crate::display::TUNNEL_CSUM;
+use crate::types::{Dest, DestKey, Family, Forwarding, Op, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
 
 fn config(text: &str) -> vigil_config::Config {
     let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
@@ -272,6 +273,32 @@ virtual_server 2001:db8::1 53 {
     assert_eq!(v6.service.netmask, 64, "an IPv6 granularity is a prefix length");
     let d = &v6.dests[&dk("2001:db8::2", 53)];
     assert_eq!((d.forwarding, d.weight, d.u_threshold, d.l_threshold), (Forwarding::Tunnel, 4, 100, 10));
+}
+
+#[test]
+fn tunnel_types_from_lvs_method() {
+    let text = "
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    lvs_method TUN type gue port 6080 csum
+    real_server 10.0.1.1 80 { }
+    real_server 10.0.1.2 80 {
+        lvs_method TUN type gre
+    }
+    real_server 10.0.1.3 80 {
+        lvs_method TUN
+    }
+}
+";
+    let t = desired(text);
+    let svc = &t.services[&tcp("10.0.0.1", 80)];
+    let tun = |a: &str| {
+        let d = &svc.dests[&dk(a, 80)];
+        (d.forwarding, d.tunnel_type, d.tunnel_port, d.tunnel_flags)
+    };
+    assert_eq!(tun("10.0.1.1"), (Forwarding::Tunnel, TunnelType::Gue, 6080, TUNNEL_CSUM));
+    assert_eq!(tun("10.0.1.2"), (Forwarding::Tunnel, TunnelType::Gre, 0, 0));
+    assert_eq!(tun("10.0.1.3"), (Forwarding::Tunnel, TunnelType::IpIp, 0, 0));
 }
 
 #[test]
