@@ -133,7 +133,8 @@ pub struct LvsTimeouts {
 pub struct LvsSyncDaemon {
     pub interface: String,
     pub instance: String,
-    pub syncid: u8,
+    /// `id N`; without it keepalived uses the instance's virtual_router_id.
+    pub syncid: Option<u8>,
     pub maxlen: Option<u16>,
     pub port: Option<u16>,
     pub ttl: Option<u8>,

@@ -284,7 +284,7 @@ fn lvs_sync_daemon(c: &mut Ctx, s: &Statement) -> Option<LvsSyncDaemon> {
     let mut d = LvsSyncDaemon {
         interface,
         instance,
-        syncid: 0,
+        syncid: None,
         maxlen: None,
         port: None,
         ttl: None,
@@ -298,9 +298,7 @@ fn lvs_sync_daemon(c: &mut Ctx, s: &Statement) -> Option<LvsSyncDaemon> {
             break;
         };
         match k.text.as_str() {
-            "id" => {
-                d.syncid = c.int_word("lvs_sync_daemon id", v, 0, 255).and_then(|v| u8::try_from(v).ok()).unwrap_or(0)
-            }
+            "id" => d.syncid = c.int_word("lvs_sync_daemon id", v, 0, 255).and_then(|v| u8::try_from(v).ok()),
             "maxlen" => {
                 d.maxlen = c.int_word("lvs_sync_daemon maxlen", v, 1, 65507).and_then(|v| u16::try_from(v).ok())
             }

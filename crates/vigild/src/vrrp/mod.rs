@@ -4,6 +4,7 @@
 mod owned;
 mod routes;
 mod setup;
+mod syncd;
 mod track;
 
 use std::collections::{HashMap, HashSet};
@@ -76,6 +77,8 @@ struct Kernel {
     vips: owned::Owned,
     /// Routes and rules added.
     routes_record: owned::Owned,
+    /// The IPVS sync daemon following `lvs_sync_daemon`'s instance.
+    syncd: Option<syncd::Follower>,
 }
 
 /// An interface a VIP lives on when its `dev` is not the instance's.
@@ -122,6 +125,7 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         routes: Routes::new().context("opening rtnetlink")?,
         vips: owned::Owned::load("vips"),
         routes_record: owned::Owned::load("routes"),
+        syncd: None,
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
@@ -141,6 +145,8 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         anyhow::bail!("no vrrp_instance could start");
     }
     let groups = sync_groups(&config, &mut running, &alerter);
+    kernel.syncd =
+        syncd::Follower::start(&config, |name| running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid));
 
     for (idx, r) in running.iter().enumerate() {
         spawn_reader(idx, r.socket.clone(), r.plan.expect.clone(), tx.clone());
@@ -247,6 +253,9 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         }
     }
     statics.remove(&kernel.routes, &mut kernel.routes_record).await;
+    if let Some(s) = kernel.syncd.take() {
+        s.stop().await;
+    }
     Ok(())
 }
 
@@ -592,6 +601,9 @@ async fn act(
         }
         Action::StateChanged { from, to, reason } => {
             tracing::info!("({name}) Entering {to} STATE");
+            if let Some(s) = &kernel.syncd {
+                s.follow(&name, to);
+            }
             if let (Some(a), State::Master | State::Backup | State::Fault) = (&r.alerts, to) {
                 a.send(vrrp_mail(a.router_id(), &name, &to.to_string()));
             }
