@@ -8,8 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vs=${1:-1000} rs=${2:-10} runs=${3:-11}
-vigild=${VIGILD:-target/release/vigild}
-[[ -x $vigild ]] || cargo build --release -q -p vigild
+if [[ -z ${VIGILD:-} ]]; then
+  cargo build --release -q -p vigild
+fi
+vigild=${VIGILD:-${CARGO_TARGET_DIR:-target}/release/vigild}
 work=$(mktemp -d)
 ns=vigil-bench-$$
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
