@@ -65,24 +65,18 @@ pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<St
             biased;
             _ = shutdown.cancelled() => break,
             Some(done) = probes.join_next_with_id(), if !probes.is_empty() => {
-                let (task, (result, latency)) = match done {
-                    Ok((task, out)) => (task, out),
-                    Err(e) => (e.id(), (Err(Failure::Io(format!("probe task failed: {e}"))), Duration::ZERO)),
-                };
-                let Some(id) = running.remove(&task) else { continue };
-                let verdict = health.handle_result(Instant::now().into_std(), id, &result);
-                #[allow(clippy::disallowed_methods)] // wall-clock time for the status API
-                let at = SystemTime::now();
-                let up = health.check_up(id).unwrap_or(false);
-                status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
-                report(&plan, id, verdict, &result, &alerts);
-                while let Some(change) = health.poll_change() {
-                    let server = plan.checks[id.0].server;
-                    if let Some(h) = health.server(server) {
-                        status.record_server(server, h);
+                // Every probe that has finished by now, in one go: under load many finish
+                // between two wake-ups, and each trip through this loop costs a timer reset.
+                let mut next = Some(done);
+                while let Some(done) = next {
+                    let (task, out) = match done {
+                        Ok((task, out)) => (task, out),
+                        Err(e) => (e.id(), (Err(Failure::Io(format!("probe task failed: {e}"))), Duration::ZERO)),
+                    };
+                    if let Some(id) = running.remove(&task) {
+                        finish(&plan, &mut health, &status, &alerts, &mut pending, id, out);
                     }
-                    debug!(vs = change.rs.vs, rs = change.rs.rs, up = change.up, weight = ?change.weight, "real server changed");
-                    pending.push_back(change);
+                    next = probes.try_join_next_with_id();
                 }
             }
             permit = changes.reserve(), if !pending.is_empty() => match permit {
@@ -97,6 +91,33 @@ pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<St
         }
     }
     probes.shutdown().await;
+}
+
+/// Takes one attempt's result: the verdict, the status board, the log, alerts, and the
+/// changes to send.
+fn finish(
+    plan: &Plan,
+    health: &mut Health,
+    status: &Status,
+    alerts: &Alerter,
+    pending: &mut VecDeque<HealthChange>,
+    id: CheckId,
+    (result, latency): (ProbeResult, Duration),
+) {
+    let verdict = health.handle_result(Instant::now().into_std(), id, &result);
+    #[allow(clippy::disallowed_methods)] // wall-clock time for the status API
+    let at = SystemTime::now();
+    let up = health.check_up(id).unwrap_or(false);
+    status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
+    report(plan, id, verdict, &result, alerts);
+    while let Some(change) = health.poll_change() {
+        let server = plan.checks[id.0].server;
+        if let Some(h) = health.server(server) {
+            status.record_server(server, h);
+        }
+        debug!(vs = change.rs.vs, rs = change.rs.rs, up = change.up, weight = ?change.weight, "real server changed");
+        pending.push_back(change);
+    }
 }
 
 /// Logs an attempt's result in keepalived's words and sends the alert for a transition.
