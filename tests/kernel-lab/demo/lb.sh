@@ -1,18 +1,56 @@
-# Guest side of scripts/demo.sh, part 3: a director in a real kernel.  vigild programs an
-# LVS-NAT virtual server over three real servers (busybox httpd in namespaces) with HTTP_GET
-# checks; a client fetches through the VIP; one real server dies and comes back.
+# Guest side of scripts/demo.sh: Vigil's main job on one segment, in a real kernel.  Two
+# directors (lb1, lb2) run vigild with the same keepalived.conf but for state and priority:
+# VRRP elects lb1, which holds the VIP; both program IPVS (LVS-DR) over two real servers
+# with HTTP_GET checks.  A client fetches through the VIP while a real server dies and
+# returns, then lb1 dies and lb2 takes over, then lb1 returns.  Narrated as it happens.
 . /lab/bin/common.sh
-nat_lab 3
-cat >/tmp/lb.conf <<'CONF'
-virtual_server 10.1.0.100 80 {
+VIP=10.0.0.100
+$IP link add br0 type bridge
+$IP link set br0 up
+attach() { # NS ADDR
+  $IP netns add $1
+  $IP link add $1-p type veth peer name eth0
+  $IP link set $1-p master br0 up
+  $IP link set eth0 netns $1
+  nsx $1 $IP link set lo up
+  nsx $1 $IP addr add $2/24 dev eth0
+  nsx $1 $IP link set eth0 up
+}
+attach client 10.0.0.2
+# The client takes the VIP's new owner from its gratuitous ARP at once.
+nsx client sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_accept; echo 0 >/proc/sys/net/ipv4/neigh/eth0/locktime'
+for i in 1 2; do
+  attach rs$i 10.0.0.2$i
+  # What the seeds' lvs_real script does on a DR real server: the VIP on lo, silent in ARP.
+  nsx rs$i sh -c 'for c in all lo; do echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore; echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce; done'
+  nsx rs$i $IP addr add $VIP/32 dev lo
+  mkdir -p /tmp/www$i; echo "hello from rs$i" >/tmp/www$i/index.html
+  rs_start $i
+done
+
+conf() { # NAME STATE PRIORITY
+  cat <<CONF
+global_defs {
+    router_id $1
+}
+vrrp_instance VI_1 {
+    state $2
+    interface eth0
+    virtual_router_id 51
+    priority $3
+    advert_int 1
+    virtual_ipaddress {
+        $VIP/24
+    }
+}
+virtual_server $VIP 80 {
     delay_loop 1
     lvs_sched rr
-    lvs_method NAT
+    lvs_method DR
     protocol TCP
 CONF
-for i in 1 2 3; do cat >>/tmp/lb.conf <<CONF
-    real_server 10.2.$i.2 80 {
-        weight 1
+  for i in 1 2; do cat <<CONF
+    real_server 10.0.0.2$i 80 {
         HTTP_GET {
             url {
                 path /index.html
@@ -24,38 +62,87 @@ for i in 1 2 3; do cat >>/tmp/lb.conf <<CONF
         }
     }
 CONF
-done
-echo "}" >>/tmp/lb.conf
-step() { printf '\n== %s\n' "$*"; }
-indent() { sed 's/^/  /'; }
-events() { grep -E "Adding|Removing|failed after|succeed" $LOG | sed 's/^[^ ]* *INFO //; s/ vs=.*//; s/ check=.*//' | indent; }
+  done
+  echo "}"
+}
+attach lb1 10.0.0.11
+attach lb2 10.0.0.12
+conf lb1 MASTER 150 >/tmp/lb1.conf
+conf lb2 BACKUP 100 >/tmp/lb2.conf
+start_lb() { # N
+  : >/tmp/lb$1.log
+  # ip netns exec execs vigild, so $! is vigild's pid.
+  $IP netns exec lb$1 vigild -f /tmp/lb$1.conf -n -l -p /tmp/lb$1.pid -r /tmp/lb$1-vrrp.pid -c /tmp/lb$1-check.pid \
+    >>/tmp/lb$1.log 2>&1 &
+  echo $! >/tmp/lb$1.vigild
+}
+say() { printf '\n== %s\n' "$*"; }
+indent() { sed 's/^/   /'; }
+# The log lines a user greps for, without timestamps and fields.
+lines() { grep -E "Entering|Adding service|Removing service|failed after|succeed on service|Sending gratuitous|left by a previous run" "$1" |
+  sed 's/^[^ ]* *[A-Z]* //; s/ vs=.*//; s/ check=.*//' | indent; }
+holder() {
+  for n in 1 2; do nsx lb$n $IP -o addr show dev eth0 | grep -q " $VIP/" && echo lb$n; done
+}
+fetch9() { for _ in 1 2 3 4 5 6 7 8 9; do nsx client timeout 3 wget -q -O - http://$VIP/ || echo failed; done | sort | uniq -c | indent; }
 
-step "vigild -C -f lb.conf: one virtual server, three real servers with HTTP_GET checks"
-start_vigild /tmp/lb.conf
-events
-step "vigilctl ipvs (the same layout as ipvsadm -Ln)"
-vigilctl ipvs | indent
-step "nine requests from the client to the VIP 10.1.0.100"
-fetch 9 | indent
+say "two directors start vigild with the same configuration (lb1: state MASTER, priority 150; lb2: BACKUP, 100)"
+start_lb 1
+start_lb 2
+wait_for 10 sh -c "$IP netns exec lb1 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+sleep 2
+echo "lb1:"; lines /tmp/lb1.log
+echo "lb2:"; lines /tmp/lb2.log
+echo "   the VIP $VIP is on: $(holder)"
+say "vigilctl ipvs on lb1 (ipvsadm -Ln's layout); lb2 holds the same table, ready"
+nsx lb1 vigilctl ipvs | indent
+say "nine requests from the client to http://$VIP/"
+fetch9
 
-step "real server rs2 stops: its check fails and vigild removes it"
-: >$LOG
+say "real server rs2 stops: both directors' checks fail and take it out of their tables"
+: >/tmp/lb1.log; : >/tmp/lb2.log
 rs_stop 2
-t0=$(now)
-wait_for 20 sh -c "! ipvsadm -Ln -t 10.1.0.100:80 | grep -q ' 10.2.2.2:80 '"
-echo "  (gone from the table $(echo "$(now) $t0" | awk '{ printf "%.1f", $1 - $2 }') s after it stopped: delay_loop 1 + retry 1 x delay_before_retry 1 + connect_timeout 1)"
-events
-ipvsadm -Ln | indent
-step "nine requests: all answered by rs1 and rs3"
-fetch 9 | indent
-
-step "rs2 comes back: the next check succeeds and vigild adds it again"
-: >$LOG
+wait_for 20 sh -c "! $IP netns exec lb1 ipvsadm -Ln | grep -q 10.0.0.22"
+echo "lb1:"; lines /tmp/lb1.log
+fetch9
+say "rs2 comes back: re-added"
+: >/tmp/lb1.log
 rs_start 2
-wait_for 20 sh -c "ipvsadm -Ln -t 10.1.0.100:80 | grep -q ' 10.2.2.2:80 '"
-events
-fetch 9 | indent
+wait_for 20 sh -c "$IP netns exec lb1 ipvsadm -Ln | grep -q 10.0.0.22"
+echo "lb1:"; lines /tmp/lb1.log
+fetch9
 
-step "vigild stops (SIGTERM): it removes its virtual server (with -I it would leave it for the next vigild)"
-stop_vigild TERM
-ipvsadm -Ln | indent
+say "lb1's machine dies (its link goes down, its vigild is killed): lb2 takes over after Master_Down_Interval (3 x 1 s + skew)"
+: >/tmp/lb2.log
+# The client keeps fetching, one request every 0.1 s, each logged with its start time.
+( while :; do t=$(now); r=$(nsx client timeout 2 wget -q -O - http://$VIP/ 2>/dev/null || echo failed); echo "$t $(now) $r" >>/tmp/fetches; sleep 0.1; done ) &
+loop=$!
+sleep 1
+t0=$(now)
+$IP link set lb1-p down
+kill -9 "$(cat /tmp/lb1.vigild)"
+wait_for 10 sh -c "$IP netns exec lb2 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+sleep 3
+kill $loop
+echo "lb2:"; lines /tmp/lb2.log
+echo "   the VIP $VIP is on: $(holder) (lb1 is off the network)"
+# Lines: start, end, answer.  The outage is the longest time between two answered requests.
+awk -v t0="$t0" '$2 >= t0 { n++ } $2 >= t0 && $3 == "failed" { f++ }
+  $3 != "failed" { if (prev && $2 - prev > gap) gap = $2 - prev; prev = $2 }
+  END { printf "   client, from the kill on: %d requests, %d failed; the longest time without an answer: %.1f s\n", n, f, gap }' /tmp/fetches
+fetch9
+
+say "lb1 comes back (link up, vigild started): BACKUP first, then it preempts (higher priority); lb2 steps down"
+: >/tmp/lb2.log
+$IP link set lb1-p up
+start_lb 1
+wait_for 15 sh -c "$IP netns exec lb1 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+sleep 1
+echo "lb1:"; lines /tmp/lb1.log
+echo "lb2:"; lines /tmp/lb2.log
+echo "   the VIP $VIP is on: $(holder)"
+fetch9
+say "both stop (SIGTERM): each removes its VIP and its IPVS services"
+for n in 1 2; do kill "$(cat /tmp/lb$n.vigild)" 2>/dev/null; done
+for n in 1 2; do wait "$(cat /tmp/lb$n.vigild)" 2>/dev/null; done
+echo "   the VIP $VIP is on: $(holder)$([ -z "$(holder)" ] && echo nobody); IPVS services left: lb1 $(nsx lb1 ipvsadm -Sn | grep -c '^-A'), lb2 $(nsx lb2 ipvsadm -Sn | grep -c '^-A')"
