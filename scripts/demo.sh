@@ -45,6 +45,7 @@ step() { printf '\n== %s\n' "$*"; }
 # ---- 1. failover between two directors -------------------------------------------------------
 br=vigil-demo-br-$$ a=vigil-demo-a-$$ b=vigil-demo-b-$$
 cleanup_lab() {
+  disown -a 2>/dev/null || true  # no "Killed" notices for the speakers ended below
   for n in "$a" "$b"; do ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; done
   for n in "$a" "$b" "$br"; do ip netns del "$n" 2>/dev/null || true; done
 }
