@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vigil_config::{Options, Severity};
 
+mod realserver;
+
 /// Vigil's command-line client.
 #[derive(Debug, Parser)]
 #[command(name = "vigilctl", version)]
@@ -34,6 +36,27 @@ enum Command {
     /// List the IPVS table as `ipvsadm -Ln` does, read over netlink (exit 1 if the kernel has
     /// no IPVS).
     Ipvs(IpvsArgs),
+    /// Make this host an LVS-DR real server (the seeds' lvs_real script): VIPs on lo, ARP for
+    /// them silenced (arp_ignore=1, arp_announce=2); `stop` undoes exactly what `start` did.
+    #[command(subcommand)]
+    Realserver(RealserverAction),
+}
+
+#[derive(Debug, Subcommand)]
+enum RealserverAction {
+    /// Add the VIPs to lo and set the ARP sysctls; running it again changes nothing.
+    Start(VipArgs),
+    /// Take back what `start` changed (only the given VIPs with --vip).
+    Stop(VipArgs),
+    /// Say whether this host is ready (exit 1 if not).
+    Status(VipArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VipArgs {
+    /// Virtual IP addresses, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    vip: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +120,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Ipvs(args) => ipvs(&args),
+        Command::Realserver(action) => match action {
+            RealserverAction::Start(a) => {
+                anyhow::ensure!(!a.vip.is_empty(), "realserver start needs --vip ADDRESS[,ADDRESS...]");
+                print!("{}", realserver::start(&a.vip)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            RealserverAction::Stop(a) => {
+                print!("{}", realserver::stop(&a.vip)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            RealserverAction::Status(a) => {
+                let (text, ready) = realserver::status(&a.vip)?;
+                print!("{text}");
+                Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            }
+        },
     }
 }
 
