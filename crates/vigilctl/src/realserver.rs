@@ -75,8 +75,7 @@ fn prefix(ip: IpAddr) -> u8 {
 
 /// The record of this network namespace (namespaces share /run).
 fn record_path() -> anyhow::Result<PathBuf> {
-    let ns = std::fs::read_link("/proc/self/ns/net").context("reading /proc/self/ns/net")?;
-    let id: String = ns.to_string_lossy().chars().filter(char::is_ascii_digit).collect();
+    let id = vigil_vrrp::io::netns_id().context("reading /proc/self/ns/net")?;
     Ok(PathBuf::from(format!("/run/vigil/realserver-net{id}.state")))
 }
 
@@ -111,11 +110,8 @@ fn write_sysctl(path: &str, value: &str) -> anyhow::Result<()> {
     std::fs::write(Path::new("/proc/sys").join(path), value).with_context(|| format!("setting {}", dotted(path)))
 }
 
-/// The addresses on lo, and lo's index.
-async fn lo_addresses(a: &Addresses) -> anyhow::Result<(u32, Vec<IpAddr>)> {
-    let lo = a.link_by_name("lo").await.context("finding lo")?;
-    let addrs = a.list(lo.ifindex).await.context("listing lo's addresses")?;
-    Ok((lo.ifindex, addrs.into_iter().map(|(ip, _)| ip).collect()))
+async fn lo_index(a: &Addresses) -> anyhow::Result<u32> {
+    Ok(a.link_by_name("lo").await.context("finding lo")?.ifindex)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -141,7 +137,7 @@ pub fn start(vips: &[IpAddr]) -> anyhow::Result<String> {
     save(&path, &record)?;
     runtime()?.block_on(async {
         let a = Addresses::new().context("opening rtnetlink")?;
-        let (lo, _) = lo_addresses(&a).await?;
+        let lo = lo_index(&a).await?;
         for &vip in vips {
             match a.add(lo, &Vip::new(vip, prefix(vip))).await.with_context(|| format!("adding {vip} to lo"))? {
                 AddOutcome::Added => {
@@ -172,7 +168,7 @@ pub fn stop(vips: &[IpAddr]) -> anyhow::Result<String> {
     let not_ours: Vec<IpAddr> = vips.iter().copied().filter(|v| !record.vips.contains(v)).collect();
     runtime()?.block_on(async {
         let a = Addresses::new().context("opening rtnetlink")?;
-        let (lo, _) = lo_addresses(&a).await?;
+        let lo = lo_index(&a).await?;
         for vip in remove {
             match a.remove(lo, vip, prefix(vip)).await.with_context(|| format!("removing {vip} from lo"))? {
                 RemoveOutcome::Removed => {
@@ -214,9 +210,10 @@ pub fn status(vips: &[IpAddr]) -> anyhow::Result<(String, bool)> {
         let verdict = if ok { "ok".to_string() } else { format!("NOT SET (needs {want})") };
         let _ = writeln!(out, "{:<34} {have:<3} {verdict}", dotted(p));
     }
-    let (_, on_lo) = runtime()?.block_on(async {
+    let on_lo: Vec<IpAddr> = runtime()?.block_on(async {
         let a = Addresses::new().context("opening rtnetlink")?;
-        lo_addresses(&a).await
+        let addrs = a.list(lo_index(&a).await?).await.context("listing lo's addresses")?;
+        anyhow::Ok(addrs.into_iter().map(|(ip, _)| ip).collect())
     })?;
     let wanted: Vec<IpAddr> = if vips.is_empty() { record.vips.clone() } else { vips.to_vec() };
     if wanted.is_empty() {

@@ -38,10 +38,7 @@ impl Checkers {
         for problem in &plan.problems {
             tracing::warn!("{problem}");
         }
-        let initial = vigil_check::initial_health(&plan)
-            .into_iter()
-            .map(|h| (RsId { vs: h.rs.vs, rs: h.rs.rs }, h.up, None))
-            .collect();
+        let initial = vigil_check::initial_health(&plan).into_iter().map(|h| (rs_id(h.rs), h.up, None)).collect();
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
         let (lvs, lvs_thread) = lvs::spawn(client, config, initial, notifier);
         let checks = CancellationToken::new();
@@ -87,8 +84,7 @@ async fn run_checks(plan: vigil_check::Plan, lvs: mpsc::Sender<Input>, cancel: C
     let status = vigil_check::Status::new(&plan);
     let runner = tokio::spawn(vigil_check::run(plan, tx, status, cancel));
     while let Some(change) = rx.recv().await {
-        let input =
-            Input::Health { rs: RsId { vs: change.rs.vs, rs: change.rs.rs }, up: change.up, weight: change.weight };
+        let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
         if lvs.send(input).await.is_err() {
             break;
         }
@@ -96,4 +92,10 @@ async fn run_checks(plan: vigil_check::Plan, lvs: mpsc::Sender<Input>, cancel: C
     if let Err(e) = runner.await {
         tracing::error!("the checkers failed: {e}");
     }
+}
+
+/// The checkers' name of a real server as the reconciler's: both index
+/// `config.virtual_servers[vs].real_servers[rs]`.
+fn rs_id(rs: vigil_check::RsId) -> RsId {
+    RsId { vs: rs.vs, rs: rs.rs }
 }

@@ -145,18 +145,18 @@ impl<K: Kernel> Lvs<K> {
     }
 
     fn quorum_event(&mut self, e: &QuorumEvent) {
-        let (vs, up) = match e {
-            QuorumEvent::Lost { vs, quorum, hysteresis, weight } => {
-                let name = self.pools.pools.get(*vs).map(|p| p.name.as_str()).unwrap_or_default();
-                let low = i64::from(*quorum) - i64::from(*hysteresis);
+        let (QuorumEvent::Lost { vs, .. } | QuorumEvent::Gained { vs, .. }) = *e;
+        let name = self.pools.pools.get(vs).map(|p| p.name.as_str()).unwrap_or_default();
+        let up = match *e {
+            QuorumEvent::Lost { quorum, hysteresis, weight, .. } => {
+                let low = i64::from(quorum) - i64::from(hysteresis);
                 tracing::info!(vs = %name, "Lost quorum {quorum}-{hysteresis}={low} > {weight} for VS {name}");
-                (*vs, false)
+                false
             }
-            QuorumEvent::Gained { vs, quorum, hysteresis, weight } => {
-                let name = self.pools.pools.get(*vs).map(|p| p.name.as_str()).unwrap_or_default();
-                let high = i64::from(*quorum) + i64::from(*hysteresis);
+            QuorumEvent::Gained { quorum, hysteresis, weight, .. } => {
+                let high = i64::from(quorum) + i64::from(hysteresis);
                 tracing::info!(vs = %name, "Gained quorum {quorum}+{hysteresis}={high} <= {weight} for VS {name}");
-                (*vs, true)
+                true
             }
         };
         let Some(model) = self.config.virtual_servers.get(vs) else { return };

@@ -9,10 +9,7 @@ use std::path::PathBuf;
 /// Where a record lives: one file per kind and network namespace, since several namespaces
 /// (one per director in a lab) share /run.
 fn path(kind: &str) -> PathBuf {
-    let ns = std::fs::read_link("/proc/self/ns/net")
-        .ok()
-        .map(|p| p.to_string_lossy().chars().filter(char::is_ascii_digit).collect::<String>())
-        .unwrap_or_default();
+    let ns = vigil_vrrp::io::netns_id().unwrap_or_default();
     PathBuf::from(format!("/run/vigild/{kind}-{ns}"))
 }
 

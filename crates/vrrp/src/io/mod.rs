@@ -30,6 +30,13 @@ pub use self::socket::{
 };
 use crate::wire::{self, Family};
 
+/// This process's network namespace as a number (the inode of `/proc/self/ns/net`), for
+/// naming records under /run that several namespaces share; `None` when it cannot be read.
+pub fn netns_id() -> Option<String> {
+    let link = std::fs::read_link("/proc/self/ns/net").ok()?;
+    Some(link.to_string_lossy().chars().filter(char::is_ascii_digit).collect())
+}
+
 /// Classic BPF `ret #0`: keep zero bytes of each packet, that is, deliver none. For sockets
 /// that only send and would otherwise queue copies of what arrives.
 const BPF_DROP_ALL: socket2::SockFilter = socket2::SockFilter::new(0x06, 0, 0, 0);
