@@ -629,10 +629,19 @@ scenario_no_ipvs() {
 # The mail lines (Subject and body) that FILE holds for SUBJECT.
 mail_of() { awk -v subj="Subject: $2" '$0 == subj { on = 1 } on { print } on && $0 == "." { exit }' "$1"; }
 
+# wait_mail FILE SUBJECT SIDE DEADLINE: until DEADLINE for a mail with SUBJECT (a fixed
+# string) from SIDE.
+wait_mail() {
+    until grep -qxF "Subject: $2" "$1" 2>/dev/null; do
+        fcheck "$(now) < $4" || fail "no '$2' mail from side $3 (${IMPL[$3]}); mails: $(grep -h Subject "$1" 2>/dev/null | tr '\n' ';')"
+        sleep 0.1
+    done
+}
+
 scenario_smtp_alert() {
     [ -x "$SMTP_SINK" ] || fail "no SMTP sink at $SMTP_SINK (cargo build -p vigil-check --examples)"
     lab_setup
-    local side mails="$SDIR/mails" body mb
+    local side mails="$SDIR/mails" body mb deadline
     ip netns exec "$NS_C" "$SMTP_SINK" 192.0.2.50:2525 "$mails" >"$SDIR/sink.out" 2>&1 &
     for side in a b; do
         {
@@ -656,22 +665,15 @@ scenario_smtp_alert() {
     speaker_term a >/dev/null
     wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
     for side in a b; do
-        local deadline
         deadline=$(fcalc "$(now) + 5")
-        until grep -qx "Subject: \[lb-$side\] VRRP Instance VI_1 - Entering MASTER state" "$mails" 2>/dev/null; do
-            fcheck "$(now) < $deadline" || fail "no 'Entering MASTER state' mail from side $side (${IMPL[$side]}); mails: $(grep -h Subject "$mails" 2>/dev/null | tr '\n' ';')"
-            sleep 0.1
-        done
+        wait_mail "$mails" "[lb-$side] VRRP Instance VI_1 - Entering MASTER state" "$side" "$deadline"
         body=$(mail_of "$mails" "[lb-$side] VRRP Instance VI_1 - Entering MASTER state")
         trace "mail from side $side (${IMPL[$side]}): $(echo "$body" | tr '\n' '|')"
         echo "$body" | grep -qx "=> VRRP Instance is now owning VRRP VIPs <=" || fail "side $side's MASTER mail lacks the body line: $body"
         grep -q "^From: lb-$side@example.org" "$mails" || fail "side $side's mails are not from lb-$side@example.org"
-        until grep -qx "Subject: \[lb-$side\] VRRP Group G1 - Entering MASTER state" "$mails" 2>/dev/null; do
-            fcheck "$(now) < $deadline" || fail "no sync group mail from side $side (${IMPL[$side]}); mails: $(grep -h Subject "$mails" 2>/dev/null | tr '\n' ';')"
-            sleep 0.1
-        done
-        echo "$(mail_of "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state")" |
-            grep -qx "=> All VRRP group instances are now in MASTER state <=" || fail "side $side's group mail lacks the body line"
+        wait_mail "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state" "$side" "$deadline"
+        body=$(mail_of "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state")
+        echo "$body" | grep -qx "=> All VRRP group instances are now in MASTER state <=" || fail "side $side's group mail lacks the body line"
     done
     # VI_2 has no smtp_alert of its own and none in global_defs: no mail for it.
     if grep -q "VRRP Instance VI_2" "$mails"; then fail "a mail for VI_2, which has no smtp_alert"; fi

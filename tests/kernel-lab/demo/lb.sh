@@ -81,18 +81,21 @@ indent() { sed 's/^/   /'; }
 # The log lines a user greps for, without timestamps and fields.
 lines() { grep -E "Entering|Adding service|Removing service|failed after|succeed on service|Sending gratuitous|left by a previous run" "$1" |
   sed 's/^[^ ]* *[A-Z]* //; s/ vs=.*//; s/ check=.*//' | indent; }
-holder() {
-  for n in 1 2; do nsx lb$n $IP -o addr show dev eth0 | grep -q " $VIP/" && echo lb$n; done
-}
-fetch9() { for _ in 1 2 3 4 5 6 7 8 9; do nsx client timeout 3 wget -q -O - http://$VIP/ || echo failed; done | sort | uniq -c | indent; }
+has_vip() { nsx lb$1 $IP -o addr show dev eth0 | grep -q " $VIP/"; }
+holder() { for n in 1 2; do has_vip $n && echo lb$n; done; }
+# rs2_listed: lb1's IPVS table lists rs2; rs2_gone: it does not.
+rs2_listed() { nsx lb1 ipvsadm -Ln | grep -q 10.0.0.22; }
+rs2_gone() { ! rs2_listed; }
+# logs N...: each director's lines since its log was last emptied.
+logs() { for n in "$@"; do echo "lb$n:"; lines /tmp/lb$n.log; done; }
+fetch9() { fetch 9 $VIP | indent; }
 
 say "two directors start vigild with the same configuration (lb1: state MASTER, priority 150; lb2: BACKUP, 100)"
 start_lb 1
 start_lb 2
-wait_for 10 sh -c "$IP netns exec lb1 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+wait_for 10 has_vip 1
 sleep 2
-echo "lb1:"; lines /tmp/lb1.log
-echo "lb2:"; lines /tmp/lb2.log
+logs 1 2
 echo "   the VIP $VIP is on: $(holder)"
 say "vigilctl ipvs on lb1 (ipvsadm -Ln's layout); lb2 holds the same table, ready"
 nsx lb1 vigilctl ipvs | indent
@@ -102,14 +105,14 @@ fetch9
 say "real server rs2 stops: both directors' checks fail and take it out of their tables"
 : >/tmp/lb1.log; : >/tmp/lb2.log
 rs_stop 2
-wait_for 20 sh -c "! $IP netns exec lb1 ipvsadm -Ln | grep -q 10.0.0.22"
-echo "lb1:"; lines /tmp/lb1.log
+wait_for 20 rs2_gone
+logs 1
 fetch9
 say "rs2 comes back: re-added"
 : >/tmp/lb1.log
 rs_start 2
-wait_for 20 sh -c "$IP netns exec lb1 ipvsadm -Ln | grep -q 10.0.0.22"
-echo "lb1:"; lines /tmp/lb1.log
+wait_for 20 rs2_listed
+logs 1
 fetch9
 
 say "lb1's machine dies (its link goes down, its vigild is killed): lb2 takes over after Master_Down_Interval (3 x 1 s + skew)"
@@ -121,10 +124,10 @@ sleep 1
 t0=$(now)
 $IP link set lb1-p down
 kill -9 "$(cat /tmp/lb1.vigild)"
-wait_for 10 sh -c "$IP netns exec lb2 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+wait_for 10 has_vip 2
 sleep 3
 kill $loop
-echo "lb2:"; lines /tmp/lb2.log
+logs 2
 echo "   the VIP $VIP is on: $(holder) (lb1 is off the network)"
 # Lines: start, end, answer.  The outage is the longest time between two answered requests.
 awk -v t0="$t0" '$2 >= t0 { n++ } $2 >= t0 && $3 == "failed" { f++ }
@@ -136,10 +139,9 @@ say "lb1 comes back (link up, vigild started): BACKUP first, then it preempts (h
 : >/tmp/lb2.log
 $IP link set lb1-p up
 start_lb 1
-wait_for 15 sh -c "$IP netns exec lb1 $IP -o addr show dev eth0 | grep -q ' $VIP/'"
+wait_for 15 has_vip 1
 sleep 1
-echo "lb1:"; lines /tmp/lb1.log
-echo "lb2:"; lines /tmp/lb2.log
+logs 1 2
 echo "   the VIP $VIP is on: $(holder)"
 fetch9
 say "both stop (SIGTERM): each removes its VIP and its IPVS services"

@@ -90,7 +90,8 @@ nat_lab() {
   $IP addr add 10.1.0.100/32 dev c0
 }
 
-# fetch N: N requests from the client to the VIP; prints "COUNT hello from rsX" lines.
+# fetch N [VIP]: N requests from the client to the VIP (nat_lab's 10.1.0.100 by default);
+# prints "COUNT hello from rsX" lines.
 fetch() {
-  for _ in $(seq 1 "$1"); do nsx client timeout 5 wget -q -O - http://10.1.0.100/ || echo failed; done | sort | uniq -c
+  for _ in $(seq 1 "$1"); do nsx client timeout 5 wget -q -O - "http://${2:-10.1.0.100}/" || echo failed; done | sort | uniq -c
 }
