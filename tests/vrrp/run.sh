@@ -33,13 +33,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 VIGILD=${VIGILD:-$REPO/target/debug/vigild}
 SMTP_SINK=${SMTP_SINK:-$(dirname "$VIGILD")/examples/smtp_sink}
+VIGILCTL=${VIGILCTL:-$(dirname "$VIGILD")/vigilctl}
 KEEPALIVED=${KEEPALIVED:-keepalived}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload)
 
 describe() {
     case $1 in
@@ -59,6 +60,7 @@ describe() {
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
         smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
+        reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -678,6 +680,92 @@ scenario_smtp_alert() {
     # VI_2 has no smtp_alert of its own and none in global_defs: no mail for it.
     if grep -q "VRRP Instance VI_2" "$mails"; then fail "a mail for VI_2, which has no smtp_alert"; fi
     trace "all subjects: $(grep -h '^Subject' "$mails" | tr '\n' ';')"
+}
+
+# The largest gap (s) between successive adverts from SIDE for VRID after AFTER_TS.
+adv_max_gap() {
+    wire list ADV "$1" "vrid=$2" "ts>$3" | awk 'NR > 1 && $2 - t > m { m = $2 - t } { t = $2 } END { printf "%.3f\n", m }'
+}
+
+# json_get FILE EXPR: a value from a JSON file (EXPR is Python on `d`, the document).
+json_get() { python3 -c "import json, sys; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+scenario_reload() {
+    lab_setup; capture_start
+    local side conf i t0 gap out rc vigil=() prio
+    declare -A mark
+    for side in a b; do
+        prio=$([ $side = a ] && echo 150 || echo 100)
+        {
+            conf_global "$side"
+            conf_instance VI_1 priority=$prio version=3 advert_int=$ADV
+            conf_instance VI_2 priority=$prio version=3 advert_int=$ADV vrid=52 vips="$VIP4B/24"
+        } >"$SDIR/$side.conf"
+        [ "${IMPL[$side]}" != vigild ] || vigil+=("$side")
+    done
+    [ ${#vigil[@]} -gt 0 ] || { trace "no vigild in this pairing: nothing to reload"; return 0; }
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    expect_master a VI_2 "$VIP4B" 5
+    # After the second burst of gratuitous ARPs (garp_master_delay, 5 s after MASTER).
+    sleep 5.5
+    t0=$(now)
+    for side in a b; do mark[$side]=$(log_mark "$side"); done
+    for i in $(seq 10); do
+        for side in "${vigil[@]}"; do
+            conf=$SDIR/$side.conf
+            # A line at the top moves every block: nothing changes.
+            sed -i "1i # reload $i" "$conf"
+            # The tenth changes VI_2's priority on side a (still above b's 100).
+            [ "$i" -lt 10 ] || [ "$side" != a ] ||
+                sed -i '/^vrrp_instance VI_2 {/,/^}/s/priority 150/priority 140/' "$conf"
+            out=$(log_mark "$side")
+            if [ $((i % 2)) -eq 1 ]; then
+                kill -HUP "${SPK_PID[$side]}"
+            else
+                ip netns exec "${NS[$side]}" "$VIGILCTL" reload >"$SDIR/reload-$side-$i.out" ||
+                    fail "side $side: vigilctl reload $i failed: $(cat "$SDIR/reload-$side-$i.out")"
+            fi
+            wait_log "$side" "Reload finished" 5 "$out" >/dev/null
+        done
+        sleep 0.3
+    done
+    sleep 1.5
+    for side in a b; do
+        if tail -n +"$((${mark[$side]} + 1))" "$SDIR/$side.log" | grep -qE '\((VI_1|VI_2)\) Entering [A-Z]+ STATE'; then
+            fail "side $side changed state during the reloads: $(tail -n +"$((${mark[$side]} + 1))" "$SDIR/$side.log" | grep -m1 -E 'Entering [A-Z]+ STATE')"
+        fi
+    done
+    [ "$(wire count GARP - "addr=$VIP4" "ts>$t0")" -eq 0 ] || fail "gratuitous ARP for $VIP4 (unchanged VI_1) during the reloads"
+    [ "$(wire count GARP - "addr=$VIP4B" "ts>$t0")" -eq 0 ] || fail "gratuitous ARP for $VIP4B (VI_2 changed in place, same VIP) during the reloads"
+    gap=$(adv_max_gap a 51 "$t0")
+    check_gap "largest gap between VI_1 adverts of a across 10 reloads" "$gap" 0.4 "$(fcalc "$ADV * 1.3")"
+    [ "$(wire count ADV a vrid=51 "prio!=150" "ts>$t0")" -eq 0 ] || fail "side a advertised VI_1 with a priority other than 150"
+    [ "$(wire count ADV b "ts>$t0")" -eq 0 ] || fail "side b (BACKUP) advertised during the reloads"
+    expect_master a VI_1 "$VIP4" 1
+    expect_master a VI_2 "$VIP4B" 1
+    if [ "${IMPL[a]}" = vigild ]; then
+        log_has a "(VI_2) configuration changed; staying in MASTER STATE" "${mark[a]}" || fail "side a: VI_2 was not changed in place"
+        [ "$(wire count ADV a vrid=52 prio=140 "ts>$t0")" -gt 0 ] || fail "side a does not advertise VI_2's new priority 140"
+    fi
+    side=${vigil[0]}
+    # An invalid file: the old configuration stays, the error is reported with file:line.
+    echo 'vrrp_instance VI_9 { priority abc' >>"$SDIR/$side.conf"
+    rc=0
+    ip netns exec "${NS[$side]}" "$VIGILCTL" reload >"$SDIR/reload-bad.out" 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] || fail "vigilctl reload of an invalid file exited $rc, expected 1: $(cat "$SDIR/reload-bad.out")"
+    grep -q "$side.conf:[0-9]*:[0-9]*: error: priority: 'abc' is not a number" "$SDIR/reload-bad.out" ||
+        fail "vigilctl reload did not report the error with file:line: $(cat "$SDIR/reload-bad.out")"
+    log_has "$side" "Reload failed" || fail "side $side logged no 'Reload failed'"
+    expect_master a VI_1 "$VIP4" 1
+    ip netns exec "${NS[$side]}" "$VIGILCTL" status --json >"$SDIR/status.json" || fail "vigilctl status failed"
+    [ "$(json_get "$SDIR/status.json" "d['daemon']['reloads_ok'], d['daemon']['reloads_failed'], d['daemon']['last_reload']['ok']")" = "10 1 False" ] ||
+        fail "status: reload counters $(json_get "$SDIR/status.json" "d['daemon']")"
+    [ "$(json_get "$SDIR/status.json" "[i['state'] for i in d['vrrp']]")" = "$([ "$side" = a ] && echo "['MASTER', 'MASTER']" || echo "['BACKUP', 'BACKUP']")" ] ||
+        fail "status: states $(json_get "$SDIR/status.json" "[(i['name'], i['state']) for i in d['vrrp']]")"
+    ip netns exec "${NS[$side]}" "$VIGILCTL" dump >"$SDIR/dump.out" || fail "vigilctl dump failed"
+    grep -q "^ VRRP Instance = VI_1" "$SDIR/dump.out" && grep -q "^   State = $([ "$side" = a ] && echo MASTER || echo BACKUP)" "$SDIR/dump.out" ||
+        fail "the data dump lacks VI_1 and its state: $(head -n 20 "$SDIR/dump.out" | tr '\n' '|')"
+    check_no_rejects a b
 }
 
 scenario_v3_fast() {

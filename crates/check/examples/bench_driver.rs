@@ -33,7 +33,8 @@ async fn main() {
     let plan = vigil_check::plan(&parsed.config);
     // The driver only checks: the model is not needed once planned.
     drop(parsed);
-    let status = vigil_check::Status::new(&plan);
+    #[allow(clippy::disallowed_methods)] // the edge reads the clock
+    let status = vigil_check::Status::new(&plan, std::time::SystemTime::now());
     let (tx, mut rx) = mpsc::channel(1024);
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     tokio::spawn(vigil_check::run(plan, tx, status.clone(), CancellationToken::new()));

@@ -28,9 +28,9 @@ pub mod verdict;
 pub mod wire;
 
 pub use plan::{plan, CheckId, Plan, RsId};
-pub use runner::run;
+pub use runner::{run, run_resumed};
 pub use status::Status;
-pub use verdict::{initial_health, HealthChange, Reason, ServerHealth};
+pub use verdict::{carry_over, initial_health, resumed_health, Carried, HealthChange, Reason, ServerHealth};
 
 /// Why a checker of the configuration is not run as written (see [`Plan::problems`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

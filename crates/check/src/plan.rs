@@ -107,6 +107,14 @@ pub struct CheckSpec {
     pub log_all_failures: bool,
 }
 
+impl CheckSpec {
+    /// Whether `other` is the same check with the same settings, wherever it is in its plan.
+    pub fn same_check(&self, other: &CheckSpec) -> bool {
+        let settings = |c: &CheckSpec| format!("{:?}", (&c.name, &c.kind, c.timing, c.alpha, c.log_all_failures));
+        settings(self) == settings(other)
+    }
+}
+
 /// When a check runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {

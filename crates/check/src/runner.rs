@@ -23,7 +23,7 @@ use crate::messages::{alert_body, down_line, failure_line, up_line};
 use crate::plan::{CheckId, Plan};
 use crate::probes::{probe, ProbeContext};
 use crate::status::{LastRun, Status};
-use crate::verdict::{Failure, Health, HealthChange, ProbeResult, Verdict};
+use crate::verdict::{Carried, Failure, Health, HealthChange, ProbeResult, Verdict};
 
 /// A stand-in for "never" when nothing is scheduled.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -32,13 +32,31 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// dropped. Sends a [`HealthChange`] whenever a real server goes up or down or its dynamic
 /// weight changes; the initial states are [`crate::initial_health`] (and in `status` from the
 /// start). `status` is updated after every attempt.
-pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<Status>, shutdown: CancellationToken) {
+pub async fn run(
+    plan: Plan,
+    changes: mpsc::Sender<HealthChange>,
+    status: Arc<Status>,
+    shutdown: CancellationToken,
+) -> Vec<Carried> {
+    run_resumed(plan, Vec::new(), changes, status, shutdown).await
+}
+
+/// [`run`] from the verdicts carried over a reload ([`crate::carry_over`]): a carried check
+/// starts where it was and reports only a change. Returns every check's verdict at the end,
+/// for the next reload.
+pub async fn run_resumed(
+    plan: Plan,
+    carried: Vec<Option<Carried>>,
+    changes: mpsc::Sender<HealthChange>,
+    status: Arc<Status>,
+    shutdown: CancellationToken,
+) -> Vec<Carried> {
     let plan = Arc::new(plan);
     let hostname = gethostname::gethostname().to_string_lossy().into_owned();
     let seed = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let ctx = Arc::new(ProbeContext::new(hostname.clone(), seed));
     let warmup_rng = ProbeContext::new(String::new(), seed.rotate_left(32));
-    let mut health = Health::new(&plan, Instant::now().into_std(), || warmup_rng.random());
+    let mut health = Health::resume(&plan, &carried, Instant::now().into_std(), || warmup_rng.random());
     let alerts = Alerter::new(plan.alerts.clone(), hostname);
     let mut probes: JoinSet<(ProbeResult, Duration)> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, CheckId> = HashMap::new();
@@ -91,6 +109,7 @@ pub async fn run(plan: Plan, changes: mpsc::Sender<HealthChange>, status: Arc<St
         }
     }
     probes.shutdown().await;
+    health.carried()
 }
 
 /// Takes one attempt's result: the verdict, the status board, the log, alerts, and the
@@ -113,7 +132,7 @@ fn finish(
     while let Some(change) = health.poll_change() {
         let server = plan.checks[id.0].server;
         if let Some(h) = health.server(server) {
-            status.record_server(server, h);
+            status.record_server(server, h, at);
         }
         debug!(vs = change.rs.vs, rs = change.rs.rs, up = change.up, weight = ?change.weight, "real server changed");
         pending.push_back(change);

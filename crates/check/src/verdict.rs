@@ -194,16 +194,67 @@ struct ServerState {
     checks: Range<usize>,
 }
 
-/// Initial state of every real server: up unless one of its checkers starts down (alpha).
-pub fn initial_health(plan: &Plan) -> Vec<ServerHealth> {
+/// A real server's state from its checkers': up when all are, its configured weight plus
+/// their dynamic changes.
+fn server_state(checks: impl IntoIterator<Item = (bool, i64)>, base: i32) -> (bool, i32) {
+    let (mut up, mut sum) = (true, 0i64);
+    for (check_up, delta) in checks {
+        up &= check_up;
+        sum = sum.saturating_add(delta);
+    }
+    let weight = (i64::from(base) + sum).clamp(0, i64::from(i32::MAX));
+    (up, i32::try_from(weight).unwrap_or(i32::MAX))
+}
+
+/// A checker's verdict, carried over a reload to the same check in the new plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub up: bool,
+    /// The change its last result made to the server's weight (MISC_CHECK's misc_dynamic,
+    /// FILE_CHECK).
+    pub delta: i64,
+}
+
+/// Which checks of `new` are the same as a check of `old` (same virtual server, real server,
+/// position among its checks, and settings), with the verdict `carried` has for it.
+pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan) -> Vec<Option<Carried>> {
+    let by_name: std::collections::HashMap<(&str, &str), &crate::plan::ServerSpec> =
+        old.servers.iter().map(|s| ((s.vs_name.as_str(), s.name.as_str()), s)).collect();
+    let mut out = vec![None; new.checks.len()];
+    for s in &new.servers {
+        let Some(o) = by_name.get(&(s.vs_name.as_str(), s.name.as_str())) else { continue };
+        for (k, c) in new.checks[s.checks.clone()].iter().enumerate() {
+            let at = o.checks.start + k;
+            if at >= o.checks.end {
+                break;
+            }
+            if old.checks.get(at).is_some_and(|oc| oc.same_check(c)) {
+                out[s.checks.start + k] = carried.get(at).copied();
+            }
+        }
+    }
+    out
+}
+
+/// Each real server's state at the start of a plan given the carried verdicts (see
+/// [`Health::resume`]).
+pub fn resumed_health(plan: &Plan, carried: &[Option<Carried>]) -> Vec<ServerHealth> {
     plan.servers
         .iter()
-        .map(|s| ServerHealth {
-            rs: s.id,
-            up: plan.checks[s.checks.clone()].iter().all(|c| !c.alpha),
-            weight: s.weight,
+        .map(|s| {
+            let checks = plan.checks[s.checks.clone()].iter().enumerate().map(|(i, c)| {
+                let k = carried.get(s.checks.start + i).copied().flatten();
+                (k.map_or(!c.alpha, |k| k.up), k.map_or(0, |k| k.delta))
+            });
+            let (up, weight) = server_state(checks, s.weight);
+            ServerHealth { rs: s.id, up, weight }
         })
         .collect()
+}
+
+/// Initial state of every real server: up unless one of its checkers starts down (alpha).
+pub fn initial_health(plan: &Plan) -> Vec<ServerHealth> {
+    resumed_health(plan, &[])
 }
 
 /// All checkers and real servers of a plan.
@@ -218,17 +269,25 @@ pub struct Health {
 impl Health {
     /// Starts every checker and schedules its first run after a random part of its warmup;
     /// `random` gives uniformly distributed numbers.
-    pub fn new(plan: &Plan, now: Instant, mut random: impl FnMut() -> u64) -> Health {
-        let initial = initial_health(plan);
+    pub fn new(plan: &Plan, now: Instant, random: impl FnMut() -> u64) -> Health {
+        Health::resume(plan, &[], now, random)
+    }
+
+    /// Like [`new`](Self::new), but a check with a verdict in `carried` (by index into
+    /// [`Plan::checks`]; missing or `None`: a new check) starts from it, as if it had run:
+    /// only a different result is a change. Its first run comes after a random part of its
+    /// `delay_loop`, so a reload does not probe every server at once.
+    pub fn resume(plan: &Plan, carried: &[Option<Carried>], now: Instant, mut random: impl FnMut() -> u64) -> Health {
         let mut checks = Vec::with_capacity(plan.checks.len());
         let mut servers = Vec::with_capacity(plan.servers.len());
-        for (si, (s, h)) in plan.servers.iter().zip(initial).enumerate() {
-            for c in &plan.checks[s.checks.clone()] {
+        for (si, s) in plan.servers.iter().enumerate() {
+            for (ci, c) in plan.checks[s.checks.clone()].iter().enumerate() {
+                let carry = carried.get(s.checks.start + ci).copied().flatten();
                 checks.push(CheckState {
-                    up: !c.alpha,
-                    has_run: false,
+                    up: carry.map_or(!c.alpha, |k| k.up),
+                    has_run: carry.is_some(),
                     retry_it: 0,
-                    delta: 0,
+                    delta: carry.map_or(0, |k| k.delta),
                     server: si,
                     timing: c.timing,
                     due: now,
@@ -239,22 +298,22 @@ impl Health {
                 crate::plan::ProbeKind::File(f) => f.weight != 0,
                 _ => false,
             });
-            servers.push(ServerState {
-                rs: s.id,
-                up: h.up,
-                weight: h.weight,
-                base: s.weight,
-                dynamic,
-                checks: s.checks.clone(),
-            });
+            let (up, weight) = server_state(checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.weight);
+            servers.push(ServerState { rs: s.id, up, weight, base: s.weight, dynamic, checks: s.checks.clone() });
         }
         let mut queue = BinaryHeap::with_capacity(checks.len());
         for (i, c) in checks.iter().enumerate() {
-            let warmup = u64::try_from(c.timing.warmup.as_nanos()).unwrap_or(u64::MAX);
-            let offset = if warmup == 0 { 0 } else { random() % warmup };
+            let spread = if c.has_run { c.timing.delay_loop } else { c.timing.warmup };
+            let spread = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
+            let offset = if spread == 0 { 0 } else { random() % spread };
             queue.push(Reverse((now + Duration::from_nanos(offset), i)));
         }
         Health { checks, servers, queue, changes: VecDeque::new() }
+    }
+
+    /// Every checker's verdict, by index into [`Plan::checks`], to carry over a reload.
+    pub fn carried(&self) -> Vec<Carried> {
+        self.checks.iter().map(|c| Carried { up: c.up, delta: c.delta }).collect()
     }
 
     /// The next check due at `now`, if any; it is not scheduled again until its result is in.
@@ -340,11 +399,7 @@ impl Health {
 
     fn update_server(&mut self, index: usize, reason: Reason) {
         let s = &self.servers[index];
-        let checks = &self.checks[s.checks.clone()];
-        let up = checks.iter().all(|c| c.up);
-        let sum: i64 = checks.iter().map(|c| c.delta).sum();
-        let weight = (i64::from(s.base) + sum).clamp(0, i64::from(i32::MAX));
-        let weight = i32::try_from(weight).expect("clamped to the i32 range");
+        let (up, weight) = server_state(self.checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.base);
         if up == s.up && weight == s.weight {
             return;
         }

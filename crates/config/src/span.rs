@@ -100,3 +100,46 @@ impl fmt::Display for Word {
         f.write_str(&self.text)
     }
 }
+
+/// Whether two parts of a configuration say the same thing, wherever they are written: their
+/// `Debug` forms compared with every [`Span`] left out.  A reload uses it to tell an unchanged
+/// block that only moved (lines added above it) from a changed one.
+pub fn same_ignoring_spans<T: fmt::Debug>(a: &T, b: &T) -> bool {
+    without_spans(&format!("{a:?}")) == without_spans(&format!("{b:?}"))
+}
+
+/// `text` without its `Span { .. }` parts (a span holds no braces of its own).
+fn without_spans(text: &str) -> String {
+    const OPEN: &str = "Span {";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        rest = after.find('}').map_or("", |end| &after[end + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Script;
+
+    fn script(word: &str, file: &str, line: u32) -> Script {
+        let span = Span::new(FileId::intern(Path::new(file)), line, 5);
+        Script { argv: vec![word.into()], user: None, group: None, span }
+    }
+
+    #[test]
+    fn positions_do_not_count() {
+        let a = (script("/bin/check", "a.conf", 3), Some(Span::new(FileId::intern(Path::new("a.conf")), 4, 1)));
+        let moved = (script("/bin/check", "b.conf", 30), Some(Span::new(FileId::intern(Path::new("b.conf")), 31, 2)));
+        let changed = (script("/bin/other", "a.conf", 3), Some(Span::new(FileId::intern(Path::new("a.conf")), 4, 1)));
+        let no_inner = (script("/bin/check", "a.conf", 3), None);
+        assert!(same_ignoring_spans(&a, &moved));
+        assert!(!same_ignoring_spans(&a, &changed));
+        assert!(!same_ignoring_spans(&a, &no_inner));
+    }
+}

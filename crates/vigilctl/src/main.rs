@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vigil_config::{Options, Severity};
 
+mod daemon;
 mod realserver;
 
 /// Vigil's command-line client.
@@ -19,6 +20,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show the running vigild's state: every vrrp_instance, virtual and real server, and
+    /// the IPVS services it manages.
+    Status {
+        /// The JSON document (docs/status.md) instead of tables.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+    /// Make vigild read its configuration again (as SIGHUP); exit 1 if the new file has
+    /// errors (vigild then keeps running the previous configuration).
+    Reload {
+        /// The outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+    /// Have vigild write its data dump (/tmp/keepalived.data, as SIGUSR1) and print it;
+    /// with --stats, the statistics (/tmp/keepalived.stats, as SIGUSR2).
+    Dump {
+        #[arg(long)]
+        stats: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
     /// Compare the configurations of a MASTER/BACKUP pair and report every difference that
     /// breaks failover (exit 1 if there is one).
     CheckPeers {
@@ -42,6 +69,19 @@ enum Command {
     Realserver(RealserverAction),
 }
 
+#[derive(Debug, clap::Args)]
+struct SocketArg {
+    /// vigild's control socket (default: the one of this network namespace's vigild).
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+}
+
+impl SocketArg {
+    fn path(&self) -> PathBuf {
+        self.socket.clone().unwrap_or_else(vigil_vrrp::io::control_socket)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum RealserverAction {
     /// Add the VIPs to lo and set the ARP sysctls; running it again changes nothing.
@@ -57,6 +97,10 @@ struct VipArgs {
     /// Virtual IP addresses, comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     vip: Vec<std::net::IpAddr>,
+    /// How the director forwards to this host. `stop` needs none: its record says where each
+    /// VIP went.
+    #[arg(long, value_enum, default_value_t)]
+    mode: realserver::Mode,
 }
 
 #[derive(Debug, clap::Args)]
@@ -120,10 +164,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Ipvs(args) => ipvs(&args),
+        Command::Status { json, socket } => {
+            let answer = daemon::ask(&socket.path(), "status")?;
+            if json {
+                print!("{answer}");
+            } else {
+                let doc: serde_json::Value = serde_json::from_str(&answer).context("reading vigild's status")?;
+                print!("{}", daemon::render(&doc));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reload { json, socket } => {
+            let answer = daemon::ask(&socket.path(), "reload")?;
+            let outcome: serde_json::Value = serde_json::from_str(&answer).context("reading vigild's answer")?;
+            let (text, ok) = daemon::render_reload(&outcome);
+            print!("{}", if json { answer } else { text });
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Dump { stats, socket } => {
+            print!("{}", daemon::ask(&socket.path(), if stats { "stats" } else { "dump" })?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Realserver(action) => match action {
             RealserverAction::Start(a) => {
                 anyhow::ensure!(!a.vip.is_empty(), "realserver start needs --vip ADDRESS[,ADDRESS...]");
-                print!("{}", realserver::start(&a.vip)?);
+                print!("{}", realserver::start(&a.vip, a.mode)?);
                 Ok(ExitCode::SUCCESS)
             }
             RealserverAction::Stop(a) => {
@@ -131,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             RealserverAction::Status(a) => {
-                let (text, ready) = realserver::status(&a.vip)?;
+                let (text, ready) = realserver::status(&a.vip, a.mode)?;
                 print!("{text}");
                 Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
             }

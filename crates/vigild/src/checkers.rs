@@ -3,23 +3,37 @@
 //! The checks run on a runtime of their own, on their own thread, so that ten thousand probes
 //! a second never delay a VRRP advert; their verdicts go to the IPVS owner, itself on a
 //! thread of its own because its netlink writes block.
+//!
+//! A reload stops the checks, carries every verdict over to the same check in the new
+//! configuration (same virtual server, real server and settings), brings the IPVS table to
+//! the new configuration with those verdicts (so an unchanged real server keeps its entry
+//! and its connections, and a changed weight is one write), and starts the checks again.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+use vigil_check::{Carried, Plan, Status};
 use vigil_config::model::Config;
-use vigil_ipvs::reconcile::RsId;
+use vigil_ipvs::reconcile::{RsId, Table};
 
-use crate::lvs::{self, Input};
+use crate::lvs::{self, Applied, Input};
 use crate::notify::Notifier;
 
 /// The running checkers and IPVS owner.
 pub struct Checkers {
     lvs: mpsc::Sender<Input>,
     lvs_thread: std::thread::JoinHandle<()>,
-    checks: CancellationToken,
-    checks_thread: std::thread::JoinHandle<()>,
+    checks: Checks,
+    plan: Arc<Plan>,
+    status: Arc<Status>,
+}
+
+/// The checks of one configuration, on their thread.
+struct Checks {
+    cancel: CancellationToken,
+    thread: Option<std::thread::JoinHandle<Vec<Carried>>>,
 }
 
 impl Checkers {
@@ -34,64 +48,144 @@ impl Checkers {
                 return None;
             }
         };
-        let plan = vigil_check::plan(&config);
-        for problem in &plan.problems {
-            tracing::warn!("{problem}");
-        }
-        let initial = vigil_check::initial_health(&plan).into_iter().map(|h| (rs_id(h.rs), h.up, None)).collect();
+        let plan = checked_plan(&config);
+        let initial = health(&plan, &[]);
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
         let (lvs, lvs_thread) = lvs::spawn(client, config, initial, notifier);
-        let checks = CancellationToken::new();
-        let cancel = checks.clone();
-        let to_lvs = lvs.clone();
-        let checks_thread = std::thread::Builder::new()
+        let status = Status::new(&plan, SystemTime::now());
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
+        Some(Checkers { lvs, lvs_thread, checks, plan, status })
+    }
+
+    /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
+    /// owner is gone.
+    pub async fn reload(&mut self, config: Arc<Config>) -> Option<Applied> {
+        let plan = checked_plan(&config);
+        let carried = self.checks.stop().await;
+        let carried = vigil_check::carry_over(&self.plan, &carried, &plan);
+        let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&self.plan, &self.status)));
+        let (reply, applied) = oneshot::channel();
+        let input = Input::Reload { config, health: health(&plan, &carried), reply };
+        let applied = match self.lvs.send(input).await {
+            Ok(()) => applied.await.ok(),
+            Err(_) => None,
+        };
+        if let Some(checks) = Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone()) {
+            self.checks = checks;
+        }
+        self.plan = plan;
+        self.status = status;
+        applied
+    }
+
+    /// The plan the checks run and their board.
+    pub fn status(&self) -> (Arc<Plan>, Arc<Status>) {
+        (self.plan.clone(), self.status.clone())
+    }
+
+    /// The services we manage, as the kernel holds them.
+    pub async fn table(&self) -> Option<Table> {
+        let (reply, table) = oneshot::channel();
+        self.lvs.send(Input::Table { reply }).await.ok()?;
+        table.await.ok()
+    }
+
+    /// Stops the checks, then the IPVS owner: it removes our services unless `release` is
+    /// false (`--dont-release-ipvs`).
+    pub async fn stop(self, release: bool) {
+        let Checkers { lvs, lvs_thread, mut checks, .. } = self;
+        checks.stop().await;
+        let _ = lvs.send(Input::Stop { release }).await;
+        let joined = tokio::task::spawn_blocking(move || lvs_thread.join().is_ok()).await;
+        if !matches!(joined, Ok(true)) {
+            tracing::error!("the IPVS owner ended abnormally");
+        }
+    }
+}
+
+impl Checks {
+    /// Runs the checks of `plan` from the `carried` verdicts on a thread of their own.
+    fn start(
+        plan: Arc<Plan>,
+        carried: Vec<Option<Carried>>,
+        status: Arc<Status>,
+        lvs: mpsc::Sender<Input>,
+    ) -> Option<Checks> {
+        let cancel = CancellationToken::new();
+        let token = cancel.clone();
+        let thread = std::thread::Builder::new()
             .name("checkers".into())
             .spawn(move || {
                 let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!("cannot start the checkers' runtime: {e}");
-                        return;
+                        return Vec::new();
                     }
                 };
-                runtime.block_on(run_checks(plan, to_lvs, cancel));
+                runtime.block_on(run_checks(plan, carried, status, lvs, token))
             })
+            .map_err(|e| tracing::error!("cannot start the checkers' thread: {e}"))
             .ok()?;
-        Some(Checkers { lvs, lvs_thread, checks, checks_thread })
+        Some(Checks { cancel, thread: Some(thread) })
     }
 
-    /// Stops the checks, then the IPVS owner: it removes our services unless `release` is
-    /// false (`--dont-release-ipvs`).
-    pub async fn stop(self, release: bool) {
-        self.checks.cancel();
-        let Checkers { lvs, lvs_thread, checks_thread, .. } = self;
-        let _ = lvs.send(Input::Stop { release }).await;
-        let joined = tokio::task::spawn_blocking(move || {
-            let checks = checks_thread.join().is_ok();
-            let owner = lvs_thread.join().is_ok();
-            checks && owner
-        })
-        .await;
-        if !matches!(joined, Ok(true)) {
-            tracing::error!("the checkers or the IPVS owner ended abnormally");
+    /// Stops the checks; returns their verdicts.
+    async fn stop(&mut self) -> Vec<Carried> {
+        self.cancel.cancel();
+        let Some(thread) = self.thread.take() else { return Vec::new() };
+        match tokio::task::spawn_blocking(move || thread.join()).await {
+            Ok(Ok(carried)) => carried,
+            _ => {
+                tracing::error!("the checkers ended abnormally");
+                Vec::new()
+            }
         }
     }
 }
 
-/// Runs the checks and hands each verdict to the IPVS owner.
-async fn run_checks(plan: vigil_check::Plan, lvs: mpsc::Sender<Input>, cancel: CancellationToken) {
+/// Runs the checks and hands each verdict to the IPVS owner; returns the verdicts at the end.
+async fn run_checks(
+    plan: Arc<Plan>,
+    carried: Vec<Option<Carried>>,
+    status: Arc<Status>,
+    lvs: mpsc::Sender<Input>,
+    cancel: CancellationToken,
+) -> Vec<Carried> {
     let (tx, mut rx) = mpsc::channel(1024);
-    let status = vigil_check::Status::new(&plan);
-    let runner = tokio::spawn(vigil_check::run(plan, tx, status, cancel));
+    let runner = tokio::spawn(vigil_check::run_resumed((*plan).clone(), carried, tx, status, cancel));
     while let Some(change) = rx.recv().await {
         let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
         if lvs.send(input).await.is_err() {
             break;
         }
     }
-    if let Err(e) = runner.await {
-        tracing::error!("the checkers failed: {e}");
+    match runner.await {
+        Ok(carried) => carried,
+        Err(e) => {
+            tracing::error!("the checkers failed: {e}");
+            Vec::new()
+        }
     }
+}
+
+/// The plan of `config`, its problems logged.
+fn checked_plan(config: &Config) -> Arc<Plan> {
+    let plan = vigil_check::plan(config);
+    for problem in &plan.problems {
+        tracing::warn!("{problem}");
+    }
+    Arc::new(plan)
+}
+
+/// Each real server's state for the IPVS owner, from the carried verdicts: up or down, and
+/// its weight when a dynamic checker moved it from the configured one.
+fn health(plan: &Plan, carried: &[Option<Carried>]) -> Vec<(RsId, bool, Option<i32>)> {
+    vigil_check::resumed_health(plan, carried)
+        .into_iter()
+        .zip(&plan.servers)
+        .map(|(h, s)| (rs_id(h.rs), h.up, (h.weight != s.weight).then_some(h.weight)))
+        .collect()
 }
 
 /// The checkers' name of a real server as the reconciler's: both index

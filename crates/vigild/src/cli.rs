@@ -68,6 +68,16 @@ pub struct Cli {
     #[arg(short = 'c', long = "checkers_pid", value_name = "FILE")]
     pub checkers_pid: Option<PathBuf>,
 
+    /// The control socket vigilctl talks to (default: /run/vigil/vigild.sock, or
+    /// /run/vigil/vigild-net<ID>.sock in a network namespace other than the host's).
+    #[arg(long = "control-socket", value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (off by default; without ADDR,
+    /// 127.0.0.1:9650).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9650")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// The configuration id that selects `@ID` lines (default: the host name up to its first dot).
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,

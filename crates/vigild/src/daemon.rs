@@ -1,31 +1,38 @@
 //! Running as a daemon: read the configuration, start the subsystems on one tokio runtime,
-//! stop them gracefully on SIGTERM or SIGINT.
+//! and serve until SIGTERM or SIGINT: reloads (SIGHUP, `vigilctl reload`), the status
+//! document (`vigilctl status`, metrics), keepalived's dumps (SIGUSR1, SIGUSR2), and systemd's
+//! notifications (READY, RELOADING, STATUS).
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::watch;
-use vigil_config::Severity;
+use sd_notify::NotifyState;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use vigil_config::{Config, Severity};
 
+use crate::checkers::Checkers;
 use crate::cli::Cli;
+use crate::control::{self, Command, Request};
 use crate::pidfile::PidFile;
+use crate::status::{self, unix_time, Document, ReloadOutcome};
+use crate::vrrp::Control;
+
+/// How often the one-line summary for systemd is brought up to date.
+const SUMMARY_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs until SIGTERM or SIGINT; returns the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     crate::logging::init(cli.log_detail);
     let parsed = vigil_config::parse_file(&cli.use_file, &crate::options(cli), Some(&crate::host::System))
         .context("reading the configuration")?;
-    for d in &parsed.diagnostics {
-        match d.severity {
-            Severity::Error => tracing::error!("{d}"),
-            Severity::Warning => tracing::warn!("{d}"),
-            Severity::Note => tracing::debug!("{d}"),
-        }
-    }
+    log_diagnostics(&parsed.diagnostics);
     let config = Arc::new(parsed.config);
     let _pid = cli.pid.as_deref().map(PidFile::create).transpose()?;
     let _vrrp_pid = cli.vrrp_pid.as_deref().map(PidFile::create).transpose()?;
+    let _checkers_pid = cli.checkers_pid.as_deref().map(PidFile::create).transpose()?;
     // VRRP timers are precise to tens of microseconds; the kernel's default 50 us timer slack
     // would add to every advert interval and to the takeover time.
     if let Err(e) = nix::sys::prctl::set_timerslack(1) {
@@ -33,27 +40,139 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-        let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+        let mut daemon = Daemon::start(cli, config).await?;
+        daemon.serve().await
+    })
+}
+
+/// Logs the configuration's diagnostics; returns the errors, each `file:line: message`.
+fn log_diagnostics(diagnostics: &[vigil_config::Diagnostic]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for d in diagnostics {
+        match d.severity {
+            Severity::Error => {
+                tracing::error!("{d}");
+                errors.push(d.to_string());
+            }
+            Severity::Warning => tracing::warn!("{d}"),
+            Severity::Note => tracing::debug!("{d}"),
+        }
+    }
+    errors
+}
+
+/// Tells systemd, when it is listening; a failure is only worth a debug line.
+fn tell_systemd(states: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(false, states) {
+        tracing::debug!("sd_notify: {e}");
+    }
+}
+
+/// The running daemon.
+struct Daemon<'a> {
+    cli: &'a Cli,
+    config: Arc<Config>,
+    stop: watch::Sender<bool>,
+    vrrp: Option<(mpsc::Sender<Control>, JoinHandle<anyhow::Result<()>>)>,
+    checkers: Option<Checkers>,
+    requests: mpsc::Receiver<Request>,
+    _control: Option<control::Server>,
+    started: SystemTime,
+    reloads_ok: u64,
+    reloads_failed: u64,
+    last_reload: Option<ReloadOutcome>,
+    summary: String,
+}
+
+/// The signals the daemon answers.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+    usr1: Signal,
+    usr2: Signal,
+}
+
+impl<'a> Daemon<'a> {
+    async fn start(cli: &'a Cli, config: Arc<Config>) -> anyhow::Result<Daemon<'a>> {
         tracing::info!("Starting Vigil v{}", env!("CARGO_PKG_VERSION"));
-        let vrrp = (!cli.check).then(|| tokio::spawn(crate::vrrp::run(config.clone(), stop_rx.clone())));
-        let _checkers_pid = cli.checkers_pid.as_deref().map(PidFile::create).transpose()?;
-        let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
-            crate::checkers::Checkers::start(config.clone())
-        } else {
-            None
+        let (stop, stop_rx) = watch::channel(false);
+        let vrrp = (!cli.check).then(|| {
+            let (tx, rx) = mpsc::channel(16);
+            (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx)))
+        });
+        let checkers =
+            if !cli.vrrp && !config.virtual_servers.is_empty() { Checkers::start(config.clone()) } else { None };
+        let (requests_tx, requests) = mpsc::channel(64);
+        let socket = cli.control_socket.clone().unwrap_or_else(vigil_vrrp::io::control_socket);
+        let control = match control::serve(&socket, requests_tx.clone()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!("control socket: {e:#}; vigilctl status and reload will not reach this daemon");
+                None
+            }
         };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("Stopping"),
-            _ = int.recv() => tracing::info!("Stopping"),
+        if let Some(addr) = cli.metrics {
+            if let Err(e) = crate::metrics::serve(addr, requests_tx).await {
+                tracing::error!("{e:#}");
+            }
         }
-        let _ = stop_tx.send(true);
-        if let Some(c) = checkers {
-            c.stop(!cli.dont_release_ipvs).await;
+        Ok(Daemon {
+            cli,
+            config,
+            stop,
+            vrrp,
+            checkers,
+            requests,
+            _control: control,
+            started: SystemTime::now(),
+            reloads_ok: 0,
+            reloads_failed: 0,
+            last_reload: None,
+            summary: String::new(),
+        })
+    }
+
+    async fn serve(&mut self) -> anyhow::Result<u8> {
+        let mut signals = Signals {
+            term: signal(SignalKind::terminate()).context("SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("SIGINT handler")?,
+            hup: signal(SignalKind::hangup()).context("SIGHUP handler")?,
+            usr1: signal(SignalKind::user_defined1()).context("SIGUSR1 handler")?,
+            usr2: signal(SignalKind::user_defined2()).context("SIGUSR2 handler")?,
+        };
+        let summary = self.summary().await;
+        tell_systemd(&[NotifyState::Ready, NotifyState::Status(&summary)]);
+        self.summary = summary;
+        let mut tick = tokio::time::interval(SUMMARY_EVERY);
+        loop {
+            tokio::select! {
+                _ = signals.term.recv() => break,
+                _ = signals.int.recv() => break,
+                _ = signals.hup.recv() => {
+                    self.reload().await;
+                }
+                _ = signals.usr1.recv() => {
+                    self.write_dump(Command::Dump).await;
+                }
+                _ = signals.usr2.recv() => {
+                    self.write_dump(Command::Stats).await;
+                }
+                Some(r) = self.requests.recv() => {
+                    let answer = self.answer(r.command).await;
+                    let _ = r.reply.send(answer);
+                }
+                _ = tick.tick() => self.update_summary().await,
+            }
         }
-        if let Some(v) = vrrp {
-            match v.await {
+        tracing::info!("Stopping");
+        tell_systemd(&[NotifyState::Stopping]);
+        let _ = self.stop.send(true);
+        if let Some(c) = self.checkers.take() {
+            c.stop(!self.cli.dont_release_ipvs).await;
+        }
+        if let Some((_, task)) = self.vrrp.take() {
+            match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!("VRRP: {e:#}"),
                 Err(e) => tracing::error!("VRRP task failed: {e}"),
@@ -61,5 +180,159 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         tracing::info!("Stopped Vigil v{}", env!("CARGO_PKG_VERSION"));
         Ok(0)
-    })
+    }
+
+    async fn answer(&mut self, command: Command) -> String {
+        match command {
+            Command::Status => json(&self.document().await),
+            Command::Reload => json(&self.reload().await),
+            Command::Dump | Command::Stats => self.write_dump(command).await,
+            Command::Metrics => crate::metrics::render(&self.document().await),
+        }
+    }
+
+    /// Writes keepalived's data (SIGUSR1) or statistics (SIGUSR2) file; returns its text.
+    async fn write_dump(&mut self, which: Command) -> String {
+        let doc = self.document().await;
+        let (path, text) = match which {
+            Command::Stats => (crate::dump::STATS_FILE, crate::dump::stats(&doc)),
+            _ => (crate::dump::DATA_FILE, crate::dump::data(&doc)),
+        };
+        match crate::dump::write(std::path::Path::new(path), &text) {
+            Ok(()) => tracing::info!("Wrote {path}"),
+            Err(e) => tracing::error!("cannot write {path}: {e}"),
+        }
+        text
+    }
+
+    /// Reads the configuration file again and, when it has no error, runs it: see the VRRP
+    /// and checkers modules for what stays and what changes. With errors the running
+    /// configuration stays untouched and every error is logged and reported.
+    async fn reload(&mut self) -> ReloadOutcome {
+        let began = std::time::Instant::now();
+        // systemd wants the monotonic time with RELOADING (Type=notify-reload checks it).
+        let mut reloading = vec![NotifyState::Reloading];
+        reloading.extend(NotifyState::monotonic_usec_now().ok());
+        tell_systemd(&reloading);
+        tracing::info!("Reloading");
+        let (path, opts) = (self.cli.use_file.clone(), crate::options(self.cli));
+        let parsed =
+            tokio::task::spawn_blocking(move || vigil_config::parse_file(&path, &opts, Some(&crate::host::System)))
+                .await;
+        let mut outcome = ReloadOutcome { at: unix_time(SystemTime::now()), ..ReloadOutcome::default() };
+        let config = match parsed {
+            Ok(Ok(parsed)) => {
+                outcome.errors = log_diagnostics(&parsed.diagnostics);
+                outcome.errors.is_empty().then(|| Arc::new(parsed.config))
+            }
+            Ok(Err(e)) => {
+                tracing::error!("{e:#}");
+                outcome.errors.push(format!("{e:#}"));
+                None
+            }
+            Err(e) => {
+                outcome.errors.push(format!("reading the configuration failed: {e}"));
+                None
+            }
+        };
+        match config {
+            Some(config) => {
+                outcome.ok = true;
+                outcome.vrrp = self.reload_vrrp(&config).await;
+                if !self.cli.vrrp {
+                    match &mut self.checkers {
+                        Some(c) => outcome.ipvs = c.reload(config.clone()).await,
+                        None if !config.virtual_servers.is_empty() => self.checkers = Checkers::start(config.clone()),
+                        None => {}
+                    }
+                }
+                self.config = config;
+                self.reloads_ok += 1;
+                outcome.ms = began.elapsed().as_secs_f64() * 1000.0;
+                tracing::info!("Reload finished in {:.1} ms", outcome.ms);
+            }
+            None => {
+                self.reloads_failed += 1;
+                outcome.ms = began.elapsed().as_secs_f64() * 1000.0;
+                tracing::error!(
+                    "Reload failed: {} error(s) in {}; still running the previous configuration",
+                    outcome.errors.len(),
+                    self.cli.use_file.display()
+                );
+            }
+        }
+        self.last_reload = Some(outcome.clone());
+        let summary = self.summary().await;
+        tell_systemd(&[NotifyState::Ready, NotifyState::Status(&summary)]);
+        self.summary = summary;
+        outcome
+    }
+
+    async fn reload_vrrp(&mut self, config: &Arc<Config>) -> Option<crate::vrrp::Reloaded> {
+        let (tx, _) = self.vrrp.as_ref()?;
+        let (reply, done) = oneshot::channel();
+        tx.send(Control::Reload { config: config.clone(), reply }).await.ok()?;
+        done.await.ok()
+    }
+
+    async fn vrrp_status(&self) -> Vec<status::InstanceStatus> {
+        let Some((tx, _)) = &self.vrrp else { return Vec::new() };
+        let (reply, rx) = oneshot::channel();
+        match tx.send(Control::Status { reply }).await {
+            Ok(()) => rx.await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The one-line summary for systemd: `2 MASTER, 1 BACKUP; 18/20 real servers up`.
+    async fn summary(&self) -> String {
+        let servers = self.checkers.as_ref().map(|c| c.status().1.servers()).unwrap_or_default();
+        let up = servers.iter().filter(|s| s.up).count();
+        let failed = self.last_reload.as_ref().filter(|r| !r.ok);
+        status::summary(&self.vrrp_status().await, up, servers.len(), failed)
+    }
+
+    /// The status document, from every subsystem.
+    async fn document(&self) -> Document {
+        let vrrp = self.vrrp_status().await;
+        let (virtual_servers, ipvs) = match &self.checkers {
+            Some(c) => {
+                let (plan, board) = c.status();
+                (status::virtual_servers(&plan, &board), c.table().await.map(|t| status::ipvs(&t)))
+            }
+            None => (Vec::new(), None),
+        };
+        Document {
+            daemon: status::Daemon {
+                version: env!("CARGO_PKG_VERSION").into(),
+                pid: std::process::id(),
+                started: unix_time(self.started),
+                config_file: self.cli.use_file.display().to_string(),
+                reloads_ok: self.reloads_ok,
+                reloads_failed: self.reloads_failed,
+                last_reload: self.last_reload.clone(),
+            },
+            vrrp,
+            virtual_servers,
+            ipvs,
+        }
+    }
+
+    /// Sends systemd the one-line summary when it changed.
+    async fn update_summary(&mut self) {
+        let summary = self.summary().await;
+        if summary != self.summary {
+            tell_systemd(&[NotifyState::Status(&summary)]);
+            self.summary = summary;
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .unwrap_or_else(|e| format!("error: {e}\n"))
 }

@@ -4,12 +4,16 @@
 
 mod checkers;
 mod cli;
+mod control;
 mod daemon;
+mod dump;
 mod host;
 mod logging;
 mod lvs;
+mod metrics;
 mod notify;
 mod pidfile;
+mod status;
 mod vrrp;
 
 use std::io::Write;

@@ -16,22 +16,16 @@ CONF
 start_vigild /tmp/k.conf -I
 before=$(rules)
 # A long-lived connection through the VIP to an echo server.
-mkfifo /tmp/in
-nsx client nc 10.1.0.100 9000 </tmp/in >/tmp/out &
-client=$!
-exec 3>/tmp/in
-echo before >&3
-wait_for 5 grep -q before /tmp/out || fail "no echo through the VIP"
+conn_open
+conn_echo before
 ipvsadm -Lnc | grep -q ESTABLISHED || fail "no established connection in the IPVS table"
 stop_vigild TERM
 [ "$(rules)" = "$before" ] || fail "the table changed when vigild stopped with -I"
 start_vigild /tmp/k.conf -I
 grep "IPVS: table in step" $LOG | tail -n 1 | grep -q "writes=0" || fail "the restarted vigild wrote to the table"
 [ "$(rules)" = "$before" ] || fail "the table changed across the restart"
-echo after >&3
-wait_for 5 grep -q after /tmp/out || fail "the open connection broke across the restart"
-exec 3>&-
-kill $client 2>/dev/null
+conn_echo after "the open connection broke across the restart"
+conn_close
 stop_vigild TERM
 [ "$(rules)" = "$before" ] || fail "vigild -I removed its services at stop"
 # Without -I, the services go at stop.

@@ -8,7 +8,7 @@ mod kernel;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use vigil_config::model::{Config, LvsFlushOnStop, VirtualServer};
 use vigil_ipvs::reconcile::{diff, diff_service, Pools, QuorumEvent, RsId, Table};
@@ -22,8 +22,24 @@ use crate::notify::Notifier;
 pub enum Input {
     /// A checker's verdict on a real server changed.
     Health { rs: RsId, up: bool, weight: Option<i32> },
+    /// Run a new configuration; `health` is each of its real servers' state (carried over
+    /// from the old one where the checks stayed the same).
+    Reload { config: Arc<Config>, health: Vec<(RsId, bool, Option<i32>)>, reply: oneshot::Sender<Applied> },
+    /// Report the services we manage as the kernel holds them.
+    Table { reply: oneshot::Sender<Table> },
     /// Stop: remove our services unless `release` is false (`--dont-release-ipvs`).
     Stop { release: bool },
+}
+
+/// What bringing the table to a configuration took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Applied {
+    /// Netlink writes issued.
+    pub writes: usize,
+    /// Writes the kernel refused.
+    pub failed: usize,
+    /// Time from the reload's start to the last write's acknowledgement.
+    pub ms: f64,
 }
 
 /// The reconciler and what it knows of the kernel.
@@ -108,11 +124,54 @@ impl<K: Kernel> Lvs<K> {
                 self.health(rs, up, weight);
                 true
             }
+            Input::Reload { config, health, reply } => {
+                let _ = reply.send(self.reload(config, &health));
+                true
+            }
+            Input::Table { reply } => {
+                let _ = reply.send(self.mirror.clone());
+                true
+            }
             Input::Stop { release } => {
                 self.stop(release);
                 false
             }
         }
+    }
+
+    /// Brings the table from the running configuration to `config`: only what differs is
+    /// written (a weight change is one write); services gone from the configuration are
+    /// removed, new ones added, or adopted if the kernel already has them.
+    fn reload(&mut self, config: Arc<Config>, health: &[(RsId, bool, Option<i32>)]) -> Applied {
+        let began = std::time::Instant::now();
+        let (mut pools, _) = Pools::from_config(&config);
+        for &(id, up, weight) in health {
+            pools.set_health(id, up, weight);
+        }
+        let desired = pools.desired();
+        let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
+        if managed.iter().any(|k| !self.managed.contains(k)) {
+            match self.kernel.table() {
+                Ok(current) => {
+                    for (k, svc) in current.services {
+                        if managed.contains(&k) && !self.managed.contains(&k) {
+                            self.mirror.services.insert(k, svc);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!("IPVS: cannot read the table for the new services: {e}"),
+            }
+        }
+        let owned: BTreeSet<ServiceKey> = self.managed.union(&managed).copied().collect();
+        let ops = diff(&self.mirror, &desired, &owned);
+        let writes = ops.len();
+        let failed = self.execute(ops);
+        self.managed = managed;
+        self.pools = pools;
+        self.config = config;
+        let applied = Applied { writes, failed, ms: millis(began.elapsed()) };
+        tracing::info!(writes, failed, ms = applied.ms, "IPVS: reloaded configuration applied");
+        applied
     }
 
     fn health(&mut self, id: RsId, up: bool, weight: Option<i32>) {
@@ -166,21 +225,27 @@ impl<K: Kernel> Lvs<K> {
         }
     }
 
-    /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took.
-    fn execute(&mut self, ops: Vec<Op>) {
+    /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took;
+    /// returns how many it refused.
+    fn execute(&mut self, ops: Vec<Op>) -> usize {
         if ops.is_empty() {
-            return;
+            return 0;
         }
         let results = self.kernel.apply(&ops);
+        let mut failed = 0;
         for (op, result) in ops.iter().zip(results) {
             match result {
                 Ok(()) => {
                     self.log_op(op);
                     self.mirror.apply(op);
                 }
-                Err(e) => tracing::error!("IPVS: {}: {e}", describe(op)),
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!("IPVS: {}: {e}", describe(op));
+                }
             }
         }
+        failed
     }
 
     fn log_op(&self, op: &Op) {

@@ -1,5 +1,12 @@
 //! The VRRP subsystem: one task owns every instance's state machine; thin tasks read the
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
+//!
+//! A reload hands the task a new configuration: an unchanged instance goes on untouched (its
+//! state, timers and VIPs); a changed one stays in its state with the new settings
+//! (priority, advert interval, VIPs, preemption, notify scripts, ...), unless what changed is
+//! what the instance is (interface, VRID, version, unicast peers, tracked items, routes):
+//! then it resigns and starts again; a removed one resigns, a new one starts.  Tracking scripts whose definition did not change keep running and keep
+//! their state.
 
 mod owned;
 mod routes;
@@ -7,14 +14,18 @@ mod setup;
 mod syncd;
 mod track;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use anyhow::Context;
-use tokio::sync::{mpsc, watch};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use vigil_config::model::{Config, Track, VrrpInstance};
+use vigil_config::model::{Config, Track, TrackFile, VrrpInstance, VrrpScript};
+use vigil_config::span::same_ignoring_spans;
 use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
 use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, VrrpSocket};
 use vigil_vrrp::receive::{self, Accepted, Drop};
@@ -23,6 +34,7 @@ use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
 use crate::notify::Notifier;
+use crate::status::{unix_time, InstanceStatus, PeerSeen, Transition};
 use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
 
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
@@ -30,8 +42,8 @@ const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// An input for the owning task.
 enum Event {
-    /// A message on instance `idx`'s socket, checked.
-    Packet { idx: usize, src: IpAddr, result: Result<Accepted, Drop> },
+    /// A message on the socket of the instance whose [`Running::id`] is `id`, checked.
+    Packet { id: u64, src: IpAddr, result: Result<Accepted, Drop> },
     /// The kernel reported a change.
     Net(NetEvent),
     /// A tracking script changed state.
@@ -40,8 +52,36 @@ enum Event {
     File(FileStatus),
 }
 
+/// A request from the daemon to the VRRP task.
+pub enum Control {
+    /// Run `config` (already read and checked) from now on.
+    Reload { config: Arc<Config>, reply: oneshot::Sender<Reloaded> },
+    /// Report every instance.
+    Status { reply: oneshot::Sender<Vec<InstanceStatus>> },
+}
+
+/// What a reload did to the instances, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Reloaded {
+    /// Unchanged: state, timers and VIPs untouched.
+    pub kept: Vec<String>,
+    /// Changed in place, in the same state (priority, advert interval, VIPs, ...).
+    pub changed: Vec<String>,
+    /// Changed: resigned and started again.
+    pub restarted: Vec<String>,
+    /// New.
+    pub started: Vec<String>,
+    /// Gone from the configuration: resigned.
+    pub stopped: Vec<String>,
+}
+
 /// One running instance.
 struct Running {
+    /// Names the instance in [`Event::Packet`] across reloads (indices move).
+    id: u64,
+    /// The plan as resolved from the configuration, before sync group membership: a reload
+    /// compares it with the new one.
+    resolved: String,
     plan: setup::Plan,
     model: VrrpInstance,
     fsm: fsm::Instance,
@@ -51,6 +91,7 @@ struct Running {
     link_up_at_start: bool,
     mac: Option<wire::MacAddr>,
     socket: Arc<VrrpSocket>,
+    reader: Option<AbortHandle>,
     garp: Option<Arc<FrameSender>>,
     /// VIPs this instance added (and so may remove); others were there before.
     added: HashSet<IpAddr>,
@@ -67,6 +108,13 @@ struct Running {
     routes: RouteSet,
     /// Alert mails on transitions (`smtp_alert`), when enabled and possible.
     alerts: Option<Alerter>,
+    /// When the current state was entered, and the last transition.
+    since: SystemTime,
+    last_transition: Option<Transition>,
+    /// Every sender of an accepted advert: its priority and when it was last heard.
+    peers: BTreeMap<IpAddr, (u8, SystemTime)>,
+    /// VIPs re-added after something else removed them while MASTER.
+    vips_restored: u64,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -97,12 +145,53 @@ impl Running {
             None => (self.ifindex, &self.ifname),
         }
     }
+
+    fn status(&self) -> InstanceStatus {
+        let state = self.fsm.state();
+        let master = match state {
+            State::Master => Some(self.plan.fsm.primary_address),
+            // The latest sender heard with a priority above 0 (one leaving sends 0).
+            State::Backup => {
+                self.peers.iter().filter(|(_, (p, _))| *p > 0).max_by_key(|(_, (_, at))| *at).map(|(ip, _)| *ip)
+            }
+            State::Initialize | State::Fault => None,
+        };
+        let stats = self.fsm.stats();
+        InstanceStatus {
+            name: self.model.name.clone(),
+            interface: self.ifname.clone(),
+            vrid: self.plan.fsm.vrid,
+            version: match self.plan.fsm.version {
+                fsm::Version::V2 => 2,
+                fsm::Version::V3 => 3,
+            },
+            state: state.to_string(),
+            priority: self.plan.fsm.priority,
+            effective_priority: self.fsm.effective_priority(),
+            master,
+            vips: self.plan.fsm.vips.clone(),
+            since: unix_time(self.since),
+            last_transition: self.last_transition.clone(),
+            adverts_sent: stats.adverts_sent,
+            adverts_received: stats.adverts_received,
+            became_master: stats.became_master,
+            released_master: stats.released_master,
+            transitions: stats.transitions,
+            vips_restored: self.vips_restored,
+            drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
+            peers: self
+                .peers
+                .iter()
+                .map(|(ip, (priority, at))| PeerSeen { address: *ip, priority: *priority, last_seen: unix_time(*at) })
+                .collect(),
+        }
+    }
 }
 
 /// The definitions tracked items refer to.
 struct Trackers {
-    files: Vec<vigil_config::model::TrackFile>,
-    scripts: Vec<vigil_config::model::VrrpScript>,
+    files: Vec<TrackFile>,
+    scripts: Vec<VrrpScript>,
 }
 
 /// A `vrrp_sync_group`: its members' indices and its notify scripts.
@@ -116,11 +205,38 @@ struct Group {
     alerts: Option<Alerter>,
 }
 
+/// A running tracker task, its definition, and what it last reported.
+struct TrackerTask<D, S> {
+    def: D,
+    task: AbortHandle,
+    last: Option<S>,
+}
+
+/// Everything the owning task holds.
+struct Vrrp {
+    config: Arc<Config>,
+    running: Vec<Running>,
+    groups: Vec<Group>,
+    kernel: Kernel,
+    trackers: Trackers,
+    scripts: HashMap<String, TrackerTask<VrrpScript, ScriptStatus>>,
+    files: HashMap<String, TrackerTask<TrackFile, FileStatus>>,
+    statics: RouteSet,
+    priorities: HashMap<vigil_config::span::Span, u32>,
+    alerter: Alerter,
+    tx: mpsc::Sender<Event>,
+    next_id: u64,
+}
+
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
 /// VIPs, routes and rules removed) and returns. `static_routes` and `static_rules` are in the
-/// kernel from start to stop.
-pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let mut kernel = Kernel {
+/// kernel from start to stop. `control` brings reloads and status requests.
+pub async fn run(
+    config: Arc<Config>,
+    mut stop: watch::Receiver<bool>,
+    mut control: mpsc::Receiver<Control>,
+) -> anyhow::Result<()> {
+    let kernel = Kernel {
         addresses: Addresses::new().context("opening rtnetlink")?,
         routes: Routes::new().context("opening rtnetlink")?,
         vips: owned::Owned::load("vips"),
@@ -129,28 +245,6 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
-
-    let priorities = routes::default_rule_priorities(&config);
-    routes::log_default_rule_priorities(&priorities);
-    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
-    let alerter = Alerter::new(vigil_check::plan::alert_settings(&config), hostname);
-    let mut running: Vec<Running> = Vec::new();
-    for i in &config.instances {
-        match start(&config, i, &kernel, &priorities, &alerter).await {
-            Ok(r) => running.push(r),
-            Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
-        }
-    }
-    if running.is_empty() && !config.instances.is_empty() {
-        anyhow::bail!("no vrrp_instance could start");
-    }
-    let groups = sync_groups(&config, &mut running, &alerter);
-    kernel.syncd =
-        syncd::Follower::start(&config, |name| running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid));
-
-    for (idx, r) in running.iter().enumerate() {
-        spawn_reader(idx, r.socket.clone(), r.plan.expect.clone(), tx.clone());
-    }
     {
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -161,56 +255,49 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
             }
         });
     }
-    for s in &config.vrrp_scripts {
-        if running.iter().any(|r| r.model.track_script.iter().any(|t| t.name == s.name)) {
-            track::spawn(s.clone(), config.global.script_user.clone(), tx.clone());
+    let priorities = routes::default_rule_priorities(&config);
+    routes::log_default_rule_priorities(&priorities);
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    let alerter = Alerter::new(vigil_check::plan::alert_settings(&config), hostname);
+    let mut v = Vrrp {
+        config: config.clone(),
+        running: Vec::new(),
+        groups: Vec::new(),
+        kernel,
+        trackers: Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() },
+        scripts: HashMap::new(),
+        files: HashMap::new(),
+        statics: RouteSet::empty(Owner::Static),
+        priorities,
+        alerter,
+        tx,
+        next_id: 0,
+    };
+    let mut fresh = Vec::new();
+    for i in &config.instances {
+        match v.open(i).await {
+            Ok(r) => {
+                fresh.push(r.id);
+                v.running.push(r);
+            }
+            Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
         }
     }
-    for f in &config.track_files {
-        let (Some(path), true) = (&f.file, running.iter().any(|r| r.model.track_file.iter().any(|t| t.name == f.name)))
-        else {
-            continue;
-        };
-        track::spawn_file(f.name.clone(), path.clone(), tx.clone());
+    if v.running.is_empty() && !config.instances.is_empty() {
+        anyhow::bail!("no vrrp_instance could start");
     }
-    drop(tx);
-    let trackers = Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() };
-
-    let mut statics = RouteSet::resolve(
-        Owner::Static,
-        &config.static_routes,
-        &config.static_rules,
-        None,
-        &priorities,
-        &kernel.addresses,
-        &kernel.routes_record,
-    )
-    .await;
-    statics.install(&kernel.routes, &mut kernel.routes_record).await;
-
-    let now = Instant::now();
-    for idx in 0..running.len() {
-        if !running[idx].link_up_at_start {
-            running[idx].fsm.handle(now.into_std(), Input::LinkDown);
-        }
-        running[idx].fsm.handle(now.into_std(), Input::Startup);
-        drain(&mut running, &groups, idx, &mut kernel).await;
-        let r = &mut running[idx];
-        if r.fsm.state() == State::Master {
-            continue;
-        }
-        if r.routes.has_added() {
-            tracing::info!("({}) removing virtual routes and rules left by a previous run", r.model.name);
-            r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
-        }
-        if !r.added.is_empty() {
-            tracing::info!("({}) removing VIPs left by a previous run", r.model.name);
-            remove_vips(r, &mut kernel).await;
-        }
+    v.groups = sync_groups(&config, &mut v.running, &v.alerter);
+    v.kernel.syncd = syncd::Follower::start(&config, |name| {
+        v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
+    });
+    v.track();
+    v.install_statics().await;
+    for id in fresh {
+        v.begin(id).await;
     }
 
     loop {
-        let deadline = running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
+        let deadline = v.running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
         let sleep = async {
             match deadline {
                 // tokio's timer wheel has millisecond ticks and fires up to a tick late; that
@@ -229,126 +316,467 @@ pub async fn run(config: Arc<Config>, mut stop: watch::Receiver<bool>) -> anyhow
         };
         tokio::select! {
             _ = stop.changed() => break,
+            Some(c) = control.recv() => match c {
+                Control::Reload { config, reply } => {
+                    let done = v.reload(config).await;
+                    let _ = reply.send(done);
+                }
+                Control::Status { reply } => {
+                    let _ = reply.send(v.running.iter().map(Running::status).collect());
+                }
+            },
             ev = rx.recv() => match ev {
-                Some(ev) => handle_event(&mut running, &groups, &trackers, ev, &mut kernel).await,
+                Some(ev) => v.event(ev).await,
                 None => break,
             },
             () = sleep => {
                 let now = Instant::now().into_std();
-                for idx in 0..running.len() {
-                    if running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
-                        running[idx].fsm.handle_timeout(now);
-                        drain(&mut running, &groups, idx, &mut kernel).await;
+                for idx in 0..v.running.len() {
+                    if v.running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
+                        v.running[idx].fsm.handle_timeout(now);
+                        drain(&mut v.running, &v.groups, idx, &mut v.kernel).await;
                     }
                 }
             }
         }
     }
     let now = Instant::now().into_std();
-    for idx in 0..running.len() {
-        running[idx].fsm.handle(now, Input::Shutdown);
-        drain(&mut running, &groups, idx, &mut kernel).await;
-        if let Some(s) = &running[idx].model.notify.stop {
-            running[idx].notifier.run(s, &[]);
-        }
+    for idx in 0..v.running.len() {
+        v.resign(idx, now).await;
     }
-    statics.remove(&kernel.routes, &mut kernel.routes_record).await;
-    if let Some(s) = kernel.syncd.take() {
+    v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
+    if let Some(s) = v.kernel.syncd.take() {
         s.stop().await;
     }
     Ok(())
 }
 
-/// Resolves and opens one instance.
-async fn start(
-    config: &Config,
-    i: &VrrpInstance,
-    kernel: &Kernel,
-    priorities: &HashMap<vigil_config::span::Span, u32>,
-    alerter: &Alerter,
-) -> anyhow::Result<Running> {
-    let addresses = &kernel.addresses;
-    let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
-    let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
-    let plan = setup::plan(&config.global, i, &link)?;
-    let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
-    let garp = match FrameSender::open(ifname) {
-        Ok(g) => Some(Arc::new(g)),
-        Err(e) => {
-            tracing::warn!("({}) cannot send gratuitous ARP on {ifname}: {e}", i.name);
-            None
-        }
-    };
-    let fsm = fsm::Instance::new(plan.fsm.clone()).map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
-    let mut track_if = Vec::new();
-    for (n, t) in i.track_interface.iter().enumerate() {
-        match addresses.link_by_name(&t.name).await {
-            Ok(l) => track_if.push((l.ifindex, u32::try_from(n).unwrap_or(u32::MAX), t.clone())),
-            Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
-        }
-    }
-    tracing::info!(
-        "({}) starting: {} on {ifname}, VRID {}, priority {}, {} VIP(s)",
-        i.name,
-        plan.fsm.version,
-        i.virtual_router_id,
-        i.priority,
-        plan.vips.len()
-    );
-    let mut vip_dev = HashMap::new();
-    for a in &i.virtual_ipaddress {
-        let Some(dev) = a.dev.as_ref().filter(|d| *d != ifname) else { continue };
-        match addresses.link_by_name(dev).await {
-            Ok(l) => {
-                let garp = FrameSender::open(dev).ok().map(Arc::new);
-                vip_dev.insert(a.addr, Device { ifindex: l.ifindex, name: dev.clone(), mac: l.mac, garp });
+impl Vrrp {
+    /// Resolves and opens one instance and starts reading its socket; it stays in
+    /// Initialize until [`begin`](Self::begin).
+    async fn open(&mut self, i: &VrrpInstance) -> anyhow::Result<Running> {
+        let addresses = &self.kernel.addresses;
+        let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
+        let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
+        let plan = setup::plan(&self.config.global, i, &link)?;
+        let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
+        let garp = match FrameSender::open(ifname) {
+            Ok(g) => Some(Arc::new(g)),
+            Err(e) => {
+                tracing::warn!("({}) cannot send gratuitous ARP on {ifname}: {e}", i.name);
+                None
             }
-            Err(e) => tracing::error!("({}) VIP {} dev {dev}: {e}; it goes on {ifname}", i.name, a.addr),
+        };
+        let fsm = fsm::Instance::new(plan.fsm.clone()).map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
+        let mut track_if = Vec::new();
+        for (n, t) in i.track_interface.iter().enumerate() {
+            match addresses.link_by_name(&t.name).await {
+                Ok(l) => track_if.push((l.ifindex, u32::try_from(n).unwrap_or(u32::MAX), t.clone())),
+                Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
+            }
+        }
+        tracing::info!(
+            "({}) starting: {} on {ifname}, VRID {}, priority {}, {} VIP(s)",
+            i.name,
+            plan.fsm.version,
+            i.virtual_router_id,
+            i.priority,
+            plan.vips.len()
+        );
+        let mut vip_dev = HashMap::new();
+        for a in &i.virtual_ipaddress {
+            let Some(dev) = a.dev.as_ref().filter(|d| *d != ifname) else { continue };
+            match addresses.link_by_name(dev).await {
+                Ok(l) => {
+                    let garp = FrameSender::open(dev).ok().map(Arc::new);
+                    vip_dev.insert(a.addr, Device { ifindex: l.ifindex, name: dev.clone(), mac: l.mac, garp });
+                }
+                Err(e) => tracing::error!("({}) VIP {} dev {dev}: {e}; it goes on {ifname}", i.name, a.addr),
+            }
+        }
+        // Our VIPs still on their interface from a previous run that ended without cleaning up.
+        let mut added = HashSet::new();
+        let mut present: HashMap<u32, Vec<(IpAddr, u8)>> = HashMap::new();
+        for v in &plan.vips {
+            let (index, name) = vip_dev.get(&v.ip).map_or((link.ifindex, ifname.as_str()), |d| (d.ifindex, &d.name));
+            if let std::collections::hash_map::Entry::Vacant(e) = present.entry(index) {
+                e.insert(addresses.list(index).await.unwrap_or_default());
+            }
+            let there = present.get(&index).is_some_and(|p| p.iter().any(|(p, _)| *p == v.ip));
+            if there && self.kernel.vips.contains(&owned::vip(name, v.ip)) {
+                added.insert(v.ip);
+            }
+        }
+        let routes = RouteSet::resolve(
+            Owner::Instance(i.name.clone()),
+            &i.virtual_routes,
+            &i.virtual_rules,
+            Some((ifname, link.ifindex)),
+            &self.priorities,
+            addresses,
+            &self.kernel.routes_record,
+        )
+        .await;
+        let id = self.next_id;
+        self.next_id += 1;
+        let reader = spawn_reader(id, socket.clone(), plan.expect.clone(), self.tx.clone());
+        Ok(Running {
+            id,
+            resolved: format!("{plan:?}"),
+            ifindex: link.ifindex,
+            ifname: ifname.clone(),
+            link_up_at_start: link.up,
+            mac: link.mac,
+            notifier: Notifier::spawn(i.name.clone(), self.config.global.script_user.clone()),
+            model: i.clone(),
+            plan,
+            fsm,
+            socket,
+            reader: Some(reader),
+            garp,
+            added,
+            drops: HashMap::new(),
+            warned: HashSet::new(),
+            track_if,
+            group: None,
+            vip_dev,
+            routes,
+            alerts: smtp_alert(&self.config, i.smtp_alert).then(|| self.alerter.clone()),
+            since: SystemTime::now(),
+            last_transition: None,
+            peers: BTreeMap::new(),
+            vips_restored: 0,
+        })
+    }
+
+    /// Starts the protocol of the opened instance `id`: its link state and the trackers'
+    /// last reports first, then the Startup event; VIPs, routes and rules a previous run left
+    /// behind go unless it became Master.
+    async fn begin(&mut self, id: u64) {
+        let Some(idx) = self.running.iter().position(|r| r.id == id) else { return };
+        let now = Instant::now().into_std();
+        if !self.running[idx].link_up_at_start {
+            self.running[idx].fsm.handle(now, Input::LinkDown);
+        }
+        let reports: Vec<Input> = self
+            .scripts
+            .values()
+            .filter_map(|t| t.last.as_ref())
+            .filter_map(|s| script_input(&self.running[idx], &self.trackers, s))
+            .chain(
+                self.files
+                    .values()
+                    .filter_map(|t| t.last.as_ref())
+                    .filter_map(|s| file_input(&self.running[idx], &self.trackers, s)),
+            )
+            .collect();
+        for input in reports {
+            self.running[idx].fsm.handle(now, input);
+        }
+        self.running[idx].fsm.handle(now, Input::Startup);
+        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        let r = &mut self.running[idx];
+        if r.fsm.state() == State::Master {
+            return;
+        }
+        if r.routes.has_added() {
+            tracing::info!("({}) removing virtual routes and rules left by a previous run", r.model.name);
+            r.routes.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
+        }
+        if !r.added.is_empty() {
+            tracing::info!("({}) removing VIPs left by a previous run", r.model.name);
+            remove_vips(r, &mut self.kernel).await;
         }
     }
-    // Our VIPs still on their interface from a previous run that ended without cleaning up.
-    let mut added = HashSet::new();
-    let mut present: HashMap<u32, Vec<(IpAddr, u8)>> = HashMap::new();
-    for v in &plan.vips {
-        let (index, name) = vip_dev.get(&v.ip).map_or((link.ifindex, ifname.as_str()), |d| (d.ifindex, &d.name));
-        if let std::collections::hash_map::Entry::Vacant(e) = present.entry(index) {
-            e.insert(addresses.list(index).await.unwrap_or_default());
+
+    /// Resigns instance `idx` (priority 0 advert if Master, VIPs and routes removed) and runs
+    /// its notify_stop.
+    async fn resign(&mut self, idx: usize, now: std::time::Instant) {
+        self.running[idx].fsm.handle(now, Input::Shutdown);
+        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        let r = &self.running[idx];
+        if let Some(s) = &r.model.notify.stop {
+            r.notifier.run(s, &[]);
         }
-        let there = present.get(&index).is_some_and(|p| p.iter().any(|(p, _)| *p == v.ip));
-        if there && kernel.vips.contains(&owned::vip(name, v.ip)) {
-            added.insert(v.ip);
+        if let Some(reader) = &r.reader {
+            reader.abort();
         }
     }
-    let routes = RouteSet::resolve(
-        Owner::Instance(i.name.clone()),
-        &i.virtual_routes,
-        &i.virtual_rules,
-        Some((ifname, link.ifindex)),
-        priorities,
-        addresses,
-        &kernel.routes_record,
-    )
-    .await;
-    Ok(Running {
-        ifindex: link.ifindex,
-        ifname: ifname.clone(),
-        link_up_at_start: link.up,
-        mac: link.mac,
-        notifier: Notifier::spawn(i.name.clone(), config.global.script_user.clone()),
-        model: i.clone(),
-        plan,
-        fsm,
-        socket,
-        garp,
-        added,
-        drops: HashMap::new(),
-        warned: HashSet::new(),
-        track_if,
-        group: None,
-        vip_dev,
-        routes,
-        alerts: smtp_alert(config, i.smtp_alert).then(|| alerter.clone()),
-    })
+
+    /// Starts or stops the tracking scripts and files so that each one some instance tracks
+    /// runs once; one whose definition did not change keeps running and keeps its state.
+    fn track(&mut self) {
+        let tracked = |name: &str, files: bool| {
+            self.running.iter().any(|r| {
+                if files {
+                    r.model.track_file.iter().any(|t| t.name == name)
+                } else {
+                    r.model.track_script.iter().any(|t| t.name == name)
+                }
+            })
+        };
+        let script_user = self.config.global.script_user.clone();
+        let mut scripts = HashMap::new();
+        for s in self.config.vrrp_scripts.iter().filter(|s| tracked(&s.name, false)) {
+            match self.scripts.remove(&s.name) {
+                Some(t) if same_ignoring_spans(&t.def, s) => {
+                    scripts.insert(s.name.clone(), t);
+                }
+                old => {
+                    if let Some(old) = old {
+                        old.task.abort();
+                    }
+                    if let Some(task) = track::spawn(s.clone(), script_user.clone(), self.tx.clone()) {
+                        scripts.insert(s.name.clone(), TrackerTask { def: s.clone(), task, last: None });
+                    }
+                }
+            }
+        }
+        let mut files = HashMap::new();
+        for f in self.config.track_files.iter().filter(|f| tracked(&f.name, true)) {
+            let Some(path) = &f.file else { continue };
+            match self.files.remove(&f.name) {
+                Some(t) if same_ignoring_spans(&t.def, f) => {
+                    files.insert(f.name.clone(), t);
+                }
+                old => {
+                    if let Some(old) = old {
+                        old.task.abort();
+                    }
+                    let task = track::spawn_file(f.name.clone(), path.clone(), self.tx.clone());
+                    files.insert(f.name.clone(), TrackerTask { def: f.clone(), task, last: None });
+                }
+            }
+        }
+        for (_, t) in self.scripts.drain() {
+            t.task.abort();
+        }
+        for (_, t) in self.files.drain() {
+            t.task.abort();
+        }
+        self.scripts = scripts;
+        self.files = files;
+        self.trackers = Trackers { files: self.config.track_files.clone(), scripts: self.config.vrrp_scripts.clone() };
+    }
+
+    async fn install_statics(&mut self) {
+        self.statics = RouteSet::resolve(
+            Owner::Static,
+            &self.config.static_routes,
+            &self.config.static_rules,
+            None,
+            &self.priorities,
+            &self.kernel.addresses,
+            &self.kernel.routes_record,
+        )
+        .await;
+        self.statics.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
+    }
+
+    async fn event(&mut self, ev: Event) {
+        match &ev {
+            Event::Script(s) => {
+                if let Some(t) = self.scripts.get_mut(&s.name) {
+                    t.last = Some(s.clone());
+                }
+            }
+            Event::File(f) => {
+                if let Some(t) = self.files.get_mut(&f.name) {
+                    t.last = Some(f.clone());
+                }
+            }
+            Event::Packet { .. } | Event::Net(_) => {}
+        }
+        handle_event(&mut self.running, &self.groups, &self.trackers, ev, &mut self.kernel).await;
+    }
+
+    /// Applies a new configuration; see the module's documentation.
+    async fn reload(&mut self, config: Arc<Config>) -> Reloaded {
+        let mut done = Reloaded::default();
+        let old_config = std::mem::replace(&mut self.config, config.clone());
+        self.priorities = routes::default_rule_priorities(&config);
+        // Which running instances stay: untouched, or changed in place.
+        let mut keep = HashSet::new();
+        let mut change = Vec::new();
+        for (idx, r) in self.running.iter().enumerate() {
+            let Some(new) = config.instances.iter().find(|i| i.name == r.model.name) else { continue };
+            let group =
+                |c: &Config| c.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| *m == r.model.name)).cloned();
+            let plan = match self.kernel.addresses.link_by_name(&r.ifname).await {
+                Ok(link) => setup::plan(&config.global, new, &link).ok(),
+                Err(_) => None,
+            };
+            let Some(plan) = plan else { continue };
+            if !same_ignoring_spans(&group(&old_config), &group(&config)) {
+                continue;
+            }
+            if format!("{plan:?}") == r.resolved && same_ignoring_spans(&r.model, new) {
+                keep.insert(r.model.name.clone());
+            } else if same_instance(r, new, &plan) {
+                keep.insert(r.model.name.clone());
+                change.push((idx, new.clone(), plan));
+            }
+        }
+        let now = Instant::now().into_std();
+        for (idx, new, plan) in change {
+            if self.reconfigure(idx, new, plan, now).await {
+                done.changed.push(self.running[idx].model.name.clone());
+            } else {
+                keep.remove(&self.running[idx].model.name);
+            }
+        }
+        for idx in 0..self.running.len() {
+            let name = self.running[idx].model.name.clone();
+            if keep.contains(&name) {
+                continue;
+            }
+            self.resign(idx, now).await;
+            if config.instances.iter().any(|i| i.name == name) {
+                done.restarted.push(name);
+            } else {
+                tracing::info!("({name}) removed from the configuration: stopped");
+                done.stopped.push(name);
+            }
+        }
+        let mut old: HashMap<String, Running> = self.running.drain(..).map(|r| (r.model.name.clone(), r)).collect();
+        let mut fresh = Vec::new();
+        for i in &config.instances {
+            match old.remove(&i.name) {
+                Some(mut r) if keep.contains(&i.name) => {
+                    r.model = i.clone();
+                    r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
+                    r.group = None;
+                    if !done.changed.contains(&i.name) {
+                        done.kept.push(i.name.clone());
+                    }
+                    self.running.push(r);
+                }
+                _ => match self.open(i).await {
+                    Ok(r) => {
+                        if !done.restarted.contains(&i.name) {
+                            done.started.push(i.name.clone());
+                        }
+                        fresh.push(r.id);
+                        self.running.push(r);
+                    }
+                    Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
+                },
+            }
+        }
+        // A group whose definition did not change keeps the state its members last agreed on,
+        // so its notify scripts do not run again.
+        let agreed: HashMap<String, Option<State>> = old_config
+            .sync_groups
+            .iter()
+            .filter(|g| config.sync_groups.iter().any(|n| same_ignoring_spans(*g, n)))
+            .filter_map(|g| self.groups.iter().find(|r| r.name == g.name))
+            .map(|g| (g.name.clone(), *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
+            .collect();
+        self.groups = sync_groups(&config, &mut self.running, &self.alerter);
+        for g in &self.groups {
+            if let Some(state) = agreed.get(&g.name) {
+                *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = *state;
+            }
+        }
+        if !same_ignoring_spans(&old_config.global.lvs_sync_daemon, &config.global.lvs_sync_daemon) {
+            if let Some(s) = self.kernel.syncd.take() {
+                s.stop().await;
+            }
+            self.kernel.syncd = syncd::Follower::start(&config, |name| {
+                self.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
+            });
+            if let Some(s) = &self.kernel.syncd {
+                for r in &self.running {
+                    s.follow(&r.model.name, r.fsm.state());
+                }
+            }
+        }
+        let statics_changed = !same_ignoring_spans(&old_config.static_routes, &config.static_routes)
+            || !same_ignoring_spans(&old_config.static_rules, &config.static_rules);
+        if statics_changed {
+            self.statics.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
+            self.install_statics().await;
+        }
+        self.track();
+        for id in fresh {
+            self.begin(id).await;
+        }
+        done
+    }
+}
+
+impl Vrrp {
+    /// Runs instance `idx` with its new settings in its current state (see
+    /// [`fsm::Instance::reconfigure`]); a Master takes the VIPs added to the list and drops
+    /// the ones removed from it. False when the state machine refuses: the caller restarts
+    /// the instance.
+    async fn reconfigure(
+        &mut self,
+        idx: usize,
+        new: VrrpInstance,
+        mut plan: setup::Plan,
+        now: std::time::Instant,
+    ) -> bool {
+        let r = &mut self.running[idx];
+        let resolved = format!("{plan:?}");
+        plan.fsm.sync_group = r.plan.fsm.sync_group;
+        if let Err(e) = r.fsm.reconfigure(now, plan.fsm.clone()) {
+            tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name);
+            return false;
+        }
+        tracing::info!("({}) configuration changed; staying in {} STATE", new.name, r.fsm.state());
+        let old = std::mem::replace(&mut r.plan, plan);
+        r.resolved = resolved;
+        r.model = new;
+        if format!("{:?}", old.expect) != format!("{:?}", r.plan.expect) {
+            if let Some(reader) = r.reader.take() {
+                reader.abort();
+            }
+            r.reader = Some(spawn_reader(r.id, r.socket.clone(), r.plan.expect.clone(), self.tx.clone()));
+        }
+        if r.fsm.state() == State::Master {
+            for vip in old.vips.iter().filter(|v| !r.plan.vips.iter().any(|n| n.ip == v.ip)) {
+                if !r.added.remove(&vip.ip) {
+                    continue;
+                }
+                let (ifindex, ifname) = r.vip_link(vip.ip);
+                let ifname = ifname.to_string();
+                match self.kernel.addresses.remove(ifindex, vip.ip, vip.prefix).await {
+                    Ok(_) => self.kernel.vips.record(&owned::vip(&ifname, vip.ip), false),
+                    Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
+                }
+            }
+            let before = r.added.clone();
+            add_vips(r, &mut self.kernel).await;
+            let new_vips: Vec<IpAddr> = r.added.difference(&before).copied().collect();
+            if !new_vips.is_empty() {
+                send_garp(r, &new_vips, r.plan.fsm.garp_master_repeat).await;
+            }
+        }
+        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        true
+    }
+}
+
+/// Whether `new` is still the running instance `r`, only with other settings: the same
+/// interface, socket, VRID and version, tracked items, routes and VIP devices. Those are
+/// what the state machine and the kernel state hang on; anything else changes in place.
+fn same_instance(r: &Running, new: &VrrpInstance, plan: &setup::Plan) -> bool {
+    let devs = |i: &VrrpInstance| {
+        i.virtual_ipaddress.iter().filter(|a| a.dev.is_some()).map(|a| (a.addr, a.dev.clone())).collect::<Vec<_>>()
+    };
+    let m = &r.model;
+    format!("{:?}", plan.socket) == format!("{:?}", r.plan.socket)
+        && plan.fsm.vrid == r.plan.fsm.vrid
+        && plan.fsm.version == r.plan.fsm.version
+        && plan.family == r.plan.family
+        && devs(m) == devs(new)
+        && same_ignoring_spans(&m.interface, &new.interface)
+        && same_ignoring_spans(&m.track_interface, &new.track_interface)
+        && same_ignoring_spans(&m.track_script, &new.track_script)
+        && same_ignoring_spans(&m.track_file, &new.track_file)
+        && same_ignoring_spans(&m.virtual_routes, &new.virtual_routes)
+        && same_ignoring_spans(&m.virtual_rules, &new.virtual_rules)
 }
 
 /// Whether transitions are mailed: the instance's or group's `smtp_alert`, else
@@ -357,6 +785,8 @@ fn smtp_alert(config: &Config, own: Option<bool>) -> bool {
     own.or(config.global.smtp_alert_vrrp).or(config.global.smtp_alert).unwrap_or(false)
 }
 
+/// Builds the sync groups over the running instances; a member's state machine is made a
+/// group member once (a kept member keeps its state).
 fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> Vec<Group> {
     let mut groups = Vec::new();
     for g in &config.sync_groups {
@@ -368,9 +798,11 @@ fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> V
         let gi = groups.len();
         for &m in &members {
             running[m].group = Some(gi);
-            let mut c = running[m].plan.fsm.clone();
-            c.sync_group = true;
-            if let Ok(f) = fsm::Instance::new(c) {
+            if running[m].plan.fsm.sync_group {
+                continue;
+            }
+            running[m].plan.fsm.sync_group = true;
+            if let Ok(f) = fsm::Instance::new(running[m].plan.fsm.clone()) {
                 running[m].fsm = f;
             }
         }
@@ -387,7 +819,7 @@ fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> V
 }
 
 /// Reads one instance's socket and sends checked messages to the owning task.
-fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) {
+fn spawn_reader(id: u64, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) -> AbortHandle {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65536];
         loop {
@@ -400,65 +832,100 @@ fn spawn_reader(idx: usize, socket: Arc<VrrpSocket>, expect: receive::Expect, tx
             };
             let payload = received.payload(&buf);
             let result = receive::check(payload, received.src, received.dst, received.ttl, &expect);
-            if tx.send(Event::Packet { idx, src: received.src, result }).await.is_err() {
+            if tx.send(Event::Packet { id, src: received.src, result }).await.is_err() {
                 break;
             }
         }
-    });
+    })
+    .abort_handle()
+}
+
+/// The state machine's input for instance `r` when tracking script `status` reports, if `r`
+/// tracks it.
+fn script_input(r: &Running, trackers: &Trackers, status: &ScriptStatus) -> Option<Input> {
+    let pos = r.model.track_script.iter().position(|t| t.name == status.name)?;
+    let t = &r.model.track_script[pos];
+    let def = trackers.scripts.iter().find(|s| s.name == status.name);
+    // The instance's `weight` overrides the script's own (and its `reverse`).
+    let (base, reverse) = match t.weight {
+        Some(w) => (w, t.reverse),
+        None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
+    };
+    let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
+    let id = 1000 + u32::try_from(pos).unwrap_or(0);
+    Some(Input::TrackerChange { id, up, weight })
+}
+
+/// The state machine's input for instance `r` when tracked file `status` changes, if `r`
+/// tracks it.
+fn file_input(r: &Running, trackers: &Trackers, status: &FileStatus) -> Option<Input> {
+    let file = trackers.files.iter().find(|f| f.name == status.name)?;
+    let pos = r.model.track_file.iter().position(|t| t.name == status.name)?;
+    let t = &r.model.track_file[pos];
+    let weight = t.weight.unwrap_or(file.weight);
+    let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
+    let id = 2000 + u32::try_from(pos).unwrap_or(0);
+    Some(Input::TrackerChange { id, up, weight })
 }
 
 async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trackers, ev: Event, kernel: &mut Kernel) {
     let now = Instant::now().into_std();
     match ev {
-        Event::Packet { idx, src, result } => match result {
-            Ok(accepted) => {
-                let r = &mut running[idx];
-                if let Input::Advert { priority, addresses_match: false, .. } = accepted.input {
-                    if r.warned.insert((src, "address_list")) {
-                        tracing::warn!(
-                            "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress: same VRID, different configuration?",
-                            r.model.name
-                        );
+        Event::Packet { id, src, result } => {
+            let Some(idx) = running.iter().position(|r| r.id == id) else { return };
+            match result {
+                Ok(accepted) => {
+                    let r = &mut running[idx];
+                    if let Input::Advert { priority, addresses_match: false, .. } = accepted.input {
+                        if r.warned.insert((src, "address_list")) {
+                            tracing::warn!(
+                                "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress: same VRID, different configuration?",
+                                r.model.name
+                            );
+                        }
+                    }
+                    if let Input::Advert { adver_int, .. } = accepted.input {
+                        let ours = r.plan.fsm.advert_int;
+                        let theirs = match r.plan.fsm.version {
+                            fsm::Version::V2 => std::time::Duration::from_secs(u64::from(adver_int)),
+                            fsm::Version::V3 => std::time::Duration::from_millis(u64::from(adver_int) * 10),
+                        };
+                        if theirs != ours && r.warned.insert((src, "advert_int")) {
+                            tracing::warn!(
+                                "({}) advertisement interval mismatch: {src} sends every {}s, ours is {}s",
+                                r.model.name,
+                                theirs.as_secs_f64(),
+                                ours.as_secs_f64()
+                            );
+                        }
+                    }
+                    if let Input::Advert { priority, .. } = accepted.input {
+                        if src != r.plan.fsm.primary_address {
+                            r.peers.insert(src, (priority, SystemTime::now()));
+                        }
+                        let ours = r.fsm.effective_priority();
+                        if r.fsm.state() == State::Master && priority < ours && priority > 0 {
+                            tracing::info!(
+                                "({}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election",
+                                r.model.name
+                            );
+                        }
+                    }
+                    r.fsm.handle(now, accepted.input);
+                    drain(running, groups, idx, kernel).await;
+                }
+                Err(Drop::OtherVrid(_)) => {}
+                Err(reason) => {
+                    let r = &mut running[idx];
+                    *r.drops.entry(reason.name()).or_default() += 1;
+                    if r.warned.insert((src, reason.name())) {
+                        tracing::warn!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
+                    } else {
+                        tracing::debug!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
                     }
                 }
-                if let Input::Advert { adver_int, .. } = accepted.input {
-                    let ours = r.plan.fsm.advert_int;
-                    let theirs = match r.plan.fsm.version {
-                        fsm::Version::V2 => std::time::Duration::from_secs(u64::from(adver_int)),
-                        fsm::Version::V3 => std::time::Duration::from_millis(u64::from(adver_int) * 10),
-                    };
-                    if theirs != ours && r.warned.insert((src, "advert_int")) {
-                        tracing::warn!(
-                            "({}) advertisement interval mismatch: {src} sends every {}s, ours is {}s",
-                            r.model.name,
-                            theirs.as_secs_f64(),
-                            ours.as_secs_f64()
-                        );
-                    }
-                }
-                if let Input::Advert { priority, .. } = accepted.input {
-                    let ours = r.fsm.effective_priority();
-                    if r.fsm.state() == State::Master && priority < ours && priority > 0 {
-                        tracing::info!(
-                            "({}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election",
-                            r.model.name
-                        );
-                    }
-                }
-                r.fsm.handle(now, accepted.input);
-                drain(running, groups, idx, kernel).await;
             }
-            Err(Drop::OtherVrid(_)) => {}
-            Err(reason) => {
-                let r = &mut running[idx];
-                *r.drops.entry(reason.name()).or_default() += 1;
-                if r.warned.insert((src, reason.name())) {
-                    tracing::warn!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
-                } else {
-                    tracing::debug!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
-                }
-            }
-        },
+        }
         Event::Net(NetEvent::LinkDown { ifindex }) | Event::Net(NetEvent::LinkUp { ifindex }) => {
             let up = matches!(ev, Event::Net(NetEvent::LinkUp { .. }));
             for idx in 0..running.len() {
@@ -482,40 +949,37 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
             }
         }
         Event::Net(NetEvent::AddrRemoved { ifindex, ip, .. }) => {
-            for r in running.iter().filter(|r| r.vip_link(ip).0 == ifindex && r.added.contains(&ip)) {
-                if r.fsm.state() == State::Master {
-                    tracing::warn!("({}) VIP {ip} was removed from the interface behind our back", r.model.name);
+            for r in running.iter_mut().filter(|r| r.vip_link(ip).0 == ifindex && r.added.contains(&ip)) {
+                // Something else (an admin's `ip addr flush`, a network manager) took a VIP
+                // we hold: put it back at once, and announce it again.
+                r.added.remove(&ip);
+                kernel.vips.record(&owned::vip(r.vip_link(ip).1, ip), false);
+                if r.fsm.state() != State::Master {
+                    continue;
+                }
+                tracing::warn!(
+                    "({}) VIP {ip} was removed from the interface behind our back; adding it again",
+                    r.model.name
+                );
+                add_vips(r, kernel).await;
+                if r.added.contains(&ip) {
+                    r.vips_restored += 1;
+                    send_garp(r, &[ip], r.plan.fsm.garp_master_repeat).await;
                 }
             }
         }
         Event::Net(_) => {}
         Event::Script(status) => {
             for idx in 0..running.len() {
-                let r = &mut running[idx];
-                let Some(pos) = r.model.track_script.iter().position(|t| t.name == status.name) else { continue };
-                let t = &r.model.track_script[pos];
-                let def = trackers.scripts.iter().find(|s| s.name == status.name);
-                // The instance's `weight` overrides the script's own (and its `reverse`).
-                let (base, reverse) = match t.weight {
-                    Some(w) => (w, t.reverse),
-                    None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
-                };
-                let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
-                let id = 1000 + u32::try_from(pos).unwrap_or(0);
-                r.fsm.handle(now, Input::TrackerChange { id, up, weight });
+                let Some(input) = script_input(&running[idx], trackers, &status) else { continue };
+                running[idx].fsm.handle(now, input);
                 drain(running, groups, idx, kernel).await;
             }
         }
         Event::File(status) => {
-            let Some(file) = trackers.files.iter().find(|f| f.name == status.name) else { return };
             for idx in 0..running.len() {
-                let r = &mut running[idx];
-                let Some(pos) = r.model.track_file.iter().position(|t| t.name == status.name) else { continue };
-                let t = &r.model.track_file[pos];
-                let weight = t.weight.unwrap_or(file.weight);
-                let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
-                let id = 2000 + u32::try_from(pos).unwrap_or(0);
-                r.fsm.handle(now, Input::TrackerChange { id, up, weight });
+                let Some(input) = file_input(&running[idx], trackers, &status) else { continue };
+                running[idx].fsm.handle(now, input);
                 drain(running, groups, idx, kernel).await;
             }
         }
@@ -555,27 +1019,7 @@ async fn act(
     match action {
         Action::SendAdvert { priority } => send_advert(r, priority).await,
         Action::AddVips { .. } => {
-            for vip in r.plan.vips.clone() {
-                if r.added.contains(&vip.ip) {
-                    continue;
-                }
-                let (ifindex, ifname) = r.vip_link(vip.ip);
-                let ifname = ifname.to_string();
-                match kernel.addresses.add(ifindex, &vip).await {
-                    Ok(AddOutcome::Added) => {
-                        r.added.insert(vip.ip);
-                        kernel.vips.record(&owned::vip(&ifname, vip.ip), true);
-                    }
-                    Ok(AddOutcome::AlreadyPresent) => {
-                        tracing::warn!(
-                            "({name}) VIP {}/{} was already on the interface; it will not be removed by Vigil",
-                            vip.ip,
-                            vip.prefix
-                        )
-                    }
-                    Err(e) => tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix),
-                }
-            }
+            add_vips(r, kernel).await;
             r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
         }
         Action::RemoveVips { .. } => {
@@ -601,6 +1045,14 @@ async fn act(
         }
         Action::StateChanged { from, to, reason } => {
             tracing::info!("({name}) Entering {to} STATE");
+            let at = SystemTime::now();
+            r.since = at;
+            r.last_transition = Some(Transition {
+                at: unix_time(at),
+                from: from.to_string(),
+                to: to.to_string(),
+                reason: format!("{reason:?}"),
+            });
             if let Some(s) = &kernel.syncd {
                 s.follow(&name, to);
             }
@@ -705,6 +1157,32 @@ fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: Sta
         tracing::info!("VRRP_Group({}) Syncing instances to MASTER state", groups[g].name);
     }
     moved
+}
+
+/// Adds the VIPs this instance does not hold yet.
+async fn add_vips(r: &mut Running, kernel: &mut Kernel) {
+    let name = r.model.name.clone();
+    for vip in r.plan.vips.clone() {
+        if r.added.contains(&vip.ip) {
+            continue;
+        }
+        let (ifindex, ifname) = r.vip_link(vip.ip);
+        let ifname = ifname.to_string();
+        match kernel.addresses.add(ifindex, &vip).await {
+            Ok(AddOutcome::Added) => {
+                r.added.insert(vip.ip);
+                kernel.vips.record(&owned::vip(&ifname, vip.ip), true);
+            }
+            Ok(AddOutcome::AlreadyPresent) => {
+                tracing::warn!(
+                    "({name}) VIP {}/{} was already on the interface; it will not be removed by Vigil",
+                    vip.ip,
+                    vip.prefix
+                )
+            }
+            Err(e) => tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix),
+        }
+    }
 }
 
 /// Removes the VIPs this instance added (never ones it found on the interface).

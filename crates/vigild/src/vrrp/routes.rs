@@ -81,6 +81,11 @@ pub struct RouteSet {
 }
 
 impl RouteSet {
+    /// No routes and no rules.
+    pub fn empty(owner: Owner) -> RouteSet {
+        RouteSet { owner, entries: Vec::new(), added: HashSet::new() }
+    }
+
     /// Resolves `routes` and `rules` against the host. A unicast route with neither `dev` nor
     /// `via` goes on `default_dev` (the instance's interface); with a `via`, the kernel finds
     /// the interface. A rule without `priority` takes the one `priorities` assigns it. An

@@ -6,6 +6,7 @@ use std::time::Duration;
 use std::os::unix::process::CommandExt;
 
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use vigil_config::model::VrrpScript;
 
 use super::Event;
@@ -18,12 +19,17 @@ pub struct ScriptStatus {
 }
 
 /// Starts the runner of `script`; it reports its initial state, then every change. It runs as
-/// the script's `user`, else `script_user`, else the daemon's user.
-pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, tx: mpsc::Sender<Event>) {
-    let Some(cmd) = script.script.clone() else { return };
+/// the script's `user`, else `script_user`, else the daemon's user. Aborting the task kills
+/// a script still running. `None` when the definition has no `script`.
+pub fn spawn(
+    script: VrrpScript,
+    script_user: Option<(String, Option<String>)>,
+    tx: mpsc::Sender<Event>,
+) -> Option<AbortHandle> {
+    let cmd = script.script.clone()?;
     let user = script.user.clone().or(script_user);
     let creds = user.as_ref().and_then(|(u, g)| crate::notify::credentials(Some(u), g.as_deref()));
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut up = !script.init_fail;
         let (mut good, mut bad) = (0u32, 0u32);
         if tx.send(Event::Script(ScriptStatus { name: script.name.clone(), up })).await.is_err() {
@@ -55,6 +61,7 @@ pub fn spawn(script: VrrpScript, script_user: Option<(String, Option<String>)>, 
             }
         }
     });
+    Some(task.abort_handle())
 }
 
 /// Runs the script once; a script still running at `timeout` is killed and counts as failed.
@@ -94,7 +101,7 @@ pub struct FileStatus {
 const FILE_POLL: Duration = Duration::from_secs(1);
 
 /// Starts watching `file` of `vrrp_track_file NAME`; reports its value, then every change.
-pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<Event>) {
+pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<Event>) -> AbortHandle {
     tokio::spawn(async move {
         let mut last = None;
         let mut tick = tokio::time::interval(FILE_POLL);
@@ -112,7 +119,8 @@ pub fn spawn_file(name: String, file: String, tx: mpsc::Sender<Event>) {
                 }
             }
         }
-    });
+    })
+    .abort_handle()
 }
 
 /// The state machine's view of a tracked file: `(up, weight)` (see `Input::TrackerChange`).

@@ -176,6 +176,42 @@ impl Instance {
         }
     }
 
+    /// Runs `config` from `now` on without leaving the current state: a reload that changed
+    /// only settings the state survives (priority, advert interval, preemption, gratuitous
+    /// ARP settings, VIPs, ...). The effective priority is recomputed; a Master whose
+    /// priority or advert interval changed advertises at once, so that a Backup that now
+    /// wins (or times differently) learns it without waiting a whole interval. A Backup's
+    /// Master_Down_Timer runs on and is set from the new settings by the next advert. The
+    /// caller keeps the VRID, version and interface: those are another instance.
+    pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<(), Error> {
+        config.validate()?;
+        let interval_changed = config.advert_int != self.config.advert_int;
+        let before = self.effective_priority;
+        let refresh_changed = config.garp_master_refresh != self.config.garp_master_refresh
+            || config.garp_master_refresh_repeat != self.config.garp_master_refresh_repeat;
+        self.config = config;
+        let priority = self.compute_priority();
+        if priority != before {
+            self.actions.push_back(Action::PriorityChanged { from: before, to: priority });
+            self.effective_priority = priority;
+        }
+        if self.state != State::Master {
+            return Ok(());
+        }
+        self.master_adver_int = self.config.advert_int;
+        if interval_changed || priority != before {
+            self.send_advert(self.effective_priority);
+            self.timers.set(Timer::Advert, now + self.config.advert_int);
+        }
+        if refresh_changed {
+            self.timers.cancel(Timer::GarpRefresh);
+            if !self.config.garp_master_refresh.is_zero() && self.config.garp_master_refresh_repeat > 0 {
+                self.timers.set(Timer::GarpRefresh, now + self.config.garp_master_refresh);
+            }
+        }
+        Ok(())
+    }
+
     /// Handles every timer expired at `now`, earliest first.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(timer) = self.timers.pop_expired(now) {

@@ -1193,3 +1193,58 @@ fn state_names_are_keepalived_words() {
         [State::Initialize, State::Backup, State::Master, State::Fault].iter().map(ToString::to_string).collect();
     assert_eq!(names, ["INIT", "BACKUP", "MASTER", "FAULT"]);
 }
+
+/// A reload that changes settings but not the instance: the state stays, the new priority
+/// is advertised at once by a Master, nothing at all happens when nothing changed.
+#[test]
+fn reconfigure_keeps_the_state() {
+    let epoch = epoch();
+    let mut vrrp = Instance::new(base_config()).expect("valid config");
+    for step in mastered() {
+        apply(&mut vrrp, epoch, &step, true);
+    }
+    assert_eq!(vrrp.state(), State::Master);
+    drain(&mut vrrp);
+    let now = epoch + ms(4_000);
+    let advert_before = vrrp.timer(Timer::Advert);
+
+    vrrp.reconfigure(now, base_config()).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![], "an unchanged configuration changes nothing");
+    assert_eq!(vrrp.timer(Timer::Advert), advert_before, "the advert timer runs on");
+
+    let mut lower = base_config();
+    lower.priority = 90;
+    vrrp.reconfigure(now, lower).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![Action::PriorityChanged { from: 100, to: 90 }, send(90)]);
+    assert_eq!(vrrp.state(), State::Master);
+    assert_eq!(vrrp.effective_priority(), 90);
+    assert_eq!(vrrp.timer(Timer::Advert), Some(now + ms(1_000)));
+
+    let mut slower = base_config();
+    slower.priority = 90;
+    slower.advert_int = ms(2_000);
+    vrrp.reconfigure(now, slower).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![send(90)]);
+    assert_eq!(vrrp.timer(Timer::Advert), Some(now + ms(2_000)));
+    assert_eq!(vrrp.master_adver_interval(), ms(2_000));
+
+    let mut bad = base_config();
+    bad.priority = 0;
+    assert!(vrrp.reconfigure(now, bad).is_err(), "an invalid configuration is refused");
+    assert_eq!(vrrp.effective_priority(), 90, "and changes nothing");
+}
+
+#[test]
+fn reconfigure_a_backup_keeps_its_timer() {
+    let epoch = epoch();
+    let mut vrrp = Instance::new(base_config()).expect("valid config");
+    apply(&mut vrrp, epoch, &Step::In(0, Input::Startup), true);
+    drain(&mut vrrp);
+    let down = vrrp.timer(Timer::MasterDown);
+    let mut higher = base_config();
+    higher.priority = 200;
+    vrrp.reconfigure(epoch + ms(100), higher).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![Action::PriorityChanged { from: 100, to: 200 }]);
+    assert_eq!(vrrp.state(), State::Backup);
+    assert_eq!(vrrp.timer(Timer::MasterDown), down);
+}

@@ -37,6 +37,18 @@ pub fn netns_id() -> Option<String> {
     Some(link.to_string_lossy().chars().filter(char::is_ascii_digit).collect())
 }
 
+/// vigild's control socket for this network namespace: /run/vigil/vigild.sock in the host's
+/// namespace (PID 1's), /run/vigil/vigild-net<ID>.sock in any other, so that `ip netns exec
+/// NS vigilctl status` reaches the vigild of namespace NS.
+pub fn control_socket() -> std::path::PathBuf {
+    let host = std::fs::read_link("/proc/1/ns/net").ok();
+    let ours = std::fs::read_link("/proc/self/ns/net").ok();
+    match netns_id() {
+        Some(id) if host != ours => format!("/run/vigil/vigild-net{id}.sock").into(),
+        _ => "/run/vigil/vigild.sock".into(),
+    }
+}
+
 /// Classic BPF `ret #0`: keep zero bytes of each packet, that is, deliver none. For sockets
 /// that only send and would otherwise queue copies of what arrives.
 const BPF_DROP_ALL: socket2::SockFilter = socket2::SockFilter::new(0x06, 0, 0, 0);

@@ -95,3 +95,21 @@ nat_lab() {
 fetch() {
   for _ in $(seq 1 "$1"); do nsx client timeout 5 wget -q -O - "http://${2:-10.1.0.100}/" || echo failed; done | sort | uniq -c
 }
+
+# conn_open: a long-lived connection from the client through nat_lab's VIP to the echo
+# servers on :9000, on file descriptor 3; conn_echo WORD: sends WORD and fails unless it
+# comes back; conn_close: ends it.
+conn_open() {
+  mkfifo /tmp/in
+  nsx client nc 10.1.0.100 9000 </tmp/in >/tmp/out &
+  CONN=$!
+  exec 3>/tmp/in
+}
+conn_echo() {
+  echo "$1" >&3
+  wait_for 5 grep -q "$1" /tmp/out || fail "${2:-no echo of $1 through the VIP}"
+}
+conn_close() {
+  exec 3>&-
+  kill "$CONN" 2>/dev/null
+}

@@ -1,0 +1,104 @@
+//! The unit files under systemd/ pass `systemd-analyze verify` without a warning about them
+//! (skipped when systemd-analyze is not installed).
+//!
+//! verify wants every Exec binary to exist, so each unit is checked as a copy whose
+//! /usr/sbin/vigilctl is the vigilctl just built, and whose /usr/sbin/vigild is the vigild
+//! built next to it. Cargo builds only this package's binaries for its tests: when vigild
+//! has not been built (`cargo test -p vigilctl` alone), /bin/true stands in for it, since
+//! verify only checks that the command is an executable file. Templates are checked under an
+//! instance name, as verify needs one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A directory of unit copies, removed whatever happens.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = std::env::temp_dir().join(format!("vigil-units-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creating the scratch directory");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unit_source(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../systemd").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The binaries to put in place of the installed ones.
+fn binaries() -> (String, String) {
+    let vigilctl = env!("CARGO_BIN_EXE_vigilctl");
+    let vigild = Path::new(vigilctl).with_file_name("vigild");
+    let vigild = if vigild.is_file() {
+        vigild.display().to_string()
+    } else {
+        eprintln!("vigild is not built next to vigilctl: /bin/true stands in for it");
+        "/bin/true".to_string()
+    };
+    (vigilctl.to_string(), vigild)
+}
+
+/// Copies unit `name` into `dir` as `as_name`, with the built binaries; runs verify on it and
+/// returns its output when it failed or said anything about the unit.
+fn verify(dir: &Path, (vigilctl, vigild): &(String, String), name: &str, as_name: &str) -> Result<(), String> {
+    let source = unit_source(name);
+    let text = source.replace("/usr/sbin/vigilctl", vigilctl).replace("/usr/sbin/vigild", vigild);
+    assert!(!text.contains("/usr/sbin/vigil"), "{name}: a vigil binary at a path this test does not know");
+    let path = dir.join(as_name);
+    std::fs::write(&path, text).expect("writing the unit copy");
+    // --man=no: Documentation= names keepalived's man pages, which need not be installed.
+    let out =
+        Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(&path).output().expect("systemd-analyze runs");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // Lines about other units (the system's own) are not this test's business.
+    let stem = name.split(['@', '.']).next().unwrap_or(name);
+    let about_ours: Vec<&str> = said.lines().filter(|l| l.contains(stem)).collect();
+    if out.status.success() && about_ours.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{as_name}: systemd-analyze verify ({}):\n{said}", out.status))
+    }
+}
+
+fn have_systemd_analyze() -> bool {
+    Command::new("systemd-analyze").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_units_verify_cleanly() {
+    if !have_systemd_analyze() {
+        eprintln!("skipped: systemd-analyze is not installed");
+        return;
+    }
+    let scratch = Scratch::new();
+    let binaries = binaries();
+    let checks = [
+        ("vigild.service", "vigild.service"),
+        ("vigil-realserver@.service", "vigil-realserver@10.0.0.100.service"),
+        // Several VIPs: a unit name spells the comma \x2c, as systemd-escape writes it. (An
+        // IPv6 VIP's colons are fine in a unit name, but verify reads a colon in its argument
+        // as a separator.)
+        ("vigil-realserver-tun@.service", "vigil-realserver-tun@10.0.0.100\\x2c10.0.0.101.service"),
+    ];
+    let failures: Vec<String> =
+        checks.iter().filter_map(|(name, as_name)| verify(&scratch.0, &binaries, name, as_name).err()).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_realserver_units_run_vigilctl_for_their_instance() {
+    let dr = unit_source("vigil-realserver@.service");
+    assert!(dr.contains("ExecStart=/usr/sbin/vigilctl realserver start --vip %I\n"), "{dr}");
+    assert!(dr.contains("ExecStop=/usr/sbin/vigilctl realserver stop --vip %I\n"), "{dr}");
+    let tun = unit_source("vigil-realserver-tun@.service");
+    assert!(tun.contains("ExecStart=/usr/sbin/vigilctl realserver start --mode tun --vip %I\n"), "{tun}");
+    assert!(tun.contains("ExecStop=/usr/sbin/vigilctl realserver stop --mode tun --vip %I\n"), "{tun}");
+}

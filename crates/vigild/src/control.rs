@@ -1,0 +1,116 @@
+//! The control socket `vigilctl` talks to: a Unix stream socket, root only (mode 0600 in a
+//! root-owned directory). A client writes one command line (`status`, `reload`, `dump`,
+//! `stats`, `metrics`) and reads the answer until the daemon closes the connection.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+/// What a client asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The status document, as JSON.
+    Status,
+    /// Reload the configuration; the outcome as JSON.
+    Reload,
+    /// Write the data dump (as SIGUSR1) and return it.
+    Dump,
+    /// Write the statistics dump (as SIGUSR2) and return it.
+    Stats,
+    /// The Prometheus metrics.
+    Metrics,
+}
+
+impl Command {
+    fn parse(line: &str) -> Option<Command> {
+        Some(match line.trim() {
+            "status" => Command::Status,
+            "reload" => Command::Reload,
+            "dump" => Command::Dump,
+            "stats" => Command::Stats,
+            "metrics" => Command::Metrics,
+            _ => return None,
+        })
+    }
+}
+
+/// A command for the daemon's loop, and where its answer goes.
+pub struct Request {
+    pub command: Command,
+    pub reply: oneshot::Sender<String>,
+}
+
+/// The listening socket; its file goes when this is dropped.
+pub struct Server {
+    path: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Listens on `path`; every request goes to `requests`. A socket file left by a daemon that
+/// is gone is replaced; one another vigild answers on is an error.
+pub fn serve(path: &Path, requests: mpsc::Sender<Request>) -> anyhow::Result<Server> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            anyhow::bail!("another vigild answers on {}", path.display());
+        }
+        std::fs::remove_file(path).with_context(|| format!("removing the stale {}", path.display()))?;
+    }
+    let listener = UnixListener::bind(path).with_context(|| format!("listening on {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("restricting {}", path.display()))?;
+    let task = tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(answer(stream, requests.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!("control socket: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+    Ok(Server { path: path.to_path_buf(), task })
+}
+
+/// Reads one command, hands it to the daemon, writes the answer.
+async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = BufReader::new(read.take(256));
+    let reply = match reader.read_line(&mut line).await {
+        Ok(_) => match Command::parse(&line) {
+            Some(command) => {
+                let (reply, answer) = oneshot::channel();
+                if requests.send(Request { command, reply }).await.is_err() {
+                    "error: the daemon is stopping\n".to_string()
+                } else {
+                    answer.await.unwrap_or_else(|_| "error: no answer\n".to_string())
+                }
+            }
+            None => format!("error: unknown command {:?}; try status, reload, dump, stats or metrics\n", line.trim()),
+        },
+        Err(e) => format!("error: {e}\n"),
+    };
+    let _ = write.write_all(reply.as_bytes()).await;
+    let _ = write.shutdown().await;
+}

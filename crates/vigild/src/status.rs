@@ -1,0 +1,266 @@
+//! What `vigilctl status` shows, the metrics count and the dumps write: one document of the
+//! daemon's state, built on request from the subsystems.  Its JSON form is the status API
+//! (docs/status.md; docs/status.schema.json checks it).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use vigil_check::{Plan, Status};
+use vigil_ipvs::reconcile::Table;
+use vigil_ipvs::Forwarding;
+
+use crate::lvs::Applied;
+use crate::vrrp::Reloaded;
+
+/// Seconds since the Unix epoch, to the millisecond.
+pub fn unix_time(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| (d.as_millis() as f64) / 1000.0).unwrap_or(0.0)
+}
+
+/// The whole document.
+#[derive(Clone, Debug, Serialize)]
+pub struct Document {
+    pub daemon: Daemon,
+    pub vrrp: Vec<InstanceStatus>,
+    pub virtual_servers: Vec<VsStatus>,
+    /// The IPVS services Vigil manages as the kernel holds them; `None` without the checkers
+    /// (`-P`, or no IPVS in the kernel).
+    pub ipvs: Option<Vec<IpvsService>>,
+}
+
+/// The daemon itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct Daemon {
+    pub version: String,
+    pub pid: u32,
+    pub started: f64,
+    pub config_file: String,
+    pub reloads_ok: u64,
+    pub reloads_failed: u64,
+    pub last_reload: Option<ReloadOutcome>,
+}
+
+/// What one reload did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReloadOutcome {
+    pub at: f64,
+    /// Whether the new configuration is running.
+    pub ok: bool,
+    /// Errors that kept the old configuration, each `file:line: message`.
+    pub errors: Vec<String>,
+    pub vrrp: Option<Reloaded>,
+    pub ipvs: Option<Applied>,
+    /// From the signal or request to the last change applied.
+    pub ms: f64,
+}
+
+/// One vrrp_instance.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstanceStatus {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub version: u8,
+    /// MASTER, BACKUP, FAULT or INIT.
+    pub state: String,
+    /// As configured.
+    pub priority: u8,
+    /// With tracking weights.
+    pub effective_priority: u8,
+    /// The current Master's address: ours while MASTER, the last sender heard while BACKUP.
+    pub master: Option<IpAddr>,
+    pub vips: Vec<IpAddr>,
+    /// When the current state was entered.
+    pub since: f64,
+    pub last_transition: Option<Transition>,
+    pub adverts_sent: u64,
+    pub adverts_received: u64,
+    pub became_master: u64,
+    pub released_master: u64,
+    pub transitions: u64,
+    /// VIPs put back after something else removed them while MASTER.
+    pub vips_restored: u64,
+    /// Packets dropped, by reason.
+    pub drops: BTreeMap<String, u64>,
+    /// Every other speaker heard on this VRID.
+    pub peers: Vec<PeerSeen>,
+}
+
+/// A state change.
+#[derive(Clone, Debug, Serialize)]
+pub struct Transition {
+    pub at: f64,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// A VRRP speaker heard.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerSeen {
+    pub address: IpAddr,
+    pub priority: u8,
+    pub last_seen: f64,
+}
+
+/// A virtual server and its real servers.
+#[derive(Clone, Debug, Serialize)]
+pub struct VsStatus {
+    /// keepalived's name: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`.
+    pub name: String,
+    pub real_servers: Vec<RsStatus>,
+}
+
+/// A real server.
+#[derive(Clone, Debug, Serialize)]
+pub struct RsStatus {
+    pub name: String,
+    pub up: bool,
+    /// The weight it has (configured, or set by a dynamic checker).
+    pub weight: i32,
+    /// Since when it is up or down.
+    pub since: f64,
+    pub checks: Vec<CheckView>,
+}
+
+/// A checker of a real server.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckView {
+    pub kind: String,
+    pub name: String,
+    pub up: bool,
+    pub runs: u64,
+    pub last: Option<LastCheck>,
+    /// For the metrics' histogram; not in the JSON.
+    #[serde(skip)]
+    pub latencies: vigil_check::status::Latencies,
+}
+
+/// A checker's last attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct LastCheck {
+    pub at: f64,
+    pub latency_ms: f64,
+    /// `ok`, or why it failed in keepalived's words.
+    pub result: String,
+}
+
+/// An IPVS service.
+#[derive(Clone, Debug, Serialize)]
+pub struct IpvsService {
+    /// keepalived's form: `[10.0.0.1]:tcp:80` or `FWM 1`.
+    pub service: String,
+    pub scheduler: String,
+    /// Persistence timeout in seconds, when persistent.
+    pub persistence: Option<u32>,
+    pub destinations: Vec<IpvsDest>,
+}
+
+/// An IPVS destination.
+#[derive(Clone, Debug, Serialize)]
+pub struct IpvsDest {
+    pub address: IpAddr,
+    pub port: u16,
+    /// `masq`, `route`, `tunnel`, `local` or `bypass`.
+    pub forwarding: String,
+    pub weight: i32,
+}
+
+/// The checkers' part of the document.
+pub fn virtual_servers(plan: &Plan, status: &Status) -> Vec<VsStatus> {
+    let checks = status.checks();
+    let mut out: Vec<VsStatus> = Vec::new();
+    let mut current = None;
+    for (server, (health, since)) in plan.servers.iter().zip(status.servers_since()) {
+        let rs = RsStatus {
+            name: server.name.clone(),
+            up: health.up,
+            weight: health.weight,
+            since: unix_time(since),
+            checks: checks
+                .get(server.checks.clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| CheckView {
+                    kind: c.kind.to_string(),
+                    name: c.name.clone(),
+                    up: c.up,
+                    runs: c.runs,
+                    latencies: c.latencies.clone(),
+                    last: c.last.as_ref().map(|l| LastCheck {
+                        at: unix_time(l.at),
+                        latency_ms: l.latency.as_secs_f64() * 1000.0,
+                        result: match &l.result {
+                            Ok(()) => "ok".into(),
+                            Err(e) => e.to_string(),
+                        },
+                    }),
+                })
+                .collect(),
+        };
+        match out.last_mut() {
+            Some(vs) if current == Some(server.id.vs) => vs.real_servers.push(rs),
+            _ => out.push(VsStatus { name: server.vs_name.clone(), real_servers: vec![rs] }),
+        }
+        current = Some(server.id.vs);
+    }
+    out
+}
+
+/// The IPVS part of the document.
+pub fn ipvs(table: &Table) -> Vec<IpvsService> {
+    table
+        .services
+        .iter()
+        .map(|(key, svc)| IpvsService {
+            service: key.to_string(),
+            scheduler: svc.service.scheduler.clone(),
+            persistence: (svc.service.flags.0 & vigil_ipvs::ServiceFlags::PERSISTENT != 0)
+                .then_some(svc.service.timeout),
+            destinations: svc
+                .dests
+                .values()
+                .map(|d| IpvsDest {
+                    address: d.key.addr,
+                    port: d.key.port,
+                    forwarding: match d.forwarding {
+                        Forwarding::Masq => "masq",
+                        Forwarding::Local => "local",
+                        Forwarding::Tunnel => "tunnel",
+                        Forwarding::DirectRoute => "route",
+                        Forwarding::Bypass => "bypass",
+                    }
+                    .into(),
+                    weight: d.weight,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The one-line summary for systemd's STATUS: `2 MASTER, 1 BACKUP; 18/20 real servers up`,
+/// and the first error of a failed reload.
+pub fn summary(vrrp: &[InstanceStatus], up: usize, servers: usize, failed: Option<&ReloadOutcome>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !vrrp.is_empty() {
+        let count = |s: &str| vrrp.iter().filter(|i| i.state == s).count();
+        let states: Vec<String> = ["MASTER", "BACKUP", "FAULT", "INIT"]
+            .iter()
+            .filter_map(|s| Some(count(s)).filter(|n| *n > 0).map(|n| format!("{n} {s}")))
+            .collect();
+        parts.push(states.join(", "));
+    }
+    if servers > 0 {
+        parts.push(format!("{up}/{servers} real servers up"));
+    }
+    if let Some(r) = failed {
+        parts.push(format!("last reload failed: {}", r.errors.first().map_or("", String::as_str)));
+    }
+    if parts.is_empty() {
+        "running".into()
+    } else {
+        parts.join("; ")
+    }
+}
