@@ -688,4 +688,35 @@ mod tests {
         assert_eq!(h.poll_timeout(), None);
         assert_eq!(h.poll_change(), None);
     }
+
+    #[test]
+    fn a_reload_carries_verdicts_to_the_same_checks() {
+        let start = Instant::now();
+        let old = one_server(vec![tcp(RS, false, 0)]);
+        let mut h = Health::new(&old, start, || 0);
+        let (_, _, changes) = drive(&mut h, start, &[fail()]);
+        assert_eq!(changes.len(), 1, "down");
+        let carried = h.carried();
+        assert_eq!(carried, [Carried { up: false, delta: 0 }]);
+
+        // The same check in a new plan (another weight): it starts down and a failure is no
+        // change; a success is.
+        let mut new = one_server(vec![tcp(RS, false, 0)]);
+        new.servers[0].weight = 5;
+        let resume = carry_over(&old, &carried, &new);
+        assert_eq!(resume, [Some(Carried { up: false, delta: 0 })]);
+        assert_eq!(resumed_health(&new, &resume), [ServerHealth { rs: RS, up: false, weight: 5 }]);
+        let mut h = Health::resume(&new, &resume, start, || 0);
+        let (_, _, changes) = drive(&mut h, start, &[fail()]);
+        assert!(changes.is_empty(), "{changes:?}");
+        let (_, _, changes) = drive(&mut h, start, &[OK]);
+        assert_eq!(changes.len(), 1);
+
+        // A check with other settings, or on another server, starts afresh.
+        let mut other = one_server(vec![tcp(RS, false, 2)]);
+        assert_eq!(carry_over(&old, &carried, &other), [None]);
+        other = one_server(vec![tcp(RS, false, 0)]);
+        other.servers[0].name = "[127.0.0.9]:tcp:80".into();
+        assert_eq!(carry_over(&old, &carried, &other), [None]);
+    }
 }

@@ -40,11 +40,11 @@ pub struct Cli {
     #[arg(short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
 
-    /// Don't fork the daemon process.
+    /// Stay in the foreground (without it vigild goes to the background, as keepalived).
     #[arg(short = 'n', long = "dont-fork")]
     pub dont_fork: bool,
 
-    /// Log messages to the local console.
+    /// Log to the console (standard error) instead of syslog.
     #[arg(short = 'l', long = "log-console")]
     pub log_console: bool,
 

@@ -25,7 +25,13 @@ const SUMMARY_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs until SIGTERM or SIGINT; returns the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
-    crate::logging::init(cli.log_detail);
+    // keepalived goes to the background unless -n (--dont-fork): one fork here, before any
+    // thread exists, and the rest runs in the child (systemd's unit passes --dont-fork).
+    if !cli.dont_fork {
+        nix::unistd::daemon(false, cli.log_console).context("going to the background (use -n to stay)")?;
+    }
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    crate::logging::init(cli.log_detail, crate::logging::target(cli.log_console, cli.log_facility, journal));
     let parsed = vigil_config::parse_file(&cli.use_file, &crate::options(cli), Some(&crate::host::System))
         .context("reading the configuration")?;
     log_diagnostics(&parsed.diagnostics);

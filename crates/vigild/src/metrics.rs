@@ -168,3 +168,30 @@ pub fn render(doc: &Document) -> String {
     let _ = writeln!(text, "vigil_config_last_reload_successful {}", u8::from(ok));
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_is_well_formed() {
+        let text = render(&crate::status::tests::sample());
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (series, value) = line.rsplit_once(' ').expect("a value");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            assert!(series.starts_with("vigil_"), "{line}");
+            assert_eq!(series.matches('{').count(), series.matches('}').count(), "{line}");
+        }
+        for want in [
+            "vigil_vrrp_state{instance=\"VI_1\",state=\"BACKUP\"} 1",
+            "vigil_vrrp_effective_priority{instance=\"VI_1\"} 90",
+            "vigil_vrrp_dropped_total{instance=\"VI_1\",reason=\"bad_ttl\"} 2",
+            "vigil_realserver_up{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\"} 0",
+            "vigil_check_latency_seconds_bucket{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\",check=\"HTTP_GET\",le=\"+Inf\"} 0",
+            "vigil_reloads_total{outcome=\"failed\"} 1",
+            "vigil_config_last_reload_successful 0",
+        ] {
+            assert!(text.lines().any(|l| l == want), "no line {want}");
+        }
+    }
+}

@@ -264,3 +264,179 @@ pub fn summary(vrrp: &[InstanceStatus], up: usize, servers: usize, failed: Optio
         parts.join("; ")
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The JSON Schema keywords docs/status.schema.json uses: type, enum, required,
+    /// properties, additionalProperties, items. Returns every violation.
+    fn violations(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+        if let Some(t) = schema.get("type") {
+            let types: Vec<&str> = match t {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let is = |t: &str| match t {
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "string" => value.is_string(),
+                "number" => value.is_number(),
+                "integer" => value.is_i64() || value.is_u64(),
+                "boolean" => value.is_boolean(),
+                "null" => value.is_null(),
+                _ => false,
+            };
+            if !types.iter().any(|t| is(t)) {
+                out.push(format!("{path}: {value} is not {types:?}"));
+                return;
+            }
+        }
+        if let Some(Value::Array(allowed)) = schema.get("enum") {
+            if !allowed.contains(value) {
+                out.push(format!("{path}: {value} is not one of {allowed:?}"));
+            }
+        }
+        if let Value::Object(fields) = value {
+            for key in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+            {
+                if !fields.contains_key(key) {
+                    out.push(format!("{path}: no {key}"));
+                }
+            }
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (key, v) in fields {
+                let at = format!("{path}.{key}");
+                match (properties.and_then(|p| p.get(key)), schema.get("additionalProperties")) {
+                    (Some(s), _) => violations(s, v, &at, out),
+                    (None, Some(Value::Bool(false))) => out.push(format!("{at}: not in the schema")),
+                    (None, Some(s)) if s.is_object() => violations(s, v, &at, out),
+                    (None, _) => {}
+                }
+            }
+        }
+        if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+            for (i, v) in items.iter().enumerate() {
+                violations(s, v, &format!("{path}[{i}]"), out);
+            }
+        }
+    }
+
+    /// A document with something in every part.
+    pub(crate) fn sample() -> Document {
+        let text = "virtual_server 10.0.0.3 80 {\n lvs_sched rr\n lvs_method DR\n protocol TCP\n \
+                    real_server 10.0.1.1 80 {\n  TCP_CHECK {\n   connect_timeout 1\n  }\n }\n \
+                    real_server 10.0.1.2 80 {\n }\n}\n";
+        let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
+        let plan = vigil_check::plan(&parsed.config);
+        let board = Status::new(&plan, SystemTime::UNIX_EPOCH);
+        let mut servers = virtual_servers(&plan, &board);
+        servers.push(VsStatus {
+            name: "FWM 1".into(),
+            real_servers: vec![RsStatus {
+                name: "[10.0.1.3]:tcp:80".into(),
+                up: false,
+                weight: 0,
+                since: 1.5,
+                checks: vec![CheckView {
+                    kind: "HTTP_GET".into(),
+                    name: "[10.0.1.3]:tcp:80".into(),
+                    up: false,
+                    runs: 3,
+                    last: Some(LastCheck { at: 2.0, latency_ms: 1.25, result: "connection refused".into() }),
+                    latencies: Default::default(),
+                }],
+            }],
+        });
+        let mut table = Table::default();
+        let key =
+            vigil_ipvs::ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+        let mut service = vigil_ipvs::Service::new(key, "rr");
+        service.flags.0 |= vigil_ipvs::ServiceFlags::PERSISTENT;
+        service.timeout = 300;
+        table.apply(&vigil_ipvs::Op::AddService(service));
+        let dest = vigil_ipvs::Dest::new(
+            vigil_ipvs::DestKey { addr: [10, 0, 1, 1].into(), port: 80 },
+            Forwarding::DirectRoute,
+            1,
+        );
+        table.apply(&vigil_ipvs::Op::AddDest(key, dest));
+        let instance = InstanceStatus {
+            name: "VI_1".into(),
+            interface: "eth0".into(),
+            vrid: 51,
+            version: 2,
+            state: "BACKUP".into(),
+            priority: 100,
+            effective_priority: 90,
+            master: Some([192, 0, 2, 2].into()),
+            vips: vec![[192, 0, 2, 100].into()],
+            since: 10.0,
+            last_transition: Some(Transition {
+                at: 10.0,
+                from: "INIT".into(),
+                to: "BACKUP".into(),
+                reason: "Startup".into(),
+            }),
+            adverts_sent: 0,
+            adverts_received: 12,
+            became_master: 0,
+            released_master: 0,
+            transitions: 1,
+            vips_restored: 0,
+            drops: [("bad_ttl".to_string(), 2)].into_iter().collect(),
+            peers: vec![PeerSeen { address: [192, 0, 2, 2].into(), priority: 150, last_seen: 11.0 }],
+        };
+        let failed =
+            ReloadOutcome { at: 12.0, ok: false, errors: vec!["k.conf:3:1: error: ...".into()], ..Default::default() };
+        Document {
+            daemon: Daemon {
+                version: "0.1.0".into(),
+                pid: 1,
+                started: 1.0,
+                config_file: "/etc/keepalived/keepalived.conf".into(),
+                reloads_ok: 1,
+                reloads_failed: 1,
+                last_reload: Some(failed),
+            },
+            vrrp: vec![instance],
+            virtual_servers: servers,
+            ipvs: Some(ipvs(&table)),
+        }
+    }
+
+    #[test]
+    fn the_document_follows_its_schema() {
+        let schema: Value = serde_json::from_str(include_str!("../../../docs/status.schema.json")).expect("the schema");
+        let mut doc = sample();
+        let mut out = Vec::new();
+        violations(&schema, &serde_json::to_value(&doc).expect("serializable"), "$", &mut out);
+        let ok = ReloadOutcome {
+            ok: true,
+            vrrp: Some(crate::vrrp::Reloaded::default()),
+            ipvs: Some(Applied::default()),
+            ..Default::default()
+        };
+        doc.daemon.last_reload = Some(ok);
+        doc.ipvs = None;
+        violations(&schema, &serde_json::to_value(&doc).expect("serializable"), "$", &mut out);
+        assert!(out.is_empty(), "{out:#?}");
+        // The checker caught what it should: a missing field is a violation.
+        let mut broken = serde_json::to_value(&doc).expect("serializable");
+        broken["vrrp"][0].as_object_mut().expect("an object").remove("state");
+        violations(&schema, &broken, "$", &mut out);
+        assert_eq!(out, ["$.vrrp[0]: no state"]);
+    }
+
+    #[test]
+    fn the_summary_reads_like_the_issue_says() {
+        let doc = sample();
+        assert_eq!(summary(&doc.vrrp, 1, 2, None), "1 BACKUP; 1/2 real servers up");
+        let failed = doc.daemon.last_reload.as_ref();
+        assert_eq!(summary(&[], 0, 0, failed), "last reload failed: k.conf:3:1: error: ...");
+        assert_eq!(summary(&[], 0, 0, None), "running");
+    }
+}

@@ -2,19 +2,7 @@
 # servers hold the VIP on lo with arp_ignore=1 / arp_announce=2, as the seeds' lvs_real
 # scripts set; replies go straight from the real server to the client.
 . /lab/bin/common.sh
-$IP link add br0 type bridge
-$IP link set br0 up
-$IP addr add 10.3.0.1/24 dev br0
-$IP addr add 10.3.0.100/32 dev br0
-attach() { # NS ADDR
-  $IP netns add $1
-  $IP link add $1-p type veth peer name $1-e
-  $IP link set $1-p master br0 up
-  $IP link set $1-e netns $1
-  nsx $1 $IP link set lo up
-  nsx $1 $IP addr add $2/24 dev $1-e
-  nsx $1 $IP link set $1-e up
-}
+segment_lab
 attach client 10.3.0.10
 for i in 1 2; do
   attach rs$i 10.3.0.1$i

@@ -117,3 +117,43 @@ fn health_changes_write_only_their_destination() {
     assert_eq!(tail, [Op::DelDest(key, DestKey { addr: [10, 0, 1, 2].into(), port: 80 })]);
     assert_eq!(kernel.table.services.len(), 2, "--dont-release-ipvs keeps the table");
 }
+
+/// A reload: the health the checkers carried over, and only the difference written.
+fn reload(lvs: &mut Lvs<&mut Memory>, text: &str, health: Vec<(RsId, bool, Option<i32>)>) -> Applied {
+    let (reply, mut applied) = oneshot::channel();
+    assert!(lvs.handle(Input::Reload { config: config(text), health, reply }));
+    applied.try_recv().expect("answered at once")
+}
+
+#[test]
+fn a_reload_writes_only_what_changed() {
+    let mut kernel = Memory::default();
+    let mut lvs = start(&mut kernel, CONF);
+    let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+    let vs4 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 4].into(), port: 80 };
+    let rs2 = DestKey { addr: [10, 0, 1, 2].into(), port: 80 };
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    let down = |vs, rs| (RsId { vs, rs }, false, None);
+
+    // The same file (or one whose lines only moved): nothing to write; the down server stays out.
+    let same = reload(&mut lvs, &format!("# moved\n{CONF}"), vec![down(0, 1)]);
+    assert_eq!(same.writes, 0);
+
+    // One weight changed on a server that is up: one write.
+    let weighted = CONF.replacen("real_server 10.0.1.1 80 { }", "real_server 10.0.1.1 80 { weight 5 }", 1);
+    let one = reload(&mut lvs, &weighted, vec![down(0, 1)]);
+    assert_eq!((one.writes, one.failed), (1, 0));
+
+    // The second virtual server removed, the down server back up in the new file's health.
+    let first_only = weighted.split("virtual_server 10.0.0.4").next().unwrap_or_default().to_string();
+    let gone = reload(&mut lvs, &first_only, vec![]);
+    assert_eq!(gone.writes, 2, "the service removed and the server that is up again added");
+    assert!(!lvs.handle(Input::Stop { release: false }));
+    drop(lvs);
+    let n = kernel.writes.len();
+    let last: Vec<_> = kernel.writes[n - 3..].to_vec();
+    assert!(matches!(&last[0], Op::EditDest(k, d) if *k == vs3 && d.weight == 5), "{last:?}");
+    assert!(last.contains(&Op::DelService(vs4)), "{last:?}");
+    assert!(last.iter().any(|op| matches!(op, Op::AddDest(k, d) if *k == vs3 && d.key == rs2)), "{last:?}");
+    assert_eq!(kernel.table.services.len(), 1);
+}

@@ -113,3 +113,21 @@ conn_close() {
   exec 3>&-
   kill "$CONN" 2>/dev/null
 }
+
+# One segment (a bridge, br0 10.3.0.1/24) for DR and TUN: the director is this namespace and
+# holds the VIP 10.3.0.100 on br0; `attach NS ADDR` puts a host in netns NS on it.
+segment_lab() {
+  $IP link add br0 type bridge
+  $IP link set br0 up
+  $IP addr add 10.3.0.1/24 dev br0
+  $IP addr add 10.3.0.100/32 dev br0
+}
+attach() {
+  $IP netns add $1
+  $IP link add $1-p type veth peer name $1-e
+  $IP link set $1-p master br0 up
+  $IP link set $1-e netns $1
+  nsx $1 $IP link set lo up
+  nsx $1 $IP addr add $2/24 dev $1-e
+  nsx $1 $IP link set $1-e up
+}
