@@ -2,7 +2,8 @@
 # directors (lb1, lb2) run vigild with the same keepalived.conf but for state and priority:
 # VRRP elects lb1, which holds the VIP; both program IPVS (LVS-DR) over two real servers
 # with HTTP_GET checks.  A client fetches through the VIP while a real server dies and
-# returns, then lb1 dies and lb2 takes over, then lb1 returns.  Narrated as it happens.
+# returns, then lb1 dies and lb2 takes over, then lb1 returns; the admin changes a weight
+# and reloads.  Narrated as it happens.
 . /lab/bin/common.sh
 VIP=10.0.0.100
 $IP link add br0 type bridge
@@ -22,8 +23,7 @@ nsx client sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_accept; echo 0 >/proc
 for i in 1 2; do
   attach rs$i 10.0.0.2$i
   # What the seeds' lvs_real script does on a DR real server: the VIP on lo, silent in ARP.
-  nsx rs$i sh -c 'for c in all lo; do echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore; echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce; done'
-  nsx rs$i $IP addr add $VIP/32 dev lo
+  nsx rs$i vigilctl realserver start --vip $VIP >/dev/null
   mkdir -p /tmp/www$i; echo "hello from rs$i" >/tmp/www$i/index.html
   rs_start $i
 done
@@ -45,7 +45,7 @@ vrrp_instance VI_1 {
 }
 virtual_server $VIP 80 {
     delay_loop 1
-    lvs_sched rr
+    lvs_sched wrr
     lvs_method DR
     protocol TCP
 CONF
@@ -79,7 +79,7 @@ start_lb() { # N
 say() { printf '\n== %s\n' "$*"; }
 indent() { sed 's/^/   /'; }
 # The log lines a user greps for, without timestamps and fields.
-lines() { grep -E "Entering|Adding service|Removing service|failed after|succeed on service|Sending gratuitous|left by a previous run" "$1" |
+lines() { grep -E "Entering|Adding service|Removing service|failed after|succeed on service|Sending gratuitous|left by a previous run|Reload|Changing weight|IPVS: reloaded" "$1" |
   sed 's/^[^ ]* *[A-Z]* //; s/ vs=.*//; s/ check=.*//' | indent; }
 has_vip() { nsx lb$1 $IP -o addr show dev eth0 | grep -q " $VIP/"; }
 holder() { for n in 1 2; do has_vip $n && echo lb$n; done; }
@@ -144,6 +144,15 @@ sleep 1
 logs 1 2
 echo "   the VIP $VIP is on: $(holder)"
 fetch9
+say "the admin gives rs1 twice the weight on lb1: one line added to keepalived.conf, then vigilctl reload (what systemctl reload vigild does)"
+: >/tmp/lb1.log
+awk '{ print } /real_server 10.0.0.21 80 [{]/ { print "        weight 2" }' /tmp/lb1.conf >/tmp/lb1.new && mv /tmp/lb1.new /tmp/lb1.conf
+nsx lb1 vigilctl reload | indent
+logs 1
+echo "   (one netlink write; VRRP untouched: no transition, no gratuitous ARP)"
+fetch9
+say "vigilctl status on lb1: the instance, the real servers and their last check, the IPVS table"
+nsx lb1 vigilctl status | indent
 say "both stop (SIGTERM): each removes its VIP and its IPVS services"
 for n in 1 2; do kill "$(cat /tmp/lb$n.vigild)" 2>/dev/null; done
 for n in 1 2; do wait "$(cat /tmp/lb$n.vigild)" 2>/dev/null; done
