@@ -40,7 +40,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain)
 
 describe() {
     case $1 in
@@ -60,6 +60,8 @@ describe() {
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
         smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
+        split_brain) echo "the link between the directors cut (b off the bridge, its own link up): both MASTER; restored: b steps down within Master_Down_Interval; with a vigild loser (its last advert) the winner sends fresh GARP; the client ends on a" ;;
+        vip_removed) echo "the MASTER's VIP deleted behind its back (ip addr del, as NetworkManager does): vigild adds it again at once and sends GARP; no transition; counted in the status" ;;
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
@@ -765,6 +767,78 @@ scenario_reload() {
     ip netns exec "${NS[$side]}" "$VIGILCTL" dump >"$SDIR/dump.out" || fail "vigilctl dump failed"
     grep -q "^ VRRP Instance = VI_1" "$SDIR/dump.out" && grep -q "^   State = $([ "$side" = a ] && echo MASTER || echo BACKUP)" "$SDIR/dump.out" ||
         fail "the data dump lacks VI_1 and its state: $(head -n 20 "$SDIR/dump.out" | tr '\n' '|')"
+    check_no_rejects a b
+}
+
+# keepalived #2649, #1884, #2387: after a split brain heals, traffic is left on the wrong node
+# when the winner does not announce itself again.
+scenario_split_brain() {
+    lab_setup; capture_start
+    local ma mb tr garp m both
+    write_pair
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 5.5
+    mb=$(log_mark b)
+    # b leaves the bridge; its eth0 stays up, so it does not go to FAULT: it stops hearing a.
+    ip -n "$NS_BR" link set p-b nomaster
+    trace "cut: p-b off the bridge"
+    wait_log b "(VI_1) Entering MASTER STATE" 5 "$mb" >/dev/null
+    wait_vip b "$VIP4" 2 >/dev/null
+    both=$(vip_holders "$VIP4")
+    [ "$both" = "a b" ] || fail "expected both sides MASTER during the cut, VIP holders: '$both'"
+    sleep 1
+    ma=$(log_mark a) mb=$(log_mark b)
+    tr=$(now)
+    ip -n "$NS_BR" link set p-b master br0
+    trace "restored: p-b back on the bridge"
+    m=$(mdi 100 $ADV)
+    wait_log b "(VI_1) Entering BACKUP STATE" "$(fcalc "$m + 0.5")" "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 2
+    [ "$(transitions a "$ma")" -eq 0 ] || fail "the winner (a) changed state"
+    garp=$(wire first GARP a "addr=$VIP4" "ts>$tr")
+    # The winner only learns of the other MASTER from an advert of the loser's. Adverts cross
+    # the mended link in either order; a vigild loser always sends one last advert as it steps
+    # down (keepalived's higher_prio_send_advert, off by default there), and the winner answers
+    # it with gratuitous ARP. A keepalived loser may step down in silence.
+    if [ "${IMPL[b]}" = vigild ]; then
+        [ -n "$garp" ] || fail "no fresh gratuitous ARP from the winner (a, ${IMPL[a]}) after the link came back"
+        check_gap "link restored -> GARP from the winner" "$(fcalc "$garp - $tr")" 0 "$m"
+    else
+        trace "keepalived as the loser: first GARP from the winner after the restore: ${garp:-none}"
+    fi
+    if [ "${IMPL[a]}" = vigild ] && [ "${IMPL[b]}" = vigild ]; then
+        ip netns exec "$NS_A" "$VIGILCTL" status --json >"$SDIR/status.json" || fail "vigilctl status failed"
+        [ "$(json_get "$SDIR/status.json" "d['vrrp'][0]['conflicts'] > 0")" = True ] || fail "the two-MASTER moment is not counted"
+    fi
+    sleep 0.3
+    [ "$(client_neigh "$VIP4")" = a ] || [ "$(client_arp "$VIP4")" = a ] || fail "the client does not end on a"
+    check_no_rejects a b
+}
+
+# keepalived #2564, #1385: a network manager or an admin removes the VIP from the MASTER;
+# keepalived leaves it gone until the next transition, and traffic to the VIP is lost.
+scenario_vip_removed() {
+    [ "${IMPL[a]}" = vigild ] || { trace "side a is not vigild: nothing to show"; return 0; }
+    lab_setup; capture_start
+    local t0 t1 garp ma mb
+    write_pair
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    # After the second burst of gratuitous ARPs (garp_master_delay, 5 s after MASTER).
+    sleep 5.5
+    ma=$(log_mark a) mb=$(log_mark b)
+    t0=$(now)
+    ip -n "$NS_A" addr del "$VIP4/24" dev eth0
+    t1=$(wait_vip a "$VIP4" 2)
+    sleep 0.3
+    garp=$(wire first GARP a "addr=$VIP4" "ts>$t0")
+    [ -n "$garp" ] || fail "no gratuitous ARP for $VIP4 after it was added again"
+    trace "FIGURE VIP deleted -> seen again by polling: $(fcalc "$t1 - $t0")s; -> first GARP on the wire: $(fcalc "$garp - $t0")s"
+    check_gap "VIP deleted -> GARP on the wire" "$(fcalc "$garp - $t0")" 0 1
+    log_has a "(VI_1) VIP $VIP4 was removed from the interface behind our back; adding it again" "$ma" || fail "side a did not log the removal"
+    [ "$(transitions a "$ma")" -eq 0 ] && [ "$(transitions b "$mb")" -eq 0 ] || fail "a state changed"
+    ip netns exec "$NS_A" "$VIGILCTL" status --json >"$SDIR/status.json" || fail "vigilctl status failed"
+    [ "$(json_get "$SDIR/status.json" "d['vrrp'][0]['vips_restored']")" = 1 ] || fail "the restore is not counted"
+    [ "$(client_arp "$VIP4")" = a ] || fail "the client does not reach $VIP4 on side a"
     check_no_rejects a b
 }
 

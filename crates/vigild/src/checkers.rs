@@ -28,6 +28,8 @@ pub struct Checkers {
     checks: Checks,
     plan: Arc<Plan>,
     status: Arc<Status>,
+    /// Asks the IPVS owner to check the kernel's table every `delay_loop`.
+    audit: tokio::task::JoinHandle<()>,
 }
 
 /// The checks of one configuration, on their thread.
@@ -51,10 +53,11 @@ impl Checkers {
         let plan = checked_plan(&config);
         let initial = health(&plan, &[]);
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
-        let (lvs, lvs_thread) = lvs::spawn(client, config, initial, notifier);
+        let (lvs, lvs_thread) = lvs::spawn(client, config.clone(), initial, notifier);
         let status = Status::new(&plan, SystemTime::now());
+        let audit = spawn_audit(&config, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status })
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -64,6 +67,8 @@ impl Checkers {
         let carried = self.checks.stop().await;
         let carried = vigil_check::carry_over(&self.plan, &carried, &plan);
         let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&self.plan, &self.status)));
+        self.audit.abort();
+        self.audit = spawn_audit(&config, self.lvs.clone());
         let (reply, applied) = oneshot::channel();
         let input = Input::Reload { config, health: health(&plan, &carried), reply };
         let applied = match self.lvs.send(input).await {
@@ -83,8 +88,9 @@ impl Checkers {
         (self.plan.clone(), self.status.clone())
     }
 
-    /// The services we manage, as the kernel holds them.
-    pub async fn table(&self) -> Option<Table> {
+    /// The services we manage, as the kernel holds them, and the writes made so far to undo
+    /// changes made behind our back.
+    pub async fn table(&self) -> Option<(Table, u64)> {
         let (reply, table) = oneshot::channel();
         self.lvs.send(Input::Table { reply }).await.ok()?;
         table.await.ok()
@@ -93,7 +99,8 @@ impl Checkers {
     /// Stops the checks, then the IPVS owner: it removes our services unless `release` is
     /// false (`--dont-release-ipvs`).
     pub async fn stop(self, release: bool) {
-        let Checkers { lvs, lvs_thread, mut checks, .. } = self;
+        let Checkers { lvs, lvs_thread, mut checks, audit, .. } = self;
+        audit.abort();
         checks.stop().await;
         let _ = lvs.send(Input::Stop { release }).await;
         let joined = tokio::task::spawn_blocking(move || lvs_thread.join().is_ok()).await;
@@ -142,6 +149,30 @@ impl Checks {
             }
         }
     }
+}
+
+/// Asks the IPVS owner to check the kernel's table every shortest `delay_loop` of the
+/// configuration (at least every second), so that a change made behind its back is undone
+/// within one delay_loop.
+fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHandle<()> {
+    let every = config
+        .virtual_servers
+        .iter()
+        .map(|vs| vs.delay_loop)
+        .min()
+        .unwrap_or(vigil_check::plan::DEFAULT_DELAY_LOOP)
+        .max(std::time::Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if lvs.send(Input::Audit).await.is_err() {
+                return;
+            }
+        }
+    })
 }
 
 /// Runs the checks and hands each verdict to the IPVS owner; returns the verdicts at the end.

@@ -301,10 +301,10 @@ impl<'a> Daemon<'a> {
     /// The status document, from every subsystem.
     async fn document(&self) -> Document {
         let vrrp = self.vrrp_status().await;
-        let (virtual_servers, ipvs) = match &self.checkers {
+        let (virtual_servers, table) = match &self.checkers {
             Some(c) => {
                 let (plan, board) = c.status();
-                (status::virtual_servers(&plan, &board), c.table().await.map(|t| status::ipvs(&t)))
+                (status::virtual_servers(&plan, &board), c.table().await)
             }
             None => (Vec::new(), None),
         };
@@ -317,10 +317,11 @@ impl<'a> Daemon<'a> {
                 reloads_ok: self.reloads_ok,
                 reloads_failed: self.reloads_failed,
                 last_reload: self.last_reload.clone(),
+                ipvs_repairs: table.as_ref().map_or(0, |(_, n)| *n),
             },
             vrrp,
             virtual_servers,
-            ipvs,
+            ipvs: table.map(|(t, _)| status::ipvs(&t)),
         }
     }
 

@@ -105,6 +105,7 @@ pub fn stats(doc: &Document) -> String {
         let _ = writeln!(out, "  Released master: {}", i.released_master);
         let _ = writeln!(out, "  Transitions: {}", i.transitions);
         let _ = writeln!(out, "  VIPs restored: {}", i.vips_restored);
+        let _ = writeln!(out, "  Adverts from another MASTER: {}", i.conflicts);
         let _ = writeln!(out, "  Packet Errors:");
         let _ = writeln!(out, "    Malformed: {}", drop("malformed"));
         let _ = writeln!(out, "    TTL: {}", drop("bad_ttl"));

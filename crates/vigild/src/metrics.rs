@@ -89,7 +89,7 @@ pub fn render(doc: &Document) -> String {
             );
         }
     }
-    let per_instance: [(&str, &str, &str, InstanceValue); 7] = [
+    let per_instance: [(&str, &str, &str, InstanceValue); 8] = [
         ("vigil_vrrp_priority", "gauge", "Configured priority.", |i| i.priority.into()),
         ("vigil_vrrp_effective_priority", "gauge", "Priority with tracking weights.", |i| i.effective_priority.into()),
         ("vigil_vrrp_transitions_total", "counter", "State changes.", |i| i.transitions),
@@ -99,6 +99,7 @@ pub fn render(doc: &Document) -> String {
         ("vigil_vrrp_vips_restored_total", "counter", "VIPs re-added after being removed behind our back.", |i| {
             i.vips_restored
         }),
+        ("vigil_vrrp_conflicts_total", "counter", "Adverts heard from another router while MASTER.", |i| i.conflicts),
     ];
     for (name, kind, help, value) in per_instance {
         family(&mut text, name, kind, help);

@@ -40,6 +40,8 @@ pub struct Daemon {
     pub reloads_ok: u64,
     pub reloads_failed: u64,
     pub last_reload: Option<ReloadOutcome>,
+    /// IPVS writes made to undo changes made to our services behind our back.
+    pub ipvs_repairs: u64,
 }
 
 /// What one reload did.
@@ -82,6 +84,8 @@ pub struct InstanceStatus {
     pub transitions: u64,
     /// VIPs put back after something else removed them while MASTER.
     pub vips_restored: u64,
+    /// Adverts heard from another router while MASTER (two MASTERs at once).
+    pub conflicts: u64,
     /// Packets dropped, by reason.
     pub drops: BTreeMap<String, u64>,
     /// Every other speaker heard on this VRID.
@@ -339,6 +343,7 @@ pub(crate) mod tests {
             released_master: 0,
             transitions: 1,
             vips_restored: 0,
+            conflicts: 0,
             drops: [("bad_ttl".to_string(), 2)].into_iter().collect(),
             peers: vec![PeerSeen { address: [192, 0, 2, 2].into(), priority: 150, last_seen: 11.0 }],
         };
@@ -353,6 +358,7 @@ pub(crate) mod tests {
                 reloads_ok: 1,
                 reloads_failed: 1,
                 last_reload: Some(failed),
+                ipvs_repairs: 2,
             },
             vrrp: vec![instance],
             virtual_servers: servers,

@@ -25,8 +25,11 @@ pub enum Input {
     /// Run a new configuration; `health` is each of its real servers' state (carried over
     /// from the old one where the checks stayed the same).
     Reload { config: Arc<Config>, health: Vec<(RsId, bool, Option<i32>)>, reply: oneshot::Sender<Applied> },
-    /// Report the services we manage as the kernel holds them.
-    Table { reply: oneshot::Sender<Table> },
+    /// Report the services we manage as the kernel holds them, and the repairs made so far.
+    Table { reply: oneshot::Sender<(Table, u64)> },
+    /// Read the kernel's table and put back what someone else changed in our services
+    /// (`ipvsadm -C`, a weight edited by hand).
+    Audit,
     /// Stop: remove our services unless `release` is false (`--dont-release-ipvs`).
     Stop { release: bool },
 }
@@ -52,6 +55,8 @@ pub struct Lvs<K: Kernel> {
     /// The services this configuration owns: the ones it may delete.
     managed: BTreeSet<ServiceKey>,
     notifier: Notifier,
+    /// Writes made to undo changes made behind our back.
+    repairs: u64,
 }
 
 impl<K: Kernel> Lvs<K> {
@@ -95,7 +100,8 @@ impl<K: Kernel> Lvs<K> {
                 weight: p.live_weight(),
             })
             .collect();
-        let mut lvs = Lvs { kernel, config, pools, mirror: Table::default(), managed: BTreeSet::new(), notifier };
+        let mut lvs =
+            Lvs { kernel, config, pools, mirror: Table::default(), managed: BTreeSet::new(), notifier, repairs: 0 };
         let desired = lvs.pools.desired();
         lvs.managed = desired.services.keys().copied().collect();
         // Only our services are mirrored: the others are not ours to diff.
@@ -129,7 +135,11 @@ impl<K: Kernel> Lvs<K> {
                 true
             }
             Input::Table { reply } => {
-                let _ = reply.send(self.mirror.clone());
+                let _ = reply.send((self.mirror.clone(), self.repairs));
+                true
+            }
+            Input::Audit => {
+                self.audit();
                 true
             }
             Input::Stop { release } => {
@@ -172,6 +182,37 @@ impl<K: Kernel> Lvs<K> {
         let applied = Applied { writes, failed, ms: millis(began.elapsed()) };
         tracing::info!(writes, failed, ms = applied.ms, "IPVS: reloaded configuration applied");
         applied
+    }
+
+    /// Compares our services in the kernel with what they should be and writes the
+    /// difference: vigild is the table's owner, so a service flushed, a destination removed
+    /// or a weight edited by hand comes back. Services that are not ours are not looked at.
+    fn audit(&mut self) {
+        let current = match self.kernel.table() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("IPVS: cannot read the table to check it: {e}");
+                return;
+            }
+        };
+        let actual =
+            Table { services: current.services.into_iter().filter(|(k, _)| self.managed.contains(k)).collect() };
+        let desired = self.pools.desired();
+        let ops = diff(&actual, &desired, &self.managed);
+        if ops.is_empty() {
+            self.mirror = actual;
+            return;
+        }
+        tracing::warn!(
+            changes = ops.len(),
+            "IPVS: the table was changed behind our back (ipvsadm, another daemon?); putting back {} entr{}",
+            ops.len(),
+            if ops.len() == 1 { "y" } else { "ies" }
+        );
+        self.mirror = actual;
+        let writes = ops.len();
+        let failed = self.execute(ops);
+        self.repairs += u64::try_from(writes - failed).unwrap_or(0);
     }
 
     fn health(&mut self, id: RsId, up: bool, weight: Option<i32>) {

@@ -157,3 +157,38 @@ fn a_reload_writes_only_what_changed() {
     assert!(last.iter().any(|op| matches!(op, Op::AddDest(k, d) if *k == vs3 && d.key == rs2)), "{last:?}");
     assert_eq!(kernel.table.services.len(), 1);
 }
+
+/// keepalived #1018, #1757: someone flushes the table or edits a weight by hand; the next
+/// audit puts our services back as they should be, and leaves the others alone.
+#[test]
+fn an_audit_undoes_changes_made_behind_our_back() {
+    let mut kernel = Memory::default();
+    let mut lvs = start(&mut kernel, CONF);
+    lvs.handle(Input::Audit);
+    assert_eq!(lvs.repairs, 0, "nothing changed");
+    let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+    let vs4 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 4].into(), port: 80 };
+    let rs1 = DestKey { addr: [10, 0, 1, 1].into(), port: 80 };
+    let foreign = vigil_ipvs::Service::new(
+        ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Udp, addr: [10, 9, 9, 9].into(), port: 53 },
+        "rr",
+    );
+    // What `ipvsadm -e ... -w 9`, `ipvsadm -D -t 10.0.0.4:80` and `ipvsadm -A -u 10.9.9.9:53` do.
+    let edited = {
+        let table = &mut lvs.kernel.table;
+        let mut d = table.services[&vs3].dests[&rs1].clone();
+        d.weight = 9;
+        table.apply(&Op::EditDest(vs3, d));
+        table.apply(&Op::DelService(vs4));
+        table.apply(&Op::AddService(foreign.clone()));
+        table.clone()
+    };
+    assert_ne!(edited, Table::default());
+    lvs.handle(Input::Audit);
+    assert_eq!(lvs.repairs, 3, "the weight back, the service and its destination added again");
+    assert_eq!(lvs.kernel.table.services[&vs3].dests[&rs1].weight, 1);
+    assert!(lvs.kernel.table.services.contains_key(&vs4));
+    assert!(lvs.kernel.table.services.contains_key(&foreign.key), "not ours: left alone");
+    lvs.handle(Input::Audit);
+    assert_eq!(lvs.repairs, 3, "nothing more to repair");
+}

@@ -115,6 +115,9 @@ struct Running {
     peers: BTreeMap<IpAddr, (u8, SystemTime)>,
     /// VIPs re-added after something else removed them while MASTER.
     vips_restored: u64,
+    /// Adverts heard from another router while MASTER: two MASTERs (a split brain healing,
+    /// or a misconfiguration).
+    conflicts: u64,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -178,6 +181,7 @@ impl Running {
             released_master: stats.released_master,
             transitions: stats.transitions,
             vips_restored: self.vips_restored,
+            conflicts: self.conflicts,
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
             peers: self
                 .peers
@@ -446,6 +450,7 @@ impl Vrrp {
             last_transition: None,
             peers: BTreeMap::new(),
             vips_restored: 0,
+            conflicts: 0,
         })
     }
 
@@ -904,6 +909,9 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
                             r.peers.insert(src, (priority, SystemTime::now()));
                         }
                         let ours = r.fsm.effective_priority();
+                        if r.fsm.state() == State::Master && priority > 0 && src != r.plan.fsm.primary_address {
+                            r.conflicts += 1;
+                        }
                         if r.fsm.state() == State::Master && priority < ours && priority > 0 {
                             tracing::info!(
                                 "({}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election",

@@ -103,6 +103,11 @@ pub fn plan(global: &model::GlobalDefs, i: &VrrpInstance, link: &Link) -> Result
     c.garp_master_refresh_repeat = i.garp_master_refresh_repeat;
     c.garp_lower_prio_delay = i.garp_master_delay;
     c.garp_lower_prio_repeat = i.garp_master_repeat;
+    // A MASTER that steps down for a higher-priority one says so with one last advert (what
+    // keepalived's `higher_prio_send_advert` does, there off by default): after a split brain
+    // heals, the winner then hears a lower priority, answers, and announces its VIPs again,
+    // whichever side's advert crossed the mended link first.
+    c.higher_prio_send_advert = true;
     c.validate().map_err(|source| SetupError::Fsm { name: i.name.clone(), source })?;
 
     let password = match (&i.authentication, version) {
