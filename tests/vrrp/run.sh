@@ -40,7 +40,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface)
 
 describe() {
     case $1 in
@@ -60,6 +60,7 @@ describe() {
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
         smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
+        dynamic_interface) echo "(vigild on a) VI_2's interface eth1 does not exist at start: VI_1 runs meanwhile; eth1 created with its address: VI_2 starts without a restart and becomes MASTER with its VIP on eth1" ;;
         split_brain) echo "the link between the directors cut (b off the bridge, its own link up): both MASTER; restored: b steps down within Master_Down_Interval; with a vigild loser (its last advert) the winner sends fresh GARP; the client ends on a" ;;
         vip_removed) echo "the MASTER's VIP deleted behind its back (ip addr del, as NetworkManager does): vigild adds it again at once and sends GARP; no transition; counted in the status" ;;
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
@@ -768,6 +769,30 @@ scenario_reload() {
     grep -q "^ VRRP Instance = VI_1" "$SDIR/dump.out" && grep -q "^   State = $([ "$side" = a ] && echo MASTER || echo BACKUP)" "$SDIR/dump.out" ||
         fail "the data dump lacks VI_1 and its state: $(head -n 20 "$SDIR/dump.out" | tr '\n' '|')"
     check_no_rejects a b
+}
+
+# keepalived #2564 (dynamic interfaces): an instance on a VLAN, bond or tunnel created after the
+# daemon never starts until a restart.
+scenario_dynamic_interface() {
+    [ "${IMPL[a]}" = vigild ] || { trace "side a is not vigild: nothing to show"; return 0; }
+    lab_setup
+    {
+        conf_global a
+        conf_instance VI_1 priority=150 version=3 advert_int=$ADV
+        conf_instance VI_2 priority=150 version=3 advert_int=$ADV vrid=52 interface=eth1 vips=198.51.100.100/24
+    } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    log_has a "(VI_2) interface eth1 does not exist (yet); the instance starts when it appears" || fail "no note that VI_2 waits for eth1"
+    ip -n "$NS_A" link add eth1 type veth peer name eth1-peer
+    ip -n "$NS_A" addr add 198.51.100.1/24 dev eth1
+    ip -n "$NS_A" link set eth1-peer up
+    ip -n "$NS_A" link set eth1 up
+    wait_log a "(VI_2) Entering MASTER STATE" 6 >/dev/null
+    sleep 0.3
+    has_vip a 198.51.100.100 eth1 || fail "VI_2's VIP is not on eth1"
+    log_has a "(VI_2) interface eth1 appeared: starting" || fail "side a did not log that eth1 appeared"
+    expect_master a VI_1 "$VIP4" 1
 }
 
 # keepalived #2649, #1884, #2387: after a split brain heals, traffic is left on the wrong node

@@ -51,11 +51,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     })
 }
 
-/// Logs the configuration's diagnostics; returns the errors, each `file:line: message`.
+/// Logs the configuration's diagnostics; returns the errors, each `file:line: message`. An
+/// interface that does not exist is an error for `-t` (as keepalived's) but not for the
+/// daemon: the instance waits for it (dynamic interfaces).
 fn log_diagnostics(diagnostics: &[vigil_config::Diagnostic]) -> Vec<String> {
     let mut errors = Vec::new();
     for d in diagnostics {
         match d.severity {
+            Severity::Error if d.code == "unknown-interface" => tracing::warn!("{d}"),
             Severity::Error => {
                 tracing::error!("{d}");
                 errors.push(d.to_string());

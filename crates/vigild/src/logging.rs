@@ -6,14 +6,23 @@
 //!   `<N>` prefix, which journald reads as the entry's priority;
 //! * otherwise to syslog (/dev/log) as `vigild[PID]`, facility daemon, or local0..local7 with
 //!   `-S 0..7` as keepalived. Without a syslog socket, to stderr.
+//!
+//! A line repeated at once (the same text, whatever its time) is written once; the copies are
+//! counted and reported as `last message repeated N times` before the next different line, or
+//! with the next copy once [`FOLD_WINDOW`] has passed (keepalived #481, #1910: a failing
+//! sender or a flapping check filling the disk with the same line).
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::net::UnixDatagram;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+/// How long copies of a line are held back before the count is written.
+pub const FOLD_WINDOW: Duration = Duration::from_secs(30);
 
 /// syslog's facility numbers (RFC 5424): daemon, and local0 (local1..7 follow).
 const LOG_DAEMON: u8 = 3;
@@ -45,18 +54,18 @@ pub fn init(detail: bool, target: Target) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let sink = match target {
-        Target::Console => None,
-        Target::Journal => Some(Sink::Journal),
+        Target::Console => Sink::Console,
+        Target::Journal => Sink::Journal,
         Target::Syslog { facility } => UnixDatagram::unbound()
             .and_then(|s| s.connect("/dev/log").map(|()| s))
-            .ok()
-            .map(|socket| Sink::Syslog { socket, facility, pid: std::process::id() }),
+            .map_or(Sink::Console, |socket| Sink::Syslog { socket, facility, pid: std::process::id() }),
     };
-    match sink {
-        Some(sink) => {
-            builder.without_time().with_level(false).with_ansi(false).with_writer(Lines(Arc::new(sink))).init()
-        }
-        None => builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init(),
+    let console = matches!(sink, Sink::Console);
+    let lines = Lines(Arc::new(Output { sink, fold: Mutex::new(Fold::default()) }));
+    if console {
+        builder.with_ansi(std::io::stderr().is_terminal()).with_writer(lines).init();
+    } else {
+        builder.without_time().with_level(false).with_ansi(false).with_writer(lines).init();
     }
 }
 
@@ -72,8 +81,14 @@ fn severity(level: &Level) -> u8 {
 
 /// Where framed lines go.
 enum Sink {
+    /// Standard error as it is (`-l`): the formatter writes time and level.
+    Console,
     Journal,
-    Syslog { socket: UnixDatagram, facility: u8, pid: u32 },
+    Syslog {
+        socket: UnixDatagram,
+        facility: u8,
+        pid: u32,
+    },
 }
 
 impl Sink {
@@ -81,6 +96,7 @@ impl Sink {
     /// datagram's `<PRI>vigild[PID]: ` header.
     fn header(&self, severity: u8) -> String {
         match self {
+            Sink::Console => String::new(),
             Sink::Journal => format!("<{severity}>"),
             Sink::Syslog { facility, pid, .. } => format!("<{}>vigild[{pid}]: ", facility * 8 + severity),
         }
@@ -88,7 +104,7 @@ impl Sink {
 
     fn send(&self, message: &[u8]) {
         match self {
-            Sink::Journal => {
+            Sink::Console | Sink::Journal => {
                 let _ = std::io::stderr().lock().write_all(message);
             }
             Sink::Syslog { socket, .. } => {
@@ -98,8 +114,74 @@ impl Sink {
     }
 }
 
+/// The sink and what it last wrote.
+struct Output {
+    sink: Sink,
+    fold: Mutex<Fold>,
+}
+
+impl Output {
+    /// Writes `line` (framed, its text from `text_at` on) unless it repeats the last one.
+    fn write(&self, line: &[u8], text_at: usize) {
+        let mut fold = self.fold.lock().unwrap_or_else(PoisonError::into_inner);
+        // A console line starts with its time: the text to compare comes after it.
+        let text = match self.sink {
+            Sink::Console => line.iter().position(|b| *b == b' ').map_or(line, |i| &line[i..]),
+            _ => line.get(text_at..).unwrap_or(line),
+        };
+        match fold.line(text, Instant::now()) {
+            Fold::WRITE => self.sink.send(line),
+            Fold::HOLD => {}
+            repeated => {
+                let mut summary = self.sink.header(6).into_bytes();
+                summary.extend_from_slice(format!("last message repeated {repeated} times").as_bytes());
+                if !matches!(self.sink, Sink::Syslog { .. }) {
+                    summary.push(b'\n');
+                }
+                self.sink.send(&summary);
+                self.sink.send(line);
+            }
+        }
+    }
+}
+
+/// Repeated lines: the last line written, how many copies of it were held back, and when the
+/// first of them came.
+#[derive(Debug, Default)]
+struct Fold {
+    last: Vec<u8>,
+    held: u32,
+    since: Option<Instant>,
+}
+
+impl Fold {
+    /// Write the line.
+    const WRITE: u32 = 0;
+    /// Hold it back (a copy of the last one).
+    const HOLD: u32 = u32::MAX;
+
+    /// What to do with `text` at `now`: [`WRITE`](Self::WRITE), [`HOLD`](Self::HOLD), or
+    /// N: write "last message repeated N times", then the line.
+    fn line(&mut self, text: &[u8], now: Instant) -> u32 {
+        if text == self.last.as_slice() {
+            let since = *self.since.get_or_insert(now);
+            if now.duration_since(since) < FOLD_WINDOW {
+                self.held += 1;
+                return Fold::HOLD;
+            }
+            let held = std::mem::take(&mut self.held);
+            self.since = None;
+            return if held == 0 { Fold::WRITE } else { held };
+        }
+        self.last.clear();
+        self.last.extend_from_slice(text);
+        self.since = None;
+        std::mem::take(&mut self.held)
+    }
+}
+
 /// Makes one [`Line`] per event.
-struct Lines(Arc<Sink>);
+struct Lines(Arc<Output>);
 
 impl<'a> MakeWriter<'a> for Lines {
     type Writer = Line;
@@ -115,14 +197,16 @@ impl<'a> MakeWriter<'a> for Lines {
 
 /// One event's text, framed and sent as a whole when dropped.
 struct Line {
-    sink: Arc<Sink>,
+    output: Arc<Output>,
     buf: Vec<u8>,
+    /// Where the text starts, after the frame's header.
+    text_at: usize,
 }
 
 impl Line {
-    fn new(sink: Arc<Sink>, severity: u8) -> Line {
-        let buf = sink.header(severity).into_bytes();
-        Line { sink, buf }
+    fn new(output: Arc<Output>, severity: u8) -> Line {
+        let buf = output.sink.header(severity).into_bytes();
+        Line { text_at: buf.len(), output, buf }
     }
 }
 
@@ -139,10 +223,10 @@ impl Write for Line {
 
 impl Drop for Line {
     fn drop(&mut self) {
-        if matches!(*self.sink, Sink::Syslog { .. }) && self.buf.last() == Some(&b'\n') {
+        if matches!(self.output.sink, Sink::Syslog { .. }) && self.buf.last() == Some(&b'\n') {
             self.buf.pop();
         }
-        self.sink.send(&self.buf);
+        self.output.write(&self.buf, self.text_at);
     }
 }
 
@@ -162,14 +246,47 @@ mod tests {
     #[test]
     fn lines_are_framed_for_syslog_and_the_journal() {
         let (socket, peer) = UnixDatagram::pair().expect("a socket pair");
-        let sink = Arc::new(Sink::Syslog { socket, facility: 16, pid: 42 });
-        let mut line = Line::new(sink, severity(&Level::WARN));
-        line.write_all(b"(VI_1) Entering MASTER STATE\n").expect("buffered");
-        drop(line);
+        let output =
+            Arc::new(Output { sink: Sink::Syslog { socket, facility: 16, pid: 42 }, fold: Default::default() });
+        let send = |text: &[u8], level: Level| {
+            let mut line = Line::new(output.clone(), severity(&level));
+            line.write_all(text).expect("buffered");
+        };
+        send(b"(VI_1) Entering MASTER STATE\n", Level::WARN);
+        send(b"(VI_1) cannot send an advert\n", Level::WARN);
+        send(b"(VI_1) cannot send an advert\n", Level::WARN);
+        send(b"(VI_1) cannot send an advert\n", Level::ERROR);
+        send(b"(VI_1) Entering BACKUP STATE\n", Level::INFO);
+        peer.set_nonblocking(true).expect("nonblocking");
+        let mut got = Vec::new();
         let mut buf = [0u8; 128];
-        let n = peer.recv(&mut buf).expect("one datagram");
-        assert_eq!(&buf[..n], b"<132>vigild[42]: (VI_1) Entering MASTER STATE");
+        while let Ok(n) = peer.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert_eq!(
+            got,
+            [
+                "<132>vigild[42]: (VI_1) Entering MASTER STATE",
+                "<132>vigild[42]: (VI_1) cannot send an advert",
+                "<134>vigild[42]: last message repeated 2 times",
+                "<134>vigild[42]: (VI_1) Entering BACKUP STATE",
+            ]
+        );
         assert_eq!(Sink::Journal.header(severity(&Level::ERROR)), "<3>");
         assert_eq!(Sink::Journal.header(severity(&Level::DEBUG)), "<7>");
+    }
+
+    #[test]
+    fn copies_are_counted_and_reported_after_the_window() {
+        let mut fold = Fold::default();
+        let t = Instant::now();
+        assert_eq!(fold.line(b"a", t), Fold::WRITE);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(1)), Fold::HOLD);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(2)), Fold::HOLD);
+        // The window counts from the first copy held back.
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(1) + FOLD_WINDOW), 2);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(40)), Fold::HOLD);
+        assert_eq!(fold.line(b"b", t + Duration::from_secs(41)), 1);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(42)), Fold::WRITE);
     }
 }

@@ -74,6 +74,9 @@ pub struct InstanceStatus {
     /// The current Master's address: ours while MASTER, the last sender heard while BACKUP.
     pub master: Option<IpAddr>,
     pub vips: Vec<IpAddr>,
+    /// RFC 5798 Accept_Mode: false with `vrrp_strict` or `no_accept` on a non-owner (where
+    /// keepalived would drop traffic addressed to the VIPs; Vigil does not).
+    pub accept_mode: bool,
     /// When the current state was entered.
     pub since: f64,
     pub last_transition: Option<Transition>,
@@ -330,6 +333,7 @@ pub(crate) mod tests {
             effective_priority: 90,
             master: Some([192, 0, 2, 2].into()),
             vips: vec![[192, 0, 2, 100].into()],
+            accept_mode: true,
             since: 10.0,
             last_transition: Some(Transition {
                 at: 10.0,

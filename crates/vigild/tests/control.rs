@@ -2,7 +2,7 @@
 //! otherwise) answers on its control socket: the status document follows
 //! docs/status.schema.json, the metrics are Prometheus text, a reload of an unchanged file
 //! keeps the instance as it is, SIGUSR2 writes the statistics, and SIGTERM removes the VIP
-//! and ends with status 0.
+//! and ends with status 0. With `vrrp_strict`, Accept_Mode off is said once and shown.
 
 mod support;
 
@@ -90,8 +90,8 @@ fn a_running_vigild_answers_on_its_control_socket() {
     let conf = lab.dir.join("keepalived.conf");
     std::fs::write(
         &conf,
-        "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 150\n \
-         advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
+        "global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n state MASTER\n interface eth0\n \
+         virtual_router_id 51\n priority 150\n advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
     )
     .expect("the configuration");
     let log = std::fs::File::create(lab.dir.join("vigild.log")).expect("a log file");
@@ -119,6 +119,10 @@ fn a_running_vigild_answers_on_its_control_socket() {
     assert_eq!(doc["vrrp"][0]["vips"][0], "192.0.2.100");
     assert_eq!(doc["vrrp"][0]["master"], "192.0.2.1");
     assert!(doc["ipvs"].is_null(), "-P: no IPVS part");
+    // keepalived #2339: vrrp_strict turns Accept_Mode off; said once at start and in the status.
+    assert_eq!(doc["vrrp"][0]["accept_mode"], false);
+    let log = std::fs::read_to_string(lab.dir.join("vigild.log")).expect("the log");
+    assert_eq!(log.matches("Accept_Mode is off (vrrp_strict or no_accept)").count(), 1, "{log}");
 
     let metrics = ask(&lab.socket(), "metrics");
     assert!(metrics.lines().any(|l| l == "vigil_vrrp_state{instance=\"VI_1\",state=\"MASTER\"} 1"), "{metrics}");

@@ -173,6 +173,7 @@ impl Running {
             effective_priority: self.fsm.effective_priority(),
             master,
             vips: self.plan.fsm.vips.clone(),
+            accept_mode: self.plan.fsm.accepts(),
             since: unix_time(self.since),
             last_transition: self.last_transition.clone(),
             adverts_sent: stats.adverts_sent,
@@ -230,6 +231,8 @@ struct Vrrp {
     alerter: Alerter,
     tx: mpsc::Sender<Event>,
     next_id: u64,
+    /// Instances whose interface does not exist (yet): each starts when it appears.
+    waiting: Vec<VrrpInstance>,
 }
 
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
@@ -276,18 +279,16 @@ pub async fn run(
         alerter,
         tx,
         next_id: 0,
+        waiting: Vec::new(),
     };
     let mut fresh = Vec::new();
     for i in &config.instances {
-        match v.open(i).await {
-            Ok(r) => {
-                fresh.push(r.id);
-                v.running.push(r);
-            }
-            Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
+        if let Some(r) = v.open_or_wait(i).await {
+            fresh.push(r.id);
+            v.running.push(r);
         }
     }
-    if v.running.is_empty() && !config.instances.is_empty() {
+    if v.running.is_empty() && v.waiting.is_empty() && !config.instances.is_empty() {
         anyhow::bail!("no vrrp_instance could start");
     }
     v.groups = sync_groups(&config, &mut v.running, &v.alerter);
@@ -356,6 +357,71 @@ pub async fn run(
 }
 
 impl Vrrp {
+    /// [`open`](Self::open), or, when the instance's interface does not exist, a note that
+    /// it waits for it (keepalived's dynamic interfaces: a VLAN, bond or tunnel created after
+    /// the daemon).
+    async fn open_or_wait(&mut self, i: &VrrpInstance) -> Option<Running> {
+        if let Some((ifname, _)) = &i.interface {
+            if self.kernel.addresses.link_by_name(ifname).await.is_err() {
+                tracing::warn!(
+                    "({}) interface {ifname} does not exist (yet); the instance starts when it appears",
+                    i.name
+                );
+                self.waiting.push(i.clone());
+                return None;
+            }
+        }
+        match self.open(i).await {
+            Ok(r) => Some(r),
+            Err(e) if matches!(e.downcast_ref(), Some(setup::SetupError::NoSource { .. })) => {
+                tracing::warn!("({}) {e:#}; the instance starts when the interface has one", i.name);
+                self.waiting.push(i.clone());
+                None
+            }
+            Err(e) => {
+                tracing::error!("({}) cannot start: {e:#}", i.name);
+                None
+            }
+        }
+    }
+
+    /// Starts the waiting instances whose interface is `name` (it appeared), or all of them
+    /// that can start (`None`: an address was added somewhere).
+    async fn start_waiting(&mut self, name: Option<&str>) {
+        let mut ready = Vec::new();
+        for i in std::mem::take(&mut self.waiting) {
+            let ifname = i.interface.as_ref().map(|(n, _)| n.as_str()).unwrap_or_default();
+            let now = match name {
+                Some(name) => ifname == name,
+                None => self.kernel.addresses.link_by_name(ifname).await.is_ok(),
+            };
+            if now {
+                ready.push(i);
+            } else {
+                self.waiting.push(i);
+            }
+        }
+        if ready.is_empty() {
+            return;
+        }
+        let mut fresh = Vec::new();
+        for i in &ready {
+            if let Some(name) = name {
+                tracing::info!("({}) interface {name} appeared: starting", i.name);
+            }
+            if let Some(r) = self.open_or_wait(i).await {
+                fresh.push(r.id);
+                self.running.push(r);
+            }
+        }
+        let config = self.config.clone();
+        self.groups = sync_groups(&config, &mut self.running, &self.alerter);
+        self.track();
+        for id in fresh {
+            self.begin(id).await;
+        }
+    }
+
     /// Resolves and opens one instance and starts reading its socket; it stays in
     /// Initialize until [`begin`](Self::begin).
     async fn open(&mut self, i: &VrrpInstance) -> anyhow::Result<Running> {
@@ -421,6 +487,15 @@ impl Vrrp {
             &self.kernel.routes_record,
         )
         .await;
+        if !plan.fsm.accepts() {
+            // keepalived #2339: with vrrp_strict (or no_accept) keepalived drops every packet
+            // addressed to the VIPs on a MASTER that is not their owner, and users find their
+            // VIP unreachable without knowing why.
+            tracing::warn!(
+                "({}) Accept_Mode is off (vrrp_strict or no_accept): keepalived would drop traffic addressed to the VIPs while this router is a MASTER below priority 255; Vigil does not filter it, so the VIPs stay reachable. Set `accept` to say so explicitly.",
+                i.name
+            );
+        }
         let id = self.next_id;
         self.next_id += 1;
         let reader = spawn_reader(id, socket.clone(), plan.expect.clone(), self.tx.clone());
@@ -590,6 +665,11 @@ impl Vrrp {
                     t.last = Some(f.clone());
                 }
             }
+            Event::Net(NetEvent::LinkAdded { name, .. }) if !self.waiting.is_empty() => {
+                let name = name.clone();
+                self.start_waiting(Some(&name)).await;
+            }
+            Event::Net(NetEvent::AddrAdded { .. }) if !self.waiting.is_empty() => self.start_waiting(None).await,
             Event::Packet { .. } | Event::Net(_) => {}
         }
         handle_event(&mut self.running, &self.groups, &self.trackers, ev, &mut self.kernel).await;
@@ -643,6 +723,7 @@ impl Vrrp {
                 done.stopped.push(name);
             }
         }
+        self.waiting.clear();
         let mut old: HashMap<String, Running> = self.running.drain(..).map(|r| (r.model.name.clone(), r)).collect();
         let mut fresh = Vec::new();
         for i in &config.instances {
@@ -656,16 +737,15 @@ impl Vrrp {
                     }
                     self.running.push(r);
                 }
-                _ => match self.open(i).await {
-                    Ok(r) => {
+                _ => {
+                    if let Some(r) = self.open_or_wait(i).await {
                         if !done.restarted.contains(&i.name) {
                             done.started.push(i.name.clone());
                         }
                         fresh.push(r.id);
                         self.running.push(r);
                     }
-                    Err(e) => tracing::error!("({}) cannot start: {e:#}", i.name),
-                },
+                }
             }
         }
         // A group whose definition did not change keeps the state its members last agreed on,
