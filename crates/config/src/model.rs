@@ -579,7 +579,9 @@ pub struct RealServer {
     pub alpha: Option<bool>,
     /// Host header for this server's HTTP checks.
     pub virtualhost: Option<String>,
-    pub check: CheckCommon,
+    /// Checker options set at this level; boxed and only when one is set: in large
+    /// configurations most real servers set none, and they are repeated thousands of times.
+    pub check: Option<Box<CheckCommon>>,
     pub checkers: Vec<Checker>,
 }
 

@@ -119,7 +119,7 @@ fn vs_check(v: &mut VirtualServer) -> &mut CheckCommon {
 }
 
 fn rs_check(r: &mut RealServer) -> &mut CheckCommon {
-    &mut r.check
+    r.check.get_or_insert_with(Box::default)
 }
 
 fn checker_common(k: &mut Checker) -> &mut CheckCommon {
@@ -637,7 +637,7 @@ fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
         smtp_alert: None,
         alpha: None,
         virtualhost: None,
-        check: CheckCommon::default(),
+        check: None,
         checkers: Vec::new(),
     };
     let items = c.block(s);
