@@ -66,8 +66,9 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     let opts = options(cli);
     let parsed = vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System))
         .with_context(|| "configuration test failed".to_string())?;
-    let mut out = std::io::stderr().lock();
-    let mut json_out = std::io::stdout().lock();
+    // Buffered: stderr is not, and a diagnostic would otherwise cost a dozen write calls.
+    let mut out = std::io::BufWriter::new(std::io::stderr().lock());
+    let mut json_out = std::io::BufWriter::new(std::io::stdout().lock());
     for d in &parsed.diagnostics {
         if cli.json {
             let line = serde_json::json!({
@@ -89,6 +90,8 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     if !cli.json && (errors + warnings + notes) > 0 {
         writeln!(out, "{}: {errors} error(s), {warnings} warning(s), {notes} note(s)", cli.use_file.display())?;
     }
+    out.flush()?;
+    json_out.flush()?;
     let code = vigil_config::exit_code(&parsed.diagnostics, cli.strict);
     // The process ends here: freeing a large model item by item would only add to -t's time.
     std::mem::forget(parsed);
