@@ -820,16 +820,9 @@ impl Vrrp {
             r.reader = Some(spawn_reader(r.id, r.socket.clone(), r.plan.expect.clone(), self.tx.clone()));
         }
         if r.fsm.state() == State::Master {
-            for vip in old.vips.iter().filter(|v| !r.plan.vips.iter().any(|n| n.ip == v.ip)) {
-                if !r.added.remove(&vip.ip) {
-                    continue;
-                }
-                let (ifindex, ifname) = r.vip_link(vip.ip);
-                let ifname = ifname.to_string();
-                match self.kernel.addresses.remove(ifindex, vip.ip, vip.prefix).await {
-                    Ok(_) => self.kernel.vips.record(&owned::vip(&ifname, vip.ip), false),
-                    Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
-                }
+            let dropped: Vec<_> = old.vips.iter().filter(|v| !r.plan.vips.iter().any(|n| n.ip == v.ip)).collect();
+            for vip in dropped {
+                remove_vip(r, &mut self.kernel, vip).await;
             }
             let before = r.added.clone();
             add_vips(r, &mut self.kernel).await;
@@ -1276,17 +1269,20 @@ async fn add_vips(r: &mut Running, kernel: &mut Kernel) {
 /// Removes the VIPs this instance added (never ones it found on the interface).
 async fn remove_vips(r: &mut Running, kernel: &mut Kernel) {
     for vip in r.plan.vips.clone() {
-        if !r.added.remove(&vip.ip) {
-            continue;
-        }
-        let (ifindex, ifname) = r.vip_link(vip.ip);
-        let ifname = ifname.to_string();
-        match kernel.addresses.remove(ifindex, vip.ip, vip.prefix).await {
-            Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => {
-                kernel.vips.record(&owned::vip(&ifname, vip.ip), false)
-            }
-            Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
-        }
+        remove_vip(r, kernel, &vip).await;
+    }
+}
+
+/// Removes `vip` if this instance added it.
+async fn remove_vip(r: &mut Running, kernel: &mut Kernel, vip: &vigil_vrrp::io::Vip) {
+    if !r.added.remove(&vip.ip) {
+        return;
+    }
+    let (ifindex, ifname) = r.vip_link(vip.ip);
+    let ifname = ifname.to_string();
+    match kernel.addresses.remove(ifindex, vip.ip, vip.prefix).await {
+        Ok(RemoveOutcome::Removed | RemoveOutcome::Absent) => kernel.vips.record(&owned::vip(&ifname, vip.ip), false),
+        Err(e) => tracing::error!("({}) cannot remove VIP {}/{}: {e}", r.model.name, vip.ip, vip.prefix),
     }
 }
 
