@@ -51,10 +51,9 @@ impl Checkers {
             }
         };
         let plan = checked_plan(&config);
-        let initial = health(&plan, &[]);
-        let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
-        let (lvs, lvs_thread) = lvs::spawn(client, config.clone(), initial, notifier);
         let status = Status::new(&plan, SystemTime::now());
+        let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
+        let (lvs, lvs_thread) = lvs::spawn(client, config.clone(), health(&plan, &status), notifier);
         let audit = spawn_audit(&config, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
         Some(Checkers { lvs, lvs_thread, checks, plan, status, audit })
@@ -70,7 +69,7 @@ impl Checkers {
         self.audit.abort();
         self.audit = spawn_audit(&config, self.lvs.clone());
         let (reply, applied) = oneshot::channel();
-        let input = Input::Reload { config, health: health(&plan, &carried), reply };
+        let input = Input::Reload { config, health: health(&plan, &status), reply };
         let applied = match self.lvs.send(input).await {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
@@ -209,10 +208,11 @@ fn checked_plan(config: &Config) -> Arc<Plan> {
     Arc::new(plan)
 }
 
-/// Each real server's state for the IPVS owner, from the carried verdicts: up or down, and
+/// Each real server's state for the IPVS owner, as the board starts with it: up or down, and
 /// its weight when a dynamic checker moved it from the configured one.
-fn health(plan: &Plan, carried: &[Option<Carried>]) -> Vec<(RsId, bool, Option<i32>)> {
-    vigil_check::resumed_health(plan, carried)
+fn health(plan: &Plan, board: &Status) -> Vec<(RsId, bool, Option<i32>)> {
+    board
+        .servers()
         .into_iter()
         .zip(&plan.servers)
         .map(|(h, s)| (rs_id(h.rs), h.up, (h.weight != s.weight).then_some(h.weight)))
