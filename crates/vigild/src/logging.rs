@@ -130,9 +130,9 @@ impl Output {
             _ => line.get(text_at..).unwrap_or(line),
         };
         match fold.line(text, Instant::now()) {
-            Fold::WRITE => self.sink.send(line),
-            Fold::HOLD => {}
-            repeated => {
+            Folded::Write => self.sink.send(line),
+            Folded::Hold => {}
+            Folded::AfterRepeats(repeated) => {
                 let mut summary = self.sink.header(6).into_bytes();
                 summary.extend_from_slice(format!("last message repeated {repeated} times").as_bytes());
                 if !matches!(self.sink, Sink::Syslog { .. }) {
@@ -154,29 +154,37 @@ struct Fold {
     since: Option<Instant>,
 }
 
-impl Fold {
-    /// Write the line.
-    const WRITE: u32 = 0;
-    /// Hold it back (a copy of the last one).
-    const HOLD: u32 = u32::MAX;
+/// What to do with a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Folded {
+    Write,
+    /// Hold it back: a copy of the last one.
+    Hold,
+    /// Write "last message repeated N times", then the line.
+    AfterRepeats(u32),
+}
 
-    /// What to do with `text` at `now`: [`WRITE`](Self::WRITE), [`HOLD`](Self::HOLD), or
-    /// N: write "last message repeated N times", then the line.
-    fn line(&mut self, text: &[u8], now: Instant) -> u32 {
-        if text == self.last.as_slice() {
+impl Fold {
+    /// What to do with `text` at `now`.
+    fn line(&mut self, text: &[u8], now: Instant) -> Folded {
+        let held = if text == self.last.as_slice() {
             let since = *self.since.get_or_insert(now);
             if now.duration_since(since) < FOLD_WINDOW {
                 self.held += 1;
-                return Fold::HOLD;
+                return Folded::Hold;
             }
-            let held = std::mem::take(&mut self.held);
-            self.since = None;
-            return if held == 0 { Fold::WRITE } else { held };
-        }
-        self.last.clear();
-        self.last.extend_from_slice(text);
+            std::mem::take(&mut self.held)
+        } else {
+            self.last.clear();
+            self.last.extend_from_slice(text);
+            std::mem::take(&mut self.held)
+        };
         self.since = None;
-        std::mem::take(&mut self.held)
+        if held == 0 {
+            Folded::Write
+        } else {
+            Folded::AfterRepeats(held)
+        }
     }
 }
 
@@ -280,13 +288,13 @@ mod tests {
     fn copies_are_counted_and_reported_after_the_window() {
         let mut fold = Fold::default();
         let t = Instant::now();
-        assert_eq!(fold.line(b"a", t), Fold::WRITE);
-        assert_eq!(fold.line(b"a", t + Duration::from_secs(1)), Fold::HOLD);
-        assert_eq!(fold.line(b"a", t + Duration::from_secs(2)), Fold::HOLD);
+        assert_eq!(fold.line(b"a", t), Folded::Write);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(1)), Folded::Hold);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(2)), Folded::Hold);
         // The window counts from the first copy held back.
-        assert_eq!(fold.line(b"a", t + Duration::from_secs(1) + FOLD_WINDOW), 2);
-        assert_eq!(fold.line(b"a", t + Duration::from_secs(40)), Fold::HOLD);
-        assert_eq!(fold.line(b"b", t + Duration::from_secs(41)), 1);
-        assert_eq!(fold.line(b"a", t + Duration::from_secs(42)), Fold::WRITE);
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(1) + FOLD_WINDOW), Folded::AfterRepeats(2));
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(40)), Folded::Hold);
+        assert_eq!(fold.line(b"b", t + Duration::from_secs(41)), Folded::AfterRepeats(1));
+        assert_eq!(fold.line(b"a", t + Duration::from_secs(42)), Folded::Write);
     }
 }
