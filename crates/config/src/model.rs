@@ -70,6 +70,10 @@ pub struct GlobalDefs {
     pub notify_fifo: Option<String>,
     pub vrrp_notify_fifo: Option<String>,
     pub lvs_notify_fifo: Option<String>,
+    /// Scripts started with the FIFO's path as their argument, to read it.
+    pub notify_fifo_script: Option<Script>,
+    pub vrrp_notify_fifo_script: Option<Script>,
+    pub lvs_notify_fifo_script: Option<Script>,
 }
 
 impl Default for GlobalDefs {
@@ -108,6 +112,9 @@ impl Default for GlobalDefs {
             notify_fifo: None,
             vrrp_notify_fifo: None,
             lvs_notify_fifo: None,
+            notify_fifo_script: None,
+            vrrp_notify_fifo_script: None,
+            lvs_notify_fifo_script: None,
         }
     }
 }

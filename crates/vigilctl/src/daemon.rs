@@ -1,4 +1,4 @@
-//! Talking to a running vigild over its control socket: `status`, `reload`, `dump`.
+//! Talking to a running vigild over its control socket: `status`, `reload`, `dump`, `events`.
 
 use std::io::{IsTerminal, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -21,6 +21,48 @@ pub fn ask(socket: &Path, command: &str) -> anyhow::Result<String> {
         anyhow::bail!("vigild: {}", e.trim_end());
     }
     Ok(answer)
+}
+
+/// Prints vigild's events as they come (JSON lines with `json`, else one line each) until the
+/// daemon closes the stream.
+pub fn follow_events(socket: &Path, json: bool) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let mut stream = UnixStream::connect(socket)
+        .with_context(|| format!("connecting to vigild at {} (is it running? are you root?)", socket.display()))?;
+    stream.write_all(b"events\n").context("sending the command")?;
+    let mut out = std::io::stdout().lock();
+    for line in std::io::BufReader::new(stream).lines() {
+        let line = line.context("reading the events")?;
+        if let Some(e) = line.strip_prefix("error: ") {
+            anyhow::bail!("vigild: {e}");
+        }
+        let text = if json {
+            line
+        } else {
+            let event: Value = serde_json::from_str(&line).context("reading an event")?;
+            render_event(&event)
+        };
+        // A closed pipe (`vigilctl events | head`) ends the command quietly.
+        if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `   12 14:03:07.412 INSTANCE VI_1 MASTER priority 150`, time of day in UTC.
+fn render_event(e: &Value) -> String {
+    let at = e["at"].as_f64().unwrap_or(0.0);
+    let ms = (at * 1000.0) as u64 % 86_400_000;
+    let time = format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let what = match e["type"].as_str().unwrap_or("") {
+        "INSTANCE" => format!("INSTANCE {} {} priority {}", s(&e["name"]), s(&e["state"]), s(&e["priority"])),
+        "GROUP" => format!("GROUP {} {}", s(&e["name"]), s(&e["state"])),
+        "VS" => format!("VS {} {}", s(&e["vs"]), s(&e["state"])),
+        "RS" => format!("RS {} of VS {} {}", s(&e["rs"]), s(&e["vs"]), s(&e["state"])),
+        other => format!("{other} {e}"),
+    };
+    format!("{:>5} {time}Z {what}", s(&e["seq"]))
 }
 
 /// Colours for a terminal, none otherwise (or with NO_COLOR set).
@@ -234,4 +276,17 @@ pub fn render_reload(outcome: &Value) -> (String, bool) {
         }
     }
     (out, ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_as_one_line_each() {
+        let e = serde_json::json!({"seq": 12, "at": 3_600.5, "type": "INSTANCE", "name": "VI_1", "state": "MASTER", "priority": 150});
+        assert_eq!(render_event(&e), "   12 01:00:00.500Z INSTANCE VI_1 MASTER priority 150");
+        let e = serde_json::json!({"seq": 3, "at": 0.0, "type": "RS", "rs": "[10.0.0.7]:tcp:80", "vs": "[10.0.0.3]:tcp:80", "state": "DOWN"});
+        assert_eq!(render_event(&e), "    3 00:00:00.000Z RS [10.0.0.7]:tcp:80 of VS [10.0.0.3]:tcp:80 DOWN");
+    }
 }

@@ -46,6 +46,15 @@ enum Command {
         #[command(flatten)]
         socket: SocketArg,
     },
+    /// Follow vigild's VRRP and real-server transitions, numbered in the order they happened:
+    /// the recent ones first, then each as it comes, until interrupted.
+    Events {
+        /// One JSON object per line (seq, at, type, and the fields of the type).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
     /// Compare the configurations of a MASTER/BACKUP pair and report every difference that
     /// breaks failover (exit 1 if there is one).
     CheckPeers {
@@ -180,6 +189,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (text, ok) = daemon::render_reload(&outcome);
             print!("{}", if json { answer } else { text });
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Events { json, socket } => {
+            daemon::follow_events(&socket.path(), json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Dump { stats, socket } => {
             print!("{}", daemon::ask(&socket.path(), if stats { "stats" } else { "dump" })?);

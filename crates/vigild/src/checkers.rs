@@ -18,6 +18,7 @@ use vigil_check::{Carried, Plan, Status};
 use vigil_config::model::Config;
 use vigil_ipvs::reconcile::{RsId, Table};
 
+use crate::events::Events;
 use crate::lvs::{self, Applied, Input};
 use crate::notify::Notifier;
 
@@ -42,7 +43,7 @@ impl Checkers {
     /// Starts the IPVS owner and the checks of every real server.  Without IPVS in the
     /// kernel this is one error in the log and nothing runs; the caller goes on with VRRP.
     /// Must be called on the main runtime: notify scripts run there.
-    pub fn start(config: Arc<Config>) -> Option<Checkers> {
+    pub fn start(config: Arc<Config>, events: Events) -> Option<Checkers> {
         let client = match vigil_ipvs::client::Client::connect() {
             Ok(c) => c,
             Err(e) => {
@@ -52,7 +53,7 @@ impl Checkers {
         };
         let plan = checked_plan(&config);
         let status = Status::new(&plan, SystemTime::now());
-        let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone());
+        let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone(), events);
         let (lvs, lvs_thread) = lvs::spawn(client, config.clone(), health(&plan, &status), notifier);
         let audit = spawn_audit(&config, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;

@@ -1,6 +1,8 @@
 //! The control socket `vigilctl` talks to: a Unix stream socket, root only (mode 0600 in a
 //! root-owned directory). A client writes one command line (`status`, `reload`, `dump`,
-//! `stats`, `metrics`) and reads the answer until the daemon closes the connection.
+//! `stats`, `metrics`) and reads the answer until the daemon closes the connection; or
+//! `events`, and reads one JSON line per VRRP or real-server transition for as long as it
+//! stays connected.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +10,8 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::events::{Events, Filter};
 
 /// What a client asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +62,7 @@ impl Drop for Server {
 
 /// Listens on `path`; every request goes to `requests`. A socket file left by a daemon that
 /// is gone is replaced; one another vigild answers on is an error.
-pub fn serve(path: &Path, requests: mpsc::Sender<Request>) -> anyhow::Result<Server> {
+pub fn serve(path: &Path, requests: mpsc::Sender<Request>, events: Events) -> anyhow::Result<Server> {
     use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     if let Some(dir) = path.parent() {
         std::fs::DirBuilder::new()
@@ -80,7 +84,7 @@ pub fn serve(path: &Path, requests: mpsc::Sender<Request>) -> anyhow::Result<Ser
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer(stream, requests.clone()));
+                    tokio::spawn(answer(stream, requests.clone(), events.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("control socket: {e}");
@@ -93,11 +97,15 @@ pub fn serve(path: &Path, requests: mpsc::Sender<Request>) -> anyhow::Result<Ser
 }
 
 /// Reads one command, hands it to the daemon, writes the answer.
-async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
+async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>, events: Events) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = BufReader::new(read.take(256));
     let reply = match reader.read_line(&mut line).await {
+        Ok(_) if line.trim() == "events" => {
+            stream_events(&events, &mut write).await;
+            return;
+        }
         Ok(_) => match Command::parse(&line) {
             Some(command) => {
                 let (reply, answer) = oneshot::channel();
@@ -107,10 +115,29 @@ async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>) {
                     answer.await.unwrap_or_else(|_| "error: no answer\n".to_string())
                 }
             }
-            None => format!("error: unknown command {:?}; try status, reload, dump, stats or metrics\n", line.trim()),
+            None => {
+                format!(
+                    "error: unknown command {:?}; try status, reload, dump, stats, metrics or events\n",
+                    line.trim()
+                )
+            }
         },
         Err(e) => format!("error: {e}\n"),
     };
     let _ = write.write_all(reply.as_bytes()).await;
     let _ = write.shutdown().await;
+}
+
+/// Writes the recent events and then every new one as JSON lines, until the client goes or
+/// falls too far behind.
+async fn stream_events(events: &Events, write: &mut tokio::net::unix::OwnedWriteHalf) {
+    let (id, mut rx) = events.subscribe_with_backlog(Filter::All);
+    while let Some(e) = rx.recv().await {
+        let Ok(mut line) = serde_json::to_string(&*e) else { continue };
+        line.push('\n');
+        if write.write_all(line.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    events.unsubscribe(&[id]);
 }

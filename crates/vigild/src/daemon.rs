@@ -16,6 +16,7 @@ use vigil_config::{Config, Severity};
 use crate::checkers::Checkers;
 use crate::cli::Cli;
 use crate::control::{self, Command, Request};
+use crate::events::{Events, Fifos};
 use crate::pidfile::PidFile;
 use crate::status::{self, unix_time, Document, ReloadOutcome};
 use crate::vrrp::Control;
@@ -77,6 +78,9 @@ fn tell_systemd(states: &[NotifyState]) {
     }
 }
 
+/// How long a stop waits for the notify scripts still queued (STOP's among them).
+const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
+
 /// The running daemon.
 struct Daemon<'a> {
     cli: &'a Cli,
@@ -86,6 +90,8 @@ struct Daemon<'a> {
     checkers: Option<Checkers>,
     requests: mpsc::Receiver<Request>,
     _control: Option<control::Server>,
+    events: Events,
+    fifos: Option<Fifos>,
     started: SystemTime,
     reloads_ok: u64,
     reloads_failed: u64,
@@ -106,15 +112,20 @@ impl<'a> Daemon<'a> {
     async fn start(cli: &'a Cli, config: Arc<Config>) -> anyhow::Result<Daemon<'a>> {
         tracing::info!("Starting Vigil v{}", env!("CARGO_PKG_VERSION"));
         let (stop, stop_rx) = watch::channel(false);
+        let events = Events::default();
+        let fifos = Some(Fifos::start(&config.global, &events));
         let vrrp = (!cli.check).then(|| {
             let (tx, rx) = mpsc::channel(16);
-            (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx)))
+            (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx, events.clone())))
         });
-        let checkers =
-            if !cli.vrrp && !config.virtual_servers.is_empty() { Checkers::start(config.clone()) } else { None };
+        let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
+            Checkers::start(config.clone(), events.clone())
+        } else {
+            None
+        };
         let (requests_tx, requests) = mpsc::channel(64);
         let socket = cli.control_socket.clone().unwrap_or_else(vigil_vrrp::io::control_socket);
-        let control = match control::serve(&socket, requests_tx.clone()) {
+        let control = match control::serve(&socket, requests_tx.clone(), events.clone()) {
             Ok(s) => Some(s),
             Err(e) => {
                 tracing::error!("control socket: {e:#}; vigilctl status and reload will not reach this daemon");
@@ -134,6 +145,8 @@ impl<'a> Daemon<'a> {
             checkers,
             requests,
             _control: control,
+            events,
+            fifos,
             started: SystemTime::now(),
             reloads_ok: 0,
             reloads_failed: 0,
@@ -186,6 +199,12 @@ impl<'a> Daemon<'a> {
                 Ok(Err(e)) => tracing::error!("VRRP: {e:#}"),
                 Err(e) => tracing::error!("VRRP task failed: {e}"),
             }
+        }
+        if !crate::notify::drained(NOTIFY_DRAIN).await {
+            tracing::warn!("Notify scripts still queued after {NOTIFY_DRAIN:?}; not waiting for them");
+        }
+        if let Some(f) = self.fifos.take() {
+            f.finish(&self.events);
         }
         tracing::info!("Stopped Vigil v{}", env!("CARGO_PKG_VERSION"));
         Ok(0)
@@ -247,11 +266,19 @@ impl<'a> Daemon<'a> {
         match config {
             Some(config) => {
                 outcome.ok = true;
+                if !self.fifos.as_ref().is_some_and(|f| f.same(&config.global)) {
+                    if let Some(f) = self.fifos.take() {
+                        f.finish(&self.events);
+                    }
+                    self.fifos = Some(Fifos::start(&config.global, &self.events));
+                }
                 outcome.vrrp = self.reload_vrrp(&config).await;
                 if !self.cli.vrrp {
                     match &mut self.checkers {
                         Some(c) => outcome.ipvs = c.reload(config.clone()).await,
-                        None if !config.virtual_servers.is_empty() => self.checkers = Checkers::start(config.clone()),
+                        None if !config.virtual_servers.is_empty() => {
+                            self.checkers = Checkers::start(config.clone(), self.events.clone())
+                        }
                         None => {}
                     }
                 }

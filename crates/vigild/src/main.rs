@@ -7,6 +7,7 @@ mod cli;
 mod control;
 mod daemon;
 mod dump;
+mod events;
 mod host;
 mod logging;
 mod lvs;

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use vigil_config::model::{Config, LvsFlushOnStop, VirtualServer};
+use vigil_check::plan::endpoint_name;
+use vigil_config::model::{Config, LvsFlushOnStop, RealServer, VirtualServer};
 use vigil_ipvs::reconcile::{diff, diff_service, Pools, QuorumEvent, RsId, Table};
 use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
 
 pub use self::kernel::Kernel;
+use crate::events::Kind;
 use crate::notify::Notifier;
 
 /// An input for the IPVS owner.
@@ -225,6 +227,7 @@ impl<K: Kernel> Lvs<K> {
             if let Some(s) = script {
                 self.notifier.run(s, &[]);
             }
+            self.publish_rs(id.vs, rs, up);
         }
         if let Some(e) = &event {
             self.quorum_event(e);
@@ -264,6 +267,14 @@ impl<K: Kernel> Lvs<K> {
         if let Some(s) = script {
             self.notifier.run(s, &[]);
         }
+        self.notifier.publish(Kind::VirtualServer { vs: name.to_string(), state: up_word(up) });
+    }
+
+    /// A real server's transition on the event bus, named as keepalived names it.
+    fn publish_rs(&self, vs: usize, rs: &RealServer, up: bool) {
+        let (Some(pool), Some(model)) = (self.pools.pools.get(vs), self.config.virtual_servers.get(vs)) else { return };
+        let rs = endpoint_name(std::net::SocketAddr::new(rs.ip, rs.port), model.protocol);
+        self.notifier.publish(Kind::RealServer { rs, vs: pool.name.clone(), state: up_word(up) });
     }
 
     /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took;
@@ -362,10 +373,24 @@ impl<K: Kernel> Lvs<K> {
             if let (true, Some(s)) = (m.alive, &rs.notify_down) {
                 self.notifier.run(s, &[]);
             }
+            if m.alive {
+                self.publish_rs(i, rs, false);
+            }
         }
         if let (true, Some(s)) = (pool.quorum_up, &vs.quorum_down) {
             self.notifier.run(s, &[]);
         }
+        if pool.quorum_up {
+            self.notifier.publish(Kind::VirtualServer { vs: pool.name.clone(), state: up_word(false) });
+        }
+    }
+}
+
+fn up_word(up: bool) -> &'static str {
+    if up {
+        "UP"
+    } else {
+        "DOWN"
     }
 }
 

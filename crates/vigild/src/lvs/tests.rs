@@ -1,6 +1,7 @@
 use std::convert::Infallible;
 
 use super::*;
+use crate::events::{Events, Filter};
 
 /// A kernel that is a table in memory, recording every write.
 #[derive(Default)]
@@ -61,9 +62,13 @@ fn config(text: &str) -> Arc<Config> {
 }
 
 fn start<'a>(kernel: &'a mut Memory, text: &str) -> Lvs<&'a mut Memory> {
+    start_with(kernel, text, Events::default())
+}
+
+fn start_with<'a>(kernel: &'a mut Memory, text: &str, events: Events) -> Lvs<&'a mut Memory> {
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let _guard = rt.enter();
-    let notifier = Notifier::spawn("lvs".into(), None);
+    let notifier = Notifier::spawn("lvs".into(), None, events);
     Lvs::start(kernel, config(text), &[], notifier).unwrap_or_else(|e| match e {})
 }
 
@@ -191,4 +196,30 @@ fn an_audit_undoes_changes_made_behind_our_back() {
     assert!(lvs.kernel.table.services.contains_key(&foreign.key), "not ours: left alone");
     lvs.handle(Input::Audit);
     assert_eq!(lvs.repairs, 3, "nothing more to repair");
+}
+
+/// Real-server and quorum transitions reach the event bus in the order they happened, named
+/// as keepalived's notify FIFO names them; an unchanged verdict is no event.
+#[test]
+fn transitions_are_published_in_order() {
+    let mut kernel = Memory::default();
+    let events = Events::default();
+    let (_, mut rx) = events.subscribe(Filter::Lvs, true);
+    let conf = CONF.replacen("protocol TCP", "protocol TCP\n    quorum 2", 1);
+    let mut lvs = start_with(&mut kernel, &conf, events);
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: true, weight: None });
+    drop(lvs);
+    let lines: Vec<String> =
+        std::iter::from_fn(|| rx.try_recv().ok()).map(|e| format!("{} {}", e.seq, e.fifo_line().trim())).collect();
+    assert_eq!(
+        lines,
+        [
+            "1 RS [10.0.1.2]:tcp:80 [10.0.0.3]:tcp:80 DOWN",
+            "2 VS [10.0.0.3]:tcp:80 DOWN",
+            "3 RS [10.0.1.2]:tcp:80 [10.0.0.3]:tcp:80 UP",
+            "4 VS [10.0.0.3]:tcp:80 UP",
+        ]
+    );
 }

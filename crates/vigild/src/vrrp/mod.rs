@@ -33,6 +33,7 @@ use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
+use crate::events::{Events, Kind};
 use crate::notify::Notifier;
 use crate::status::{unix_time, InstanceStatus, PeerSeen, Transition};
 use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
@@ -229,6 +230,7 @@ struct Vrrp {
     statics: RouteSet,
     priorities: HashMap<vigil_config::span::Span, u32>,
     alerter: Alerter,
+    events: Events,
     tx: mpsc::Sender<Event>,
     next_id: u64,
     /// Instances whose interface does not exist (yet): each starts when it appears.
@@ -242,6 +244,7 @@ pub async fn run(
     config: Arc<Config>,
     mut stop: watch::Receiver<bool>,
     mut control: mpsc::Receiver<Control>,
+    events: Events,
 ) -> anyhow::Result<()> {
     let kernel = Kernel {
         addresses: Addresses::new().context("opening rtnetlink")?,
@@ -277,6 +280,7 @@ pub async fn run(
         statics: RouteSet::empty(Owner::Static),
         priorities,
         alerter,
+        events,
         tx,
         next_id: 0,
         waiting: Vec::new(),
@@ -291,7 +295,7 @@ pub async fn run(
     if v.running.is_empty() && v.waiting.is_empty() && !config.instances.is_empty() {
         anyhow::bail!("no vrrp_instance could start");
     }
-    v.groups = sync_groups(&config, &mut v.running, &v.alerter);
+    v.groups = sync_groups(&config, &mut v.running, &v.alerter, &v.events);
     v.kernel.syncd = syncd::Follower::start(&config, |name| {
         v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
     });
@@ -415,7 +419,7 @@ impl Vrrp {
             }
         }
         let config = self.config.clone();
-        self.groups = sync_groups(&config, &mut self.running, &self.alerter);
+        self.groups = sync_groups(&config, &mut self.running, &self.alerter, &self.events);
         self.track();
         for id in fresh {
             self.begin(id).await;
@@ -506,7 +510,7 @@ impl Vrrp {
             ifname: ifname.clone(),
             link_up_at_start: link.up,
             mac: link.mac,
-            notifier: Notifier::spawn(i.name.clone(), self.config.global.script_user.clone()),
+            notifier: Notifier::spawn(i.name.clone(), self.config.global.script_user.clone(), self.events.clone()),
             model: i.clone(),
             plan,
             fsm,
@@ -757,7 +761,7 @@ impl Vrrp {
             .filter_map(|g| self.groups.iter().find(|r| r.name == g.name))
             .map(|g| (g.name.clone(), *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
             .collect();
-        self.groups = sync_groups(&config, &mut self.running, &self.alerter);
+        self.groups = sync_groups(&config, &mut self.running, &self.alerter, &self.events);
         for g in &self.groups {
             if let Some(state) = agreed.get(&g.name) {
                 *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = *state;
@@ -865,7 +869,7 @@ fn smtp_alert(config: &Config, own: Option<bool>) -> bool {
 
 /// Builds the sync groups over the running instances; a member's state machine is made a
 /// group member once (a kept member keeps its state).
-fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> Vec<Group> {
+fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter, events: &Events) -> Vec<Group> {
     let mut groups = Vec::new();
     for g in &config.sync_groups {
         let members: Vec<usize> =
@@ -889,7 +893,7 @@ fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter) -> V
             members,
             state: std::sync::Mutex::new(None),
             notify: g.notify.clone(),
-            notifier: Notifier::spawn(g.name.clone(), config.global.script_user.clone()),
+            notifier: Notifier::spawn(g.name.clone(), config.global.script_user.clone(), events.clone()),
             alerts: smtp_alert(config, g.smtp_alert).then(|| alerter.clone()),
         });
     }
@@ -1120,8 +1124,11 @@ async fn act(
             if let Some(s) = script {
                 r.notifier.run(s, &[]);
             }
-            if let (Some(any), Some(word)) = (&n.any, notify_word(state)) {
-                r.notifier.run(any, &["INSTANCE".into(), name.clone(), word.into(), priority.to_string()]);
+            if let Some(word) = notify_word(state) {
+                if let Some(any) = &n.any {
+                    r.notifier.run(any, &["INSTANCE".into(), name.clone(), word.into(), priority.to_string()]);
+                }
+                r.notifier.publish(Kind::Instance { name: name.clone(), state: word, priority });
             }
         }
         Action::StateChanged { from, to, reason } => {
@@ -1182,6 +1189,7 @@ fn notify_group(g: &Group, state: State) {
     if let Some(any) = &g.notify.any {
         g.notifier.run(any, &["GROUP".into(), g.name.clone(), word.into(), "0".into()]);
     }
+    g.notifier.publish(Kind::Group { name: g.name.clone(), state: word });
     if let (Some(a), false) = (&g.alerts, state == State::Initialize) {
         a.send(vrrp_group_mail(a.router_id(), &g.name, word));
     }
