@@ -146,12 +146,12 @@ conf_instance() {
     local name=$1; shift
     local state=BACKUP priority=100 vrid=51 advert_int=1 version='' auth='' vips="$VIP4/24"
     local interface=eth0 src='' peers='' nopreempt='' preempt_delay='' track_interface='' track_script='' vip_dev=''
-    local routes='' rules=''
+    local routes='' rules='' extra=''
     local kv k v
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev|routes|rules)
+            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev|routes|rules|extra)
                 printf -v "$k" '%s' "$v" ;;
             *) echo "conf_instance: unknown key '$k'" >&2; return 2 ;;
         esac
@@ -193,6 +193,11 @@ conf_instance() {
     echo "    }"
     conf_lines virtual_routes "$routes"
     conf_lines virtual_rules "$rules"
+    # extra: more lines of the instance, separated by ';'
+    if [ -n "$extra" ]; then
+        local IFS=';'
+        for v in $extra; do echo "    $v"; done
+    fi
     echo "}"
 }
 

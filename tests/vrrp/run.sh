@@ -40,7 +40,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface checksum old_checksum)
 
 describe() {
     case $1 in
@@ -64,6 +64,8 @@ describe() {
         split_brain) echo "the link between the directors cut (b off the bridge, its own link up): both MASTER; restored: b steps down within Master_Down_Interval; with a vigild loser (its last advert) the winner sends fresh GARP; the client ends on a" ;;
         vip_removed) echo "the MASTER's VIP deleted behind its back (ip addr del, as NetworkManager does): vigild adds it again at once and sends GARP; no transition; counted in the status" ;;
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
+        checksum) echo "VRRPv3/IPv4 checksum readings: a vigild sending v3_checksum_as_v2 is accepted by a vigild peer (which logs the reading and shows it in the status) and dropped by keepalived 2.2 (two MASTERs); back to the pseudo-header by reload, one MASTER again" ;;
+        old_checksum) echo "unicast VRRPv3, a sends keepalived's old unicast checksum (old_unicast_checksum): b accepts it and switches to it ('Setting unicast VRRPv3 checksum to old version'); b's adverts after a failover are accepted by the restarted a" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -838,6 +840,87 @@ scenario_split_brain() {
     sleep 0.3
     [ "$(client_neigh "$VIP4")" = a ] || [ "$(client_arp "$VIP4")" = a ] || fail "the client does not end on a"
     check_no_rejects a b
+}
+
+# keepalived #2324, FRR #14024: VRRPv3 routers read RFC 5798 5.2.8 two ways for IPv4 (checksum
+# with or without the pseudo-header); one that accepts only its own reading drops the other's
+# adverts, and both become MASTER. vigild accepts both, says which one each peer uses, and sends
+# either (v3_checksum_as_v2).
+scenario_checksum() {
+    lab_setup; capture_start
+    local m mb ma
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV extra=v3_checksum_as_v2; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    if [ "${IMPL[a]}" != vigild ]; then
+        # keepalived 2.2 has no v3_checksum_as_v2: it sends the pseudo-header reading.
+        sed -i '/v3_checksum_as_v2/d' "$SDIR/a.conf"
+        bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+        expect_stable 2
+        if [ "${IMPL[b]}" = vigild ]; then
+            wait_log b "192.0.2.1 computes its VRRPv3 checksum with the IPv4 pseudo-header, as we do" 2 >/dev/null
+        fi
+        check_no_rejects a b
+        return 0
+    fi
+    m=$(mdi 100 $ADV)
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    expect_master a VI_1 "$VIP4" 15
+    mb=$(log_mark b)
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    if [ "${IMPL[b]}" = vigild ]; then
+        expect_stable "$(fcalc "$m + 1")"
+        expect_master a VI_1 "$VIP4" 1
+        wait_log b "192.0.2.1 computes its VRRPv3 checksum without the IPv4 pseudo-header (v3_checksum_as_v2); we send ours with the IPv4 pseudo-header" 2 >/dev/null
+        ip netns exec "$NS_B" "$VIGILCTL" status --json >"$SDIR/status.json" || fail "vigilctl status failed"
+        [ "$(json_get "$SDIR/status.json" "d['vrrp'][0]['peers'][0]['checksum']")" = v3_checksum_as_v2 ] ||
+            fail "side b's status does not show the peer's checksum reading"
+        check_no_rejects a b
+        return 0
+    fi
+    # The field failure: keepalived drops every advert summed without the pseudo-header.
+    wait_log b "(VI_1) Entering MASTER STATE" "$(fcalc "$m + 2")" "$mb" >/dev/null
+    log_has b "Invalid VRRPv3 checksum" "$mb" || fail "keepalived did not reject the v3_checksum_as_v2 adverts"
+    [ "$(vip_holders "$VIP4")" = "a b" ] || fail "expected two MASTERs, VIP holders: '$(vip_holders "$VIP4")'"
+    trace "keepalived $(keepalived --version 2>&1 | sed -n 's/^Keepalived \(v[^ ]*\).*/\1/p') rejects v3_checksum_as_v2: two MASTERs"
+    # vigild heard keepalived's pseudo-header adverts all along and says so.
+    log_has a "192.0.2.2 computes its VRRPv3 checksum with the IPv4 pseudo-header; we send ours without the IPv4 pseudo-header" ||
+        fail "side a did not say which checksum reading its peer uses"
+    # Back to keepalived's reading, by reload: one MASTER again.
+    ma=$(log_mark a) mb=$(log_mark b)
+    sed -i '/v3_checksum_as_v2/d' "$SDIR/a.conf"
+    kill -HUP "${SPK_PID[a]}"
+    wait_log a "Reload finished" 5 "$ma" >/dev/null
+    wait_log b "(VI_1) Entering BACKUP STATE" "$(fcalc "$m + 1")" "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 2
+    expect_stable 2
+    local rejects
+    rejects=$(tail -n +"$((mb + 1))" "$SDIR/b.log" | grep -c "Invalid VRRPv3 checksum" || true)
+    [ "$rejects" -eq 0 ] || fail "keepalived still rejects after the reload ($rejects lines)"
+}
+
+# keepalived before 1.3.6 (and with old_unicast_checksum) sums unicast VRRPv3 adverts with the
+# multicast group's pseudo-header; a router that does not accept that reading drops them.
+scenario_old_checksum() {
+    lab_setup; capture_start
+    local mb ma tk
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV src=192.0.2.1 peers=192.0.2.2 extra=old_unicast_checksum; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV src=192.0.2.2 peers=192.0.2.1; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    wait_log b "(VI_1) Setting unicast VRRPv3 checksum to old version" 3 >/dev/null
+    expect_stable 2
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    sleep 1
+    ma=$(log_mark a)
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    expect_master a VI_1 "$VIP4" 10
+    expect_stable 2
+    check_no_rejects a b
+    trace "a (old_unicast_checksum) accepted b's adverts after the failover (kill at $tk)"
 }
 
 # keepalived #2564, #1385: a network manager or an admin removes the VIP from the MASTER;

@@ -377,6 +377,13 @@ pub struct VrrpInstance {
     pub skip_check_adv_addr: bool,
     pub strict_mode: Option<bool>,
     pub check_unicast_src: bool,
+    /// `v3_checksum_as_v2`: send VRRPv3 over IPv4 with the checksum of the message alone,
+    /// without the pseudo-header (some routers read RFC 5798 5.2.8 that way).
+    pub v3_checksum_as_v2: bool,
+    /// `old_unicast_checksum [never]`: `Some(true)` sends unicast VRRPv3 adverts with the
+    /// multicast group's pseudo-header (keepalived before 1.3.6); `Some(false)` (`never`)
+    /// never switches to it; `None` switches when a peer is seen using it.
+    pub old_unicast_checksum: Option<bool>,
 }
 
 /// `virtual_server_group NAME { IP[-LAST] PORT | fwmark N ... }`

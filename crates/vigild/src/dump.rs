@@ -53,7 +53,14 @@ pub fn data(doc: &Document) -> String {
             let _ = writeln!(out, "     {v}");
         }
         for p in &i.peers {
-            let _ = writeln!(out, "   Peer = {} priority {} last seen {}", p.address, p.priority, p.last_seen);
+            match (p.priority, p.last_seen) {
+                (Some(prio), Some(at)) => {
+                    let _ = writeln!(out, "   Peer = {} priority {prio} last seen {at}", p.address);
+                }
+                _ => {
+                    let _ = writeln!(out, "   Peer = {} never heard", p.address);
+                }
+            }
         }
     }
     let _ = writeln!(out, "------< LVS Topology >------");

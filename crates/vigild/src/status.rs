@@ -108,8 +108,13 @@ pub struct Transition {
 #[derive(Clone, Debug, Serialize)]
 pub struct PeerSeen {
     pub address: IpAddr,
-    pub priority: u8,
-    pub last_seen: f64,
+    /// The priority of its last advert; `None` for a unicast peer never heard.
+    pub priority: Option<u8>,
+    pub last_seen: Option<f64>,
+    /// How its VRRPv3 checksum is computed: `pseudo-header` (RFC 5798 5.2.8, the default),
+    /// `v3_checksum_as_v2` (IPv4, the message alone) or `old_unicast_checksum` (the multicast
+    /// group's pseudo-header on a unicast advert); `None` for VRRPv2 and peers not heard.
+    pub checksum: Option<&'static str>,
 }
 
 /// A virtual server and its real servers.
@@ -349,7 +354,12 @@ pub(crate) mod tests {
             vips_restored: 0,
             conflicts: 0,
             drops: [("bad_ttl".to_string(), 2)].into_iter().collect(),
-            peers: vec![PeerSeen { address: [192, 0, 2, 2].into(), priority: 150, last_seen: 11.0 }],
+            peers: vec![PeerSeen {
+                address: [192, 0, 2, 2].into(),
+                priority: Some(150),
+                last_seen: Some(11.0),
+                checksum: Some("pseudo-header"),
+            }],
         };
         let failed =
             ReloadOutcome { at: 12.0, ok: false, errors: vec!["k.conf:3:1: error: ...".into()], ..Default::default() };

@@ -119,6 +119,7 @@ mod tests {
             addresses: addrs,
             auth,
             v3_checksum_as_v2: false,
+            old_unicast_checksum: false,
         };
         let (src, dst): (IpAddr, IpAddr) = ("192.0.2.1".parse().expect("ip"), "224.0.0.18".parse().expect("ip"));
         let mut buf = vec![0u8; repr.buffer_len()];

@@ -105,6 +105,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "accept", "accept", "accept x"),
     ("vrrp_instance", "no_accept", "no_accept", "no_accept x"),
     ("vrrp_instance", "skip_check_adv_addr", "skip_check_adv_addr", "skip_check_adv_addr x"),
+    ("vrrp_instance", "v3_checksum_as_v2", "v3_checksum_as_v2 on", "v3_checksum_as_v2 maybe"),
+    ("vrrp_instance", "old_unicast_checksum", "old_unicast_checksum never", "old_unicast_checksum always"),
     ("vrrp_instance", "strict_mode", "strict_mode on", "strict_mode x"),
     ("vrrp_instance", "check_unicast_src", "check_unicast_src", "check_unicast_src x"),
     ("vrrp_script", "script", "script \"/bin/true arg\"", "script"),

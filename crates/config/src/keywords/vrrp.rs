@@ -145,6 +145,18 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
         i.accept = Some(false)
     }),
     set("skip_check_adv_addr", |c, s, i| i.skip_check_adv_addr = c.flag(s)),
+    set("v3_checksum_as_v2", |c, s, i| i.v3_checksum_as_v2 = c.flag(s)),
+    set("old_unicast_checksum", |c, s, i| {
+        c.at_most(s, 1);
+        i.old_unicast_checksum = match s.args.first() {
+            None => Some(true),
+            Some(w) if w.text == "never" => Some(false),
+            Some(w) => {
+                c.error("bad-value", &w.span, format!("old_unicast_checksum: '{}' is not 'never'", w.text));
+                None
+            }
+        }
+    }),
     set("strict_mode", |c, s, i| i.strict_mode = Some(c.flag(s))),
     set("check_unicast_src", |c, s, i| i.check_unicast_src = c.flag(s)),
     ignored("vrf"),
@@ -155,7 +167,6 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     ignored("mcast_dst_ip"),
     ignored("track_src_ip"),
     ignored("unicast_fault_no_peer"),
-    ignored("old_unicast_checksum"),
     ignored("garp_lower_prio_delay"),
     ignored("garp_lower_prio_repeat"),
     ignored("garp_extra_if"),
@@ -303,6 +314,8 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         skip_check_adv_addr: false,
         strict_mode: None,
         check_unicast_src: false,
+        v3_checksum_as_v2: false,
+        old_unicast_checksum: None,
     };
     let items = c.block(s);
     apply(c, &INSTANCE, "vrrp_instance", items, &mut i);

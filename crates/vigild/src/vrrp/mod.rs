@@ -114,6 +114,11 @@ struct Running {
     last_transition: Option<Transition>,
     /// Every sender of an accepted advert: its priority and when it was last heard.
     peers: BTreeMap<IpAddr, (u8, SystemTime)>,
+    /// VRRPv3: how each sender computes its checksum ([`checksum_name`]).
+    checksums: BTreeMap<IpAddr, Checksum>,
+    /// Unicast VRRPv3 adverts go out with keepalived's old checksum (`old_unicast_checksum`,
+    /// or a peer seen using it).
+    old_unicast_checksum: bool,
     /// VIPs re-added after something else removed them while MASTER.
     vips_restored: u64,
     /// Adverts heard from another router while MASTER: two MASTERs (a split brain healing,
@@ -148,6 +153,29 @@ impl Running {
             Some(d) => (d.ifindex, &d.name),
             None => (self.ifindex, &self.ifname),
         }
+    }
+
+    /// Every router heard, and every unicast peer (heard or not).
+    fn peers_seen(&self) -> Vec<PeerSeen> {
+        let configured: &[IpAddr] = match &self.plan.socket.mode {
+            vigil_vrrp::io::Mode::Unicast { peers } => peers,
+            vigil_vrrp::io::Mode::Multicast { .. } => &[],
+        };
+        let mut addresses: Vec<IpAddr> = self.peers.keys().chain(configured).copied().collect();
+        addresses.sort();
+        addresses.dedup();
+        addresses
+            .into_iter()
+            .map(|address| {
+                let heard = self.peers.get(&address);
+                PeerSeen {
+                    address,
+                    priority: heard.map(|(p, _)| *p),
+                    last_seen: heard.map(|(_, at)| unix_time(*at)),
+                    checksum: self.checksums.get(&address).map(|c| c.name()),
+                }
+            })
+            .collect()
     }
 
     fn status(&self) -> InstanceStatus {
@@ -185,11 +213,7 @@ impl Running {
             vips_restored: self.vips_restored,
             conflicts: self.conflicts,
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
-            peers: self
-                .peers
-                .iter()
-                .map(|(ip, (priority, at))| PeerSeen { address: *ip, priority: *priority, last_seen: unix_time(*at) })
-                .collect(),
+            peers: self.peers_seen(),
         }
     }
 }
@@ -528,6 +552,8 @@ impl Vrrp {
             since: SystemTime::now(),
             last_transition: None,
             peers: BTreeMap::new(),
+            checksums: BTreeMap::new(),
+            old_unicast_checksum: i.old_unicast_checksum == Some(true),
             vips_restored: 0,
             conflicts: 0,
         })
@@ -733,6 +759,11 @@ impl Vrrp {
         for i in &config.instances {
             match old.remove(&i.name) {
                 Some(mut r) if keep.contains(&i.name) => {
+                    // Set, or learned from a peer unless now `never`.
+                    r.old_unicast_checksum = match i.old_unicast_checksum {
+                        Some(set) => set,
+                        None => r.old_unicast_checksum && r.model.old_unicast_checksum != Some(true),
+                    };
                     r.model = i.clone();
                     r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
                     r.group = None;
@@ -980,6 +1011,9 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
                                 ours.as_secs_f64()
                             );
                         }
+                    }
+                    if r.plan.wire_version == wire::Version::V3 {
+                        note_checksum(r, src, &accepted.repr);
                     }
                     if let Input::Advert { priority, .. } = accepted.input {
                         if src != r.plan.fsm.primary_address {
@@ -1294,6 +1328,84 @@ async fn remove_vip(r: &mut Running, kernel: &mut Kernel, vip: &vigil_vrrp::io::
     }
 }
 
+/// How a VRRPv3 advert's checksum is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checksum {
+    /// RFC 5798 5.2.8: with the pseudo-header of the real addresses.
+    PseudoHeader,
+    /// IPv4, the message alone (`v3_checksum_as_v2`).
+    AsV2,
+    /// Unicast, with the multicast group's pseudo-header (`old_unicast_checksum`).
+    OldUnicast,
+}
+
+impl Checksum {
+    fn of(repr: &VrrpRepr) -> Checksum {
+        if repr.v3_checksum_as_v2 {
+            Checksum::AsV2
+        } else if repr.old_unicast_checksum {
+            Checksum::OldUnicast
+        } else {
+            Checksum::PseudoHeader
+        }
+    }
+
+    /// What we send.
+    fn ours(r: &Running) -> Checksum {
+        if r.model.v3_checksum_as_v2 && r.plan.family == wire::Family::Ipv4 {
+            Checksum::AsV2
+        } else if r.old_unicast_checksum {
+            Checksum::OldUnicast
+        } else {
+            Checksum::PseudoHeader
+        }
+    }
+
+    /// The status document's name.
+    fn name(self) -> &'static str {
+        match self {
+            Checksum::PseudoHeader => "pseudo-header",
+            Checksum::AsV2 => "v3_checksum_as_v2",
+            Checksum::OldUnicast => "old_unicast_checksum",
+        }
+    }
+
+    fn describe(self, family: wire::Family) -> &'static str {
+        match (self, family) {
+            (Checksum::PseudoHeader, wire::Family::Ipv4) => "with the IPv4 pseudo-header",
+            (Checksum::PseudoHeader, wire::Family::Ipv6) => "with the IPv6 pseudo-header",
+            (Checksum::AsV2, _) => "without the IPv4 pseudo-header (v3_checksum_as_v2)",
+            (Checksum::OldUnicast, _) => "with the multicast group's pseudo-header (old_unicast_checksum)",
+        }
+    }
+}
+
+/// keepalived #2324: VRRPv3 routers differ on whether the IPv4 pseudo-header is in the
+/// checksum (RFC 5798 5.2.8), and keepalived before 1.3.6 summed unicast adverts with the
+/// multicast group's pseudo-header. Every reading is accepted; which one each peer uses is
+/// logged when first seen and when it changes, and shown in the status. A unicast peer using
+/// the old one makes us send it too, as keepalived does, unless `old_unicast_checksum never`.
+fn note_checksum(r: &mut Running, src: IpAddr, repr: &VrrpRepr) {
+    let theirs = Checksum::of(repr);
+    if src == r.plan.fsm.primary_address || r.checksums.insert(src, theirs) == Some(theirs) {
+        return;
+    }
+    if theirs == Checksum::OldUnicast && !r.old_unicast_checksum && r.model.old_unicast_checksum.is_none() {
+        r.old_unicast_checksum = true;
+        tracing::info!("({}) Setting unicast VRRPv3 checksum to old version", r.model.name);
+    }
+    let (name, family, ours) = (&r.model.name, r.plan.family, Checksum::ours(r));
+    let how = theirs.describe(family);
+    if theirs == ours {
+        tracing::info!("({name}) {src} computes its VRRPv3 checksum {how}, as we do");
+    } else {
+        tracing::warn!(
+            "({name}) {src} computes its VRRPv3 checksum {how}; we send ours {}: we accept both, but a peer that accepts only its own reading drops our adverts",
+            ours.describe(family)
+        );
+    }
+}
+
 async fn send_advert(r: &mut Running, priority: u8) {
     let repr = VrrpRepr {
         version: r.plan.wire_version,
@@ -1309,7 +1421,11 @@ async fn send_advert(r: &mut Running, priority: u8) {
         },
         addresses: r.plan.fsm.vips.clone(),
         auth: r.plan.auth,
-        v3_checksum_as_v2: false,
+        // Only VRRPv3 over IPv4 has the choice (IPv6 always sums the pseudo-header).
+        v3_checksum_as_v2: r.model.v3_checksum_as_v2
+            && r.plan.wire_version == wire::Version::V3
+            && r.plan.family == wire::Family::Ipv4,
+        old_unicast_checksum: r.old_unicast_checksum,
     };
     let src = r.plan.fsm.primary_address;
     let dsts: Vec<IpAddr> = match &r.plan.socket.mode {

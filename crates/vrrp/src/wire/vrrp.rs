@@ -157,6 +157,18 @@ pub enum ChecksumKind {
     /// Over the message alone: VRRPv2 (RFC 3768 5.3.8), and VRRPv3 over IPv4 from peers that
     /// leave the pseudo-header out (keepalived's `v3_checksum_as_v2`).
     NoPseudoHeader,
+    /// A unicast VRRPv3 advert summed with the pseudo-header of the multicast group instead of
+    /// its real destination, as keepalived did before 1.3.6 and does with `old_unicast_checksum`.
+    OldUnicast,
+}
+
+/// The VRRP multicast group of `family` (RFC 5798 5.1.1.2, 5.1.2.2): the destination
+/// [`ChecksumKind::OldUnicast`] sums.
+fn vrrp_group(family: Family) -> IpAddr {
+    match family {
+        Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::new(224, 0, 0, 18)),
+        Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12)),
+    }
 }
 
 /// A read/write view of a VRRP advertisement carried over IP of a given family.
@@ -281,9 +293,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Checks the checksum of a checked packet sent from `src` to `dst`, and says which rule
     /// it follows. Version 2 sums the message alone (RFC 3768 5.3.8); version 3 adds the
     /// pseudo-header (RFC 5798 5.2.8), except that over IPv4 a sum of the message alone is
-    /// accepted too, as some peers send (keepalived's `v3_checksum_as_v2`). Should both
-    /// readings match, which happens when the pseudo-header sums to zero, the standard one is
-    /// reported.
+    /// accepted too, as some peers send (keepalived's `v3_checksum_as_v2`), and a unicast advert
+    /// may carry the multicast group's pseudo-header (keepalived's `old_unicast_checksum`).
+    /// Should two readings match, the standard one is reported.
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> Result<ChecksumKind, Error> {
         check_endpoints(self.family, src, dst)?;
         let message = &self.buffer.as_ref()[..self.message_len()];
@@ -300,6 +312,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         if self.family == Family::Ipv4 && alone == 0xffff {
             return Ok(ChecksumKind::NoPseudoHeader);
+        }
+        if !dst.is_multicast() {
+            let old = pseudo_header(src, vrrp_group(self.family), message.len())?;
+            if checksum::combine(&[old, alone]) == 0xffff {
+                return Ok(ChecksumKind::OldUnicast);
+            }
         }
         Err(Error::BadChecksum { expected: compute(message, pseudo), got: self.checksum() })
     }
@@ -380,6 +398,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         let pseudo = match kind {
             ChecksumKind::PseudoHeader => pseudo_header(src, dst, len)?,
             ChecksumKind::NoPseudoHeader => 0,
+            ChecksumKind::OldUnicast => pseudo_header(src, vrrp_group(self.family), len)?,
         };
         let value = compute(&self.buffer.as_ref()[..len], pseudo);
         self.set_checksum(value);
@@ -431,6 +450,10 @@ pub struct Repr {
     /// `v3_checksum_as_v2`). Parse sets it when that is the reading that matched; emit honours
     /// it. It must be false for version 2 and for IPv6, whose rule is fixed.
     pub v3_checksum_as_v2: bool,
+    /// VRRPv3 to a unicast address, summed with the multicast group's pseudo-header
+    /// ([`ChecksumKind::OldUnicast`]). Parse sets it when that is the reading that matched;
+    /// emit honours it for version 3 to a unicast address and ignores it otherwise.
+    pub old_unicast_checksum: bool,
 }
 
 impl Repr {
@@ -472,6 +495,7 @@ impl Repr {
             addresses: packet.addresses().collect(),
             auth,
             v3_checksum_as_v2: version == Version::V3 && kind == ChecksumKind::NoPseudoHeader,
+            old_unicast_checksum: kind == ChecksumKind::OldUnicast,
         })
     }
 
@@ -534,6 +558,8 @@ impl Repr {
         }
         let kind = if self.version == Version::V2 || self.v3_checksum_as_v2 {
             ChecksumKind::NoPseudoHeader
+        } else if self.old_unicast_checksum && !dst.is_multicast() {
+            ChecksumKind::OldUnicast
         } else {
             ChecksumKind::PseudoHeader
         };
@@ -671,6 +697,7 @@ mod tests {
             addresses: vec![v4(192, 0, 2, 100), v4(192, 0, 2, 101)],
             auth: Auth::Pass(SECRET),
             v3_checksum_as_v2: false,
+            old_unicast_checksum: false,
         }
     }
 
@@ -683,6 +710,7 @@ mod tests {
             addresses: vec![v4(192, 0, 2, 100), v4(192, 0, 2, 101)],
             auth: Auth::None,
             v3_checksum_as_v2: false,
+            old_unicast_checksum: false,
         }
     }
 
@@ -695,6 +723,7 @@ mod tests {
             addresses: vec![v6("2001:db8::100")],
             auth: Auth::None,
             v3_checksum_as_v2: false,
+            old_unicast_checksum: false,
         }
     }
 
@@ -876,6 +905,30 @@ mod tests {
         // The captured, standard one is reported as such.
         let packet = Packet::new_checked(&V3_IPV4_ADVERT[..], Family::Ipv4).expect("valid");
         assert_eq!(packet.verify_checksum(src4(), dst4()), Ok(ChecksumKind::PseudoHeader));
+    }
+
+    /// keepalived before 1.3.6, and with `old_unicast_checksum`, sums a unicast advert with the
+    /// multicast group's pseudo-header (seen from keepalived 2.2.7: 0xd3a3 where the standard
+    /// reading gives 0xf1b3, 0xe000_0012 - 0xc000_0202 apart).
+    #[test]
+    fn old_unicast_checksum_is_accepted_reported_and_sent() {
+        let unicast: IpAddr = "192.0.2.2".parse().expect("literal");
+        for (family, src, dst) in [(Family::Ipv4, src4(), unicast), (Family::Ipv6, src6(), v6("fe80::2"))] {
+            let repr = Repr {
+                old_unicast_checksum: true,
+                ..if family == Family::Ipv4 { v3_ipv4_repr() } else { v3_ipv6_repr() }
+            };
+            let bytes = emit(&repr, family, src, dst).expect("valid");
+            let packet = Packet::new_checked(&bytes[..], family).expect("valid");
+            assert_eq!(packet.verify_checksum(src, dst), Ok(ChecksumKind::OldUnicast));
+            assert_eq!(parse(&bytes, family, src, dst), Ok(repr.clone()));
+            let standard = emit(&Repr { old_unicast_checksum: false, ..repr }, family, src, dst).expect("valid");
+            assert_ne!(standard, bytes);
+        }
+        // To the group itself both readings are one: the standard one is reported.
+        let repr = Repr { old_unicast_checksum: true, ..v3_ipv4_repr() };
+        let bytes = emit(&repr, Family::Ipv4, src4(), dst4()).expect("valid");
+        assert_eq!(bytes, V3_IPV4_ADVERT);
     }
 
     #[test]
@@ -1065,6 +1118,7 @@ mod tests {
                                             addresses: addresses.clone(),
                                             auth,
                                             v3_checksum_as_v2,
+                                            old_unicast_checksum: false,
                                         };
                                         let bytes = emit(&repr, family, src, dst).expect("valid repr");
                                         assert_eq!(bytes.len(), repr.buffer_len());
