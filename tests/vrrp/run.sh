@@ -40,7 +40,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface checksum old_checksum)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls)
 
 describe() {
     case $1 in
@@ -66,6 +66,7 @@ describe() {
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
         checksum) echo "VRRPv3/IPv4 checksum readings: a vigild sending v3_checksum_as_v2 is accepted by a vigild peer (which logs the reading and shows it in the status) and dropped by keepalived 2.2 (two MASTERs); back to the pseudo-header by reload, one MASTER again" ;;
         old_checksum) echo "unicast VRRPv3, a sends keepalived's old unicast checksum (old_unicast_checksum): b accepts it and switches to it ('Setting unicast VRRPv3 checksum to old version'); b's adverts after a failover are accepted by the restarted a" ;;
+        unicast_pitfalls) echo "unicast pair tracking eth1: a vigild side refuses an empty and a self-only unicast_peer list (vigild -t, file:line); eth1 down on a: FAULT, b MASTER; eth1 up: a MASTER again with fresh gratuitous ARP; a vigild status shows when each unicast peer was last heard" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -921,6 +922,54 @@ scenario_old_checksum() {
     expect_stable 2
     check_no_rejects a b
     trace "a (old_unicast_checksum) accepted b's adverts after the failover (kill at $tk)"
+}
+
+# keepalived #2458, #1283: an empty unicast_peer list silently becomes multicast (the peer, in
+# unicast, never hears it: two MASTERs), a list naming only ourselves reaches nobody, and the
+# router leaving FAULT must announce the VIP again.
+scenario_unicast_pitfalls() {
+    lab_setup eth1; capture_start
+    local side bad out ma mb tu garp
+    for side in a b; do
+        [ "${IMPL[$side]}" = vigild ] || continue
+        for bad in "peers=" "peers=192.0.2.1"; do
+            { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV src=192.0.2.1 "$bad"; } >"$SDIR/bad.conf"
+            [ "$bad" != "peers=" ] || sed -i 's/^    unicast_src_ip .*/&\n    unicast_peer {\n    }/' "$SDIR/bad.conf"
+            if out=$(ip netns exec "${NS[a]}" "$VIGILD" -t -f "$SDIR/bad.conf" 2>&1); then
+                fail "vigild -t accepted a unicast_peer list with $bad"
+            fi
+            [[ $out == *"bad.conf:"*"error: (VI_1) unicast_peer lists"* ]] || fail "vigild -t did not name the unicast_peer line: $out"
+            trace "vigild -t ($bad): $(grep -m1 'error:' <<<"$out")"
+            out=$(ip netns exec "${NS[a]}" "$KEEPALIVED" -t -f "$SDIR/bad.conf" 2>&1 && echo "exit status 0" || echo "exit status $?")
+            trace "keepalived -t ($bad): $(grep -E 'unicast|exit status' <<<"$out" | tr '\n' ' ')"
+        done
+        break
+    done
+    { conf_global a; conf_instance VI_1 priority=150 version=3 advert_int=$ADV src=192.0.2.1 peers=192.0.2.2 track_interface=eth1; } >"$SDIR/a.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV src=192.0.2.2 peers=192.0.2.1 track_interface=eth1; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1
+    ma=$(log_mark a) mb=$(log_mark b)
+    link_down a eth1
+    wait_log a "(VI_1) Entering FAULT STATE" 5 "$ma" >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 6 "$mb" >/dev/null
+    sleep 1
+    ma=$(log_mark a)
+    tu=$(now)
+    link_up a eth1
+    wait_log a "(VI_1) Entering MASTER STATE" 8 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 3
+    sleep 0.3
+    garp=$(wire first GARP a "addr=$VIP4" "ts>$tu")
+    [ -n "$garp" ] || fail "no gratuitous ARP from a after it left FAULT"
+    check_gap "link up on a -> GARP from a" "$(fcalc "$garp - $tu")" 0 "$(fcalc "$(mdi 150 $ADV) + 1")"
+    for side in a b; do
+        [ "${IMPL[$side]}" = vigild ] || continue
+        ip netns exec "${NS[$side]}" "$VIGILCTL" status --json >"$SDIR/status-$side.json" || fail "vigilctl status failed"
+        [ "$(json_get "$SDIR/status-$side.json" "d['vrrp'][0]['peers'][0]['last_seen'] is not None")" = True ] ||
+            fail "side $side's status does not say when its unicast peer was last heard"
+    done
+    check_no_rejects a b
 }
 
 # keepalived #2564, #1385: a network manager or an admin removes the VIP from the MASTER;

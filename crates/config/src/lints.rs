@@ -16,6 +16,7 @@ pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>
     backup_at_255(cfg, diags);
     duplicate_real_servers(cfg, diags);
     script_security(cfg, diags, host);
+    unicast_self_only(cfg, diags, host);
     if let Some(host) = host {
         interfaces(cfg, diags, host);
         unowned_virtual_servers(cfg, diags, host);
@@ -180,6 +181,28 @@ fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host
             suggestion: None,
             security: true,
         });
+    }
+}
+
+/// keepalived #2458: a unicast_peer list naming only this director (its unicast_src_ip or an
+/// address of this host: the file copied from the other node unchanged) reaches no peer.
+fn unicast_self_only(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
+    let local = host.map(|h| h.local_addresses()).unwrap_or_default();
+    for i in &cfg.instances {
+        let own = |ip: &IpAddr| local.contains(ip) || i.unicast_src_ip.as_ref() == Some(ip);
+        if i.unicast_peer.is_empty() || !i.unicast_peer.iter().all(|p| own(&p.addr)) {
+            continue;
+        }
+        let list: Vec<String> = i.unicast_peer.iter().map(|p| p.addr.to_string()).collect();
+        diags.error(
+            "unicast-self-only",
+            i.unicast_peer_span.as_ref().unwrap_or(&i.span),
+            format!(
+                "({}) unicast_peer lists only this director's own address ({}): no other router would hear it; list the other director's address",
+                i.name,
+                list.join(", ")
+            ),
+        );
     }
 }
 

@@ -359,6 +359,8 @@ pub struct VrrpInstance {
     pub dont_track_primary: bool,
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peer: Vec<UnicastPeer>,
+    /// Where the (last) `unicast_peer` block is, even when it lists nobody.
+    pub unicast_peer_span: Option<Span>,
     pub unicast_ttl: Option<u8>,
     pub mcast_src_ip: Option<IpAddr>,
     pub garp_master_delay: Duration,

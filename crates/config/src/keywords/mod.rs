@@ -411,10 +411,6 @@ impl Ctx<'_> {
     pub fn warning(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
         self.diags.warning(code, span, message);
     }
-
-    pub fn note(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
-        self.diags.note(code, span, message);
-    }
 }
 
 /// Splits a command line on unquoted spaces; single quotes keep spaces inside an argument.

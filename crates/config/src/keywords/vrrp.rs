@@ -87,6 +87,7 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("dont_track_primary", |c, s, i| i.dont_track_primary = c.flag(s)),
     set("unicast_src_ip", |c, s, i| i.unicast_src_ip = c.ip(s)),
     set("unicast_peer", |c, s, i| {
+        i.unicast_peer_span = Some(s.keyword.span.clone());
         let items = c.block(s);
         i.unicast_peer.extend(items.iter().filter_map(|p| unicast_peer(c, p)))
     }),
@@ -298,6 +299,7 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         dont_track_primary: false,
         unicast_src_ip: None,
         unicast_peer: Vec::new(),
+        unicast_peer_span: None,
         unicast_ttl: None,
         mcast_src_ip: None,
         garp_master_delay: Duration::MAX,
@@ -814,11 +816,21 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
             );
             i.advert_int = Duration::from_secs(whole);
         }
-        if i.unicast_peer.is_empty() && i.unicast_src_ip.is_some() {
-            c.note(
-                "unicast-src-without-peer",
-                &i.span,
-                format!("({}) unicast_src_ip is set but unicast_peer is empty: adverts go to multicast", i.name),
+        // keepalived #2458, #1283: keepalived warns and falls back to multicast, where the other
+        // director (configured for unicast) never hears this one: two MASTERs.
+        if i.unicast_peer.is_empty() && (i.unicast_peer_span.is_some() || i.unicast_src_ip.is_some()) {
+            let what = if i.unicast_peer_span.is_some() {
+                "unicast_peer lists no peer"
+            } else {
+                "unicast_src_ip is set without unicast_peer"
+            };
+            c.error(
+                "unicast-without-peer",
+                i.unicast_peer_span.as_ref().unwrap_or(&i.span),
+                format!(
+                    "({}) {what}: keepalived falls back to multicast there, which a unicast peer never hears; list the other director's address, or remove the unicast keywords to use multicast",
+                    i.name
+                ),
             );
         }
         for t in &i.track_script {

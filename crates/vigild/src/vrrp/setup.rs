@@ -33,6 +33,9 @@ pub enum SetupError {
     /// The state machine refuses the settings.
     #[error("({name}) {source}")]
     Fsm { name: String, source: fsm::Error },
+    /// Every unicast peer is this router's own source address.
+    #[error("({name}) unicast_peer lists only this router's own address {address}: no other router would hear it")]
+    UnicastSelfOnly { name: String, address: IpAddr },
 }
 
 /// The kernel's number for a scope (`RT_SCOPE_*` in linux/rtnetlink.h), the same for addresses
@@ -131,7 +134,12 @@ pub fn plan(global: &model::GlobalDefs, i: &VrrpInstance, link: &Link) -> Result
         };
         s
     } else {
-        SocketConfig::unicast(link.name.clone(), family, None, i.unicast_peer.iter().map(|p| p.addr).collect())
+        // A file shared by both directors lists both: adverts to ourselves are not sent.
+        let peers: Vec<IpAddr> = i.unicast_peer.iter().map(|p| p.addr).filter(|&a| a != primary).collect();
+        if peers.is_empty() {
+            return Err(SetupError::UnicastSelfOnly { name: i.name.clone(), address: primary });
+        }
+        SocketConfig::unicast(link.name.clone(), family, None, peers)
     };
     // IPv6 checksums cover the source address, so the socket must send from the one we use.
     socket.src = Some(primary);
