@@ -96,9 +96,22 @@ fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
     Ok(socket)
 }
 
-/// A connected UDP socket towards `ep.addr`.
+/// Linux reports only "fatal" ICMP errors (port unreachable) to a datagram socket; with
+/// IP_RECVERR a host or network unreachable ends the receive at once too, instead of after
+/// the whole timeout (keepalived #1822, #765).
+fn report_icmp_errors(socket: &Socket, to: SocketAddr) -> Result<(), Failure> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    let set = match to {
+        SocketAddr::V4(_) => setsockopt(socket, sockopt::Ipv4RecvErr, &true),
+        SocketAddr::V6(_) => setsockopt(socket, sockopt::Ipv6RecvErr, &true),
+    };
+    set.map_err(|e| io_failure(e.into()))
+}
+
+/// A connected UDP socket towards `ep.addr`, told of ICMP errors.
 async fn udp_socket(ep: &Endpoint) -> Result<tokio::net::UdpSocket, Failure> {
     let socket = socket(ep, Type::DGRAM, Protocol::UDP).map_err(io_failure)?;
+    report_icmp_errors(&socket, ep.addr)?;
     let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(io_failure)?;
     socket.connect(ep.addr).await.map_err(io_failure)?;
     Ok(socket)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use socket2::{Protocol, SockAddr, Type};
 use tokio::time::{timeout_at, Instant};
 
-use super::{io_failure, socket, ProbeContext};
+use super::{io_failure, report_icmp_errors, socket, ProbeContext};
 use crate::plan::Endpoint;
 use crate::verdict::{Failure, ProbeResult, Success};
 use crate::wire::{echo_request, is_echo_reply};
@@ -29,6 +29,7 @@ pub(crate) async fn check(ep: &Endpoint, ctx: &ProbeContext, timeout: Duration) 
         }
         Err(e) => return Err(io_failure(e)),
     };
+    report_icmp_errors(&sock, ep.addr)?;
     sock.connect(&SockAddr::from(SocketAddr::new(ep.addr.ip(), 0))).map_err(io_failure)?;
     // tokio's UdpSocket only issues send(2) and recv(2), which are what a datagram ICMP or a
     // raw socket takes too: it serves as the async wrapper without any unsafe registration.
