@@ -138,6 +138,14 @@ struct Kernel {
     syncd: Option<syncd::Follower>,
 }
 
+impl Kernel {
+    /// Writes the records of what was added, after the work of one event is done.
+    fn flush_records(&mut self) {
+        self.vips.flush();
+        self.routes_record.flush();
+    }
+}
+
 /// An interface a VIP lives on when its `dev` is not the instance's.
 struct Device {
     ifindex: u32,
@@ -328,6 +336,7 @@ pub async fn run(
     for id in fresh {
         v.begin(id).await;
     }
+    v.kernel.flush_records();
 
     loop {
         let deadline = v.running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
@@ -372,12 +381,14 @@ pub async fn run(
                 }
             }
         }
+        v.kernel.flush_records();
     }
     let now = Instant::now().into_std();
     for idx in 0..v.running.len() {
         v.resign(idx, now).await;
     }
     v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
+    v.kernel.flush_records();
     if let Some(s) = v.kernel.syncd.take() {
         s.stop().await;
     }

@@ -23,6 +23,8 @@ pub fn vip(ifname: &str, ip: IpAddr) -> String {
 pub struct Owned {
     path: PathBuf,
     set: BTreeSet<String>,
+    /// Changed since the file was last written.
+    dirty: bool,
 }
 
 impl Owned {
@@ -31,7 +33,7 @@ impl Owned {
     pub fn load(kind: &str) -> Owned {
         let path = path(kind);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        Owned { path, set: text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect() }
+        Owned { path, set: text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(), dirty: false }
     }
 
     /// Whether a previous run added `key`.
@@ -39,10 +41,16 @@ impl Owned {
         self.set.contains(key)
     }
 
-    /// Records an entry as added (`true`) or removed (`false`).
+    /// Records an entry as added (`true`) or removed (`false`); the file follows at the next
+    /// [`flush`](Self::flush), so that a new MASTER's gratuitous ARPs do not wait for it.
     pub fn record(&mut self, key: &str, added: bool) {
         let changed = if added { self.set.insert(key.to_string()) } else { self.set.remove(key) };
-        if changed {
+        self.dirty |= changed;
+    }
+
+    /// Writes the file if anything changed since it was last written.
+    pub fn flush(&mut self) {
+        if std::mem::take(&mut self.dirty) {
             self.save();
         }
     }

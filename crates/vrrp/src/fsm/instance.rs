@@ -482,14 +482,15 @@ impl Instance {
             // Master_Adver_Interval restarts with the protocol (RFC 5798 6.4.1).
             self.master_adver_int = self.config.advert_int;
         }
+        // RFC 3768 6.4.1-6.4.2 / RFC 5798 6.4.1-6.4.2: send an ADVERTISEMENT, broadcast
+        // gratuitous ARPs (IPv4) or unsolicited NAs (IPv6) for the addresses, set the
+        // Adver_Timer to Advertisement_Interval, then transition to Master: the advert goes
+        // first, before anything else the transition does (its log line among them).
+        self.send_advert(self.effective_priority);
         self.change_state(State::Master, reason);
         self.timers.cancel(Timer::MasterDown);
         self.timers.cancel(Timer::Preempt);
         self.preempt_ready = false;
-        // RFC 3768 6.4.1-6.4.2 / RFC 5798 6.4.1-6.4.2: send an ADVERTISEMENT, broadcast
-        // gratuitous ARPs (IPv4) or unsolicited NAs (IPv6) for the addresses, set the
-        // Adver_Timer to Advertisement_Interval.
-        self.send_advert(self.effective_priority);
         self.timers.set(Timer::Advert, now + self.config.advert_int);
         self.actions.push_back(Action::AddVips { vips: self.config.vips.clone(), accept: self.config.accepts() });
         // keepalived: a burst now, another after garp_master_delay, then a refresh burst every

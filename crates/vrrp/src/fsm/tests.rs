@@ -87,9 +87,9 @@ fn wants(state: State) -> Action {
     Action::GroupWants { state }
 }
 
-/// What becoming Master at priority 100 emits.
+/// What becoming Master at priority 100 emits: the advert first (RFC 3768 6.4.2).
 fn becomes_master(from: State, reason: Reason) -> Vec<Action> {
-    vec![changed(from, State::Master, reason), send(100), add_vips(), garp(5), notify(NotifyState::Master, 100)]
+    vec![send(100), changed(from, State::Master, reason), add_vips(), garp(5), notify(NotifyState::Master, 100)]
 }
 
 fn started() -> Vec<Step> {
@@ -182,8 +182,8 @@ fn cases() -> Vec<Case> {
             step: Step::In(0, Input::Startup),
             state: Master,
             actions: vec![
-                changed(Initialize, Master, Reason::Startup),
                 send(255),
+                changed(Initialize, Master, Reason::Startup),
                 add_vips(),
                 garp(5),
                 notify(N::Master, 255),
@@ -492,8 +492,8 @@ fn cases() -> Vec<Case> {
             step: Step::Fire(3_610),
             state: Master,
             actions: vec![
-                changed(Backup, Master, Reason::MasterDown),
                 send(100),
+                changed(Backup, Master, Reason::MasterDown),
                 Action::AddVips { vips: vec![VIP], accept: false },
                 garp(5),
                 notify(N::Master, 100),
@@ -743,8 +743,8 @@ fn cases() -> Vec<Case> {
             step: Step::In(1_000, tracker(1, true, 0)),
             state: Master,
             actions: vec![
-                changed(Fault, Master, Reason::TrackerUp),
                 send(255),
+                changed(Fault, Master, Reason::TrackerUp),
                 add_vips(),
                 garp(5),
                 notify(N::Master, 255),

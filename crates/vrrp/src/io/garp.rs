@@ -18,13 +18,20 @@ use socket2::{Domain, Socket, Type};
 
 use super::{interface_index, Error, BPF_DROP_ALL};
 
-/// How long a send may wait for room in the socket's send buffer.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a send waits for room in the socket's send buffer before it is handed to tokio's
+/// blocking pool: not at all (pnet polls with this timeout before each send).
+const WRITE_TIMEOUT: Duration = Duration::ZERO;
+
+/// How long the blocking pool retries a send the buffer had no room for, and how often.
+const RETRY_FOR: Duration = Duration::from_secs(1);
+const RETRY_EVERY: Duration = Duration::from_millis(10);
 
 /// Sends whole Ethernet frames on one interface.
 ///
-/// pnet's send polls the socket, which may block briefly, so each send runs on tokio's
-/// blocking pool and never stalls the runtime.
+/// A send goes out at once from the caller's task when the socket has room, which is almost
+/// always: a gratuitous ARP leaves microseconds after the VIP is added, not after a hop to
+/// another thread. When the buffer is full it is retried on tokio's blocking pool, so the
+/// runtime is never stalled.
 pub struct FrameSender {
     interface: String,
     ifindex: u32,
@@ -84,19 +91,39 @@ impl FrameSender {
 
     /// Sends `frame`, Ethernet header included, as it is.
     pub async fn send(&self, frame: &[u8]) -> Result<(), Error> {
-        let owned = frame.to_vec();
-        let sender = Arc::clone(&self.sender);
-        let sent = tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave the sender half-changed: it keeps no
-            // state between sends.
-            let mut sender = sender.lock().unwrap_or_else(PoisonError::into_inner);
-            sender.send_to(&owned, None)
-        })
-        .await
-        .map_err(|source| Error::BlockingTask { interface: self.interface.clone(), source })?;
-        let result = sent.unwrap_or_else(|| Err(std::io::Error::other("pnet gave no send result")));
+        let result = match send_once(&self.sender, frame) {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                let (owned, sender) = (frame.to_vec(), Arc::clone(&self.sender));
+                tokio::task::spawn_blocking(move || retry(&sender, &owned))
+                    .await
+                    .map_err(|source| Error::BlockingTask { interface: self.interface.clone(), source })?
+            }
+            other => other,
+        };
         result.map_err(|source| Error::FrameSend { interface: self.interface.clone(), len: frame.len(), source })?;
         tracing::trace!(interface = self.interface, len = frame.len(), "frame sent");
         Ok(())
+    }
+}
+
+/// One send if the socket has room now; `TimedOut` if it has none.
+fn send_once(sender: &Mutex<Box<dyn DataLinkSender>>, frame: &[u8]) -> std::io::Result<()> {
+    // A panic while holding the lock cannot leave the sender half-changed: it keeps no state
+    // between sends.
+    let mut sender = sender.lock().unwrap_or_else(PoisonError::into_inner);
+    sender.send_to(frame, None).unwrap_or_else(|| Err(std::io::Error::other("pnet gave no send result")))
+}
+
+/// Sends, waiting for room in the socket's buffer for up to [`RETRY_FOR`]; blocks.
+fn retry(sender: &Mutex<Box<dyn DataLinkSender>>, frame: &[u8]) -> std::io::Result<()> {
+    let mut waited = Duration::ZERO;
+    loop {
+        match send_once(sender, frame) {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut && waited < RETRY_FOR => {
+                std::thread::sleep(RETRY_EVERY);
+                waited += RETRY_EVERY;
+            }
+            other => return other,
+        }
     }
 }
