@@ -4,6 +4,8 @@
 # failure after that; with all stopped the sorry server answers and quorum_down runs; a
 # server that comes back is re-added.  A second virtual server over the same servers, with
 # TCP_CHECK and inhibit_on_failure, keeps them at weight 0 instead and loses its quorum of 2.
+# Every transition also reaches lvs_notify_fifo (keepalived's lines, through the reader script
+# it starts) and `vigilctl events`, numbered, in the order it happened.
 . /lab/bin/common.sh
 nat_lab 4
 cat >/tmp/event.sh <<'SH'
@@ -11,6 +13,11 @@ cat >/tmp/event.sh <<'SH'
 echo "$*" >>/tmp/events
 SH
 chmod +x /tmp/event.sh
+cat >/tmp/fifo-reader.sh <<'SH'
+#!/bin/sh
+exec cat "$1" >>/tmp/fifo-lines
+SH
+chmod +x /tmp/fifo-reader.sh
 rs_checks() { # PORT
   for i in 1 2 3; do cat <<CONF
     real_server 10.2.$i.2 80 {
@@ -29,6 +36,10 @@ CONF
 }
 {
   cat <<CONF
+global_defs {
+    lvs_notify_fifo /tmp/lvs.fifo
+    lvs_notify_fifo_script /tmp/fifo-reader.sh
+}
 virtual_server 10.1.0.100 80 {
     delay_loop 1
     lvs_sched rr
@@ -113,6 +124,20 @@ sleep 1
 nsx client timeout 3 wget -q -O - http://10.1.0.100/ | grep -q "hello from rs1" || fail "rs1 does not answer through the VIP"
 kill $loop
 echo "--- events"; cat /tmp/events
+echo "--- lvs_notify_fifo"; cat /tmp/fifo-lines
+# The FIFO in keepalived's words, in order: rs1 down, port 80's quorum lost, rs1 back.
+at() { grep -n -m1 -x "$1" /tmp/fifo-lines | cut -d: -f1; }
+down=$(at 'RS \[10.2.1.2\]:tcp:80 \[10.1.0.100\]:tcp:80 DOWN')
+lost=$(at 'VS \[10.1.0.100\]:tcp:80 DOWN')
+back=$(at 'RS \[10.2.1.2\]:tcp:80 \[10.1.0.100\]:tcp:80 UP')
+[ -n "$down" ] && [ -n "$lost" ] && [ -n "$back" ] && [ "$down" -lt "$lost" ] && [ "$lost" -lt "$back" ] ||
+  fail "lvs_notify_fifo lacks rs1's transitions in order (lines '$down' '$lost' '$back')"
+grep -q '^VS \[10.1.0.100\]:tcp:8080 DOWN$' /tmp/fifo-lines || fail "lvs_notify_fifo lacks port 8080's lost quorum"
+# The stream has the same events, numbered 1, 2, 3, ... (the backlog, then it is cut off).
+timeout 2 vigilctl events --json >/tmp/stream || true
+awk -F'"seq":' '{ split($2, a, ","); if (a[1] != NR) bad = 1 } END { exit bad || NR == 0 }' /tmp/stream || fail "the event stream is not numbered 1, 2, 3, ..."
+[ "$(wc -l </tmp/stream)" = "$(wc -l </tmp/fifo-lines)" ] || fail "the stream and the FIFO differ: $(wc -l </tmp/stream) and $(wc -l </tmp/fifo-lines) events"
+echo "FIGURE lvs_notify_fifo and vigilctl events carried $(wc -l </tmp/stream) transitions, numbered 1..$(wc -l </tmp/stream)"
 echo "--- vigild's log lines for rs1"
 grep -E "10.2.1.2|quorum|sorry" $LOG | sed 's/^[^ ]* *//' | head -n 30
 # From the last failed probe of rs1 to the acknowledgement of its removal, from the log's

@@ -6,69 +6,15 @@
 # and reloads.  Narrated as it happens.
 . /lab/bin/common.sh
 VIP=10.0.0.100
-$IP link add br0 type bridge
-$IP link set br0 up
-attach() { # NS ADDR
-  $IP netns add $1
-  $IP link add $1-p type veth peer name eth0
-  $IP link set $1-p master br0 up
-  $IP link set eth0 netns $1
-  nsx $1 $IP link set lo up
-  nsx $1 $IP addr add $2/24 dev eth0
-  nsx $1 $IP link set eth0 up
-}
-attach client 10.0.0.2
-# The client takes the VIP's new owner from its gratuitous ARP at once.
-nsx client sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_accept; echo 0 >/proc/sys/net/ipv4/neigh/eth0/locktime'
+director_segment
 for i in 1 2; do
-  attach rs$i 10.0.0.2$i
-  # What the seeds' lvs_real script does on a DR real server: the VIP on lo, silent in ARP.
-  nsx rs$i vigilctl realserver start --vip $VIP >/dev/null
   mkdir -p /tmp/www$i; echo "hello from rs$i" >/tmp/www$i/index.html
   rs_start $i
 done
-
-conf() { # NAME STATE PRIORITY
-  cat <<CONF
-global_defs {
-    router_id $1
-}
-vrrp_instance VI_1 {
-    state $2
-    interface eth0
-    virtual_router_id 51
-    priority $3
-    advert_int 1
-    virtual_ipaddress {
-        $VIP/24
-    }
-}
-virtual_server $VIP 80 {
-    delay_loop 1
-    lvs_sched wrr
-    lvs_method DR
-    protocol TCP
-CONF
-  for i in 1 2; do cat <<CONF
-    real_server 10.0.0.2$i 80 {
-        HTTP_GET {
-            url {
-                path /index.html
-                status_code 200
-            }
-            connect_timeout 1
-            retry 1
-            delay_before_retry 1
-        }
-    }
-CONF
-  done
-  echo "}"
-}
-attach lb1 10.0.0.11
-attach lb2 10.0.0.12
-conf lb1 MASTER 150 >/tmp/lb1.conf
-conf lb2 BACKUP 100 >/tmp/lb2.conf
+director_attach lb1 10.0.0.11
+director_attach lb2 10.0.0.12
+director_conf lb1 MASTER 150 >/tmp/lb1.conf
+director_conf lb2 BACKUP 100 >/tmp/lb2.conf
 start_lb() { # N
   : >/tmp/lb$1.log
   # ip netns exec execs vigild, so $! is vigild's pid.

@@ -131,3 +131,70 @@ attach() {
   nsx $1 $IP addr add $2/24 dev $1-e
   nsx $1 $IP link set $1-e up
 }
+
+# Two directors on one segment (the demo's and the fault-injection run's shape): a bridge br0
+# with no address, a client (10.0.0.2) that takes a VIP's new owner from its gratuitous ARP at
+# once, and the DR real servers rs1 and rs2 (10.0.0.21, .22: the VIP on lo, silent in ARP, as
+# the seeds' lvs_real script does), their web servers left to the caller;
+# `director_attach NS ADDR` puts a host in netns NS on it, its link named eth0.
+director_segment() {
+  $IP link add br0 type bridge
+  $IP link set br0 up
+  director_attach client 10.0.0.2
+  nsx client sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_accept; echo 0 >/proc/sys/net/ipv4/neigh/eth0/locktime'
+  for i in 1 2; do
+    director_attach rs$i 10.0.0.2$i
+    nsx rs$i vigilctl realserver start --vip $VIP >/dev/null
+  done
+}
+director_attach() { # NS ADDR
+  $IP netns add $1
+  $IP link add $1-p type veth peer name eth0
+  $IP link set $1-p master br0 up
+  $IP link set eth0 netns $1
+  nsx $1 $IP link set lo up
+  nsx $1 $IP addr add $2/24 dev eth0
+  nsx $1 $IP link set eth0 up
+}
+# director_conf NAME STATE PRIORITY [GLOBAL_LINES [INSTANCE_LINES]]: a director's
+# keepalived.conf: VI_1 (VRID 51, advert_int 1) holding $VIP/24 on eth0, and an LVS-DR virtual
+# server on $VIP:80 over 10.0.0.21 and 10.0.0.22 with HTTP_GET checks (delay_loop 1).
+director_conf() {
+  cat <<CONF
+global_defs {
+    router_id $1
+${4:-}
+}
+vrrp_instance VI_1 {
+    state $2
+    interface eth0
+    virtual_router_id 51
+    priority $3
+    advert_int 1
+${5:-}
+    virtual_ipaddress {
+        $VIP/24
+    }
+}
+virtual_server $VIP 80 {
+    delay_loop 1
+    lvs_sched wrr
+    lvs_method DR
+    protocol TCP
+CONF
+  for i in 1 2; do cat <<CONF
+    real_server 10.0.0.2$i 80 {
+        HTTP_GET {
+            url {
+                path /index.html
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+CONF
+  done
+  echo "}"
+}
