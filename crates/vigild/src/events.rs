@@ -285,11 +285,7 @@ fn start_reader(
     let (program, args) = script.argv.split_first()?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).arg(fifo).stdin(std::process::Stdio::null());
-    let creds = match &script.user {
-        Some(u) => crate::notify::credentials(Some(u), script.group.as_deref()),
-        None => script_user.and_then(|(u, g)| crate::notify::credentials(Some(u), g.as_deref())),
-    };
-    if let Some((uid, gid)) = creds {
+    if let Some((uid, gid)) = crate::notify::script_credentials(script, script_user) {
         cmd.uid(uid).gid(gid);
     }
     match cmd.spawn() {

@@ -52,6 +52,17 @@ pub(crate) fn credentials(user: Option<&str>, group: Option<&str>) -> Option<(u3
     Some((u.uid.as_raw(), gid))
 }
 
+/// The uid and gid `script` runs as: its own user, else `script_user`.
+pub(crate) fn script_credentials(
+    script: &Script,
+    script_user: Option<&(String, Option<String>)>,
+) -> Option<(u32, u32)> {
+    match &script.user {
+        Some(u) => credentials(Some(u), script.group.as_deref()),
+        None => script_user.and_then(|(u, g)| credentials(Some(u), g.as_deref())),
+    }
+}
+
 impl Notifier {
     /// Starts the queue `name`; scripts run as `script_user` unless they say otherwise.
     pub fn spawn(name: String, script_user: Option<(String, Option<String>)>, events: Events) -> Notifier {
@@ -75,10 +86,7 @@ impl Notifier {
     pub fn run(&self, script: &Script, extra: &[String]) {
         let mut argv = script.argv.clone();
         argv.extend_from_slice(extra);
-        let creds = match &script.user {
-            Some(u) => credentials(Some(u), script.group.as_deref()),
-            None => self.script_user.as_ref().and_then(|(u, g)| credentials(Some(u), g.as_deref())),
-        };
+        let creds = script_credentials(script, self.script_user.as_ref());
         QUEUED.fetch_add(1, Ordering::SeqCst);
         if self.tx.send((argv, creds)).is_err() {
             QUEUED.fetch_sub(1, Ordering::SeqCst);
