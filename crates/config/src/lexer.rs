@@ -28,12 +28,14 @@ pub enum LexError {
 
 /// Returns `line` without its comment: from the first `#` or `!` outside double quotes.
 pub fn strip_comment(line: &str) -> &str {
-    // Every character that matters here is ASCII, so scanning bytes finds the same places.
+    // Every character that matters here is ASCII, so searching bytes finds the same places;
+    // most lines have none of the three, which memchr3 settles without a byte-by-byte loop.
+    let bytes = line.as_bytes();
     let mut quoted = false;
-    for (i, &c) in line.as_bytes().iter().enumerate() {
-        match c {
+    for i in memchr::memchr3_iter(b'"', b'#', b'!', bytes) {
+        match bytes[i] {
             b'"' => quoted = !quoted,
-            b'#' | b'!' if !quoted => return &line[..i],
+            _ if !quoted => return &line[..i],
             _ => {}
         }
     }
@@ -42,21 +44,49 @@ pub fn strip_comment(line: &str) -> &str {
 
 /// C's `isspace`: keepalived splits on these only (a no-break space is part of a word).
 pub fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
+    c.is_ascii() && class(c as u8) == SPACE
 }
 
-fn is_plain(c: char) -> bool {
-    !is_space(c) && !matches!(c, '{' | '}' | '"')
+/// `s` without leading C whitespace.
+pub fn trim_start(s: &str) -> &str {
+    // Whitespace is ASCII: a position after it is always a character boundary.
+    &s[s.bytes().position(|b| class(b) != SPACE).unwrap_or(s.len())..]
 }
 
-/// A run of plain characters. Every delimiter is ASCII, so scanning bytes (UTF-8 continuation
-/// bytes count as plain) stops at the same place as scanning characters, only faster.
-fn plain(i: &str) -> IResult<&str, &str> {
-    let end = i.bytes().position(|b| b.is_ascii() && !is_plain(char::from(b))).unwrap_or(i.len());
-    if end == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::TakeWhile1)));
-    }
-    Ok((&i[end..], &i[..end]))
+/// `s` without trailing C whitespace.
+pub fn trim_end(s: &str) -> &str {
+    &s[..s.bytes().rposition(|b| class(b) != SPACE).map_or(0, |i| i + 1)]
+}
+
+/// Byte classes for the lexer: every delimiter is ASCII, so classifying bytes (UTF-8 lead and
+/// continuation bytes are plain) splits where classifying characters would, with one table load
+/// per byte.
+const PLAIN: u8 = 0;
+const SPACE: u8 = 1;
+const DELIM: u8 = 2;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\n' as usize] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t[0x0b] = SPACE;
+    t[0x0c] = SPACE;
+    t[b'{' as usize] = DELIM;
+    t[b'}' as usize] = DELIM;
+    t[b'"' as usize] = DELIM;
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES[b as usize]
+}
+
+/// A run of plain characters (possibly empty).
+fn plain(i: &str) -> (&str, &str) {
+    let end = i.bytes().position(|b| class(b) != PLAIN).unwrap_or(i.len());
+    (&i[end..], &i[..end])
 }
 
 fn quoted(i: &str) -> IResult<&str, &str> {
@@ -75,20 +105,20 @@ pub fn tokenize_into(line: &str, tokens: &mut Vec<Token>) -> Result<(), LexError
     let mut rest = line;
     let col_of = |rest: &str| u32::try_from(line.len() - rest.len() + 1).unwrap_or(u32::MAX);
     loop {
-        let skip = rest.bytes().position(|b| !is_space(char::from(b))).unwrap_or(rest.len());
+        let skip = rest.bytes().position(|b| class(b) != SPACE).unwrap_or(rest.len());
         rest = &rest[skip..];
-        let Some(c) = rest.chars().next() else { break };
+        let Some(&c) = rest.as_bytes().first() else { break };
         let col = col_of(rest);
         match c {
-            '{' => {
+            b'{' => {
                 tokens.push(Token::Open { col });
                 rest = &rest[1..];
             }
-            '}' => {
+            b'}' => {
                 tokens.push(Token::Close { col });
                 rest = &rest[1..];
             }
-            '"' => match quoted(rest) {
+            b'"' => match quoted(rest) {
                 Ok((after, text)) => {
                     tokens.push(Token::Word { text: CompactString::from(text), col });
                     rest = after;
@@ -96,7 +126,7 @@ pub fn tokenize_into(line: &str, tokens: &mut Vec<Token>) -> Result<(), LexError
                 Err(_) => return Err(LexError::UnterminatedQuote { col, tokens: std::mem::take(tokens) }),
             },
             _ => {
-                let (after, text) = plain(rest).unwrap_or(("", rest));
+                let (after, text) = plain(rest);
                 tokens.push(Token::Word { text: CompactString::from(text), col });
                 rest = after;
             }

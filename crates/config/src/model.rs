@@ -615,7 +615,8 @@ pub enum CheckKind {
     Tcp,
     /// HTTP_GET, or SSL_GET when `tls` is set (boxed: keeps the common TCP_CHECK small).
     Http(Box<HttpCheck>),
-    Misc(MiscCheck),
+    /// Boxed for the same reason: a script and its user make the largest variant.
+    Misc(Box<MiscCheck>),
     Smtp {
         helo_name: Option<String>,
     },

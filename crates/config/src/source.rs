@@ -4,6 +4,7 @@
 //! `$NAME` or `${NAME}`, and `~SEQ` / `~SEQx` / `~LST` line expansion.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,11 +36,19 @@ const MAX_EXPANDED_LINES: usize = 1_000_000;
 const MAX_PROCESSED_LINES: usize = 2_000_000;
 /// Longest line substitution may build (a definition used twice in its own value doubles).
 const MAX_LINE_LEN: usize = 64 * 1024;
+/// How much of a file is read at a time (whole lines of it are parsed before the next piece).
+const READ_CHUNK: usize = 64 * 1024;
 
 /// The file a line is read from.
 struct FileInfo {
     file: FileId,
     dir: Arc<Path>,
+}
+
+impl FileInfo {
+    fn new(path: &Path) -> Self {
+        FileInfo { file: FileId::intern(path), dir: Arc::from(path.parent().unwrap_or(Path::new(""))) }
+    }
 }
 
 /// Where a line came from: its file, its line number, and how far its text is shifted from
@@ -107,22 +116,69 @@ impl<'a> Reader<'a> {
 
     /// Reads a file given on the command line; `Err` only when it cannot be read at all.
     pub fn read_root(&mut self, path: &Path) -> std::io::Result<()> {
-        let text = text_of(std::fs::read(path)?);
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         self.includes.push(canonical);
-        self.read_text(Arc::from(path), &text);
+        let read = self.read_file(path);
         self.includes.pop();
-        Ok(())
+        read
     }
 
     /// Reads configuration text that has no file behind it (tests, fuzzing); includes are
     /// resolved against the current directory.
     pub fn read_text(&mut self, file: Arc<Path>, text: &str) {
-        let dir: Arc<Path> = Arc::from(file.parent().unwrap_or(Path::new("")));
-        let info = FileInfo { file: FileId::intern(&file), dir };
-        for (n, raw) in lines(text).enumerate() {
-            let origin = Origin { info: &info, line: u32::try_from(n + 1).unwrap_or(u32::MAX), col_offset: 0 };
-            let line = lexer::strip_comment(raw).trim_end_matches(lexer::is_space);
+        let info = FileInfo::new(&file);
+        self.read_lines(&info, text, 1);
+        self.end_definition();
+    }
+
+    /// Reads a file a piece of whole lines at a time, so that a large file is never held (or
+    /// its pages touched) whole. Invalid UTF-8 is replaced rather than refused: keepalived
+    /// reads bytes.
+    fn read_file(&mut self, path: &Path) -> std::io::Result<()> {
+        let mut file = std::fs::File::open(path)?;
+        let info = FileInfo::new(path);
+        let mut buf = Vec::with_capacity(READ_CHUNK);
+        let mut next_line = 1;
+        loop {
+            let n = (&mut file).take(READ_CHUNK as u64).read_to_end(&mut buf)?;
+            let end = match memchr::memrchr(b'\n', &buf) {
+                _ if n == 0 => buf.len(),
+                Some(i) => i + 1,
+                // A line longer than the piece: read on until it ends.
+                None => continue,
+            };
+            let text = match std::str::from_utf8(&buf[..end]) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(&buf[..end]),
+            };
+            next_line = self.read_lines(&info, &text, next_line);
+            buf.drain(..end);
+            if n == 0 {
+                break;
+            }
+        }
+        self.end_definition();
+        Ok(())
+    }
+
+    /// Reads whole lines, the first of them numbered `first`; returns the next line's number.
+    fn read_lines(&mut self, info: &FileInfo, text: &str, first: usize) -> usize {
+        let mut next = first;
+        // Where the next `"`, `#` or `!` is: most lines have none, and need no comment search.
+        let mut specials = memchr::memchr3_iter(b'"', b'#', b'!', text.as_bytes());
+        let mut next_special = specials.next();
+        for (start, raw) in lines(text) {
+            let origin = Origin { info, line: u32::try_from(next).unwrap_or(u32::MAX), col_offset: 0 };
+            next += 1;
+            let end = start + raw.len();
+            let raw = match next_special {
+                Some(at) if at < end => {
+                    next_special = specials.find(|&at| at > end);
+                    lexer::strip_comment(raw)
+                }
+                _ => raw,
+            };
+            let line = lexer::trim_end(raw);
             if let Some((name, mut body)) = self.pending_def.take() {
                 match line.strip_suffix('\\') {
                     Some(more) => {
@@ -139,6 +195,11 @@ impl<'a> Reader<'a> {
             }
             self.process(line, origin, 0);
         }
+        next
+    }
+
+    /// A multi-line definition still open at the end of its file ends there.
+    fn end_definition(&mut self) {
         if let Some((name, body)) = self.pending_def.take() {
             self.vars.insert(name, body);
         }
@@ -146,7 +207,7 @@ impl<'a> Reader<'a> {
 
     fn process(&mut self, line: &str, origin: Origin<'_>, depth: u32) {
         // keepalived's whitespace only: a leading no-break space belongs to the word.
-        let trimmed = line.trim_start_matches(lexer::is_space);
+        let trimmed = lexer::trim_start(line);
         if trimmed.is_empty() {
             return;
         }
@@ -282,9 +343,7 @@ impl<'a> Reader<'a> {
     /// nothing was replaced. A multi-line value splits the line.
     fn substitute(&mut self, line: &str, origin: Origin<'_>) -> Option<Vec<String>> {
         self.used.clear();
-        if !line.as_bytes().contains(&b'$') {
-            return None;
-        }
+        memchr::memchr(b'$', line.as_bytes())?;
         let mut out: Vec<String> = vec![String::new()];
         let mut changed = false;
         let mut rest = line;
@@ -442,14 +501,13 @@ impl<'a> Reader<'a> {
                 self.diags.error("include-depth", &span, format!("includes nested deeper than {MAX_INCLUDE_DEPTH}"));
                 return;
             }
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    self.includes.push(canonical);
-                    let saved = self.pending_def.take();
-                    self.read_text(Arc::from(path.as_path()), &text_of(bytes));
-                    self.pending_def = saved;
-                    self.includes.pop();
-                }
+            self.includes.push(canonical);
+            let saved = self.pending_def.take();
+            let read = self.read_file(&path);
+            self.pending_def = saved;
+            self.includes.pop();
+            match read {
+                Ok(()) => {}
                 Err(e) if checked => self.diags.security_error(
                     "include-unreadable",
                     &span,
@@ -484,25 +542,19 @@ fn refers_to(value: &[String], name: &str) -> bool {
 
 /// The lines of `text` without their `\n` or `\r\n`, as `str::lines`; a plain byte scan is
 /// faster on the short lines of configuration files.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
+/// The lines of `text` with their byte offsets, without their `\n` or `\r\n`.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest.bytes().position(|b| b == b'\n');
-        let (line, next) = match end {
-            Some(e) => (&rest[..e], &rest[e + 1..]),
-            None => (rest, ""),
+        let rest = text.get(start..).filter(|r| !r.is_empty())?;
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(e) => &rest[..e],
+            None => rest,
         };
-        rest = next;
-        Some(line.strip_suffix('\r').unwrap_or(line))
+        let at = start;
+        start += line.len() + 1;
+        Some((at, line.strip_suffix('\r').unwrap_or(line)))
     })
-}
-
-/// File contents as text; invalid UTF-8 is replaced rather than refused (keepalived reads bytes).
-fn text_of(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn push_str(out: &mut [String], s: &str) {
@@ -692,6 +744,12 @@ mod tests {
         r.read_text(Arc::from(Path::new("t.conf")), text);
         let out = r.capture.take().unwrap_or_default();
         (out, diags.into_vec())
+    }
+
+    #[test]
+    fn comments_only_where_they_are() {
+        let text = "a 1\r\nb \"x # y\" # c\nc 2 ! d\nd 3\n# e\nf \"!\"\ng 4";
+        assert_eq!(lines(text, "").0, ["a 1", "b x # y", "c 2", "d 3", "f !", "g 4"]);
     }
 
     #[test]

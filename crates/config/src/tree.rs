@@ -49,21 +49,28 @@ impl Statement {
 /// depth would make dropping the tree recurse without limit).
 const MAX_DEPTH: usize = 64;
 
+/// An open block: its statements so far and where its `{` is.
 struct Frame {
-    stmt: Statement,
     items: Vec<Statement>,
     open: Span,
 }
 
 /// Builds statements from tokens; brace mistakes become diagnostics, never panics.
+///
+/// Statements are built where they end up, in their block's vector: a statement is a few
+/// hundred bytes, and a large file has hundreds of thousands of them, so moving each into
+/// place (and its block into it) would cost more than everything else the builder does.
 #[derive(Default)]
 pub struct Builder {
+    /// The open blocks, innermost last; the statements of each.
     stack: Vec<Frame>,
-    current: Option<Statement>,
-    /// The last complete top-level statement without a block: a `{` on the next line may
-    /// still open its block.
-    held: Option<Statement>,
-    ready: Vec<Statement>,
+    /// Top-level statements: `top[..done]` are complete; after them may come one statement
+    /// still being read, or one without a block that a `{` on the next line may still open.
+    top: Vec<Statement>,
+    done: usize,
+    /// Whether the last statement of the innermost level is still taking arguments (its line
+    /// has not ended).
+    in_statement: bool,
     /// `{` seen beyond `MAX_DEPTH` and not yet closed: their contents stay in the deepest block.
     overflow: usize,
 }
@@ -74,47 +81,47 @@ impl Builder {
         match token {
             Token::Word { text, .. } => {
                 let word = Word { text, span };
-                match self.current.as_mut() {
-                    Some(s) => s.args.push(word),
-                    None => {
-                        self.release_held();
-                        self.current = Some(Statement { keyword: word, args: Args::new(), block: None })
+                if self.in_statement {
+                    if let Some(s) = self.level().last_mut() {
+                        s.args.push(word);
+                        return;
                     }
                 }
+                self.release_held();
+                self.level().push(Statement { keyword: word, args: Args::new(), block: None });
+                self.in_statement = true;
             }
             Token::Open { .. } if self.stack.len() >= MAX_DEPTH => {
                 if self.overflow == 0 {
                     diags.error("nesting-too-deep", &span, format!("blocks nested deeper than {MAX_DEPTH}"));
                 }
                 self.overflow += 1;
-                self.end_statement();
+                self.in_statement = false;
             }
             Token::Close { .. } if self.overflow > 0 => {
                 self.overflow -= 1;
-                self.end_statement();
+                self.in_statement = false;
             }
             Token::Open { .. } => {
-                let stmt = match self.current.take() {
-                    Some(s) => Some(s),
-                    // `{` opening a line belongs to the keyword on the line before.
-                    None => match self.stack.last_mut() {
-                        Some(f) if f.items.last().is_some_and(|s| s.block.is_none()) => f.items.pop(),
-                        Some(_) => None,
-                        None => self.held.take(),
-                    },
-                };
-                let stmt = stmt.unwrap_or_else(|| {
+                // The statement on this line; else `{` opening a line belongs to the statement
+                // on the line before (at top level only if nothing has followed it).
+                let at_top = self.stack.is_empty();
+                let done = self.done;
+                let in_statement = std::mem::replace(&mut self.in_statement, false);
+                let level = self.level();
+                let owner = level
+                    .len()
+                    .checked_sub(1)
+                    .filter(|&last| in_statement || (level[last].block.is_none() && (!at_top || last >= done)));
+                if owner.is_none() {
                     diags.error("stray-open-brace", &span, "'{' without a keyword before it");
-                    Statement {
-                        keyword: Word { text: Default::default(), span: span.clone() },
-                        args: Args::new(),
-                        block: None,
-                    }
-                });
-                self.stack.push(Frame { stmt, items: Vec::new(), open: span });
+                    let keyword = Word { text: Default::default(), span: span.clone() };
+                    level.push(Statement { keyword, args: Args::new(), block: None });
+                }
+                self.stack.push(Frame { items: Vec::new(), open: span });
             }
             Token::Close { .. } => {
-                self.end_statement();
+                self.in_statement = false;
                 self.release_held();
                 match self.stack.pop() {
                     Some(frame) => self.close(frame),
@@ -126,20 +133,21 @@ impl Builder {
 
     /// Ends the current line.
     pub fn end_line(&mut self) {
-        self.end_statement();
+        self.in_statement = false;
     }
 
     /// Takes the top-level statements completed so far.
     pub fn take_ready(&mut self) -> std::vec::Drain<'_, Statement> {
-        self.ready.drain(..)
+        let done = std::mem::take(&mut self.done);
+        self.top.drain(..done)
     }
 
     /// Ends the input: unclosed blocks are reported and closed.
     pub fn finish(&mut self, diags: &mut Diagnostics) {
-        self.end_statement();
+        self.in_statement = false;
         self.release_held();
         while let Some(frame) = self.stack.pop() {
-            let what = describe(&frame.stmt);
+            let what = self.level().last().map_or_else(|| "a block".into(), describe);
             diags.error(
                 "unclosed-block",
                 &frame.open,
@@ -147,38 +155,30 @@ impl Builder {
             );
             self.close(frame);
         }
+        self.release_held();
     }
 
-    fn release_held(&mut self) {
-        if let Some(s) = self.held.take() {
-            self.ready.push(s);
-        }
-    }
-
-    fn end_statement(&mut self) {
-        if let Some(s) = self.current.take() {
-            self.place(s);
-        }
-    }
-
-    fn place(&mut self, s: Statement) {
+    /// The statements of the innermost open block, or the top level.
+    fn level(&mut self) -> &mut Vec<Statement> {
         match self.stack.last_mut() {
-            Some(f) => f.items.push(s),
-            None if s.block.is_none() => {
-                self.release_held();
-                self.held = Some(s);
-            }
-            None => {
-                self.release_held();
-                self.ready.push(s);
-            }
+            Some(f) => &mut f.items,
+            None => &mut self.top,
         }
     }
 
+    /// At top level, a statement waiting for a `{` on the next line is complete after all.
+    fn release_held(&mut self) {
+        if self.stack.is_empty() {
+            self.done = self.top.len();
+        }
+    }
+
+    /// Gives a closed block to its statement, the last of the enclosing level.
     fn close(&mut self, frame: Frame) {
-        let mut stmt = frame.stmt;
-        stmt.block = Some(Block { open: frame.open, items: frame.items });
-        self.place(stmt);
+        if let Some(owner) = self.level().last_mut() {
+            owner.block = Some(Block { open: frame.open, items: frame.items });
+        }
+        self.release_held();
     }
 }
 

@@ -262,7 +262,7 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::default()))),
         set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::new(HttpCheck { tls: true, ..HttpCheck::default() })))),
         set("MISC_CHECK", |c, s, r| {
-            checker(c, s, r, CheckKind::Misc(MiscCheck { path: None, timeout: None, dynamic: false, user: None }))
+            checker(c, s, r, CheckKind::Misc(Box::new(MiscCheck { path: None, timeout: None, dynamic: false, user: None })))
         }),
         set("SMTP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Smtp { helo_name: None })),
         set("DNS_CHECK", |c, s, r| checker(c, s, r, CheckKind::Dns { query_type: DnsType::Soa, name: ".".into() })),

@@ -252,6 +252,13 @@ impl Ctx<'_> {
     }
 
     pub fn timer_word(&mut self, what: &str, w: &Word, max: f64) -> Option<Duration> {
+        // Whole seconds, the usual case, without going through floating point.
+        let digits = w.text.len() <= 9 && w.text.bytes().all(|b| b.is_ascii_digit());
+        if let Some(secs) = digits.then(|| w.text.parse::<u32>().ok()).flatten() {
+            if f64::from(secs) <= max {
+                return Some(Duration::from_secs(u64::from(secs)));
+            }
+        }
         match w.text.parse::<f64>() {
             Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Some(Duration::from_secs_f64(v)),
             Ok(_) => {
