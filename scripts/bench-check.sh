@@ -4,6 +4,9 @@
 # checks a second), and the CPU and memory of Vigil's checker against keepalived's (-C) on
 # the same targets, side by side.
 #
+# For TCP_CHECK it also measures connect_floor: the same connections with no checker around
+# them, the kernel's share that no checker can go under.
+#
 # Usage: scripts/bench-check.sh [--lab] [tcp|http|both]    (default both)
 #   --lab   in the kernel lab (Debian's kernel under qemu, tests/kernel-lab), where
 #           keepalived's checker can run (it exits at start without the ip_vs module):
@@ -48,6 +51,7 @@ fi
 (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release -p vigil-check --examples)
 SERVERS=$TARGET/release/examples/bench_servers
 DRIVER=$TARGET/release/examples/bench_driver
+FLOOR=$TARGET/release/examples/connect_floor
 
 # The address of real server i, as bench_servers numbers them.
 rs_addr() { echo "127.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
@@ -140,6 +144,18 @@ run_mode() { # mode
     fi
     kill "$kpid" 2>/dev/null || true
     wait "$kpid" 2>/dev/null || true
+
+    # The kernel's share alone: the same connections with nothing around them (TCP only).
+    local floor="- - - -" fpid
+    if [ "$mode" = tcp ]; then
+        "$FLOOR" "$conf" $((DURATION + 30)) > /dev/null &
+        fpid=$!
+        PIDS+=("$fpid")
+        sleep 3
+        floor=$(measure "$fpid")
+        kill "$fpid" 2>/dev/null || true
+        wait "$fpid" 2>/dev/null || true
+    fi
     kill "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
 
@@ -154,11 +170,15 @@ run_mode() { # mode
     else
         printf '%-26s %7s %7s %7s %13s\n' "keepalived -C (checker)" $keep
     fi
+    if [ "$mode" = tcp ]; then
+        printf '%-26s %7s %7s %7s %13s\n' "kernel floor (connects)" $floor
+        echo "    connect_floor: socket, SO_LINGER 0, connect, close to each server once a delay_loop, no runtime"
+    fi
 }
 
 if [ $LAB = 1 ]; then
     (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release -p vigild)
-    bins=(-b "$TARGET/release/vigild" -b "$SERVERS" -b "$(command -v keepalived)" -b "$ROOT/tests/kernel-lab/daemon/lib/common.sh")
+    bins=(-b "$TARGET/release/vigild" -b "$SERVERS" -b "$FLOOR" -b "$(command -v keepalived)" -b "$ROOT/tests/kernel-lab/daemon/lib/common.sh")
     for m in $MODES; do
         write_conf "$m" "$WORK/bench-$m.conf"
         bins+=(-b "$WORK/bench-$m.conf")

@@ -2,7 +2,8 @@
 # keepalived (-C) over the same N real servers on loopback (bench_servers), one after the
 # other in the same boot, each also programming the same IPVS table.  For each: CPU % of the
 # whole process (its checker child for keepalived), peak RSS, and the rate of checks the
-# servers accepted.  Configurations come as /lab/bin/bench-MODE.conf.
+# servers accepted; for TCP_CHECK also connect_floor, the same connections with no checker
+# around them.  Configurations come as /lab/bin/bench-MODE.conf.
 . /lab/bin/common.sh
 DURATION=${DURATION:-20}
 WARM=${WARM:-5}
@@ -48,11 +49,21 @@ for conf in /lab/bin/bench-*.conf; do
   if [ -n "$child" ]; then keep=$(measure "$child"); else keep="exited - -"; fi
   kdown=$(grep -c "failed after\|Removing service" /tmp/keepalived.log)
   kill "$kpid"; wait "$kpid" 2>/dev/null
+  # The kernel's share alone: the same connections with nothing around them.
+  floor="- - -"
+  if [ "$mode" = tcp ]; then
+    connect_floor "$conf" $((DURATION + WARM + 30)) >/dev/null &
+    fpid=$!
+    sleep "$WARM"
+    floor=$(measure "$fpid")
+    kill "$fpid"; wait "$fpid" 2>/dev/null
+  fi
   kill "$spid"; wait "$spid" 2>/dev/null
 
   echo "BENCH $mode N=$n delay_loop 1, ${DURATION} s measured after ${WARM} s (CPU % of one core, peak RSS MiB, checks/s the servers accepted, servers declared down)"
   echo "BENCH   vigild -C            $vigil $down"
   echo "BENCH   keepalived -C child  $keep $kdown"
+  [ "$mode" = tcp ] && echo "BENCH   kernel floor         $floor (connect_floor: the same connections, no checker)"
   [ "${keep%% *}" = exited ] && tail -n 5 /tmp/keepalived.log
 done
 echo "checkers bench: done"
