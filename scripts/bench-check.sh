@@ -15,7 +15,8 @@
 #           emulation everything is slower than on the host: compare the two, not the
 #           figures with the host's.  N defaults to 500 there: one emulated CPU runs the
 #           servers, the checker and the kernel.
-# Environment: N (10000), DURATION (30 s of measurement), PORT (8080), CARGO_TARGET_DIR.
+# Environment: N (10000), DURATION (30 s of measurement), PORT (8080), CARGO_TARGET_DIR;
+#   ROUNDS (3, --lab only): the checkers take turns this many times; medians are reported.
 # Needs root only to raise the open-file limit; all traffic stays on loopback.
 # On loopback the kernel runs both ends of every TCP handshake in the connecting process, so
 # the checker's system time includes the servers' share of it.
@@ -183,7 +184,8 @@ if [ $LAB = 1 ]; then
         write_conf "$m" "$WORK/bench-$m.conf"
         bins+=(-b "$WORK/bench-$m.conf")
     done
-    sed "s/^DURATION=.*/DURATION=$DURATION/" "$ROOT/tests/kernel-lab/bench/checkers.sh" > "$WORK/checkers.sh"
+    sed -e "s/^DURATION=.*/DURATION=$DURATION/" -e "s/^ROUNDS=.*/ROUNDS=${ROUNDS:-3}/" \
+        "$ROOT/tests/kernel-lab/bench/checkers.sh" > "$WORK/checkers.sh"
     LAB_MEM=${LAB_MEM:-2048} "$ROOT/tests/kernel-lab/lab.sh" "${bins[@]}" "$WORK/checkers.sh" |
         grep -E "^(BENCH|FAIL|PASS)|keepalived"
     exit

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod probes;
 pub mod response;
 pub mod runner;
+mod schedule;
 pub mod status;
 pub mod verdict;
 pub mod wire;

@@ -16,12 +16,12 @@
 //!
 //! Time and randomness come in as arguments, so the tests below drive it exactly.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use crate::plan::{CheckId, Plan, RsId, Timing};
+use crate::schedule::Schedule;
 
 /// Shortest wait between two runs of a check, so that a zero `delay_loop` cannot spin.
 const MIN_DELAY: Duration = Duration::from_millis(1);
@@ -262,7 +262,7 @@ pub fn initial_health(plan: &Plan) -> Vec<ServerHealth> {
 pub struct Health {
     checks: Vec<CheckState>,
     servers: Vec<ServerState>,
-    queue: BinaryHeap<Reverse<(Instant, usize)>>,
+    queue: Schedule,
     changes: VecDeque<HealthChange>,
 }
 
@@ -301,12 +301,12 @@ impl Health {
             let (up, weight) = server_state(checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.weight);
             servers.push(ServerState { rs: s.id, up, weight, base: s.weight, dynamic, checks: s.checks.clone() });
         }
-        let mut queue = BinaryHeap::with_capacity(checks.len());
+        let mut queue = Schedule::with_capacity(checks.len());
         for (i, c) in checks.iter().enumerate() {
             let spread = if c.has_run { c.timing.delay_loop } else { c.timing.warmup };
             let spread = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
             let offset = if spread == 0 { 0 } else { random() % spread };
-            queue.push(Reverse((now + Duration::from_nanos(offset), i)));
+            queue.push(now + Duration::from_nanos(offset), i, None);
         }
         Health { checks, servers, queue, changes: VecDeque::new() }
     }
@@ -319,8 +319,8 @@ impl Health {
     /// The next check due at `now`, if any; it is not scheduled again until its result is in.
     pub fn poll_due(&mut self, now: Instant) -> Option<CheckId> {
         match self.queue.peek() {
-            Some(Reverse((at, _))) if *at <= now => {
-                let Reverse((at, i)) = self.queue.pop()?;
+            Some((at, _)) if at <= now => {
+                let (at, i) = self.queue.pop()?;
                 if let Some(c) = self.checks.get_mut(i) {
                     c.due = at;
                 }
@@ -332,7 +332,7 @@ impl Health {
 
     /// When the next check is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse((at, _))| *at)
+        self.queue.peek().map(|(at, _)| at)
     }
 
     /// A change for the daemon, if any.
@@ -386,8 +386,8 @@ impl Health {
         // busy moment) stay together, and the bunches grow. A run that took longer than the
         // delay counts from its end, as keepalived does, so a slow server still gets it whole.
         let delay = delay.max(MIN_DELAY);
-        let next = if now < due + delay { due + delay } else { now + delay };
-        self.queue.push(Reverse((next, id.0)));
+        let (next, after_due) = if now < due + delay { (due + delay, Some(delay)) } else { (now + delay, None) };
+        self.queue.push(next, id.0, after_due);
         let reason = match verdict {
             Verdict::Up { changed: true } => Reason::CheckerUp(id),
             Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
