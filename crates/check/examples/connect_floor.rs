@@ -62,14 +62,16 @@ fn main() {
     while start.elapsed() < Duration::from_secs(seconds) {
         // One round over every target per delay_loop, in slices of a millisecond's worth.
         let round = Instant::now();
-        for (i, chunk) in targets.chunks(targets.len().div_ceil(1000).max(1)).enumerate() {
+        let per_chunk = targets.len().div_ceil(1000).max(1);
+        for (i, chunk) in targets.chunks(per_chunk).enumerate() {
             for &addr in chunk {
                 match connect_once(addr) {
                     Ok(()) => done += 1,
                     Err(_) => failed += 1,
                 }
             }
-            let due = round + delay_loop.mul_f64((i + 1) as f64 * chunk.len() as f64 / targets.len() as f64);
+            let sent = ((i + 1) * per_chunk).min(targets.len());
+            let due = round + delay_loop.mul_f64(sent as f64 / targets.len() as f64);
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
             if report.0.elapsed() >= Duration::from_secs(1) {
                 let ticks = cpu_ticks();

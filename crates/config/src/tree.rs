@@ -122,10 +122,12 @@ impl Builder {
             }
             Token::Close { .. } => {
                 self.in_statement = false;
-                self.release_held();
                 match self.stack.pop() {
                     Some(frame) => self.close(frame),
-                    None => diags.error("unbalanced-close-brace", &span, "'}' closes no block"),
+                    None => {
+                        self.release_held();
+                        diags.error("unbalanced-close-brace", &span, "'}' closes no block");
+                    }
                 }
             }
         }
@@ -155,7 +157,6 @@ impl Builder {
             );
             self.close(frame);
         }
-        self.release_held();
     }
 
     /// The statements of the innermost open block, or the top level.

@@ -253,8 +253,7 @@ impl Ctx<'_> {
 
     pub fn timer_word(&mut self, what: &str, w: &Word, max: f64) -> Option<Duration> {
         // Whole seconds, the usual case, without going through floating point.
-        let digits = w.text.len() <= 9 && w.text.bytes().all(|b| b.is_ascii_digit());
-        if let Some(secs) = digits.then(|| w.text.parse::<u32>().ok()).flatten() {
+        if let Ok(secs) = w.text.parse::<u32>() {
             if f64::from(secs) <= max {
                 return Some(Duration::from_secs(u64::from(secs)));
             }
