@@ -1,8 +1,9 @@
 //! The I/O edge: one task owns the verdict core and schedules every check.
 //!
-//! Each due check runs as its own tokio task with its own deadline, so a slow or hung server
-//! only ever costs its own check; the scheduling task never waits on a probe. Results come
-//! back through a `JoinSet` into [`Health`], which says when each check runs next (first runs
+//! A TCP_CHECK's connect is started by this task and watched with the others in flight
+//! ([`Connects`]); every other check runs as its own tokio task with its own deadline. Either
+//! way a slow or hung server only ever costs its own check; the scheduling task never waits
+//! on a probe. Results go into [`Health`], which says when each check runs next (first runs
 //! spread over the warmup, by default the whole `delay_loop`). Changes go to the daemon over a
 //! bounded channel without ever blocking the checks: they queue here while the channel is
 //! full. Alert mails go out from tasks of their own.
@@ -20,7 +21,8 @@ use tracing::{debug, info, trace};
 
 use crate::alert::{realserver_mail, Alerter, Mail};
 use crate::messages::{alert_body, down_line, failure_line, up_line};
-use crate::plan::{CheckId, Plan};
+use crate::plan::{CheckId, Plan, ProbeKind};
+use crate::probes::connects::{Connects, Done};
 use crate::probes::{probe, ProbeContext};
 use crate::status::{LastRun, Status};
 use crate::verdict::{Carried, Failure, Health, HealthChange, ProbeResult, Verdict};
@@ -60,13 +62,22 @@ pub async fn run_resumed(
     let alerts = Alerter::new(plan.alerts.clone(), hostname);
     let mut probes: JoinSet<(ProbeResult, Duration)> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, CheckId> = HashMap::new();
+    let mut connects = Connects::default();
+    let mut done: Vec<Done> = Vec::new();
     let mut pending: VecDeque<HealthChange> = VecDeque::new();
     let sleep = tokio::time::sleep(IDLE);
-    tokio::pin!(sleep);
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(sleep, cancelled);
     info!(checks = plan.checks.len(), servers = plan.servers.len(), "Activating healthchecker");
     loop {
         let now = Instant::now();
+        connects.expire(now, &mut done);
         while let Some(id) = health.poll_due(now.into_std()) {
+            let spec = &plan.checks[id.0];
+            if let ProbeKind::Tcp(ep) = &spec.kind {
+                connects.start(id, ep, spec.timing.timeout, now, &mut done);
+                continue;
+            }
             let (plan, ctx) = (Arc::clone(&plan), Arc::clone(&ctx));
             let handle = probes.spawn(async move {
                 let start = Instant::now();
@@ -75,28 +86,39 @@ pub async fn run_resumed(
             });
             running.insert(handle.id(), id);
         }
+        // After the due checks are started: one that failed at once is scheduled again no
+        // earlier than its delay_before_retry from now, the next time round.
+        if !done.is_empty() {
+            let at = (now.into_std(), wall_clock());
+            for d in done.drain(..) {
+                finish(&plan, &mut health, &status, &alerts, &mut pending, at, d);
+            }
+        }
         let wake = health.poll_timeout().map_or(now + IDLE, Instant::from_std);
+        let wake = connects.next_deadline().map_or(wake, |deadline| wake.min(deadline));
         if sleep.deadline() != wake {
             sleep.as_mut().reset(wake);
         }
         tokio::select! {
             biased;
-            _ = shutdown.cancelled() => break,
+            () = &mut cancelled => break,
             Some(done) = probes.join_next_with_id(), if !probes.is_empty() => {
                 // Every probe that has finished by now, in one go: under load many finish
                 // between two wake-ups, and each trip through this loop costs a timer reset.
                 let mut next = Some(done);
+                let at = (Instant::now().into_std(), wall_clock());
                 while let Some(done) = next {
-                    let (task, out) = match done {
+                    let (task, (result, latency)) = match done {
                         Ok((task, out)) => (task, out),
                         Err(e) => (e.id(), (Err(Failure::Io(format!("probe task failed: {e}"))), Duration::ZERO)),
                     };
                     if let Some(id) = running.remove(&task) {
-                        finish(&plan, &mut health, &status, &alerts, &mut pending, id, out);
+                        finish(&plan, &mut health, &status, &alerts, &mut pending, at, Done { id, result, latency });
                     }
                     next = probes.try_join_next_with_id();
                 }
             }
+            () = std::future::poll_fn(|cx| connects.poll_done(cx, &mut done)), if connects.in_flight() > 0 => {}
             permit = changes.reserve(), if !pending.is_empty() => match permit {
                 Ok(permit) => {
                     if let Some(change) = pending.pop_front() {
@@ -112,20 +134,25 @@ pub async fn run_resumed(
     health.carried()
 }
 
-/// Takes one attempt's result: the verdict, the status board, the log, alerts, and the
-/// changes to send.
+/// The wall-clock time, for the status API.
+fn wall_clock() -> SystemTime {
+    #[allow(clippy::disallowed_methods)] // the edge reads the clock
+    SystemTime::now()
+}
+
+/// Takes one attempt's result, which came in at `(now, at)` (the monotonic and the wall-clock
+/// time, read once for all results that came in together): the verdict, the status board, the
+/// log, alerts, and the changes to send.
 fn finish(
     plan: &Plan,
     health: &mut Health,
     status: &Status,
     alerts: &Alerter,
     pending: &mut VecDeque<HealthChange>,
-    id: CheckId,
-    (result, latency): (ProbeResult, Duration),
+    (now, at): (std::time::Instant, SystemTime),
+    Done { id, result, latency }: Done,
 ) {
-    let verdict = health.handle_result(Instant::now().into_std(), id, &result);
-    #[allow(clippy::disallowed_methods)] // wall-clock time for the status API
-    let at = SystemTime::now();
+    let verdict = health.handle_result(now, id, &result);
     let up = health.check_up(id).unwrap_or(false);
     status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
     report(plan, id, verdict, &result, alerts);

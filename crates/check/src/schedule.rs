@@ -46,18 +46,41 @@ impl Schedule {
 
     /// The earliest run.
     pub fn peek(&self) -> Option<Run> {
-        let lanes = self.lanes.iter().filter_map(|(_, lane)| lane.front().copied());
-        lanes.chain(self.heap.peek().map(|Reverse(run)| *run)).min()
+        self.earliest().map(|(run, _)| run)
     }
 
     /// Takes the earliest run.
     pub fn pop(&mut self) -> Option<Run> {
-        let first = self.peek()?;
-        if self.heap.peek().is_some_and(|Reverse(run)| *run == first) {
-            return self.heap.pop().map(|Reverse(run)| run);
+        let (_, from) = self.earliest()?;
+        self.take(from)
+    }
+
+    /// Takes the earliest run if it is due by `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Run> {
+        match self.earliest()? {
+            ((at, _), from) if at <= now => self.take(from),
+            _ => None,
         }
-        let lane = self.lanes.iter_mut().find(|(_, lane)| lane.front() == Some(&first))?;
-        lane.1.pop_front()
+    }
+
+    /// The earliest run and where it is: in a lane (its index) or in the heap (`None`).
+    fn earliest(&self) -> Option<(Run, Option<usize>)> {
+        let mut first = self.heap.peek().map(|Reverse(run)| (*run, None));
+        for (i, (_, lane)) in self.lanes.iter().enumerate() {
+            match (lane.front(), first) {
+                (Some(run), Some((best, _))) if *run >= best => {}
+                (Some(run), _) => first = Some((*run, Some(i))),
+                (None, _) => {}
+            }
+        }
+        first
+    }
+
+    fn take(&mut self, from: Option<usize>) -> Option<Run> {
+        match from {
+            Some(lane) => self.lanes.get_mut(lane)?.1.pop_front(),
+            None => self.heap.pop().map(|Reverse(run)| run),
+        }
     }
 }
 
@@ -92,9 +115,16 @@ mod tests {
             schedule.push(at, id, None);
             heap.push(Reverse((at, id)));
         }
-        for _ in 0..20_000 {
+        for i in 0..20_000 {
             let expected = heap.pop().map(|Reverse(run)| run);
-            assert_eq!(schedule.pop(), expected);
+            let taken = match expected {
+                Some((at, _)) if i % 2 == 0 => {
+                    assert_eq!(schedule.pop_due(at - Duration::from_nanos(1)), None, "not due yet");
+                    schedule.pop_due(at)
+                }
+                _ => schedule.pop(),
+            };
+            assert_eq!(taken, expected);
             let Some((at, id)) = expected else { break };
             let delay = Duration::from_millis([1000, 1000, 1000, 3000, 250][(rng.next() % 5) as usize])
                 + Duration::from_millis(rng.next() % 20 / 19 * (rng.next() % 40));

@@ -318,16 +318,11 @@ impl Health {
 
     /// The next check due at `now`, if any; it is not scheduled again until its result is in.
     pub fn poll_due(&mut self, now: Instant) -> Option<CheckId> {
-        match self.queue.peek() {
-            Some((at, _)) if at <= now => {
-                let (at, i) = self.queue.pop()?;
-                if let Some(c) = self.checks.get_mut(i) {
-                    c.due = at;
-                }
-                Some(CheckId(i))
-            }
-            _ => None,
+        let (at, i) = self.queue.pop_due(now)?;
+        if let Some(c) = self.checks.get_mut(i) {
+            c.due = at;
         }
+        Some(CheckId(i))
     }
 
     /// When the next check is due.

@@ -7,6 +7,7 @@
 //! Errors the kernel reports at once (connection refused, host unreachable from ICMP) fail
 //! the attempt at once.
 
+pub(crate) mod connects;
 mod dns;
 mod file;
 mod http;
@@ -67,7 +68,7 @@ impl ProbeContext {
 pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
     let timeout = spec.timing.timeout;
     match &spec.kind {
-        ProbeKind::Tcp(ep) => tcp::check(ep, timeout).await,
+        ProbeKind::Tcp(ep) => connects::check(ep, timeout).await,
         ProbeKind::Http(h) => Box::pin(http::check(h, ctx, timeout)).await,
         ProbeKind::Misc(m) => Box::pin(misc::check(m, timeout)).await,
         ProbeKind::Smtp { endpoint, helo_name } => {

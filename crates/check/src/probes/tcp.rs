@@ -1,4 +1,5 @@
-//! TCP_CHECK: a connection that completes is a pass.
+//! The connection HTTP_GET, SSL_GET and SMTP_CHECK start with (TCP_CHECK's own connects are
+//! in [`super::connects`]).
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::{io_failure, socket};
 use crate::plan::Endpoint;
-use crate::verdict::{Failure, ProbeResult, Success};
+use crate::verdict::Failure;
 
 /// Connects to the endpoint before `deadline`. The socket lingers 0 s, so closing it resets
 /// the connection instead of leaving it in TIME_WAIT: thousands of checks a second would
@@ -22,8 +23,4 @@ pub(crate) async fn connect(ep: &Endpoint, deadline: Instant) -> Result<TcpStrea
         Ok(Err(e)) => Err(io_failure(e)),
         Ok(Ok(stream)) => Ok(stream),
     }
-}
-
-pub(crate) async fn check(ep: &Endpoint, timeout: Duration) -> ProbeResult {
-    connect(ep, Instant::now() + timeout).await.map(|_| Success::PLAIN)
 }
