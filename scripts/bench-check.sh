@@ -7,7 +7,7 @@
 # For TCP_CHECK it also measures connect_floor: the same connections with no checker around
 # them, the kernel's share that no checker can go under.
 #
-# Usage: scripts/bench-check.sh [--lab] [tcp|http|both]    (default both)
+# Usage: scripts/bench-check.sh [--lab [--together]] [tcp|http|both]    (default both)
 #   --lab   in the kernel lab (Debian's kernel under qemu, tests/kernel-lab), where
 #           keepalived's checker can run (it exits at start without the ip_vs module):
 #           vigild -C and keepalived -C one after the other over the same servers, each
@@ -15,6 +15,9 @@
 #           emulation everything is slower than on the host: compare the two, not the
 #           figures with the host's.  N defaults to 500 there: one emulated CPU runs the
 #           servers, the checker and the kernel.
+#   --together  (with --lab) vigild and keepalived run at the same time, each over its own N
+#           servers (N defaults to 250 there), so that the host's slow spells fall on both;
+#           ROUNDS windows of DURATION s (9 of 10 s), and the CPU per check over all of them.
 # Environment: N (10000), DURATION (30 s of measurement), PORT (8080), CARGO_TARGET_DIR;
 #   ROUNDS (3, --lab only): the checkers take turns this many times; medians are reported.
 # Needs root only to raise the open-file limit; all traffic stays on loopback.
@@ -23,7 +26,14 @@
 set -euo pipefail
 
 LAB=0
+TOGETHER=0
 if [ "${1:-}" = --lab ]; then LAB=1; shift; fi
+if [ $LAB = 1 ] && [ "${1:-}" = --together ]; then TOGETHER=1; shift; fi
+if [ $TOGETHER = 1 ]; then
+    N=${N:-250}
+    DURATION=${DURATION:-10}
+    ROUNDS=${ROUNDS:-9}
+fi
 N=${N:-$([ $LAB = 1 ] && echo 500 || echo 10000)}
 DURATION=${DURATION:-30}
 PORT=${PORT:-8080}
@@ -184,9 +194,11 @@ if [ $LAB = 1 ]; then
         write_conf "$m" "$WORK/bench-$m.conf"
         bins+=(-b "$WORK/bench-$m.conf")
     done
+    guest=checkers
+    [ $TOGETHER = 1 ] && guest=checkers-together
     sed -e "s/^DURATION=.*/DURATION=$DURATION/" -e "s/^ROUNDS=.*/ROUNDS=${ROUNDS:-3}/" \
-        "$ROOT/tests/kernel-lab/bench/checkers.sh" > "$WORK/checkers.sh"
-    LAB_MEM=${LAB_MEM:-2048} "$ROOT/tests/kernel-lab/lab.sh" "${bins[@]}" "$WORK/checkers.sh" |
+        "$ROOT/tests/kernel-lab/bench/$guest.sh" > "$WORK/$guest.sh"
+    LAB_MEM=${LAB_MEM:-2048} "$ROOT/tests/kernel-lab/lab.sh" "${bins[@]}" "$WORK/$guest.sh" |
         grep -E "^(BENCH|FAIL|PASS)|keepalived"
     exit
 fi
