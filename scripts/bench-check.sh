@@ -189,7 +189,7 @@ run_mode() { # mode
 
 if [ $LAB = 1 ]; then
     (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release -p vigild)
-    bins=(-b "$TARGET/release/vigild" -b "$SERVERS" -b "$FLOOR" -b "$(command -v keepalived)" -b "$ROOT/tests/kernel-lab/daemon/lib/common.sh")
+    bins=(-b "$TARGET/release/vigild" -b "$SERVERS" -b "$FLOOR" -b "$(command -v keepalived)" -b "$ROOT/tests/kernel-lab/daemon/lib/common.sh" -b "$ROOT/tests/kernel-lab/bench/measure.sh")
     for m in $MODES; do
         write_conf "$m" "$WORK/bench-$m.conf"
         bins+=(-b "$WORK/bench-$m.conf")

@@ -7,15 +7,12 @@
 # child, and the checks a second each one's servers accepted; at the end the CPU per check of
 # the two over all windows, and its ratio. Configurations come as /lab/bin/bench-MODE.conf.
 . /lab/bin/common.sh
+. /lab/bin/measure.sh
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-9}
 WARM=${WARM:-5}
-ulimit -n 65536
-hz=100
 
-ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat 2>/dev/null || echo 0; }
-accepted() { grep '^accepted' "$1" | tail -n 1 | cut -d' ' -f2; }
-threads() { for t in /proc/"$VPID"/task/*; do echo "$(cat "$t"/comm) $(awk '{ print $14 + $15 }' "$t"/stat)"; done; }
+threads() { for t in /proc/"$VPID"/task/*; do echo "$(cat "$t"/comm) $(ticks "$VPID/task/${t##*/}")"; done; }
 sample() { echo "$(ticks "$VPID") $(ticks "$child") $(accepted /tmp/servers-v.out) $(accepted /tmp/servers-k.out) $(now)"; }
 
 for conf in /lab/bin/bench-*.conf; do

@@ -5,25 +5,22 @@
 # servers accepted; for TCP_CHECK also connect_floor, the same connections with no checker
 # around them.  Configurations come as /lab/bin/bench-MODE.conf.
 . /lab/bin/common.sh
+. /lab/bin/measure.sh
 DURATION=${DURATION:-20}
 ROUNDS=${ROUNDS:-3}
 WARM=${WARM:-5}
-ulimit -n 65536
-hz=100
 
-ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0; }
-accepted() { grep '^accepted' /tmp/servers.out | tail -n 1 | cut -d' ' -f2; }
 
 # measure PID: "CPU% peak-RSS-MiB checks/s" over DURATION seconds.
 measure() {
-  c0=$(ticks "$1"); t0=$(now); a0=$(accepted); peak=0
+  c0=$(ticks "$1"); t0=$(now); a0=$(accepted /tmp/servers.out); peak=0
   for _ in $(seq 1 "$DURATION"); do
     sleep 1
     [ -d /proc/"$1" ] || { echo "exited - -"; return; }
     r=$(rss_kb "$1"); [ "$r" -gt "$peak" ] && peak=$r
   done
-  c1=$(ticks "$1"); t1=$(now); a1=$(accepted)
+  c1=$(ticks "$1"); t1=$(now); a1=$(accepted /tmp/servers.out)
   echo "$c0 $c1 $t0 $t1 $a0 $a1 $peak" |
     awk -v hz=$hz '{ d = $4 - $3; printf "%.1f %.1f %.0f\n", 100 * ($2 - $1) / hz / d, $7 / 1024, ($6 - $5) / d }'
 }

@@ -18,13 +18,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use socket2::{Protocol, Socket, Type};
+use socket2::Socket;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::{io_failure, socket};
+use super::io_failure;
+use super::tcp::stream_socket;
 use crate::plan::{CheckId, Endpoint};
 use crate::schedule::Schedule;
 use crate::verdict::{Failure, ProbeResult, Success};
@@ -94,13 +95,10 @@ impl Connects {
             Ok(None) => return done.push(settled(Ok(Success::PLAIN))),
             Err(failure) => return done.push(settled(Err(failure))),
         };
-        if self.epoll.is_none() {
-            match Poller::watched() {
-                Ok(epoll) => self.epoll = Some(epoll),
-                Err(e) => return done.push(settled(Err(Failure::Io(format!("epoll: {e}"))))),
-            }
-        }
-        let Some(epoll) = &self.epoll else { return };
+        let epoll = match self.epoll.take().map_or_else(Poller::watched, Ok) {
+            Ok(epoll) => &*self.epoll.insert(epoll),
+            Err(e) => return done.push(settled(Err(Failure::Io(format!("epoll: {e}"))))),
+        };
         let index = self.slots.free.pop().unwrap_or(self.slots.slots.len());
         if let Err(e) = epoll.get_ref().0.add(&socket, EpollEvent::new(EpollFlags::EPOLLOUT, index as u64)) {
             self.slots.free.push(index);
@@ -210,12 +208,9 @@ impl Slots {
     }
 }
 
-/// A socket whose connect to `ep` is under way (`None`: it connected at once). The socket
-/// lingers 0 s, so closing it resets the connection instead of leaving it in TIME_WAIT:
-/// thousands of checks a second would otherwise run out of ephemeral ports.
+/// A socket whose connect to `ep` is under way (`None`: it connected at once).
 fn open(ep: &Endpoint) -> Result<Option<Socket>, Failure> {
-    let socket = socket(ep, Type::STREAM, Protocol::TCP).map_err(io_failure)?;
-    socket.set_linger(Some(Duration::ZERO)).map_err(io_failure)?;
+    let socket = stream_socket(ep)?;
     match socket.connect(&ep.addr.into()) {
         Ok(()) => Ok(None),
         Err(e) if e.raw_os_error() == Some(nix::libc::EINPROGRESS) => Ok(Some(socket)),
@@ -227,8 +222,9 @@ fn open(ep: &Endpoint) -> Result<Option<Socket>, Failure> {
 pub(crate) async fn check(ep: &Endpoint, timeout: Duration) -> ProbeResult {
     let mut connects = Connects::default();
     let mut done = Vec::with_capacity(1);
-    connects.start(CheckId(0), ep, timeout, Instant::now(), &mut done);
-    let deadline = Instant::now() + timeout;
+    let start = Instant::now();
+    connects.start(CheckId(0), ep, timeout, start, &mut done);
+    let deadline = start + timeout;
     while done.is_empty() {
         tokio::select! {
             () = std::future::poll_fn(|cx| connects.poll_done(cx, &mut done)) => {}

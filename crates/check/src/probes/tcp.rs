@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use socket2::{Protocol, Type};
+use socket2::{Protocol, Socket, Type};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{timeout_at, Instant};
 
@@ -11,13 +11,18 @@ use super::{io_failure, socket};
 use crate::plan::Endpoint;
 use crate::verdict::Failure;
 
-/// Connects to the endpoint before `deadline`. The socket lingers 0 s, so closing it resets
-/// the connection instead of leaving it in TIME_WAIT: thousands of checks a second would
-/// otherwise run out of ephemeral ports.
-pub(crate) async fn connect(ep: &Endpoint, deadline: Instant) -> Result<TcpStream, Failure> {
+/// A non-blocking TCP socket towards `ep`, bound as the checker asks. It lingers 0 s, so
+/// closing it resets the connection instead of leaving it in TIME_WAIT: thousands of checks a
+/// second would otherwise run out of ephemeral ports.
+pub(crate) fn stream_socket(ep: &Endpoint) -> Result<Socket, Failure> {
     let socket = socket(ep, Type::STREAM, Protocol::TCP).map_err(io_failure)?;
     socket.set_linger(Some(Duration::ZERO)).map_err(io_failure)?;
-    let socket = TcpSocket::from_std_stream(socket.into());
+    Ok(socket)
+}
+
+/// Connects to the endpoint before `deadline`.
+pub(crate) async fn connect(ep: &Endpoint, deadline: Instant) -> Result<TcpStream, Failure> {
+    let socket = TcpSocket::from_std_stream(stream_socket(ep)?.into());
     match timeout_at(deadline, socket.connect(ep.addr)).await {
         Err(_) => Err(Failure::ConnectTimeout),
         Ok(Err(e)) => Err(io_failure(e)),
