@@ -60,24 +60,21 @@ impl ProbeContext {
     }
 }
 
-/// Runs one attempt of a check.
-///
-/// Every probe but TCP_CHECK's runs boxed: an async function is as large as its largest
-/// branch (HTTP with TLS is kilobytes), and each attempt is a task of that size, thousands a
-/// second; TCP_CHECK, the commonest and most frequent, stays small and allocation-free.
+/// Runs one attempt of a check. The runner starts TCP_CHECK's connects itself
+/// (`probes/connects.rs`); this runs the same connect on its own.
 pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
     let timeout = spec.timing.timeout;
     match &spec.kind {
         ProbeKind::Tcp(ep) => connects::check(ep, timeout).await,
-        ProbeKind::Http(h) => Box::pin(http::check(h, ctx, timeout)).await,
-        ProbeKind::Misc(m) => Box::pin(misc::check(m, timeout)).await,
+        ProbeKind::Http(h) => http::check(h, ctx, timeout).await,
+        ProbeKind::Misc(m) => misc::check(m, timeout).await,
         ProbeKind::Smtp { endpoint, helo_name } => {
-            Box::pin(smtp::check(endpoint, helo_name.as_deref().unwrap_or(&ctx.hostname), timeout)).await
+            smtp::check(endpoint, helo_name.as_deref().unwrap_or(&ctx.hostname), timeout).await
         }
-        ProbeKind::Dns { endpoint, qtype, name } => Box::pin(dns::check(endpoint, name, *qtype, ctx, timeout)).await,
-        ProbeKind::Udp(u) => Box::pin(udp::check(u, ctx, timeout)).await,
-        ProbeKind::Ping(ep) => Box::pin(ping::check(ep, ctx, timeout)).await,
-        ProbeKind::File(f) => Box::pin(file::check(f)).await,
+        ProbeKind::Dns { endpoint, qtype, name } => dns::check(endpoint, name, *qtype, ctx, timeout).await,
+        ProbeKind::Udp(u) => udp::check(u, ctx, timeout).await,
+        ProbeKind::Ping(ep) => ping::check(ep, ctx, timeout).await,
+        ProbeKind::File(f) => file::check(f).await,
     }
 }
 
