@@ -13,6 +13,8 @@
 # Inside the guest: busybox for the basics (sh, wget, httpd, nc), iproute2 as /sbin/ip (call it
 # as $IP: busybox sh prefers its own `ip` applet), the real ipvsadm, /lab/bin first on PATH.
 #
+# LAB_QEMU_ARGS: more qemu options (scripts/bench-check.sh passes -icount there).
+#
 # The kernel is the package linux-image-amd64 points at today (LAB_KERNEL_PKG overrides), fetched
 # with `apt-get download` and cached under ${XDG_CACHE_HOME:-$HOME/.cache}/vigil-kernel-lab.
 # Needs (Debian): qemu-system-x86 busybox-static ipvsadm iproute2 cpio binutils
@@ -117,7 +119,7 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$root.cpio.gz"
 
 log=$(mktemp)
-timeout "${LAB_TIMEOUT:-600}" qemu-system-x86_64 -m "${LAB_MEM:-1024}" -smp 1 -nographic -no-reboot \
+timeout "${LAB_TIMEOUT:-600}" qemu-system-x86_64 -m "${LAB_MEM:-1024}" -smp 1 -nographic -no-reboot ${LAB_QEMU_ARGS:-} \
   -kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$root.cpio.gz" \
   -append "console=ttyS0 panic=-1 quiet" >"$log" 2>&1 || true
 tr -d '\r' <"$log" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g' | awk '/LAB-BEGIN/{on=1} on || /insmod .* failed/' | grep -v '^LAB-DONE' || true

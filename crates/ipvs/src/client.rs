@@ -381,9 +381,18 @@ impl Client {
 
     /// Every service and its destinations.
     pub fn table(&mut self) -> Result<Vec<(ServiceEntry, Vec<DestEntry>)>, Error> {
+        self.table_of(|_| true)
+    }
+
+    /// The services for which `wanted` says yes, and their destinations: the destinations of
+    /// the other services are not read.
+    pub fn table_of(
+        &mut self,
+        wanted: impl Fn(&ServiceKey) -> bool,
+    ) -> Result<Vec<(ServiceEntry, Vec<DestEntry>)>, Error> {
         let services = self.services()?;
         let mut out = Vec::with_capacity(services.len());
-        for s in services {
+        for s in services.into_iter().filter(|s| wanted(&s.service.key)) {
             let dests = self.dests(&s.service.key)?;
             out.push((s, dests));
         }

@@ -54,7 +54,13 @@ impl Checkers {
         let plan = checked_plan(&config);
         let status = Status::new(&plan, SystemTime::now());
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone(), events);
-        let (lvs, lvs_thread) = lvs::spawn(client, config.clone(), health(&plan, &status), notifier);
+        let (lvs, lvs_thread) = match lvs::spawn(client, config.clone(), health(&plan, &status), notifier) {
+            Ok(owner) => owner,
+            Err(e) => {
+                tracing::error!("cannot start the IPVS owner's thread: {e}; the health checkers are not started");
+                return None;
+            }
+        };
         let audit = spawn_audit(&config, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
         Some(Checkers { lvs, lvs_thread, checks, plan, status, audit })

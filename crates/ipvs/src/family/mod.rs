@@ -168,7 +168,13 @@ pub(crate) fn parse_nested<A>(
     buf: &[u8],
     parse_one: impl Fn(&NlaBuffer<&[u8]>) -> Result<A, DecodeError>,
 ) -> Result<Vec<A>, DecodeError> {
-    NlasIterator::new(buf).map(|nla| nla.and_then(|nla| parse_one(&nla))).collect()
+    // Room for the usual count at once (a listed destination has 15 attributes in some 350
+    // bytes), not a regrowth every few attributes.
+    let mut attrs = Vec::with_capacity(buf.len() / 16);
+    for nla in NlasIterator::new(buf) {
+        attrs.push(parse_one(&nla?)?);
+    }
+    Ok(attrs)
 }
 
 impl IpvsAttr {

@@ -4,7 +4,7 @@
 //! holds all of them as u64. Both parse into [`Stats`]; counters the kernel adds later and the
 //! alignment padding (`IPVS_STATS_ATTR_PAD`) are skipped.
 
-use netlink_packet_core::{DecodeError, NlasIterator};
+use netlink_packet_core::{DecodeError, NLA_TYPE_MASK};
 
 use super::constants::*;
 use super::nla::{parse_counter, put_u32, put_u64};
@@ -65,9 +65,12 @@ pub(crate) fn emit(stats: &Stats, width: Width, buf: &mut [u8]) {
 
 pub(crate) fn parse(buf: &[u8]) -> Result<Stats, DecodeError> {
     let mut s = Stats::default();
-    for nla in NlasIterator::new(buf) {
-        let nla = nla?;
-        let slot = match nla.kind() {
+    // Two of these come with every destination a dump lists: the counters are read straight
+    // from the headers rather than through `NlasIterator`'s buffer type and its checks, which
+    // cost more than the counters themselves.
+    for (kind, value) in Attributes(buf) {
+        let value = value?;
+        let slot = match kind {
             IPVS_STATS_ATTR_CONNS => &mut s.conns,
             IPVS_STATS_ATTR_INPKTS => &mut s.inpkts,
             IPVS_STATS_ATTR_OUTPKTS => &mut s.outpkts,
@@ -80,7 +83,31 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Stats, DecodeError> {
             IPVS_STATS_ATTR_OUTBPS => &mut s.outbps,
             _ => continue,
         };
-        *slot = parse_counter(nla.value())?;
+        *slot = parse_counter(value)?;
     }
     Ok(s)
+}
+
+/// The attributes of a nested list as their type and value; a header cut short or claiming
+/// more than the list holds is an error, and the last item.
+struct Attributes<'a>(&'a [u8]);
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = (u16, Result<&'a [u8], DecodeError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let buf = std::mem::take(&mut self.0);
+        if buf.is_empty() {
+            return None;
+        }
+        let Some((&[l0, l1, k0, k1], _)) = buf.split_first_chunk::<4>() else {
+            return Some((0, Err(DecodeError::from(format!("attribute header cut short at {} bytes", buf.len())))));
+        };
+        let (len, kind) = (usize::from(u16::from_ne_bytes([l0, l1])), u16::from_ne_bytes([k0, k1]) & NLA_TYPE_MASK);
+        let Some(value) = buf.get(4..len) else {
+            return Some((kind, Err(DecodeError::from(format!("attribute of {len} bytes in {}", buf.len())))));
+        };
+        self.0 = buf.get((len + 3) & !3..).unwrap_or_default();
+        Some((kind, Ok(value)))
+    }
 }

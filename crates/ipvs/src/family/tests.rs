@@ -353,3 +353,14 @@ fn short_or_bad_values_are_errors_not_panics() {
         assert!(GenlMessage::<IpvsMessage>::parse_with_param(&hex(bad)[..], 0x20).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn statistics_are_read_by_their_headers() {
+    // CONNS 5, the alignment padding (no value), INBYTES 2^32 as the last attribute.
+    let good = stats::parse(&hex("08000100 05000000 04000b00 0c000400 00000000 01000000")).expect("parses");
+    assert_eq!((good.conns, good.inbytes, good.outbytes), (5, 1 << 32, 0));
+    // A value cut short, a header cut short, a header shorter than itself, a 3-byte counter.
+    for bad in ["08000100 0500", "08000100 05000000 0c00", "02000100 05000000", "07000100 05000000"] {
+        assert!(stats::parse(&hex(bad)).is_err(), "{bad}");
+    }
+}

@@ -1,17 +1,19 @@
 //! What the IPVS owner needs of the kernel, as a trait: the netlink client in production,
 //! a table in memory in tests.
 
+use std::collections::BTreeSet;
 use std::fmt::Display;
 
 use vigil_ipvs::reconcile::Table;
-use vigil_ipvs::{Op, Timeouts};
+use vigil_ipvs::{Op, ServiceKey, Timeouts};
 
 /// The kernel's IPVS table, read and written.
 pub trait Kernel {
     type Error: Display;
 
-    /// The whole table.
-    fn table(&mut self) -> Result<Table, Self::Error>;
+    /// The services of `ours` that the kernel has, with their destinations; the others'
+    /// destinations are not read.
+    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error>;
     /// Carries out `ops` in order; one result each.
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>>;
     /// Empties the table.
@@ -22,8 +24,8 @@ pub trait Kernel {
 impl Kernel for vigil_ipvs::client::Client {
     type Error = vigil_ipvs::error::Error;
 
-    fn table(&mut self) -> Result<Table, Self::Error> {
-        let listing = vigil_ipvs::client::Client::table(self)?;
+    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
+        let listing = vigil_ipvs::client::Client::table_of(self, |k| ours.contains(k))?;
         Ok(Table::from_listing(
             listing.into_iter().map(|(s, dests)| (s.service, dests.into_iter().map(|d| d.dest).collect())),
         ))

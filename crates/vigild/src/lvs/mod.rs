@@ -83,13 +83,16 @@ impl<K: Kernel> Lvs<K> {
                 tracing::error!("IPVS: cannot set lvs_timeouts: {e}");
             }
         }
-        let began = std::time::Instant::now();
-        let current = kernel.table()?;
-        let read_ms = millis(began.elapsed());
         let (mut pools, _) = Pools::from_config(&config);
         for &(id, up, weight) in initial {
             pools.set_health(id, up, weight);
         }
+        let desired = pools.desired();
+        let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
+        let began = std::time::Instant::now();
+        // Only our services are read and mirrored: the others are not ours to diff.
+        let current = kernel.table(&managed)?;
+        let read_ms = millis(began.elapsed());
         let events: Vec<QuorumEvent> = pools
             .pools
             .iter()
@@ -102,12 +105,7 @@ impl<K: Kernel> Lvs<K> {
                 weight: p.live_weight(),
             })
             .collect();
-        let mut lvs =
-            Lvs { kernel, config, pools, mirror: Table::default(), managed: BTreeSet::new(), notifier, repairs: 0 };
-        let desired = lvs.pools.desired();
-        lvs.managed = desired.services.keys().copied().collect();
-        // Only our services are mirrored: the others are not ours to diff.
-        lvs.mirror.services = current.services.into_iter().filter(|(k, _)| desired.services.contains_key(k)).collect();
+        let mut lvs = Lvs { kernel, config, pools, mirror: current, managed, notifier, repairs: 0 };
         let adopted = lvs.mirror.services.len();
         for p in &lvs.pools.pools {
             let state = if p.quorum_up { "up" } else { "down" };
@@ -162,15 +160,10 @@ impl<K: Kernel> Lvs<K> {
         }
         let desired = pools.desired();
         let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
-        if managed.iter().any(|k| !self.managed.contains(k)) {
-            match self.kernel.table() {
-                Ok(current) => {
-                    for (k, svc) in current.services {
-                        if managed.contains(&k) && !self.managed.contains(&k) {
-                            self.mirror.services.insert(k, svc);
-                        }
-                    }
-                }
+        let new: BTreeSet<ServiceKey> = managed.difference(&self.managed).copied().collect();
+        if !new.is_empty() {
+            match self.kernel.table(&new) {
+                Ok(current) => self.mirror.services.extend(current.services),
                 Err(e) => tracing::error!("IPVS: cannot read the table for the new services: {e}"),
             }
         }
@@ -190,15 +183,13 @@ impl<K: Kernel> Lvs<K> {
     /// difference: vigild is the table's owner, so a service flushed, a destination removed
     /// or a weight edited by hand comes back. Services that are not ours are not looked at.
     fn audit(&mut self) {
-        let current = match self.kernel.table() {
+        let actual = match self.kernel.table(&self.managed) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!("IPVS: cannot read the table to check it: {e}");
                 return;
             }
         };
-        let actual =
-            Table { services: current.services.into_iter().filter(|(k, _)| self.managed.contains(k)).collect() };
         let desired = self.pools.desired();
         let ops = diff(&actual, &desired, &self.managed);
         if ops.is_empty() {
@@ -421,19 +412,20 @@ fn describe(op: &Op) -> String {
     }
 }
 
-/// Runs the IPVS owner on a thread of its own until it is told to stop.  A kernel that
-/// refuses the first read (no IPVS) is one error in the log; the rest of vigild goes on.
+/// Runs the IPVS owner on a thread of its own, named `ipvs`, until it is told to stop.  A
+/// kernel that refuses the first read (no IPVS) is one error in the log; the rest of vigild
+/// goes on.
 pub fn spawn<K>(
     kernel: K,
     config: Arc<Config>,
     initial: Vec<(RsId, bool, Option<i32>)>,
     notifier: Notifier,
-) -> (mpsc::Sender<Input>, std::thread::JoinHandle<()>)
+) -> std::io::Result<(mpsc::Sender<Input>, std::thread::JoinHandle<()>)>
 where
     K: Kernel + Send + 'static,
 {
     let (tx, mut rx) = mpsc::channel(1024);
-    let handle = std::thread::spawn(move || {
+    let handle = std::thread::Builder::new().name("ipvs".into()).spawn(move || {
         let mut lvs = match Lvs::start(kernel, config, &initial, notifier) {
             Ok(lvs) => lvs,
             Err(e) => {
@@ -446,8 +438,8 @@ where
                 break;
             }
         }
-    });
-    (tx, handle)
+    })?;
+    Ok((tx, handle))
 }
 
 #[cfg(test)]

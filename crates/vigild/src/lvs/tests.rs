@@ -14,8 +14,9 @@ struct Memory {
 impl Kernel for &mut Memory {
     type Error = Infallible;
 
-    fn table(&mut self) -> Result<Table, Infallible> {
-        Ok(self.table.clone())
+    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Infallible> {
+        let services = self.table.services.iter().filter(|(k, _)| ours.contains(k));
+        Ok(Table { services: services.map(|(k, s)| (*k, s.clone())).collect() })
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Infallible>> {
