@@ -29,6 +29,7 @@ use std::time::Duration;
 use vigil_config::model::{CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, VirtualServer, VsKey};
 use vigil_config::Config;
 
+use crate::response::{host_header, request};
 use crate::Error;
 
 /// keepalived's `delay_loop` when none is set (the config crate already applies it to the
@@ -193,6 +194,8 @@ pub struct HttpSpec {
 #[derive(Clone, Debug)]
 pub struct UrlSpec {
     pub path: String,
+    /// What is sent: keepalived's request for `path`, built once.
+    pub request: Vec<u8>,
     /// The Host header (and SNI name): url, checker, real server, then virtual server `virtualhost`.
     pub virtualhost: Option<String>,
     /// Accepted status ranges, inclusive.
@@ -377,6 +380,7 @@ fn check_spec(
                     HttpProtocol::Http10
                 }
             };
+            let endpoint = endpoint(if h.tls { 443 } else { 80 }, kind)?;
             let mut urls = Vec::with_capacity(h.urls.len());
             for u in &h.urls {
                 let regex = match &u.regex {
@@ -389,27 +393,23 @@ fn check_spec(
                         reason: e.to_string(),
                     })?)),
                 };
+                let virtualhost = u
+                    .virtualhost
+                    .clone()
+                    .or_else(|| h.virtualhost.clone())
+                    .or_else(|| rs.virtualhost.clone())
+                    .or_else(|| vs.virtualhost.clone());
                 urls.push(UrlSpec {
                     path: u.path.clone(),
-                    virtualhost: u
-                        .virtualhost
-                        .clone()
-                        .or_else(|| h.virtualhost.clone())
-                        .or_else(|| rs.virtualhost.clone())
-                        .or_else(|| vs.virtualhost.clone()),
+                    request: request(&u.path, &host_header(virtualhost.as_deref(), endpoint.addr), protocol),
+                    virtualhost,
                     status: if u.status_code.is_empty() { vec![(200, 299)] } else { u.status_code.clone() },
                     digest: u.digest,
                     regex,
                     regex_no_match: u.regex_no_match,
                 });
             }
-            ProbeKind::Http(Box::new(HttpSpec {
-                endpoint: endpoint(if h.tls { 443 } else { 80 }, kind)?,
-                tls: h.tls,
-                enable_sni: h.enable_sni,
-                protocol,
-                urls,
-            }))
+            ProbeKind::Http(Box::new(HttpSpec { endpoint, tls: h.tls, enable_sni: h.enable_sni, protocol, urls }))
         }
         CheckKind::Misc(m) => {
             let script = m.path.as_ref().ok_or_else(|| Error::NoScript { rs: id, rs_name: rs_name() })?;

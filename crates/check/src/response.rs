@@ -178,6 +178,7 @@ mod tests {
     fn url(status: Vec<(u16, u16)>, digest: Option<[u8; 16]>, regex: Option<&str>, no_match: bool) -> UrlSpec {
         UrlSpec {
             path: "/".into(),
+            request: Vec::new(),
             virtualhost: None,
             status,
             digest,
