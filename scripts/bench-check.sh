@@ -158,6 +158,11 @@ run_mode() { # mode
     else
         keep="- - - -"
     fi
+    # Without IPVS the checker child ends at start and keepalived starts another, over and
+    # over: what was measured then is that loop, not checks.
+    if grep -q "Can't initialize ipvs" "$WORK/keepalived.out"; then
+        keep="- - - -"
+    fi
     kill "$kpid" 2>/dev/null || true
     wait "$kpid" 2>/dev/null || true
 
