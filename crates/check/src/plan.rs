@@ -195,7 +195,7 @@ pub struct HttpSpec {
 pub struct UrlSpec {
     pub path: String,
     /// What is sent: keepalived's request for `path`, built once.
-    pub request: Vec<u8>,
+    pub request: String,
     /// The Host header (and SNI name): url, checker, real server, then virtual server `virtualhost`.
     pub virtualhost: Option<String>,
     /// Accepted status ranges, inclusive.

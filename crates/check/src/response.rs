@@ -31,13 +31,13 @@ pub fn host_header(virtualhost: Option<&str>, addr: SocketAddr) -> String {
 
 /// keepalived's request: `GET path HTTP/1.x`, its User-Agent, `Connection: close` for 1.0C
 /// and 1.1, and Host.
-pub fn request(path: &str, host: &str, protocol: HttpProtocol) -> Vec<u8> {
+pub fn request(path: &str, host: &str, protocol: HttpProtocol) -> String {
     let (minor, close) = match protocol {
         HttpProtocol::Http10 => (0, ""),
         HttpProtocol::Http10Close => (0, "Connection: close\r\n"),
         HttpProtocol::Http11 => (1, "Connection: close\r\n"),
     };
-    format!("GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n").into_bytes()
+    format!("GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n")
 }
 
 /// Whether more bytes are wanted.
@@ -178,7 +178,7 @@ mod tests {
     fn url(status: Vec<(u16, u16)>, digest: Option<[u8; 16]>, regex: Option<&str>, no_match: bool) -> UrlSpec {
         UrlSpec {
             path: "/".into(),
-            request: Vec::new(),
+            request: String::new(),
             virtualhost: None,
             status,
             digest,
@@ -211,15 +211,15 @@ mod tests {
         assert_eq!(host_header(Some("www.example"), addr), "www.example");
         assert_eq!(
             request("/health", "www.example", HttpProtocol::Http10),
-            b"GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: www.example\r\n\r\n"
+            "GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: www.example\r\n\r\n"
         );
         assert_eq!(
             request("/", "h", HttpProtocol::Http10Close),
-            b"GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
+            "GET / HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
         );
         assert_eq!(
             request("/", "h", HttpProtocol::Http11),
-            b"GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
+            "GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: h\r\n\r\n"
         );
     }
 

@@ -57,7 +57,7 @@ impl Checkers {
         let (lvs, lvs_thread) = match lvs::spawn(client, config.clone(), health(&plan, &status), notifier) {
             Ok(owner) => owner,
             Err(e) => {
-                tracing::error!("cannot start the IPVS owner's thread: {e}; the health checkers are not started");
+                tracing::error!("IPVS: cannot start the owner's thread: {e}; the health checkers are not started");
                 return None;
             }
         };

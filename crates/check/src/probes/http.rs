@@ -30,7 +30,7 @@ pub(crate) async fn check(spec: &HttpSpec, ctx: &ProbeContext, timeout: Duration
 async fn fetch(spec: &HttpSpec, url: &UrlSpec, ctx: &ProbeContext, deadline: Instant) -> ProbeResult {
     let stream = tcp::connect(&spec.endpoint, deadline).await?;
     if !spec.tls {
-        return exchange(stream, &url.request, url, deadline).await;
+        return exchange(stream, url.request.as_bytes(), url, deadline).await;
     }
     // A TLS session's state is large: kept out of line, it does not make every HTTP_GET
     // attempt as large (each is a task, moved whole when it is spawned).
@@ -56,7 +56,7 @@ async fn over_tls(
         Ok(Err(e)) => return Err(Failure::Tls(e.to_string())),
         Ok(Ok(s)) => s,
     };
-    exchange(stream, &url.request, url, deadline).await
+    exchange(stream, url.request.as_bytes(), url, deadline).await
 }
 
 /// Sends the request and reads the response until the server closes, Content-Length is

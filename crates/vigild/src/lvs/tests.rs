@@ -3,11 +3,13 @@ use std::convert::Infallible;
 use super::*;
 use crate::events::{Events, Filter};
 
-/// A kernel that is a table in memory, recording every write.
+/// A kernel that is a table in memory, recording every write and which services each read
+/// asked for.
 #[derive(Default)]
 struct Memory {
     table: Table,
     writes: Vec<Op>,
+    reads: Vec<BTreeSet<ServiceKey>>,
     flushed: bool,
 }
 
@@ -15,6 +17,7 @@ impl Kernel for &mut Memory {
     type Error = Infallible;
 
     fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Infallible> {
+        self.reads.push(ours.clone());
         let services = self.table.services.iter().filter(|(k, _)| ours.contains(k));
         Ok(Table { services: services.map(|(k, s)| (*k, s.clone())).collect() })
     }
@@ -197,6 +200,31 @@ fn an_audit_undoes_changes_made_behind_our_back() {
     assert!(lvs.kernel.table.services.contains_key(&foreign.key), "not ours: left alone");
     lvs.handle(Input::Audit);
     assert_eq!(lvs.repairs, 3, "nothing more to repair");
+    let ours = BTreeSet::from([vs3, vs4]);
+    assert!(lvs.kernel.reads.iter().all(|read| *read == ours), "only our services are read: {:?}", lvs.kernel.reads);
+}
+
+/// A service added to the file that the kernel already has (left by an earlier vigild, or
+/// made by hand) is adopted on reload: only what differs is written, and only the new
+/// service is read.
+#[test]
+fn a_reload_adopts_a_new_service_the_kernel_has() {
+    let mut kernel = Memory::default();
+    let first_only = CONF.split("virtual_server 10.0.0.4").next().unwrap_or_default().to_string();
+    let vs4 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 4].into(), port: 80 };
+    let rs1 = DestKey { addr: [10, 0, 1, 1].into(), port: 80 };
+    let existing = vigil_ipvs::Service::new(vs4, "rr");
+    kernel.table.apply(&Op::AddService(existing));
+    kernel.table.apply(&Op::AddDest(vs4, Dest::new(rs1, vigil_ipvs::Forwarding::Masq, 7)));
+    let mut lvs = start(&mut kernel, &first_only);
+    lvs.kernel.reads.clear();
+    let writes_before = lvs.kernel.writes.len();
+    let applied = reload(&mut lvs, CONF, vec![]);
+    assert_eq!(lvs.kernel.reads, [BTreeSet::from([vs4])]);
+    assert_eq!(applied.writes, 1, "only the weight: {:?}", &lvs.kernel.writes[writes_before..]);
+    assert!(
+        matches!(&lvs.kernel.writes[writes_before], Op::EditDest(k, d) if *k == vs4 && d.key == rs1 && d.weight == 1)
+    );
 }
 
 /// Real-server and quorum transitions reach the event bus in the order they happened, named
