@@ -72,8 +72,8 @@ else
 fi
 holder() {
   local h=""
-  ip -n "$a" -o addr show dev eth0 | grep -q ' 192.0.2.100/' && h="$h lb1(vigild)"
-  ip -n "$b" -o addr show dev eth0 | grep -q ' 192.0.2.100/' && h="$h lb2($peer)"
+  grep -q ' 192.0.2.100/' <<<"$(ip -n "$a" -o addr show dev eth0)" && h="$h lb1(vigild)"
+  grep -q ' 192.0.2.100/' <<<"$(ip -n "$b" -o addr show dev eth0)" && h="$h lb2($peer)"
   echo "  VIP 192.0.2.100 is on:${h:- nobody}"
 }
 states() { grep -hE 'Entering (MASTER|BACKUP|FAULT) STATE' "$work/a.log" | sed 's/^/  lb1 | /' | tail -n 3

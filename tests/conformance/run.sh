@@ -95,7 +95,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-conf.XXXXXX")
 cleanup() {
     local rc=$?
     set +e
-    if ip netns list 2>/dev/null | grep -qw "^$NS"; then
+    if grep -qw "^$NS" <<<"$(ip netns list 2>/dev/null)"; then
         # Only processes we started can be in this namespace; end them by PID.
         for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
         ip netns delete "$NS" 2>/dev/null
@@ -193,7 +193,7 @@ for conf in "${configs[@]}"; do
     [ "$ka_rc" -eq "$vg_rc" ] && exact=same || exact=differs
     printf '%-44s %-12s %-12s %-9s %s\n' "$name" "$ka_rc($(verdict "$ka_rc"))" "$vg_rc($(verdict "$vg_rc"))" "$v" "$exact"
     if [ "$verbose" -eq 1 ] && { [ "$v" = MISMATCH ] || [ "$v" = NO-LINE ]; }; then
-        echo "    keepalived said:"; scrub <"$ka_out" | head -n 12 | sed 's/^/      /'
+        echo "    keepalived said:"; scrub <"$ka_out" | sed -n '1,12s/^/      /p'
         echo "    vigild said:";     head -n 12 "$vg_out" | sed 's/^/      /'
     fi
 done

@@ -677,11 +677,12 @@ scenario_smtp_alert() {
         wait_mail "$mails" "[lb-$side] VRRP Instance VI_1 - Entering MASTER state" "$side" "$deadline"
         body=$(mail_of "$mails" "[lb-$side] VRRP Instance VI_1 - Entering MASTER state")
         trace "mail from side $side (${IMPL[$side]}): $(echo "$body" | tr '\n' '|')"
-        echo "$body" | grep -qx "=> VRRP Instance is now owning VRRP VIPs <=" || fail "side $side's MASTER mail lacks the body line: $body"
+        grep -qxF "=> VRRP Instance is now owning VRRP VIPs <=" <<<"$body" || fail "side $side's MASTER mail lacks the body line: $body"
         grep -q "^From: lb-$side@example.org" "$mails" || fail "side $side's mails are not from lb-$side@example.org"
         wait_mail "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state" "$side" "$deadline"
         body=$(mail_of "$mails" "[lb-$side] VRRP Group G1 - Entering MASTER state")
-        echo "$body" | grep -qx "=> All VRRP group instances are now in MASTER state <=" || fail "side $side's group mail lacks the body line"
+        grep -qxF "=> All VRRP group instances are now in MASTER state <=" <<<"$body" ||
+            fail "side $side's group mail lacks the body line: $body"
     done
     # VI_2 has no smtp_alert of its own and none in global_defs: no mail for it.
     if grep -q "VRRP Instance VI_2" "$mails"; then fail "a mail for VI_2, which has no smtp_alert"; fi
@@ -737,7 +738,7 @@ scenario_reload() {
     done
     sleep 1.5
     for side in a b; do
-        if tail -n +"$((${mark[$side]} + 1))" "$SDIR/$side.log" | grep -qE '\((VI_1|VI_2)\) Entering [A-Z]+ STATE'; then
+        if awk -v from="${mark[$side]}" 'NR > from && /\((VI_1|VI_2)\) Entering [A-Z]+ STATE/ { f = 1 } END { exit !f }' "$SDIR/$side.log"; then
             fail "side $side changed state during the reloads: $(tail -n +"$((${mark[$side]} + 1))" "$SDIR/$side.log" | grep -m1 -E 'Entering [A-Z]+ STATE')"
         fi
     done
