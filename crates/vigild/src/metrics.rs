@@ -156,6 +156,13 @@ pub fn render(doc: &Document) -> String {
         }
     }
     let d = &doc.daemon;
+    family(
+        &mut text,
+        "vigil_ipvs_repairs_total",
+        "counter",
+        "IPVS writes that undid changes made to vigild's services behind its back.",
+    );
+    let _ = writeln!(text, "vigil_ipvs_repairs_total {}", d.ipvs_repairs);
     family(&mut text, "vigil_reloads_total", "counter", "Configuration reloads, by outcome.");
     let _ = writeln!(text, "vigil_reloads_total{{outcome=\"ok\"}} {}", d.reloads_ok);
     let _ = writeln!(text, "vigil_reloads_total{{outcome=\"failed\"}} {}", d.reloads_failed);
@@ -189,6 +196,7 @@ mod tests {
             "vigil_vrrp_dropped_total{instance=\"VI_1\",reason=\"bad_ttl\"} 2",
             "vigil_realserver_up{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\"} 0",
             "vigil_check_latency_seconds_bucket{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\",check=\"HTTP_GET\",le=\"+Inf\"} 0",
+            "vigil_ipvs_repairs_total 2",
             "vigil_reloads_total{outcome=\"failed\"} 1",
             "vigil_config_last_reload_successful 0",
         ] {
