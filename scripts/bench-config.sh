@@ -3,7 +3,7 @@
 # VS virtual servers x RS real servers (TCP_CHECK each), in the same run, side by side.
 # Prints wall time and peak RSS (median of RUNS runs) and the ratios. Reports; never fails on time.
 #
-# usage: sudo scripts/bench-config.sh [VS=1000] [RS=10] [RUNS=11]
+# usage: sudo scripts/bench-config.sh [VS [RS [RUNS]]]   (default 1000 10 11)
 # needs: root (a network namespace with the config's interface), keepalived, GNU time (/usr/bin/time)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -26,7 +26,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_config::model::{CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, VirtualServer, VsKey};
+use vigil_config::model::{
+    CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, ReplyPattern, VirtualServer, VsKey,
+};
 use vigil_config::Config;
 
 use crate::response::{host_header, request};
@@ -220,7 +222,7 @@ pub struct UdpSpec {
     pub endpoint: Endpoint,
     pub payload: Option<Vec<u8>>,
     /// `Some(empty)`: a reply is needed but its content is not checked.
-    pub require_reply: Option<Vec<u8>>,
+    pub require_reply: Option<ReplyPattern>,
     pub min_reply_length: u32,
     pub max_reply_length: u32,
 }
@@ -646,5 +648,24 @@ virtual_server 10.0.0.1 80 {
         assert!(matches!(p.problems[0], Error::NoPort { kind: "TCP_CHECK", .. }));
         assert!(matches!(p.problems[1], Error::BadRegex { .. }));
         assert!(matches!(p.problems[2], Error::UnknownTrackFile { .. }));
+    }
+
+    #[test]
+    fn udp_hex_strings_read_as_keepalived_reads_them() {
+        let p = plan(&parse(
+            "virtual_server 10.0.0.1 53 {
+    protocol UDP
+    real_server 10.0.0.7 53 {
+        UDP_CHECK {
+            payload Ab12f 3 456 546443123
+            require_reply 01xX f
+        }
+    }
+}",
+        ));
+        let ProbeKind::Udp(u) = &p.checks[0].kind else { panic!("not udp") };
+        assert_eq!(u.payload.as_deref(), Some(&[0xab, 0x12, 0x0f, 0x03, 0x45, 0x06, 0x54, 0x64, 0x43, 0x12, 0x03][..]));
+        let want = ReplyPattern { bytes: vec![0x01, 0x00, 0x0f], mask: vec![0xff, 0x00, 0xff] };
+        assert_eq!(u.require_reply, Some(want));
     }
 }

@@ -637,9 +637,18 @@ pub enum CheckKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UdpCheck {
     pub payload: Option<Vec<u8>>,
-    pub require_reply: Option<Vec<u8>>,
+    pub require_reply: Option<ReplyPattern>,
     pub min_reply_length: Option<u32>,
     pub max_reply_length: Option<u32>,
+}
+
+/// `require_reply`'s HEX_STR: a reply must equal `bytes` wherever `mask` has bits set, as far
+/// as both go. Empty: a reply must come, whatever it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplyPattern {
+    pub bytes: Vec<u8>,
+    /// 0xff for a byte that must match; a nibble written `X` has its mask nibble 0.
+    pub mask: Vec<u8>,
 }
 
 /// HTTP_GET / SSL_GET settings.

@@ -16,7 +16,7 @@ pub struct Cli {
     pub use_file: PathBuf,
 
     /// Check the configuration for obvious errors, print every diagnostic and exit
-    /// (0: clean; 5: errors or warnings; 6: only script-security violations).
+    /// (0: clean; 5: errors or warnings; 6: a script-security or include check failed).
     #[arg(short = 't', long = "config-test")]
     pub config_test: bool,
 

@@ -2,8 +2,8 @@
 //!
 //! keepalived.conf(5): an ICMP error (port, host or net unreachable) fails the check. With
 //! `require_reply` a reply must come, its length within `min_reply_length..=max_reply_length`,
-//! and its bytes equal to the expected ones as far as both go. Without it, silence until the
-//! deadline is a pass.
+//! and its bytes equal to the expected ones as far as both go, but for nibbles written `X`.
+//! Without it, silence until the deadline is a pass.
 
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ pub(crate) async fn check(spec: &UdpSpec, ctx: &ProbeContext, timeout: Duration)
 fn reply_verdict(spec: &UdpSpec, reply: &[u8]) -> ProbeResult {
     let Some(want) = &spec.require_reply else { return Ok(Success::PLAIN) };
     let len = u32::try_from(reply.len()).unwrap_or(u32::MAX);
-    let same = reply.iter().zip(want).all(|(a, b)| a == b);
+    let same = reply.iter().zip(want.bytes.iter().zip(&want.mask)).all(|(got, (b, m))| got & m == b & m);
     if len < spec.min_reply_length || len > spec.max_reply_length || !same {
         return Err(Failure::ReplyMismatch);
     }
@@ -47,6 +47,8 @@ fn reply_verdict(spec: &UdpSpec, reply: &[u8]) -> ProbeResult {
 
 #[cfg(test)]
 mod tests {
+    use vigil_config::model::ReplyPattern;
+
     use super::*;
     use crate::plan::Endpoint;
 
@@ -60,7 +62,7 @@ mod tests {
                 fwmark: None,
             },
             payload: None,
-            require_reply: require.map(<[u8]>::to_vec),
+            require_reply: require.map(|b| ReplyPattern { bytes: b.to_vec(), mask: vec![0xff; b.len()] }),
             min_reply_length: min,
             max_reply_length: max,
         }
@@ -77,5 +79,15 @@ mod tests {
         assert_eq!(reply_verdict(&spec(Some(b"ab"), 0, 255), b"ax"), bad);
         assert_eq!(reply_verdict(&spec(Some(b""), 3, 255), b"ab"), bad);
         assert_eq!(reply_verdict(&spec(Some(b""), 0, 1), b"ab"), bad);
+    }
+
+    #[test]
+    fn x_nibbles_match_anything() {
+        let mut s = spec(None, 0, 255);
+        s.require_reply = Some(ReplyPattern { bytes: vec![0x01, 0x00, 0x20], mask: vec![0xff, 0x00, 0xf0] });
+        assert_eq!(reply_verdict(&s, &[0x01, 0x7e, 0x2c]), Ok(Success::PLAIN));
+        assert_eq!(reply_verdict(&s, &[0x01, 0xff]), Ok(Success::PLAIN), "compared as far as both go");
+        assert_eq!(reply_verdict(&s, &[0x01, 0x7e, 0x3c]), Err(Failure::ReplyMismatch), "the high nibble counts");
+        assert_eq!(reply_verdict(&s, &[0x02]), Err(Failure::ReplyMismatch));
     }
 }

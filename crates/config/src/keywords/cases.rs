@@ -224,7 +224,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("SMTP_CHECK", "helo_name", "helo_name lb", "helo_name"),
     ("DNS_CHECK", "type", "type AAAA", "type ANY"),
     ("DNS_CHECK", "name", "name example.org", "name"),
-    ("UDP_CHECK", "payload", "payload 01020304", "payload 123"),
+    ("UDP_CHECK", "payload", "payload 01020304", "payload 0x0102"),
     ("UDP_CHECK", "require_reply", "require_reply 0102", "require_reply xy"),
     ("UDP_CHECK", "min_reply_length", "min_reply_length 2", "min_reply_length x"),
     ("UDP_CHECK", "max_reply_length", "max_reply_length 200", "max_reply_length x"),

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::{alias, apply, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
-    RealServer, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck, VirtualServer,
-    VirtualServerGroup, VsKey,
+    RealServer, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck,
+    VirtualServer, VirtualServerGroup, VsKey,
 };
 use crate::span::Word;
 use crate::tree::Statement;
@@ -365,11 +365,18 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("payload", |c, s, k| match &mut k.kind {
-            CheckKind::Udp(u) => u.payload = hex_bytes(c, s),
+            CheckKind::Udp(_) if s.args.is_empty() => {
+                c.error("missing-value", s.span(), "payload needs a hex string (keepalived: 'UDP_CHECK payload requires a payload')");
+            }
+            CheckKind::Udp(u) => u.payload = hex_string(c, s, false).map(|(bytes, _)| bytes),
             _ => wrong_checker(c, s),
         }),
         set("require_reply", |c, s, k| match &mut k.kind {
-            CheckKind::Udp(u) => u.require_reply = Some(hex_bytes(c, s).unwrap_or_default()),
+            CheckKind::Udp(u) => {
+                if let Some((bytes, mask)) = hex_string(c, s, true) {
+                    u.require_reply = Some(ReplyPattern { bytes, mask });
+                }
+            }
             _ => wrong_checker(c, s),
         }),
         set("min_reply_length", |c, s, k| match &mut k.kind {
@@ -407,15 +414,40 @@ fn wrong_checker(c: &mut Ctx, s: &Statement) {
     c.warning("unknown-keyword", s.span(), format!("'{}' does not apply to this checker", s.name()));
 }
 
-/// `payload` / `require_reply`: hex digits, optionally spaced.
-fn hex_bytes(c: &mut Ctx, s: &Statement) -> Option<Vec<u8>> {
-    let text: String = s.args.iter().map(|w| w.text.as_str()).collect();
-    let digits = text.trim_start_matches("0x");
-    if digits.len() % 2 != 0 || !digits.chars().all(|ch| ch.is_ascii_hexdigit()) {
-        c.error("bad-value", s.span(), format!("{}: '{}' is not an even number of hex digits", s.name(), text));
-        return None;
+/// `payload` / `require_reply`: a HEX_STR as keepalived reads it. Each word goes by pairs of
+/// digits, and a word's odd last digit is a byte of its own: `Ab12f 3 456` is AB 12 0F 03 45
+/// 06. With `wildcard` (require_reply), a digit written `X` or `x` matches any value. Returns
+/// the bytes and their mask (0xff where every bit counts).
+fn hex_string(c: &mut Ctx, s: &Statement, wildcard: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (mut bytes, mut mask) = (Vec::new(), Vec::new());
+    for word in &s.args {
+        let mut nibbles = Vec::with_capacity(word.text.len());
+        for ch in word.text.chars() {
+            match ch.to_digit(16).and_then(|d| u8::try_from(d).ok()) {
+                Some(d) => nibbles.push((d, 0xf)),
+                None if wildcard && (ch == 'x' || ch == 'X') => nibbles.push((0, 0)),
+                None => {
+                    let allowed = if wildcard { "hex digits, and X for any" } else { "hex digits only" };
+                    c.error(
+                        "bad-value",
+                        &word.span,
+                        format!("{}: '{}' is not a hex string ({allowed})", s.name(), word.text),
+                    );
+                    return None;
+                }
+            }
+        }
+        for pair in nibbles.chunks(2) {
+            let ((hi, hi_mask), (lo, lo_mask)) = match pair {
+                [hi, lo] => (*hi, *lo),
+                [lo] => ((0, 0xf), *lo),
+                _ => continue,
+            };
+            bytes.push(hi << 4 | lo);
+            mask.push(hi_mask << 4 | lo_mask);
+        }
     }
-    (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok()).collect()
+    Some((bytes, mask))
 }
 
 fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
@@ -492,7 +524,11 @@ fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
             "regex" => u.regex = c.string(item),
             "regex_no_match" => u.regex_no_match = c.flag(item),
             "virtualhost" => u.virtualhost = c.string(item),
-            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => {}
+            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => c.diags.note(
+                "not-implemented",
+                item.span(),
+                format!("'{}' is a keepalived keyword that Vigil accepts but does not act on", item.name()),
+            ),
             other => c.warning("unknown-keyword", item.span(), format!("unknown keyword '{other}' in url")),
         }
     }
