@@ -665,7 +665,7 @@ virtual_server 10.0.0.1 80 {
         ));
         let ProbeKind::Udp(u) = &p.checks[0].kind else { panic!("not udp") };
         assert_eq!(u.payload.as_deref(), Some(&[0xab, 0x12, 0x0f, 0x03, 0x45, 0x06, 0x54, 0x64, 0x43, 0x12, 0x03][..]));
-        let want = ReplyPattern { bytes: vec![0x01, 0x00, 0x0f], mask: vec![0xff, 0x00, 0xff] };
+        let want = ReplyPattern { bytes: vec![(0x01, 0xff), (0x00, 0x00), (0x0f, 0xff)] };
         assert_eq!(u.require_reply, Some(want));
     }
 }

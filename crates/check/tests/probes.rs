@@ -230,6 +230,10 @@ async fn udp_replies() {
     assert_eq!(run(echo, require).await, Ok(Success::PLAIN));
     let other = "UDP_CHECK {\n connect_timeout 0.5\n payload 0102\n require_reply cafe02\n }";
     assert_eq!(run(echo, other).await, Err(Failure::ReplyMismatch));
+    let any_nibbles = "UDP_CHECK {\n connect_timeout 0.5\n payload 0102\n require_reply cX FE x1\n }";
+    assert_eq!(run(echo, any_nibbles).await, Ok(Success::PLAIN), "X digits match anything");
+    let high_nibble = "UDP_CHECK {\n connect_timeout 0.5\n payload 0102\n require_reply dX\n }";
+    assert_eq!(run(echo, high_nibble).await, Err(Failure::ReplyMismatch));
     let closed = tokio::net::UdpSocket::bind(LOOPBACK).await.expect("bind").local_addr().expect("addr");
     assert_eq!(run(closed, "UDP_CHECK {\n connect_timeout 0.5\n }").await, Err(Failure::PortUnreachable));
 }

@@ -642,13 +642,13 @@ pub struct UdpCheck {
     pub max_reply_length: Option<u32>,
 }
 
-/// `require_reply`'s HEX_STR: a reply must equal `bytes` wherever `mask` has bits set, as far
-/// as both go. Empty: a reply must come, whatever it holds.
+/// `require_reply`'s HEX_STR: a reply must equal it, as far as both go, in the bits each
+/// byte's mask sets. Empty: a reply must come, whatever it holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplyPattern {
-    pub bytes: Vec<u8>,
-    /// 0xff for a byte that must match; a nibble written `X` has its mask nibble 0.
-    pub mask: Vec<u8>,
+    /// (value, mask): the mask is 0xff for a byte that must match; a digit written `X` has its
+    /// mask nibble 0.
+    pub bytes: Vec<(u8, u8)>,
 }
 
 /// HTTP_GET / SSL_GET settings.

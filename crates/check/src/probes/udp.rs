@@ -38,7 +38,7 @@ pub(crate) async fn check(spec: &UdpSpec, ctx: &ProbeContext, timeout: Duration)
 fn reply_verdict(spec: &UdpSpec, reply: &[u8]) -> ProbeResult {
     let Some(want) = &spec.require_reply else { return Ok(Success::PLAIN) };
     let len = u32::try_from(reply.len()).unwrap_or(u32::MAX);
-    let same = reply.iter().zip(want.bytes.iter().zip(&want.mask)).all(|(got, (b, m))| got & m == b & m);
+    let same = reply.iter().zip(&want.bytes).all(|(got, (value, mask))| got & mask == value & mask);
     if len < spec.min_reply_length || len > spec.max_reply_length || !same {
         return Err(Failure::ReplyMismatch);
     }
@@ -62,7 +62,7 @@ mod tests {
                 fwmark: None,
             },
             payload: None,
-            require_reply: require.map(|b| ReplyPattern { bytes: b.to_vec(), mask: vec![0xff; b.len()] }),
+            require_reply: require.map(|b| ReplyPattern { bytes: b.iter().map(|&v| (v, 0xff)).collect() }),
             min_reply_length: min,
             max_reply_length: max,
         }
@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn x_nibbles_match_anything() {
         let mut s = spec(None, 0, 255);
-        s.require_reply = Some(ReplyPattern { bytes: vec![0x01, 0x00, 0x20], mask: vec![0xff, 0x00, 0xf0] });
+        s.require_reply = Some(ReplyPattern { bytes: vec![(0x01, 0xff), (0x00, 0x00), (0x20, 0xf0)] });
         assert_eq!(reply_verdict(&s, &[0x01, 0x7e, 0x2c]), Ok(Success::PLAIN));
         assert_eq!(reply_verdict(&s, &[0x01, 0xff]), Ok(Success::PLAIN), "compared as far as both go");
         assert_eq!(reply_verdict(&s, &[0x01, 0x7e, 0x3c]), Err(Failure::ReplyMismatch), "the high nibble counts");

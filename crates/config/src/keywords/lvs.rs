@@ -368,13 +368,14 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             CheckKind::Udp(_) if s.args.is_empty() => {
                 c.error("missing-value", s.span(), "payload needs a hex string (keepalived: 'UDP_CHECK payload requires a payload')");
             }
-            CheckKind::Udp(u) => u.payload = hex_string(c, s, false).map(|(bytes, _)| bytes),
+            CheckKind::Udp(u) => u.payload = hex_string(c, s, false).map(|b| b.into_iter().map(|(value, _)| value).collect()),
             _ => wrong_checker(c, s),
         }),
         set("require_reply", |c, s, k| match &mut k.kind {
+            CheckKind::Udp(u) if s.args.is_empty() => u.require_reply = Some(ReplyPattern::default()),
             CheckKind::Udp(u) => {
-                if let Some((bytes, mask)) = hex_string(c, s, true) {
-                    u.require_reply = Some(ReplyPattern { bytes, mask });
+                if let Some(bytes) = hex_string(c, s, true) {
+                    u.require_reply = Some(ReplyPattern { bytes });
                 }
             }
             _ => wrong_checker(c, s),
@@ -414,40 +415,66 @@ fn wrong_checker(c: &mut Ctx, s: &Statement) {
     c.warning("unknown-keyword", s.span(), format!("'{}' does not apply to this checker", s.name()));
 }
 
-/// `payload` / `require_reply`: a HEX_STR as keepalived reads it. Each word goes by pairs of
-/// digits, and a word's odd last digit is a byte of its own: `Ab12f 3 456` is AB 12 0F 03 45
-/// 06. With `wildcard` (require_reply), a digit written `X` or `x` matches any value. Returns
-/// the bytes and their mask (0xff where every bit counts).
-fn hex_string(c: &mut Ctx, s: &Statement, wildcard: bool) -> Option<(Vec<u8>, Vec<u8>)> {
-    let (mut bytes, mut mask) = (Vec::new(), Vec::new());
+/// `payload` / `require_reply`: a HEX_STR as keepalived reads it. Each word (a quoted one
+/// split at its spaces) goes by pairs of digits, and a word's odd last digit is a byte of its
+/// own: `Ab12f 3 456` is AB 12 0F 03 45 06. With `wildcard` (require_reply), a digit written
+/// `X` or `x` matches any value. Returns each byte with its mask (0xff where every bit counts).
+fn hex_string(c: &mut Ctx, s: &Statement, wildcard: bool) -> Option<Vec<(u8, u8)>> {
+    let byte = |(hi, hi_mask): (u8, u8), (lo, lo_mask): (u8, u8)| ((hi << 4) | lo, (hi_mask << 4) | lo_mask);
+    let mut bytes = Vec::new();
     for word in &s.args {
-        let mut nibbles = Vec::with_capacity(word.text.len());
-        for ch in word.text.chars() {
-            match ch.to_digit(16).and_then(|d| u8::try_from(d).ok()) {
-                Some(d) => nibbles.push((d, 0xf)),
-                None if wildcard && (ch == 'x' || ch == 'X') => nibbles.push((0, 0)),
-                None => {
-                    let allowed = if wildcard { "hex digits, and X for any" } else { "hex digits only" };
-                    c.error(
-                        "bad-value",
-                        &word.span,
-                        format!("{}: '{}' is not a hex string ({allowed})", s.name(), word.text),
-                    );
-                    return None;
+        for part in word.text.split([' ', '\t']).filter(|p| !p.is_empty()) {
+            if wildcard && (part.starts_with("0x") || part.starts_with("0X")) {
+                c.diags.note(
+                    "hex-prefix",
+                    &word.span,
+                    format!(
+                        "{}: '{part}' reads as 0X (X: any digit) followed by the rest, not as a 0x number",
+                        s.name()
+                    ),
+                );
+            }
+            let mut high = None;
+            for ch in part.chars() {
+                let nibble = match ch.to_digit(16).and_then(|d| u8::try_from(d).ok()) {
+                    Some(d) => (d, 0xf),
+                    None if wildcard && (ch == 'x' || ch == 'X') => (0, 0),
+                    None => {
+                        let allowed = if wildcard { "hex digits, and X for any" } else { "hex digits only" };
+                        c.error(
+                            "bad-value",
+                            &word.span,
+                            format!("{}: '{}' is not a hex string ({allowed})", s.name(), word.text),
+                        );
+                        return None;
+                    }
+                };
+                match high.take() {
+                    None => high = Some(nibble),
+                    Some(hi) => bytes.push(byte(hi, nibble)),
                 }
             }
-        }
-        for pair in nibbles.chunks(2) {
-            let ((hi, hi_mask), (lo, lo_mask)) = match pair {
-                [hi, lo] => (*hi, *lo),
-                [lo] => ((0, 0xf), *lo),
-                _ => continue,
-            };
-            bytes.push(hi << 4 | lo);
-            mask.push(hi_mask << 4 | lo_mask);
+            if let Some(lo) = high {
+                bytes.push(byte((0, 0xf), lo));
+            }
         }
     }
-    Some((bytes, mask))
+    match bytes.last() {
+        None => {
+            c.error("bad-value", s.span(), format!("{}: no hex digits", s.name()));
+            return None;
+        }
+        Some((0xff, _)) => c.warning(
+            "hex-ends-ff",
+            s.span(),
+            format!(
+                "{}: keepalived 2.2.7 rejects a hex string whose last byte is FF (fixed in later releases); Vigil reads it as written",
+                s.name()
+            ),
+        ),
+        Some(_) => {}
+    }
+    Some(bytes)
 }
 
 fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
@@ -524,11 +551,7 @@ fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
             "regex" => u.regex = c.string(item),
             "regex_no_match" => u.regex_no_match = c.flag(item),
             "virtualhost" => u.virtualhost = c.string(item),
-            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => c.diags.note(
-                "not-implemented",
-                item.span(),
-                format!("'{}' is a keepalived keyword that Vigil accepts but does not act on", item.name()),
-            ),
+            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => c.not_implemented(item),
             other => c.warning("unknown-keyword", item.span(), format!("unknown keyword '{other}' in url")),
         }
     }

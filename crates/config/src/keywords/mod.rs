@@ -138,11 +138,7 @@ pub(crate) fn apply<T>(ctx: &mut Ctx, table: &'static Table<T>, block: &str, ite
                         h(ctx, stmt, target)
                     }
                 }
-                Action::Ignored => ctx.diags.note(
-                    "not-implemented",
-                    stmt.span(),
-                    format!("'{}' is a keepalived keyword that Vigil accepts but does not act on", stmt.name()),
-                ),
+                Action::Ignored => ctx.not_implemented(stmt),
             },
             None => unknown(ctx, table, block, stmt),
         }
@@ -416,6 +412,15 @@ impl Ctx<'_> {
 
     pub fn warning(&mut self, code: &'static str, span: &Span, message: impl Into<String>) {
         self.diags.warning(code, span, message);
+    }
+
+    /// Notes a keepalived keyword that is read but not acted on.
+    pub fn not_implemented(&mut self, s: &Statement) {
+        self.diags.note(
+            "not-implemented",
+            s.span(),
+            format!("'{}' is a keepalived keyword that Vigil accepts but does not act on", s.name()),
+        );
     }
 }
 
