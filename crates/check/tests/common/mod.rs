@@ -25,8 +25,10 @@ pub fn plan_of(text: &str) -> Plan {
 
 /// The only check of a one-real-server configuration; `checker` is the checker block.
 pub fn check_of(addr: SocketAddr, checker: &str) -> CheckSpec {
+    // A virtual server of the real server's family: keepalived skips one of the other.
+    let vip = if addr.is_ipv4() { "127.0.0.2" } else { "::2" };
     let text = format!(
-        "virtual_server 127.0.0.2 80 {{\n protocol TCP\n real_server {} {} {{\n {checker}\n }}\n}}\n",
+        "virtual_server {vip} 80 {{\n protocol TCP\n real_server {} {} {{\n {checker}\n }}\n}}\n",
         addr.ip(),
         addr.port()
     );

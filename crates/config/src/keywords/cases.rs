@@ -153,7 +153,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("virtual_server", "sorry_server_inhibit", "sorry_server_inhibit", "sorry_server_inhibit x"),
     ("virtual_server", "sorry_server_lvs_method", "sorry_server 192.0.2.99 80\n sorry_server_lvs_method NAT", "sorry_server_lvs_method NAT"),
     ("virtual_server", "quorum", "quorum 2", "quorum 0"),
-    ("virtual_server", "hysteresis", "hysteresis 1", "hysteresis -1"),
+    ("virtual_server", "hysteresis", "hysteresis 0", "hysteresis -1"),
     ("virtual_server", "quorum_up", "quorum_up \"/bin/true up\"", "quorum_up"),
     ("virtual_server", "quorum_down", "quorum_down /bin/true", "quorum_down"),
     ("virtual_server", "alpha", "alpha", "alpha x"),
@@ -212,7 +212,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("TCP_CHECK", "bind_if", "bind_if eth0", "bind_if"),
     ("TCP_CHECK", "fwmark", "fwmark 7", "fwmark x"),
     ("TCP_CHECK", "log_all_failures", "log_all_failures", "log_all_failures x"),
-    ("HTTP_GET", "url", "url {\n path /a\n status_code 200-299,301\n regex \"ok\"\n virtualhost a.example.org\n}", "url {\n status_code 200\n}"),
+    ("HTTP_GET", "url", "url {\n path /a\n status_code 200-299 301\n regex \"ok\"\n virtualhost a.example.org\n}", "url {\n status_code 200\n}"),
     ("HTTP_GET", "virtualhost", "virtualhost www.example.org", "virtualhost"),
     ("HTTP_GET", "http_protocol", "http_protocol 1.1", "http_protocol"),
     ("HTTP_GET", "enable_sni", "enable_sni", "enable_sni x"),
@@ -272,7 +272,7 @@ fn wrap(ctx: &str, line: &str) -> (String, u32) {
         "vrrp_script" => ("vrrp_script s9 {\n script /bin/true\n".into(), "}\n".into()),
         "vrrp_track_file" => ("vrrp_track_file t9 {\n file /tmp/t9\n".into(), "}\n".into()),
         "vrrp_sync_group" => ("vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n".into(), "}\n".into()),
-        "virtual_server" => (format!("{vs} real_server 192.0.2.20 80 {{\n }}\n"), "}\n".into()),
+        "virtual_server" => (format!("{vs} real_server 192.0.2.20 80 {{\n weight 5\n }}\n"), "}\n".into()),
         "real_server" => (format!("{vs} real_server 192.0.2.20 80 {{\n"), "}\n}\n".into()),
         checker => {
             let body = match checker {

@@ -186,7 +186,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         set("sorry_server", |c, s, v| {
             c.at_most(s, 2);
             let (Some(ip), Some(port)) = (c.arg(s, 0), c.arg(s, 1)) else { return };
-            let (ip, port) = (c.ip_word("sorry_server", ip), c.port_word("sorry_server port", port));
+            let (ip, port) = (c.host_word("sorry_server", ip), c.port_word("sorry_server port", port));
             if let (Some(ip), Some(port)) = (ip, port) {
                 v.sorry_server = Some(SorryServer { ip, port, forwarding: None, span: s.span().clone() })
             }
@@ -211,10 +211,10 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         }),
         set("quorum_up", |c, s, v| v.quorum_up = c.script(s)),
         set("quorum_down", |c, s, v| v.quorum_down = c.script(s)),
-        set("alpha", |c, s, v| v.alpha = c.flag(s)),
-        set("omega", |c, s, v| v.omega = c.flag(s)),
-        set("ha_suspend", |c, s, v| v.ha_suspend = c.flag(s)),
-        set("inhibit_on_failure", |c, s, v| v.inhibit_on_failure = c.flag(s)),
+        set("alpha", |c, s, v| v.alpha = c.flag_any_word(s)),
+        set("omega", |c, s, v| v.omega = c.flag_any_word(s)),
+        set("ha_suspend", |c, s, v| v.ha_suspend = c.flag_any_word(s)),
+        set("inhibit_on_failure", |c, s, v| v.inhibit_on_failure = c.flag_any_word(s)),
         set("smtp_alert", |c, s, v| v.smtp_alert = Some(c.flag(s))),
         set("ip_family", |c, s, v| {
             c.at_most(s, 1);
@@ -280,9 +280,9 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
 );
 
 pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
-        set("connect_ip", |c, s, k| k.common.connect_ip = c.ip(s)),
+        set("connect_ip", |c, s, k| k.common.connect_ip = c.host(s)),
         set("connect_port", |c, s, k| k.common.connect_port = c.num(s, 0, 65535)),
-        set("bindto", |c, s, k| k.common.bindto = c.ip(s)),
+        set("bindto", |c, s, k| k.common.bindto = c.host(s)),
         set("bind_port", |c, s, k| k.common.bind_port = c.num(s, 0, 65535)),
         set("bind_if", |c, s, k| k.common.bind_if = c.string(s)),
         set("fwmark", |c, s, k| k.common.fwmark = c.num(s, 0, i64::from(u32::MAX))),
@@ -320,7 +320,7 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("misc_dynamic", |c, s, k| match &mut k.kind {
-            CheckKind::Misc(m) => m.dynamic = c.flag(s),
+            CheckKind::Misc(m) => m.dynamic = c.flag_any_word(s),
             _ => wrong_checker(c, s),
         }),
         set("user", |c, s, k| match &mut k.kind {
@@ -481,12 +481,50 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
     let mut k = Checker { kind, common: CheckCommon::default(), span: s.span().clone() };
     let items = c.block(s);
     apply(c, &CHECKER, s.name(), items, &mut k);
+    // Shared keywords that keepalived 2.2.7 does not know in these two checkers.
+    let foreign: &[&str] = match k.kind {
+        CheckKind::Misc(_) => {
+            &["connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout"]
+        }
+        CheckKind::File { .. } => &[
+            "connect_ip",
+            "connect_port",
+            "bindto",
+            "bind_port",
+            "bind_if",
+            "fwmark",
+            "connect_timeout",
+            "retry",
+            "delay_before_retry",
+            "warmup",
+            "delay_loop",
+            "log_all_failures",
+        ],
+        _ => &[],
+    };
+    for item in items.iter().filter(|i| foreign.contains(&i.name())) {
+        c.warning(
+            "unknown-keyword",
+            item.span(),
+            format!("'{}' does not apply to {} (keepalived 2.2.7: unknown keyword)", item.name(), s.name()),
+        );
+    }
     match &k.kind {
         CheckKind::Http(h) if h.urls.is_empty() => {
             c.error("missing-value", s.span(), format!("{} has no url block", s.name()))
         }
         CheckKind::Misc(m) if m.path.is_none() => c.error("missing-value", s.span(), "MISC_CHECK has no misc_path"),
         CheckKind::File { track_file: None, .. } => c.error("missing-value", s.span(), "FILE_CHECK has no track_file"),
+        CheckKind::Udp(u) => {
+            let (min, max) = (u.min_reply_length.unwrap_or(0), u.max_reply_length.unwrap_or(255));
+            if min > max {
+                c.warning(
+                    "reply-length",
+                    s.span(),
+                    format!("UDP_CHECK min_reply_length {min} > max_reply_length {max} (255 by default): the check always fails"),
+                );
+            }
+        }
         _ => {}
     }
     r.checkers.push(k);
@@ -527,6 +565,15 @@ fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
             }
             "status_code" => {
                 for w in &item.args {
+                    if w.text.is_empty() {
+                        c.error("bad-value", &w.span, "status_code: an empty string is not an HTTP status");
+                    } else if w.text.contains(',') {
+                        c.warning(
+                            "status-code-commas",
+                            &w.span,
+                            format!("status_code '{}': keepalived 2.2.7 refuses commas (write the codes apart, with spaces); Vigil reads them", w.text),
+                        );
+                    }
                     for part in w.text.split(',').filter(|p| !p.is_empty()) {
                         let range = match part.split_once('-') {
                             Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
@@ -545,8 +592,15 @@ fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
                     }
                 }
                 if item.args.is_empty() {
-                    c.error("missing-value", item.span(), "status_code needs a value");
+                    c.diags.note(
+                        "missing-value",
+                        item.span(),
+                        "status_code without a value: the default, 200-299, applies",
+                    );
                 }
+            }
+            "regex" if item.args.is_empty() => {
+                c.diags.note("missing-value", item.span(), "regex without a value is ignored")
             }
             "regex" => u.regex = c.string(item),
             "regex_no_match" => u.regex_no_match = c.flag(item),
@@ -616,8 +670,14 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
     if !has(&["lvs_method", "lb_kind"]) {
         c.warning("lvs-default", s.span(), format!("{label}: no lvs_method set; using NAT"));
     }
+    if let VsKey::Addr { ip, .. } = vs.key {
+        same_family(c, &label, ip, &mut vs);
+    }
     if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
         c.warning("no-real-servers", s.span(), format!("{label} has no real servers"));
+    }
+    if !vs.real_servers.is_empty() {
+        quorum_within_weights(c, s, &label, &mut vs);
     }
     if let Some(ops) = items.iter().find(|i| i.name() == "ops").filter(|_| vs.protocol != Protocol::Udp) {
         vs.ops = false;
@@ -645,6 +705,60 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
     key.map(|_| vs)
 }
 
+/// keepalived skips a real server or sorry server of the other address family than the
+/// virtual server's, unless it is reached through a tunnel (IPVS tunnels may cross families).
+fn same_family(c: &mut Ctx, label: &str, vip: IpAddr, vs: &mut VirtualServer) {
+    let crosses = |ip: IpAddr, method: Option<Forwarding>, vs_method: Forwarding| {
+        ip.is_ipv4() != vip.is_ipv4() && !matches!(method.unwrap_or(vs_method), Forwarding::Tun(_))
+    };
+    let vs_method = vs.forwarding;
+    vs.real_servers.retain(|rs| {
+        let keep = !crosses(rs.ip, rs.forwarding, vs_method);
+        if !keep {
+            c.warning(
+                "family-mismatch",
+                &rs.span,
+                format!("{label}: real_server {} is not of the virtual server's address family; skipped, as keepalived skips it", rs.ip),
+            );
+        }
+        keep
+    });
+    if let Some(sorry) = vs.sorry_server.take_if(|s| crosses(s.ip, s.forwarding, vs_method)) {
+        c.warning(
+            "family-mismatch",
+            &sorry.span,
+            format!("{label}: sorry_server {} is not of the virtual server's address family; skipped, as keepalived skips it", sorry.ip),
+        );
+    }
+}
+
+/// keepalived lowers a quorum above the real servers' total weight to that total, and a
+/// hysteresis not below the quorum to one less than it; Vigil does the same, with a warning.
+fn quorum_within_weights(c: &mut Ctx, s: &Statement, label: &str, vs: &mut VirtualServer) {
+    let total: i64 = vs.real_servers.iter().map(|rs| i64::from(rs.weight)).sum();
+    let total = u32::try_from(total.max(0)).unwrap_or(u32::MAX);
+    if vs.quorum > total {
+        c.warning(
+            "quorum-above-weights",
+            s.span(),
+            format!("{label}: quorum {} exceeds the real servers' total weight {total}; lowered to {total}, as keepalived does", vs.quorum),
+        );
+        vs.quorum = total;
+    }
+    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+        let lowered = vs.quorum.saturating_sub(1);
+        c.warning(
+            "hysteresis-above-quorum",
+            s.span(),
+            format!(
+                "{label}: hysteresis {} is not below quorum {}; lowered to {lowered}, as keepalived does",
+                vs.hysteresis, vs.quorum
+            ),
+        );
+        vs.hysteresis = lowered;
+    }
+}
+
 fn vs_label(key: &VsKey) -> String {
     match key {
         VsKey::Addr { ip: IpAddr::V6(ip), port } => format!("virtual_server [{ip}]:{port}"),
@@ -664,7 +778,7 @@ fn vs_key(c: &mut Ctx, s: &Statement) -> Option<VsKey> {
         }
         "group" => Some(VsKey::Group { name: c.arg(s, 1)?.text.to_string() }),
         _ => {
-            let ip = c.ip_word("virtual_server", first)?;
+            let ip = c.host_word("virtual_server", first)?;
             let port = match s.args.get(1) {
                 Some(w) => c.port_word("virtual_server port", w)?,
                 None => 0,
@@ -677,7 +791,7 @@ fn vs_key(c: &mut Ctx, s: &Statement) -> Option<VsKey> {
 fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
     c.at_most(s, 2);
     let ip_word = c.arg(s, 0)?;
-    let ip = c.ip_word("real_server", ip_word);
+    let ip = c.host_word("real_server", ip_word);
     let port = match s.args.get(1) {
         Some(w) => c.port_word("real_server port", w),
         None => Some(0),

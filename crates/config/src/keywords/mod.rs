@@ -267,6 +267,27 @@ impl Ctx<'_> {
         }
     }
 
+    /// A flag that keepalived sets whatever word follows it (a virtual server's `alpha`,
+    /// `omega`, `ha_suspend`, `inhibit_on_failure`; `misc_dynamic`): on/off/true/false/yes/no
+    /// read as [`Ctx::flag`] reads them, any other word gets a note and sets it.
+    pub fn flag_any_word(&mut self, s: &Statement) -> bool {
+        let known = s.args.first().is_none_or(|w| {
+            matches!(w.text.to_ascii_lowercase().as_str(), "on" | "off" | "true" | "false" | "yes" | "no")
+        });
+        if known {
+            return self.flag(s);
+        }
+        self.at_most(s, 1);
+        if let Some(w) = s.args.first() {
+            self.diags.note(
+                "flag-word",
+                &w.span,
+                format!("{}: '{}' is ignored and the flag set, as keepalived does", s.name(), w.text),
+            );
+        }
+        true
+    }
+
     /// A flag keyword: alone it means true; it may also take on/off/true/false/yes/no.
     pub fn flag(&mut self, s: &Statement) -> bool {
         self.at_most(s, 1);
@@ -302,6 +323,29 @@ impl Ctx<'_> {
         self.at_most(s, 1);
         let w = self.arg(s, 0)?;
         self.ip_word(s.name(), w)
+    }
+
+    /// The address of a virtual, real or sorry server, or a checker's `connect_ip` / `bindto`:
+    /// keepalived also takes `IP/PREFIX` there and ignores the prefix; so does Vigil, with a
+    /// note.
+    pub fn host_word(&mut self, what: &str, w: &Word) -> Option<IpAddr> {
+        if let Some((addr, len)) = w.text.split_once('/') {
+            if let (Ok(ip), Ok(_)) = (IpAddr::from_str(addr), len.parse::<u8>()) {
+                self.diags.note(
+                    "address-prefix",
+                    &w.span,
+                    format!("{what}: the /{len} of '{}' is ignored, as keepalived ignores it", w.text),
+                );
+                return Some(ip);
+            }
+        }
+        self.ip_word(what, w)
+    }
+
+    pub fn host(&mut self, s: &Statement) -> Option<IpAddr> {
+        self.at_most(s, 1);
+        let w = self.arg(s, 0)?;
+        self.host_word(s.name(), w)
     }
 
     /// `persistence_granularity`: an IPv4 netmask, or (for IPv6 services, as keepalived
