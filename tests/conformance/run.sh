@@ -92,35 +92,19 @@ fi
 NS="vigil-conf-$$"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-conf.XXXXXX")
 
+# shellcheck source=ns.sh
+. "$HERE/ns.sh"
 cleanup() {
     local rc=$?
     set +e
-    if grep -qw "^$NS" <<<"$(ip netns list 2>/dev/null)"; then
-        # Only processes we started can be in this namespace; end them by PID.
-        for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns delete "$NS" 2>/dev/null
-    fi
+    ns_down
     rm -rf "$WORK"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-for i in 0 1; do
-    # dummy interfaces when the kernel has them, otherwise a veth pair whose peer
-    # also stays inside the namespace.
-    if ! ip -n "$NS" link add "eth$i" type dummy 2>/dev/null; then
-        ip -n "$NS" link add "eth$i" type veth peer name "eth$i-peer" \
-            || die "cannot create eth$i (neither dummy nor veth available)"
-        ip -n "$NS" link set "eth$i-peer" up
-    fi
-    ip -n "$NS" link set "eth$i" up
-done
-ip -n "$NS" addr add 192.0.2.1/24 dev eth0
-ip -n "$NS" addr add 2001:db8::1/64 dev eth0 nodad
-ip -n "$NS" addr add 198.51.100.1/24 dev eth1
+ns_up || die "cannot set up namespace $NS (neither dummy nor veth interfaces available?)"
 
 # ---- helpers ---------------------------------------------------------------
 # Make recorded output stable: no namespace name, temp dir, PIDs or timestamps.
