@@ -38,3 +38,41 @@ fn servers_of_the_other_family_are_skipped_unless_tunnelled() {
     assert_eq!(vs[0].sorry_server, None);
     assert_eq!((codes, exit), (vec!["family-mismatch", "family-mismatch"], 5));
 }
+
+#[test]
+fn keywords_keepalived_does_not_know_in_misc_and_file_checks_are_warned_about_and_dropped() {
+    let (vs, codes, exit) = read(&format!(
+        "global_defs {{\n enable_script_security\n script_user root\n}}\ntrack_file tf {{\n file /dev/null\n}}\n{HEAD} \
+         real_server 198.51.100.21 80 {{\n  MISC_CHECK {{\n   misc_path /bin/true\n   connect_timeout 3\n   retry 2\n  }}\n  \
+         FILE_CHECK {{\n   track_file tf\n   delay_loop 0.2\n  }}\n }}\n}}\n"
+    ));
+    let checks = &vs[0].real_servers[0].checkers;
+    assert_eq!(checks[0].common.connect_timeout, None, "dropped");
+    assert_eq!(checks[0].common.retry, Some(2), "MISC_CHECK knows retry");
+    assert_eq!(checks[1].common.delay_loop, None, "dropped");
+    assert_eq!((codes, exit), (vec!["unknown-keyword", "unknown-keyword"], 5));
+}
+
+#[test]
+fn values_keepalived_refuses_are_warned_about_and_those_it_takes_are_noted() {
+    let url = |line: &str| {
+        format!("{HEAD} real_server 198.51.100.21 80 {{\n  HTTP_GET {{\n   url {{\n    path /\n    {line}\n   }}\n  }}\n }}\n}}\n")
+    };
+    let (vs, codes, exit) = read(&url("status_code 200,301"));
+    let statuses = match &vs[0].real_servers[0].checkers[0].kind {
+        vigil_config::model::CheckKind::Http(h) => h.urls[0].status_code.clone(),
+        other => panic!("not HTTP_GET: {other:?}"),
+    };
+    assert_eq!(statuses, [(200, 200), (301, 301)], "read all the same");
+    assert_eq!((codes, exit), (vec!["status-code-commas"], 5));
+    assert_eq!(read(&url("regex")).2, 0);
+
+    let udp = "virtual_server 192.0.2.10 53 {\n lvs_sched rr\n lvs_method NAT\n protocol UDP\n real_server 198.51.100.21 53 {\n  UDP_CHECK {\n   min_reply_length 300\n  }\n }\n}\n";
+    assert_eq!(read(udp).1, vec!["reply-length"]);
+
+    let (vs, codes, exit) =
+        read(&format!("{HEAD} alpha 1\n omega off\n real_server 198.51.100.21/32 80 {{\n }}\n}}\n"));
+    assert_eq!((vs[0].alpha, vs[0].omega), (true, false), "any word sets it; off still turns it off");
+    assert_eq!(vs[0].real_servers[0].ip.to_string(), "198.51.100.21");
+    assert_eq!((codes, exit), (vec!["flag-word", "flag-word", "address-prefix"], 0));
+}

@@ -269,8 +269,8 @@ def render(kw, loc, checker, proto, line):
         for u in url_extra:
             k = u.split()[0] if u.split() else ""
             url.pop(k, None)
-            if k == "digest":
-                url.pop("status_code", None) if kw == "digest" else None
+            if k == "digest" and kw == "digest":
+                url.pop("status_code", None)
         body = list(url.values()) + url_extra
         chk_lines = chk_lines + ["url {"] + ["    " + b for b in body] + ["}"]
     elif checker == "MISC_CHECK":
@@ -288,10 +288,9 @@ def render(kw, loc, checker, proto, line):
     out += ["    " + v for v in vs_extra]
     out.append("    real_server %s {" % rshdr)
     out += ["        " + v for v in rs_extra]
-    if not (loc == "chk" and kw == "PING_CHECK" and line == "") or True:
-        out.append("        %s {" % checker)
-        out += ["            " + v for v in chk_lines if v != ""]
-        out.append("        }")
+    out.append("        %s {" % checker)
+    out += ["            " + v for v in chk_lines if v != ""]
+    out.append("        }")
     out += ["    }", "}", ""]
     return "\n".join(out)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Follow-up cases (whole configs) pinning down the mismatches found by gen.py.
-Writes cases2/NNNN.conf and cases2.tsv in the same format (run: SET=2 ./run.sh)."""
+Writes cases2/NNNN.conf and cases2.tsv in the same format (run.sh runs both sets)."""
 import os, shutil, sys
 
 # The output directory: the first argument (run.sh passes its DIR), else this one.

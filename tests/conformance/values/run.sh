@@ -42,17 +42,17 @@ ns_up || { echo "run.sh: cannot set up namespace $NS" >&2; exit 2; }
 
 python3 "$HERE/gen.py" "$DIR" >/dev/null
 python3 "$HERE/gen2.py" "$DIR" >/dev/null
-for set in "" 2; do
-    out="$DIR/out$set" res="$DIR/results$set.tsv"
+for part in "" 2; do
+    out="$DIR/out$part" res="$DIR/results$part.tsv"
     mkdir -p "$out"
     : >"$res"
     while IFS=$'\t' read -r id kw loc ck _ line; do
-        conf="$DIR/cases$set/$id.conf"
+        conf="$DIR/cases$part/$id.conf"
         ka=0 vg=0
         # (Braces: the shell's own "Terminated" when keepalived's -t kills itself goes too.)
-        { (cd "$DIR/cases$set" && ulimit -n 1024 && exec timeout 20 ip netns exec "$NS" "$KEEPALIVED" -t -l -n -G -i lab \
-            -p "$PIDS/k.pid" -r "$PIDS/v.pid" -c "$PIDS/c.pid" -b "$PIDS/b.pid" -f "$conf") >"$out/$id.ka" 2>&1 || ka=$?; } 2>/dev/null
-        (cd "$DIR/cases$set" && exec timeout 20 ip netns exec "$NS" "$VIGILD" -t -i lab -f "$conf") >"$out/$id.vg" 2>&1 || vg=$?
+        { (cd "$DIR/cases$part" && ulimit -n 1024 && exec timeout 20 ip netns exec "$NS" "$KEEPALIVED" -t -l -n -G -i lab \
+            -p "$PIDS/k.pid" -r "$PIDS/v.pid" -c "$PIDS/c.pid" -b "$PIDS/b.pid" -f "$conf") </dev/null >"$out/$id.ka" 2>&1 || ka=$?; } 2>/dev/null
+        (cd "$DIR/cases$part" && exec timeout 20 ip netns exec "$NS" "$VIGILD" -t -i lab -f "$conf") </dev/null >"$out/$id.vg" 2>&1 || vg=$?
         if [ "$vg" -ge 128 ]; then v=VG_CRASH
         elif [ "$ka" -ge 128 ]; then v=ka-crash
         elif [ "$ka" -eq 0 ] && [ "$vg" -eq 0 ]; then v=match
@@ -63,7 +63,7 @@ for set in "" 2; do
         kamsg=$(awk 'NF && !seen[$0]++ && n++ < 3' "$out/$id.ka" | tr '\n' '|')
         vgmsg=$(awk '/: (error|warning):/ { print; exit }' "$out/$id.vg")
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$v" "$ka" "$vg" "$kw" "$loc" "$ck" "$line" "$kamsg" "$vgmsg" >>"$res"
-    done <"$DIR/cases$set.tsv"
+    done <"$DIR/cases$part.tsv"
     printf '%s: %s\n' "$(basename "$res")" "$(cut -f2 "$res" | sort | uniq -c | awk '{ printf "%s %s  ", $2, $1 }')"
 done
 left=$(ip netns pids "$NS" 2>/dev/null || true)

@@ -506,8 +506,24 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         c.warning(
             "unknown-keyword",
             item.span(),
-            format!("'{}' does not apply to {} (keepalived 2.2.7: unknown keyword)", item.name(), s.name()),
+            format!("'{}' does not apply to {} (keepalived 2.2.7: unknown keyword); ignored", item.name(), s.name()),
         );
+        let common = &mut k.common;
+        match item.name() {
+            "connect_ip" => common.connect_ip = None,
+            "connect_port" => common.connect_port = None,
+            "bindto" => common.bindto = None,
+            "bind_port" => common.bind_port = None,
+            "bind_if" => common.bind_if = None,
+            "fwmark" => common.fwmark = None,
+            "connect_timeout" => common.connect_timeout = None,
+            "retry" => common.retry = None,
+            "delay_before_retry" => common.delay_before_retry = None,
+            "warmup" => common.warmup = None,
+            "delay_loop" => common.delay_loop = None,
+            "log_all_failures" => common.log_all_failures = None,
+            _ => {}
+        }
     }
     match &k.kind {
         CheckKind::Http(h) if h.urls.is_empty() => {
@@ -518,10 +534,13 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         CheckKind::Udp(u) => {
             let (min, max) = (u.min_reply_length.unwrap_or(0), u.max_reply_length.unwrap_or(255));
             if min > max {
+                let default = if u.max_reply_length.is_none() { " (the default)" } else { "" };
                 c.warning(
                     "reply-length",
                     s.span(),
-                    format!("UDP_CHECK min_reply_length {min} > max_reply_length {max} (255 by default): the check always fails"),
+                    format!(
+                        "UDP_CHECK min_reply_length {min} > max_reply_length {max}{default}: the check always fails"
+                    ),
                 );
             }
         }
@@ -747,11 +766,13 @@ fn quorum_within_weights(c: &mut Ctx, s: &Statement, label: &str, vs: &mut Virtu
     }
     if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
         let lowered = vs.quorum.saturating_sub(1);
+        // With a quorum of 0, keepalived 2.2.7's unsigned arithmetic gives 4294967295.
+        let how = if vs.quorum == 0 { "keepalived 2.2.7 makes it 4294967295" } else { "as keepalived does" };
         c.warning(
             "hysteresis-above-quorum",
             s.span(),
             format!(
-                "{label}: hysteresis {} is not below quorum {}; lowered to {lowered}, as keepalived does",
+                "{label}: hysteresis {} is not below quorum {}; lowered to {lowered} ({how})",
                 vs.hysteresis, vs.quorum
             ),
         );

@@ -269,12 +269,22 @@ impl Ctx<'_> {
 
     /// A flag that keepalived sets whatever word follows it (a virtual server's `alpha`,
     /// `omega`, `ha_suspend`, `inhibit_on_failure`; `misc_dynamic`): on/off/true/false/yes/no
-    /// read as [`Ctx::flag`] reads them, any other word gets a note and sets it.
+    /// read as [`Ctx::flag`] reads them (off/false/no with a note that keepalived 2.2.7 sets
+    /// the flag there), any other word gets a note and sets it.
     pub fn flag_any_word(&mut self, s: &Statement) -> bool {
-        let known = s.args.first().is_none_or(|w| {
-            matches!(w.text.to_ascii_lowercase().as_str(), "on" | "off" | "true" | "false" | "yes" | "no")
-        });
-        if known {
+        let word = s.args.first().map(|w| w.text.to_ascii_lowercase());
+        if let Some("off" | "false" | "no") = word.as_deref() {
+            let on = self.flag(s);
+            if let Some(w) = s.args.first() {
+                self.diags.note(
+                    "flag-word",
+                    &w.span,
+                    format!("{}: '{}' turns it off here; keepalived 2.2.7 sets it whatever the word", s.name(), w.text),
+                );
+            }
+            return on;
+        }
+        if word.is_none_or(|w| matches!(w.as_str(), "on" | "true" | "yes")) {
             return self.flag(s);
         }
         self.at_most(s, 1);
@@ -326,15 +336,15 @@ impl Ctx<'_> {
     }
 
     /// The address of a virtual, real or sorry server, or a checker's `connect_ip` / `bindto`:
-    /// keepalived also takes `IP/PREFIX` there and ignores the prefix; so does Vigil, with a
-    /// note.
+    /// keepalived also takes `IP/...` there and ignores whatever follows the slash; so does
+    /// Vigil, with a note.
     pub fn host_word(&mut self, what: &str, w: &Word) -> Option<IpAddr> {
-        if let Some((addr, len)) = w.text.split_once('/') {
-            if let (Ok(ip), Ok(_)) = (IpAddr::from_str(addr), len.parse::<u8>()) {
+        if let Some((addr, rest)) = w.text.split_once('/') {
+            if let Ok(ip) = IpAddr::from_str(addr) {
                 self.diags.note(
                     "address-prefix",
                     &w.span,
-                    format!("{what}: the /{len} of '{}' is ignored, as keepalived ignores it", w.text),
+                    format!("{what}: the /{rest} of '{}' is ignored, as keepalived ignores it", w.text),
                 );
                 return Some(ip);
             }
