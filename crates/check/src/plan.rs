@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use vigil_config::model::{
     CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, ReplyPattern, VirtualServer, VsKey,
+    DEFAULT_MAX_REPLY_LENGTH,
 };
 use vigil_config::Config;
 
@@ -49,8 +50,6 @@ pub const DEFAULT_MISC_RETRY: u32 = 0;
 pub const DEFAULT_HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
 /// keepalived.conf(5): "and 1 second otherwise".
 pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
-/// keepalived.conf(5), UDP_CHECK: "max_reply_length <INT> # default is 255".
-pub const DEFAULT_UDP_MAX_REPLY: u32 = 255;
 /// How often FILE_CHECK reads its file at the most.
 pub const FILE_POLL_MAX: Duration = Duration::from_secs(1);
 
@@ -435,7 +434,7 @@ fn check_spec(
             payload: u.payload.clone(),
             require_reply: u.require_reply.clone(),
             min_reply_length: u.min_reply_length.unwrap_or(0),
-            max_reply_length: u.max_reply_length.unwrap_or(DEFAULT_UDP_MAX_REPLY),
+            max_reply_length: u.max_reply_length.unwrap_or(DEFAULT_MAX_REPLY_LENGTH),
         })),
         CheckKind::Ping => ProbeKind::Ping(endpoint(1, "PING_CHECK")?),
         CheckKind::File { track_file, weight, weight_reverse } => {

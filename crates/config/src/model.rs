@@ -633,6 +633,9 @@ pub enum CheckKind {
     },
 }
 
+/// keepalived.conf(5), UDP_CHECK: "max_reply_length <INT> # default is 255".
+pub const DEFAULT_MAX_REPLY_LENGTH: u32 = 255;
+
 /// UDP_CHECK settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UdpCheck {

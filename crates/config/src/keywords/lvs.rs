@@ -7,7 +7,7 @@ use super::{alias, apply, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
     RealServer, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck,
-    VirtualServer, VirtualServerGroup, VsKey,
+    VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
 };
 use crate::span::Word;
 use crate::tree::Statement;
@@ -477,53 +477,47 @@ fn hex_string(c: &mut Ctx, s: &Statement, wildcard: bool) -> Option<Vec<(u8, u8)
     Some(bytes)
 }
 
+/// A shared checker keyword, and how to undo what it set.
+type Undo = (&'static str, fn(&mut CheckCommon));
+
+/// Shared checker keywords that keepalived 2.2.7 does not know in MISC_CHECK (these) and
+/// FILE_CHECK (these and the timing ones).
+const CONNECTION_KEYWORDS: &[Undo] = &[
+    ("connect_ip", |c| c.connect_ip = None),
+    ("connect_port", |c| c.connect_port = None),
+    ("bindto", |c| c.bindto = None),
+    ("bind_port", |c| c.bind_port = None),
+    ("bind_if", |c| c.bind_if = None),
+    ("fwmark", |c| c.fwmark = None),
+    ("connect_timeout", |c| c.connect_timeout = None),
+];
+const TIMING_KEYWORDS: &[Undo] = &[
+    ("retry", |c| c.retry = None),
+    ("delay_before_retry", |c| c.delay_before_retry = None),
+    ("warmup", |c| c.warmup = None),
+    ("delay_loop", |c| c.delay_loop = None),
+    ("log_all_failures", |c| c.log_all_failures = None),
+];
+
 fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
     let mut k = Checker { kind, common: CheckCommon::default(), span: s.span().clone() };
     let items = c.block(s);
     apply(c, &CHECKER, s.name(), items, &mut k);
-    // Shared keywords that keepalived 2.2.7 does not know in these two checkers.
-    let foreign: &[&str] = match k.kind {
-        CheckKind::Misc(_) => {
-            &["connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "fwmark", "connect_timeout"]
-        }
-        CheckKind::File { .. } => &[
-            "connect_ip",
-            "connect_port",
-            "bindto",
-            "bind_port",
-            "bind_if",
-            "fwmark",
-            "connect_timeout",
-            "retry",
-            "delay_before_retry",
-            "warmup",
-            "delay_loop",
-            "log_all_failures",
-        ],
+    let foreign: &[&[Undo]] = match k.kind {
+        CheckKind::Misc(_) => &[CONNECTION_KEYWORDS],
+        CheckKind::File { .. } => &[CONNECTION_KEYWORDS, TIMING_KEYWORDS],
         _ => &[],
     };
-    for item in items.iter().filter(|i| foreign.contains(&i.name())) {
+    for item in items {
+        let Some((_, clear)) = foreign.iter().copied().flatten().find(|(name, _)| *name == item.name()) else {
+            continue;
+        };
         c.warning(
             "unknown-keyword",
             item.span(),
             format!("'{}' does not apply to {} (keepalived 2.2.7: unknown keyword); ignored", item.name(), s.name()),
         );
-        let common = &mut k.common;
-        match item.name() {
-            "connect_ip" => common.connect_ip = None,
-            "connect_port" => common.connect_port = None,
-            "bindto" => common.bindto = None,
-            "bind_port" => common.bind_port = None,
-            "bind_if" => common.bind_if = None,
-            "fwmark" => common.fwmark = None,
-            "connect_timeout" => common.connect_timeout = None,
-            "retry" => common.retry = None,
-            "delay_before_retry" => common.delay_before_retry = None,
-            "warmup" => common.warmup = None,
-            "delay_loop" => common.delay_loop = None,
-            "log_all_failures" => common.log_all_failures = None,
-            _ => {}
-        }
+        clear(&mut k.common);
     }
     match &k.kind {
         CheckKind::Http(h) if h.urls.is_empty() => {
@@ -532,7 +526,7 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         CheckKind::Misc(m) if m.path.is_none() => c.error("missing-value", s.span(), "MISC_CHECK has no misc_path"),
         CheckKind::File { track_file: None, .. } => c.error("missing-value", s.span(), "FILE_CHECK has no track_file"),
         CheckKind::Udp(u) => {
-            let (min, max) = (u.min_reply_length.unwrap_or(0), u.max_reply_length.unwrap_or(255));
+            let (min, max) = (u.min_reply_length.unwrap_or(0), u.max_reply_length.unwrap_or(DEFAULT_MAX_REPLY_LENGTH));
             if min > max {
                 let default = if u.max_reply_length.is_none() { " (the default)" } else { "" };
                 c.warning(
@@ -727,12 +721,12 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
 /// keepalived skips a real server or sorry server of the other address family than the
 /// virtual server's, unless it is reached through a tunnel (IPVS tunnels may cross families).
 fn same_family(c: &mut Ctx, label: &str, vip: IpAddr, vs: &mut VirtualServer) {
-    let crosses = |ip: IpAddr, method: Option<Forwarding>, vs_method: Forwarding| {
+    let vs_method = vs.forwarding;
+    let crosses = |ip: IpAddr, method: Option<Forwarding>| {
         ip.is_ipv4() != vip.is_ipv4() && !matches!(method.unwrap_or(vs_method), Forwarding::Tun(_))
     };
-    let vs_method = vs.forwarding;
     vs.real_servers.retain(|rs| {
-        let keep = !crosses(rs.ip, rs.forwarding, vs_method);
+        let keep = !crosses(rs.ip, rs.forwarding);
         if !keep {
             c.warning(
                 "family-mismatch",
@@ -742,7 +736,7 @@ fn same_family(c: &mut Ctx, label: &str, vip: IpAddr, vs: &mut VirtualServer) {
         }
         keep
     });
-    if let Some(sorry) = vs.sorry_server.take_if(|s| crosses(s.ip, s.forwarding, vs_method)) {
+    if let Some(sorry) = vs.sorry_server.take_if(|s| crosses(s.ip, s.forwarding)) {
         c.warning(
             "family-mismatch",
             &sorry.span,

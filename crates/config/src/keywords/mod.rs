@@ -272,30 +272,17 @@ impl Ctx<'_> {
     /// read as [`Ctx::flag`] reads them (off/false/no with a note that keepalived 2.2.7 sets
     /// the flag there), any other word gets a note and sets it.
     pub fn flag_any_word(&mut self, s: &Statement) -> bool {
-        let word = s.args.first().map(|w| w.text.to_ascii_lowercase());
-        if let Some("off" | "false" | "no") = word.as_deref() {
-            let on = self.flag(s);
-            if let Some(w) = s.args.first() {
-                self.diags.note(
-                    "flag-word",
-                    &w.span,
-                    format!("{}: '{}' turns it off here; keepalived 2.2.7 sets it whatever the word", s.name(), w.text),
-                );
+        let Some(w) = s.args.first() else { return self.flag(s) };
+        let (on, how) = match w.text.to_ascii_lowercase().as_str() {
+            "on" | "true" | "yes" => return self.flag(s),
+            "off" | "false" | "no" => (self.flag(s), "turns it off here; keepalived 2.2.7 sets it whatever the word"),
+            _ => {
+                self.at_most(s, 1);
+                (true, "is ignored and the flag set, as keepalived does")
             }
-            return on;
-        }
-        if word.is_none_or(|w| matches!(w.as_str(), "on" | "true" | "yes")) {
-            return self.flag(s);
-        }
-        self.at_most(s, 1);
-        if let Some(w) = s.args.first() {
-            self.diags.note(
-                "flag-word",
-                &w.span,
-                format!("{}: '{}' is ignored and the flag set, as keepalived does", s.name(), w.text),
-            );
-        }
-        true
+        };
+        self.diags.note("flag-word", &w.span, format!("{}: '{}' {how}", s.name(), w.text));
+        on
     }
 
     /// A flag keyword: alone it means true; it may also take on/off/true/false/yes/no.
