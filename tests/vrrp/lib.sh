@@ -43,6 +43,17 @@ fail() {
     exit 1
 }
 
+# The exit status of a scenario that ended through skip (automake's "skipped").
+SKIP_STATUS=77
+
+# skip REASON: end the scenario (before it sets anything up) as not run: it does not apply
+# to this pairing or this machine.  run.sh prints SKIP with REASON, counted apart from PASS.
+skip() {
+    trace "SKIP: $*"
+    printf '%s\n' "$*" >"$SDIR/skipped"
+    exit "$SKIP_STATUS"
+}
+
 # other SIDE: the other director.
 other() { if [ "$1" = a ]; then echo b; else echo a; fi; }
 
@@ -271,7 +282,9 @@ speaker_start() {
         vigild)
             # SPK_ALL=1: both subsystems (VRRP and the checkers), not -P.
             cmd=("$VIGILD" -f "$conf" -n -l -D -p "$dir/vigild.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid")
-            [ "${SPK_ALL:-0}" = 1 ] || cmd+=(-P) ;;
+            [ "${SPK_ALL:-0}" = 1 ] || cmd+=(-P)
+            # SPK_NO_NET_ADMIN=1: without CAP_NET_ADMIN, as under a unit or container that lacks it.
+            [ "${SPK_NO_NET_ADMIN:-0}" = 0 ] || cmd=(setpriv --bounding-set=-net_admin --inh-caps=-net_admin -- "${cmd[@]}") ;;
         *) fail "unknown implementation '$impl' for side $side" ;;
     esac
     printf '=== %s: %s\n' "$(date '+%F %T.%3N')" "${cmd[*]}" >>"$log"

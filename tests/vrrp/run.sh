@@ -4,7 +4,7 @@
 # preemption, tracking and protocol variants, checked by their logs, by which
 # namespace holds the VIP, by a client's ARP cache and by a tcpdump capture.
 #
-# Usage: sudo tests/vrrp/run.sh [--list] [--keep] [--verbose] [A=IMPL] [B=IMPL] [SCENARIO ...]
+# Usage (as root): tests/vrrp/run.sh [--list] [--keep] [--verbose] [A=IMPL] [B=IMPL] [SCENARIO ...]
 #
 #   SCENARIO    run only these (default: all, in the order of --list)
 #   A=IMPL      implementation of director A: keepalived (default) or vigild;
@@ -22,10 +22,12 @@
 #
 # Each scenario runs in its own subshell with a fresh lab (vigil-br-PID,
 # vigil-a-PID, vigil-b-PID, vigil-c-PID; see lib.sh), torn down by an EXIT
-# trap.  Output: "PASS name (time)" or "FAIL name (time): reason" per scenario
-# (a failure also prints the scenario's trace and the tail of both logs), then
-# "N passed, M failed".  Exit status: 0 all passed, 1 some failed, 2 usage or
-# setup error (not root, a binary missing, ...).
+# trap.  Output: "PASS name (time)", "FAIL name (time): reason" or "SKIP name
+# (not run): reason" per scenario (a failure also prints the scenario's trace and the tail
+# of both logs; a skipped scenario, one that does not apply to this pairing or
+# kernel, ran nothing), then "N passed, M failed, K skipped".  Exit status: 0
+# none failed, 1 some failed, 2 usage or setup error (not root, a binary
+# missing, ...).
 
 set -euo pipefail
 
@@ -40,7 +42,7 @@ KEEPALIVED=${KEEPALIVED:-keepalived}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls)
 
 describe() {
     case $1 in
@@ -64,6 +66,8 @@ describe() {
         split_brain) echo "the link between the directors cut (b off the bridge, its own link up): both MASTER; restored: b steps down within Master_Down_Interval; with a vigild loser (its last advert) the winner sends fresh GARP; the client ends on a" ;;
         vip_removed) echo "the MASTER's VIP deleted behind its back (ip addr del, as NetworkManager does): vigild adds it again at once and sends GARP; no transition; counted in the status" ;;
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
+        vip_add_fails) echo "(vigild on a) a MASTER that cannot add its VIP (no CAP_NET_ADMIN) goes to FAULT and says why, sends no gratuitous ARP for it, b holds the VIP; a tries again later and fails the same way" ;;
+        reload_edits) echo "(vigild MASTER on a) 50 seeded random in-place edits (VIPs added, removed and changed in every syntax keepalived accepts, priority, garp, preempt_delay, notify) reloaded on both sides, B first; sampled every ~10ms: every kept VIP always on a, none ever on b, no state change, no GARP for a kept VIP (RELOAD_SEED, RELOAD_EDITS)" ;;
         checksum) echo "VRRPv3/IPv4 checksum readings: a vigild sending v3_checksum_as_v2 is accepted by a vigild peer (which logs the reading and shows it in the status) and dropped by keepalived 2.2 (two MASTERs); back to the pseudo-header by reload, one MASTER again" ;;
         old_checksum) echo "unicast VRRPv3, a sends keepalived's old unicast checksum (old_unicast_checksum): b accepts it and switches to it ('Setting unicast VRRPv3 checksum to old version'); b's adverts after a failover are accepted by the restarted a" ;;
         unicast_pitfalls) echo "unicast pair tracking eth1: a vigild side refuses an empty and a self-only unicast_peer list (vigild -t, file:line); eth1 down on a: FAULT, b MASTER; eth1 up: a MASTER again with fresh gratuitous ARP; a vigild status shows when each unicast peer was last heard" ;;
@@ -95,7 +99,7 @@ done
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
-[ "$(id -u)" -eq 0 ] || die "must be run as root (it creates network namespaces)"
+[ "$(id -u)" -eq 0 ] || die "must run as root (it creates network namespaces); you are $(id -un), uid $(id -u)"
 for tool in ip tcpdump awk timeout; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 for side in a b; do
     case ${IMPL[$side]} in
@@ -132,7 +136,8 @@ trap 'interrupted=1' INT TERM
 
 # ---- scenarios -------------------------------------------------------------------
 # Each runs in a subshell (run_one) with SDIR set; it sets the lab up itself and
-# ends by returning (pass) or through fail/an error (fail).
+# ends by returning (pass), through fail/an error (fail), or, when it does not
+# apply to this pairing or kernel, through skip before setting anything up.
 
 # Master_Down_Interval and Skew_Time as RFC 5798 defines them (VRRPv2, RFC 3768,
 # uses Skew_Time = (256 - Priority) / 256 s, i.e. the same with advert_int 1).
@@ -613,7 +618,7 @@ scenario_v2_auth() {
 }
 
 scenario_no_ipvs() {
-    [ ! -e /proc/net/ip_vs ] || { trace "this kernel has IPVS: nothing to show"; return 0; }
+    [ ! -e /proc/net/ip_vs ] || skip "this kernel has IPVS; the scenario needs one without it"
     lab_setup
     local vs side mb
     vs=$'virtual_server 192.0.2.200 80 {\n    delay_loop 1\n    lvs_sched rr\n    lvs_method NAT\n    protocol TCP\n    real_server 192.0.2.201 80 {\n        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}'
@@ -698,6 +703,7 @@ adv_max_gap() {
 json_get() { python3 -c "import json, sys; d = json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 scenario_reload() {
+    [ "${IMPL[a]}" = vigild ] || [ "${IMPL[b]}" = vigild ] || skip "no vigild in this pairing: nothing to reload"
     lab_setup; capture_start
     local side conf i t0 gap out rc vigil=() prio
     declare -A mark
@@ -710,7 +716,6 @@ scenario_reload() {
         } >"$SDIR/$side.conf"
         [ "${IMPL[$side]}" != vigild ] || vigil+=("$side")
     done
-    [ ${#vigil[@]} -gt 0 ] || { trace "no vigild in this pairing: nothing to reload"; return 0; }
     bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
     expect_master a VI_2 "$VIP4B" 5
     # After the second burst of gratuitous ARPs (garp_master_delay, 5 s after MASTER).
@@ -775,10 +780,105 @@ scenario_reload() {
     check_no_rejects a b
 }
 
+# The VIPs every step of reload_edits.py keeps (in another spelling each time).
+KEPT_EDIT_VIPS="192.0.2.100 192.0.2.101 192.0.2.102 192.0.2.103 203.0.113.104 192.0.2.105 198.51.100.105"
+
+scenario_reload_edits() {
+    [ "${IMPL[a]}" = vigild ] || skip "side A is ${IMPL[a]}: the MASTER whose reloads are sampled must be vigild"
+    lab_setup eth1; capture_start
+    local seed=${RELOAD_SEED:-$RANDOM} edits=${RELOAD_EDITS:-50} step side t0 ma mb bad samples out
+    trace "reload_edits: seed $seed, $edits edits"
+    for side in a b; do
+        { conf_global "$side"; python3 "$HERE/reload_edits.py" "$seed" 0 "$side"; } >"$SDIR/$side.conf"
+    done
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 192.0.2.101
+    # After the second burst of gratuitous ARPs (garp_master_delay 5 at the start).
+    sleep 5.5
+    t0=$(now) ma=$(log_mark a) mb=$(log_mark b)
+    touch "$SDIR/sampling"
+    # One sampler in each director's namespace: a rtnetlink dump every 10 ms.
+    local samplers=() side
+    for side in a b; do
+        ip netns exec "${NS[$side]}" python3 "$HERE/addr_sampler.py" 0.01 "$SDIR/sampling" >"$SDIR/samples-$side" &
+        samplers+=($!)
+    done
+    for step in $(seq "$edits"); do
+        # The BACKUP first, as an admin who does not want it to take over would.
+        for side in b a; do
+            { conf_global "$side"; python3 "$HERE/reload_edits.py" "$seed" "$step" "$side"; } >"$SDIR/$side.conf"
+            if [ "${IMPL[$side]}" = vigild ]; then
+                out=$(ip netns exec "${NS[$side]}" "$VIGILCTL" reload 2>&1) ||
+                    fail "side $side: vigilctl reload at edit $step (seed $seed) failed: $out"
+            else
+                kill -HUP "${SPK_PID[$side]}"
+                sleep 0.3
+            fi
+        done
+        sleep "0.$((RANDOM % 4 + 1))"
+    done
+    sleep 1
+    rm -f "$SDIR/sampling"
+    wait "${samplers[@]}" || true
+    samples=$(wc -l <"$SDIR/samples-a")
+    trace "reload_edits: $samples samples of a, $(wc -l <"$SDIR/samples-b") of b, over $(fcalc "$(now) - $t0")s"
+    [ "$samples" -ge 1000 ] || fail "only $samples samples of a's addresses were taken"
+    bad=$(awk -v kept="$KEPT_EDIT_VIPS" '
+        BEGIN { n = split(kept, k, " ") }
+        FILENAME ~ /-a$/ {
+            for (i = 1; i <= n; i++) if (index($0, " " k[i] " ") == 0) { missing++; print "a lacks " k[i] " at " $1 > "/dev/stderr"; break }
+        }
+        FILENAME ~ /-b$/ && / (192\.0\.2|198\.51\.100|203\.0\.113)\.1[01][0-9] / { onb++; print "b holds a VIP at " $0 > "/dev/stderr" }
+        END { printf "%d %d\n", missing, onb }' "$SDIR/samples-a" "$SDIR/samples-b" 2>>"$SDIR/trace")
+    [ "$bad" = "0 0" ] ||
+        fail "seed $seed: ${bad% *} of $samples samples lacked a kept VIP on the MASTER, ${bad#* } had a VIP on the BACKUP (see the trace)"
+    [ "$(transitions a "$ma")" -eq 0 ] || fail "seed $seed: side a changed state during the edits"
+    [ "$(transitions b "$mb")" -eq 0 ] || fail "seed $seed: side b changed state during the edits"
+    ! grep -q "restarting" <(tail -n +"$((ma + 1))" "$SDIR/a.log") ||
+        fail "seed $seed: side a restarted VI_1: $(tail -n +"$((ma + 1))" "$SDIR/a.log" | grep -m1 restarting)"
+    for v in 192.0.2.100 192.0.2.101 192.0.2.102 192.0.2.103 203.0.113.104 192.0.2.105; do
+        [ "$(wire count GARP - "addr=$v" "ts>$t0")" -eq 0 ] || fail "seed $seed: gratuitous ARP for the kept VIP $v during the edits"
+    done
+    [ "$(wire count ADV b "ts>$t0")" -eq 0 ] || fail "seed $seed: side b (BACKUP) advertised during the edits"
+    trace "reload_edits: $samples samples, every kept VIP on a in each, none on b"
+    # A BACKUP reloaded first expects its new VIP list until the MASTER's reload a moment later:
+    # keepalived rejects the adverts in between (RFC 3768 7.1's address check) and logs it;
+    # such a rejection is expected here, any other is not.
+    check_no_rejects a
+    if [ "${IMPL[b]}" = keepalived ]; then
+        trace "keepalived on b rejected $(grep -cE 'unexpected ip number count|not present in MASTER advert' "$SDIR/b.log" || true) advert(s) whose VIP list was not yet its own"
+        REJECT_RE=$(sed -E 's/\|received an unexpected ip number count//; s/\|not present in MASTER advert//' <<<"$REJECT_RE") check_no_rejects b
+    else
+        check_no_rejects b
+    fi
+}
+
+scenario_vip_add_fails() {
+    [ "${IMPL[a]}" = vigild ] || skip "side A is ${IMPL[a]}: the scenario needs vigild on A (keepalived stays MASTER without its VIP)"
+    lab_setup; capture_start
+    conf_global a >"$SDIR/a.conf"; conf_instance VI_1 priority=150 >>"$SDIR/a.conf"
+    conf_global b >"$SDIR/b.conf"; conf_instance VI_1 priority=100 >>"$SDIR/b.conf"
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    expect_master b VI_1 "$VIP4" 15
+    local t0 mark
+    t0=$(now) mark=$(log_mark a)
+    SPK_NO_NET_ADMIN=1 speaker_start a "$SDIR/a.conf"
+    # a preempts (150 > 100), cannot add the VIP, goes to FAULT; b takes the VIP back.
+    wait_log a "cannot hold VIP(s) $VIP4: entering FAULT" 15 "$mark" >/dev/null
+    log_has a "(VI_1) Entering FAULT STATE" "$mark" || fail "side a did not enter FAULT"
+    wait_vip b "$VIP4" 10 >/dev/null
+    ! has_vip a "$VIP4" || fail "side a holds the VIP it could not add"
+    # It tries again and fails again, each time saying so.
+    wait_log a "trying again to hold its VIPs" 10 "$mark" >/dev/null
+    wait_log a "trying again in 2 s" 15 "$mark" >/dev/null
+    [ "$(wire count GARP a "addr=$VIP4" "ts>$t0")" -eq 0 ] || fail "side a sent gratuitous ARP for $VIP4, which it does not hold"
+    expect_master b VI_1 "$VIP4" 10
+}
+
 # keepalived #2564 (dynamic interfaces): an instance on a VLAN, bond or tunnel created after the
 # daemon never starts until a restart.
 scenario_dynamic_interface() {
-    [ "${IMPL[a]}" = vigild ] || { trace "side a is not vigild: nothing to show"; return 0; }
+    [ "${IMPL[a]}" = vigild ] || skip "side A is ${IMPL[a]}: the scenario needs vigild on A (keepalived waits for a restart)"
     lab_setup
     {
         conf_global a
@@ -976,7 +1076,7 @@ scenario_unicast_pitfalls() {
 # keepalived #2564, #1385: a network manager or an admin removes the VIP from the MASTER;
 # keepalived leaves it gone until the next transition, and traffic to the VIP is lost.
 scenario_vip_removed() {
-    [ "${IMPL[a]}" = vigild ] || { trace "side a is not vigild: nothing to show"; return 0; }
+    [ "${IMPL[a]}" = vigild ] || skip "side A is ${IMPL[a]}: the scenario needs vigild on A (keepalived leaves the VIP gone)"
     lab_setup; capture_start
     local t0 t1 garp ma mb
     write_pair
@@ -1029,7 +1129,8 @@ scenario_v3_fast() {
 # ---- runner ------------------------------------------------------------------------
 
 # run_one NAME: run scenario NAME in a subshell with its own lab; prints the
-# verdict.  Call it with errexit off (the subshell turns it on for itself).
+# verdict and returns 0 (PASS), 1 (FAIL) or 2 (SKIP).  Call it with errexit off
+# (the subshell turns it on for itself).
 run_one() {
     local name=$1 sdir="$WORK/$1" rc t0 t1
     mkdir -p "$sdir"
@@ -1041,7 +1142,7 @@ run_one() {
             local rc=$?
             set +e
             capture_stop
-            if [ "$rc" -ne 0 ] && [ "$keep" -eq 1 ]; then
+            if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP_STATUS" ] && [ "$keep" -eq 1 ]; then
                 echo "${NS_BR:-} ${NS_A:-} ${NS_B:-} ${NS_C:-}" >"$SDIR/kept"
             else
                 lab_teardown
@@ -1064,6 +1165,10 @@ run_one() {
     t1=$(now)
     local dt
     dt=$(fcalc "$t1 - $t0")
+    if [ "$rc" -eq "$SKIP_STATUS" ] && [ -s "$sdir/skipped" ]; then
+        printf 'SKIP %-16s (not run): %s\n' "$name" "$(cat "$sdir/skipped")"
+        return 2
+    fi
     if [ "$rc" -eq 0 ]; then
         printf 'PASS %-16s (%5.1fs)\n' "$name" "$dt"
         [ "$verbose" -eq 0 ] || sed 's/^/    /' "$sdir/trace"
@@ -1094,7 +1199,7 @@ for side in a b; do
     esac
 done
 echo "VRRP harness: A=${IMPL[a]} B=${IMPL[b]} (${versions[0]}; ${versions[1]})"
-pass=0 failed=0
+pass=0 failed=0 skipped=0
 start=$(now)
 for s in "${selected[@]}"; do
     # Not "if run_one": errexit would be ignored inside the scenario subshell.
@@ -1102,9 +1207,13 @@ for s in "${selected[@]}"; do
     run_one "$s"
     rc=$?
     set -e
-    if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); else failed=$((failed + 1)); fi
+    case $rc in
+        0) pass=$((pass + 1)) ;;
+        2) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
     if [ "$interrupted" -eq 1 ]; then echo "interrupted"; exit 130; fi
 done
 echo "total $(fcalc "$(now) - $start")s"
-echo "$pass passed, $failed failed"
+echo "$pass passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -19,7 +19,8 @@ use vigil_config::model::Config;
 use vigil_ipvs::reconcile::{RsId, Table};
 
 use crate::events::Events;
-use crate::lvs::{self, Applied, Input};
+use crate::lvs::{self, Input};
+use crate::status::Applied;
 use crate::notify::Notifier;
 
 /// The running checkers and IPVS owner.

@@ -285,7 +285,7 @@ fn start_reader(
     let (program, args) = script.argv.split_first()?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).arg(fifo).stdin(std::process::Stdio::null());
-    if let Some((uid, gid)) = crate::notify::script_credentials(script, script_user) {
+    if let Some((uid, gid)) = crate::credentials::script_credentials(script, script_user) {
         cmd.uid(uid).gid(gid);
     }
     match cmd.spawn() {

@@ -11,8 +11,31 @@ use vigil_check::{Plan, Status};
 use vigil_ipvs::reconcile::Table;
 use vigil_ipvs::Forwarding;
 
-use crate::lvs::Applied;
-use crate::vrrp::Reloaded;
+/// What a reload did to the instances, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Reloaded {
+    /// Unchanged: state, timers and VIPs untouched.
+    pub kept: Vec<String>,
+    /// Changed in place, in the same state (priority, advert interval, VIPs, ...).
+    pub changed: Vec<String>,
+    /// Changed: resigned and started again.
+    pub restarted: Vec<String>,
+    /// New.
+    pub started: Vec<String>,
+    /// Gone from the configuration: resigned.
+    pub stopped: Vec<String>,
+}
+
+/// What bringing the table to a configuration took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Applied {
+    /// Netlink writes issued.
+    pub writes: usize,
+    /// Writes the kernel refused.
+    pub failed: usize,
+    /// Time from the reload's start to the last write's acknowledgement.
+    pub ms: f64,
+}
 
 /// Seconds since the Unix epoch, to the millisecond.
 pub fn unix_time(t: SystemTime) -> f64 {
@@ -388,7 +411,7 @@ pub(crate) mod tests {
         violations(&schema, &serde_json::to_value(&doc).expect("serializable"), "$", &mut out);
         let ok = ReloadOutcome {
             ok: true,
-            vrrp: Some(crate::vrrp::Reloaded::default()),
+            vrrp: Some(Reloaded::default()),
             ipvs: Some(Applied::default()),
             ..Default::default()
         };

@@ -10,8 +10,12 @@
 //! * [`io`]: the edges: raw IP protocol 112 sockets, gratuitous ARP and unsolicited neighbour
 //!   advertisements on AF_PACKET, VIPs and link events over rtnetlink. Thin adapters that turn
 //!   bytes and kernel events into typed inputs and decide nothing.
+//! * [`plan`]: one instance resolved against the host, compared by value.
+//! * [`router`]: decisions over a running instance's life, such as what a reload does to it.
 
 pub mod fsm;
 pub mod io;
+pub mod plan;
 pub mod receive;
+pub mod router;
 pub mod wire;

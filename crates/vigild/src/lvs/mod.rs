@@ -18,6 +18,7 @@ use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
 pub use self::kernel::Kernel;
 use crate::events::Kind;
 use crate::notify::Notifier;
+use crate::status::Applied;
 
 /// An input for the IPVS owner.
 #[derive(Debug)]
@@ -34,17 +35,6 @@ pub enum Input {
     Audit,
     /// Stop: remove our services unless `release` is false (`--dont-release-ipvs`).
     Stop { release: bool },
-}
-
-/// What bringing the table to a configuration took.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Applied {
-    /// Netlink writes issued.
-    pub writes: usize,
-    /// Writes the kernel refused.
-    pub failed: usize,
-    /// Time from the reload's start to the last write's acknowledgement.
-    pub ms: f64,
 }
 
 /// The reconciler and what it knows of the kernel.
@@ -109,7 +99,7 @@ impl<K: Kernel> Lvs<K> {
         let adopted = lvs.mirror.services.len();
         for p in &lvs.pools.pools {
             let state = if p.quorum_up { "up" } else { "down" };
-            tracing::info!(vs = %p.name, "Starting with quorum {state} for VS {}", p.name);
+            tracing::info!(virtual_server = %p.name, "Starting with quorum {state} for VS {}", p.name);
         }
         let ops = diff(&lvs.mirror, &desired, &lvs.managed);
         let (writes, began) = (ops.len(), std::time::Instant::now());
@@ -244,12 +234,12 @@ impl<K: Kernel> Lvs<K> {
         let up = match *e {
             QuorumEvent::Lost { quorum, hysteresis, weight, .. } => {
                 let low = i64::from(quorum) - i64::from(hysteresis);
-                tracing::info!(vs = %name, "Lost quorum {quorum}-{hysteresis}={low} > {weight} for VS {name}");
+                tracing::info!(virtual_server = %name, "Lost quorum {quorum}-{hysteresis}={low} > {weight} for VS {name}");
                 false
             }
             QuorumEvent::Gained { quorum, hysteresis, weight, .. } => {
                 let high = i64::from(quorum) + i64::from(hysteresis);
-                tracing::info!(vs = %name, "Gained quorum {quorum}+{hysteresis}={high} <= {weight} for VS {name}");
+                tracing::info!(virtual_server = %name, "Gained quorum {quorum}+{hysteresis}={high} <= {weight} for VS {name}");
                 true
             }
         };
@@ -325,7 +315,7 @@ impl<K: Kernel> Lvs<K> {
         let rs = rs_name(key, &dest);
         let what = if sorry { "sorry server" } else { "service" };
         let to = if verb == "Adding" || verb == "Enabling" { "to" } else { "from" };
-        tracing::info!(vs = %key, rs = %rs, "{verb} {what} {rs} {to} VS {key}");
+        tracing::info!(virtual_server = %key, real_server = %rs, "{verb} {what} {rs} {to} VS {key}");
     }
 
     fn is_sorry(&self, key: &ServiceKey, dest: &DestKey) -> bool {

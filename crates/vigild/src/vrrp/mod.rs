@@ -1,12 +1,17 @@
 //! The VRRP subsystem: one task owns every instance's state machine; thin tasks read the
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
+//! The decisions above one instance's election are pure code in `vigil_vrrp::router`: what a
+//! reload does to each instance ([`reload::decide`]), what adverts tell about the peers
+//! ([`Peers`]), how sync group members move together ([`sync_group`]); this module carries them
+//! out.
 //!
 //! A reload hands the task a new configuration: an unchanged instance goes on untouched (its
-//! state, timers and VIPs); a changed one stays in its state with the new settings
-//! (priority, advert interval, VIPs, preemption, notify scripts, ...), unless what changed is
-//! what the instance is (interface, VRID, version, unicast peers, tracked items, routes):
-//! then it resigns and starts again; a removed one resigns, a new one starts.  Tracking scripts whose definition did not change keep running and keep
-//! their state.
+//! state, timers and VIPs); a changed one stays in its state with the new settings (priority,
+//! advert interval, VIPs in any attribute, preemption, notify scripts, ...), touching only the
+//! VIPs that differ, unless what changed is what the instance is (interface, VRID, version,
+//! socket, sync group, tracked items) or its routes: then it resigns and starts again; a
+//! removed one resigns, a new one starts. Tracking scripts whose definition did not change
+//! keep running and keep their state.
 
 mod owned;
 mod routes;
@@ -14,29 +19,37 @@ mod setup;
 mod syncd;
 mod track;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use vigil_config::model::{Config, Track, TrackFile, VrrpInstance, VrrpScript};
 use vigil_config::span::same_ignoring_spans;
 use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
-use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, VrrpSocket};
+use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, Vip, VrrpSocket};
+use vigil_vrrp::plan::{tracker_id, Address, TrackedKind, VIPS_HELD};
 use vigil_vrrp::receive::{self, Accepted, Drop};
+use vigil_vrrp::router::peers::{Checksum, Note, Peers, Settings as PeerSettings};
+use vigil_vrrp::router::reload::{self, Reconfigure};
+use vigil_vrrp::router::sync_group;
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
 use crate::events::{Events, Kind};
 use crate::notify::Notifier;
-use crate::status::{unix_time, InstanceStatus, PeerSeen, Transition};
+use crate::status::{unix_time, InstanceStatus, PeerSeen, Reloaded, Transition};
 use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
+
+/// How long an instance that could not add a VIP stays in FAULT before it tries again; each
+/// failure in a row doubles it, up to [`VIPS_RETRY_MAX`].
+const VIPS_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+const VIPS_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
 const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
@@ -51,6 +64,8 @@ enum Event {
     Script(ScriptStatus),
     /// A tracked file's value changed.
     File(FileStatus),
+    /// Instance `id` could not add a VIP and went to FAULT: time to try again.
+    RetryVips { id: u64 },
 }
 
 /// A request from the daemon to the VRRP task.
@@ -59,30 +74,15 @@ pub enum Control {
     Reload { config: Arc<Config>, reply: oneshot::Sender<Reloaded> },
     /// Report every instance.
     Status { reply: oneshot::Sender<Vec<InstanceStatus>> },
-}
-
-/// What a reload did to the instances, by name.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Reloaded {
-    /// Unchanged: state, timers and VIPs untouched.
-    pub kept: Vec<String>,
-    /// Changed in place, in the same state (priority, advert interval, VIPs, ...).
-    pub changed: Vec<String>,
-    /// Changed: resigned and started again.
-    pub restarted: Vec<String>,
-    /// New.
-    pub started: Vec<String>,
-    /// Gone from the configuration: resigned.
-    pub stopped: Vec<String>,
+    /// Zero every instance's counters (keepalived's STATS_CLEAR signal).
+    ClearStats,
 }
 
 /// One running instance.
 struct Running {
     /// Names the instance in [`Event::Packet`] across reloads (indices move).
     id: u64,
-    /// The plan as resolved from the configuration, before sync group membership: a reload
-    /// compares it with the new one.
-    resolved: String,
+    /// The plan as resolved from the configuration; a reload compares it with the new one.
     plan: setup::Plan,
     model: VrrpInstance,
     fsm: fsm::Instance,
@@ -112,18 +112,15 @@ struct Running {
     /// When the current state was entered, and the last transition.
     since: SystemTime,
     last_transition: Option<Transition>,
-    /// Every sender of an accepted advert: its priority and when it was last heard.
-    peers: BTreeMap<IpAddr, (u8, SystemTime)>,
-    /// VRRPv3: how each sender computes its checksum ([`checksum_name`]).
-    checksums: BTreeMap<IpAddr, Checksum>,
-    /// Unicast VRRPv3 adverts go out with keepalived's old checksum (`old_unicast_checksum`,
-    /// or a peer seen using it).
-    old_unicast_checksum: bool,
+    /// What the accepted adverts told: routers heard, their checksum readings, the checksum
+    /// we send, adverts heard while MASTER.
+    peers: Peers,
     /// VIPs re-added after something else removed them while MASTER.
     vips_restored: u64,
-    /// Adverts heard from another router while MASTER: two MASTERs (a split brain healing,
-    /// or a misconfiguration).
-    conflicts: u64,
+    /// VIPs whose last add failed: never announced.
+    unheld: HashSet<IpAddr>,
+    /// How long to stay in FAULT after the next failure to add a VIP.
+    vips_retry: std::time::Duration,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -136,6 +133,8 @@ struct Kernel {
     routes_record: owned::Owned,
     /// The IPVS sync daemon following `lvs_sync_daemon`'s instance.
     syncd: Option<syncd::Follower>,
+    /// The owning task's input, for retries it schedules.
+    retry: mpsc::Sender<Event>,
 }
 
 impl Kernel {
@@ -169,18 +168,18 @@ impl Running {
             vigil_vrrp::io::Mode::Unicast { peers } => peers,
             vigil_vrrp::io::Mode::Multicast { .. } => &[],
         };
-        let mut addresses: Vec<IpAddr> = self.peers.keys().chain(configured).copied().collect();
+        let mut addresses: Vec<IpAddr> = self.peers.heard().keys().chain(configured).copied().collect();
         addresses.sort();
         addresses.dedup();
         addresses
             .into_iter()
             .map(|address| {
-                let heard = self.peers.get(&address);
+                let heard = self.peers.heard().get(&address);
                 PeerSeen {
                     address,
-                    priority: heard.map(|(p, _)| *p),
-                    last_seen: heard.map(|(_, at)| unix_time(*at)),
-                    checksum: self.checksums.get(&address).map(|c| c.name()),
+                    priority: heard.map(|h| h.priority),
+                    last_seen: heard.map(|h| unix_time(h.at)),
+                    checksum: self.peers.checksum_of(address).map(Checksum::name),
                 }
             })
             .collect()
@@ -191,9 +190,7 @@ impl Running {
         let master = match state {
             State::Master => Some(self.plan.fsm.primary_address),
             // The latest sender heard with a priority above 0 (one leaving sends 0).
-            State::Backup => {
-                self.peers.iter().filter(|(_, (p, _))| *p > 0).max_by_key(|(_, (_, at))| *at).map(|(ip, _)| *ip)
-            }
+            State::Backup => self.peers.last_master(),
             State::Initialize | State::Fault => None,
         };
         let stats = self.fsm.stats();
@@ -219,7 +216,7 @@ impl Running {
             released_master: stats.released_master,
             transitions: stats.transitions,
             vips_restored: self.vips_restored,
-            conflicts: self.conflicts,
+            conflicts: self.peers.conflicts(),
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
             peers: self.peers_seen(),
         }
@@ -278,15 +275,16 @@ pub async fn run(
     mut control: mpsc::Receiver<Control>,
     events: Events,
 ) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Event>(1024);
     let kernel = Kernel {
         addresses: Addresses::new().context("opening rtnetlink")?,
         routes: Routes::new().context("opening rtnetlink")?,
         vips: owned::Owned::load("vips"),
         routes_record: owned::Owned::load("routes"),
         syncd: None,
+        retry: tx.clone(),
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
-    let (tx, mut rx) = mpsc::channel::<Event>(1024);
     {
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -365,6 +363,14 @@ pub async fn run(
                 }
                 Control::Status { reply } => {
                     let _ = reply.send(v.running.iter().map(Running::status).collect());
+                }
+                Control::ClearStats => {
+                    for r in &mut v.running {
+                        r.fsm.clear_stats();
+                        r.drops.clear();
+                        r.vips_restored = 0;
+                        r.peers.clear_stats();
+                    }
                 }
             },
             ev = rx.recv() => match ev {
@@ -467,7 +473,7 @@ impl Vrrp {
         let addresses = &self.kernel.addresses;
         let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
         let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
-        let plan = setup::plan(&self.config.global, i, &link)?;
+        let plan = setup::plan(&self.config.global, i, &link, sync_group_of(&self.config, &i.name))?;
         let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
         let garp = match FrameSender::open(ifname) {
             Ok(g) => Some(Arc::new(g)),
@@ -480,7 +486,7 @@ impl Vrrp {
         let mut track_if = Vec::new();
         for (n, t) in i.track_interface.iter().enumerate() {
             match addresses.link_by_name(&t.name).await {
-                Ok(l) => track_if.push((l.ifindex, u32::try_from(n).unwrap_or(u32::MAX), t.clone())),
+                Ok(l) => track_if.push((l.ifindex, tracker_id(TrackedKind::Interface, n), t.clone())),
                 Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
             }
         }
@@ -493,20 +499,16 @@ impl Vrrp {
             plan.vips.len()
         );
         let mut vip_dev = HashMap::new();
-        for a in &i.virtual_ipaddress {
-            let Some(dev) = a.dev.as_ref().filter(|d| *d != ifname) else { continue };
-            match addresses.link_by_name(dev).await {
-                Ok(l) => {
-                    let garp = FrameSender::open(dev).ok().map(Arc::new);
-                    vip_dev.insert(a.addr, Device { ifindex: l.ifindex, name: dev.clone(), mac: l.mac, garp });
-                }
-                Err(e) => tracing::error!("({}) VIP {} dev {dev}: {e}; it goes on {ifname}", i.name, a.addr),
+        for a in &plan.vips {
+            if let Some(d) = device(addresses, &i.name, ifname, a).await {
+                vip_dev.insert(a.vip.ip, d);
             }
         }
         // Our VIPs still on their interface from a previous run that ended without cleaning up.
         let mut added = HashSet::new();
         let mut present: HashMap<u32, Vec<(IpAddr, u8)>> = HashMap::new();
-        for v in &plan.vips {
+        for a in &plan.vips {
+            let v = &a.vip;
             let (index, name) = vip_dev.get(&v.ip).map_or((link.ifindex, ifname.as_str()), |d| (d.ifindex, &d.name));
             if let std::collections::hash_map::Entry::Vacant(e) = present.entry(index) {
                 e.insert(addresses.list(index).await.unwrap_or_default());
@@ -538,9 +540,9 @@ impl Vrrp {
         let id = self.next_id;
         self.next_id += 1;
         let reader = spawn_reader(id, socket.clone(), plan.expect.clone(), self.tx.clone());
+        let peers = Peers::new(peer_settings(&plan, i));
         Ok(Running {
             id,
-            resolved: format!("{plan:?}"),
             ifindex: link.ifindex,
             ifname: ifname.clone(),
             link_up_at_start: link.up,
@@ -562,11 +564,10 @@ impl Vrrp {
             alerts: smtp_alert(&self.config, i.smtp_alert).then(|| self.alerter.clone()),
             since: SystemTime::now(),
             last_transition: None,
-            peers: BTreeMap::new(),
-            checksums: BTreeMap::new(),
-            old_unicast_checksum: i.old_unicast_checksum == Some(true),
+            peers,
             vips_restored: 0,
-            conflicts: 0,
+            unheld: HashSet::new(),
+            vips_retry: VIPS_RETRY_FIRST,
         })
     }
 
@@ -711,7 +712,7 @@ impl Vrrp {
                 self.start_waiting(Some(&name)).await;
             }
             Event::Net(NetEvent::AddrAdded { .. }) if !self.waiting.is_empty() => self.start_waiting(None).await,
-            Event::Packet { .. } | Event::Net(_) => {}
+            Event::Packet { .. } | Event::Net(_) | Event::RetryVips { .. } => {}
         }
         handle_event(&mut self.running, &self.groups, &self.trackers, ev, &mut self.kernel).await;
     }
@@ -726,30 +727,66 @@ impl Vrrp {
         let mut change = Vec::new();
         for (idx, r) in self.running.iter().enumerate() {
             let Some(new) = config.instances.iter().find(|i| i.name == r.model.name) else { continue };
-            let group =
-                |c: &Config| c.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| *m == r.model.name)).cloned();
-            let plan = match self.kernel.addresses.link_by_name(&r.ifname).await {
-                Ok(link) => setup::plan(&config.global, new, &link).ok(),
+            // The new file's interface: another one makes another instance.
+            let Some((ifname, _)) = &new.interface else { continue };
+            let plan = match self.kernel.addresses.link_by_name(ifname).await {
+                Ok(mut link) => {
+                    // A source address the instance chose itself at start stays its source: a
+                    // VIP added since (a /16 VIP is the primary address of a subnet of its own)
+                    // must not take its place and make it another instance.
+                    if *ifname == r.ifname && new.unicast_src_ip.or(new.mcast_src_ip).is_none() {
+                        match r.plan.fsm.primary_address {
+                            IpAddr::V4(a) => link.primary_ipv4 = Some(a),
+                            IpAddr::V6(a) => link.link_local_ipv6 = Some(a),
+                        }
+                    }
+                    setup::plan(&config.global, new, &link, sync_group_of(&config, &new.name)).ok()
+                }
                 Err(_) => None,
             };
-            let Some(plan) = plan else { continue };
-            if !same_ignoring_spans(&group(&old_config), &group(&config)) {
-                continue;
-            }
-            if format!("{plan:?}") == r.resolved && same_ignoring_spans(&r.model, new) {
-                keep.insert(r.model.name.clone());
-            } else if same_instance(r, new, &plan) {
-                keep.insert(r.model.name.clone());
-                change.push((idx, new.clone(), plan));
+            let Some(mut plan) = plan else { continue };
+            // The daemon makes a state machine a group member once its group runs; a plan
+            // read from the file has not been through that yet.
+            plan.fsm.sync_group = r.plan.fsm.sync_group;
+            let routes_same = same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
+                && same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules);
+            match reload::decide(&r.plan, &plan) {
+                Reconfigure::Restart(reason) => {
+                    tracing::info!("({}) {reason}: restarting", new.name);
+                }
+                _ if !routes_same => {
+                    tracing::info!("({}) its virtual_routes or virtual_rules changed: restarting", new.name);
+                }
+                Reconfigure::Unchanged if same_ignoring_spans(&r.model, new) => {
+                    keep.insert(r.model.name.clone());
+                }
+                Reconfigure::Unchanged => {
+                    keep.insert(r.model.name.clone());
+                    change.push((idx, new.clone(), plan, None));
+                }
+                Reconfigure::InPlace(p) => {
+                    keep.insert(r.model.name.clone());
+                    change.push((idx, new.clone(), plan, Some(p)));
+                }
             }
         }
         let now = Instant::now().into_std();
-        for (idx, new, plan) in change {
-            if self.reconfigure(idx, new, plan, now).await {
-                done.changed.push(self.running[idx].model.name.clone());
-            } else {
-                keep.remove(&self.running[idx].model.name);
+        // Every VIP that goes is removed before any is added, so that one moving from an
+        // instance to another is added by its new owner as its own.
+        let mut adds = Vec::new();
+        for (idx, new, plan, p) in change {
+            match self.reconfigure(idx, new, plan, p, now).await {
+                Some(add) => {
+                    done.changed.push(self.running[idx].model.name.clone());
+                    adds.push((idx, add));
+                }
+                None => {
+                    keep.remove(&self.running[idx].model.name);
+                }
             }
+        }
+        for (idx, add) in adds {
+            self.add_in_place(idx, &add).await;
         }
         for idx in 0..self.running.len() {
             let name = self.running[idx].model.name.clone();
@@ -770,11 +807,7 @@ impl Vrrp {
         for i in &config.instances {
             match old.remove(&i.name) {
                 Some(mut r) if keep.contains(&i.name) => {
-                    // Set, or learned from a peer unless now `never`.
-                    r.old_unicast_checksum = match i.old_unicast_checksum {
-                        Some(set) => set,
-                        None => r.old_unicast_checksum && r.model.old_unicast_checksum != Some(true),
-                    };
+                    r.peers.reconfigure(peer_settings(&r.plan, i));
                     r.model = i.clone();
                     r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
                     r.group = None;
@@ -838,69 +871,100 @@ impl Vrrp {
 
 impl Vrrp {
     /// Runs instance `idx` with its new settings in its current state (see
-    /// [`fsm::Instance::reconfigure`]); a Master takes the VIPs added to the list and drops
-    /// the ones removed from it. False when the state machine refuses: the caller restarts
-    /// the instance.
+    /// [`fsm::Instance::reconfigure`]); a MASTER removes the VIPs that went or changed. Returns
+    /// the VIPs to add once every instance has removed its own (see [`Vrrp::add_in_place`]), or
+    /// `None` when the state machine refuses the settings: the caller restarts the instance.
     async fn reconfigure(
         &mut self,
         idx: usize,
         new: VrrpInstance,
-        mut plan: setup::Plan,
+        plan: setup::Plan,
+        change: Option<reload::InPlace>,
         now: std::time::Instant,
-    ) -> bool {
+    ) -> Option<Vec<Address>> {
         let r = &mut self.running[idx];
-        let resolved = format!("{plan:?}");
-        plan.fsm.sync_group = r.plan.fsm.sync_group;
-        if let Err(e) = r.fsm.reconfigure(now, plan.fsm.clone()) {
-            tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name);
-            return false;
+        let Some(change) = change else {
+            // Only what the plan does not carry (notify scripts, smtp_alert, ...).
+            r.model = new;
+            return Some(Vec::new());
+        };
+        if let Some(config) = change.fsm {
+            if let Err(e) = r.fsm.reconfigure(now, config) {
+                tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name);
+                return None;
+            }
         }
         tracing::info!("({}) configuration changed; staying in {} STATE", new.name, r.fsm.state());
-        let old = std::mem::replace(&mut r.plan, plan);
-        r.resolved = resolved;
+        if r.fsm.state() == State::Master {
+            for a in &change.remove {
+                remove_vip(r, &mut self.kernel, &a.vip).await;
+            }
+        }
+        for a in &change.remove {
+            r.vip_dev.remove(&a.vip.ip);
+        }
+        for a in &change.add {
+            if let Some(d) = device(&self.kernel.addresses, &new.name, &r.ifname, a).await {
+                r.vip_dev.insert(a.vip.ip, d);
+            }
+        }
+        r.plan = plan;
         r.model = new;
-        if format!("{:?}", old.expect) != format!("{:?}", r.plan.expect) {
+        if change.expect_changed {
             if let Some(reader) = r.reader.take() {
                 reader.abort();
             }
             r.reader = Some(spawn_reader(r.id, r.socket.clone(), r.plan.expect.clone(), self.tx.clone()));
         }
-        if r.fsm.state() == State::Master {
-            let dropped: Vec<_> = old.vips.iter().filter(|v| !r.plan.vips.iter().any(|n| n.ip == v.ip)).collect();
-            for vip in dropped {
-                remove_vip(r, &mut self.kernel, vip).await;
-            }
-            let before = r.added.clone();
-            add_vips(r, &mut self.kernel).await;
-            let new_vips: Vec<IpAddr> = r.added.difference(&before).copied().collect();
-            if !new_vips.is_empty() {
-                send_garp(r, &new_vips, r.plan.fsm.garp_master_repeat).await;
+        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        Some(change.add)
+    }
+
+    /// Adds and announces the VIPs of a reload's in-place change to instance `idx`, if MASTER;
+    /// the VIPs that did not change are neither touched nor announced.
+    async fn add_in_place(&mut self, idx: usize, add: &[Address]) {
+        let r = &mut self.running[idx];
+        if add.is_empty() || r.fsm.state() != State::Master {
+            return;
+        }
+        let mut fresh = Vec::new();
+        for a in add {
+            if add_vip(r, &mut self.kernel, &a.vip).await {
+                fresh.push(a.vip.ip);
             }
         }
-        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
-        true
+        if !r.unheld.is_empty() {
+            cannot_hold(r, &self.kernel);
+            drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        } else if !fresh.is_empty() {
+            send_garp(r, &fresh, r.plan.fsm.garp_master_repeat).await;
+        }
+        self.kernel.flush_records();
     }
 }
 
-/// Whether `new` is still the running instance `r`, only with other settings: the same
-/// interface, socket, VRID and version, tracked items, routes and VIP devices. Those are
-/// what the state machine and the kernel state hang on; anything else changes in place.
-fn same_instance(r: &Running, new: &VrrpInstance, plan: &setup::Plan) -> bool {
-    let devs = |i: &VrrpInstance| {
-        i.virtual_ipaddress.iter().filter(|a| a.dev.is_some()).map(|a| (a.addr, a.dev.clone())).collect::<Vec<_>>()
-    };
-    let m = &r.model;
-    format!("{:?}", plan.socket) == format!("{:?}", r.plan.socket)
-        && plan.fsm.vrid == r.plan.fsm.vrid
-        && plan.fsm.version == r.plan.fsm.version
-        && plan.family == r.plan.family
-        && devs(m) == devs(new)
-        && same_ignoring_spans(&m.interface, &new.interface)
-        && same_ignoring_spans(&m.track_interface, &new.track_interface)
-        && same_ignoring_spans(&m.track_script, &new.track_script)
-        && same_ignoring_spans(&m.track_file, &new.track_file)
-        && same_ignoring_spans(&m.virtual_routes, &new.virtual_routes)
-        && same_ignoring_spans(&m.virtual_rules, &new.virtual_rules)
+/// The interface VIP `a` lives on when it is not the instance's own `ifname`; `None` when it
+/// is, or when the device does not exist (the VIP then goes on `ifname`, as keepalived does).
+async fn device(addresses: &Addresses, instance: &str, ifname: &str, a: &Address) -> Option<Device> {
+    if a.device == ifname {
+        return None;
+    }
+    match addresses.link_by_name(&a.device).await {
+        Ok(l) => {
+            let garp = FrameSender::open(&a.device).ok().map(Arc::new);
+            Some(Device { ifindex: l.ifindex, name: a.device.clone(), mac: l.mac, garp })
+        }
+        Err(e) => {
+            tracing::error!("({instance}) VIP {} dev {}: {e}; it goes on {ifname}", a.vip.ip, a.device);
+            None
+        }
+    }
+}
+
+/// The sync group `instance` is a member of, as keepalived reads them: the first group naming
+/// it.
+fn sync_group_of<'a>(config: &'a Config, instance: &str) -> Option<&'a str> {
+    config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == instance)).map(|g| g.name.as_str())
 }
 
 /// Whether transitions are mailed: the instance's or group's `smtp_alert`, else
@@ -976,7 +1040,7 @@ fn script_input(r: &Running, trackers: &Trackers, status: &ScriptStatus) -> Opti
         None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
     };
     let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
-    let id = 1000 + u32::try_from(pos).unwrap_or(0);
+    let id = tracker_id(TrackedKind::Script, pos);
     Some(Input::TrackerChange { id, up, weight })
 }
 
@@ -988,58 +1052,29 @@ fn file_input(r: &Running, trackers: &Trackers, status: &FileStatus) -> Option<I
     let t = &r.model.track_file[pos];
     let weight = t.weight.unwrap_or(file.weight);
     let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
-    let id = 2000 + u32::try_from(pos).unwrap_or(0);
+    let id = tracker_id(TrackedKind::File, pos);
     Some(Input::TrackerChange { id, up, weight })
 }
 
 async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trackers, ev: Event, kernel: &mut Kernel) {
     let now = Instant::now().into_std();
     match ev {
+        Event::RetryVips { id } => {
+            let Some(idx) = running.iter().position(|r| r.id == id) else { return };
+            let r = &mut running[idx];
+            tracing::info!("({}) trying again to hold its VIPs", r.model.name);
+            r.unheld.clear();
+            r.fsm.handle(now, Input::TrackerChange { id: VIPS_HELD, up: true, weight: 0 });
+            drain(running, groups, idx, kernel).await;
+        }
         Event::Packet { id, src, result } => {
             let Some(idx) = running.iter().position(|r| r.id == id) else { return };
             match result {
                 Ok(accepted) => {
                     let r = &mut running[idx];
-                    if let Input::Advert { priority, addresses_match: false, .. } = accepted.input {
-                        if r.warned.insert((src, "address_list")) {
-                            tracing::warn!(
-                                "({}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress: same VRID, different configuration?",
-                                r.model.name
-                            );
-                        }
-                    }
-                    if let Input::Advert { adver_int, .. } = accepted.input {
-                        let ours = r.plan.fsm.advert_int;
-                        let theirs = match r.plan.fsm.version {
-                            fsm::Version::V2 => std::time::Duration::from_secs(u64::from(adver_int)),
-                            fsm::Version::V3 => std::time::Duration::from_millis(u64::from(adver_int) * 10),
-                        };
-                        if theirs != ours && r.warned.insert((src, "advert_int")) {
-                            tracing::warn!(
-                                "({}) advertisement interval mismatch: {src} sends every {}s, ours is {}s",
-                                r.model.name,
-                                theirs.as_secs_f64(),
-                                ours.as_secs_f64()
-                            );
-                        }
-                    }
-                    if r.plan.wire_version == wire::Version::V3 {
-                        note_checksum(r, src, &accepted.repr);
-                    }
-                    if let Input::Advert { priority, .. } = accepted.input {
-                        if src != r.plan.fsm.primary_address {
-                            r.peers.insert(src, (priority, SystemTime::now()));
-                        }
-                        let ours = r.fsm.effective_priority();
-                        if r.fsm.state() == State::Master && priority > 0 && src != r.plan.fsm.primary_address {
-                            r.conflicts += 1;
-                        }
-                        if r.fsm.state() == State::Master && priority < ours && priority > 0 {
-                            tracing::info!(
-                                "({}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election",
-                                r.model.name
-                            );
-                        }
+                    let (state, ours) = (r.fsm.state(), r.fsm.effective_priority());
+                    for note in r.peers.advert(SystemTime::now(), src, &accepted, state, ours) {
+                        log_note(&r.model.name, r.plan.family, &note);
                     }
                     r.fsm.handle(now, accepted.input);
                     drain(running, groups, idx, kernel).await;
@@ -1127,11 +1162,10 @@ async fn drain(running: &mut [Running], groups: &[Group], idx: usize, kernel: &m
         }
     }
     for g in groups {
-        let Some(first) = g.members.first().map(|&m| running[m].fsm.state()) else { continue };
         let mut agreed = g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if g.members.iter().all(|&m| running[m].fsm.state() == first) && *agreed != Some(first) {
-            *agreed = Some(first);
-            notify_group(g, first);
+        if let Some(state) = sync_group::agreement(&group_members(running, &g.members), *agreed) {
+            *agreed = Some(state);
+            notify_group(g, state);
         }
     }
 }
@@ -1149,14 +1183,25 @@ async fn act(
     match action {
         Action::SendAdvert { priority } => send_advert(r, priority).await,
         Action::AddVips { .. } => {
-            add_vips(r, kernel).await;
-            r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
+            if add_vips(r, kernel).await {
+                r.vips_retry = VIPS_RETRY_FIRST;
+                r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
+            } else {
+                cannot_hold(r, kernel);
+            }
         }
         Action::RemoveVips { .. } => {
             r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
             remove_vips(r, kernel).await;
         }
-        Action::SendGarp { vips, repeat } => send_garp(r, &vips, repeat).await,
+        Action::SendGarp { vips, repeat } => {
+            // Only addresses this MASTER holds: after a failed add the instance is already on
+            // its way to FAULT, and its peer is the one to announce them.
+            if r.fsm.state() == State::Master {
+                let held: Vec<IpAddr> = vips.into_iter().filter(|ip| !r.unheld.contains(ip)).collect();
+                send_garp(r, &held, repeat).await;
+            }
+        }
         Action::Notify { state, priority } => {
             let n = &r.model.notify;
             let script = match state {
@@ -1177,7 +1222,7 @@ async fn act(
             }
         }
         Action::StateChanged { from, to, reason } => {
-            tracing::info!("({name}) Entering {to} STATE");
+            tracing::info!(instance = %name, vrid = r.plan.fsm.vrid, state = %to, "({name}) Entering {to} STATE");
             let at = SystemTime::now();
             r.since = at;
             r.last_transition = Some(Transition {
@@ -1252,82 +1297,114 @@ fn notify_word(state: NotifyState) -> Option<&'static str> {
 
 /// A member moved down on its own (Master to Backup, anything to Fault): the others follow.
 fn group_follow(running: &mut [Running], groups: &[Group], g: usize, idx: usize, to: State) -> Vec<usize> {
-    let now = Instant::now().into_std();
-    let mut moved = Vec::new();
-    if !matches!(to, State::Backup | State::Fault) {
-        return moved;
-    }
-    for &m in &groups[g].members {
-        let follows = m != idx && (running[m].fsm.state() == State::Master || to == State::Fault);
-        if follows && running[m].fsm.state() != to {
-            running[m].fsm.handle(now, Input::GroupForce { state: to });
-            moved.push(m);
-        }
-    }
-    if !moved.is_empty() {
+    let members = &groups[g].members;
+    let Some(moved) = members.iter().position(|&m| m == idx) else { return Vec::new() };
+    let moves = sync_group::follow(&group_members(running, members), moved, to);
+    if !moves.is_empty() {
         tracing::info!("VRRP_Group({}) Syncing instances to {to} state", groups[g].name);
     }
-    moved
+    force(running, members, &moves)
 }
 
 /// A member asks to move up: the group moves when every member can.
 fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: State) -> Vec<usize> {
-    let now = Instant::now().into_std();
     let members = &groups[g].members;
-    let faulty = members.iter().any(|&m| running[m].fsm.is_faulty());
-    let target = match wanted {
-        State::Master if !faulty => State::Master,
-        State::Backup if !faulty => State::Backup,
-        _ => return Vec::new(),
-    };
-    let mut moved = Vec::new();
-    for &m in members {
-        if running[m].fsm.state() != target {
-            running[m].fsm.handle(now, Input::GroupForce { state: target });
-            moved.push(m);
-        }
-    }
-    if target == State::Master && !moved.is_empty() {
+    let moves = sync_group::decide(&group_members(running, members), wanted);
+    if wanted == State::Master && !moves.is_empty() {
         tracing::info!("VRRP_Group({}) Syncing instances to MASTER state", groups[g].name);
     }
-    moved
+    force(running, members, &moves)
 }
 
-/// Adds the VIPs this instance does not hold yet.
-async fn add_vips(r: &mut Running, kernel: &mut Kernel) {
-    let name = r.model.name.clone();
-    for vip in r.plan.vips.clone() {
-        if r.added.contains(&vip.ip) {
-            continue;
+/// The members of a group as [`sync_group`] sees them.
+fn group_members(running: &[Running], members: &[usize]) -> Vec<sync_group::Member> {
+    members
+        .iter()
+        .map(|&m| sync_group::Member { state: running[m].fsm.state(), faulty: running[m].fsm.is_faulty() })
+        .collect()
+}
+
+/// Moves the group's members as decided; returns the instances moved.
+fn force(running: &mut [Running], members: &[usize], moves: &[(usize, State)]) -> Vec<usize> {
+    let now = Instant::now().into_std();
+    moves
+        .iter()
+        .map(|&(i, state)| {
+            running[members[i]].fsm.handle(now, Input::GroupForce { state });
+            members[i]
+        })
+        .collect()
+}
+
+/// Adds the VIPs this instance does not hold yet; false if one could not be added.
+async fn add_vips(r: &mut Running, kernel: &mut Kernel) -> bool {
+    for a in r.plan.vips.clone() {
+        if !r.added.contains(&a.vip.ip) {
+            add_vip(r, kernel, &a.vip).await;
         }
-        let (ifindex, ifname) = r.vip_link(vip.ip);
-        let ifname = ifname.to_string();
-        match kernel.addresses.add(ifindex, &vip).await {
-            Ok(AddOutcome::Added) => {
-                r.added.insert(vip.ip);
-                kernel.vips.record(&owned::vip(&ifname, vip.ip), true);
-            }
-            Ok(AddOutcome::AlreadyPresent) => {
-                tracing::warn!(
-                    "({name}) VIP {}/{} was already on the interface; it will not be removed by Vigil",
-                    vip.ip,
-                    vip.prefix
-                )
-            }
-            Err(e) => tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix),
+    }
+    r.unheld.is_empty()
+}
+
+/// A MASTER that cannot add its VIPs must not keep the mastership, with its adverts keeping a
+/// healthy BACKUP away from addresses nobody holds: it goes to FAULT, says why, and tries
+/// again after a while (longer after each failure in a row).
+fn cannot_hold(r: &mut Running, kernel: &Kernel) {
+    let mut unheld: Vec<IpAddr> = r.unheld.iter().copied().collect();
+    unheld.sort();
+    tracing::error!(
+        "({}) cannot hold VIP(s) {}: entering FAULT so that another router takes over; trying again in {} s",
+        r.model.name,
+        join(&unheld),
+        r.vips_retry.as_secs()
+    );
+    r.fsm.handle(Instant::now().into_std(), Input::TrackerChange { id: VIPS_HELD, up: false, weight: 0 });
+    let (retry, id, after) = (kernel.retry.clone(), r.id, r.vips_retry);
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let _ = retry.send(Event::RetryVips { id }).await;
+    });
+    r.vips_retry = (r.vips_retry * 2).min(VIPS_RETRY_MAX);
+}
+
+/// Adds `vip` on its interface; true if this instance added it (and so may remove it).
+async fn add_vip(r: &mut Running, kernel: &mut Kernel, vip: &Vip) -> bool {
+    let name = &r.model.name;
+    let (ifindex, ifname) = r.vip_link(vip.ip);
+    let ifname = ifname.to_string();
+    match kernel.addresses.add(ifindex, vip).await {
+        Ok(AddOutcome::Added) => {
+            r.unheld.remove(&vip.ip);
+            r.added.insert(vip.ip);
+            kernel.vips.record(&owned::vip(&ifname, vip.ip), true);
+            true
+        }
+        Ok(AddOutcome::AlreadyPresent) => {
+            r.unheld.remove(&vip.ip);
+            tracing::warn!(
+                "({name}) VIP {}/{} was already on the interface; it will not be removed by Vigil",
+                vip.ip,
+                vip.prefix
+            );
+            false
+        }
+        Err(e) => {
+            tracing::error!("({name}) cannot add VIP {}/{}: {e}", vip.ip, vip.prefix);
+            r.unheld.insert(vip.ip);
+            false
         }
     }
 }
 
 /// Removes the VIPs this instance added (never ones it found on the interface).
 async fn remove_vips(r: &mut Running, kernel: &mut Kernel) {
-    for vip in r.plan.vips.clone() {
-        remove_vip(r, kernel, &vip).await;
+    for a in r.plan.vips.clone() {
+        remove_vip(r, kernel, &a.vip).await;
     }
 }
 
 /// Removes `vip` if this instance added it.
-async fn remove_vip(r: &mut Running, kernel: &mut Kernel, vip: &vigil_vrrp::io::Vip) {
+async fn remove_vip(r: &mut Running, kernel: &mut Kernel, vip: &Vip) {
     if !r.added.remove(&vip.ip) {
         return;
     }
@@ -1339,81 +1416,41 @@ async fn remove_vip(r: &mut Running, kernel: &mut Kernel, vip: &vigil_vrrp::io::
     }
 }
 
-/// How a VRRPv3 advert's checksum is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Checksum {
-    /// RFC 5798 5.2.8: with the pseudo-header of the real addresses.
-    PseudoHeader,
-    /// IPv4, the message alone (`v3_checksum_as_v2`).
-    AsV2,
-    /// Unicast, with the multicast group's pseudo-header (`old_unicast_checksum`).
-    OldUnicast,
-}
-
-impl Checksum {
-    fn of(repr: &VrrpRepr) -> Checksum {
-        if repr.v3_checksum_as_v2 {
-            Checksum::AsV2
-        } else if repr.old_unicast_checksum {
-            Checksum::OldUnicast
-        } else {
-            Checksum::PseudoHeader
+/// Logs what an accepted advert told, in keepalived's words where it has them.
+fn log_note(name: &str, family: wire::Family, note: &Note) {
+    match note {
+        Note::AddressList { src, priority } => tracing::warn!(
+            "({name}) received an advert from {src} (priority {priority}) whose address list does not match our virtual_ipaddress: same VRID, different configuration?"
+        ),
+        Note::AdvertInterval { src, theirs, ours } => tracing::warn!(
+            "({name}) advertisement interval mismatch: {src} sends every {}s, ours is {}s",
+            theirs.as_secs_f64(),
+            ours.as_secs_f64()
+        ),
+        Note::OldUnicastAdopted => tracing::info!("({name}) Setting unicast VRRPv3 checksum to old version"),
+        Note::Checksum { src, theirs, ours } if theirs == ours => {
+            tracing::info!("({name}) {src} computes its VRRPv3 checksum {}, as we do", theirs.describe(family))
         }
-    }
-
-    /// What we send.
-    fn ours(r: &Running) -> Checksum {
-        if r.model.v3_checksum_as_v2 && r.plan.family == wire::Family::Ipv4 {
-            Checksum::AsV2
-        } else if r.old_unicast_checksum {
-            Checksum::OldUnicast
-        } else {
-            Checksum::PseudoHeader
-        }
-    }
-
-    /// The status document's name.
-    fn name(self) -> &'static str {
-        match self {
-            Checksum::PseudoHeader => "pseudo-header",
-            Checksum::AsV2 => "v3_checksum_as_v2",
-            Checksum::OldUnicast => "old_unicast_checksum",
-        }
-    }
-
-    fn describe(self, family: wire::Family) -> &'static str {
-        match (self, family) {
-            (Checksum::PseudoHeader, wire::Family::Ipv4) => "with the IPv4 pseudo-header",
-            (Checksum::PseudoHeader, wire::Family::Ipv6) => "with the IPv6 pseudo-header",
-            (Checksum::AsV2, _) => "without the IPv4 pseudo-header (v3_checksum_as_v2)",
-            (Checksum::OldUnicast, _) => "with the multicast group's pseudo-header (old_unicast_checksum)",
-        }
-    }
-}
-
-/// keepalived #2324: VRRPv3 routers differ on whether the IPv4 pseudo-header is in the
-/// checksum (RFC 5798 5.2.8), and keepalived before 1.3.6 summed unicast adverts with the
-/// multicast group's pseudo-header. Every reading is accepted; which one each peer uses is
-/// logged when first seen and when it changes, and shown in the status. A unicast peer using
-/// the old one makes us send it too, as keepalived does, unless `old_unicast_checksum never`.
-fn note_checksum(r: &mut Running, src: IpAddr, repr: &VrrpRepr) {
-    let theirs = Checksum::of(repr);
-    if src == r.plan.fsm.primary_address || r.checksums.insert(src, theirs) == Some(theirs) {
-        return;
-    }
-    if theirs == Checksum::OldUnicast && !r.old_unicast_checksum && r.model.old_unicast_checksum.is_none() {
-        r.old_unicast_checksum = true;
-        tracing::info!("({}) Setting unicast VRRPv3 checksum to old version", r.model.name);
-    }
-    let (name, family, ours) = (&r.model.name, r.plan.family, Checksum::ours(r));
-    let how = theirs.describe(family);
-    if theirs == ours {
-        tracing::info!("({name}) {src} computes its VRRPv3 checksum {how}, as we do");
-    } else {
-        tracing::warn!(
-            "({name}) {src} computes its VRRPv3 checksum {how}; we send ours {}: we accept both, but a peer that accepts only its own reading drops our adverts",
+        Note::Checksum { src, theirs, ours } => tracing::warn!(
+            "({name}) {src} computes its VRRPv3 checksum {}; we send ours {}: we accept both, but a peer that accepts only its own reading drops our adverts",
+            theirs.describe(family),
             ours.describe(family)
-        );
+        ),
+        Note::LowerPriority { src, priority, ours } => tracing::info!(
+            "({name}) Received advert from {src} with lower priority {priority}, ours {ours}, forcing new election"
+        ),
+    }
+}
+
+/// What [`Peers`] needs of an instance's plan and configuration.
+fn peer_settings(plan: &setup::Plan, i: &VrrpInstance) -> PeerSettings {
+    PeerSettings {
+        primary: plan.fsm.primary_address,
+        version: plan.fsm.version,
+        family: plan.family,
+        advert_int: plan.fsm.advert_int,
+        v3_checksum_as_v2: i.v3_checksum_as_v2,
+        old_unicast_checksum: i.old_unicast_checksum,
     }
 }
 
@@ -1433,10 +1470,8 @@ async fn send_advert(r: &mut Running, priority: u8) {
         addresses: r.plan.fsm.vips.clone(),
         auth: r.plan.auth,
         // Only VRRPv3 over IPv4 has the choice (IPv6 always sums the pseudo-header).
-        v3_checksum_as_v2: r.model.v3_checksum_as_v2
-            && r.plan.wire_version == wire::Version::V3
-            && r.plan.family == wire::Family::Ipv4,
-        old_unicast_checksum: r.old_unicast_checksum,
+        v3_checksum_as_v2: r.plan.wire_version == wire::Version::V3 && r.peers.ours() == Checksum::AsV2,
+        old_unicast_checksum: r.peers.old_unicast_checksum(),
     };
     let src = r.plan.fsm.primary_address;
     let dsts: Vec<IpAddr> = match &r.plan.socket.mode {

@@ -7,10 +7,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Where a record lives: one file per kind and network namespace, since several namespaces
-/// (one per director in a lab) share /run.
-fn path(kind: &str) -> PathBuf {
-    let ns = vigil_vrrp::io::netns_id().unwrap_or_default();
-    PathBuf::from(format!("/run/vigild/{kind}-{ns}"))
+/// (one per director in a lab) share /run. The namespace is named by its cookie, which the
+/// kernel never gives twice while /run lasts: a namespace's inode can be reused, and a vigild
+/// in a new namespace must not take an older one's record for its own and remove addresses
+/// an admin added. `None` where the kernel has no cookie: nothing is recorded, and so nothing
+/// a previous run added is ever removed by a later one.
+fn path(kind: &str) -> Option<PathBuf> {
+    let cookie = vigil_vrrp::io::netns_cookie()?;
+    Some(PathBuf::from(format!("/run/vigild/{kind}-netns-cookie-{cookie}")))
 }
 
 /// The key of VIP `ip` on `ifname` in the `vips` record.
@@ -21,7 +25,7 @@ pub fn vip(ifname: &str, ip: IpAddr) -> String {
 /// The entries of one kind this namespace's vigild added and has not removed, one line each.
 #[derive(Debug)]
 pub struct Owned {
-    path: PathBuf,
+    path: Option<PathBuf>,
     set: BTreeSet<String>,
     /// Changed since the file was last written.
     dirty: bool,
@@ -32,7 +36,12 @@ impl Owned {
     /// is none).
     pub fn load(kind: &str) -> Owned {
         let path = path(kind);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.is_none() {
+            tracing::warn!(
+                "this kernel does not name network namespaces (SO_NETNS_COOKIE): what vigild adds is not recorded, and a vigild started after a crash leaves its VIPs, routes and rules in place"
+            );
+        }
+        let text = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
         Owned { path, set: text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(), dirty: false }
     }
 
@@ -56,15 +65,12 @@ impl Owned {
     }
 
     fn save(&self) {
+        let Some(path) = &self.path else { return };
         let text: String = self.set.iter().map(|key| format!("{key}\n")).collect();
-        let written = self
-            .path
-            .parent()
-            .map(std::fs::create_dir_all)
-            .unwrap_or(Ok(()))
-            .and_then(|()| std::fs::write(&self.path, text));
+        let written =
+            path.parent().map(std::fs::create_dir_all).unwrap_or(Ok(())).and_then(|()| std::fs::write(path, text));
         if let Err(e) = written {
-            tracing::warn!("cannot record what Vigil added in {}: {e}", self.path.display());
+            tracing::warn!("cannot record what Vigil added in {}: {e}", path.display());
         }
     }
 }

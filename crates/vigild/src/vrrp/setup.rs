@@ -3,23 +3,13 @@
 
 use std::net::IpAddr;
 
-use vigil_config::model::{self, InitialState, Scope, VrrpInstance};
+use vigil_config::model::{self, InitialState, Scope, Track, VrrpInstance};
 use vigil_vrrp::fsm;
 use vigil_vrrp::io::{self, AddressScope, Link, SocketConfig, Vip};
+pub use vigil_vrrp::plan::Plan;
+use vigil_vrrp::plan::{Address, Tracked, TrackedKind};
 use vigil_vrrp::receive::{self, Expect};
 use vigil_vrrp::wire::{self, Auth, Family};
-
-/// Everything needed to run one instance, resolved against the host.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub fsm: fsm::Config,
-    pub expect: Expect,
-    pub socket: SocketConfig,
-    pub family: Family,
-    pub vips: Vec<Vip>,
-    pub wire_version: wire::Version,
-    pub auth: Auth,
-}
 
 /// Why an instance cannot run on this host.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +45,14 @@ fn scope(s: Option<Scope>) -> AddressScope {
     s.map_or(AddressScope::Universe, |s| AddressScope::from(scope_number(s)))
 }
 
+fn address(a: &model::VirtualAddress, interface: &str) -> Address {
+    Address { device: a.dev.clone().unwrap_or_else(|| interface.to_string()), vip: vip(a) }
+}
+
+fn tracked(kind: TrackedKind, t: &Track) -> Tracked {
+    Tracked { kind, name: t.name.clone(), weight: t.weight, reverse: t.reverse }
+}
+
 fn vip(a: &model::VirtualAddress) -> Vip {
     Vip {
         ip: a.addr,
@@ -77,8 +75,14 @@ pub fn family(i: &VrrpInstance) -> Family {
     }
 }
 
-/// Resolves one instance against its interface.
-pub fn plan(global: &model::GlobalDefs, i: &VrrpInstance, link: &Link) -> Result<Plan, SetupError> {
+/// Resolves one instance against its interface. `sync_group` names the group it is a member
+/// of; the state machine is made a member by the daemon once the group's members run.
+pub fn plan(
+    global: &model::GlobalDefs,
+    i: &VrrpInstance,
+    link: &Link,
+    sync_group: Option<&str>,
+) -> Result<Plan, SetupError> {
     let family = family(i);
     let configured_src = i.unicast_src_ip.or(i.mcast_src_ip);
     let primary: Option<IpAddr> = configured_src.or(match family {
@@ -150,12 +154,23 @@ pub fn plan(global: &model::GlobalDefs, i: &VrrpInstance, link: &Link) -> Result
         expect,
         socket,
         family,
-        vips: i.virtual_ipaddress.iter().map(vip).collect(),
+        vips: i.virtual_ipaddress.iter().map(|a| address(a, &link.name)).collect(),
         wire_version: match version {
             fsm::Version::V2 => wire::Version::V2,
             fsm::Version::V3 => wire::Version::V3,
         },
         auth: password.map(Auth::Pass).unwrap_or(Auth::None),
         fsm: c,
+        sync_group: sync_group.map(str::to_string),
+        tracked: i
+            .track_interface
+            .iter()
+            .map(|t| tracked(TrackedKind::Interface, t))
+            .chain(i.track_script.iter().map(|t| tracked(TrackedKind::Script, t)))
+            .chain(i.track_file.iter().map(|t| tracked(TrackedKind::File, t)))
+            .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests;

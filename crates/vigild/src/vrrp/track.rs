@@ -28,7 +28,7 @@ pub fn spawn(
 ) -> Option<AbortHandle> {
     let cmd = script.script.clone()?;
     let user = script.user.clone().or(script_user);
-    let creds = user.as_ref().and_then(|(u, g)| crate::notify::credentials(Some(u), g.as_deref()));
+    let creds = user.as_ref().and_then(|(u, g)| crate::credentials::credentials(Some(u), g.as_deref()));
     let task = tokio::spawn(async move {
         let mut up = !script.init_fail;
         let (mut good, mut bad) = (0u32, 0u32);

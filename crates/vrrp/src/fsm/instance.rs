@@ -142,6 +142,11 @@ impl Instance {
         &self.stats
     }
 
+    /// Zeroes the counters (keepalived's STATS_CLEAR signal); nothing else reads them.
+    pub fn clear_stats(&mut self) {
+        self.stats = Stats::default();
+    }
+
     /// The next action to carry out, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

@@ -17,6 +17,7 @@
 
 mod addr;
 mod garp;
+mod netns;
 mod route;
 mod socket;
 
@@ -24,6 +25,7 @@ use std::net::IpAddr;
 
 pub use self::addr::{AddOutcome, AddressScope, Addresses, Link, Monitor, NetEvent, RemoveOutcome, Vip};
 pub use self::garp::FrameSender;
+pub use self::netns::netns_cookie;
 pub use self::route::{Route, RouteKind, RouteScope, Routes, Rule, RT_TABLE_MAIN};
 pub use self::socket::{
     Mode, Received, SocketConfig, VrrpSocket, IPPROTO_VRRP, VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL,
@@ -37,15 +39,46 @@ pub fn netns_id() -> Option<String> {
     Some(link.to_string_lossy().chars().filter(char::is_ascii_digit).collect())
 }
 
-/// vigild's control socket for this network namespace: /run/vigil/vigild.sock in the host's
-/// namespace (PID 1's), /run/vigil/vigild-net<ID>.sock in any other, so that `ip netns exec
-/// NS vigilctl status` reaches the vigild of namespace NS.
+/// Where named network namespaces live: `ip netns add NAME` bind-mounts the namespace on
+/// /run/netns/NAME, and `ip netns exec NAME` enters it.
+const NAMED_NETNS_DIR: &str = "/run/netns";
+
+/// vigild's control socket for this network namespace: /run/vigil/vigild-NAME.sock when this
+/// process runs in the namespace /run/netns/NAME (so that `ip netns exec NAME vigilctl status`
+/// reaches the vigild started with `ip netns exec NAME vigild`), /run/vigil/vigild.sock
+/// otherwise.
+///
+/// It reads only what any process may read whatever its capabilities (its own
+/// /proc/self/ns/net and the world-readable /run/netns), never another process's namespace
+/// such as PID 1's, which a systemd unit with reduced capabilities is refused: vigild and
+/// vigilctl in the same namespace always reach the same path.
 pub fn control_socket() -> std::path::PathBuf {
-    let host = std::fs::read_link("/proc/1/ns/net").ok();
-    let ours = std::fs::read_link("/proc/self/ns/net").ok();
-    match netns_id() {
-        Some(id) if host != ours => format!("/run/vigil/vigild-net{id}.sock").into(),
-        _ => "/run/vigil/vigild.sock".into(),
+    let ours = namespace_key(std::path::Path::new("/proc/self/ns/net"));
+    let named = match (ours, std::fs::read_dir(NAMED_NETNS_DIR)) {
+        (Some(_), Ok(dir)) => dir
+            .filter_map(Result::ok)
+            .filter_map(|entry| Some((entry.file_name().into_string().ok()?, namespace_key(&entry.path())?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    control_socket_for(ours, &named)
+}
+
+/// A namespace file's identity: the device and inode `stat` reports for it (a bind mount on
+/// /run/netns/NAME has the namespace's own), `None` when it cannot be read.
+fn namespace_key(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The pure part of [`control_socket`]: `ours` is this process's namespace, `named` the
+/// entries of /run/netns with theirs. A namespace mounted under several names takes the first
+/// in byte order, so the answer does not depend on the directory's order.
+fn control_socket_for(ours: Option<(u64, u64)>, named: &[(String, (u64, u64))]) -> std::path::PathBuf {
+    let name = ours.and_then(|ours| named.iter().filter(|(_, key)| *key == ours).map(|(name, _)| name).min());
+    match name {
+        Some(name) => format!("/run/vigil/vigild-{name}.sock").into(),
+        None => "/run/vigil/vigild.sock".into(),
     }
 }
 
@@ -236,4 +269,47 @@ fn interface_index(name: &str) -> Result<u32, Error> {
         }
         other => Error::socket("looking up the interface index", name, other.into()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::control_socket_for;
+
+    fn named(entries: &[(&str, (u64, u64))]) -> Vec<(String, (u64, u64))> {
+        entries.iter().map(|(name, key)| ((*name).to_owned(), *key)).collect()
+    }
+
+    #[test]
+    fn a_named_namespace_has_its_own_socket() {
+        let ns = named(&[("blue", (4, 4026532281)), ("red", (4, 4026532350))]);
+        assert_eq!(control_socket_for(Some((4, 4026532350)), &ns), PathBuf::from("/run/vigil/vigild-red.sock"));
+        assert_eq!(control_socket_for(Some((4, 4026532281)), &ns), PathBuf::from("/run/vigil/vigild-blue.sock"));
+    }
+
+    #[test]
+    fn a_namespace_without_a_name_uses_the_default_socket() {
+        let ns = named(&[("blue", (4, 4026532281))]);
+        let default = PathBuf::from("/run/vigil/vigild.sock");
+        assert_eq!(control_socket_for(Some((4, 4026531840)), &ns), default, "the host's namespace");
+        assert_eq!(control_socket_for(Some((4, 4026531840)), &[]), default, "no /run/netns");
+        assert_eq!(control_socket_for(None, &ns), default, "our namespace unreadable");
+    }
+
+    #[test]
+    fn the_inode_alone_does_not_match() {
+        // A stale /run/netns entry is a plain file on another device: an equal inode number
+        // there names another object.
+        let ns = named(&[("stale", (45, 4026532281))]);
+        assert_eq!(control_socket_for(Some((4, 4026532281)), &ns), PathBuf::from("/run/vigil/vigild.sock"));
+    }
+
+    #[test]
+    fn several_names_for_one_namespace_pick_the_first_whatever_the_order() {
+        let key = (4, 4026532400);
+        let want = PathBuf::from("/run/vigil/vigild-alpha.sock");
+        assert_eq!(control_socket_for(Some(key), &named(&[("beta", key), ("alpha", key)])), want);
+        assert_eq!(control_socket_for(Some(key), &named(&[("alpha", key), ("beta", key)])), want);
+    }
 }

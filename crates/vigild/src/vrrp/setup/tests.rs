@@ -1,0 +1,413 @@
+//! What a reload does to an instance, from configuration text written as admins write it:
+//! golden cases (one per row of docs/status.md's reload table and per VIP syntax) and a
+//! generated test of seeded random edits run on the state machine's virtual clock.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use vigil_vrrp::fsm::{self, Action, Input, State};
+use vigil_vrrp::io::Link;
+use vigil_vrrp::plan::Address;
+use vigil_vrrp::router::reload::{decide, InPlace, Reconfigure, Restart};
+
+use super::{plan, Plan};
+
+fn link(name: &str) -> Link {
+    Link {
+        ifindex: 2,
+        name: name.into(),
+        mac: None,
+        up: true,
+        primary_ipv4: Some(Ipv4Addr::new(10, 99, 7, 1)),
+        link_local_ipv6: Some(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)),
+    }
+}
+
+/// The configuration of instance VI_1 with `lines` in its block, `vips` in its
+/// virtual_ipaddress and `top` before it.
+fn text(top: &[String], lines: &[String], vips: &[String]) -> String {
+    format!(
+        "{}\nvrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 100\n{}\n    virtual_ipaddress {{\n{}\n    }}\n}}\nvrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 52\n    priority 100\n    virtual_ipaddress {{\n        10.99.8.100\n    }}\n}}\n",
+        top.join("\n"),
+        lines.iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"),
+        vips.iter().map(|v| format!("        {v}")).collect::<Vec<_>>().join("\n"),
+    )
+}
+
+/// VI_1's plan from `text`, as the daemon resolves it.
+fn resolve(text: &str) -> Plan {
+    let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
+    let errors: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == vigil_config::diag::Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{text}\n{errors:?}");
+    let config = parsed.config;
+    let i = config.instances.iter().find(|i| i.name == "VI_1").expect("VI_1 is in every text");
+    let group = config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == "VI_1")).map(|g| g.name.as_str());
+    let interface = i.interface.as_ref().map_or("eth0", |(name, _)| name.as_str());
+    plan(&config.global, i, &link(interface), group).expect("every text resolves")
+}
+
+/// A VIP as the golden files write it: `IP/PREFIX dev DEV` and its attributes.
+fn show(a: &Address) -> String {
+    let v = &a.vip;
+    let mut s = format!("{}/{} dev {}", v.ip, v.prefix, a.device);
+    if let Some(b) = v.brd {
+        s += &format!(" brd {b}");
+    }
+    if let Some(l) = &v.label {
+        s += &format!(" label {l}");
+    }
+    if u8::from(v.scope) != 0 {
+        s += &format!(" scope {}", u8::from(v.scope));
+    }
+    for (set, word) in [(v.noprefixroute, "noprefixroute"), (v.nodad, "nodad"), (v.home, "home")] {
+        if set {
+            s += &format!(" {word}");
+        }
+    }
+    s
+}
+
+fn reason(r: Restart) -> &'static str {
+    match r {
+        Restart::Interface => "interface",
+        Restart::Vrid => "vrid",
+        Restart::Version => "version",
+        Restart::Family => "family",
+        Restart::Socket => "socket",
+        Restart::SyncGroup => "sync_group",
+        Restart::Tracked => "tracked",
+    }
+}
+
+#[derive(Deserialize)]
+struct Case {
+    row: String,
+    #[serde(default)]
+    old_top: Vec<String>,
+    #[serde(default)]
+    new_top: Vec<String>,
+    #[serde(default)]
+    old_lines: Vec<String>,
+    #[serde(default)]
+    new_lines: Vec<String>,
+    old_vips: Vec<String>,
+    new_vips: Vec<String>,
+    expect: Expected,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+enum Expected {
+    Unchanged,
+    InPlace {
+        #[serde(default)]
+        settings: bool,
+        #[serde(default)]
+        remove: Vec<String>,
+        #[serde(default)]
+        add: Vec<String>,
+    },
+    Restart {
+        reason: String,
+    },
+}
+
+fn observed(d: &Reconfigure) -> Expected {
+    match d {
+        Reconfigure::Unchanged => Expected::Unchanged,
+        Reconfigure::InPlace(InPlace { fsm, remove, add, .. }) => Expected::InPlace {
+            settings: fsm.is_some(),
+            remove: remove.iter().map(show).collect(),
+            add: add.iter().map(show).collect(),
+        },
+        Reconfigure::Restart(r) => Expected::Restart { reason: reason(*r).into() },
+    }
+}
+
+#[test]
+fn golden_reload_cases() {
+    let cases = include_str!("../../../tests/data/reload.jsonl");
+    let mut n = 0;
+    for (line, json) in cases.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let case: Case = serde_json::from_str(json).unwrap_or_else(|e| panic!("reload.jsonl:{}: {e}", line + 1));
+        let old = resolve(&text(&case.old_top, &case.old_lines, &case.old_vips));
+        let new = resolve(&text(&case.new_top, &case.new_lines, &case.new_vips));
+        assert_eq!(observed(&decide(&old, &new)), case.expect, "reload.jsonl:{}: {}", line + 1, case.row);
+        n += 1;
+    }
+    assert!(n >= 30, "only {n} cases read");
+}
+
+/// A small seeded generator (xorshift64*), so a failing run is repeated by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// One VIP: its address and attributes, written in any of the syntaxes keepalived accepts
+/// for them.
+#[derive(Clone, Debug, PartialEq)]
+struct GenVip {
+    last: u8,
+    prefix: Option<u8>,
+    dev: Option<&'static str>,
+    brd: bool,
+    label: bool,
+    scope: Option<&'static str>,
+    noprefixroute: bool,
+}
+
+impl GenVip {
+    /// The address as the kernel would hold it, whatever the spelling.
+    fn meaning(&self) -> GenVip {
+        GenVip {
+            prefix: Some(self.prefix.unwrap_or(32)),
+            dev: Some(self.dev.unwrap_or("eth0")),
+            scope: self.scope.filter(|s| *s != "global"),
+            ..self.clone()
+        }
+    }
+
+    fn random(rng: &mut Rng, last: u8) -> GenVip {
+        let dev = *rng.pick(&[None, Some("eth0"), Some("eth1")]);
+        GenVip {
+            last,
+            prefix: *rng.pick(&[None, Some(32), Some(24), Some(16)]),
+            dev,
+            brd: rng.below(4) == 0,
+            label: rng.below(4) == 0,
+            scope: *rng.pick(&[None, None, Some("global"), Some("link"), Some("host")]),
+            noprefixroute: rng.below(5) == 0,
+        }
+    }
+
+    /// The same address in another spelling: `/32` or nothing, `dev` naming the instance's
+    /// interface or nothing, `scope global` or nothing, the words in another order.
+    fn respell(&self, rng: &mut Rng) -> String {
+        let mut words = vec![];
+        let prefix = match self.prefix {
+            None | Some(32) if rng.below(2) == 0 => String::new(),
+            None | Some(32) => "/32".into(),
+            Some(p) => format!("/{p}"),
+        };
+        words.push(format!("10.99.7.{}{prefix}", self.last));
+        let mut rest: Vec<String> = vec![];
+        match self.dev {
+            Some("eth0") | None if rng.below(2) == 0 => rest.push("dev eth0".into()),
+            Some("eth0") | None => {}
+            Some(d) => rest.push(format!("dev {d}")),
+        }
+        let dev = self.dev.unwrap_or("eth0");
+        if self.brd {
+            rest.push("brd 10.99.255.255".into());
+        }
+        if self.label {
+            rest.push(format!("label {dev}:{}", self.last));
+        }
+        match self.scope {
+            Some("global") | None if rng.below(3) == 0 => rest.push("scope global".into()),
+            Some("global") | None => {}
+            Some(s) => rest.push(format!("scope {s}")),
+        }
+        if self.noprefixroute {
+            rest.push("noprefixroute".into());
+        }
+        // keepalived reads the options in any order.
+        for i in (1..rest.len()).rev() {
+            rest.swap(i, rng.below(i + 1));
+        }
+        words.extend(rest);
+        words.join(" ")
+    }
+}
+
+/// One instance as the generator writes it.
+#[derive(Clone, Debug)]
+struct Gen {
+    vips: Vec<GenVip>,
+    priority: u8,
+    garp_delay: u8,
+    garp_repeat: u8,
+    preempt_delay: u8,
+    advert_int: u8,
+    notify: bool,
+}
+
+impl Gen {
+    fn text(&self, rng: &mut Rng) -> String {
+        let mut lines = vec![
+            format!("advert_int {}", self.advert_int),
+            format!("garp_master_delay {}", self.garp_delay),
+            format!("garp_master_repeat {}", self.garp_repeat),
+            format!("preempt_delay {}", self.preempt_delay),
+        ];
+        lines.push(format!("priority {}", self.priority));
+        if self.notify {
+            lines.push("notify_master /bin/true".into());
+        }
+        let vips: Vec<String> = self.vips.iter().map(|v| v.respell(rng)).collect();
+        text(&[], &lines, &vips)
+    }
+}
+
+/// The edits of the reload table's in-place rows.
+fn edit(rng: &mut Rng, g: &Gen) -> Gen {
+    let mut n = g.clone();
+    let free = (100..=200).find(|l| !g.vips.iter().any(|v| v.last == *l)).unwrap_or(250);
+    match rng.below(9) {
+        0 => n.vips.push(GenVip::random(rng, free)),
+        1 if n.vips.len() > 1 => {
+            let i = rng.below(n.vips.len());
+            n.vips.remove(i);
+        }
+        2 | 3 => {
+            let i = rng.below(n.vips.len());
+            let last = n.vips[i].last;
+            n.vips[i] = GenVip::random(rng, last);
+        }
+        4 => n.priority = u8::try_from(1 + rng.below(254)).unwrap_or(100),
+        5 => {
+            n.garp_delay = u8::try_from(rng.below(10)).unwrap_or(5);
+            n.garp_repeat = u8::try_from(1 + rng.below(5)).unwrap_or(5);
+        }
+        6 => n.preempt_delay = u8::try_from(rng.below(60)).unwrap_or(0),
+        7 => n.notify = !n.notify,
+        _ => n.advert_int = u8::try_from(1 + rng.below(3)).unwrap_or(1),
+    }
+    n
+}
+
+/// Runs a MASTER with `old`'s settings, applies `change` at some point between two adverts,
+/// and runs on: no state change, and no gap between adverts beyond the longer interval.
+fn master_through(old: &Plan, new: &Plan, change: &InPlace, offset: Duration) {
+    let start = Instant::now();
+    let mut config = old.fsm.clone();
+    // The address owner starts as MASTER at once.
+    config.priority = fsm::OWNER_PRIORITY;
+    let mut i = fsm::Instance::new(config).expect("valid settings");
+    i.handle(start, Input::Startup);
+    assert_eq!(i.state(), State::Master);
+    let mut now = start;
+    let mut adverts = vec![];
+    let mut applied = false;
+    let change_at = start + old.fsm.advert_int * 3 + offset;
+    while now < start + Duration::from_secs(20) {
+        while let Some(a) = i.poll_action() {
+            match a {
+                Action::SendAdvert { .. } => adverts.push(now),
+                Action::StateChanged { from, to, .. } if applied => {
+                    panic!("state changed from {from} to {to} after an in-place change")
+                }
+                _ => {}
+            }
+        }
+        let next = i.poll_timeout().expect("a MASTER always has its advert timer");
+        if !applied && next > change_at {
+            now = change_at;
+            if let Some(c) = &change.fsm {
+                let mut c = c.clone();
+                c.priority = fsm::OWNER_PRIORITY;
+                i.reconfigure(now, c).expect("the new settings are valid");
+            }
+            applied = true;
+            continue;
+        }
+        now = next;
+        i.handle_timeout(now);
+    }
+    assert_eq!(i.state(), State::Master);
+    let longest = old.fsm.advert_int.max(new.fsm.advert_int);
+    for w in adverts.windows(2) {
+        assert!(w[1] - w[0] <= longest, "advert gap {:?} beyond {longest:?}", w[1] - w[0]);
+    }
+}
+
+#[test]
+fn generated_in_place_edits() {
+    let seed = std::env::var("VIGIL_RELOAD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1e55_u64);
+    let runs: usize = std::env::var("VIGIL_RELOAD_EDITS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let mut rng = Rng(seed);
+    let mut g = Gen {
+        vips: (100..103).map(|l| GenVip::random(&mut rng, l)).collect(),
+        priority: 100,
+        garp_delay: 5,
+        garp_repeat: 5,
+        preempt_delay: 0,
+        advert_int: 1,
+        notify: false,
+    };
+    let mut touched = 0;
+    for n in 0..runs {
+        let next = edit(&mut rng, &g);
+        let (old_text, new_text) = (g.text(&mut rng), next.text(&mut rng));
+        let (old, new) = (resolve(&old_text), resolve(&new_text));
+        let change = match decide(&old, &new) {
+            Reconfigure::Unchanged => InPlace { fsm: None, expect_changed: false, remove: vec![], add: vec![] },
+            Reconfigure::InPlace(p) => p,
+            Reconfigure::Restart(r) => panic!("seed {seed:#x} edit {n}: restart ({r})\n{old_text}\n{new_text}"),
+        };
+        // Every VIP written the same way in both files, whatever the spelling, is kept.
+        let meant = |g: &Gen| g.vips.iter().map(GenVip::meaning).collect::<Vec<_>>();
+        let (before, after) = (meant(&g), meant(&next));
+        for v in before.iter().filter(|v| after.contains(v)) {
+            let ip = IpAddr::V4(Ipv4Addr::new(10, 99, 7, v.last));
+            let touched_vip = change.remove.iter().chain(&change.add).any(|a| a.vip.ip == ip);
+            assert!(!touched_vip, "seed {seed:#x} edit {n}: {ip} touched\n{old_text}\n{new_text}");
+        }
+        // Every VIP that changed is touched: removed as it was, added as it is.
+        for v in after.iter().filter(|v| !before.contains(v)) {
+            let ip = IpAddr::V4(Ipv4Addr::new(10, 99, 7, v.last));
+            assert!(change.add.iter().any(|a| a.vip.ip == ip), "seed {seed:#x} edit {n}: {ip} not added");
+        }
+        touched += usize::from(change.remove.len() + change.add.len() > 0);
+        let offset = Duration::from_millis(u64::try_from(rng.below(1000)).unwrap_or(0));
+        master_through(&old, &new, &change, offset);
+        g = next;
+    }
+    assert!(touched > runs / 10, "only {touched} of {runs} edits touched a VIP");
+}
+
+#[test]
+fn restart_rows_restart_once() {
+    let base = text(&[], &[], &["10.99.7.100/24 dev eth0".into()]);
+    let restarts = [
+        ("interface", base.replacen("interface eth0", "interface eth1", 1)),
+        ("virtual_router_id", base.replacen("virtual_router_id 51", "virtual_router_id 61", 1)),
+        ("version", base.replacen("priority 100", "priority 100\n    version 3", 1)),
+        (
+            "unicast_peer",
+            base.replacen("priority 100", "priority 100\n    unicast_peer {\n        10.99.7.2\n    }", 1),
+        ),
+        ("unicast_src_ip", base.replacen("priority 100", "priority 100\n    mcast_src_ip 10.99.7.9", 1)),
+        ("sync group", format!("vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n{base}")),
+        (
+            "track_interface",
+            base.replacen("priority 100", "priority 100\n    track_interface {\n        eth1\n    }", 1),
+        ),
+    ];
+    let old = resolve(&base);
+    for (row, new) in restarts {
+        assert!(matches!(decide(&old, &resolve(&new)), Reconfigure::Restart(_)), "{row}");
+        assert!(matches!(decide(&resolve(&new), &old), Reconfigure::Restart(_)), "{row} undone");
+    }
+}
