@@ -10,11 +10,18 @@
 #    vigild, VRRP puts the VIP on one, both program IPVS (LVS-DR) with health checks; a client
 #    fetches through the VIP while a real server dies and returns, the MASTER dies and the
 #    BACKUP takes over, and the MASTER returns.
-# usage: sudo scripts/demo.sh
+# usage (as root): scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ $(id -u) -eq 0 ]] || { echo "demo.sh: run as root (it creates a network namespace)" >&2; exit 2; }
-cargo build --release -q -p vigild -p vigilctl
+[[ $(id -u) -eq 0 ]] || {
+  echo "demo.sh: must run as root: it creates network namespaces and runs vigild in them; you are $(id -un), uid $(id -u)" >&2
+  exit 2
+}
+command -v cargo >/dev/null || { echo "demo.sh: cargo not found in root's PATH: install a Rust toolchain (rustup) for root" >&2; exit 2; }
+command -v ip >/dev/null || { echo "demo.sh: 'ip' not found: install iproute2" >&2; exit 2; }
+echo "demo.sh: building vigild and vigilctl (release; the first build takes a few minutes, cargo's progress below)"
+cargo build --release -p vigild -p vigilctl
+echo "demo.sh: built; the demo has three parts (the third boots a kernel under qemu: about a minute)"
 bin=${CARGO_TARGET_DIR:-target}/release
 ns=vigil-demo-$$
 work=$(mktemp -d)

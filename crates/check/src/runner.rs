@@ -174,7 +174,10 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
     match verdict {
         Verdict::StillUp => trace!(check = %spec.name, "check passed"),
         Verdict::Up { changed } => {
-            info!(check = %spec.name, kind = spec.kind.keyword(), "{}", up_line(spec, server));
+            info!(
+                virtual_server = %server.vs_name,
+                real_server = %server.name,
+                check = %spec.name, kind = spec.kind.keyword(), "{}", up_line(spec, server));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, true, alerts));
             }
@@ -193,7 +196,10 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
             if let Some(f) = failure {
                 info!(check = %spec.name, reason = %f, "{}", failure_line(spec, server, f));
             }
-            info!(check = %spec.name, kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
+            info!(
+                virtual_server = %server.vs_name,
+                real_server = %server.name,
+                check = %spec.name, kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, false, alerts));
             }

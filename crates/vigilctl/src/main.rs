@@ -8,14 +8,18 @@ use clap::{Parser, Subcommand};
 use vigil_config::{Options, Severity};
 
 mod daemon;
+mod import;
 mod realserver;
 
 /// Vigil's command-line client.
 #[derive(Debug, Parser)]
-#[command(name = "vigilctl", version)]
+#[command(name = "vigilctl", disable_version_flag = true, subcommand_required = false, arg_required_else_help = true)]
 struct Cli {
+    /// Display the version and exit (as `vigild -v`).
+    #[arg(short = 'v', short_alias = 'V', long = "version")]
+    version: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,28 @@ enum Command {
     /// them silenced (arp_ignore=1, arp_announce=2); `stop` undoes exactly what `start` did.
     #[command(subcommand)]
     Realserver(RealserverAction),
+    /// Print a keepalived.conf equivalent to another tool's configuration. What cannot be
+    /// carried over is listed on stderr as FILE:LINE; exit 0 when everything was, 1 when
+    /// something was dropped or guessed, 2 when the input cannot be read.
+    #[command(subcommand)]
+    Import(ImportFrom),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportFrom {
+    /// An ldirectord.cf (heartbeat's Linux Director Daemon).
+    Ldirectord {
+        /// The ldirectord.cf to convert (`-` for standard input).
+        file: PathBuf,
+    },
+    /// The output of `ipvsadm-save` / `ipvsadm -Sn`: virtual_server blocks for the table.
+    Ipvsadm {
+        /// The saved table (standard input when absent or `-`).
+        file: Option<PathBuf>,
+        /// Add a checker to every real server: `tcp` (TCP_CHECK) or `http:PATH` (HTTP_GET).
+        #[arg(long, value_name = "tcp|http:PATH")]
+        check: Option<import::ipvsadm::Check>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -142,7 +168,15 @@ struct IpvsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    if cli.version {
+        println!("Vigil v{} (keepalived-compatible)", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = cli.command else {
+        eprintln!("vigilctl: a command is needed (see vigilctl --help)");
+        return ExitCode::from(2);
+    };
+    match run(command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("vigilctl: {e:#}");
@@ -151,8 +185,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Import(from) => import(from),
         Command::CheckPeers { a, b, id_a, id_b } => {
             let host = gethostname();
             let id_a = id_a.unwrap_or(host);
@@ -215,6 +250,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
     }
+}
+
+/// `vigilctl import`: the configuration on stdout, the findings on stderr.
+fn import(from: ImportFrom) -> anyhow::Result<ExitCode> {
+    let (path, conversion) = match from {
+        ImportFrom::Ldirectord { file } => {
+            let (name, text) = read_input(Some(&file))?;
+            let c = import::ldirectord::convert(&name, &text);
+            (name, c)
+        }
+        ImportFrom::Ipvsadm { file, check } => {
+            let (name, text) = read_input(file.as_deref())?;
+            let c = import::ipvsadm::convert(&name, &text, check.as_ref());
+            (name, c)
+        }
+    };
+    print!("{}", conversion.text());
+    for issue in &conversion.issues {
+        eprintln!("{}", issue.render(&path));
+    }
+    Ok(ExitCode::from(conversion.exit_code()))
+}
+
+/// A file's name (for messages and comments) and text; standard input for `-` or none.
+fn read_input(file: Option<&Path>) -> anyhow::Result<(String, String)> {
+    match file {
+        None => read_stdin(),
+        Some(p) if p == Path::new("-") => read_stdin(),
+        Some(p) => {
+            let text = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let name =
+                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string());
+            Ok((name, String::from_utf8_lossy(&text).into_owned()))
+        }
+    }
+}
+
+fn read_stdin() -> anyhow::Result<(String, String)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+    Ok(("<stdin>".to_string(), String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// `vigilctl ipvs`: the kernel's refusals and a missing IPVS print their message and exit 1.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 
 /// The default configuration file, shared with keepalived so users keep their habits.
 pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
@@ -69,7 +69,7 @@ pub struct Cli {
     pub checkers_pid: Option<PathBuf>,
 
     /// The control socket vigilctl talks to (default: /run/vigil/vigild.sock, or
-    /// /run/vigil/vigild-net<ID>.sock in a network namespace other than the host's).
+    /// /run/vigil/vigild-NAME.sock in the network namespace /run/netns/NAME).
     #[arg(long = "control-socket", value_name = "PATH")]
     pub control_socket: Option<PathBuf>,
 
@@ -85,6 +85,43 @@ pub struct Cli {
     /// Display the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+
+    /// Print the number of the signal that asks for SIGFUNC (STOP, RELOAD, DATA, STATS,
+    /// STATS_CLEAR, JSON) and exit, as keepalived --signum does: `kill -s $(vigild
+    /// --signum=JSON) PID`.
+    #[arg(long, value_name = "SIGFUNC")]
+    pub signum: Option<String>,
+}
+
+impl Cli {
+    /// Parses the command line as [`Parser::parse`] does, and also refuses flags that mean
+    /// nothing without `-t`, saying why (clap's `requires` would only name the missing flag);
+    /// either refusal prints the error and exits 2.
+    pub fn parse_checked() -> Cli {
+        let cli = Cli::parse();
+        if let Err(e) = cli.check() {
+            e.exit()
+        }
+        cli
+    }
+
+    /// `--json` and `--strict` only change what `-t` prints and how it exits: without `-t`
+    /// they would be ignored while vigild goes to the background, and a pipeline waiting
+    /// for JSON would get nothing.
+    fn check(&self) -> Result<(), clap::Error> {
+        if self.config_test {
+            return Ok(());
+        }
+        let (flag, what) = match (self.json, self.strict) {
+            (true, _) => ("--json", "it prints the configuration test's diagnostics as JSON lines"),
+            (_, true) => ("--strict", "it makes notes count for the configuration test's exit status"),
+            _ => return Ok(()),
+        };
+        Err(Cli::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            format!("{flag} goes with -t (--config-test): {what}; the daemon has no use for it"),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -126,5 +163,20 @@ mod tests {
     fn default_config_path() {
         let cli = Cli::try_parse_from(["vigild", "-t"]).expect("-t alone");
         assert_eq!(cli.use_file, PathBuf::from(DEFAULT_CONFIG));
+    }
+
+    #[test]
+    fn json_and_strict_need_config_test() {
+        for flag in ["--json", "--strict"] {
+            let cli = Cli::try_parse_from(["vigild", flag, "-n"]).expect("clap alone accepts it");
+            let err = cli.check().expect_err("refused without -t");
+            assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(&format!("{flag} goes with -t (--config-test)")), "{err}");
+            let with_t = Cli::try_parse_from(["vigild", "-t", flag]).expect("-t with it");
+            assert!(with_t.check().is_ok());
+        }
+        let plain = Cli::try_parse_from(["vigild", "-n"]).expect("the daemon's flags");
+        assert!(plain.check().is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! Running as a daemon: read the configuration, start the subsystems on one tokio runtime,
 //! and serve until SIGTERM or SIGINT: reloads (SIGHUP, `vigilctl reload`), the status
-//! document (`vigilctl status`, metrics), keepalived's dumps (SIGUSR1, SIGUSR2), and systemd's
-//! notifications (READY, RELOADING, STATUS).
+//! document (`vigilctl status`, metrics), keepalived's dumps (SIGUSR1, SIGUSR2 and its JSON
+//! signal) and its STATS_CLEAR signal, and systemd's notifications (READY, RELOADING, STATUS).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,6 +16,7 @@ use vigil_config::{Config, Severity};
 use crate::checkers::Checkers;
 use crate::cli::Cli;
 use crate::control::{self, Command, Request};
+use crate::dump::{self, json};
 use crate::events::{Events, Fifos};
 use crate::pidfile::PidFile;
 use crate::status::{self, unix_time, Document, ReloadOutcome};
@@ -99,6 +100,54 @@ struct Daemon<'a> {
     summary: String,
 }
 
+/// The signals keepalived 2.2.7 gives a meaning to, by their `keepalived --signum=NAME` names;
+/// vigild answers the same numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KaSignal {
+    Stop,
+    Reload,
+    Data,
+    Stats,
+    StatsClear,
+    Json,
+}
+
+impl KaSignal {
+    pub(crate) const ALL: [KaSignal; 6] =
+        [KaSignal::Stop, KaSignal::Reload, KaSignal::Data, KaSignal::Stats, KaSignal::StatsClear, KaSignal::Json];
+
+    /// The name `--signum` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            KaSignal::Stop => "STOP",
+            KaSignal::Reload => "RELOAD",
+            KaSignal::Data => "DATA",
+            KaSignal::Stats => "STATS",
+            KaSignal::StatsClear => "STATS_CLEAR",
+            KaSignal::Json => "JSON",
+        }
+    }
+
+    /// The signal number, chosen as keepalived's signals.h does: the two without a classic
+    /// signal are real-time ones counted from either end (36 and 63 with glibc, whose first
+    /// two real-time signals are its own).
+    pub(crate) fn number(self) -> i32 {
+        use nix::libc;
+        match self {
+            KaSignal::Stop => libc::SIGTERM,
+            KaSignal::Reload => libc::SIGHUP,
+            KaSignal::Data => libc::SIGUSR1,
+            KaSignal::Stats => libc::SIGUSR2,
+            KaSignal::StatsClear => libc::SIGRTMAX() - 1,
+            KaSignal::Json => libc::SIGRTMIN() + 2,
+        }
+    }
+
+    fn listen(self) -> anyhow::Result<Signal> {
+        signal(SignalKind::from_raw(self.number())).with_context(|| format!("{} signal handler", self.name()))
+    }
+}
+
 /// The signals the daemon answers.
 struct Signals {
     term: Signal,
@@ -106,6 +155,42 @@ struct Signals {
     hup: Signal,
     usr1: Signal,
     usr2: Signal,
+    stats_clear: Signal,
+    json: Signal,
+    /// Handlers for the real-time signals nobody gives a meaning to, kept and never read.
+    _ignored: Vec<Signal>,
+}
+
+/// keepalived ignores every signal it gives no meaning to; the default action of a real-time
+/// one is to end the process, so tooling written for keepalived (or a signal of a later
+/// keepalived, or SIGRTMAX, the thread dump of builds with --enable-dump-threads) would kill
+/// vigild with it. Each gets a handler whose events are dropped; tokio keeps a handler
+/// installed for the life of the process, and it resets to the default in the scripts vigild
+/// runs, as keepalived's do.
+fn ignore_realtime() -> Vec<Signal> {
+    use nix::libc;
+    let ours: Vec<i32> = KaSignal::ALL.iter().map(|s| s.number()).collect();
+    (libc::SIGRTMIN()..=libc::SIGRTMAX())
+        .filter(|n| !ours.contains(n))
+        .filter_map(|n| match signal(SignalKind::from_raw(n)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::debug!("signal {n} keeps its default action: {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// keepalived's dump files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dump {
+    /// keepalived.data (SIGUSR1).
+    Data,
+    /// keepalived.stats (SIGUSR2), then the counters zeroed when `clear` (STATS_CLEAR).
+    Stats { clear: bool },
+    /// keepalived.json (the JSON signal).
+    Json,
 }
 
 impl<'a> Daemon<'a> {
@@ -162,11 +247,18 @@ impl<'a> Daemon<'a> {
             hup: signal(SignalKind::hangup()).context("SIGHUP handler")?,
             usr1: signal(SignalKind::user_defined1()).context("SIGUSR1 handler")?,
             usr2: signal(SignalKind::user_defined2()).context("SIGUSR2 handler")?,
+            stats_clear: KaSignal::StatsClear.listen()?,
+            json: KaSignal::Json.listen()?,
+            _ignored: ignore_realtime(),
         };
+        let pid = std::process::id();
         let summary = self.summary().await;
         tell_systemd(&[NotifyState::Ready, NotifyState::Status(&summary)]);
         self.summary = summary;
         let mut tick = tokio::time::interval(SUMMARY_EVERY);
+        // WatchdogSec= in the unit: WATCHDOG=1 every SUMMARY_EVERY while the work is done, so
+        // that a hung vigild is killed and restarted (Restart=on-failure).
+        let watchdog = sd_notify::watchdog_enabled(false, &mut 0);
         loop {
             tokio::select! {
                 _ = signals.term.recv() => break,
@@ -175,16 +267,31 @@ impl<'a> Daemon<'a> {
                     self.reload().await;
                 }
                 _ = signals.usr1.recv() => {
-                    self.write_dump(Command::Dump).await;
+                    tracing::info!("Printing VRRP data for process({pid}) on signal");
+                    self.write_dump(Dump::Data).await;
                 }
                 _ = signals.usr2.recv() => {
-                    self.write_dump(Command::Stats).await;
+                    tracing::info!("Printing VRRP stats for process({pid}) on signal");
+                    self.write_dump(Dump::Stats { clear: false }).await;
+                }
+                _ = signals.stats_clear.recv() => {
+                    tracing::info!("Printing and clearing VRRP stats for process({pid}) on signal");
+                    self.write_dump(Dump::Stats { clear: true }).await;
+                }
+                _ = signals.json.recv() => {
+                    tracing::info!("Printing VRRP as json for process({pid}) on signal");
+                    self.write_dump(Dump::Json).await;
                 }
                 Some(r) = self.requests.recv() => {
                     let answer = self.answer(r.command).await;
                     let _ = r.reply.send(answer);
                 }
-                _ = tick.tick() => self.update_summary().await,
+                _ = tick.tick() => {
+                    self.update_summary().await;
+                    if watchdog && self.alive().await {
+                        tell_systemd(&[NotifyState::Watchdog]);
+                    }
+                }
             }
         }
         tracing::info!("Stopping");
@@ -214,23 +321,43 @@ impl<'a> Daemon<'a> {
         match command {
             Command::Status => json(&self.document().await),
             Command::Reload => json(&self.reload().await),
-            Command::Dump | Command::Stats => self.write_dump(command).await,
+            Command::Dump => self.write_dump(Dump::Data).await,
+            Command::Stats => self.write_dump(Dump::Stats { clear: false }).await,
             Command::Metrics => crate::metrics::render(&self.document().await),
         }
     }
 
-    /// Writes keepalived's data (SIGUSR1) or statistics (SIGUSR2) file; returns its text.
-    async fn write_dump(&mut self, which: Command) -> String {
+    /// Writes one of keepalived's dump files; returns its text.
+    async fn write_dump(&mut self, which: Dump) -> String {
         let doc = self.document().await;
-        let (path, text) = match which {
-            Command::Stats => (crate::dump::STATS_FILE, crate::dump::stats(&doc)),
-            _ => (crate::dump::DATA_FILE, crate::dump::data(&doc)),
+        let (name, text) = match which {
+            Dump::Data => (dump::DATA_FILE, dump::data(&doc)),
+            Dump::Stats { clear } => {
+                // Zeroed right after they were read: what the VRRP task counts in between
+                // is in neither dump, as few as the adverts of a millisecond.
+                if clear {
+                    self.clear_stats().await;
+                }
+                (dump::STATS_FILE, dump::stats(&doc))
+            }
+            // keepalived writes no JSON file without a VRRP instance.
+            Dump::Json if doc.vrrp.is_empty() => return String::new(),
+            Dump::Json => (json::FILE_NAME, json::render(&json::entries(&self.config, &doc.vrrp))),
         };
-        match crate::dump::write(std::path::Path::new(path), &text) {
-            Ok(()) => tracing::info!("Wrote {path}"),
-            Err(e) => tracing::error!("cannot write {path}: {e}"),
+        let path = dump::path(name);
+        match dump::write(&path, &text) {
+            Ok(()) => tracing::info!("Wrote {}", path.display()),
+            Err(e) => tracing::error!("cannot write {}: {e}", path.display()),
         }
         text
+    }
+
+    /// Zeroes the VRRP counters the stats dump shows. The VRRP task reads its control
+    /// messages in order, so any later dump sees them cleared.
+    async fn clear_stats(&self) {
+        if let Some((tx, _)) = &self.vrrp {
+            let _ = tx.send(Control::ClearStats).await;
+        }
     }
 
     /// Reads the configuration file again and, when it has no error, runs it: see the VRRP
@@ -304,11 +431,23 @@ impl<'a> Daemon<'a> {
         outcome
     }
 
-    async fn reload_vrrp(&mut self, config: &Arc<Config>) -> Option<crate::vrrp::Reloaded> {
+    async fn reload_vrrp(&mut self, config: &Arc<Config>) -> Option<crate::status::Reloaded> {
         let (tx, _) = self.vrrp.as_ref()?;
         let (reply, done) = oneshot::channel();
         tx.send(Control::Reload { config: config.clone(), reply }).await.ok()?;
         done.await.ok()
+    }
+
+    /// Whether the parts that do the work answer: the VRRP task takes a request through the
+    /// same loop that runs the state machines, and this loop got here. A hung VRRP task keeps
+    /// this one waiting too, and the watchdog then fires.
+    async fn alive(&self) -> bool {
+        let Some((tx, task)) = &self.vrrp else { return true };
+        if task.is_finished() {
+            return false;
+        }
+        let (reply, rx) = oneshot::channel();
+        tx.send(Control::Status { reply }).await.is_ok() && rx.await.is_ok()
     }
 
     async fn vrrp_status(&self) -> Vec<status::InstanceStatus> {
@@ -372,4 +511,19 @@ fn json<T: serde::Serialize>(value: &T) -> String {
             s
         })
         .unwrap_or_else(|e| format!("error: {e}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalived_signal_numbers() {
+        // keepalived 2.2.7 on glibc Linux: `keepalived --signum=NAME` for each name.
+        let numbers: Vec<(&str, i32)> = KaSignal::ALL.iter().map(|s| (s.name(), s.number())).collect();
+        assert_eq!(
+            numbers,
+            [("STOP", 15), ("RELOAD", 1), ("DATA", 10), ("STATS", 12), ("STATS_CLEAR", 63), ("JSON", 36)]
+        );
+    }
 }

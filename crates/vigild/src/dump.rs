@@ -1,16 +1,33 @@
 //! keepalived's dumps: SIGUSR1 writes the state to /tmp/keepalived.data, SIGUSR2 the
 //! counters to /tmp/keepalived.stats, in the same layout of sections and `Name = value`
-//! lines, so the habits (and the greps) of keepalived's users carry over.
+//! lines, so the habits (and the greps) of keepalived's users carry over; keepalived's JSON
+//! signal writes /tmp/keepalived.json ([`json`]). As keepalived, an absolute `TMPDIR` replaces
+//! /tmp.
+
+pub mod json;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::status::Document;
 
-/// Where SIGUSR1 writes, as keepalived.
-pub const DATA_FILE: &str = "/tmp/keepalived.data";
-/// Where SIGUSR2 writes, as keepalived.
-pub const STATS_FILE: &str = "/tmp/keepalived.stats";
+/// The file SIGUSR1 writes, as keepalived.
+pub const DATA_FILE: &str = "keepalived.data";
+/// The file SIGUSR2 writes, as keepalived.
+pub const STATS_FILE: &str = "keepalived.stats";
+
+/// Where the dump `name` goes: in `TMPDIR` when it is an absolute path, else in /tmp (as
+/// keepalived's make_tmp_filename).
+pub fn path(name: &str) -> PathBuf {
+    dir(std::env::var_os("TMPDIR").as_deref().map(Path::new)).join(name)
+}
+
+fn dir(tmpdir: Option<&Path>) -> PathBuf {
+    match tmpdir {
+        Some(d) if d.is_absolute() => d.to_path_buf(),
+        _ => PathBuf::from("/tmp"),
+    }
+}
 
 /// The data dump.
 pub fn data(doc: &Document) -> String {
@@ -123,17 +140,77 @@ pub fn stats(doc: &Document) -> String {
     out
 }
 
-/// Writes `text` to `path`, readable by root only (the dump names addresses and scripts).
-/// A symbolic link at `path` is refused: /tmp is writable by everyone.
+/// Writes `text` to `path` atomically, readable by root only (the dumps name addresses,
+/// scripts and passwords): into a new file beside it, then renamed over it, so a reader never
+/// sees half a dump. The new file is created exclusively and a rename replaces a symbolic
+/// link rather than following it: /tmp is writable by everyone.
 pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(path)?;
-    f.write_all(text.as_bytes())
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(d), Some(n)) => (d, n.to_string_lossy()),
+        _ => return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path")),
+    };
+    let mut attempt = 0u32;
+    let (tmp, mut f) = loop {
+        let tmp = dir.join(format!(".{name}.{}.{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            // Left by a run that died between creating and renaming it, or planted: try
+            // another name rather than write through someone else's file.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let done = f.write_all(text.as_bytes()).and_then(|()| std::fs::rename(&tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tmpdir_replaces_tmp_only_when_absolute() {
+        assert_eq!(dir(None), PathBuf::from("/tmp"));
+        assert_eq!(dir(Some(Path::new("relative/dir"))), PathBuf::from("/tmp"));
+        assert_eq!(dir(Some(Path::new(""))), PathBuf::from("/tmp"));
+        assert_eq!(dir(Some(Path::new("/run/dumps"))), PathBuf::from("/run/dumps"));
+    }
+
+    #[test]
+    fn write_replaces_the_file_whole_and_leaves_nothing_behind() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = std::env::temp_dir().join(format!("vigil-dump-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("a directory");
+        let file = d.join(json::FILE_NAME);
+        write(&file, "[1,2,3]").expect("first write");
+        write(&file, "[]").expect("second write");
+        assert_eq!(std::fs::read_to_string(&file).expect("readable"), "[]");
+        let mode = std::fs::metadata(&file).expect("there").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A symbolic link at the dump's path is replaced, not written through.
+        let target = d.join("target");
+        std::fs::write(&target, "untouched").expect("the target");
+        std::fs::remove_file(&file).expect("removed");
+        std::os::unix::fs::symlink(&target, &file).expect("a link");
+        write(&file, "dump").expect("written over the link");
+        assert_eq!(std::fs::read_to_string(&target).expect("the target"), "untouched");
+        assert!(!std::fs::symlink_metadata(&file).expect("there").file_type().is_symlink());
+        let names: Vec<String> = std::fs::read_dir(&d)
+            .expect("listed")
+            .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+        std::fs::remove_dir_all(&d).expect("cleaned up");
+    }
 }

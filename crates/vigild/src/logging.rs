@@ -2,15 +2,22 @@
 //! messages they grep for:
 //!
 //! * `-l` (`--log-console`): to stderr, with times and levels;
-//! * under systemd (stderr is the journal): to stderr, each line with its syslog level as a
+//! * under systemd (stderr is the journal): to journald's own socket, each entry with its
+//!   priority and the fields that say what it is about (`INSTANCE`, `VRID`, `STATE`,
+//!   `VIRTUAL_SERVER`, `REAL_SERVER`, ...), so that `journalctl -u vigild INSTANCE=VI_1`
+//!   finds an instance's transitions; where that socket cannot be opened, to stderr with a
 //!   `<N>` prefix, which journald reads as the entry's priority;
 //! * otherwise to syslog (/dev/log) as `vigild[PID]`, facility daemon, or local0..local7 with
 //!   `-S 0..7` as keepalived. Without a syslog socket, to stderr.
 //!
-//! A line repeated at once (the same text, whatever its time) is written once; the copies are
-//! counted and reported as `last message repeated N times` before the next different line, or
-//! with the next copy once [`FOLD_WINDOW`] has passed (keepalived #481, #1910: a failing
-//! sender or a flapping check filling the disk with the same line).
+//! On the console and in syslog, a line repeated at once (the same text, whatever its time) is
+//! written once; the copies are counted and reported as `last message repeated N times` before
+//! the next different line, or with the next copy once [`FOLD_WINDOW`] has passed (keepalived
+//! #481, #1910: a failing sender or a flapping check filling the disk with the same line).
+//! journald limits a flood itself (`RateLimitIntervalSec=`, `RateLimitBurst=`).
+//!
+//! The fields that exist for the journal ([`JOURNAL_FIELDS`]) are left out of the text lines,
+//! which keep keepalived's wording.
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::net::UnixDatagram;
@@ -19,10 +26,15 @@ use std::time::{Duration, Instant};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::EnvFilter;
 
 /// How long copies of a line are held back before the count is written.
 pub const FOLD_WINDOW: Duration = Duration::from_secs(30);
+
+/// Fields that say what an entry is about, for journal queries; the text says it in words.
+pub const JOURNAL_FIELDS: [&str; 5] = ["instance", "vrid", "state", "virtual_server", "real_server"];
 
 /// syslog's facility numbers (RFC 5424): daemon, and local0 (local1..7 follow).
 const LOG_DAEMON: u8 = 3;
@@ -52,7 +64,15 @@ pub fn target(console: bool, facility: Option<u8>, journal: bool) -> Target {
 pub fn init(detail: bool, target: Target) {
     let default = if detail { "debug" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if target == Target::Journal {
+        if let Ok(journal) = tracing_journald::layer() {
+            // Field names as they are (INSTANCE, not F_INSTANCE): they are the query keys.
+            let journal = journal.with_field_prefix(None).with_syslog_identifier("vigild".into());
+            tracing_subscriber::registry().with(filter).with(journal).init();
+            return;
+        }
+    }
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).fmt_fields(text_fields());
     let sink = match target {
         Target::Console => Sink::Console,
         Target::Journal => Sink::Journal,
@@ -67,6 +87,16 @@ pub fn init(detail: bool, target: Target) {
     } else {
         builder.without_time().with_level(false).with_ansi(false).with_writer(lines).init();
     }
+}
+
+/// How a text line writes an event's fields: the message, then the other fields as
+/// `name=value`, without [`JOURNAL_FIELDS`].
+fn text_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| match field.name() {
+        "message" => write!(w, "{value:?}"),
+        name if JOURNAL_FIELDS.contains(&name) => Ok(()),
+        name => write!(w, " {name}={value:?}"),
+    })
 }
 
 /// syslog's severity for a tracing level.
@@ -241,6 +271,46 @@ impl Drop for Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_lines_keep_keepalived_wording() {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = {
+            let buf = buf.clone();
+            move || TestWriter(buf.clone())
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(writer)
+            .without_time()
+            .with_level(false)
+            .with_target(false)
+            .with_ansi(false)
+            .fmt_fields(text_fields())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let name = "VI_1";
+            tracing::info!(instance = %name, vrid = 51, state = "MASTER", "({name}) Entering MASTER STATE");
+            tracing::info!(virtual_server = "10.0.0.1:80", check = "TCP_CHECK", "TCP connection to [10.0.0.2]:tcp:80 success.");
+        });
+        let text = String::from_utf8(buf.lock().unwrap_or_else(PoisonError::into_inner).clone()).unwrap_or_default();
+        assert_eq!(
+            text,
+            "(VI_1) Entering MASTER STATE\nTCP connection to [10.0.0.2]:tcp:80 success. check=\"TCP_CHECK\"\n"
+        );
+    }
+
+    struct TestWriter(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for TestWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     #[test]
     fn keepalived_flags_choose_the_target() {

@@ -5,6 +5,7 @@
 mod checkers;
 mod cli;
 mod control;
+mod credentials;
 mod daemon;
 mod dump;
 mod events;
@@ -18,27 +19,67 @@ mod status;
 mod vrrp;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::Parser;
 use vigil_config::{Options, Severity};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_checked();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("vigild: {e:#}");
+            eprintln!("vigild: {}", causes(&e));
+            if let Some(hint) = missing_default(&e) {
+                eprintln!("vigild: {hint}");
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, as `{:#}` prints them, leaving out a cause that the
+/// text before it already ends with: vigil_config's read error shows its I/O error in its own
+/// message and also gives it as its source, which would print it twice.
+fn causes(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// What to do when the error is that the default configuration file does not exist: a
+/// newcomer who ran `vigild -t` has not learnt -f yet.
+fn missing_default(e: &anyhow::Error) -> Option<String> {
+    let vigil_config::Error::Read { path, source } = e.chain().find_map(|c| c.downcast_ref::<vigil_config::Error>())?;
+    (source.kind() == std::io::ErrorKind::NotFound && path == Path::new(cli::DEFAULT_CONFIG))
+        .then(|| format!("{} is the default; give your configuration file with -f FILE", cli::DEFAULT_CONFIG))
 }
 
 fn run(cli: &cli::Cli) -> anyhow::Result<u8> {
     if cli.version {
         println!("Vigil v{} (keepalived-compatible)", env!("CARGO_PKG_VERSION"));
         return Ok(0);
+    }
+    if let Some(name) = &cli.signum {
+        return Ok(match daemon::KaSignal::ALL.iter().find(|s| s.name() == name) {
+            Some(s) => {
+                println!("{}", s.number());
+                0
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                1
+            }
+        });
     }
     if cli.config_test {
         return config_test(cli);
@@ -65,22 +106,39 @@ pub(crate) fn options(cli: &cli::Cli) -> Options {
 
 fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     let opts = options(cli);
-    let parsed = vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System))
-        .with_context(|| "configuration test failed".to_string())?;
+    let parsed = match vigil_config::parse_file(&cli.use_file, &opts, Some(&host::System)) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            if cli.json {
+                // A pipeline reading stdout learns why there are no diagnostics, in their shape;
+                // line 0 is the file as a whole, as in the diagnostics themselves.
+                let line = json_diagnostic(
+                    &cli.use_file,
+                    (0, 0),
+                    Severity::Error,
+                    "config-unreadable",
+                    &causes(&e),
+                    missing_default(&e).as_deref(),
+                );
+                println!("{line}");
+            }
+            return Err(e.context("configuration test failed"));
+        }
+    };
     // Buffered: stderr is not, and a diagnostic would otherwise cost a dozen write calls.
     let mut out = std::io::BufWriter::new(std::io::stderr().lock());
     let mut json_out = std::io::BufWriter::new(std::io::stdout().lock());
     for d in &parsed.diagnostics {
         if cli.json {
-            let line = serde_json::json!({
-                "file": d.span.file.display().to_string(),
-                "line": d.span.line,
-                "column": d.span.col,
-                "severity": d.severity,
-                "code": d.code,
-                "message": d.message,
-                "suggestion": d.suggestion,
-            });
+            let line = json_diagnostic(
+                &d.span.file.path(),
+                (d.span.line, d.span.col),
+                d.severity,
+                d.code,
+                &d.message,
+                d.suggestion.as_deref(),
+            );
             writeln!(json_out, "{line}")?;
         } else {
             writeln!(out, "{d}")?;
@@ -97,4 +155,56 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     // The process ends here: freeing a large model item by item would only add to -t's time.
     std::mem::forget(parsed);
     Ok(u8::try_from(code).unwrap_or(1))
+}
+
+/// One line of `-t --json`: a diagnostic at (line, column) of `file`.
+fn json_diagnostic(
+    file: &Path,
+    (line, column): (u32, u32),
+    severity: Severity,
+    code: &str,
+    message: &str,
+    suggestion: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "file": file.display().to_string(),
+        "line": line,
+        "column": column,
+        "severity": severity,
+        "code": code,
+        "message": message,
+        "suggestion": suggestion,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_error(path: &str, kind: std::io::ErrorKind) -> anyhow::Error {
+        let read = vigil_config::Error::Read { path: path.into(), source: std::io::Error::from(kind) };
+        anyhow::Error::new(read).context("configuration test failed")
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let e = read_error("/x.conf", std::io::ErrorKind::NotFound);
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
+        assert_eq!(causes(&e), format!("configuration test failed: cannot read configuration file /x.conf: {io}"));
+    }
+
+    #[test]
+    fn causes_not_in_the_message_are_all_printed() {
+        let e = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(causes(&e), "outer: middle: inner");
+    }
+
+    #[test]
+    fn only_a_missing_default_file_suggests_f() {
+        let hint = missing_default(&read_error(cli::DEFAULT_CONFIG, std::io::ErrorKind::NotFound));
+        assert!(hint.is_some_and(|h| h.contains("-f FILE")));
+        assert_eq!(missing_default(&read_error("/etc/other.conf", std::io::ErrorKind::NotFound)), None);
+        assert_eq!(missing_default(&read_error(cli::DEFAULT_CONFIG, std::io::ErrorKind::PermissionDenied)), None);
+        assert_eq!(missing_default(&anyhow::anyhow!("something else")), None);
+    }
 }
