@@ -90,7 +90,7 @@ pub fn parse_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>
 }
 
 fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Host>) -> Parsed {
-    let mut ctx = keywords::Ctx { diags: &mut diags, all_blocks: keywords::block_index() };
+    let mut ctx = keywords::Ctx { diags: &mut diags, all_blocks: keywords::block_index(), blocks_read: 0 };
     keywords::finish(&mut ctx, &mut config);
     lints::run(&config, &mut diags, host);
     let mut diagnostics = diags.into_vec();

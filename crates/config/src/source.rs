@@ -299,7 +299,10 @@ impl<'a> Reader<'a> {
                     c.push(words.join(" "));
                 }
             }
-            Ok(()) => self.feed(&mut tokens, origin),
+            Ok(()) => {
+                self.builder.start_line(text);
+                self.feed(&mut tokens, origin)
+            }
             Err(lexer::LexError::UnterminatedQuote { col, mut tokens }) => {
                 self.diags.error(
                     "unterminated-quote",
@@ -326,7 +329,7 @@ impl<'a> Reader<'a> {
 
     /// Hands complete top-level statements to the keyword tables; they are dropped after.
     fn apply_ready(&mut self) {
-        let mut ctx = Ctx { diags: self.diags, all_blocks: keywords::block_index() };
+        let mut ctx = Ctx { diags: self.diags, all_blocks: keywords::block_index(), blocks_read: 0 };
         for stmt in self.builder.take_ready() {
             keywords::top(&mut ctx, &stmt, &mut self.config);
         }

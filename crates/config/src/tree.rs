@@ -3,6 +3,8 @@
 //! The builder is fed line by line and hands out each top-level statement as soon as it is
 //! complete, so a large file is never held as a whole tree.
 
+use compact_str::CompactString;
+
 use crate::diag::Diagnostics;
 use crate::lexer::Token;
 use crate::span::{Span, Word};
@@ -16,6 +18,9 @@ pub struct Statement {
     pub keyword: Word,
     pub args: Args,
     pub block: Option<Block>,
+    /// The line from the keyword on, kept only when it holds a `\` or a `'`: keepalived reads
+    /// script command lines again from the raw text, with escapes and both kinds of quotes.
+    pub raw: Option<CompactString>,
 }
 
 /// The `{ ... }` part of a statement.
@@ -73,13 +78,15 @@ pub struct Builder {
     in_statement: bool,
     /// `{` seen beyond `MAX_DEPTH` and not yet closed: their contents stay in the deepest block.
     overflow: usize,
+    /// The current line when statements starting on it keep their raw text ([`Statement::raw`]).
+    raw_line: Option<CompactString>,
 }
 
 impl Builder {
     /// Feeds one token.
     pub fn token(&mut self, token: Token, span: Span, diags: &mut Diagnostics) {
         match token {
-            Token::Word { text, .. } => {
+            Token::Word { text, col } => {
                 let word = Word { text, span };
                 if self.in_statement {
                     if let Some(s) = self.level().last_mut() {
@@ -88,7 +95,12 @@ impl Builder {
                     }
                 }
                 self.release_held();
-                self.level().push(Statement { keyword: word, args: Args::new(), block: None });
+                let raw = self
+                    .raw_line
+                    .as_deref()
+                    .and_then(|l| l.get(col.saturating_sub(1) as usize..))
+                    .map(CompactString::from);
+                self.level().push(Statement { keyword: word, args: Args::new(), block: None, raw });
                 self.in_statement = true;
             }
             Token::Open { .. } if self.stack.len() >= MAX_DEPTH => {
@@ -116,7 +128,7 @@ impl Builder {
                 if owner.is_none() {
                     diags.error("stray-open-brace", &span, "'{' without a keyword before it");
                     let keyword = Word { text: Default::default(), span: span.clone() };
-                    level.push(Statement { keyword, args: Args::new(), block: None });
+                    level.push(Statement { keyword, args: Args::new(), block: None, raw: None });
                 }
                 self.stack.push(Frame { items: Vec::new(), open: span });
             }
@@ -133,9 +145,15 @@ impl Builder {
         }
     }
 
+    /// Starts a line: statements on it keep its raw text when it has a `\` or a `'`.
+    pub fn start_line(&mut self, line: &str) {
+        self.raw_line = memchr::memchr2(b'\\', b'\'', line.as_bytes()).map(|_| CompactString::from(line));
+    }
+
     /// Ends the current line.
     pub fn end_line(&mut self) {
         self.in_statement = false;
+        self.raw_line = None;
     }
 
     /// Takes the top-level statements completed so far.

@@ -76,3 +76,69 @@ fn values_keepalived_refuses_are_warned_about_and_those_it_takes_are_noted() {
     assert_eq!(vs[0].real_servers[0].ip.to_string(), "198.51.100.21");
     assert_eq!((codes, exit), (vec!["flag-word", "flag-word", "address-prefix"], 0));
 }
+
+#[test]
+fn smtp_check_hosts_become_checkers_as_in_keepalived() {
+    use std::net::IpAddr;
+    use std::time::Duration;
+    let ip = |s: &str| Some(s.parse::<IpAddr>().expect("test address"));
+    let smtp = |body: &str| format!("{HEAD} real_server 192.0.2.20 25 {{\n  SMTP_CHECK {{\n{body}  }}\n }}\n}}\n");
+
+    // No connection of its own: the first host takes the checker's place, the second is a copy.
+    let (vs, codes, exit) = read(&smtp(
+        "   helo_name lb\n   host {\n    connect_ip 192.0.2.31\n    connect_port 2525\n    retry 7\n   }\n   host {\n    connect_ip 192.0.2.32\n   }\n",
+    ));
+    let checkers = &vs[0].real_servers[0].checkers;
+    let targets: Vec<_> = checkers.iter().map(|k| (k.common.connect_ip, k.common.connect_port)).collect();
+    assert_eq!(targets, [(ip("192.0.2.31"), Some(2525)), (ip("192.0.2.32"), None)]);
+    // A timing keyword inside a host sets the SMTP checker itself, so every copy has it.
+    assert!(checkers.iter().all(|k| k.common.retry == Some(7)), "{checkers:?}");
+    assert_eq!((codes, exit), (vec!["smtp-host"], 0), "keepalived only logs that host blocks are deprecated");
+
+    // With a connection of its own the checker stays, and each host adds one.
+    let (vs, _, _) = read(&smtp("   connect_timeout 4\n   host {\n    connect_ip 192.0.2.31\n   }\n"));
+    let checkers = &vs[0].real_servers[0].checkers;
+    let kept: Vec<_> = checkers.iter().map(|k| (k.common.connect_ip, k.common.connect_timeout)).collect();
+    assert_eq!(kept, [(None, Some(Duration::from_secs(4))), (ip("192.0.2.31"), None)]);
+
+    // Elsewhere `host` is not a keyword.
+    let (_, codes, exit) = read(&format!(
+        "{HEAD} real_server 192.0.2.20 80 {{\n  TCP_CHECK {{\n   host {{\n    connect_port 80\n   }}\n  }}\n }}\n}}\n"
+    ));
+    assert_eq!((codes.first().copied(), exit), (Some("unknown-keyword"), 5));
+}
+
+#[test]
+fn scheduler_flags_apply_only_to_their_scheduler() {
+    let rs = " real_server 192.0.2.20 80 {\n }\n}\n";
+    let sh = "virtual_server 192.0.2.10 80 {\n lvs_sched sh\n lvs_method NAT\n protocol TCP\n";
+    let (vs, codes, exit) = read(&format!("{sh} sh-port\n sh-fallback\n hashed\n mh-port\n{rs}"));
+    assert_eq!((vs[0].sched_flags.flag1, vs[0].sched_flags.flag2, codes.len(), exit), (true, true, 0, 0));
+    // keepalived 2.2.7: "hashed only applies to sh scheduler - ignoring" (exit 5), for rr or
+    // when the flag comes before lvs_sched.
+    let (vs, codes, exit) = read(&format!("{HEAD} hashed\n sh-port\n{rs}"));
+    assert_eq!((vs[0].sched_flags.flag2, codes, exit), (false, vec!["sched-flag", "sched-flag"], 5));
+}
+
+#[test]
+fn a_file_check_on_an_unknown_track_file_is_reported() {
+    let text = |name: &str| {
+        format!("track_file tf_rs {{\n file /tmp/tf\n}}\n{HEAD} real_server 192.0.2.20 80 {{\n  FILE_CHECK {{\n   track_file {name}\n  }}\n }}\n}}\n")
+    };
+    let (vs, codes, exit) = read(&text("tf_rs"));
+    assert_eq!((vs[0].real_servers[0].checkers.len(), codes.len(), exit), (1, 0, 0));
+    // Names are case-sensitive, as in keepalived.
+    let (_, codes, exit) = read(&text("TF_RS"));
+    assert_eq!((codes, exit), (vec!["unknown-reference"], 5));
+}
+
+#[test]
+fn a_link_local_checker_needs_an_interface() {
+    let text = |body: &str| {
+        format!("{HEAD} real_server 192.0.2.20 80 {{\n  TCP_CHECK {{\n   connect_ip fe80::1\n{body}  }}\n }}\n}}\n")
+    };
+    let (vs, codes, exit) = read(&text("   bind_if eth0\n"));
+    assert_eq!((vs[0].real_servers[0].checkers.len(), codes.len(), exit), (1, 0, 0));
+    let (vs, codes, exit) = read(&text(""));
+    assert_eq!((vs[0].real_servers[0].checkers.len(), codes, exit), (0, vec!["link-local-needs-bind-if"], 5));
+}

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use super::{alias, apply, ignored, lvs, removed, set, vrrp, Ctx, Table};
+use super::{alias, apply, checked, ignored, lvs, removed, set, vrrp, Ctx, Table};
 use crate::model::{Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
 use crate::tree::Statement;
 
@@ -36,11 +36,24 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
             cfg.virtual_servers.push(vs)
         }
     }),
-    ignored("vrrp_track_process"),
-    ignored("bfd_instance"),
-    ignored("garp_group"),
+    checked("vrrp_track_process", |c, s, _| vrrp::track_process(c, s)),
+    checked("bfd_instance", |c, s, _| bfd_instance(c, s)),
+    checked("garp_group", |c, s, _| vrrp::garp_group(c, s)),
+    checked("track_group", |c, s, _| vrrp::track_group(c, s)),
+    checked("interface_up_down_delays", |c, s, _| vrrp::interface_up_down_delays(c, s)),
     ignored("linkbeat_interfaces"),
-    ignored("SSL"),
+    checked("SSL", |c, s, _| lvs::ssl(c, s)),
+    checked("child_wait_time", |c, s, _| {
+        c.at_most(s, 1);
+        c.lenient_int(s, 0, 0, i64::from(u32::MAX));
+    }),
+    // keepalived 2.2.7 reads these outside global_defs only (inside it they are unknown).
+    ignored("net_namespace"),
+    ignored("net_namespace_ipvs"),
+    ignored("namespace_with_ipsets"),
+    ignored("use_pid_dir"),
+    ignored("instance"),
+    ignored("linkbeat_use_polling"),
 ]);
 
 pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
@@ -127,17 +140,8 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     set("lvs_timeouts", |c, s, g| g.lvs_timeouts = lvs_timeouts(c, s)),
     set("lvs_sync_daemon", |c, s, g| g.lvs_sync_daemon = lvs_sync_daemon(c, s)),
     set("lvs_flush", |c, s, g| g.lvs_flush = c.flag(s)),
-    set("lvs_flush_on_stop", |c, s, g| {
-        c.at_most(s, 1);
-        g.lvs_flush_on_stop = match s.args.first().map(|w| w.text.as_str()) {
-            None | Some("VS") => Some(LvsFlushOnStop::VirtualServers),
-            Some("ALL") => Some(LvsFlushOnStop::All),
-            Some(other) => {
-                c.error("bad-value", &s.args[0].span, format!("lvs_flush_on_stop: '{other}' is not VS or ALL"));
-                None
-            }
-        }
-    }),
+    set("lvs_flush_on_stop", lvs_flush_on_stop),
+    alias("lvs_flush_onstop", "lvs_flush_on_stop", lvs_flush_on_stop),
     set("max_auto_priority", |c, s, g| {
         g.max_auto_priority = match s.args.first() {
             None => Some(99),
@@ -164,6 +168,18 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     removed("vrrp_unicast_peer", "keepalived 2.x replaced it with a 'unicast_peer' block in vrrp_instance", None),
     ignored("tmp_config_directory"),
     ignored("config_save_dir"),
+    alias("lvs_process_name", "checker_process_name", |c, s, _| {
+        c.at_most(s, 1);
+        c.not_implemented(s)
+    }),
+    removed(
+        "vrrp_vmac_garp_intvl",
+        "keepalived 2.2.3 renamed it 'vrrp_garp_extra_if' (Vigil does not act on either yet)",
+        Some(|c, s, _| vrrp::garp_extra_if(c, s, 1)),
+    ),
+    alias("vrrp_rlimit_rtime", "vrrp_rlimit_rttime", |c, s, _| c.not_implemented(s)),
+    alias("checker_rlimit_rtime", "checker_rlimit_rttime", |c, s, _| c.not_implemented(s)),
+    alias("bfd_rlimit_rtime", "bfd_rlimit_rttime", |c, s, _| c.not_implemented(s)),
     ignored("process_names"),
     ignored("process_name"),
     ignored("vrrp_process_name"),
@@ -180,7 +196,7 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("vrrp_down_timer_adverts"),
     ignored("vrrp_garp_lower_prio_repeat"),
     ignored("vrrp_min_garp"),
-    ignored("vrrp_garp_extra_if"),
+    checked("vrrp_garp_extra_if", |c, s, _| vrrp::garp_extra_if(c, s, 1)),
     ignored("vrrp_lower_prio_no_advert"),
     ignored("vrrp_higher_prio_send_advert"),
     ignored("nftables"),
@@ -191,7 +207,6 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("nftables_ipvs_priority"),
     ignored("nftables_ipvs_start_fwmark"),
     ignored("vrrp_iptables"),
-    ignored("vrrp_ipsets"),
     ignored("disable_local_igmp"),
     ignored("vrrp_notify_priority_changes"),
     ignored("min_auto_priority_delay"),
@@ -247,13 +262,92 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("reload_repeat"),
     ignored("reload_file"),
     ignored("data_use_instance"),
-    ignored("linkbeat_use_polling"),
-    ignored("net_namespace"),
-    ignored("net_namespace_ipvs"),
-    ignored("namespace_with_ipsets"),
-    ignored("instance"),
-    ignored("use_pid_dir"),
 ]);
+
+fn lvs_flush_on_stop(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs) {
+    c.at_most(s, 1);
+    g.lvs_flush_on_stop = match s.args.first().map(|w| w.text.as_str()) {
+        None | Some("VS") => Some(LvsFlushOnStop::VirtualServers),
+        Some("ALL") => Some(LvsFlushOnStop::All),
+        Some(other) => {
+            c.error("bad-value", &s.args[0].span, format!("lvs_flush_on_stop: '{other}' is not VS or ALL"));
+            None
+        }
+    }
+}
+
+/// A BFD interval in milliseconds with up to 3 decimals (keepalived keeps microseconds).
+fn bfd_interval(c: &mut Ctx, s: &Statement, min: f64) {
+    c.at_most(s, 1);
+    c.lenient_decimal(s, 0, min, f64::from(u32::MAX / 1000), 3);
+}
+
+/// `bfd_instance NAME { ... }`: Vigil has no BFD; the values are checked as keepalived's
+/// BFD, VRRP and checker processes check them.
+pub(crate) static BFD_INSTANCE: Table<()> = Table::new(&[
+    checked("source_ip", |c, s, _| {
+        c.at_most(s, 1);
+        if let Some(w) = c.arg(s, 0) {
+            if w.text.parse::<IpAddr>().is_err() {
+                c.warning(
+                    "bad-address",
+                    &w.span,
+                    format!("BFD instance has malformed source address {}, ignoring", w.text),
+                );
+            }
+        }
+    }),
+    checked("neighbor_ip", bfd_neighbor),
+    checked("neighbour_ip", bfd_neighbor),
+    checked("min_rx", |c, s, _| bfd_interval(c, s, 1.0)),
+    checked("min_tx", |c, s, _| bfd_interval(c, s, 1.0)),
+    checked("idle_tx", |c, s, _| bfd_interval(c, s, 1000.0)),
+    checked("multiplier", |c, s, _| {
+        c.at_most(s, 1);
+        c.lenient_int(s, 0, 1, 255);
+    }),
+    checked("passive", |c, s, _| c.at_most(s, 0)),
+    checked("ttl", |c, s, _| {
+        c.at_most(s, 1);
+        c.lenient_int(s, 0, 1, 255);
+    }),
+    checked("hoplimit", |c, s, _| {
+        c.at_most(s, 1);
+        c.lenient_int(s, 0, 1, 255);
+    }),
+    checked("max_hops", |c, s, _| {
+        c.at_most(s, 1);
+        c.lenient_int(s, 0, -1, 255);
+    }),
+    checked("weight", |c, s, _| {
+        c.at_most(s, 2);
+        c.lenient_int(s, 0, -253, 253);
+        if let Some(w) = s.args.get(1).filter(|w| w.text != "reverse") {
+            c.warning("bad-value", &w.span, format!("BFD instance unknown weight option {}", w.text));
+        }
+    }),
+    checked("vrrp", |c, s, _| c.at_most(s, 0)),
+    checked("checker", |c, s, _| c.at_most(s, 0)),
+]);
+
+fn bfd_neighbor(c: &mut Ctx, s: &Statement, _: &mut ()) {
+    c.at_most(s, 1);
+    if let Some(w) = c.arg(s, 0) {
+        if w.text.parse::<IpAddr>().is_err() {
+            c.warning(
+                "bad-address",
+                &w.span,
+                format!("BFD instance has malformed {} address {}, ignoring instance", s.name(), w.text),
+            );
+        }
+    }
+}
+
+fn bfd_instance(c: &mut Ctx, s: &Statement) {
+    c.block_name(s);
+    let items = c.block(s);
+    apply(c, &BFD_INSTANCE, "bfd_instance", items, &mut ());
+}
 
 /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`
 fn lvs_timeouts(c: &mut Ctx, s: &Statement) -> Option<LvsTimeouts> {

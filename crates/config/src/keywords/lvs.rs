@@ -1,9 +1,10 @@
 //! LVS blocks: `virtual_server_group`, `virtual_server`, `real_server` and the checkers.
 
 use std::net::IpAddr;
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use super::{alias, apply, ignored, removed, set, Ctx, Table};
+use super::{alias, apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
     RealServer, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck,
@@ -11,6 +12,9 @@ use crate::model::{
 };
 use crate::span::Word;
 use crate::tree::Statement;
+
+/// keepalived's longest timer, in microseconds (its `TIMER_MAXIMUM`, `ULONG_MAX - 1`).
+const TIMER_MAXIMUM: u64 = u64::MAX - 1;
 
 /// keepalived's `persistence_timeout` when given without a value.
 const DEFAULT_PERSISTENCE: u32 = 360;
@@ -48,7 +52,9 @@ fn forwarding(c: &mut Ctx, s: &Statement) -> Option<Forwarding> {
     match forwarding_word(c, s.name(), w)? {
         Forwarding::Tun(_) => tunnel(c, s).map(Forwarding::Tun),
         f => {
-            c.at_most(s, 1);
+            if let Some(extra) = s.args.get(1) {
+                c.error("bad-value", &extra.span, format!("Invalid tunnel option {} for {}", extra.text, s.name()));
+            }
             Some(f)
         }
     }
@@ -129,24 +135,26 @@ fn checker_common(k: &mut Checker) -> &mut CheckCommon {
 /// A table that starts with the keywords shared by virtual_server, real_server and checkers
 /// (timing), reached through `$get`.
 macro_rules! table_with_timing {
-    ($get:expr; $($row:expr),* $(,)?) => {
+    ($get:expr, $retry_min:expr; $($row:expr),* $(,)?) => {
         Table::new(&[
-            set("connect_timeout", |c, s, t| $get(t).connect_timeout = c.timer(s, 86400.0)),
-            set("retry", |c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
+            set("connect_timeout", |c, s, t| $get(t).connect_timeout = c.ka_timer(s, 1, u64::from(u32::MAX))),
+            set("retry", |c, s, t| {
+                $get(t).retry = c.ka_unsigned(s, $retry_min, u64::from(u32::MAX)).and_then(|v| u32::try_from(v).ok())
+            }),
             removed(
                 "nb_get_retry",
                 "keepalived 2.x renamed it 'retry' and rejects the old name; Vigil reads it as 'retry'",
                 Some(|c, s, t| $get(t).retry = c.num(s, 0, i64::from(u32::MAX))),
             ),
-            set("delay_before_retry", |c, s, t| $get(t).delay_before_retry = c.timer(s, 86400.0)),
-            set("warmup", |c, s, t| $get(t).warmup = c.timer(s, 86400.0)),
-            set("delay_loop", |c, s, t| $get(t).delay_loop = c.timer(s, 86400.0)),
+            set("delay_before_retry", |c, s, t| $get(t).delay_before_retry = c.ka_timer(s, 0, TIMER_MAXIMUM)),
+            set("warmup", |c, s, t| $get(t).warmup = c.ka_timer(s, 0, TIMER_MAXIMUM)),
+            set("delay_loop", |c, s, t| $get(t).delay_loop = c.ka_timer(s, 1, TIMER_MAXIMUM)),
             $($row),*
         ])
     };
 }
 
-pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_check;
+pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_check, 1;
         set("lvs_sched", scheduler),
         alias("lb_algo", "lvs_sched", scheduler),
         set("lvs_method", |c, s, v| {
@@ -162,10 +170,17 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         set("persistence_timeout", |c, s, v| {
             v.persistence_timeout = match s.args.first() {
                 None => Some(DEFAULT_PERSISTENCE),
-                Some(_) => c.num(s, 1, i64::from(u32::MAX)),
+                // keepalived's LVS_MAX_TIMEOUT: 31 days.
+                Some(_) => c.num(s, 1, 2_678_400),
             }
         }),
-        set("persistence_granularity", |c, s, v| v.persistence_granularity = c.granularity(s)),
+        set("persistence_granularity", |c, s, v| {
+            let v6 = match v.key {
+                VsKey::Addr { ip, .. } => Some(ip.is_ipv6()),
+                _ => v.ip_family.map(|f| f == 6),
+            };
+            v.persistence_granularity = granularity(c, s, v6)
+        }),
         set("persistence_engine", |c, s, v| v.persistence_engine = c.string(s)),
         set("protocol", |c, s, v| {
             c.at_most(s, 1);
@@ -185,13 +200,25 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         set("virtualhost", |c, s, v| v.virtualhost = c.string(s)),
         set("sorry_server", |c, s, v| {
             c.at_most(s, 2);
-            let (Some(ip), Some(port)) = (c.arg(s, 0), c.arg(s, 1)) else { return };
-            let (ip, port) = (c.host_word("sorry_server", ip), c.port_word("sorry_server port", port));
+            let Some(ip) = c.arg(s, 0) else { return };
+            // keepalived takes a sorry server without a port (port 0: the service's port).
+            let port = match s.args.get(1) {
+                Some(p) => c.port_word("sorry_server port", p),
+                None => Some(0),
+            };
+            let ip = c.host_word("sorry_server", ip);
             if let (Some(ip), Some(port)) = (ip, port) {
                 v.sorry_server = Some(SorryServer { ip, port, forwarding: None, span: s.span().clone() })
             }
         }),
-        set("sorry_server_inhibit", |c, s, v| v.sorry_server_inhibit = c.flag(s)),
+        set("sorry_server_inhibit", |c, s, v| {
+            let on = c.flag(s);
+            if v.sorry_server.is_none() {
+                c.warning("order", s.span(), "Ignoring sorry_server inhibit used before or without sorry_server");
+                return;
+            }
+            v.sorry_server_inhibit = on
+        }),
         set("sorry_server_lvs_method", |c, s, v| {
             let f = forwarding(c, s);
             match v.sorry_server.as_mut() {
@@ -205,7 +232,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
             }
         }),
         set("hysteresis", |c, s, v| {
-            if let Some(h) = c.num(s, 0, i64::from(u32::MAX)) {
+            if let Some(h) = c.ka_num(s, 0, u64::from(u32::MAX)) {
                 v.hysteresis = h
             }
         }),
@@ -219,8 +246,17 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         set("ip_family", |c, s, v| {
             c.at_most(s, 1);
             match c.arg(s, 0).map(|w| (w.text.as_str(), w.span.clone())) {
-                Some(("inet", _)) => v.ip_family = Some(4),
-                Some(("inet6", _)) => v.ip_family = Some(6),
+                Some((name @ ("inet" | "inet6"), span)) => {
+                    let family = if name == "inet" { 4 } else { 6 };
+                    match v.key {
+                        VsKey::Addr { ip, .. } if ip.is_ipv4() != (family == 4) => c.error(
+                            "family-mismatch",
+                            &span,
+                            format!("Virtual server specified family {name} conflicts with server family"),
+                        ),
+                        _ => v.ip_family = Some(family),
+                    }
+                }
                 Some((other, span)) => c.error("bad-value", &span, format!("ip_family '{other}' is not inet or inet6")),
                 None => {}
             }
@@ -228,22 +264,29 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         set("flag-1", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
         set("flag-2", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
         set("flag-3", |c, s, v| v.sched_flags.flag3 = c.flag(s)),
-        set("sh-port", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
-        set("sh-fallback", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
-        set("mh-port", |c, s, v| v.sched_flags.flag2 = c.flag(s)),
-        set("mh-fallback", |c, s, v| v.sched_flags.flag1 = c.flag(s)),
+        set("sh-port", sched_flag),
+        set("sh-fallback", sched_flag),
+        set("mh-port", sched_flag),
+        set("mh-fallback", sched_flag),
+        // IPVS's "hashed" flag is the kernel's own: keepalived 2.2.7 never sets it, and only
+        // complains when the scheduler is not sh or mh. Vigil does the same.
+        set("hashed", sched_flag),
+        checked("weight", |c, s, _| {
+            c.at_most(s, 1);
+            c.lenient_int(s, 0, 1, i64::from(i32::MAX));
+        }),
         set("real_server", |c, s, v| {
             if let Some(rs) = real_server(c, s) {
                 v.real_servers.push(rs)
             }
         }),
         removed("nat_mask", "keepalived 2.x removed it (IPVS never used it); delete the line", None),
-        ignored("snmp_name"),
+        checked("snmp_name", snmp_name),
         ignored("lvs_method_tun_type"),
 
 );
 
-pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
+pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 1;
         set("weight", |c, s, r| {
             if let Some(w) = c.num(s, 0, i64::from(i32::MAX)) {
                 r.weight = w
@@ -253,8 +296,8 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
         set("notify_up", |c, s, r| r.notify_up = c.script(s).map(Box::new)),
         set("notify_down", |c, s, r| r.notify_down = c.script(s).map(Box::new)),
-        set("uthreshold", |c, s, r| r.uthreshold = c.num(s, 0, i64::from(u32::MAX))),
-        set("lthreshold", |c, s, r| r.lthreshold = c.num(s, 0, i64::from(u32::MAX))),
+        set("uthreshold", |c, s, r| r.uthreshold = c.ka_num(s, 0, u64::from(u32::MAX))),
+        set("lthreshold", |c, s, r| r.lthreshold = c.ka_num(s, 0, u64::from(u32::MAX))),
         set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
         set("alpha", |c, s, r| r.alpha = Some(c.flag(s))),
         set("virtualhost", |c, s, r| r.virtualhost = c.string(s)),
@@ -276,17 +319,27 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check;
             checker(c, s, r, CheckKind::File { track_file: None, weight: 1, weight_reverse: false })
         }),
         ignored("BFD_CHECK"),
+        checked("snmp_name", snmp_name),
 
 );
 
-pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
+pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_common, 0;
         set("connect_ip", |c, s, k| k.common.connect_ip = c.host(s)),
-        set("connect_port", |c, s, k| k.common.connect_port = c.num(s, 0, 65535)),
-        set("bindto", |c, s, k| k.common.bindto = c.host(s)),
-        set("bind_port", |c, s, k| k.common.bind_port = c.num(s, 0, 65535)),
-        set("bind_if", |c, s, k| k.common.bind_if = c.string(s)),
-        set("fwmark", |c, s, k| k.common.fwmark = c.num(s, 0, i64::from(u32::MAX))),
+        set("connect_port", |c, s, k| {
+            k.common.connect_port = c.ka_unsigned(s, 1, 65535).and_then(|v| u16::try_from(v).ok())
+        }),
+        set("bindto", bindto),
+        set("bind_port", |c, s, k| k.common.bind_port = c.ka_num(s, 1, 65535)),
+        set("bind_if", bind_if),
+        set("fwmark", |c, s, k| k.common.fwmark = c.ka_num(s, 0, u64::from(u32::MAX))),
         set("log_all_failures", |c, s, k| k.common.log_all_failures = Some(c.flag(s))),
+        checked("alpha", |c, s, _| {
+            c.flag(s);
+        }),
+        set("host", |c, s, k| match &k.kind {
+            CheckKind::Smtp { .. } => smtp_host(c, s, k),
+            _ => wrong_checker(c, s),
+        }),
         set("url", |c, s, k| match &mut k.kind {
             CheckKind::Http(h) => {
                 if let Some(u) = url(c, s) {
@@ -300,7 +353,14 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("http_protocol", |c, s, k| match &mut k.kind {
-            CheckKind::Http(h) => h.http_protocol = c.string(s),
+            CheckKind::Http(h) => {
+                c.at_most(s, 1);
+                match s.args.first().map(|w| (w.text.as_str(), &w.span)) {
+                    Some((v @ ("1.0" | "1.1" | "1.0C" | "1.0c"), _)) => h.http_protocol = Some(v.to_string()),
+                    Some((v, span)) => c.error("bad-value", span, format!("Invalid http_protocol version {v}")),
+                    None => c.error("missing-value", s.span(), "Missing http_protocol version"),
+                }
+            }
             _ => wrong_checker(c, s),
         }),
         set("enable_sni", |c, s, k| match &mut k.kind {
@@ -316,7 +376,25 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("misc_timeout", |c, s, k| match &mut k.kind {
-            CheckKind::Misc(m) => m.timeout = c.timer(s, 86400.0),
+            // keepalived takes whole seconds only; a fraction gets a warning (keepalived
+            // refuses it) and is kept, as Vigil can time a script more finely.
+            CheckKind::Misc(m) => {
+                let fraction = s.args.first().filter(|w| w.text.contains('.') && !w.text.starts_with('-'));
+                m.timeout = match fraction {
+                    Some(w) => {
+                        let t = c.timer(s, f64::from(u32::MAX / 1_000_000));
+                        if t.is_some() {
+                            c.warning(
+                                "fractional-misc-timeout",
+                                &w.span,
+                                format!("misc_timeout '{}': keepalived 2.2.7 takes whole seconds only and refuses it; Vigil reads it", w.text),
+                            );
+                        }
+                        t
+                    }
+                    None => c.ka_unsigned(s, 0, u64::from(u32::MAX / 1_000_000)).map(Duration::from_secs),
+                }
+            }
             _ => wrong_checker(c, s),
         }),
         set("misc_dynamic", |c, s, k| match &mut k.kind {
@@ -357,11 +435,15 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("name", |c, s, k| match &mut k.kind {
-            CheckKind::Dns { name, .. } => {
-                if let Some(n) = c.string(s) {
-                    *name = n
-                }
-            }
+            CheckKind::Dns { name, .. } => match c.string(s) {
+                Some(n) if dns_name_has_empty_label(&n) => c.error(
+                    "bad-value",
+                    s.span(),
+                    format!("DNS_CHECK name '{n}' has empty label - ignoring"),
+                ),
+                Some(n) => *name = n,
+                None => {}
+            },
             _ => wrong_checker(c, s),
         }),
         set("payload", |c, s, k| match &mut k.kind {
@@ -381,11 +463,11 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
             _ => wrong_checker(c, s),
         }),
         set("min_reply_length", |c, s, k| match &mut k.kind {
-            CheckKind::Udp(u) => u.min_reply_length = c.num(s, 0, 65535),
+            CheckKind::Udp(u) => u.min_reply_length = c.ka_num(s, 0, 65535),
             _ => wrong_checker(c, s),
         }),
         set("max_reply_length", |c, s, k| match &mut k.kind {
-            CheckKind::Udp(u) => u.max_reply_length = c.num(s, 0, 65535),
+            CheckKind::Udp(u) => u.max_reply_length = c.ka_num(s, 0, 65535),
             _ => wrong_checker(c, s),
         }),
         set("track_file", |c, s, k| match &mut k.kind {
@@ -395,21 +477,263 @@ pub(crate) static CHECKER: Table<Checker> = table_with_timing!(checker_common;
         set("weight", |c, s, k| match &mut k.kind {
             CheckKind::File { weight, weight_reverse, .. } => {
                 c.at_most(s, 2);
-                if let Some(w) = c.int_at(s, 0, -254, 254) {
+                // keepalived's range here is IPVS's weight limit, not a VRRP priority's.
+                if let Some(w) = c.int_at(s, 0, -i64::from(i32::MAX), i64::from(i32::MAX)) {
                     *weight = i32::try_from(w).unwrap_or(1);
                 }
-                *weight_reverse = s.args.get(1).is_some_and(|w| w.text == "reverse");
+                *weight_reverse = match s.args.get(1) {
+                    Some(w) if w.text == "reverse" => true,
+                    Some(w) => {
+                        c.warning(
+                            "bad-value",
+                            &w.span,
+                            format!("unknown track file weight option {} - ignoring", w.text),
+                        );
+                        false
+                    }
+                    None => false,
+                };
             }
             _ => wrong_checker(c, s),
         }),
-        alias("dynamic", "weight", |c, s, k| match &mut k.kind {
-            CheckKind::File { .. } => {
-                c.at_most(s, 0);
-            }
-            _ => wrong_checker(c, s),
-        }),
+        removed(
+            "dynamic",
+            "keepalived 2.2.7 has no 'dynamic' in FILE_CHECK (a weight makes the check change the real server's weight); delete the line",
+            Some(|c, s, k| match &mut k.kind {
+                CheckKind::File { .. } => c.at_most(s, 0),
+                _ => wrong_checker(c, s),
+            }),
+        ),
 
 );
+
+/// The rows SMTP_CHECK's `host { ... }` takes: the connection keywords, which set the host's
+/// own connection, and the timing ones, which (as in keepalived) set the enclosing checker's.
+pub(crate) static SMTP_HOST: Table<CheckerDraft> = table_with_timing!(checker_common, 0;
+        set("connect_ip", |c, s, k| k.common.connect_ip = c.host(s)),
+        set("connect_port", |c, s, k| {
+            k.common.connect_port = c.ka_unsigned(s, 1, 65535).and_then(|v| u16::try_from(v).ok())
+        }),
+        set("bindto", bindto),
+        set("bind_port", |c, s, k| k.common.bind_port = c.ka_num(s, 1, 65535)),
+        set("bind_if", bind_if),
+        set("fwmark", |c, s, k| k.common.fwmark = c.ka_num(s, 0, u64::from(u32::MAX))),
+        set("log_all_failures", |c, s, k| k.common.log_all_failures = Some(c.flag(s))),
+        checked("alpha", |c, s, _| {
+            c.flag(s);
+        }),
+);
+
+/// A checker while its block is read, with SMTP_CHECK's `host` blocks: each host becomes an
+/// SMTP checker of its own when the block ends, as keepalived 2.2.7 does with them.
+pub(crate) struct CheckerDraft {
+    checker: Checker,
+    hosts: Vec<CheckCommon>,
+    /// The real server's address: where the checker connects unless `connect_ip` says.
+    rs_ip: IpAddr,
+}
+
+/// `bindto`: keepalived refuses a source of the other family than the destination so far
+/// (`connect_ip`, else the real server).
+fn bindto(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
+    let Some(addr) = c.host(s) else { return };
+    // SMTP_CHECK takes the real server's address only when its block ends.
+    let dest = match k.kind {
+        CheckKind::Smtp { .. } => k.common.connect_ip,
+        _ => Some(k.common.connect_ip.unwrap_or(k.rs_ip)),
+    };
+    if dest.is_some_and(|d| addr.is_ipv4() != d.is_ipv4()) {
+        c.warning(
+            "family-mismatch",
+            s.span(),
+            format!("bindto address {addr} does not match address family of connect_ip - skipping"),
+        );
+        return;
+    }
+    k.common.bindto = Some(addr);
+}
+
+/// `bind_if`: an interface name fits IFNAMSIZ (15 characters) or keepalived ignores it.
+fn bind_if(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
+    let Some(name) = c.string(s) else { return };
+    if name.len() >= 16 {
+        c.error("bad-value", s.span(), format!("Interface name {name} is too long - ignoring"));
+        return;
+    }
+    k.common.bind_if = Some(name);
+}
+
+/// keepalived 2.2.7's test for an empty label in a DNS_CHECK name: a leading dot (unless the
+/// name is just "."), or a dot right after the first character or after another dot. The
+/// first test also refuses a one-character first label such as `a.example.org`.
+fn dns_name_has_empty_label(name: &str) -> bool {
+    let b = name.as_bytes();
+    if b.first() == Some(&b'.') && b.len() > 1 {
+        return true;
+    }
+    let dots = b.iter().enumerate().filter(|(_, ch)| **ch == b'.').map(|(i, _)| i);
+    std::iter::once(0).chain(dots).any(|i| b.get(i + 1) == Some(&b'.'))
+}
+
+impl Deref for CheckerDraft {
+    type Target = Checker;
+    fn deref(&self) -> &Checker {
+        &self.checker
+    }
+}
+
+impl DerefMut for CheckerDraft {
+    fn deref_mut(&mut self) -> &mut Checker {
+        &mut self.checker
+    }
+}
+
+/// Moves the connection settings (the ones a `host` block has of its own) out of `from`.
+fn take_connection(from: &mut CheckCommon) -> CheckCommon {
+    CheckCommon {
+        connect_ip: from.connect_ip.take(),
+        connect_port: from.connect_port.take(),
+        bindto: from.bindto.take(),
+        bind_port: from.bind_port.take(),
+        bind_if: from.bind_if.take(),
+        fwmark: from.fwmark.take(),
+        connect_timeout: from.connect_timeout.take(),
+        ..CheckCommon::default()
+    }
+}
+
+fn put_connection(to: &mut CheckCommon, mut from: CheckCommon) {
+    let c = take_connection(&mut from);
+    to.connect_ip = c.connect_ip;
+    to.connect_port = c.connect_port;
+    to.bindto = c.bindto;
+    to.bind_port = c.bind_port;
+    to.bind_if = c.bind_if;
+    to.fwmark = c.fwmark;
+    to.connect_timeout = c.connect_timeout;
+}
+
+/// `host { connect_ip ... }` in SMTP_CHECK: read with the checker's own connection set aside
+/// (keepalived swaps it out the same way), so timing keywords still land on the checker.
+fn smtp_host(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
+    c.at_most(s, 0);
+    let own = take_connection(&mut k.checker.common);
+    let items = c.block(s);
+    apply(c, &SMTP_HOST, "host", items, k);
+    let host = take_connection(&mut k.checker.common);
+    put_connection(&mut k.checker.common, own);
+    k.hosts.push(host);
+}
+
+/// keepalived's `snmp_name` (virtual and real servers): exactly one word.
+fn snmp_name<T>(c: &mut Ctx, s: &Statement, _: &mut T) {
+    if s.args.len() != 1 {
+        c.warning("bad-value", s.span(), format!("{} missing or extra parameters", s.name()));
+    }
+}
+
+/// `persistence_granularity`: for an IPv6 service a prefix length 1-128 (kept as the mask it
+/// stands for), for IPv4 a mask in any form C's `inet_aton` reads (`255.255.255.0`, `24` as
+/// the number 0.0.0.24, ...: keepalived checks no more). A service of no address yet goes by
+/// whether the value has a dot, as in keepalived.
+fn granularity(c: &mut Ctx, s: &Statement, v6: Option<bool>) -> Option<IpAddr> {
+    c.at_most(s, 1);
+    let w = c.arg(s, 0)?;
+    if v6.unwrap_or(!w.text.contains('.')) {
+        let len = c.ka_num::<u8>(s, 1, 128).map(u32::from);
+        if len.is_none() {
+            c.error("bad-value", &w.span, format!("Invalid IPv6 persistence_granularity specified - {}", w.text));
+        }
+        return len.map(|l| IpAddr::V6(std::net::Ipv6Addr::from(u128::MAX << (128 - l))));
+    }
+    match inet_aton(&w.text) {
+        Some(mask) => Some(IpAddr::V4(mask)),
+        None => {
+            c.error("bad-value", &w.span, format!("Invalid IPv4 persistence_granularity specified - {}", w.text));
+            None
+        }
+    }
+}
+
+/// C's `inet_aton`: one to four parts separated by dots, each decimal, octal (leading 0) or
+/// hex (leading 0x); the last part fills the remaining bytes.
+fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<u32> = text
+        .split('.')
+        .map(|p| {
+            let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+                Some(hex) => (hex, 16),
+                None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+                None => (p, 10),
+            };
+            if digits.is_empty() && radix != 8 {
+                return None;
+            }
+            if digits.is_empty() {
+                return Some(0);
+            }
+            u32::from_str_radix(digits, radix).ok().filter(|_| digits.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect::<Option<_>>()?;
+    let (last, head) = parts.split_last()?;
+    if head.len() > 3 || head.iter().any(|p| *p > 255) {
+        return None;
+    }
+    let room = 32 - 8 * u32::try_from(head.len()).ok()?;
+    if u64::from(*last) >= 1u64 << room {
+        return None;
+    }
+    let value = head.iter().fold(0u64, |acc, p| acc << 8 | u64::from(*p)) << room | u64::from(*last);
+    u32::try_from(value).ok().map(std::net::Ipv4Addr::from)
+}
+
+/// `hashed`, `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`: keepalived sets the sh and mh
+/// flags only when the scheduler read so far is that one, and warns unless it is sh or mh.
+fn sched_flag(c: &mut Ctx, s: &Statement, v: &mut VirtualServer) {
+    let on = c.flag(s);
+    match (v.scheduler, s.name()) {
+        (Scheduler::Sh, "sh-port") | (Scheduler::Mh, "mh-port") => v.sched_flags.flag2 = on,
+        (Scheduler::Sh, "sh-fallback") | (Scheduler::Mh, "mh-fallback") => v.sched_flags.flag1 = on,
+        (Scheduler::Sh | Scheduler::Mh, _) => {}
+        (_, name) => c.warning("sched-flag", s.span(), format!("{name} only applies to sh scheduler - ignoring")),
+    }
+}
+
+/// `SSL { password P ca FILE certificate FILE key FILE }`: the client context of SSL_GET.
+#[derive(Default)]
+pub(crate) struct SslDraft {
+    seen: Vec<&'static str>,
+}
+
+fn ssl_file(c: &mut Ctx, s: &Statement, d: &mut SslDraft) {
+    c.at_most(s, 1);
+    let what = match s.name() {
+        "ca" => "cafile",
+        "certificate" => "certfile",
+        "key" => "keyfile",
+        _ => "password",
+    };
+    if s.args.is_empty() {
+        c.warning("missing-value", s.span(), format!("SSL {what} missing"));
+        return;
+    }
+    if d.seen.contains(&what) {
+        c.warning("duplicate-value", s.span(), format!("SSL {what} already specified - replacing"));
+    }
+    d.seen.push(what);
+}
+
+pub(crate) static SSL: Table<SslDraft> = Table::new(&[
+    checked("password", ssl_file),
+    checked("ca", ssl_file),
+    checked("certificate", ssl_file),
+    checked("key", ssl_file),
+]);
+
+pub(crate) fn ssl(c: &mut Ctx, s: &Statement) {
+    let items = c.block(s);
+    apply(c, &SSL, "SSL", items, &mut SslDraft::default());
+}
 
 fn wrong_checker(c: &mut Ctx, s: &Statement) {
     c.warning("unknown-keyword", s.span(), format!("'{}' does not apply to this checker", s.name()));
@@ -500,7 +824,11 @@ const TIMING_KEYWORDS: &[Undo] = &[
 ];
 
 fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
-    let mut k = Checker { kind, common: CheckCommon::default(), span: s.span().clone() };
+    let mut k = CheckerDraft {
+        checker: Checker { kind, common: CheckCommon::default(), span: s.span().clone() },
+        hosts: Vec::new(),
+        rs_ip: r.ip,
+    };
     let items = c.block(s);
     apply(c, &CHECKER, s.name(), items, &mut k);
     let foreign: &[&[Undo]] = match k.kind {
@@ -540,93 +868,139 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         }
         _ => {}
     }
-    r.checkers.push(k);
+    // keepalived's check_conn_opts() (checkers that connect): a link-local destination needs
+    // an interface.
+    let connects = !matches!(k.kind, CheckKind::Misc(_) | CheckKind::File { .. });
+    if let (IpAddr::V6(dest), true) = (k.common.connect_ip.unwrap_or(r.ip), connects) {
+        if dest.segments()[0] & 0xffc0 == 0xfe80 && k.common.bind_if.is_none() {
+            c.warning(
+                "link-local-needs-bind-if",
+                s.span(),
+                format!("Checker link local address {dest} requires a bind_if; the checker is dropped"),
+            );
+            return;
+        }
+    }
+    let CheckerDraft { checker, hosts, .. } = k;
+    push_with_hosts(c, s, r, checker, hosts);
+}
+
+/// keepalived 2.2.7 turns SMTP_CHECK's hosts into checkers: the first host replaces the
+/// checker's own connection unless the checker sets one itself, and each further host is a
+/// copy of the checker with that host's connection.
+fn push_with_hosts(c: &mut Ctx, s: &Statement, r: &mut RealServer, mut checker: Checker, hosts: Vec<CheckCommon>) {
+    if hosts.is_empty() {
+        r.checkers.push(checker);
+        return;
+    }
+    c.diags.note("smtp-host", s.span(), "The SMTP_CHECK host block is deprecated. Please define additional checkers.");
+    let template = checker.clone();
+    let mut hosts = hosts.into_iter();
+    if take_connection(&mut checker.common.clone()) == CheckCommon::default() {
+        if let Some(first) = hosts.next() {
+            put_connection(&mut checker.common, first);
+        }
+    }
+    r.checkers.push(checker);
+    for host in hosts {
+        let mut copy = template.clone();
+        put_connection(&mut copy.common, host);
+        r.checkers.push(copy);
+    }
+}
+
+/// A `url` block while it is read.
+pub(crate) struct UrlDraft {
+    url: UrlCheck,
+    have_path: bool,
+}
+
+pub(crate) static URL: Table<UrlDraft> = Table::new(&[
+    set("path", |c, item, u| {
+        c.at_most(item, 1);
+        if let Some(p) = c.string(item) {
+            u.url.path = p;
+            u.have_path = true;
+        }
+    }),
+    set("digest", |c, item, u| {
+        c.at_most(item, 1);
+        let Some(w) = c.arg(item, 0) else { return };
+        let bytes: Option<Vec<u8>> = (w.text.len() == 32)
+            .then(|| (0..32).step_by(2).map(|i| u8::from_str_radix(w.text.get(i..i + 2)?, 16).ok()).collect())
+            .flatten();
+        match bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+            Some(d) => u.url.digest = Some(d),
+            None => c.error("bad-digest", &w.span, format!("digest '{}' is not 32 hex digits (an MD5 sum)", w.text)),
+        }
+    }),
+    set("status_code", |c, item, u| status_code(c, item, &mut u.url)),
+    set("regex", |c, item, u| {
+        if item.args.is_empty() {
+            c.diags.note("missing-value", item.span(), "regex without a value is ignored")
+        } else {
+            u.url.regex = c.string(item)
+        }
+    }),
+    set("regex_no_match", |c, item, u| u.url.regex_no_match = c.flag(item)),
+    set("virtualhost", |c, item, u| u.url.virtualhost = c.string(item)),
+    ignored("regex_options"),
+    ignored("regex_stack"),
+    ignored("regex_min_offset"),
+    ignored("regex_max_offset"),
+]);
+
+fn status_code(c: &mut Ctx, item: &Statement, u: &mut UrlCheck) {
+    for w in &item.args {
+        if w.text.is_empty() {
+            c.error("bad-value", &w.span, "status_code: an empty string is not an HTTP status");
+        } else if w.text.contains(',') {
+            c.warning(
+                "status-code-commas",
+                &w.span,
+                format!("status_code '{}': keepalived 2.2.7 refuses commas (write the codes apart, with spaces); Vigil reads them", w.text),
+            );
+        }
+        for part in w.text.split(',').filter(|p| !p.is_empty()) {
+            let range = match part.split_once('-') {
+                Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
+                None => part.parse::<u16>().ok().map(|v| (v, v)),
+            };
+            match range {
+                Some((a, b)) if (100..=599).contains(&a) && (a..=599).contains(&b) => u.status_code.push((a, b)),
+                _ => c.error(
+                    "bad-value",
+                    &w.span,
+                    format!("status_code '{part}' is not an HTTP status or range (100-599)"),
+                ),
+            }
+        }
+    }
+    if item.args.is_empty() {
+        c.diags.note("missing-value", item.span(), "status_code without a value: the default, 200-299, applies");
+    }
 }
 
 fn url(c: &mut Ctx, s: &Statement) -> Option<UrlCheck> {
-    let mut u = UrlCheck {
-        path: String::new(),
-        digest: None,
-        status_code: Vec::new(),
-        regex: None,
-        regex_no_match: false,
-        virtualhost: None,
-        span: s.span().clone(),
+    let mut u = UrlDraft {
+        url: UrlCheck {
+            path: String::new(),
+            digest: None,
+            status_code: Vec::new(),
+            regex: None,
+            regex_no_match: false,
+            virtualhost: None,
+            span: s.span().clone(),
+        },
+        have_path: false,
     };
-    let mut have_path = false;
-    for item in c.block(s) {
-        match item.name() {
-            "path" => {
-                c.at_most(item, 1);
-                if let Some(p) = c.string(item) {
-                    u.path = p;
-                    have_path = true;
-                }
-            }
-            "digest" => {
-                c.at_most(item, 1);
-                let Some(w) = c.arg(item, 0) else { continue };
-                let bytes: Option<Vec<u8>> = (w.text.len() == 32)
-                    .then(|| (0..32).step_by(2).map(|i| u8::from_str_radix(w.text.get(i..i + 2)?, 16).ok()).collect())
-                    .flatten();
-                match bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()) {
-                    Some(d) => u.digest = Some(d),
-                    None => {
-                        c.error("bad-digest", &w.span, format!("digest '{}' is not 32 hex digits (an MD5 sum)", w.text))
-                    }
-                }
-            }
-            "status_code" => {
-                for w in &item.args {
-                    if w.text.is_empty() {
-                        c.error("bad-value", &w.span, "status_code: an empty string is not an HTTP status");
-                    } else if w.text.contains(',') {
-                        c.warning(
-                            "status-code-commas",
-                            &w.span,
-                            format!("status_code '{}': keepalived 2.2.7 refuses commas (write the codes apart, with spaces); Vigil reads them", w.text),
-                        );
-                    }
-                    for part in w.text.split(',').filter(|p| !p.is_empty()) {
-                        let range = match part.split_once('-') {
-                            Some((a, b)) => a.parse::<u16>().ok().zip(b.parse::<u16>().ok()),
-                            None => part.parse::<u16>().ok().map(|v| (v, v)),
-                        };
-                        match range {
-                            Some((a, b)) if (100..=599).contains(&a) && (a..=599).contains(&b) => {
-                                u.status_code.push((a, b))
-                            }
-                            _ => c.error(
-                                "bad-value",
-                                &w.span,
-                                format!("status_code '{part}' is not an HTTP status or range (100-599)"),
-                            ),
-                        }
-                    }
-                }
-                if item.args.is_empty() {
-                    c.diags.note(
-                        "missing-value",
-                        item.span(),
-                        "status_code without a value: the default, 200-299, applies",
-                    );
-                }
-            }
-            "regex" if item.args.is_empty() => {
-                c.diags.note("missing-value", item.span(), "regex without a value is ignored")
-            }
-            "regex" => u.regex = c.string(item),
-            "regex_no_match" => u.regex_no_match = c.flag(item),
-            "virtualhost" => u.virtualhost = c.string(item),
-            "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => c.not_implemented(item),
-            other => c.warning("unknown-keyword", item.span(), format!("unknown keyword '{other}' in url")),
-        }
-    }
-    if !have_path {
+    let items = c.block(s);
+    apply(c, &URL, "url", items, &mut u);
+    if !u.have_path {
         c.error("missing-value", s.span(), "url has no path");
         return None;
     }
-    Some(u)
+    Some(u.url)
 }
 
 /// `virtual_server IP PORT | fwmark N | group NAME { ... }`
@@ -881,6 +1255,21 @@ pub(crate) fn group(c: &mut Ctx, s: &Statement) -> VirtualServerGroup {
 
 /// Cross-block checks for LVS: groups referenced, checker inheritance.
 pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
+    // keepalived looks FILE_CHECK's track_file up among the track_file blocks and drops the
+    // checker when there is none of that name (the checker planner leaves it out too).
+    let files: Vec<&str> = cfg.track_files.iter().map(|t| t.name.as_str()).collect();
+    let checkers = cfg.virtual_servers.iter().flat_map(|vs| vs.real_servers.iter()).flat_map(|rs| rs.checkers.iter());
+    for k in checkers {
+        if let CheckKind::File { track_file: Some(name), .. } = &k.kind {
+            if !files.contains(&name.as_str()) {
+                c.warning(
+                    "unknown-reference",
+                    &k.span,
+                    format!("track_file {name} not found; FILE_CHECK has no track_file specified - ignoring"),
+                );
+            }
+        }
+    }
     for vs in &cfg.virtual_servers {
         if let VsKey::Group { name } = &vs.key {
             if !cfg.virtual_server_groups.iter().any(|g| &g.name == name) {
@@ -893,6 +1282,35 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
         }
         if let (VsKey::Fwmark { .. }, Some(span)) = (&vs.key, &vs.protocol_span) {
             c.warning("protocol-on-fwmark", span, "protocol is ignored for a fwmark virtual_server");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{dns_name_has_empty_label, inet_aton};
+
+    #[test]
+    fn masks_read_as_inet_aton_reads_them() {
+        let ok = |t: &str| inet_aton(t).map(|a| a.to_string());
+        assert_eq!(ok("255.255.255.0").as_deref(), Some("255.255.255.0"));
+        assert_eq!(ok("24").as_deref(), Some("0.0.0.24"));
+        assert_eq!(ok("0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(ok("256").as_deref(), Some("0.0.1.0"));
+        assert_eq!(ok("0xff.0377.1").as_deref(), Some("255.255.0.1"));
+        assert_eq!(ok("4294967295").as_deref(), Some("255.255.255.255"));
+        for bad in ["4294967296", "1.2.3.256", "1.2.3.4.5", "", "a", "1..2", "2001:db8::", "08"] {
+            assert_eq!(inet_aton(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_dns_labels_as_keepalived_finds_them() {
+        for ok in ["example.org", "example.org.", ".", "ab.c"] {
+            assert!(!dns_name_has_empty_label(ok), "{ok}");
+        }
+        for bad in ["a..b", ".example.org", "example..org", "..", "*.example.org", "a.b."] {
+            assert!(dns_name_has_empty_label(bad), "{bad}");
         }
     }
 }

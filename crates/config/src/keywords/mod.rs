@@ -25,8 +25,9 @@ pub(crate) enum Action<T: 'static> {
     Set(Handler<T>),
     /// An older spelling keepalived still accepts; Vigil notes the current one.
     Alias { current: &'static str, handler: Handler<T> },
-    /// A keyword keepalived accepts that Vigil reads but does not act on (yet).
-    Ignored,
+    /// A keyword keepalived accepts that Vigil reads but does not act on (yet): a note says so,
+    /// and the handler, if any, checks the value as keepalived checks it.
+    Ignored(Option<Handler<T>>),
     /// A keyword keepalived 2.2 removed or deprecated (and complains about): a warning saying
     /// what replaced it; Vigil still honours it when it can.
     Removed { advice: &'static str, handler: Option<Handler<T>> },
@@ -69,7 +70,7 @@ impl<T> Table<T> {
         Table { rows, index: OnceLock::new() }
     }
 
-    fn get(&self, name: &str) -> Option<&Kw<T>> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Kw<T>> {
         let index = self.index.get_or_init(|| self.rows.iter().enumerate().map(|(i, k)| (k.name, i)).collect());
         index.get(name).map(|&i| &self.rows[i])
     }
@@ -84,7 +85,12 @@ pub(crate) const fn alias<T>(name: &'static str, current: &'static str, handler:
 }
 
 pub(crate) const fn ignored<T>(name: &'static str) -> Kw<T> {
-    Kw { name, action: Action::Ignored }
+    Kw { name, action: Action::Ignored(None) }
+}
+
+/// A keyword Vigil does not act on whose value it still checks as keepalived does.
+pub(crate) const fn checked<T>(name: &'static str, handler: Handler<T>) -> Kw<T> {
+    Kw { name, action: Action::Ignored(Some(handler)) }
 }
 
 pub(crate) const fn removed<T>(name: &'static str, advice: &'static str, handler: Option<Handler<T>>) -> Kw<T> {
@@ -96,6 +102,9 @@ pub(crate) struct Ctx<'a> {
     pub diags: &'a mut Diagnostics,
     /// Names of every keyword of every block, for "belongs elsewhere" hints.
     pub all_blocks: &'static [(&'static str, &'static [&'static str])],
+    /// How many `{ ... }` blocks handlers have taken ([`Ctx::block`]): a handler that leaves a
+    /// statement's block untouched does not take one.
+    pub blocks_read: usize,
 }
 
 /// Reads one top-level statement into the configuration.
@@ -117,30 +126,41 @@ pub(crate) fn block_index() -> &'static [(&'static str, &'static [&'static str])
 /// Runs every statement of a block through its table.
 pub(crate) fn apply<T>(ctx: &mut Ctx, table: &'static Table<T>, block: &str, items: &[Statement], target: &mut T) {
     for stmt in items {
-        match table.get(stmt.name()) {
-            Some(kw) => match &kw.action {
-                Action::Set(h) => h(ctx, stmt, target),
-                Action::Alias { current, handler } => {
-                    ctx.diags.note(
-                        "old-keyword",
-                        stmt.span(),
-                        format!("'{}' is the old name of '{current}'; both work", stmt.name()),
-                    );
-                    handler(ctx, stmt, target)
-                }
-                Action::Removed { advice, handler } => {
-                    ctx.diags.warning(
-                        "removed-keyword",
-                        stmt.span(),
-                        format!("'{}' is obsolete: {advice}", stmt.name()),
-                    );
-                    if let Some(h) = handler {
-                        h(ctx, stmt, target)
-                    }
-                }
-                Action::Ignored => ctx.not_implemented(stmt),
-            },
-            None => unknown(ctx, table, block, stmt),
+        let Some(kw) = table.get(stmt.name()) else {
+            unknown(ctx, table, block, stmt);
+            continue;
+        };
+        let before = ctx.blocks_read;
+        let handler = match &kw.action {
+            Action::Set(h) => Some(h),
+            Action::Alias { current, handler } => {
+                ctx.diags.note(
+                    "old-keyword",
+                    stmt.span(),
+                    format!("'{}' is the old name of '{current}'; both work", stmt.name()),
+                );
+                Some(handler)
+            }
+            Action::Removed { advice, handler } => {
+                ctx.diags.warning("removed-keyword", stmt.span(), format!("'{}' is obsolete: {advice}", stmt.name()));
+                handler.as_ref()
+            }
+            Action::Ignored(check) => {
+                ctx.not_implemented(stmt);
+                check.as_ref()
+            }
+        };
+        let Some(h) = handler else { continue };
+        h(ctx, stmt, target);
+        // A `{` after a keyword that takes no block: keepalived says so, ignores the brace and
+        // reads what the block holds as lines of the enclosing block.
+        if let Some(b) = stmt.block.as_ref().filter(|_| ctx.blocks_read == before) {
+            ctx.diags.warning(
+                "unexpected-brace",
+                &b.open,
+                format!("Unexpected '{{' - ignoring ('{}' takes no block)", stmt.name()),
+            );
+            apply(ctx, table, block, &b.items, target);
         }
     }
 }
@@ -234,6 +254,125 @@ impl Ctx<'_> {
         }
     }
 
+    /// A whole number in `lo..=hi` at argument `i` of a keyword keepalived checks and then
+    /// ignores when wrong (it warns and runs on): a warning in keepalived's words otherwise.
+    pub fn lenient_int(&mut self, s: &Statement, i: usize, lo: i64, hi: i64) -> Option<i64> {
+        let w = self.arg(s, i)?;
+        match w.text.parse::<i64>() {
+            Ok(v) if (lo..=hi).contains(&v) => Some(v),
+            Ok(_) => {
+                self.warning(
+                    "out-of-range",
+                    &w.span,
+                    format!("{}: number '{}' outside range [{lo}, {hi}]", s.name(), w.text),
+                );
+                None
+            }
+            Err(_) => {
+                self.warning("not-a-number", &w.span, format!("{}: invalid number '{}'", s.name(), w.text));
+                None
+            }
+        }
+    }
+
+    /// A decimal number of seconds (or milliseconds: the unit is the caller's) with at most
+    /// `places` decimals in `lo..=hi` at argument `i`, checked as keepalived's
+    /// `read_decimal_unsigned_strvec` checks it; a warning when it is not.
+    pub fn lenient_decimal(&mut self, s: &Statement, i: usize, lo: f64, hi: f64, places: usize) -> Option<f64> {
+        let w = self.arg(s, i)?;
+        let text = w.text.as_str();
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        let well_formed = match text.split_once('.') {
+            Some((int, frac)) => (int.is_empty() || digits(int)) && (frac.is_empty() || digits(frac)),
+            None => digits(text),
+        };
+        let value = text.parse::<f64>().ok().filter(|v| well_formed && v.is_finite());
+        match value {
+            None => self.warning("not-a-number", &w.span, format!("{}: invalid number '{text}'", s.name())),
+            Some(_) if text.split_once('.').is_some_and(|(_, f)| f.len() > places) => self.warning(
+                "not-a-number",
+                &w.span,
+                format!("{}: number '{text}' has too many decimal places", s.name()),
+            ),
+            Some(v) if !(lo..=hi).contains(&v) => self.warning(
+                "out-of-range",
+                &w.span,
+                format!("{}: number '{text}' outside range [{lo:.6}, {hi:.6}]", s.name()),
+            ),
+            Some(v) => return Some(v),
+        }
+        None
+    }
+
+    /// A whole number read as keepalived's `read_unsigned` reads it (C's `strtoul`: leading
+    /// spaces and a `+` allowed, `""` is 0, no sign), within `lo..=hi`.
+    pub fn ka_unsigned(&mut self, s: &Statement, lo: u64, hi: u64) -> Option<u64> {
+        self.at_most(s, 1);
+        let w = self.arg(s, 0)?;
+        let text = crate::lexer::trim_start(&w.text);
+        let digits = text.strip_prefix('+').unwrap_or(text);
+        let problem = if text.starts_with('-') {
+            format!("negative number '{}'", w.text)
+        } else if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            format!("invalid number '{}'", w.text)
+        } else {
+            match if digits.is_empty() { Ok(0) } else { digits.parse::<u64>() } {
+                Ok(v) if (lo..=hi).contains(&v) => return Some(v),
+                _ => format!("number '{}' outside range [{lo}, {hi}]", w.text),
+            }
+        };
+        self.error("bad-number", &w.span, format!("{}: {problem}", s.name()));
+        None
+    }
+
+    /// [`Ctx::ka_unsigned`] into a narrower type.
+    pub fn ka_num<T: TryFrom<u64>>(&mut self, s: &Statement, lo: u64, hi: u64) -> Option<T> {
+        self.ka_unsigned(s, lo, hi).and_then(|v| T::try_from(v).ok())
+    }
+
+    /// A time in seconds read as keepalived's `read_timer` reads it: digits with at most six
+    /// decimals (more are reported, then rounded), no sign or exponent, `""` meaning 0, within
+    /// `lo_us..=hi_us` microseconds. Vigil's timers stop at a day: a longer accepted value is
+    /// kept as 86400 s, with a note.
+    pub fn ka_timer(&mut self, s: &Statement, lo_us: u64, hi_us: u64) -> Option<Duration> {
+        self.at_most(s, 1);
+        let w = self.arg(s, 0)?;
+        let text = w.text.as_str();
+        let bad = |c: &mut Self, msg: String| {
+            c.error("bad-timer", &w.span, format!("{}: {msg}", s.name()));
+            None
+        };
+        if text.starts_with('-') {
+            return bad(self, format!("negative number '{text}'"));
+        }
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        if frac.len() > 6 {
+            self.error("bad-timer", &w.span, format!("{}: number '{text}' has too many decimal places", s.name()));
+        }
+        let round_up = frac.as_bytes().get(6).is_some_and(|d| *d >= b'5');
+        let frac6: String = frac.chars().chain(std::iter::repeat('0')).take(6).collect();
+        let digits = format!("{}{frac6}", int.strip_prefix('+').unwrap_or(int));
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(self, format!("invalid number '{text}'"));
+        }
+        let Some(us) = digits.parse::<u64>().ok().map(|v| v + u64::from(round_up)) else {
+            return bad(self, format!("number '{text}' outside range"));
+        };
+        let secs = |v: u64| format!("{}.{:06}", v / 1_000_000, v % 1_000_000);
+        if !(lo_us..=hi_us).contains(&us) {
+            return bad(self, format!("number '{text}' outside range [{}, {}]", secs(lo_us), secs(hi_us)));
+        }
+        const DAY_US: u64 = 86_400_000_000;
+        if us > DAY_US {
+            self.diags.note(
+                "timer-capped",
+                &w.span,
+                format!("{}: {text} s is kept as 86400 s (Vigil's longest timer)", s.name()),
+            );
+        }
+        Some(Duration::from_micros(us.min(DAY_US)))
+    }
+
     /// A number that must fit `T` and lie in `lo..=hi`.
     pub fn num<T: TryFrom<i64>>(&mut self, s: &Statement, lo: i64, hi: i64) -> Option<T> {
         self.at_most(s, 1);
@@ -273,7 +412,7 @@ impl Ctx<'_> {
     /// the flag there), any other word gets a note and sets it.
     pub fn flag_any_word(&mut self, s: &Statement) -> bool {
         let Some(w) = s.args.first() else { return self.flag(s) };
-        let (on, how) = match w.text.to_ascii_lowercase().as_str() {
+        let (on, how) = match w.text.as_str() {
             "on" | "true" | "yes" => return self.flag(s),
             "off" | "false" | "no" => (self.flag(s), "turns it off here; keepalived 2.2.7 sets it whatever the word"),
             _ => {
@@ -290,7 +429,8 @@ impl Ctx<'_> {
         self.at_most(s, 1);
         match s.args.first() {
             None => true,
-            Some(w) => match w.text.to_ascii_lowercase().as_str() {
+            // keepalived compares these words case-sensitively (`YES` is refused).
+            Some(w) => match w.text.as_str() {
                 "on" | "true" | "yes" => true,
                 "off" | "false" | "no" => false,
                 _ => {
@@ -345,25 +485,6 @@ impl Ctx<'_> {
         self.host_word(s.name(), w)
     }
 
-    /// `persistence_granularity`: an IPv4 netmask, or (for IPv6 services, as keepalived
-    /// takes it) a prefix length 1-128, kept as the IPv6 mask it stands for.
-    pub fn granularity(&mut self, s: &Statement) -> Option<IpAddr> {
-        self.at_most(s, 1);
-        let w = self.arg(s, 0)?;
-        match w.text.parse::<u8>() {
-            Ok(len @ 1..=128) => Some(IpAddr::V6(std::net::Ipv6Addr::from(u128::MAX << (128 - u32::from(len))))),
-            Ok(_) => {
-                self.diags.error(
-                    "bad-number",
-                    &w.span,
-                    format!("persistence_granularity: prefix length '{}' is not in 1-128", w.text),
-                );
-                None
-            }
-            Err(_) => self.ip_word(s.name(), w),
-        }
-    }
-
     /// `IP[/PREFIX]`, the prefix defaulting to the full length.
     pub fn prefix_word(&mut self, what: &str, w: &Word) -> Option<(IpAddr, u8)> {
         let (addr, len) = match w.text.split_once('/') {
@@ -399,6 +520,7 @@ impl Ctx<'_> {
 
     /// The block of a statement; an error when the keyword needs one and has none.
     pub fn block<'s>(&mut self, s: &'s Statement) -> &'s [Statement] {
+        self.blocks_read += 1;
         if s.block.is_none() {
             self.diags.error("missing-block", s.span(), format!("'{}' needs a {{ ... }} block", s.name()));
         }
@@ -416,27 +538,46 @@ impl Ctx<'_> {
         }
     }
 
-    /// A script: `PATH|"PATH ARGS"` `[USER [GROUP]]`.
+    /// A script: `PATH|"PATH ARGS"` `[USER [GROUP]]`. On a line with a `\` or a `'`,
+    /// keepalived reads the words again from the raw line with escapes and both kinds of
+    /// quotes (`"/bin/sh -c \"test -e /tmp\""` is one word), and so does Vigil.
     pub fn script(&mut self, s: &Statement) -> Option<Script> {
         let cmd = self.arg(s, 0)?;
-        let argv = split_command(&cmd.text);
+        let (words, spans): (Vec<String>, Vec<&Span>) = match &s.raw {
+            Some(raw) => match split_escaped(raw) {
+                // The raw line starts with the keyword itself.
+                Ok(w) => {
+                    let spans = (1..w.len()).map(|i| s.args.get(i - 1).map_or(&cmd.span, |a| &a.span)).collect();
+                    (w.into_iter().skip(1).collect(), spans)
+                }
+                Err(e) => {
+                    self.error("bad-quote", &cmd.span, format!("String '{raw}': {e}"));
+                    return None;
+                }
+            },
+            None => (s.args.iter().map(|w| w.text.to_string()).collect(), s.args.iter().map(|w| &w.span).collect()),
+        };
+        let argv = match words.first().map(|c| split_escaped(c)) {
+            Some(Ok(argv)) => argv,
+            Some(Err(e)) => {
+                self.error("bad-quote", &cmd.span, format!("'{}': {e}", s.name()));
+                return None;
+            }
+            None => Vec::new(),
+        };
+        // keepalived only logs these two (exit 0 in -t): a note, not a warning.
         if argv.is_empty() {
-            self.diags.error("missing-value", &cmd.span, format!("'{}' has an empty command", s.name()));
+            self.diags.note("missing-value", &cmd.span, format!("'{}' has an empty command; it is ignored", s.name()));
             return None;
         }
-        if s.args.len() > 3 {
-            self.diags.warning(
+        if words.len() > 3 {
+            self.diags.note(
                 "extra-words",
-                &s.args[3].span,
+                spans[3],
                 format!("'{}' takes a command, a user and a group; quote the command if it has arguments", s.name()),
             );
         }
-        Some(Script {
-            argv,
-            user: s.args.get(1).map(|w| w.text.to_string()),
-            group: s.args.get(2).map(|w| w.text.to_string()),
-            span: s.span().clone(),
-        })
+        Some(Script { argv, user: words.get(1).cloned(), group: words.get(2).cloned(), span: s.span().clone() })
     }
 
     /// `USER [GROUP]`
@@ -465,34 +606,94 @@ impl Ctx<'_> {
     }
 }
 
-/// Splits a command line on unquoted spaces; single quotes keep spaces inside an argument.
-pub(crate) fn split_command(cmd: &str) -> Vec<String> {
+/// Why a line could not be split into words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SplitError {
+    /// A quote opened and never closed.
+    #[error("missing terminating {0}")]
+    Unterminated(char),
+    /// A `\` with nothing after it.
+    #[error("missing escape char at end")]
+    TrailingBackslash,
+}
+
+/// Splits text into words as keepalived splits script command lines: whitespace separates
+/// words; `"..."` and `'...'` keep spaces and join the text around them into one word; `\`
+/// escapes anywhere (`\n`, `\t`, `\xHH`, `\cX`, octal `\NNN`, and any other character for
+/// itself). Words stop at an unquoted `{` or `}`, which belong to the block structure.
+pub(crate) fn split_escaped(text: &str) -> Result<Vec<String>, SplitError> {
     let mut out = Vec::new();
     let mut cur = String::new();
-    let mut in_quote = false;
-    let mut has = false;
-    for c in cmd.chars() {
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
-            '\'' => {
-                in_quote = !in_quote;
-                has = true;
+            '\\' => {
+                in_word = true;
+                let Some(e) = chars.next() else { return Err(SplitError::TrailingBackslash) };
+                let byte = |v: u32| char::from(u8::try_from(v & 0xff).unwrap_or(0));
+                let decoded = match e {
+                    'x' if chars.peek().is_some_and(char::is_ascii_hexdigit) => {
+                        let mut v = 0u32;
+                        while let Some(d) = chars.peek().and_then(|d| d.to_digit(16)) {
+                            v = (v << 4 | d) & 0xff;
+                            chars.next();
+                        }
+                        byte(v)
+                    }
+                    'c' if chars.peek().is_some() => byte(chars.next().map_or(0, u32::from) & 0x1f),
+                    '0'..='7' => {
+                        let mut v = e.to_digit(8).unwrap_or(0);
+                        for _ in 0..2 {
+                            match chars.peek().and_then(|d| d.to_digit(8)) {
+                                Some(d) => {
+                                    v = v << 3 | d;
+                                    chars.next();
+                                }
+                                None => break,
+                            }
+                        }
+                        byte(v)
+                    }
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'E' => '\u{1b}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'v' => '\u{b}',
+                    other => other,
+                };
+                cur.push(decoded);
             }
-            c if c.is_whitespace() && !in_quote => {
-                if has {
+            q if quote == Some(q) => quote = None,
+            c if quote.is_some() => cur.push(c),
+            '"' | '\'' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            '{' | '}' => break,
+            c if crate::lexer::is_space(c) => {
+                if in_word {
                     out.push(std::mem::take(&mut cur));
-                    has = false;
+                    in_word = false;
                 }
             }
             c => {
                 cur.push(c);
-                has = true;
+                in_word = true;
             }
         }
     }
-    if has {
+    if let Some(q) = quote {
+        return Err(SplitError::Unterminated(q));
+    }
+    if in_word {
         out.push(cur);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -508,11 +709,22 @@ mod tests {
     }
 
     #[test]
-    fn commands() {
-        assert_eq!(split_command("/bin/x a 'b c'"), ["/bin/x", "a", "b c"]);
-        assert_eq!(split_command("  "), Vec::<String>::new());
+    fn commands_split_as_keepalived_splits_scripts() {
+        let ok = |t: &str| split_escaped(t).expect("well-formed");
+        assert_eq!(ok("/bin/x a 'b c'"), ["/bin/x", "a", "b c"]);
+        assert_eq!(ok("  "), Vec::<String>::new());
+        assert_eq!(ok(r#"misc_path "/bin/sh -c \"test -e /tmp\"""#), ["misc_path", r#"/bin/sh -c "test -e /tmp""#]);
+        assert_eq!(ok(r#"/bin/sh -c "test -e /tmp""#), ["/bin/sh", "-c", "test -e /tmp"]);
+        assert_eq!(ok(r#"a"b c"d 'e\'f' \x41\101\cA\t"#), ["ab cd", "e'f", "AA\u{1}\t"]);
+        assert_eq!(ok("x '' y"), ["x", "", "y"]);
+        assert_eq!(ok("notify /bin/x } trailing"), ["notify", "/bin/x"]);
+        assert_eq!(split_escaped("a 'b"), Err(SplitError::Unterminated('\'')));
+        assert_eq!(split_escaped("a \"b"), Err(SplitError::Unterminated('"')));
+        assert_eq!(split_escaped("a\\"), Err(SplitError::TrailingBackslash));
     }
 }
 
 #[cfg(test)]
 mod cases;
+#[cfg(test)]
+mod keepalived_tree;

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{apply, ignored, removed, set, Ctx, Table};
+use super::{apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
     AuthType, Authentication, Config, InitialState, Notify, Route, RouteKind, Rule, Scope, SyncGroup, Track, TrackFile,
     UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
@@ -122,6 +122,11 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
         }),
     ),
     removed("linkbeat_use_polling", "keepalived 2.x deprecated it in vrrp_instance; use a linkbeat_interfaces block", None),
+    removed(
+        "vmac_garp_intvl",
+        "keepalived 2.2.3 renamed it 'garp_extra_if' (Vigil does not act on either yet)",
+        Some(|c, s, _| garp_extra_if(c, s, 0)),
+    ),
     set("smtp_alert", |c, s, i| i.smtp_alert = Some(c.flag(s))),
     set("notify_master", |c, s, i| i.notify.master = c.script(s)),
     set("notify_backup", |c, s, i| i.notify.backup = c.script(s)),
@@ -385,47 +390,57 @@ pub(crate) fn sync_group(c: &mut Ctx, s: &Statement) -> SyncGroup {
     g
 }
 
-fn authentication(c: &mut Ctx, s: &Statement) -> Option<Authentication> {
-    let mut kind = None;
-    let mut pass = None;
-    for item in c.block(s) {
-        match item.name() {
-            "auth_type" => {
-                c.at_most(item, 1);
-                kind = match c.arg(item, 0).map(|w| (w.text.as_str(), w.span.clone())) {
-                    Some(("PASS", _)) => Some(AuthType::Pass),
-                    Some(("AH", _)) => Some(AuthType::Ah),
-                    Some((other, span)) => {
-                        c.error("bad-value", &span, format!("auth_type '{other}' is not PASS or AH"));
-                        None
-                    }
-                    None => None,
-                }
+/// An `authentication` block while it is read.
+#[derive(Default)]
+pub(crate) struct AuthDraft {
+    kind: Option<AuthType>,
+    pass: Option<String>,
+}
+
+pub(crate) static AUTHENTICATION: Table<AuthDraft> = Table::new(&[
+    set("auth_type", |c, item, a| {
+        c.at_most(item, 1);
+        a.kind = match c.arg(item, 0).map(|w| (w.text.as_str(), w.span.clone())) {
+            Some(("PASS", _)) => Some(AuthType::Pass),
+            Some(("AH", _)) => Some(AuthType::Ah),
+            Some((other, span)) => {
+                c.error("bad-value", &span, format!("auth_type '{other}' is not PASS or AH"));
+                None
             }
-            "auth_pass" => {
-                c.at_most(item, 1);
-                if let Some(w) = c.arg(item, 0) {
-                    let mut p = w.text.to_string();
-                    if p.len() > 8 {
-                        c.warning(
-                            "auth-pass-truncated",
-                            &w.span,
-                            format!("auth_pass is {} characters; only the first 8 are used", p.len()),
-                        );
-                        let mut cut = 8;
-                        while !p.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        p.truncate(cut);
-                    }
-                    pass = Some(p);
-                }
-            }
-            other => c.warning("unknown-keyword", item.span(), format!("unknown keyword '{other}' in authentication")),
+            None => None,
         }
-    }
-    match (kind, pass) {
-        (Some(kind), pass) => Some(Authentication { kind, pass: pass.unwrap_or_default(), span: s.span().clone() }),
+    }),
+    set("auth_pass", |c, item, a| {
+        c.at_most(item, 1);
+        if let Some(w) = c.arg(item, 0) {
+            let mut p = w.text.to_string();
+            if p.len() > 8 {
+                c.warning(
+                    "auth-pass-truncated",
+                    &w.span,
+                    format!("auth_pass is {} characters; only the first 8 are used", p.len()),
+                );
+                let mut cut = 8;
+                while !p.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                p.truncate(cut);
+            }
+            a.pass = Some(p);
+        }
+    }),
+]);
+
+fn authentication(c: &mut Ctx, s: &Statement) -> Option<Authentication> {
+    let mut a = AuthDraft::default();
+    let items = c.block(s);
+    apply(c, &AUTHENTICATION, "authentication", items, &mut a);
+    match (a.kind, a.pass) {
+        (Some(kind), Some(pass)) => Some(Authentication { kind, pass, span: s.span().clone() }),
+        (Some(_), None) => {
+            c.warning("auth-no-pass", s.span(), "Authentication specified but no password given. Ignoring");
+            None
+        }
         (None, Some(_)) => {
             c.warning("bad-value", s.span(), "authentication has auth_pass but no auth_type; it is ignored");
             None
@@ -620,7 +635,12 @@ pub(crate) fn route(c: &mut Ctx, item: &Statement) -> Option<Route> {
                     r.dest = c.prefix_word("route", w);
                     have_dest = true;
                 }
-                _ => c.error("bad-value", &w.span, format!("unknown route option '{word}'")),
+                _ => {
+                    // keepalived 2.2.7 drops the whole route and runs on (`track`, for one,
+                    // came in a later release).
+                    c.warning("bad-route", &w.span, format!("unknown route keyword {word} - skipping the route"));
+                    return None;
+                }
             },
         }
     }
@@ -690,10 +710,214 @@ pub(crate) fn rule(c: &mut Ctx, item: &Statement) -> Option<Rule> {
                 let _ = value(c);
             }
             "not" | "blackhole" | "prohibit" | "unreachable" | "nop" => {}
-            other => c.error("bad-value", &w.span, format!("unknown rule option '{other}'")),
+            other => {
+                // keepalived drops the rule and runs on.
+                c.warning("bad-rule", &w.span, format!("Unknown rule option {other} - skipping the rule"));
+                return None;
+            }
         }
     }
+    if r.priority.is_none() {
+        c.warning(
+            "rule-no-priority",
+            &r.span,
+            "Rule has no preference specified - keepalived sets 16384, one less for each further such rule; this is probably not what you want",
+        );
+    }
     Some(r)
+}
+
+/// `garp_extra_if` / `vmac_garp_intvl` (instance, at least `min` seconds) and
+/// `vrrp_garp_extra_if` / `vrrp_vmac_garp_intvl` (global_defs, from 1): `[all] SECONDS`.
+pub(crate) fn garp_extra_if(c: &mut Ctx, s: &Statement, min: i64) {
+    let mut have_delay = false;
+    for (i, w) in s.args.iter().enumerate() {
+        if w.text == "all" {
+            continue;
+        }
+        if c.lenient_int(s, i, min, 86400).is_none() {
+            return;
+        }
+        have_delay = true;
+    }
+    if !have_delay {
+        c.warning("missing-value", s.span(), format!("{} specified without time - ignoring", s.name()));
+    }
+}
+
+/// `track_group NAME { group { INSTANCE... } }`: keepalived's static track groups, which Vigil
+/// does not implement.
+pub(crate) static TRACK_GROUP: Table<()> = Table::new(&[checked("group", |c, s, _| {
+    c.block(s);
+})]);
+
+pub(crate) fn track_group(c: &mut Ctx, s: &Statement) {
+    c.block_name(s);
+    let items = c.block(s);
+    apply(c, &TRACK_GROUP, "track_group", items, &mut ());
+}
+
+/// A `garp_group` block while it is read: whether it sets either interval.
+#[derive(Default)]
+pub(crate) struct GarpGroupDraft {
+    has_delay: bool,
+}
+
+fn garp_group_interval(c: &mut Ctx, s: &Statement, g: &mut GarpGroupDraft) {
+    c.at_most(s, 1);
+    // keepalived reads microseconds into an int.
+    if let Some(v) = c.lenient_decimal(s, 0, 0.0, f64::from(i32::MAX) / 1e6, 6) {
+        g.has_delay = true;
+        if v >= 1.0 {
+            c.diags.note("garp-interval", s.span(), format!("the {} is very large - {v} seconds", s.name()));
+        }
+    }
+}
+
+/// `garp_group { garp_interval S gna_interval S interface IF | interfaces { IF... } }`
+pub(crate) static GARP_GROUP: Table<GarpGroupDraft> = Table::new(&[
+    checked("garp_interval", garp_group_interval),
+    checked("gna_interval", garp_group_interval),
+    checked("interface", |c, s, _| {
+        c.at_most(s, 1);
+        c.arg(s, 0);
+    }),
+    checked("interfaces", |c, s, _| {
+        if c.block(s).is_empty() && s.block.is_some() {
+            c.warning("empty-block", s.span(), "Warning - empty garp_group interfaces block");
+        }
+    }),
+]);
+
+pub(crate) fn garp_group(c: &mut Ctx, s: &Statement) {
+    let mut g = GarpGroupDraft::default();
+    let items = c.block(s);
+    apply(c, &GARP_GROUP, "garp_group", items, &mut g);
+    if !g.has_delay {
+        c.warning("garp-group-no-delay", s.span(), "garp group does not have any delay set - removing");
+    }
+}
+
+/// A `vrrp_track_process` block while it is read, with keepalived's defaults.
+pub(crate) struct TrackProcessDraft {
+    name: String,
+    process: bool,
+    weight: bool,
+    quorum: i64,
+    quorum_max: i64,
+}
+
+fn process_delay(c: &mut Ctx, s: &Statement, _: &mut TrackProcessDraft) {
+    c.at_most(s, 1);
+    c.lenient_decimal(s, 0, 0.000_001, 3600.0, 6);
+}
+
+/// `vrrp_track_process NAME { process PATH [ARGS...] param_match [initial|partial] weight N
+/// [reverse] quorum N quorum_max N delay S terminate_delay S fork_delay S full_command }`
+pub(crate) static TRACK_PROCESS: Table<TrackProcessDraft> = Table::new(&[
+    checked("process", |c, s, p| {
+        if p.process {
+            let what = s.args.first().map_or("", |w| w.text.as_str());
+            c.warning(
+                "duplicate-value",
+                s.span(),
+                format!("Process already set for track process {} - ignoring {what}", p.name),
+            );
+        } else if c.arg(s, 0).is_some() {
+            p.process = true;
+        }
+    }),
+    checked("param_match", |c, s, _| {
+        c.at_most(s, 1);
+        match s.args.first() {
+            None => {}
+            Some(w) if w.text == "initial" || w.text == "partial" => {}
+            Some(w) => c.warning("bad-value", &w.span, format!("Invalid param_match type {} - ignoring", w.text)),
+        }
+    }),
+    checked("weight", |c, s, p| {
+        c.at_most(s, 2);
+        if p.weight {
+            c.warning(
+                "duplicate-value",
+                s.span(),
+                format!("Weight already set for track process {} - ignoring", p.name),
+            );
+            return;
+        }
+        if c.lenient_int(s, 0, -254, 254).is_none() {
+            return;
+        }
+        if let Some(w) = s.args.get(1).filter(|w| w.text != "reverse") {
+            c.warning("bad-value", &w.span, format!("vrrp_track_process {} unknown weight option {}", p.name, w.text));
+        }
+        p.weight = true;
+    }),
+    checked("quorum", |c, s, p| {
+        c.at_most(s, 1);
+        let Some(q) = c.lenient_int(s, 0, 1, 65535) else { return };
+        if q > p.quorum_max {
+            c.warning("bad-value", s.span(), "Quorum is greater than quorum_max - ignoring");
+            return;
+        }
+        p.quorum = q;
+    }),
+    checked("quorum_max", |c, s, p| {
+        c.at_most(s, 1);
+        let Some(max) = c.lenient_int(s, 0, 0, 65535) else { return };
+        // keepalived allows 0 (no process may run) when no quorum above 1 was set.
+        if (max != 0 || p.quorum > 1) && max < p.quorum {
+            c.warning("bad-value", s.span(), "quorum_max is less than quorum - ignoring");
+            return;
+        }
+        p.quorum_max = max;
+        p.quorum = if max == 0 { 0 } else { p.quorum.max(1) };
+    }),
+    checked("delay", process_delay),
+    checked("terminate_delay", process_delay),
+    checked("fork_delay", process_delay),
+    checked("full_command", |c, s, _| c.at_most(s, 0)),
+]);
+
+pub(crate) fn track_process(c: &mut Ctx, s: &Statement) {
+    let mut p = TrackProcessDraft {
+        name: c.block_name(s),
+        process: false,
+        weight: false,
+        quorum: 1,
+        quorum_max: i64::from(u32::MAX),
+    };
+    let items = c.block(s);
+    apply(c, &TRACK_PROCESS, "vrrp_track_process", items, &mut p);
+    if !p.process {
+        c.warning("missing-value", s.span(), format!("track process '{}' process name not specified", p.name));
+    }
+}
+
+/// `interface_up_down_delays { IF DOWN_DELAY [UP_DELAY] ... }`: seconds, at most 255.
+pub(crate) fn interface_up_down_delays(c: &mut Ctx, s: &Statement) {
+    for item in c.block(s) {
+        if item.args.is_empty() {
+            c.diags.note(
+                "missing-value",
+                item.span(),
+                format!("No timeouts specified for {} up/down delays", item.name()),
+            );
+            continue;
+        }
+        if item.args.len() > 2 {
+            c.diags.note(
+                "extra-words",
+                &item.args[2].span,
+                format!("Too many parameters for {} up/down delays", item.name()),
+            );
+        }
+        for i in 0..item.args.len().min(2) {
+            if c.lenient_decimal(item, i, 0.0, 255.0, 6).is_none() {
+                break;
+            }
+        }
+    }
 }
 
 /// Resolves defaults from global_defs and checks what spans blocks: references between
@@ -777,11 +1001,6 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
                     &i.span,
                     format!("({}) with vrrp_strict, state MASTER needs priority 255 (the address owner)", i.name),
                 );
-            }
-        }
-        for r in &i.virtual_rules {
-            if r.priority.is_none() {
-                c.warning("rule-no-priority", &r.span, "virtual_rules entry has no priority (keepalived uses 16384)");
             }
         }
         if let Some((own, _)) = &i.interface {
