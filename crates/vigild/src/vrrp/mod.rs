@@ -32,11 +32,11 @@ use vigil_config::model::{Config, Track, TrackFile, VrrpInstance, VrrpScript};
 use vigil_config::span::same_ignoring_spans;
 use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
 use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, Vip, VrrpSocket};
-use vigil_vrrp::plan::{tracker_id, Address, TrackedKind, VIPS_HELD};
+use vigil_vrrp::plan::{tracker_id, Address, TrackedKind};
 use vigil_vrrp::receive::{self, Accepted, Drop};
-use vigil_vrrp::router::peers::{Checksum, Note, Peers, Settings as PeerSettings};
+use vigil_vrrp::router::peers::{Checksum, Note, Settings as PeerSettings};
 use vigil_vrrp::router::reload::{self, Reconfigure};
-use vigil_vrrp::router::sync_group;
+use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::routes::{Owner, RouteSet};
@@ -46,26 +46,19 @@ use crate::notify::Notifier;
 use crate::status::{unix_time, InstanceStatus, PeerSeen, Reloaded, Transition};
 use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
 
-/// How long an instance that could not add a VIP stays in FAULT before it tries again; each
-/// failure in a row doubles it, up to [`VIPS_RETRY_MAX`].
-const VIPS_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
-const VIPS_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
 const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// An input for the owning task.
 enum Event {
     /// A message on the socket of the instance whose [`Running::id`] is `id`, checked.
-    Packet { id: u64, src: IpAddr, result: Result<Accepted, Drop> },
+    Packet { id: InstanceId, src: IpAddr, result: Result<Accepted, Drop> },
     /// The kernel reported a change.
     Net(NetEvent),
     /// A tracking script changed state.
     Script(ScriptStatus),
     /// A tracked file's value changed.
     File(FileStatus),
-    /// Instance `id` could not add a VIP and went to FAULT: time to try again.
-    RetryVips { id: u64 },
 }
 
 /// A request from the daemon to the VRRP task.
@@ -80,12 +73,12 @@ pub enum Control {
 
 /// One running instance.
 struct Running {
-    /// Names the instance in [`Event::Packet`] across reloads (indices move).
-    id: u64,
-    /// The plan as resolved from the configuration; a reload compares it with the new one.
+    /// Names the instance to the router and in [`Event::Packet`] across reloads (indices move).
+    id: InstanceId,
+    /// The plan as resolved from the configuration: what the sockets and frames are built
+    /// from (the router holds the same one).
     plan: setup::Plan,
     model: VrrpInstance,
-    fsm: fsm::Instance,
     ifindex: u32,
     ifname: String,
     /// Whether the interface was up when the instance was resolved (its link is read once).
@@ -102,7 +95,6 @@ struct Running {
     warned: HashSet<(IpAddr, &'static str)>,
     /// Tracked interfaces by index, with their ids for the state machine.
     track_if: Vec<(u32, u32, Track)>,
-    group: Option<usize>,
     /// VIPs with a `dev` other than the instance's interface, and that device.
     vip_dev: HashMap<IpAddr, Device>,
     /// `virtual_routes` and `virtual_rules`, installed while MASTER.
@@ -112,15 +104,10 @@ struct Running {
     /// When the current state was entered, and the last transition.
     since: SystemTime,
     last_transition: Option<Transition>,
-    /// What the accepted adverts told: routers heard, their checksum readings, the checksum
-    /// we send, adverts heard while MASTER.
-    peers: Peers,
     /// VIPs re-added after something else removed them while MASTER.
     vips_restored: u64,
     /// VIPs whose last add failed: never announced.
     unheld: HashSet<IpAddr>,
-    /// How long to stay in FAULT after the next failure to add a VIP.
-    vips_retry: std::time::Duration,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -133,8 +120,6 @@ struct Kernel {
     routes_record: owned::Owned,
     /// The IPVS sync daemon following `lvs_sync_daemon`'s instance.
     syncd: Option<syncd::Follower>,
-    /// The owning task's input, for retries it schedules.
-    retry: mpsc::Sender<Event>,
 }
 
 impl Kernel {
@@ -163,38 +148,39 @@ impl Running {
     }
 
     /// Every router heard, and every unicast peer (heard or not).
-    fn peers_seen(&self) -> Vec<PeerSeen> {
+    fn peers_seen(&self, peers: &vigil_vrrp::router::peers::Peers) -> Vec<PeerSeen> {
         let configured: &[IpAddr] = match &self.plan.socket.mode {
             vigil_vrrp::io::Mode::Unicast { peers } => peers,
             vigil_vrrp::io::Mode::Multicast { .. } => &[],
         };
-        let mut addresses: Vec<IpAddr> = self.peers.heard().keys().chain(configured).copied().collect();
+        let mut addresses: Vec<IpAddr> = peers.heard().keys().chain(configured).copied().collect();
         addresses.sort();
         addresses.dedup();
         addresses
             .into_iter()
             .map(|address| {
-                let heard = self.peers.heard().get(&address);
+                let heard = peers.heard().get(&address);
                 PeerSeen {
                     address,
                     priority: heard.map(|h| h.priority),
                     last_seen: heard.map(|h| unix_time(h.at)),
-                    checksum: self.peers.checksum_of(address).map(Checksum::name),
+                    checksum: peers.checksum_of(address).map(Checksum::name),
                 }
             })
             .collect()
     }
 
-    fn status(&self) -> InstanceStatus {
-        let state = self.fsm.state();
+    fn status(&self, router: &Router) -> Option<InstanceStatus> {
+        let (fsm, peers) = (router.fsm(self.id)?, router.peers(self.id)?);
+        let state = fsm.state();
         let master = match state {
             State::Master => Some(self.plan.fsm.primary_address),
             // The latest sender heard with a priority above 0 (one leaving sends 0).
-            State::Backup => self.peers.last_master(),
+            State::Backup => peers.last_master(),
             State::Initialize | State::Fault => None,
         };
-        let stats = self.fsm.stats();
-        InstanceStatus {
+        let stats = fsm.stats();
+        Some(InstanceStatus {
             name: self.model.name.clone(),
             interface: self.ifname.clone(),
             vrid: self.plan.fsm.vrid,
@@ -204,7 +190,7 @@ impl Running {
             },
             state: state.to_string(),
             priority: self.plan.fsm.priority,
-            effective_priority: self.fsm.effective_priority(),
+            effective_priority: fsm.effective_priority(),
             master,
             vips: self.plan.fsm.vips.clone(),
             accept_mode: self.plan.fsm.accepts(),
@@ -216,10 +202,10 @@ impl Running {
             released_master: stats.released_master,
             transitions: stats.transitions,
             vips_restored: self.vips_restored,
-            conflicts: self.peers.conflicts(),
+            conflicts: peers.conflicts(),
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
-            peers: self.peers_seen(),
-        }
+            peers: self.peers_seen(peers),
+        })
     }
 }
 
@@ -229,12 +215,9 @@ struct Trackers {
     scripts: Vec<VrrpScript>,
 }
 
-/// A `vrrp_sync_group`: its members' indices and its notify scripts.
+/// A `vrrp_sync_group` that runs: its notify scripts and mails (the router moves its members).
 struct Group {
     name: String,
-    members: Vec<usize>,
-    /// The state all members last agreed on, for the group's notify scripts.
-    state: std::sync::Mutex<Option<State>>,
     notify: vigil_config::model::Notify,
     notifier: Notifier,
     alerts: Option<Alerter>,
@@ -252,6 +235,7 @@ struct Vrrp {
     config: Arc<Config>,
     running: Vec<Running>,
     groups: Vec<Group>,
+    router: Router,
     kernel: Kernel,
     trackers: Trackers,
     scripts: HashMap<String, TrackerTask<VrrpScript, ScriptStatus>>,
@@ -282,7 +266,6 @@ pub async fn run(
         vips: owned::Owned::load("vips"),
         routes_record: owned::Owned::load("routes"),
         syncd: None,
-        retry: tx.clone(),
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     {
@@ -303,6 +286,7 @@ pub async fn run(
         config: config.clone(),
         running: Vec::new(),
         groups: Vec::new(),
+        router: Router::new(),
         kernel,
         trackers: Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() },
         scripts: HashMap::new(),
@@ -325,7 +309,7 @@ pub async fn run(
     if v.running.is_empty() && v.waiting.is_empty() && !config.instances.is_empty() {
         anyhow::bail!("no vrrp_instance could start");
     }
-    v.groups = sync_groups(&config, &mut v.running, &v.alerter, &v.events);
+    v.groups = sync_groups(&config, &v.running, &mut v.router, &v.alerter, &v.events);
     v.kernel.syncd = syncd::Follower::start(&config, |name| {
         v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
     });
@@ -337,7 +321,7 @@ pub async fn run(
     v.kernel.flush_records();
 
     loop {
-        let deadline = v.running.iter().filter_map(|r| r.fsm.poll_timeout()).min();
+        let deadline = v.router.poll_timeout();
         let sleep = async {
             match deadline {
                 // tokio's timer wheel has millisecond ticks and fires up to a tick late; that
@@ -362,14 +346,13 @@ pub async fn run(
                     let _ = reply.send(done);
                 }
                 Control::Status { reply } => {
-                    let _ = reply.send(v.running.iter().map(Running::status).collect());
+                    let _ = reply.send(v.running.iter().filter_map(|r| r.status(&v.router)).collect());
                 }
                 Control::ClearStats => {
+                    v.router.clear_stats();
                     for r in &mut v.running {
-                        r.fsm.clear_stats();
                         r.drops.clear();
                         r.vips_restored = 0;
-                        r.peers.clear_stats();
                     }
                 }
             },
@@ -378,13 +361,8 @@ pub async fn run(
                 None => break,
             },
             () = sleep => {
-                let now = Instant::now().into_std();
-                for idx in 0..v.running.len() {
-                    if v.running[idx].fsm.poll_timeout().is_some_and(|d| d <= now) {
-                        v.running[idx].fsm.handle_timeout(now);
-                        drain(&mut v.running, &v.groups, idx, &mut v.kernel).await;
-                    }
-                }
+                v.router.handle_timeout(Instant::now().into_std());
+                execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
             }
         }
         v.kernel.flush_records();
@@ -460,7 +438,7 @@ impl Vrrp {
             }
         }
         let config = self.config.clone();
-        self.groups = sync_groups(&config, &mut self.running, &self.alerter, &self.events);
+        self.groups = sync_groups(&config, &self.running, &mut self.router, &self.alerter, &self.events);
         self.track();
         for id in fresh {
             self.begin(id).await;
@@ -482,7 +460,6 @@ impl Vrrp {
                 None
             }
         };
-        let fsm = fsm::Instance::new(plan.fsm.clone()).map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
         let mut track_if = Vec::new();
         for (n, t) in i.track_interface.iter().enumerate() {
             match addresses.link_by_name(&t.name).await {
@@ -537,10 +514,14 @@ impl Vrrp {
                 i.name
             );
         }
-        let id = self.next_id;
+        let id = InstanceId(self.next_id);
         self.next_id += 1;
+        let now = Instant::now().into_std();
+        let peers = peer_settings(&plan, i);
+        self.router
+            .handle(now, RouterInput::Add { id, plan: Box::new(plan.clone()), peers })
+            .map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
         let reader = spawn_reader(id, socket.clone(), plan.expect.clone(), self.tx.clone());
-        let peers = Peers::new(peer_settings(&plan, i));
         Ok(Running {
             id,
             ifindex: link.ifindex,
@@ -550,7 +531,6 @@ impl Vrrp {
             notifier: Notifier::spawn(i.name.clone(), self.config.global.script_user.clone(), self.events.clone()),
             model: i.clone(),
             plan,
-            fsm,
             socket,
             reader: Some(reader),
             garp,
@@ -558,27 +538,25 @@ impl Vrrp {
             drops: HashMap::new(),
             warned: HashSet::new(),
             track_if,
-            group: None,
             vip_dev,
             routes,
             alerts: smtp_alert(&self.config, i.smtp_alert).then(|| self.alerter.clone()),
             since: SystemTime::now(),
             last_transition: None,
-            peers,
             vips_restored: 0,
             unheld: HashSet::new(),
-            vips_retry: VIPS_RETRY_FIRST,
         })
     }
 
     /// Starts the protocol of the opened instance `id`: its link state and the trackers'
     /// last reports first, then the Startup event; VIPs, routes and rules a previous run left
     /// behind go unless it became Master.
-    async fn begin(&mut self, id: u64) {
+    async fn begin(&mut self, id: InstanceId) {
         let Some(idx) = self.running.iter().position(|r| r.id == id) else { return };
         let now = Instant::now().into_std();
+        let mut inputs = Vec::new();
         if !self.running[idx].link_up_at_start {
-            self.running[idx].fsm.handle(now, Input::LinkDown);
+            inputs.push(Input::LinkDown);
         }
         let reports: Vec<Input> = self
             .scripts
@@ -592,15 +570,16 @@ impl Vrrp {
                     .filter_map(|s| file_input(&self.running[idx], &self.trackers, s)),
             )
             .collect();
-        for input in reports {
-            self.running[idx].fsm.handle(now, input);
+        inputs.extend(reports);
+        inputs.push(Input::Startup);
+        for input in inputs {
+            feed(&mut self.router, now, id, input);
         }
-        self.running[idx].fsm.handle(now, Input::Startup);
-        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
-        let r = &mut self.running[idx];
-        if r.fsm.state() == State::Master {
+        execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
+        if state_of(&self.router, id) == State::Master {
             return;
         }
+        let r = &mut self.running[idx];
         if r.routes.has_added() {
             tracing::info!("({}) removing virtual routes and rules left by a previous run", r.model.name);
             r.routes.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
@@ -614,8 +593,8 @@ impl Vrrp {
     /// Resigns instance `idx` (priority 0 advert if Master, VIPs and routes removed) and runs
     /// its notify_stop.
     async fn resign(&mut self, idx: usize, now: std::time::Instant) {
-        self.running[idx].fsm.handle(now, Input::Shutdown);
-        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        feed(&mut self.router, now, self.running[idx].id, Input::Shutdown);
+        execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
         let r = &self.running[idx];
         if let Some(s) = &r.model.notify.stop {
             r.notifier.run(s, &[]);
@@ -712,9 +691,10 @@ impl Vrrp {
                 self.start_waiting(Some(&name)).await;
             }
             Event::Net(NetEvent::AddrAdded { .. }) if !self.waiting.is_empty() => self.start_waiting(None).await,
-            Event::Packet { .. } | Event::Net(_) | Event::RetryVips { .. } => {}
+            Event::Packet { .. } | Event::Net(_) => {}
         }
-        handle_event(&mut self.running, &self.groups, &self.trackers, ev, &mut self.kernel).await;
+        handle_event(&mut self.running, &mut self.router, &self.trackers, ev, &mut self.kernel).await;
+        execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
     }
 
     /// Applies a new configuration; see the module's documentation.
@@ -725,7 +705,9 @@ impl Vrrp {
         // Which running instances stay: untouched, or changed in place.
         let mut keep = HashSet::new();
         let mut change = Vec::new();
-        for (idx, r) in self.running.iter().enumerate() {
+        let now = Instant::now().into_std();
+        for idx in 0..self.running.len() {
+            let r = &self.running[idx];
             let Some(new) = config.instances.iter().find(|i| i.name == r.model.name) else { continue };
             // The new file's interface: another one makes another instance.
             let Some((ifname, _)) = &new.interface else { continue };
@@ -744,46 +726,37 @@ impl Vrrp {
                 }
                 Err(_) => None,
             };
-            let Some(mut plan) = plan else { continue };
-            // The daemon makes a state machine a group member once its group runs; a plan
-            // read from the file has not been through that yet.
-            plan.fsm.sync_group = r.plan.fsm.sync_group;
-            let routes_same = same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
-                && same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules);
-            match reload::decide(&r.plan, &plan) {
-                Reconfigure::Restart(reason) => {
-                    tracing::info!("({}) {reason}: restarting", new.name);
-                }
-                _ if !routes_same => {
-                    tracing::info!("({}) its virtual_routes or virtual_rules changed: restarting", new.name);
-                }
-                Reconfigure::Unchanged if same_ignoring_spans(&r.model, new) => {
+            let Some(plan) = plan else { continue };
+            if !same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
+                || !same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules)
+            {
+                tracing::info!("({}) its virtual_routes or virtual_rules changed: restarting", new.name);
+                continue;
+            }
+            match self.router.reconfigure(now, r.id, plan.clone(), peer_settings(&plan, new)) {
+                None => {}
+                Some(Err(e)) => tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name),
+                Some(Ok(Reconfigure::Restart(reason))) => tracing::info!("({}) {reason}: restarting", new.name),
+                Some(Ok(Reconfigure::Unchanged)) if same_ignoring_spans(&r.model, new) => {
                     keep.insert(r.model.name.clone());
                 }
-                Reconfigure::Unchanged => {
+                Some(Ok(Reconfigure::Unchanged)) => {
                     keep.insert(r.model.name.clone());
                     change.push((idx, new.clone(), plan, None));
                 }
-                Reconfigure::InPlace(p) => {
+                Some(Ok(Reconfigure::InPlace(p))) => {
                     keep.insert(r.model.name.clone());
                     change.push((idx, new.clone(), plan, Some(p)));
                 }
             }
         }
-        let now = Instant::now().into_std();
         // Every VIP that goes is removed before any is added, so that one moving from an
         // instance to another is added by its new owner as its own.
         let mut adds = Vec::new();
         for (idx, new, plan, p) in change {
-            match self.reconfigure(idx, new, plan, p, now).await {
-                Some(add) => {
-                    done.changed.push(self.running[idx].model.name.clone());
-                    adds.push((idx, add));
-                }
-                None => {
-                    keep.remove(&self.running[idx].model.name);
-                }
-            }
+            let add = self.reconfigure(idx, new, plan, p).await;
+            done.changed.push(self.running[idx].model.name.clone());
+            adds.push((idx, add));
         }
         for (idx, add) in adds {
             self.add_in_place(idx, &add).await;
@@ -807,16 +780,17 @@ impl Vrrp {
         for i in &config.instances {
             match old.remove(&i.name) {
                 Some(mut r) if keep.contains(&i.name) => {
-                    r.peers.reconfigure(peer_settings(&r.plan, i));
                     r.model = i.clone();
                     r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
-                    r.group = None;
                     if !done.changed.contains(&i.name) {
                         done.kept.push(i.name.clone());
                     }
                     self.running.push(r);
                 }
-                _ => {
+                gone => {
+                    if let Some(r) = gone {
+                        forget(&mut self.router, now, r.id);
+                    }
                     if let Some(r) = self.open_or_wait(i).await {
                         if !done.restarted.contains(&i.name) {
                             done.started.push(i.name.clone());
@@ -827,21 +801,12 @@ impl Vrrp {
                 }
             }
         }
-        // A group whose definition did not change keeps the state its members last agreed on,
-        // so its notify scripts do not run again.
-        let agreed: HashMap<String, Option<State>> = old_config
-            .sync_groups
-            .iter()
-            .filter(|g| config.sync_groups.iter().any(|n| same_ignoring_spans(*g, n)))
-            .filter_map(|g| self.groups.iter().find(|r| r.name == g.name))
-            .map(|g| (g.name.clone(), *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
-            .collect();
-        self.groups = sync_groups(&config, &mut self.running, &self.alerter, &self.events);
-        for g in &self.groups {
-            if let Some(state) = agreed.get(&g.name) {
-                *g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = *state;
-            }
+        for r in old.into_values() {
+            forget(&mut self.router, now, r.id);
         }
+        // A group with the same members keeps the state they last agreed on (the router
+        // keeps it), so its notify scripts do not run again.
+        self.groups = sync_groups(&config, &self.running, &mut self.router, &self.alerter, &self.events);
         if !same_ignoring_spans(&old_config.global.lvs_sync_daemon, &config.global.lvs_sync_daemon) {
             if let Some(s) = self.kernel.syncd.take() {
                 s.stop().await;
@@ -851,7 +816,7 @@ impl Vrrp {
             });
             if let Some(s) = &self.kernel.syncd {
                 for r in &self.running {
-                    s.follow(&r.model.name, r.fsm.state());
+                    s.follow(&r.model.name, state_of(&self.router, r.id));
                 }
             }
         }
@@ -870,32 +835,29 @@ impl Vrrp {
 }
 
 impl Vrrp {
-    /// Runs instance `idx` with its new settings in its current state (see
-    /// [`fsm::Instance::reconfigure`]); a MASTER removes the VIPs that went or changed. Returns
-    /// the VIPs to add once every instance has removed its own (see [`Vrrp::add_in_place`]), or
-    /// `None` when the state machine refuses the settings: the caller restarts the instance.
+    /// Runs instance `idx` with its new settings, which the router already gave its state
+    /// machine; a MASTER removes the VIPs that went or changed. Returns the VIPs to add once
+    /// every instance has removed its own (see [`Vrrp::add_in_place`]).
     async fn reconfigure(
         &mut self,
         idx: usize,
         new: VrrpInstance,
         plan: setup::Plan,
         change: Option<reload::InPlace>,
-        now: std::time::Instant,
-    ) -> Option<Vec<Address>> {
+    ) -> Vec<Address> {
+        let master = state_of(&self.router, self.running[idx].id) == State::Master;
         let r = &mut self.running[idx];
         let Some(change) = change else {
             // Only what the plan does not carry (notify scripts, smtp_alert, ...).
             r.model = new;
-            return Some(Vec::new());
+            return Vec::new();
         };
-        if let Some(config) = change.fsm {
-            if let Err(e) = r.fsm.reconfigure(now, config) {
-                tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name);
-                return None;
-            }
-        }
-        tracing::info!("({}) configuration changed; staying in {} STATE", new.name, r.fsm.state());
-        if r.fsm.state() == State::Master {
+        tracing::info!(
+            "({}) configuration changed; staying in {} STATE",
+            new.name,
+            state_of(&self.router, r.id)
+        );
+        if master {
             for a in &change.remove {
                 remove_vip(r, &mut self.kernel, &a.vip).await;
             }
@@ -916,15 +878,15 @@ impl Vrrp {
             }
             r.reader = Some(spawn_reader(r.id, r.socket.clone(), r.plan.expect.clone(), self.tx.clone()));
         }
-        drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
-        Some(change.add)
+        execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
+        change.add
     }
 
     /// Adds and announces the VIPs of a reload's in-place change to instance `idx`, if MASTER;
     /// the VIPs that did not change are neither touched nor announced.
     async fn add_in_place(&mut self, idx: usize, add: &[Address]) {
         let r = &mut self.running[idx];
-        if add.is_empty() || r.fsm.state() != State::Master {
+        if add.is_empty() || state_of(&self.router, r.id) != State::Master {
             return;
         }
         let mut fresh = Vec::new();
@@ -933,9 +895,13 @@ impl Vrrp {
                 fresh.push(a.vip.ip);
             }
         }
-        if !r.unheld.is_empty() {
-            cannot_hold(r, &self.kernel);
-            drain(&mut self.running, &self.groups, idx, &mut self.kernel).await;
+        let held = r.unheld.is_empty();
+        let now = Instant::now().into_std();
+        if let Err(e) = self.router.handle(now, RouterInput::VipsHeld { id: r.id, held }) {
+            tracing::error!("({}) {e}", r.model.name);
+        }
+        if !held {
+            execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
         } else if !fresh.is_empty() {
             send_garp(r, &fresh, r.plan.fsm.garp_master_repeat).await;
         }
@@ -975,39 +941,37 @@ fn smtp_alert(config: &Config, own: Option<bool>) -> bool {
 
 /// Builds the sync groups over the running instances; a member's state machine is made a
 /// group member once (a kept member keeps its state).
-fn sync_groups(config: &Config, running: &mut [Running], alerter: &Alerter, events: &Events) -> Vec<Group> {
+fn sync_groups(
+    config: &Config,
+    running: &[Running],
+    router: &mut Router,
+    alerter: &Alerter,
+    events: &Events,
+) -> Vec<Group> {
     let mut groups = Vec::new();
+    let mut members = Vec::new();
     for g in &config.sync_groups {
-        let members: Vec<usize> =
-            g.members.iter().filter_map(|(m, _)| running.iter().position(|r| &r.model.name == m)).collect();
-        if members.len() < 2 {
+        let ids: Vec<InstanceId> =
+            g.members.iter().filter_map(|(m, _)| running.iter().find(|r| &r.model.name == m)).map(|r| r.id).collect();
+        if ids.len() < 2 {
             continue;
         }
-        let gi = groups.len();
-        for &m in &members {
-            running[m].group = Some(gi);
-            if running[m].plan.fsm.sync_group {
-                continue;
-            }
-            running[m].plan.fsm.sync_group = true;
-            if let Ok(f) = fsm::Instance::new(running[m].plan.fsm.clone()) {
-                running[m].fsm = f;
-            }
-        }
+        members.push((g.name.clone(), ids));
         groups.push(Group {
             name: g.name.clone(),
-            members,
-            state: std::sync::Mutex::new(None),
             notify: g.notify.clone(),
             notifier: Notifier::spawn(g.name.clone(), config.global.script_user.clone(), events.clone()),
             alerts: smtp_alert(config, g.smtp_alert).then(|| alerter.clone()),
         });
     }
+    if let Err(e) = router.handle(Instant::now().into_std(), RouterInput::Groups(members)) {
+        tracing::error!("sync groups: {e}");
+    }
     groups
 }
 
 /// Reads one instance's socket and sends checked messages to the owning task.
-fn spawn_reader(id: u64, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) -> AbortHandle {
+fn spawn_reader(id: InstanceId, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) -> AbortHandle {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65536];
         loop {
@@ -1056,32 +1020,26 @@ fn file_input(r: &Running, trackers: &Trackers, status: &FileStatus) -> Option<I
     Some(Input::TrackerChange { id, up, weight })
 }
 
-async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trackers, ev: Event, kernel: &mut Kernel) {
+/// Hands one event to the router (after it, [`execute`] carries out what follows).
+async fn handle_event(
+    running: &mut [Running],
+    router: &mut Router,
+    trackers: &Trackers,
+    ev: Event,
+    kernel: &mut Kernel,
+) {
     let now = Instant::now().into_std();
     match ev {
-        Event::RetryVips { id } => {
-            let Some(idx) = running.iter().position(|r| r.id == id) else { return };
-            let r = &mut running[idx];
-            tracing::info!("({}) trying again to hold its VIPs", r.model.name);
-            r.unheld.clear();
-            r.fsm.handle(now, Input::TrackerChange { id: VIPS_HELD, up: true, weight: 0 });
-            drain(running, groups, idx, kernel).await;
-        }
         Event::Packet { id, src, result } => {
-            let Some(idx) = running.iter().position(|r| r.id == id) else { return };
+            let Some(r) = running.iter_mut().find(|r| r.id == id) else { return };
             match result {
                 Ok(accepted) => {
-                    let r = &mut running[idx];
-                    let (state, ours) = (r.fsm.state(), r.fsm.effective_priority());
-                    for note in r.peers.advert(SystemTime::now(), src, &accepted, state, ours) {
-                        log_note(&r.model.name, r.plan.family, &note);
+                    if let Err(e) = router.handle(now, RouterInput::Advert { id, src, accepted, at: SystemTime::now() }) {
+                        tracing::error!("({}) {e}", r.model.name);
                     }
-                    r.fsm.handle(now, accepted.input);
-                    drain(running, groups, idx, kernel).await;
                 }
                 Err(Drop::OtherVrid(_)) => {}
                 Err(reason) => {
-                    let r = &mut running[idx];
                     *r.drops.entry(reason.name()).or_default() += 1;
                     if r.warned.insert((src, reason.name())) {
                         tracing::warn!("({}) dropped a VRRP packet from {src}: {}", r.model.name, describe(reason));
@@ -1093,23 +1051,16 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
         }
         Event::Net(NetEvent::LinkDown { ifindex }) | Event::Net(NetEvent::LinkUp { ifindex }) => {
             let up = matches!(ev, Event::Net(NetEvent::LinkUp { .. }));
-            for idx in 0..running.len() {
-                let r = &mut running[idx];
-                let mut changed = false;
+            for r in running.iter() {
                 if r.ifindex == ifindex && !r.model.dont_track_primary {
-                    r.fsm.handle(now, if up { Input::LinkUp } else { Input::LinkDown });
-                    changed = true;
+                    feed(router, now, r.id, if up { Input::LinkUp } else { Input::LinkDown });
                 }
-                for (tif, id, t) in r.track_if.clone() {
-                    if tif == ifindex {
+                for (tif, id, t) in &r.track_if {
+                    if *tif == ifindex {
                         let weight = t.weight.unwrap_or(0);
                         let (up, weight) = if t.reverse { (!up, -weight) } else { (up, weight) };
-                        r.fsm.handle(now, Input::TrackerChange { id, up, weight });
-                        changed = true;
+                        feed(router, now, r.id, Input::TrackerChange { id: *id, up, weight });
                     }
-                }
-                if changed {
-                    drain(running, groups, idx, kernel).await;
                 }
             }
         }
@@ -1119,7 +1070,7 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
                 // we hold: put it back at once, and announce it again.
                 r.added.remove(&ip);
                 kernel.vips.record(&owned::vip(r.vip_link(ip).1, ip), false);
-                if r.fsm.state() != State::Master {
+                if state_of(router, r.id) != State::Master {
                     continue;
                 }
                 tracing::warn!(
@@ -1135,59 +1086,93 @@ async fn handle_event(running: &mut [Running], groups: &[Group], trackers: &Trac
         }
         Event::Net(_) => {}
         Event::Script(status) => {
-            for idx in 0..running.len() {
-                let Some(input) = script_input(&running[idx], trackers, &status) else { continue };
-                running[idx].fsm.handle(now, input);
-                drain(running, groups, idx, kernel).await;
+            for r in running.iter() {
+                if let Some(input) = script_input(r, trackers, &status) {
+                    feed(router, now, r.id, input);
+                }
             }
         }
         Event::File(status) => {
-            for idx in 0..running.len() {
-                let Some(input) = file_input(&running[idx], trackers, &status) else { continue };
-                running[idx].fsm.handle(now, input);
-                drain(running, groups, idx, kernel).await;
+            for r in running.iter() {
+                if let Some(input) = file_input(r, trackers, &status) {
+                    feed(router, now, r.id, input);
+                }
             }
         }
     }
 }
 
-/// Carries out instance `idx`'s queued actions, and the sync group's consequences.
-async fn drain(running: &mut [Running], groups: &[Group], idx: usize, kernel: &mut Kernel) {
-    let mut work = vec![idx];
-    while let Some(i) = work.pop() {
-        while let Some(action) = running[i].fsm.poll_action() {
-            if let Some(forced) = act(running, groups, i, action, kernel).await {
-                work.extend(forced);
-            }
-        }
+/// An input for one instance's state machine, through the router.
+fn feed(router: &mut Router, now: std::time::Instant, id: InstanceId, input: Input) {
+    if let Err(e) = router.handle(now, RouterInput::Fsm { id, input }) {
+        tracing::error!("{e}");
     }
-    for g in groups {
-        let mut agreed = g.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(state) = sync_group::agreement(&group_members(running, &g.members), *agreed) {
-            *agreed = Some(state);
-            notify_group(g, state);
+}
+
+/// Tells the router an instance is gone.
+fn forget(router: &mut Router, now: std::time::Instant, id: InstanceId) {
+    if let Err(e) = router.handle(now, RouterInput::Remove { id }) {
+        tracing::error!("{e}");
+    }
+}
+
+/// Instance `id`'s state, as the router has it.
+fn state_of(router: &Router, id: InstanceId) -> State {
+    router.fsm(id).map_or(State::Initialize, fsm::Instance::state)
+}
+
+/// Carries out everything the router has queued, including what carrying it out makes it
+/// queue (a MASTER that could not add its VIPs).
+async fn execute(running: &mut [Running], groups: &[Group], router: &mut Router, kernel: &mut Kernel) {
+    while let Some((id, action)) = router.poll_action() {
+        if let Some(r) = running.iter_mut().find(|r| r.id == id) {
+            act(r, groups, router, action, kernel).await;
         }
     }
 }
 
-/// Performs one action; returns the sync group members it moved.
-async fn act(
-    running: &mut [Running],
-    groups: &[Group],
-    idx: usize,
-    action: Action,
-    kernel: &mut Kernel,
-) -> Option<Vec<usize>> {
-    let r = &mut running[idx];
+/// Performs one action of instance `r`.
+async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: RouterAction, kernel: &mut Kernel) {
     let name = r.model.name.clone();
     match action {
-        Action::SendAdvert { priority } => send_advert(r, priority).await,
+        RouterAction::Fsm(action) => fsm_action(r, router, action, kernel).await,
+        RouterAction::Note(note) => log_note(&name, r.plan.family, &note),
+        RouterAction::Group { group, state } => {
+            if let Some(g) = groups.iter().find(|g| g.name == group) {
+                notify_group(g, state);
+            }
+        }
+        RouterAction::CannotHold { retry_in } => {
+            let mut unheld: Vec<IpAddr> = r.unheld.iter().copied().collect();
+            unheld.sort();
+            tracing::error!(
+                "({name}) cannot hold VIP(s) {}: entering FAULT so that another router takes over; trying again in {} s",
+                join(&unheld),
+                retry_in.as_secs()
+            );
+        }
+        RouterAction::Syncing { group, state } => {
+            tracing::info!("VRRP_Group({group}) Syncing instances to {state} state");
+        }
+        RouterAction::RetryHold => {
+            tracing::info!("({name}) trying again to hold its VIPs");
+            r.unheld.clear();
+        }
+    }
+}
+
+/// Performs what instance `r`'s state machine asked for.
+async fn fsm_action(r: &mut Running, router: &mut Router, action: Action, kernel: &mut Kernel) {
+    let name = r.model.name.clone();
+    match action {
+        Action::SendAdvert { priority } => send_advert(r, router, priority).await,
         Action::AddVips { .. } => {
-            if add_vips(r, kernel).await {
-                r.vips_retry = VIPS_RETRY_FIRST;
+            let held = add_vips(r, kernel).await;
+            if held {
                 r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
-            } else {
-                cannot_hold(r, kernel);
+            }
+            if let Err(e) = router.handle(Instant::now().into_std(), RouterInput::VipsHeld { id: r.id, held }) {
+                tracing::error!("({name}) {e}");
             }
         }
         Action::RemoveVips { .. } => {
@@ -1195,12 +1180,8 @@ async fn act(
             remove_vips(r, kernel).await;
         }
         Action::SendGarp { vips, repeat } => {
-            // Only addresses this MASTER holds: after a failed add the instance is already on
-            // its way to FAULT, and its peer is the one to announce them.
-            if r.fsm.state() == State::Master {
-                let held: Vec<IpAddr> = vips.into_iter().filter(|ip| !r.unheld.contains(ip)).collect();
-                send_garp(r, &held, repeat).await;
-            }
+            let held: Vec<IpAddr> = vips.into_iter().filter(|ip| !r.unheld.contains(ip)).collect();
+            send_garp(r, &held, repeat).await;
         }
         Action::Notify { state, priority } => {
             let n = &r.model.notify;
@@ -1238,20 +1219,13 @@ async fn act(
                 a.send(vrrp_mail(a.router_id(), &name, &to.to_string()));
             }
             tracing::debug!("({name}) {from} -> {to}: {reason:?}");
-            if let Some(g) = r.group {
-                return Some(group_follow(running, groups, g, idx, to));
-            }
         }
         Action::PriorityChanged { from, to } => {
             tracing::info!("({name}) Changing effective priority from {from} to {to}");
         }
-        Action::GroupWants { state } => {
-            if let Some(g) = r.group {
-                return Some(group_decide(running, groups, g, state));
-            }
-        }
+        // The router moves the group.
+        Action::GroupWants { .. } => {}
     }
-    None
 }
 
 fn describe(reason: Drop) -> String {
@@ -1296,46 +1270,6 @@ fn notify_word(state: NotifyState) -> Option<&'static str> {
 }
 
 /// A member moved down on its own (Master to Backup, anything to Fault): the others follow.
-fn group_follow(running: &mut [Running], groups: &[Group], g: usize, idx: usize, to: State) -> Vec<usize> {
-    let members = &groups[g].members;
-    let Some(moved) = members.iter().position(|&m| m == idx) else { return Vec::new() };
-    let moves = sync_group::follow(&group_members(running, members), moved, to);
-    if !moves.is_empty() {
-        tracing::info!("VRRP_Group({}) Syncing instances to {to} state", groups[g].name);
-    }
-    force(running, members, &moves)
-}
-
-/// A member asks to move up: the group moves when every member can.
-fn group_decide(running: &mut [Running], groups: &[Group], g: usize, wanted: State) -> Vec<usize> {
-    let members = &groups[g].members;
-    let moves = sync_group::decide(&group_members(running, members), wanted);
-    if wanted == State::Master && !moves.is_empty() {
-        tracing::info!("VRRP_Group({}) Syncing instances to MASTER state", groups[g].name);
-    }
-    force(running, members, &moves)
-}
-
-/// The members of a group as [`sync_group`] sees them.
-fn group_members(running: &[Running], members: &[usize]) -> Vec<sync_group::Member> {
-    members
-        .iter()
-        .map(|&m| sync_group::Member { state: running[m].fsm.state(), faulty: running[m].fsm.is_faulty() })
-        .collect()
-}
-
-/// Moves the group's members as decided; returns the instances moved.
-fn force(running: &mut [Running], members: &[usize], moves: &[(usize, State)]) -> Vec<usize> {
-    let now = Instant::now().into_std();
-    moves
-        .iter()
-        .map(|&(i, state)| {
-            running[members[i]].fsm.handle(now, Input::GroupForce { state });
-            members[i]
-        })
-        .collect()
-}
-
 /// Adds the VIPs this instance does not hold yet; false if one could not be added.
 async fn add_vips(r: &mut Running, kernel: &mut Kernel) -> bool {
     for a in r.plan.vips.clone() {
@@ -1344,27 +1278,6 @@ async fn add_vips(r: &mut Running, kernel: &mut Kernel) -> bool {
         }
     }
     r.unheld.is_empty()
-}
-
-/// A MASTER that cannot add its VIPs must not keep the mastership, with its adverts keeping a
-/// healthy BACKUP away from addresses nobody holds: it goes to FAULT, says why, and tries
-/// again after a while (longer after each failure in a row).
-fn cannot_hold(r: &mut Running, kernel: &Kernel) {
-    let mut unheld: Vec<IpAddr> = r.unheld.iter().copied().collect();
-    unheld.sort();
-    tracing::error!(
-        "({}) cannot hold VIP(s) {}: entering FAULT so that another router takes over; trying again in {} s",
-        r.model.name,
-        join(&unheld),
-        r.vips_retry.as_secs()
-    );
-    r.fsm.handle(Instant::now().into_std(), Input::TrackerChange { id: VIPS_HELD, up: false, weight: 0 });
-    let (retry, id, after) = (kernel.retry.clone(), r.id, r.vips_retry);
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        let _ = retry.send(Event::RetryVips { id }).await;
-    });
-    r.vips_retry = (r.vips_retry * 2).min(VIPS_RETRY_MAX);
 }
 
 /// Adds `vip` on its interface; true if this instance added it (and so may remove it).
@@ -1454,7 +1367,8 @@ fn peer_settings(plan: &setup::Plan, i: &VrrpInstance) -> PeerSettings {
     }
 }
 
-async fn send_advert(r: &mut Running, priority: u8) {
+async fn send_advert(r: &mut Running, router: &Router, priority: u8) {
+    let Some(peers) = router.peers(r.id) else { return };
     let repr = VrrpRepr {
         version: r.plan.wire_version,
         vrid: r.plan.fsm.vrid,
@@ -1470,8 +1384,8 @@ async fn send_advert(r: &mut Running, priority: u8) {
         addresses: r.plan.fsm.vips.clone(),
         auth: r.plan.auth,
         // Only VRRPv3 over IPv4 has the choice (IPv6 always sums the pseudo-header).
-        v3_checksum_as_v2: r.plan.wire_version == wire::Version::V3 && r.peers.ours() == Checksum::AsV2,
-        old_unicast_checksum: r.peers.old_unicast_checksum(),
+        v3_checksum_as_v2: r.plan.wire_version == wire::Version::V3 && peers.ours() == Checksum::AsV2,
+        old_unicast_checksum: peers.old_unicast_checksum(),
     };
     let src = r.plan.fsm.primary_address;
     let dsts: Vec<IpAddr> = match &r.plan.socket.mode {

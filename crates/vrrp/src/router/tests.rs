@@ -1,0 +1,178 @@
+//! The router's own decisions, on a virtual clock: sync groups moving together through the
+//! router, a MASTER that cannot hold its VIPs, a reload in place.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::io::{SocketConfig, Vip};
+use crate::plan::{Address, Plan};
+use crate::receive::Expect;
+use crate::wire::{self, Auth, Family};
+
+/// Only offsets from this instant matter; it is the one reading of the clock in these tests.
+#[allow(clippy::disallowed_methods)]
+fn epoch() -> Instant {
+    Instant::now()
+}
+
+fn ip(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+fn plan(vrid: u8, priority: u8) -> Plan {
+    let mut fsm = fsm::Config::new(vrid, fsm::Version::V2, priority, ip(1));
+    fsm.vips = vec![ip(100 + vrid)];
+    Plan {
+        expect: Expect {
+            vrid,
+            version: fsm::Version::V2,
+            password: None,
+            vips: fsm.vips.clone(),
+            skip_addr_check: false,
+        },
+        fsm,
+        socket: SocketConfig::multicast("eth0", Family::Ipv4),
+        family: Family::Ipv4,
+        vips: vec![Address { device: "eth0".into(), vip: Vip::new(ip(100 + vrid), 24) }],
+        wire_version: wire::Version::V2,
+        auth: Auth::None,
+        sync_group: None,
+        tracked: Vec::new(),
+    }
+}
+
+fn settings(p: &Plan) -> peers::Settings {
+    peers::Settings {
+        primary: p.fsm.primary_address,
+        version: p.fsm.version,
+        family: p.family,
+        advert_int: p.fsm.advert_int,
+        v3_checksum_as_v2: false,
+        old_unicast_checksum: None,
+    }
+}
+
+fn add(r: &mut Router, now: Instant, id: u64, p: Plan) {
+    let peers = settings(&p);
+    r.handle(now, RouterInput::Add { id: InstanceId(id), plan: Box::new(p), peers }).expect("valid plan");
+}
+
+/// Every queued action.
+fn drain(r: &mut Router) -> Vec<(InstanceId, RouterAction)> {
+    std::iter::from_fn(|| r.poll_action()).collect()
+}
+
+/// Runs the timers until `until`, returning every action.
+fn run_until(r: &mut Router, until: Instant) -> Vec<(InstanceId, RouterAction)> {
+    let mut out = drain(r);
+    while let Some(t) = r.poll_timeout().filter(|t| *t <= until) {
+        r.handle_timeout(t);
+        out.extend(drain(r));
+    }
+    out
+}
+
+fn state(r: &Router, id: u64) -> State {
+    r.fsm(InstanceId(id)).map_or(State::Initialize, fsm::Instance::state)
+}
+
+fn groups(out: &[(InstanceId, RouterAction)]) -> Vec<State> {
+    out.iter()
+        .filter_map(|(_, a)| match a {
+            RouterAction::Group { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_sync_group_moves_together_and_notifies_once_per_agreement() {
+    let t0 = epoch();
+    let mut r = Router::new();
+    add(&mut r, t0, 1, plan(51, 100));
+    add(&mut r, t0, 2, plan(52, 100));
+    r.handle(t0, RouterInput::Groups(vec![("G1".into(), vec![InstanceId(1), InstanceId(2)])])).expect("groups");
+    for id in [1, 2] {
+        r.handle(t0, RouterInput::Fsm { id: InstanceId(id), input: Input::Startup }).expect("startup");
+    }
+    let out = run_until(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!((state(&r, 1), state(&r, 2)), (State::Master, State::Master));
+    assert_eq!(groups(&out), vec![State::Backup, State::Master], "the group's notify: BACKUP at start, then MASTER");
+
+    // An unweighted tracked item of one member fails: both go to FAULT, the group once.
+    let t1 = t0 + Duration::from_secs(6);
+    r.handle(t1, RouterInput::Fsm { id: InstanceId(2), input: Input::TrackerChange { id: 7, up: false, weight: 0 } })
+        .expect("tracker");
+    let out = drain(&mut r);
+    assert_eq!((state(&r, 1), state(&r, 2)), (State::Fault, State::Fault));
+    assert_eq!(groups(&out), vec![State::Fault]);
+    let removed: Vec<InstanceId> = out
+        .iter()
+        .filter(|(_, a)| matches!(a, RouterAction::Fsm(Action::RemoveVips { .. })))
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(removed.len(), 2, "both members drop their VIPs: {out:?}");
+}
+
+#[test]
+fn a_master_that_cannot_hold_its_vips_goes_to_fault_and_retries_with_backoff() {
+    let t0 = epoch();
+    let mut r = Router::new();
+    add(&mut r, t0, 1, plan(51, 255));
+    r.handle(t0, RouterInput::Fsm { id: InstanceId(1), input: Input::Startup }).expect("startup");
+    // The address owner is MASTER at once: its actions are queued, the GARP among them.
+    let (id, first) = r.poll_action().expect("actions");
+    assert_eq!(id, InstanceId(1));
+    assert!(matches!(first, RouterAction::Fsm(_)));
+    r.handle(t0, RouterInput::VipsHeld { id: InstanceId(1), held: false }).expect("held");
+    let out = drain(&mut r);
+    assert!(
+        !out.iter().any(|(_, a)| matches!(a, RouterAction::Fsm(Action::SendGarp { .. }))),
+        "no gratuitous ARP for a VIP not held: {out:?}"
+    );
+    assert!(out.contains(&(InstanceId(1), RouterAction::CannotHold { retry_in: HOLD_RETRY_FIRST })));
+    assert_eq!(state(&r, 1), State::Fault);
+
+    // After the first wait it tries again: out of FAULT, MASTER again (the owner), fails again.
+    let out = run_until(&mut r, t0 + HOLD_RETRY_FIRST);
+    assert!(out.contains(&(InstanceId(1), RouterAction::RetryHold)));
+    assert_eq!(state(&r, 1), State::Master);
+    r.handle(t0 + HOLD_RETRY_FIRST, RouterInput::VipsHeld { id: InstanceId(1), held: false }).expect("held");
+    let out = drain(&mut r);
+    assert!(out.contains(&(InstanceId(1), RouterAction::CannotHold { retry_in: HOLD_RETRY_FIRST * 2 })));
+
+    // Held at the next try: the wait starts over.
+    run_until(&mut r, t0 + HOLD_RETRY_FIRST * 3);
+    r.handle(t0 + HOLD_RETRY_FIRST * 3, RouterInput::VipsHeld { id: InstanceId(1), held: true }).expect("held");
+    assert_eq!(state(&r, 1), State::Master);
+    r.handle(t0 + HOLD_RETRY_FIRST * 4, RouterInput::VipsHeld { id: InstanceId(1), held: false }).expect("held");
+    assert!(drain(&mut r).contains(&(InstanceId(1), RouterAction::CannotHold { retry_in: HOLD_RETRY_FIRST })));
+}
+
+#[test]
+fn a_reload_in_place_keeps_the_state_and_advertises_the_new_priority() {
+    let t0 = epoch();
+    let mut r = Router::new();
+    add(&mut r, t0, 1, plan(51, 100));
+    r.handle(t0, RouterInput::Fsm { id: InstanceId(1), input: Input::Startup }).expect("startup");
+    run_until(&mut r, t0 + Duration::from_secs(5));
+    assert_eq!(state(&r, 1), State::Master);
+    let t1 = t0 + Duration::from_millis(5_500);
+    let new = plan(51, 150);
+    let peers = settings(&new);
+    let decision = r.reconfigure(t1, InstanceId(1), new, peers).expect("known").expect("valid");
+    assert!(matches!(decision, Reconfigure::InPlace(_)));
+    let out = drain(&mut r);
+    assert_eq!(
+        out,
+        vec![
+            (InstanceId(1), RouterAction::Fsm(Action::PriorityChanged { from: 100, to: 150 })),
+            (InstanceId(1), RouterAction::Fsm(Action::SendAdvert { priority: 150 })),
+        ]
+    );
+    assert_eq!(state(&r, 1), State::Master);
+    let restart = r.reconfigure(t1, InstanceId(1), plan(61, 150), settings(&plan(61, 150)));
+    assert!(matches!(restart, Some(Ok(Reconfigure::Restart(reload::Restart::Vrid)))));
+    assert_eq!(r.plan(InstanceId(1)).map(|p| p.fsm.vrid), Some(51), "a restart leaves the running plan");
+}
