@@ -1,8 +1,15 @@
 //! Prometheus metrics over HTTP (hyper), off unless `--metrics` names an address: every
-//! scrape asks the daemon for its status document and renders it in the text exposition
-//! format.
+//! scrape asks the daemon for its status document and renders it in the Prometheus text format
+//! (version 0.0.4) with the `prometheus-client` crate. Two sets of names come out of one
+//! document: Vigil's own (`vigil_*`, [`vigil`]) and those of the keepalived exporters
+//! (`keepalived_*`, [`keepalived`]), so dashboards and alerts written for keepalived work
+//! unchanged. docs/status.md lists both.
 
-use std::fmt::Write as _;
+mod keepalived;
+#[cfg(test)]
+mod tests;
+mod vigil;
+
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -11,12 +18,17 @@ use hyper::body::Bytes;
 use hyper::service::service_fn;
 use hyper::{Request as HttpRequest, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeGaugeValue, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
-use vigil_check::status::LATENCY_BOUNDS;
 
 use crate::control::{Command, Request};
-use crate::status::{Document, InstanceStatus};
+use crate::status::Document;
 
 /// Serves `/metrics` on `addr` until the runtime ends.
 pub async fn serve(addr: SocketAddr, requests: mpsc::Sender<Request>) -> anyhow::Result<()> {
@@ -45,7 +57,7 @@ async fn respond(path: &str, requests: &mpsc::Sender<Request>) -> Response<Full<
         *r.status_mut() = status;
         r.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            hyper::header::HeaderValue::from_static(prometheus_text::CONTENT_TYPE),
         );
         r
     };
@@ -62,145 +74,122 @@ async fn respond(path: &str, requests: &mpsc::Sender<Request>) -> Response<Full<
     }
 }
 
-/// A label value with `\`, `"` and newlines escaped.
-fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// Writes a metric family's HELP and TYPE lines.
-fn family(text: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// A per-instance number.
-type InstanceValue = fn(&InstanceStatus) -> u64;
-
-/// The document in Prometheus' text format.
+/// The document in the Prometheus text format.
 pub fn render(doc: &Document) -> String {
+    // A collector must own what it encodes: the registry keeps it for later scrapes.
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Snapshot(doc.clone())));
     let mut text = String::new();
-    family(&mut text, "vigil_vrrp_state", "gauge", "1 for the state the vrrp_instance is in.");
-    for i in &doc.vrrp {
-        for s in ["INIT", "BACKUP", "MASTER", "FAULT"] {
-            let _ = writeln!(
-                text,
-                "vigil_vrrp_state{{instance=\"{}\",state=\"{s}\"}} {}",
-                esc(&i.name),
-                u8::from(i.state == s)
-            );
-        }
-    }
-    let per_instance: [(&str, &str, &str, InstanceValue); 8] = [
-        ("vigil_vrrp_priority", "gauge", "Configured priority.", |i| i.priority.into()),
-        ("vigil_vrrp_effective_priority", "gauge", "Priority with tracking weights.", |i| i.effective_priority.into()),
-        ("vigil_vrrp_transitions_total", "counter", "State changes.", |i| i.transitions),
-        ("vigil_vrrp_adverts_sent_total", "counter", "Adverts sent.", |i| i.adverts_sent),
-        ("vigil_vrrp_adverts_received_total", "counter", "Adverts received.", |i| i.adverts_received),
-        ("vigil_vrrp_became_master_total", "counter", "Times the instance became MASTER.", |i| i.became_master),
-        ("vigil_vrrp_vips_restored_total", "counter", "VIPs re-added after being removed behind our back.", |i| {
-            i.vips_restored
-        }),
-        ("vigil_vrrp_conflicts_total", "counter", "Adverts heard from another router while MASTER.", |i| i.conflicts),
-    ];
-    for (name, kind, help, value) in per_instance {
-        family(&mut text, name, kind, help);
-        for i in &doc.vrrp {
-            let _ = writeln!(text, "{name}{{instance=\"{}\"}} {}", esc(&i.name), value(i));
-        }
-    }
-    family(&mut text, "vigil_vrrp_dropped_total", "counter", "VRRP packets dropped, by reason.");
-    for i in &doc.vrrp {
-        for (reason, n) in &i.drops {
-            let _ = writeln!(
-                text,
-                "vigil_vrrp_dropped_total{{instance=\"{}\",reason=\"{}\"}} {n}",
-                esc(&i.name),
-                esc(reason)
-            );
-        }
-    }
-    let servers = || doc.virtual_servers.iter().flat_map(|vs| vs.real_servers.iter().map(move |rs| (vs, rs)));
-    family(&mut text, "vigil_realserver_up", "gauge", "1 while the real server is up.");
-    for (vs, rs) in servers() {
-        let _ = writeln!(
-            text,
-            "vigil_realserver_up{{vs=\"{}\",rs=\"{}\"}} {}",
-            esc(&vs.name),
-            esc(&rs.name),
-            u8::from(rs.up)
-        );
-    }
-    family(&mut text, "vigil_realserver_weight", "gauge", "The real server's weight.");
-    for (vs, rs) in servers() {
-        let _ = writeln!(
-            text,
-            "vigil_realserver_weight{{vs=\"{}\",rs=\"{}\"}} {}",
-            esc(&vs.name),
-            esc(&rs.name),
-            rs.weight
-        );
-    }
-    let name = "vigil_check_latency_seconds";
-    family(&mut text, name, "histogram", "How long the checks' attempts took.");
-    for (vs, rs) in servers() {
-        for c in &rs.checks {
-            let labels = format!("vs=\"{}\",rs=\"{}\",check=\"{}\"", esc(&vs.name), esc(&rs.name), esc(&c.kind));
-            let mut cumulative = 0;
-            for (bound, n) in LATENCY_BOUNDS.iter().zip(c.latencies.buckets) {
-                cumulative += n;
-                let _ = writeln!(text, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
-            }
-            cumulative += c.latencies.over;
-            let _ = writeln!(text, "{name}_bucket{{{labels},le=\"+Inf\"}} {cumulative}");
-            let _ = writeln!(text, "{name}_sum{{{labels}}} {}", c.latencies.sum.as_secs_f64());
-            let _ = writeln!(text, "{name}_count{{{labels}}} {cumulative}");
-        }
-    }
-    let d = &doc.daemon;
-    family(
-        &mut text,
-        "vigil_ipvs_repairs_total",
-        "counter",
-        "IPVS writes that undid changes made to vigild's services behind its back.",
-    );
-    let _ = writeln!(text, "vigil_ipvs_repairs_total {}", d.ipvs_repairs);
-    family(&mut text, "vigil_reloads_total", "counter", "Configuration reloads, by outcome.");
-    let _ = writeln!(text, "vigil_reloads_total{{outcome=\"ok\"}} {}", d.reloads_ok);
-    let _ = writeln!(text, "vigil_reloads_total{{outcome=\"failed\"}} {}", d.reloads_failed);
-    family(
-        &mut text,
-        "vigil_config_last_reload_successful",
-        "gauge",
-        "1 when the last reload succeeded (or none was tried).",
-    );
-    let ok = d.last_reload.as_ref().is_none_or(|r| r.ok);
-    let _ = writeln!(text, "vigil_config_last_reload_successful {}", u8::from(ok));
+    prometheus_text::encode(&mut text, &registry)
+        .expect("writing to a String never fails, and the collector only writes to the encoder");
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// One status document, encoded as it is on every scrape.
+#[derive(Debug)]
+struct Snapshot(Document);
 
-    #[test]
-    fn the_exposition_is_well_formed() {
-        let text = render(&crate::status::tests::sample());
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let (series, value) = line.rsplit_once(' ').expect("a value");
-            assert!(value.parse::<f64>().is_ok(), "{line}");
-            assert!(series.starts_with("vigil_"), "{line}");
-            assert_eq!(series.matches('{').count(), series.matches('}').count(), "{line}");
-        }
-        for want in [
-            "vigil_vrrp_state{instance=\"VI_1\",state=\"BACKUP\"} 1",
-            "vigil_vrrp_effective_priority{instance=\"VI_1\"} 90",
-            "vigil_vrrp_dropped_total{instance=\"VI_1\",reason=\"bad_ttl\"} 2",
-            "vigil_realserver_up{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\"} 0",
-            "vigil_check_latency_seconds_bucket{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\",check=\"HTTP_GET\",le=\"+Inf\"} 0",
-            "vigil_ipvs_repairs_total 2",
-            "vigil_reloads_total{outcome=\"failed\"} 1",
-            "vigil_config_last_reload_successful 0",
-        ] {
-            assert!(text.lines().any(|l| l == want), "no line {want}");
-        }
+impl Collector for Snapshot {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        vigil::encode(&self.0, &mut encoder)?;
+        keepalived::encode(&self.0, &mut encoder)
+    }
+}
+
+/// A series' labels, in the order they are written.
+type Labels = Vec<(&'static str, String)>;
+
+/// Writes a gauge family: its HELP and TYPE lines, then one sample per series.
+fn gauges<V: EncodeGaugeValue>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (Labels, V)>,
+) -> std::fmt::Result {
+    family(encoder, name, help, MetricType::Gauge, series.into_iter().map(|(l, v)| (l, ConstGauge::new(v))))
+}
+
+/// Writes a counter family. `name` is the full name, `_total` included: the library adds the
+/// suffix itself, so it is taken off here.
+fn counters(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (Labels, u64)>,
+) -> std::fmt::Result {
+    let base = name.strip_suffix("_total").unwrap_or(name);
+    family(encoder, base, help, MetricType::Counter, series.into_iter().map(|(l, v)| (l, ConstCounter::new(v))))
+}
+
+/// Writes an untyped family: for the names an exporter declared as counters without the
+/// `_total` suffix, which the library would add to a counter.
+fn untyped(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (Labels, u64)>,
+) -> std::fmt::Result {
+    family(encoder, name, help, MetricType::Unknown, series.into_iter().map(|(l, v)| (l, Untyped(v))))
+}
+
+/// Writes a family of `kind`: its HELP and TYPE lines, even with no series (as for a daemon
+/// without VRRP instances), then each series in the order given.
+fn family<M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    series: impl Iterator<Item = (Labels, M)>,
+) -> std::fmt::Result {
+    let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
+    for (labels, value) in series {
+        value.encode(metric.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// A sample with no type: written as a gauge's value, declared `untyped`.
+#[derive(Debug)]
+struct Untyped(u64);
+
+impl EncodeMetric for Untyped {
+    fn encode(&self, mut encoder: MetricEncoder) -> std::fmt::Result {
+        encoder.encode_gauge(&self.0)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Unknown
+    }
+}
+
+/// A histogram family: per series, the non-cumulative count of each bucket with its upper
+/// bound, the count above the last bound, and the sum.
+fn histograms<'a>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (Labels, Histogram<'a>)>,
+) -> std::fmt::Result {
+    family(encoder, name, help, MetricType::Histogram, series.into_iter())
+}
+
+/// A histogram's data, borrowed from the document.
+#[derive(Debug)]
+struct Histogram<'a> {
+    bounds: &'a [f64],
+    buckets: &'a [u64],
+    over: u64,
+    sum: f64,
+}
+
+impl EncodeMetric for Histogram<'_> {
+    fn encode(&self, mut encoder: MetricEncoder) -> std::fmt::Result {
+        let buckets: Vec<(f64, u64)> = self.bounds.iter().copied().zip(self.buckets.iter().copied()).collect();
+        let count = self.buckets.iter().sum::<u64>() + self.over;
+        encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(self.sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
     }
 }
