@@ -4,7 +4,8 @@
 Usage: reload_edits.py SEED STEP SIDE
 
 Prints VI_1's block for SIDE (a: the MASTER, priority 150-200; b: the BACKUP, 50-100) after
-STEP edits of the sequence SEED gives. Every step respells the kept VIPs in another syntax
+STEP edits of the sequence SEED gives (the MASTER's file also tracks eth1 or not, with some
+weight, and has a virtual route or not). Every step respells the kept VIPs in another syntax
 keepalived accepts for the same address (bare or /32, `dev` naming the instance's interface or
 not, `scope global` or not, options in any order) and makes one in-place edit: a VIP added,
 removed or changed (prefix, dev, brd, label, scope, noprefixroute) among 192.0.2.110-119, the
@@ -71,9 +72,11 @@ def state_after(seed, steps):
         "garp_repeat": 5,
         "preempt_delay": 0,
         "notify": False,
+        "track": None,
+        "route": False,
     }
     for _ in range(steps):
-        kind = rng.randrange(8)
+        kind = rng.randrange(10)
         free = [n for n in range(110, 120) if n not in s["churn"]]
         if kind in (0, 1) and free:
             last = rng.choice(free)
@@ -91,8 +94,13 @@ def state_after(seed, steps):
             s["garp_repeat"] = rng.randrange(1, 6)
         elif kind == 6:
             s["preempt_delay"] = rng.randrange(0, 60)
-        else:
+        elif kind == 7:
             s["notify"] = not s["notify"]
+        elif kind == 8:
+            # The MASTER's tracking: eth1 (up) with a weight, another weight, or none.
+            s["track"] = rng.choice([None, -10, 10, 20])
+        else:
+            s["route"] = not s["route"]
     return s
 
 
@@ -116,6 +124,11 @@ def main():
     ]
     if s["notify"]:
         lines.append("    notify_master /bin/true")
+    # Tracking and routes are the director's own: only the MASTER's file has them.
+    if side == "a" and s["track"] is not None:
+        lines += ["    track_interface {", f"        eth1 weight {s['track']}", "    }"]
+    if side == "a" and s["route"]:
+        lines += ["    virtual_routes {", "        198.18.0.0/15 dev eth1", "    }"]
     lines.append("    virtual_ipaddress {")
     lines += [f"        {v}" for v in vips]
     lines += ["    }", "}"]

@@ -1,16 +1,15 @@
 //! The VRRP subsystem: one task owns every instance's state machine; thin tasks read the
 //! sockets, the kernel's link and address events and the tracking scripts, and feed it inputs.
-//! The decisions above one instance's election are pure code in `vigil_vrrp::router`: what a
-//! reload does to each instance ([`reload::decide`]), what adverts tell about the peers
-//! ([`Peers`]), how sync group members move together ([`sync_group`]); this module carries them
-//! out.
+//! Every protocol decision is in `vigil_vrrp::router`'s [`Router`], which owns the state
+//! machines, the peers' readings, the sync groups and the VIPs' hold; this module feeds it and
+//! carries out its actions.
 //!
 //! A reload hands the task a new configuration: an unchanged instance goes on untouched (its
 //! state, timers and VIPs); a changed one stays in its state with the new settings (priority,
-//! advert interval, VIPs in any attribute, preemption, notify scripts, ...), touching only the
-//! VIPs that differ, unless what changed is what the instance is (interface, VRID, version,
-//! socket, sync group, tracked items) or its routes: then it resigns and starts again; a
-//! removed one resigns, a new one starts. Tracking scripts whose definition did not change
+//! advert interval, VIPs in any attribute, preemption, tracked items, virtual routes, notify
+//! scripts, ...), touching only the VIPs and routes that differ, unless what changed is what
+//! the instance is (interface, VRID, version, socket, sync group): then it resigns and starts
+//! again; a removed one resigns, a new one starts. Tracking scripts whose definition did not change
 //! keep running and keep their state.
 
 mod owned;
@@ -30,7 +29,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use vigil_config::model::{Config, Track, TrackFile, VrrpInstance, VrrpScript};
 use vigil_config::span::same_ignoring_spans;
-use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State};
+use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State, TrackerReport};
 use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, Vip, VrrpSocket};
 use vigil_vrrp::plan::{tracker_id, Address, TrackedKind};
 use vigil_vrrp::receive::{self, Accepted, Drop};
@@ -93,8 +92,8 @@ struct Running {
     drops: HashMap<&'static str, u64>,
     /// (sender, problem) pairs already logged at warning level; repeats go to debug.
     warned: HashSet<(IpAddr, &'static str)>,
-    /// Tracked interfaces by index, with their ids for the state machine.
-    track_if: Vec<(u32, u32, Track)>,
+    /// Tracked interfaces: index, position in the instance's list, and the line.
+    track_if: Vec<(u32, usize, Track)>,
     /// VIPs with a `dev` other than the instance's interface, and that device.
     vip_dev: HashMap<IpAddr, Device>,
     /// `virtual_routes` and `virtual_rules`, installed while MASTER.
@@ -460,13 +459,8 @@ impl Vrrp {
                 None
             }
         };
-        let mut track_if = Vec::new();
-        for (n, t) in i.track_interface.iter().enumerate() {
-            match addresses.link_by_name(&t.name).await {
-                Ok(l) => track_if.push((l.ifindex, tracker_id(TrackedKind::Interface, n), t.clone())),
-                Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
-            }
-        }
+        let track_if =
+            tracked_interfaces(addresses, i).await.into_iter().map(|(index, n, t, _)| (index, n, t)).collect();
         tracing::info!(
             "({}) starting: {} on {ifname}, VRID {}, priority {}, {} VIP(s)",
             i.name,
@@ -562,13 +556,14 @@ impl Vrrp {
             .scripts
             .values()
             .filter_map(|t| t.last.as_ref())
-            .filter_map(|s| script_input(&self.running[idx], &self.trackers, s))
+            .filter_map(|s| script_report(&self.running[idx].model, &self.trackers.scripts, s))
             .chain(
                 self.files
                     .values()
                     .filter_map(|t| t.last.as_ref())
-                    .filter_map(|s| file_input(&self.running[idx], &self.trackers, s)),
+                    .filter_map(|s| file_report(&self.running[idx].model, &self.trackers.files, s)),
             )
+            .map(change)
             .collect();
         inputs.extend(reports);
         inputs.push(Input::Startup);
@@ -727,13 +722,9 @@ impl Vrrp {
                 Err(_) => None,
             };
             let Some(plan) = plan else { continue };
-            if !same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
-                || !same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules)
-            {
-                tracing::info!("({}) its virtual_routes or virtual_rules changed: restarting", new.name);
-                continue;
-            }
-            match self.router.reconfigure(now, r.id, plan.clone(), peer_settings(&plan, new)) {
+            let trackers = self.tracker_reports(new, &config).await;
+            let r = &self.running[idx];
+            match self.router.reconfigure(now, r.id, plan.clone(), peer_settings(&plan, new), trackers) {
                 None => {}
                 Some(Err(e)) => tracing::warn!("({}) cannot change in place ({e}); restarting it", new.name),
                 Some(Ok(Reconfigure::Restart(reason))) => tracing::info!("({}) {reason}: restarting", new.name),
@@ -835,9 +826,32 @@ impl Vrrp {
 }
 
 impl Vrrp {
+    /// Instance `i`'s tracked items as they stand now: its interfaces' links, and the last
+    /// report of each script and file it tracks, weighed by `config`'s definitions.
+    async fn tracker_reports(&self, i: &VrrpInstance, config: &Config) -> Vec<TrackerReport> {
+        let interfaces = tracked_interfaces(&self.kernel.addresses, i).await;
+        interfaces
+            .iter()
+            .map(|(_, n, t, up)| interface_report(t, *n, *up))
+            .chain(
+                self.scripts
+                    .values()
+                    .filter_map(|t| t.last.as_ref())
+                    .filter_map(|s| script_report(i, &config.vrrp_scripts, s)),
+            )
+            .chain(
+                self.files
+                    .values()
+                    .filter_map(|t| t.last.as_ref())
+                    .filter_map(|s| file_report(i, &config.track_files, s)),
+            )
+            .collect()
+    }
+
     /// Runs instance `idx` with its new settings, which the router already gave its state
-    /// machine; a MASTER removes the VIPs that went or changed. Returns the VIPs to add once
-    /// every instance has removed its own (see [`Vrrp::add_in_place`]).
+    /// machine; a MASTER removes the VIPs that went or changed, and moves its virtual routes
+    /// and rules to the new ones when they changed. Returns the VIPs to add once every
+    /// instance has removed its own (see [`Vrrp::add_in_place`]).
     async fn reconfigure(
         &mut self,
         idx: usize,
@@ -846,17 +860,42 @@ impl Vrrp {
         change: Option<reload::InPlace>,
     ) -> Vec<Address> {
         let master = state_of(&self.router, self.running[idx].id) == State::Master;
+        let r = &self.running[idx];
+        if !same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
+            || !same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules)
+        {
+            let routes = RouteSet::resolve(
+                Owner::Instance(new.name.clone()),
+                &new.virtual_routes,
+                &new.virtual_rules,
+                Some((&r.ifname, r.ifindex)),
+                &self.priorities,
+                &self.kernel.addresses,
+                &self.kernel.routes_record,
+            )
+            .await;
+            let r = &mut self.running[idx];
+            let mut old = std::mem::replace(&mut r.routes, routes);
+            if master {
+                tracing::info!("({}) virtual_routes or virtual_rules changed: moving to the new ones", new.name);
+                old.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
+                r.routes.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
+            }
+        }
         let r = &mut self.running[idx];
         let Some(change) = change else {
-            // Only what the plan does not carry (notify scripts, smtp_alert, ...).
+            // Only what the plan does not carry (notify scripts, smtp_alert, routes, ...).
             r.model = new;
             return Vec::new();
         };
-        tracing::info!(
-            "({}) configuration changed; staying in {} STATE",
-            new.name,
-            state_of(&self.router, r.id)
-        );
+        if change.trackers_changed {
+            r.track_if = tracked_interfaces(&self.kernel.addresses, &new)
+                .await
+                .into_iter()
+                .map(|(i, n, t, _)| (i, n, t))
+                .collect();
+        }
+        tracing::info!("({}) configuration changed; staying in {} STATE", new.name, state_of(&self.router, r.id));
         if master {
             for a in &change.remove {
                 remove_vip(r, &mut self.kernel, &a.vip).await;
@@ -971,7 +1010,12 @@ fn sync_groups(
 }
 
 /// Reads one instance's socket and sends checked messages to the owning task.
-fn spawn_reader(id: InstanceId, socket: Arc<VrrpSocket>, expect: receive::Expect, tx: mpsc::Sender<Event>) -> AbortHandle {
+fn spawn_reader(
+    id: InstanceId,
+    socket: Arc<VrrpSocket>,
+    expect: receive::Expect,
+    tx: mpsc::Sender<Event>,
+) -> AbortHandle {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65536];
         loop {
@@ -992,32 +1036,54 @@ fn spawn_reader(id: InstanceId, socket: Arc<VrrpSocket>, expect: receive::Expect
     .abort_handle()
 }
 
-/// The state machine's input for instance `r` when tracking script `status` reports, if `r`
-/// tracks it.
-fn script_input(r: &Running, trackers: &Trackers, status: &ScriptStatus) -> Option<Input> {
-    let pos = r.model.track_script.iter().position(|t| t.name == status.name)?;
-    let t = &r.model.track_script[pos];
-    let def = trackers.scripts.iter().find(|s| s.name == status.name);
-    // The instance's `weight` overrides the script's own (and its `reverse`).
+/// Instance `i`'s tracked script `status` as its state machine counts it, if `i` tracks it:
+/// the instance's `weight` overrides the script's own (and its `reverse`).
+fn script_report(i: &VrrpInstance, defs: &[VrrpScript], status: &ScriptStatus) -> Option<TrackerReport> {
+    let pos = i.track_script.iter().position(|t| t.name == status.name)?;
+    let t = &i.track_script[pos];
+    let def = defs.iter().find(|s| s.name == status.name);
     let (base, reverse) = match t.weight {
         Some(w) => (w, t.reverse),
         None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
     };
     let (up, weight) = if reverse { (!status.up, -base) } else { (status.up, base) };
-    let id = tracker_id(TrackedKind::Script, pos);
-    Some(Input::TrackerChange { id, up, weight })
+    Some(TrackerReport { id: tracker_id(TrackedKind::Script, pos), up, weight })
 }
 
-/// The state machine's input for instance `r` when tracked file `status` changes, if `r`
-/// tracks it.
-fn file_input(r: &Running, trackers: &Trackers, status: &FileStatus) -> Option<Input> {
-    let file = trackers.files.iter().find(|f| f.name == status.name)?;
-    let pos = r.model.track_file.iter().position(|t| t.name == status.name)?;
-    let t = &r.model.track_file[pos];
+/// Instance `i`'s tracked file `status` as its state machine counts it, if `i` tracks it.
+fn file_report(i: &VrrpInstance, defs: &[TrackFile], status: &FileStatus) -> Option<TrackerReport> {
+    let file = defs.iter().find(|f| f.name == status.name)?;
+    let pos = i.track_file.iter().position(|t| t.name == status.name)?;
+    let t = &i.track_file[pos];
     let weight = t.weight.unwrap_or(file.weight);
     let (up, weight) = track::file_input(status.value, weight, t.reverse || file.weight_reverse);
-    let id = tracker_id(TrackedKind::File, pos);
-    Some(Input::TrackerChange { id, up, weight })
+    Some(TrackerReport { id: tracker_id(TrackedKind::File, pos), up, weight })
+}
+
+/// The tracked interface at `position` in an instance's list, whose link is `up`, as its
+/// state machine counts it.
+fn interface_report(t: &Track, position: usize, up: bool) -> TrackerReport {
+    let weight = t.weight.unwrap_or(0);
+    let (up, weight) = if t.reverse { (!up, -weight) } else { (up, weight) };
+    TrackerReport { id: tracker_id(TrackedKind::Interface, position), up, weight }
+}
+
+/// Instance `i`'s tracked interfaces that exist: index, position in its list, the line, and
+/// whether the link is up.
+async fn tracked_interfaces(addresses: &Addresses, i: &VrrpInstance) -> Vec<(u32, usize, Track, bool)> {
+    let mut found = Vec::new();
+    for (n, t) in i.track_interface.iter().enumerate() {
+        match addresses.link_by_name(&t.name).await {
+            Ok(l) => found.push((l.ifindex, n, t.clone(), l.up)),
+            Err(e) => tracing::warn!("({}) track_interface {}: {e}", i.name, t.name),
+        }
+    }
+    found
+}
+
+/// A tracked item's report as a state machine input.
+fn change(report: TrackerReport) -> Input {
+    Input::TrackerChange { id: report.id, up: report.up, weight: report.weight }
 }
 
 /// Hands one event to the router (after it, [`execute`] carries out what follows).
@@ -1034,7 +1100,8 @@ async fn handle_event(
             let Some(r) = running.iter_mut().find(|r| r.id == id) else { return };
             match result {
                 Ok(accepted) => {
-                    if let Err(e) = router.handle(now, RouterInput::Advert { id, src, accepted, at: SystemTime::now() }) {
+                    if let Err(e) = router.handle(now, RouterInput::Advert { id, src, accepted, at: SystemTime::now() })
+                    {
                         tracing::error!("({}) {e}", r.model.name);
                     }
                 }
@@ -1055,11 +1122,9 @@ async fn handle_event(
                 if r.ifindex == ifindex && !r.model.dont_track_primary {
                     feed(router, now, r.id, if up { Input::LinkUp } else { Input::LinkDown });
                 }
-                for (tif, id, t) in &r.track_if {
+                for (tif, position, t) in &r.track_if {
                     if *tif == ifindex {
-                        let weight = t.weight.unwrap_or(0);
-                        let (up, weight) = if t.reverse { (!up, -weight) } else { (up, weight) };
-                        feed(router, now, r.id, Input::TrackerChange { id: *id, up, weight });
+                        feed(router, now, r.id, change(interface_report(t, *position, up)));
                     }
                 }
             }
@@ -1087,15 +1152,15 @@ async fn handle_event(
         Event::Net(_) => {}
         Event::Script(status) => {
             for r in running.iter() {
-                if let Some(input) = script_input(r, trackers, &status) {
-                    feed(router, now, r.id, input);
+                if let Some(report) = script_report(&r.model, &trackers.scripts, &status) {
+                    feed(router, now, r.id, change(report));
                 }
             }
         }
         Event::File(status) => {
             for r in running.iter() {
-                if let Some(input) = file_input(r, trackers, &status) {
-                    feed(router, now, r.id, input);
+                if let Some(report) = file_report(&r.model, &trackers.files, &status) {
+                    feed(router, now, r.id, change(report));
                 }
             }
         }
@@ -1355,7 +1420,7 @@ fn log_note(name: &str, family: wire::Family, note: &Note) {
     }
 }
 
-/// What [`Peers`] needs of an instance's plan and configuration.
+/// What the router's peer readings need of an instance's plan and configuration.
 fn peer_settings(plan: &setup::Plan, i: &VrrpInstance) -> PeerSettings {
     PeerSettings {
         primary: plan.fsm.primary_address,

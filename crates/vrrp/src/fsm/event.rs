@@ -72,6 +72,13 @@ pub enum Input {
         /// Its weight.
         weight: i32,
     },
+    /// Every tracked item at once, as a reload left them: the items given replace all the
+    /// instance tracked before (a reload added, removed or reweighted some), and the state
+    /// follows from the new set in one step.
+    TrackersReplaced {
+        /// The items, each as [`Input::TrackerChange`] would report it.
+        items: Vec<TrackerReport>,
+    },
     /// RFC 5798 6.4.2/6.4.3 Shutdown event: back to Initialize, resigning if Master.
     Shutdown,
     /// The sync group coordinator moves this member to `state` (Backup, Master or Fault).
@@ -79,6 +86,17 @@ pub enum Input {
         /// The state to move to.
         state: State,
     },
+}
+
+/// One tracked item's state, as [`Input::TrackersReplaced`] carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerReport {
+    /// The item, as numbered by the daemon.
+    pub id: u32,
+    /// Whether the item is up.
+    pub up: bool,
+    /// Its weight.
+    pub weight: i32,
 }
 
 /// Why an instance changed state, for logs.

@@ -176,6 +176,11 @@ impl Instance {
                 self.tracked.insert(id, Tracked { up, weight });
                 self.reassess(now, if up { Reason::TrackerUp } else { Reason::TrackerDown });
             }
+            Input::TrackersReplaced { items } => {
+                self.tracked = items.iter().map(|t| (t.id, Tracked { up: t.up, weight: t.weight })).collect();
+                let reason = if self.is_faulty() { Reason::TrackerDown } else { Reason::TrackerUp };
+                self.reassess(now, reason);
+            }
             Input::Shutdown => self.shutdown(),
             Input::GroupForce { state } => self.group_force(now, state),
         }

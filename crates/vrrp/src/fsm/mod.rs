@@ -62,7 +62,7 @@ pub use self::config::{
     Config, Error, InitialState, Version, DEFAULT_ADVERT_INT, DEFAULT_GARP_DELAY, DEFAULT_GARP_REFRESH_REPEAT,
     DEFAULT_GARP_REPEAT, OWNER_PRIORITY,
 };
-pub use self::event::{Action, Input, NotifyState, Reason, State, Stats};
+pub use self::event::{Action, Input, NotifyState, Reason, State, Stats, TrackerReport};
 pub use self::instance::Instance;
 pub use self::timers::Timer;
 

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::fsm::{self, Action, Input, State};
+use crate::fsm::{self, Action, Input, State, TrackerReport};
 use crate::plan::{Plan, VIPS_HELD};
 use crate::receive::Accepted;
 
@@ -185,14 +185,16 @@ impl Router {
 
     /// What a reload from the running plan to `plan` does to instance `id` (see
     /// [`reload::decide`]); an in-place change is applied to the state machine and the peers
-    /// at once, and the decision tells the daemon which VIPs to touch. `None` for an unknown
-    /// instance.
+    /// at once, and the decision tells the daemon which VIPs to touch. `trackers` are the new
+    /// plan's tracked items as they stand now, taken when its lists changed. `None` for an
+    /// unknown instance.
     pub fn reconfigure(
         &mut self,
         now: Instant,
         id: InstanceId,
         mut plan: Plan,
         peers: peers::Settings,
+        mut trackers: Vec<TrackerReport>,
     ) -> Option<Result<Reconfigure, fsm::Error>> {
         let e = self.instances.get_mut(&id)?;
         // A state machine is made a group member when its group runs; the plan read from the
@@ -204,6 +206,13 @@ impl Router {
                 if let Err(err) = e.fsm.reconfigure(now, config.clone()) {
                     return Some(Err(err));
                 }
+            }
+            if change.trackers_changed {
+                // Whether it holds its VIPs is the router's own item, kept as it is.
+                if e.retry_at.is_some() {
+                    trackers.push(TrackerReport { id: VIPS_HELD, up: false, weight: 0 });
+                }
+                e.fsm.handle(now, Input::TrackersReplaced { items: trackers });
             }
         }
         if !matches!(decision, Reconfigure::Restart(_)) {
@@ -369,7 +378,8 @@ impl Router {
         let moves = sync_group::decide(&self.members(g), wanted);
         if wanted == State::Master && !moves.is_empty() {
             let first = self.groups[g].members[0];
-            self.actions.push_back((first, RouterAction::Syncing { group: self.groups[g].name.clone(), state: wanted }));
+            self.actions
+                .push_back((first, RouterAction::Syncing { group: self.groups[g].name.clone(), state: wanted }));
         }
         self.force(now, g, &moves)
     }

@@ -2,9 +2,9 @@
 //! the new one, by value.
 //!
 //! An instance resigns and starts again only when what it *is* changed: its interface, VRID,
-//! version, address family, socket (multicast group, unicast peers, source, TTL), sync group
-//! or tracked items. Anything else changes in place, in the same state: the state machine
-//! takes its new settings and a MASTER touches only the VIPs that differ. A VIP that differs
+//! version, address family, socket (multicast group, unicast peers, source, TTL) or sync
+//! group. Anything else changes in place, in the same state: the state machine takes its new
+//! settings and tracked items, and a MASTER touches only the VIPs that differ. A VIP that differs
 //! in any attribute (`dev`, `brd`, `label`, `scope`, prefix, flags) is removed as it was and
 //! added as it is now; the others stay on their interface untouched and are not announced
 //! again.
@@ -32,6 +32,9 @@ pub struct InPlace {
     pub fsm: Option<fsm::Config>,
     /// Received adverts are checked against other expectations (VIP list, password).
     pub expect_changed: bool,
+    /// The tracked interfaces, scripts or files changed: the state machine takes the new set
+    /// at once ([`fsm::Input::TrackersReplaced`]).
+    pub trackers_changed: bool,
     /// VIPs of the running plan that the new one does not have as they are, to remove while
     /// MASTER, before any is added.
     pub remove: Vec<Address>,
@@ -55,8 +58,6 @@ pub enum Restart {
     Socket,
     /// Membership of a `vrrp_sync_group`.
     SyncGroup,
-    /// The `track_interface`, `track_script` or `track_file` lists.
-    Tracked,
 }
 
 impl fmt::Display for Restart {
@@ -68,7 +69,6 @@ impl fmt::Display for Restart {
             Restart::Family => "its address family changed",
             Restart::Socket => "its multicast group, unicast peers, source address or TTL changed",
             Restart::SyncGroup => "its sync group changed",
-            Restart::Tracked => "its tracked interfaces, scripts or files changed",
         })
     }
 }
@@ -86,6 +86,7 @@ pub fn decide(old: &Plan, new: &Plan) -> Reconfigure {
     Reconfigure::InPlace(InPlace {
         fsm: (old.fsm != new.fsm).then(|| new.fsm.clone()),
         expect_changed: old.expect != new.expect,
+        trackers_changed: old.tracked != new.tracked,
         remove,
         add,
     })
@@ -100,7 +101,6 @@ fn restart(old: &Plan, new: &Plan) -> Option<Restart> {
         (old.fsm.version != new.fsm.version || old.wire_version != new.wire_version, Restart::Version),
         (old.socket != new.socket || old.fsm.primary_address != new.fsm.primary_address, Restart::Socket),
         (old.sync_group != new.sync_group, Restart::SyncGroup),
-        (old.tracked != new.tracked, Restart::Tracked),
     ];
     checks.into_iter().find_map(|(changed, reason)| changed.then_some(reason))
 }

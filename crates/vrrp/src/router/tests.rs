@@ -161,7 +161,7 @@ fn a_reload_in_place_keeps_the_state_and_advertises_the_new_priority() {
     let t1 = t0 + Duration::from_millis(5_500);
     let new = plan(51, 150);
     let peers = settings(&new);
-    let decision = r.reconfigure(t1, InstanceId(1), new, peers).expect("known").expect("valid");
+    let decision = r.reconfigure(t1, InstanceId(1), new, peers, Vec::new()).expect("known").expect("valid");
     assert!(matches!(decision, Reconfigure::InPlace(_)));
     let out = drain(&mut r);
     assert_eq!(
@@ -172,7 +172,38 @@ fn a_reload_in_place_keeps_the_state_and_advertises_the_new_priority() {
         ]
     );
     assert_eq!(state(&r, 1), State::Master);
-    let restart = r.reconfigure(t1, InstanceId(1), plan(61, 150), settings(&plan(61, 150)));
+    let restart = r.reconfigure(t1, InstanceId(1), plan(61, 150), settings(&plan(61, 150)), Vec::new());
     assert!(matches!(restart, Some(Ok(Reconfigure::Restart(reload::Restart::Vrid)))));
     assert_eq!(r.plan(InstanceId(1)).map(|p| p.fsm.vrid), Some(51), "a restart leaves the running plan");
+}
+
+#[test]
+fn a_reload_that_changes_the_tracked_items_applies_them_in_one_step() {
+    let t0 = epoch();
+    let mut r = Router::new();
+    add(&mut r, t0, 1, plan(51, 100));
+    r.handle(t0, RouterInput::Fsm { id: InstanceId(1), input: Input::Startup }).expect("startup");
+    run_until(&mut r, t0 + Duration::from_secs(5));
+    let t1 = t0 + Duration::from_millis(5_500);
+    // A weighted script added while it fails: the priority drops, the state stays.
+    let mut new = plan(51, 100);
+    new.tracked.push(crate::plan::Tracked {
+        kind: crate::plan::TrackedKind::Script,
+        name: "chk".into(),
+        weight: Some(-30),
+        reverse: false,
+    });
+    let report = fsm::TrackerReport { id: 1, up: false, weight: -30 };
+    let peers = settings(&new);
+    let decision = r.reconfigure(t1, InstanceId(1), new.clone(), peers.clone(), vec![report]);
+    assert!(matches!(decision, Some(Ok(Reconfigure::InPlace(ref p))) if p.trackers_changed));
+    let out = drain(&mut r);
+    assert_eq!(out[0], (InstanceId(1), RouterAction::Fsm(Action::PriorityChanged { from: 100, to: 70 })));
+    assert_eq!(state(&r, 1), State::Master);
+    // The same item unweighted and down: FAULT, without a restart.
+    let mut unweighted = new;
+    unweighted.tracked[0].weight = Some(0);
+    let report = fsm::TrackerReport { id: 1, up: false, weight: 0 };
+    r.reconfigure(t1, InstanceId(1), unweighted, peers, vec![report]).expect("known").expect("valid");
+    assert_eq!(state(&r, 1), State::Fault);
 }

@@ -81,7 +81,6 @@ fn reason(r: Restart) -> &'static str {
         Restart::Family => "family",
         Restart::Socket => "socket",
         Restart::SyncGroup => "sync_group",
-        Restart::Tracked => "tracked",
     }
 }
 
@@ -109,6 +108,8 @@ enum Expected {
         #[serde(default)]
         settings: bool,
         #[serde(default)]
+        trackers: bool,
+        #[serde(default)]
         remove: Vec<String>,
         #[serde(default)]
         add: Vec<String>,
@@ -121,8 +122,9 @@ enum Expected {
 fn observed(d: &Reconfigure) -> Expected {
     match d {
         Reconfigure::Unchanged => Expected::Unchanged,
-        Reconfigure::InPlace(InPlace { fsm, remove, add, .. }) => Expected::InPlace {
+        Reconfigure::InPlace(InPlace { fsm, remove, add, trackers_changed, .. }) => Expected::InPlace {
             settings: fsm.is_some(),
+            trackers: *trackers_changed,
             remove: remove.iter().map(show).collect(),
             add: add.iter().map(show).collect(),
         },
@@ -362,7 +364,9 @@ fn generated_in_place_edits() {
         let (old_text, new_text) = (g.text(&mut rng), next.text(&mut rng));
         let (old, new) = (resolve(&old_text), resolve(&new_text));
         let change = match decide(&old, &new) {
-            Reconfigure::Unchanged => InPlace { fsm: None, expect_changed: false, remove: vec![], add: vec![] },
+            Reconfigure::Unchanged => {
+                InPlace { fsm: None, expect_changed: false, trackers_changed: false, remove: vec![], add: vec![] }
+            }
             Reconfigure::InPlace(p) => p,
             Reconfigure::Restart(r) => panic!("seed {seed:#x} edit {n}: restart ({r})\n{old_text}\n{new_text}"),
         };
@@ -400,10 +404,6 @@ fn restart_rows_restart_once() {
         ),
         ("unicast_src_ip", base.replacen("priority 100", "priority 100\n    mcast_src_ip 10.99.7.9", 1)),
         ("sync group", format!("vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n{base}")),
-        (
-            "track_interface",
-            base.replacen("priority 100", "priority 100\n    track_interface {\n        eth1\n    }", 1),
-        ),
     ];
     let old = resolve(&base);
     for (row, new) in restarts {

@@ -147,8 +147,20 @@ fn settings_change_in_place() {
 }
 
 #[test]
+fn tracked_lists_change_in_place() {
+    let old = plan();
+    let mut new = plan();
+    new.tracked.push(Tracked { kind: TrackedKind::Interface, name: "eth1".into(), weight: None, reverse: false });
+    let p = in_place(&old, &new);
+    assert!(p.trackers_changed && p.fsm.is_none() && !p.touches_vips());
+    let mut reweighted = new.clone();
+    reweighted.tracked[0].weight = Some(-20);
+    assert!(in_place(&new, &reweighted).trackers_changed);
+}
+
+#[test]
 fn identity_changes_restart() {
-    let edits: [RestartEdit; 9] = [
+    let edits: [RestartEdit; 8] = [
         (Restart::Interface, |p| p.socket.interface = "eth1".into()),
         (Restart::Vrid, |p| {
             p.fsm.vrid = 52;
@@ -165,9 +177,6 @@ fn identity_changes_restart() {
         (Restart::SyncGroup, |p| {
             p.sync_group = Some("G1".into());
             p.fsm.sync_group = true;
-        }),
-        (Restart::Tracked, |p| {
-            p.tracked.push(Tracked { kind: TrackedKind::Interface, name: "eth1".into(), weight: None, reverse: false })
         }),
     ];
     for (reason, edit) in edits {
