@@ -54,4 +54,8 @@ pub enum Error {
     /// FILE_CHECK naming a `track_file` that is not defined, or that has no `file`.
     #[error("FILE_CHECK of real server {rs_name}: track_file '{name}' is not defined or has no file; checker ignored")]
     UnknownTrackFile { rs: RsId, rs_name: String, name: String },
+    /// A file of the `SSL` block that cannot be used (`what`: certificate, key or CA); the
+    /// wording is keepalived's, which then stops its checkers.
+    #[error("SSL error : Cant load {what} file... ({path}: {reason})")]
+    SslFile { what: &'static str, path: String, reason: String },
 }

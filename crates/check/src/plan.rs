@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vigil_config::model::{
-    CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, ReplyPattern, VirtualServer, VsKey,
+    CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, ReplyPattern, SslSettings, VirtualServer, VsKey,
     DEFAULT_MAX_REPLY_LENGTH,
 };
 use vigil_config::Config;
@@ -75,6 +75,9 @@ pub struct Plan {
     pub alerts: Option<AlertSettings>,
     /// Checkers ignored or changed, and why.
     pub problems: Vec<Error>,
+    /// The `SSL` block, when an SSL_GET check will use it: keepalived sets its context up
+    /// only then.
+    pub ssl: Option<SslSettings>,
 }
 
 /// A real server and its checks.
@@ -273,6 +276,9 @@ pub fn plan(config: &Config) -> Plan {
                 smtp_alert,
             });
         }
+    }
+    if out.checks.iter().any(|c| matches!(&c.kind, ProbeKind::Http(h) if h.tls)) {
+        out.ssl = config.ssl.clone();
     }
     out
 }
@@ -594,6 +600,22 @@ virtual_server 10.0.0.1 80 {
         let ProbeKind::Http(ssl) = &p.checks[5].kind else { panic!("not ssl") };
         assert!(ssl.tls);
         assert_eq!(ssl.protocol, HttpProtocol::Http11);
+    }
+
+    #[test]
+    fn the_ssl_block_goes_with_an_ssl_get_only() {
+        let ssl = "SSL {\n ca /etc/ca.pem\n certificate /etc/c.pem\n key /etc/k.pem\n password pw\n}\n";
+        let vs = |checker: &str| {
+            format!("virtual_server 10.0.0.1 443 {{\n real_server 10.0.0.7 443 {{\n {checker}\n }}\n}}\n")
+        };
+        let p = plan(&parse(&format!("{ssl}{}", vs("SSL_GET {\n url {\n path /\n }\n }"))));
+        let got = p.ssl.expect("an SSL_GET uses the SSL block");
+        assert_eq!(
+            (got.ca.as_deref(), got.certificate.as_deref(), got.key.as_deref(), got.password.as_deref()),
+            (Some("/etc/ca.pem"), Some("/etc/c.pem"), Some("/etc/k.pem"), Some("pw"))
+        );
+        assert_eq!(plan(&parse(&format!("{ssl}{}", vs("HTTP_GET {\n url {\n path /\n }\n }")))).ssl, None);
+        assert_eq!(plan(&parse(&vs("SSL_GET {\n url {\n path /\n }\n }"))).ssl, None);
     }
 
     #[test]

@@ -17,15 +17,35 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, trace};
+use tracing::{debug, error, info, trace};
+use vigil_config::model::SslSettings;
 
 use crate::alert::{realserver_mail, Alerter, Mail};
 use crate::messages::{alert_body, down_line, failure_line, up_line};
 use crate::plan::{CheckId, Plan, ProbeKind};
 use crate::probes::connects::{Connects, Done};
-use crate::probes::{probe, ProbeContext};
+use crate::probes::{probe, ProbeContext, TlsClient};
 use crate::status::{LastRun, Status};
 use crate::verdict::{Carried, Failure, Health, HealthChange, ProbeResult, Verdict};
+
+/// The `SSL` block's context. keepalived stops its checkers when it cannot build it; here
+/// the other checkers go on and every SSL_GET attempt fails, so that the servers it guards are
+/// taken out rather than trusted. The password is not logged (keepalived logs it).
+fn ssl_context(ssl: &SslSettings) -> Option<TlsClient> {
+    match TlsClient::load(ssl) {
+        Ok(tls) => Some(tls),
+        Err(e) => {
+            let shown = |f: &Option<String>| f.clone().unwrap_or_else(|| "(null)".into());
+            error!("{e}");
+            error!("Error Initialize SSL, ctx Instance");
+            error!("  SSL  keyfile:{}", shown(&ssl.key));
+            error!("  SSL password:{}", if ssl.password.is_some() { "(set)" } else { "(null)" });
+            error!("  SSL   cafile:{}", shown(&ssl.ca));
+            error!("every SSL_GET check fails until the SSL block is fixed and the configuration reloaded");
+            None
+        }
+    }
+}
 
 /// A stand-in for "never" when nothing is scheduled.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -56,7 +76,11 @@ pub async fn run_resumed(
     let plan = Arc::new(plan);
     let hostname = gethostname::gethostname().to_string_lossy().into_owned();
     let seed = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    let ctx = Arc::new(ProbeContext::new(hostname.clone(), seed));
+    let ctx = ProbeContext::new(hostname.clone(), seed);
+    let ctx = Arc::new(match &plan.ssl {
+        None => ctx,
+        Some(ssl) => ctx.with_tls(ssl_context(ssl)),
+    });
     let warmup_rng = ProbeContext::new(String::new(), seed.rotate_left(32));
     let mut health = Health::resume(&plan, &carried, Instant::now().into_std(), || warmup_rng.random());
     let alerts = Alerter::new(plan.alerts.clone(), hostname);

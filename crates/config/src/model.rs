@@ -19,6 +19,23 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     pub virtual_servers: Vec<VirtualServer>,
+    /// The top-level `SSL` block, when there is one.
+    pub ssl: Option<SslSettings>,
+}
+
+/// `SSL { password P ca FILE certificate FILE key FILE }`: the TLS client settings every
+/// SSL_GET shares. keepalived loads them when the checkers start, not at `-t`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SslSettings {
+    /// Decrypts `key` when it is encrypted.
+    pub password: Option<String>,
+    /// CA certificates (PEM): loaded, but keepalived never has servers verified against them.
+    pub ca: Option<String>,
+    /// The client certificate (PEM), followed by its chain.
+    pub certificate: Option<String>,
+    /// The client certificate's private key (PEM).
+    pub key: Option<String>,
+    pub span: Span,
 }
 
 /// A command line to run, as keepalived takes it: the first word (quoted when it has

@@ -142,3 +142,18 @@ fn a_link_local_checker_needs_an_interface() {
     let (vs, codes, exit) = read(&text(""));
     assert_eq!((vs[0].real_servers[0].checkers.len(), codes, exit), (0, vec!["link-local-needs-bind-if"], 5));
 }
+
+#[test]
+fn a_fwmark_real_server_port_is_cleared_and_its_checkers_keep_it() {
+    // keepalived 2.2.7: "fwmark virtual server FWM 3, real server [10.0.1.2]:none:443 has port
+    // specified - clearing" (exit 5); the checkers made before still connect to 443.
+    let text = |check: &str| {
+        format!("virtual_server fwmark 3 {{\n lvs_sched rr\n lvs_method DR\n real_server 10.0.1.2 443 {{\n  TCP_CHECK {{\n{check}  }}\n }}\n}}\n")
+    };
+    let (vs, codes, exit) = read(&text(""));
+    let rs = &vs[0].real_servers[0];
+    assert_eq!((rs.port, rs.checkers[0].common.connect_port), (0, Some(443)));
+    assert_eq!((codes, exit), (vec!["fwmark-rs-port"], 5));
+    let (vs, _, _) = read(&text("   connect_port 8443\n"));
+    assert_eq!(vs[0].real_servers[0].checkers[0].common.connect_port, Some(8443), "a port of its own stays");
+}

@@ -2,16 +2,11 @@
 //!
 //! The exchange is HTTP/1.0 or 1.1 with `Connection: close` as keepalived speaks it, over a
 //! connection made here; the response is read raw, so that the digest matches genhash's.
-//! TLS certificates are not verified, as keepalived does not verify them without an `SSL`
-//! block (which Vigil does not support yet).
+//! SSL_GET's TLS client context, with the `SSL` block's client certificate, is in `tls.rs`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
@@ -50,7 +45,10 @@ async fn over_tls(
         .and_then(|v| ServerName::try_from(v.to_string()).ok())
         .filter(|n| matches!(n, ServerName::DnsName(_)))
         .unwrap_or_else(|| ServerName::IpAddress(spec.endpoint.addr.ip().into()));
-    let connector = tokio_rustls::TlsConnector::from(ctx.tls(spec.enable_sni));
+    let Some(config) = ctx.tls(spec.enable_sni) else {
+        return Err(Failure::Tls("no SSL context: the SSL block could not be loaded".into()));
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
     let stream = match timeout_at(deadline, connector.connect(name, stream)).await {
         Err(_) => return Err(Failure::Timeout),
         Ok(Err(e)) => return Err(Failure::Tls(e.to_string())),
@@ -69,7 +67,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> ProbeResult {
     match timeout_at(deadline, stream.write_all(req)).await {
         Err(_) => return Err(Failure::Timeout),
-        Ok(Err(e)) => return Err(io_failure(e)),
+        Ok(Err(e)) => return Err(stream_failure(e)),
         Ok(Ok(())) => {}
     }
     let mut reader = ResponseReader::new(url);
@@ -82,7 +80,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             Err(_) => return Err(Failure::Timeout),
             // A TLS server that closes without close_notify has still sent everything.
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-            Ok(Err(e)) => return Err(io_failure(e)),
+            Ok(Err(e)) => return Err(stream_failure(e)),
             Ok(Ok(n)) => n,
         };
         if n == 0 || reader.feed(&buf[..n])? == Progress::Complete {
@@ -92,53 +90,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     reader.finish()
 }
 
-/// TLS client settings: any certificate is accepted, signatures are still checked.
-pub(crate) fn client_config(sni: bool) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider supports TLS 1.2 and 1.3")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-        .with_no_client_auth();
-    config.enable_sni = sni;
-    Arc::new(config)
-}
-
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+/// An error of the stream: over TLS, one that rustls reports (a fatal alert, such as a server
+/// refusing the client certificate after a TLS 1.3 handshake) is a TLS failure.
+fn stream_failure(e: std::io::Error) -> Failure {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(tls) => Failure::Tls(tls.to_string()),
+        None => io_failure(e),
     }
 }

@@ -15,6 +15,7 @@ mod misc;
 mod ping;
 pub(crate) mod smtp;
 pub(crate) mod tcp;
+mod tls;
 mod udp;
 
 use std::io;
@@ -27,24 +28,28 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use crate::plan::{CheckSpec, Endpoint, ProbeKind};
 use crate::verdict::{Failure, ProbeResult};
 
+pub use tls::TlsClient;
+
 /// What probes share: TLS client settings, the host name and a source of ids.
 #[derive(Debug)]
 pub struct ProbeContext {
-    tls_sni: Arc<rustls::ClientConfig>,
-    tls_no_sni: Arc<rustls::ClientConfig>,
+    /// `None` when the `SSL` block could not be loaded: every SSL_GET attempt fails.
+    tls: Option<TlsClient>,
     hostname: String,
     counter: AtomicU64,
 }
 
 impl ProbeContext {
-    /// `seed` varies the DNS ids, ICMP ids and UDP payloads between runs.
+    /// `seed` varies the DNS ids, ICMP ids and UDP payloads between runs. SSL_GET uses
+    /// keepalived's context without an `SSL` block ([`ProbeContext::with_tls`] changes it).
     pub fn new(hostname: String, seed: u64) -> ProbeContext {
-        ProbeContext {
-            tls_sni: http::client_config(true),
-            tls_no_sni: http::client_config(false),
-            hostname,
-            counter: AtomicU64::new(seed),
-        }
+        ProbeContext { tls: Some(TlsClient::anonymous()), hostname, counter: AtomicU64::new(seed) }
+    }
+
+    /// The same context with SSL_GET's settings from an `SSL` block; `None` when they could
+    /// not be loaded.
+    pub fn with_tls(self, tls: Option<TlsClient>) -> ProbeContext {
+        ProbeContext { tls, ..self }
     }
 
     /// A fresh pseudo-random number (splitmix64 over a counter).
@@ -55,8 +60,8 @@ impl ProbeContext {
         z ^ (z >> 31)
     }
 
-    fn tls(&self, sni: bool) -> Arc<rustls::ClientConfig> {
-        Arc::clone(if sni { &self.tls_sni } else { &self.tls_no_sni })
+    fn tls(&self, sni: bool) -> Option<Arc<rustls::ClientConfig>> {
+        self.tls.as_ref().map(|t| t.config(sni))
     }
 }
 

@@ -304,6 +304,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("bfd_instance", "checker", "checker", "checker x"),
     ("top", "SSL", "SSL {\n ca /etc/ssl/ca.pem\n}", "SSL {\n ca\n}"),
     ("SSL", "password", "password secret", "password"),
+    ("SSL", "ca", "ca /etc/ssl/ca.pem", "ca /a\n ca /b"),
     ("SSL", "certificate", "certificate /etc/ssl/c.pem", "certificate /a\n certificate /b"),
     ("SSL", "key", "key /etc/ssl/k.pem", "key a b"),
     ("top", "interface_up_down_delays", "interface_up_down_delays {\n eth0 1 2\n eth1 0.5\n}", "interface_up_down_delays {\n eth0 300\n}"),
@@ -473,6 +474,7 @@ fn every_keyword_has_cases() {
     covered(&vrrp::AUTHENTICATION, &["authentication"]);
     covered(&lvs::URL, &["url"]);
     covered(&lvs::SMTP_HOST, &["host"]);
+    covered(&lvs::SSL, &["SSL"]);
     covered(&lvs::VIRTUAL_SERVER, &["virtual_server"]);
     covered(&lvs::REAL_SERVER, &["real_server"]);
     covered(

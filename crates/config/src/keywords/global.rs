@@ -42,7 +42,7 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
     checked("track_group", |c, s, _| vrrp::track_group(c, s)),
     checked("interface_up_down_delays", |c, s, _| vrrp::interface_up_down_delays(c, s)),
     ignored("linkbeat_interfaces"),
-    checked("SSL", |c, s, _| lvs::ssl(c, s)),
+    set("SSL", lvs::ssl),
     checked("child_wait_time", |c, s, _| {
         c.at_most(s, 1);
         c.lenient_int(s, 0, 0, i64::from(u32::MAX));

@@ -700,39 +700,38 @@ fn sched_flag(c: &mut Ctx, s: &Statement, v: &mut VirtualServer) {
 }
 
 /// `SSL { password P ca FILE certificate FILE key FILE }`: the client context of SSL_GET.
-#[derive(Default)]
-pub(crate) struct SslDraft {
-    seen: Vec<&'static str>,
-}
-
-fn ssl_file(c: &mut Ctx, s: &Statement, d: &mut SslDraft) {
+/// keepalived reads the names only; the files are loaded when the checkers start.
+fn ssl_file(c: &mut Ctx, s: &Statement, d: &mut crate::model::SslSettings) {
     c.at_most(s, 1);
-    let what = match s.name() {
-        "ca" => "cafile",
-        "certificate" => "certfile",
-        "key" => "keyfile",
-        _ => "password",
+    let (what, slot) = match s.name() {
+        "ca" => ("cafile", &mut d.ca),
+        "certificate" => ("certfile", &mut d.certificate),
+        "key" => ("keyfile", &mut d.key),
+        _ => ("password", &mut d.password),
     };
-    if s.args.is_empty() {
+    let Some(value) = s.args.first() else {
         c.warning("missing-value", s.span(), format!("SSL {what} missing"));
         return;
-    }
-    if d.seen.contains(&what) {
+    };
+    if slot.is_some() {
         c.warning("duplicate-value", s.span(), format!("SSL {what} already specified - replacing"));
     }
-    d.seen.push(what);
+    *slot = Some(value.text.to_string());
 }
 
-pub(crate) static SSL: Table<SslDraft> = Table::new(&[
-    checked("password", ssl_file),
-    checked("ca", ssl_file),
-    checked("certificate", ssl_file),
-    checked("key", ssl_file),
-]);
+pub(crate) static SSL: Table<crate::model::SslSettings> =
+    Table::new(&[set("password", ssl_file), set("ca", ssl_file), set("certificate", ssl_file), set("key", ssl_file)]);
 
-pub(crate) fn ssl(c: &mut Ctx, s: &Statement) {
+/// A second `SSL` block starts again from nothing, as keepalived's does.
+pub(crate) fn ssl(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
+    if cfg.ssl.is_some() {
+        c.warning("duplicate-value", s.span(), "SSL context already specified - replacing");
+    }
     let items = c.block(s);
-    apply(c, &SSL, "SSL", items, &mut SslDraft::default());
+    let mut settings =
+        crate::model::SslSettings { password: None, ca: None, certificate: None, key: None, span: s.span().clone() };
+    apply(c, &SSL, "SSL", items, &mut settings);
+    cfg.ssl = Some(settings);
 }
 
 fn wrong_checker(c: &mut Ctx, s: &Statement) {
@@ -1076,13 +1075,25 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
         }
     }
     if let VsKey::Fwmark { .. } = vs.key {
-        for rs in &vs.real_servers {
+        // keepalived 2.2.7: "real server ... has port specified - clearing"; its checkers were
+        // made before, with the port as their default, and keep it.
+        let vs_port = vs.check.connect_port;
+        for rs in &mut vs.real_servers {
             if rs.port != 0 {
                 c.warning(
                     "fwmark-rs-port",
                     &rs.span,
-                    format!("{label}: real_server {} has a port; fwmark services ignore it (omit the port)", rs.ip),
+                    format!(
+                        "{label}: real_server {} has a port; a fwmark service's real servers have none, so it is cleared (as keepalived does); its checkers still connect to port {}",
+                        rs.ip, rs.port
+                    ),
                 );
+                if vs_port.is_none() && rs.check.as_ref().and_then(|c| c.connect_port).is_none() {
+                    for checker in &mut rs.checkers {
+                        checker.common.connect_port.get_or_insert(rs.port);
+                    }
+                }
+                rs.port = 0;
             }
         }
     }
