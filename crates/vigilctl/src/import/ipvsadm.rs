@@ -464,6 +464,16 @@ pub fn convert(file: &str, text: &str, check: Option<&Check>) -> Conversion {
                     });
                 }
             }
+            if fwmark && d.port != 0 {
+                issues.push(Issue::new(
+                    d.line,
+                    Severity::Dropped,
+                    format!(
+                        "real server {}: port {} under a fwmark service: keepalived.conf cannot carry it (keepalived clears it), so it is programmed as port 0",
+                        d.ip, d.port
+                    ),
+                ));
+            }
             body.push(Item::comment(format!("{file}:{}: {}", d.line, d.text)));
             let mut head = vec!["real_server".to_string(), d.ip.to_string()];
             if !fwmark {
@@ -683,6 +693,17 @@ mod tests {
         let want: Vec<Shape> = table.iter().map(from_table).collect();
         let got: Vec<Shape> = parsed.config.virtual_servers.iter().map(from_config).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_fwmark_real_server_port_is_reported_as_dropped() {
+        let saved = "-A -f 3 -s wrr\n-a -f 3 -r 10.0.0.2:8080 -m -w 2\n-a -f 3 -r 10.0.0.3:0 -g -w 1\n";
+        let c = convert("saved", saved, None);
+        assert_eq!(c.issues.iter().map(|i| (i.line, i.severity)).collect::<Vec<_>>(), [(2, Severity::Dropped)]);
+        assert_eq!(c.exit_code(), 1);
+        let parsed = vigil_config::parse_str("out.conf", &c.text(), &Options::default(), None);
+        let ports: Vec<u16> = parsed.config.virtual_servers[0].real_servers.iter().map(|r| r.port).collect();
+        assert_eq!(ports, [0, 0]);
     }
 
     #[test]
