@@ -60,16 +60,30 @@ fn render_event(e: &Value) -> String {
         "GROUP" => format!("GROUP {} {}", s(&e["name"]), s(&e["state"])),
         "VS" => format!("VS {} {}", s(&e["vs"]), s(&e["state"])),
         "RS" => format!("RS {} of VS {} {}", s(&e["rs"]), s(&e["vs"]), s(&e["state"])),
+        "MAINTENANCE" => {
+            let target = match (e["vs"].as_str(), e["rs"].as_str()) {
+                (Some(vs), Some(rs)) => format!("RS {rs} of VS {vs}"),
+                (Some(vs), None) => format!("VS {vs}"),
+                _ => "the director".into(),
+            };
+            let mode = e["mode"].as_str().map_or(String::new(), |m| format!(" ({m})"));
+            let reason = e["reason"].as_str().map_or(String::new(), |r| format!(": {r}"));
+            format!("MAINTENANCE {} {target}{mode}{reason}", s(&e["state"]))
+        }
+        "WEIGHT" => match e["weight"].as_i64() {
+            Some(w) => format!("WEIGHT RS {} of VS {} set to {w}", s(&e["rs"]), s(&e["vs"])),
+            None => format!("WEIGHT RS {} of VS {} override cleared", s(&e["rs"]), s(&e["vs"])),
+        },
         other => format!("{other} {e}"),
     };
     format!("{:>5} {time}Z {what}", s(&e["seq"]))
 }
 
 /// Colours for a terminal, none otherwise (or with NO_COLOR set).
-struct Paint(bool);
+pub(crate) struct Paint(bool);
 
 impl Paint {
-    fn detect() -> Paint {
+    pub(crate) fn detect() -> Paint {
         Paint(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
     }
 
@@ -90,7 +104,7 @@ impl Paint {
     }
 }
 
-fn s(v: &Value) -> String {
+pub(crate) fn s(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
@@ -99,7 +113,7 @@ fn s(v: &Value) -> String {
 }
 
 /// "3m12s ago" from a Unix time in seconds.
-fn ago(at: &Value) -> String {
+pub(crate) fn ago(at: &Value) -> String {
     let Some(at) = at.as_f64() else { return "-".into() };
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(at);
     let secs = (now - at).max(0.0) as u64;
@@ -114,7 +128,14 @@ fn ago(at: &Value) -> String {
 }
 
 /// A table: columns padded to their widest cell; `paint` colours the columns it is given.
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], coloured: &[usize], paint: &Paint, indent: &str) {
+pub(crate) fn table(
+    out: &mut String,
+    header: &[&str],
+    rows: &[Vec<String>],
+    coloured: &[usize],
+    paint: &Paint,
+    indent: &str,
+) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -193,6 +214,13 @@ pub fn render(doc: &Value) -> String {
         let header =
             ["INSTANCE", "STATE", "PRIO", "VRID", "INTERFACE", "MASTER", "VIPS", "SENT/RECV", "DROPS", "SINCE"];
         table(&mut out, &header, &rows, &[1], &paint, "");
+        let why: Vec<String> = instances.iter().filter_map(priority_why).collect();
+        if !why.is_empty() {
+            out.push_str("Priority:\n");
+            for line in why {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
     }
     if let Some(services) = doc["virtual_servers"].as_array().filter(|a| !a.is_empty()) {
         out.push_str("\nVIRTUAL SERVERS\n");
@@ -218,10 +246,18 @@ pub fn render(doc: &Value) -> String {
                         })
                         .collect();
                     let up = if rs["up"].as_bool().unwrap_or(false) { "up" } else { "down" };
-                    vec![s(&rs["name"]), up.into(), s(&rs["weight"]), checks.join("; "), ago(&rs["since"])]
+                    vec![
+                        s(&rs["name"]),
+                        up.into(),
+                        weight_cell(rs),
+                        admin_cell(rs),
+                        checks.join("; "),
+                        ago(&rs["since"]),
+                    ]
                 })
                 .collect();
-            table(&mut out, &["REAL SERVER", "STATE", "WEIGHT", "LAST CHECK", "SINCE"], &rows, &[1], &paint, "  ");
+            let header = ["REAL SERVER", "STATE", "WEIGHT", "ADMIN", "LAST CHECK", "SINCE"];
+            table(&mut out, &header, &rows, &[1], &paint, "  ");
         }
     }
     if let Some(services) = doc["ipvs"].as_array() {
@@ -241,6 +277,56 @@ pub fn render(doc: &Value) -> String {
         }
     }
     out
+}
+
+/// The weight a real server is given: an override shows as `5 (was 1)`.
+fn weight_cell(rs: &Value) -> String {
+    match rs["weight_override"].as_i64() {
+        Some(w) => format!("{w} (was {})", s(&rs["weight"])),
+        None => s(&rs["weight"]),
+    }
+}
+
+/// What an operator set on a real server: `maintenance quiescent (VS): disk swap`, or `-`.
+/// Its STATE stays what its checks say.
+fn admin_cell(rs: &Value) -> String {
+    let m = &rs["maintenance"];
+    let Some(mode) = m["mode"].as_str() else { return "-".into() };
+    let scope = match m["target"]["scope"].as_str() {
+        Some("virtual_server") => " (VS)",
+        Some("director") => " (director)",
+        _ => "",
+    };
+    let reason = m["reason"].as_str().map_or(String::new(), |r| format!(": {r}"));
+    format!("maintenance {mode}{scope}{reason}")
+}
+
+/// Why an instance has its priority: `VI_1 90 = 100 configured -10 script chk_web (failing)`.
+/// Each tracker's part comes from the instance's `priority_terms` (tracker, weight it adds
+/// now, state); without them, only what the trackers add up to. `None` when nothing is added.
+fn priority_why(i: &Value) -> Option<String> {
+    let (configured, effective) = (i["priority"].as_i64()?, i["effective_priority"].as_i64()?);
+    let terms = i["priority_terms"].as_array().filter(|t| !t.is_empty());
+    if terms.is_none() && configured == effective {
+        return None;
+    }
+    let mut line = format!("{} {effective} = {configured} configured", s(&i["name"]));
+    match terms {
+        Some(terms) => {
+            for t in terms {
+                let adds = t["adds"].as_i64().unwrap_or(0);
+                let state = t["state"].as_str().map_or(String::new(), |st| format!(" ({st})"));
+                line.push_str(&format!(" {adds:+} {}{state}", s(&t["tracker"])));
+            }
+            // 255 for the address owner and the 1..=254 bounds are not the trackers'.
+            let sum: i64 = configured + terms.iter().filter_map(|t| t["adds"].as_i64()).sum::<i64>();
+            if sum != effective {
+                line.push_str(&format!(", bounded to {effective}"));
+            }
+        }
+        None => line.push_str(&format!(" {:+} from trackers", effective - configured)),
+    }
+    Some(line)
 }
 
 /// A reload's outcome for people; whether it succeeded.
@@ -281,6 +367,42 @@ pub fn render_reload(outcome: &Value) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maintenance_events_read_as_one_line_each() {
+        let e = serde_json::json!({"seq": 4, "at": 0.0, "type": "MAINTENANCE", "scope": "real_server",
+            "vs": "10.0.0.1:80", "rs": "10.0.0.7:80", "state": "ON", "mode": "quiescent", "reason": "disk swap", "expires": null});
+        assert_eq!(
+            render_event(&e),
+            "    4 00:00:00.000Z MAINTENANCE ON RS 10.0.0.7:80 of VS 10.0.0.1:80 (quiescent): disk swap"
+        );
+        let e = serde_json::json!({"seq": 5, "at": 0.0, "type": "MAINTENANCE", "scope": "director",
+            "vs": null, "rs": null, "state": "OFF", "mode": null, "reason": "expired", "expires": null});
+        assert_eq!(render_event(&e), "    5 00:00:00.000Z MAINTENANCE OFF the director: expired");
+        let e =
+            serde_json::json!({"seq": 6, "at": 0.0, "type": "WEIGHT", "vs": "FWM 1", "rs": "10.0.0.7:80", "weight": 5});
+        assert_eq!(render_event(&e), "    6 00:00:00.000Z WEIGHT RS 10.0.0.7:80 of VS FWM 1 set to 5");
+    }
+
+    #[test]
+    fn the_status_says_why_a_priority_and_what_an_operator_set() {
+        let i = serde_json::json!({"name": "VI_1", "priority": 100, "effective_priority": 80, "priority_terms": [
+            {"tracker": "interface eth1", "adds": 0, "state": "up"},
+            {"tracker": "script chk_web", "adds": -20, "state": "failing"}]});
+        assert_eq!(
+            priority_why(&i).as_deref(),
+            Some("VI_1 80 = 100 configured +0 interface eth1 (up) -20 script chk_web (failing)")
+        );
+        let bare = serde_json::json!({"name": "VI_1", "priority": 100, "effective_priority": 90});
+        assert_eq!(priority_why(&bare).as_deref(), Some("VI_1 90 = 100 configured -10 from trackers"));
+        let same = serde_json::json!({"name": "VI_1", "priority": 100, "effective_priority": 100});
+        assert_eq!(priority_why(&same), None);
+        let rs = serde_json::json!({"weight": 1, "weight_override": 5, "maintenance": {
+            "target": {"scope": "virtual_server", "vs": "10.0.0.1:80"}, "mode": "quiescent", "reason": "patching"}});
+        assert_eq!(weight_cell(&rs), "5 (was 1)");
+        assert_eq!(admin_cell(&rs), "maintenance quiescent (VS): patching");
+        assert_eq!(admin_cell(&serde_json::json!({"weight": 1})), "-");
+    }
 
     #[test]
     fn events_read_as_one_line_each() {

@@ -9,6 +9,7 @@ use vigil_config::{Options, Severity};
 
 mod daemon;
 mod import;
+mod maintenance;
 mod realserver;
 
 /// Vigil's command-line client.
@@ -85,6 +86,88 @@ enum Command {
     /// something was dropped or guessed, 2 when the input cannot be read.
     #[command(subcommand)]
     Import(ImportFrom),
+    /// Take a real server, a virtual server or the whole director out of service, or put it
+    /// back, without editing keepalived.conf. Kept across reloads and restarts; its checks
+    /// go on and are shown, but do not move it.
+    #[command(subcommand)]
+    Maintenance(MaintenanceAction),
+    /// Set a real server's weight at run time (`VS RS N`), or drop that override (`VS RS
+    /// --clear`). Kept across reloads and restarts.
+    Weight(WeightArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MaintenanceAction {
+    /// Start maintenance: weight 0 (new connections go elsewhere, the open ones finish), or
+    /// out of the table with --remove. It counts as down for the quorum.
+    On {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Remove it from the IPVS table instead of setting its weight to 0.
+        #[arg(long)]
+        remove: bool,
+        /// Why, shown in the status and the events.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// End it by itself: after a duration (90s, 15m, 2h, 1d), at a time
+        /// (2026-12-24T18:00:00Z) or at @UNIX seconds.
+        #[arg(long, value_name = "DURATION|TIME")]
+        expires: Option<String>,
+        /// vigild's answer as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+    /// End maintenance.
+    Off {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+    /// List the maintenance entries and weight overrides.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct TargetArgs {
+    /// The virtual server as `vigilctl ipvs` or `vigilctl status` shows it: 10.0.0.1:80,
+    /// "TCP 10.0.0.1:80", [10.0.0.1]:tcp:80, "FWM 1" or [group].
+    vs: Option<String>,
+    /// One of its real servers (10.0.0.7:80); the whole virtual server without it.
+    rs: Option<String>,
+    /// The whole director: every real server of every virtual server.
+    #[arg(long)]
+    director: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct WeightArgs {
+    /// The virtual server, as for `vigilctl maintenance`.
+    vs: String,
+    /// The real server (10.0.0.7:80).
+    rs: String,
+    /// The weight (0 to 65535).
+    #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+    weight: Option<i32>,
+    /// Drop the override: back to the configured (or dynamic checker's) weight.
+    #[arg(long)]
+    clear: bool,
+    /// Drop it by itself, as for `vigilctl maintenance on --expires`.
+    #[arg(long, value_name = "DURATION|TIME", conflicts_with = "clear")]
+    expires: Option<String>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    socket: SocketArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,13 +291,35 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Ipvs(args) => ipvs(&args),
+        Command::Maintenance(action) => run_maintenance(action),
+        Command::Weight(args) => {
+            let expires = expiry(args.expires.as_deref())?;
+            let weight = if args.clear { None } else { args.weight };
+            let answer = daemon::ask(&args.socket.path(), &maintenance::weight(&args.vs, &args.rs, weight, expires))?;
+            let what = match weight {
+                Some(w) => format!("weight {w} on RS {} of VS {}", args.rs, args.vs),
+                None => format!("weight override cleared on RS {} of VS {}", args.rs, args.vs),
+            };
+            print_answer(&what, &answer, args.json)
+        }
         Command::Status { json, socket } => {
             let answer = daemon::ask(&socket.path(), "status")?;
             if json {
                 print!("{answer}");
             } else {
                 let doc: serde_json::Value = serde_json::from_str(&answer).context("reading vigild's status")?;
-                print!("{}", daemon::render(&doc));
+                let mut text = daemon::render(&doc);
+                // The entries that name no configured server show only here; a vigild
+                // without maintenance support answers an error, and the status stands alone.
+                let list = daemon::ask(&socket.path(), "maintenance").ok();
+                if let Some(state) = list.and_then(|l| serde_json::from_str::<serde_json::Value>(&l).ok()) {
+                    let entries = maintenance::render_list(&state);
+                    if !entries.is_empty() {
+                        text.push('\n');
+                        text.push_str(&entries);
+                    }
+                }
+                print!("{text}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -253,6 +358,56 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 /// `vigilctl import`: the configuration on stdout, the findings on stderr.
+fn run_maintenance(action: MaintenanceAction) -> anyhow::Result<ExitCode> {
+    match action {
+        MaintenanceAction::On { target, remove, reason, expires, json, socket } => {
+            let t = maintenance::Target::new(target.director, target.vs, target.rs)?;
+            let expires = expiry(expires.as_deref())?;
+            let answer = daemon::ask(&socket.path(), &maintenance::on(&t, remove, reason.as_deref(), expires))?;
+            let mode = if remove { "removed" } else { "quiescent" };
+            print_answer(&format!("maintenance on ({mode}) for {}", words(&t)), &answer, json)
+        }
+        MaintenanceAction::Off { target, json, socket } => {
+            let t = maintenance::Target::new(target.director, target.vs, target.rs)?;
+            let answer = daemon::ask(&socket.path(), &maintenance::off(&t))?;
+            print_answer(&format!("maintenance off for {}", words(&t)), &answer, json)
+        }
+        MaintenanceAction::List { json, socket } => {
+            let answer = daemon::ask(&socket.path(), "maintenance")?;
+            if json {
+                print!("{answer}");
+            } else {
+                let state: serde_json::Value = serde_json::from_str(&answer).context("reading vigild's answer")?;
+                let text = maintenance::render_list(&state);
+                print!("{}", if text.is_empty() { "no maintenance entries and no weight overrides\n" } else { &text });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn words(t: &maintenance::Target) -> String {
+    match t {
+        maintenance::Target::Director => "the director".into(),
+        maintenance::Target::VirtualServer(vs) => format!("VS {vs}"),
+        maintenance::Target::RealServer(vs, rs) => format!("RS {rs} of VS {vs}"),
+    }
+}
+
+fn expiry(text: Option<&str>) -> anyhow::Result<Option<f64>> {
+    text.map(|t| maintenance::parse_expiry(t, maintenance::now())).transpose().map_err(anyhow::Error::msg)
+}
+
+fn print_answer(what: &str, answer: &str, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        print!("{answer}");
+    } else {
+        let value: serde_json::Value = serde_json::from_str(answer).context("reading vigild's answer")?;
+        print!("{}", maintenance::render_answer(what, &value));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn import(from: ImportFrom) -> anyhow::Result<ExitCode> {
     let (path, conversion) = match from {
         ImportFrom::Ldirectord { file } => {

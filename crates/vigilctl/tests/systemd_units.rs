@@ -2,7 +2,7 @@
 //! (skipped when systemd-analyze is not installed).
 //!
 //! verify wants every Exec binary to exist, so each unit is checked as a copy whose
-//! /usr/sbin/vigilctl is the vigilctl just built, and whose /usr/sbin/vigild is the vigild
+//! vigilctl (/usr/bin, where the package installs it) is the vigilctl just built, and whose /usr/sbin/vigild is the vigild
 //! built next to it. Cargo builds only this package's binaries for its tests: when vigild
 //! has not been built (`cargo test -p vigilctl` alone), /bin/true stands in for it, since
 //! verify only checks that the command is an executable file. Templates are checked under an
@@ -50,8 +50,11 @@ fn binaries() -> (String, String) {
 /// returns its output when it failed or said anything about the unit.
 fn verify(dir: &Path, (vigilctl, vigild): &(String, String), name: &str, as_name: &str) -> Result<(), String> {
     let source = unit_source(name);
-    let text = source.replace("/usr/sbin/vigilctl", vigilctl).replace("/usr/sbin/vigild", vigild);
-    assert!(!text.contains("/usr/sbin/vigil"), "{name}: a vigil binary at a path this test does not know");
+    let text = source.replace(VIGILCTL, vigilctl).replace("/usr/sbin/vigild", vigild);
+    assert!(
+        !text.contains("/usr/sbin/vigil") && !text.contains("/usr/bin/vigil"),
+        "{name}: a vigil binary at a path this test does not know"
+    );
     let path = dir.join(as_name);
     std::fs::write(&path, text).expect("writing the unit copy");
     // --man=no: Documentation= names keepalived's man pages, which need not be installed.
@@ -67,6 +70,9 @@ fn verify(dir: &Path, (vigilctl, vigild): &(String, String), name: &str, as_name
         Err(format!("{as_name}: systemd-analyze verify ({}):\n{said}", out.status))
     }
 }
+
+/// Where the units run vigilctl from (the package puts the client in /usr/bin).
+const VIGILCTL: &str = "/usr/bin/vigilctl";
 
 fn have_systemd_analyze() -> bool {
     Command::new("systemd-analyze").arg("--version").output().is_ok_and(|o| o.status.success())
@@ -96,9 +102,9 @@ fn the_units_verify_cleanly() {
 #[test]
 fn the_realserver_units_run_vigilctl_for_their_instance() {
     let dr = unit_source("vigil-realserver@.service");
-    assert!(dr.contains("ExecStart=/usr/sbin/vigilctl realserver start --vip %I\n"), "{dr}");
-    assert!(dr.contains("ExecStop=/usr/sbin/vigilctl realserver stop --vip %I\n"), "{dr}");
+    assert!(dr.contains(&format!("ExecStart={VIGILCTL} realserver start --vip %I\n")), "{dr}");
+    assert!(dr.contains(&format!("ExecStop={VIGILCTL} realserver stop --vip %I\n")), "{dr}");
     let tun = unit_source("vigil-realserver-tun@.service");
-    assert!(tun.contains("ExecStart=/usr/sbin/vigilctl realserver start --mode tun --vip %I\n"), "{tun}");
-    assert!(tun.contains("ExecStop=/usr/sbin/vigilctl realserver stop --mode tun --vip %I\n"), "{tun}");
+    assert!(tun.contains(&format!("ExecStart={VIGILCTL} realserver start --mode tun --vip %I\n")), "{tun}");
+    assert!(tun.contains(&format!("ExecStop={VIGILCTL} realserver stop --mode tun --vip %I\n")), "{tun}");
 }

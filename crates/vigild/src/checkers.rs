@@ -8,6 +8,9 @@
 //! configuration (same virtual server, real server and settings), brings the IPVS table to
 //! the new configuration with those verdicts (so an unchanged real server keeps its entry
 //! and its connections, and a changed weight is one write), and starts the checks again.
+//!
+//! Maintenance entries and weight overrides (`vigilctl maintenance`, `vigilctl weight`) go
+//! to the IPVS owner as they change; they name servers by address, so a reload keeps them.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -20,8 +23,9 @@ use vigil_ipvs::reconcile::{RsId, Table};
 
 use crate::events::Events;
 use crate::lvs::{self, Input};
-use crate::status::Applied;
+use crate::maintenance;
 use crate::notify::Notifier;
+use crate::status::Applied;
 
 /// The running checkers and IPVS owner.
 pub struct Checkers {
@@ -32,6 +36,8 @@ pub struct Checkers {
     status: Arc<Status>,
     /// Asks the IPVS owner to check the kernel's table every `delay_loop`.
     audit: tokio::task::JoinHandle<()>,
+    /// Hands the IPVS owner each change of the maintenance entries.
+    runtime: tokio::task::JoinHandle<()>,
 }
 
 /// The checks of one configuration, on their thread.
@@ -55,7 +61,12 @@ impl Checkers {
         let plan = checked_plan(&config);
         let status = Status::new(&plan, SystemTime::now());
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone(), events);
-        let (lvs, lvs_thread) = match lvs::spawn(client, config.clone(), health(&plan, &status), notifier) {
+        let store = maintenance::store();
+        store.set_config(config.clone());
+        // Subscribed before the snapshot is taken: no change falls between the two.
+        let changes = store.subscribe();
+        let entries = store.snapshot();
+        let (lvs, lvs_thread) = match lvs::spawn(client, config.clone(), health(&plan, &status), entries, notifier) {
             Ok(owner) => owner,
             Err(e) => {
                 tracing::error!("IPVS: cannot start the owner's thread: {e}; the health checkers are not started");
@@ -63,8 +74,9 @@ impl Checkers {
             }
         };
         let audit = spawn_audit(&config, lvs.clone());
+        let runtime = spawn_runtime(changes, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit })
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -76,6 +88,7 @@ impl Checkers {
         let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&self.plan, &self.status)));
         self.audit.abort();
         self.audit = spawn_audit(&config, self.lvs.clone());
+        maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
         let input = Input::Reload { config, health: health(&plan, &status), reply };
         let applied = match self.lvs.send(input).await {
@@ -106,8 +119,9 @@ impl Checkers {
     /// Stops the checks, then the IPVS owner: it removes our services unless `release` is
     /// false (`--dont-release-ipvs`).
     pub async fn stop(self, release: bool) {
-        let Checkers { lvs, lvs_thread, mut checks, audit, .. } = self;
+        let Checkers { lvs, lvs_thread, mut checks, audit, runtime, .. } = self;
         audit.abort();
+        runtime.abort();
         checks.stop().await;
         let _ = lvs.send(Input::Stop { release }).await;
         let joined = tokio::task::spawn_blocking(move || lvs_thread.join().is_ok()).await;
@@ -176,6 +190,21 @@ fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHa
         loop {
             tick.tick().await;
             if lvs.send(Input::Audit).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Hands the IPVS owner every new state of the maintenance entries.
+fn spawn_runtime(
+    mut changes: tokio::sync::watch::Receiver<maintenance::State>,
+    lvs: mpsc::Sender<Input>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let state = changes.borrow_and_update().clone();
+            if lvs.send(Input::Runtime(state)).await.is_err() {
                 return;
             }
         }

@@ -2,7 +2,10 @@
 //! root-owned directory). A client writes one command line (`status`, `reload`, `dump`,
 //! `stats`, `metrics`) and reads the answer until the daemon closes the connection; or
 //! `events`, and reads one JSON line per VRRP or real-server transition for as long as it
-//! stays connected.
+//! stays connected. `maintenance` answers the maintenance entries and weight overrides as
+//! JSON; `maintenance {...}` changes them (a [`crate::maintenance::Change`] as JSON) and
+//! answers the new entries. These are answered here, from the maintenance store, and not by
+//! the daemon's loop: they need nothing else of it.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +15,10 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{Events, Filter};
+use crate::maintenance::{self, Change};
+
+/// The longest command line read: a maintenance request carries a reason.
+const MAX_LINE: u64 = 4096;
 
 /// What a client asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +87,10 @@ pub fn serve(path: &Path, requests: mpsc::Sender<Request>, events: Events) -> an
     let listener = UnixListener::bind(path).with_context(|| format!("listening on {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("restricting {}", path.display()))?;
+    let expiry = tokio::spawn(maintenance::expire_loop(maintenance::store(), events.clone()));
     let task = tokio::spawn(async move {
+        // The expiries end with the socket: both serve the same daemon.
+        let _expiry = AbortOnDrop(expiry);
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
@@ -96,15 +106,67 @@ pub fn serve(path: &Path, requests: mpsc::Sender<Request>, events: Events) -> an
     Ok(Server { path: path.to_path_buf(), task })
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Whether `line` is a `maintenance` request.
+fn is_maintenance(line: &str) -> bool {
+    line.trim().strip_prefix("maintenance").is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+}
+
+/// Answers `maintenance` (the entries) and `maintenance {change}` (applies it, publishes its
+/// events, answers the entries and how many real servers it names).
+fn answer_maintenance(line: &str, events: &Events) -> String {
+    let rest = line.trim().strip_prefix("maintenance").unwrap_or_default().trim();
+    let store = maintenance::store();
+    if rest.is_empty() {
+        return json_line(&store.snapshot());
+    }
+    let change: Change = match serde_json::from_str(rest) {
+        Ok(c) => c,
+        Err(e) => return format!("error: invalid maintenance request: {e}\n"),
+    };
+    match store.change(change, std::time::SystemTime::now()) {
+        Ok((kinds, answer)) => {
+            maintenance::publish(events, kinds);
+            json_line(&answer)
+        }
+        Err(e) => format!("error: {e}\n"),
+    }
+}
+
+fn json_line<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_string(value) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("error: {e}\n"),
+    }
+}
+
 /// Reads one command, hands it to the daemon, writes the answer.
 async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>, events: Events) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    let mut reader = BufReader::new(read.take(256));
+    let mut reader = BufReader::new(read.take(MAX_LINE));
     let reply = match reader.read_line(&mut line).await {
         Ok(_) if line.trim() == "events" => {
             stream_events(&events, &mut write).await;
             return;
+        }
+        Ok(_) if is_maintenance(&line) => {
+            // The file is synced to disk: off the runtime, whose thread runs the VRRP timers.
+            let events = events.clone();
+            tokio::task::spawn_blocking(move || answer_maintenance(&line, &events))
+                .await
+                .unwrap_or_else(|e| format!("error: {e}\n"))
         }
         Ok(_) => match Command::parse(&line) {
             Some(command) => {
@@ -117,7 +179,7 @@ async fn answer(stream: UnixStream, requests: mpsc::Sender<Request>, events: Eve
             }
             None => {
                 format!(
-                    "error: unknown command {:?}; try status, reload, dump, stats, metrics or events\n",
+                    "error: unknown command {:?}; try status, reload, dump, stats, metrics, events or maintenance\n",
                     line.trim()
                 )
             }
@@ -140,4 +202,20 @@ async fn stream_events(events: &Events, write: &mut tokio::net::unix::OwnedWrite
         }
     }
     events.unsubscribe(&[id]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_lines_are_told_from_the_other_commands() {
+        assert!(is_maintenance("maintenance\n"));
+        assert!(is_maintenance("maintenance {\"op\":\"off\",\"target\":{\"scope\":\"director\"}}\n"));
+        assert!(!is_maintenance("maintenances\n"));
+        assert!(!is_maintenance("status\n"));
+        assert_eq!(Command::parse("maintenance"), None, "not the daemon loop's");
+        let answer = answer_maintenance("maintenance {\"op\":\"dance\"}", &Events::default());
+        assert!(answer.starts_with("error: invalid maintenance request: unknown variant `dance`"), "{answer}");
+    }
 }

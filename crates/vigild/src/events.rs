@@ -30,6 +30,24 @@ pub enum Kind {
     /// A real server's checks passed (UP) or failed (DOWN).
     #[serde(rename = "RS")]
     RealServer { rs: String, vs: String, state: &'static str },
+    /// Maintenance set (ON) or ended (OFF, by `vigilctl` or at its expiry) on the whole
+    /// director (`vs` and `rs` absent), a virtual server, or one of its real servers.
+    #[serde(rename = "MAINTENANCE")]
+    Maintenance {
+        /// `director`, `virtual_server` or `real_server`.
+        scope: &'static str,
+        vs: Option<String>,
+        rs: Option<String>,
+        state: &'static str,
+        /// `quiescent` or `remove`, while ON.
+        mode: Option<&'static str>,
+        /// The operator's reason; `expired` for an entry that reached its time.
+        reason: Option<String>,
+        expires: Option<f64>,
+    },
+    /// A runtime weight set on a real server, or cleared (`weight` null).
+    #[serde(rename = "WEIGHT")]
+    Weight { vs: String, rs: String, weight: Option<i32>, expires: Option<f64> },
 }
 
 /// One numbered event.
@@ -45,14 +63,16 @@ pub struct Event {
 
 impl Event {
     /// keepalived's notify FIFO line: `INSTANCE "VI_1" MASTER 150`, `GROUP "G1" BACKUP 0`,
-    /// `VS [10.0.0.3]:tcp:80 UP`, `RS [10.0.0.7]:tcp:80 [10.0.0.3]:tcp:80 DOWN`.
-    pub fn fifo_line(&self) -> String {
-        match &self.kind {
+    /// `VS [10.0.0.3]:tcp:80 UP`, `RS [10.0.0.7]:tcp:80 [10.0.0.3]:tcp:80 DOWN`. `None` for
+    /// the events keepalived has not: scripts written for its FIFOs would not parse them.
+    pub fn fifo_line(&self) -> Option<String> {
+        Some(match &self.kind {
             Kind::Instance { name, state, priority } => format!("INSTANCE \"{name}\" {state} {priority}\n"),
             Kind::Group { name, state } => format!("GROUP \"{name}\" {state} 0\n"),
             Kind::VirtualServer { vs, state } => format!("VS {vs} {state}\n"),
             Kind::RealServer { rs, vs, state } => format!("RS {rs} {vs} {state}\n"),
-        }
+            Kind::Maintenance { .. } | Kind::Weight { .. } => return None,
+        })
     }
 
     fn is_vrrp(&self) -> bool {
@@ -300,7 +320,8 @@ fn start_reader(
 /// Writes each event's line to the FIFO until the bus goes away.
 fn write_all(mut file: std::fs::File, mut rx: mpsc::Receiver<Arc<Event>>, name: &str) {
     while let Some(e) = rx.blocking_recv() {
-        if let Err(err) = file.write_all(e.fifo_line().as_bytes()) {
+        let Some(line) = e.fifo_line() else { continue };
+        if let Err(err) = file.write_all(line.as_bytes()) {
             tracing::warn!("notify FIFO {name}: event {} not written: {err}", e.seq);
         }
     }
@@ -316,13 +337,25 @@ mod tests {
 
     #[test]
     fn lines_are_keepalived_s() {
-        let e = |kind| Event { seq: 1, at: 0.0, kind };
-        assert_eq!(e(instance("MASTER")).fifo_line(), "INSTANCE \"VI_1\" MASTER 150\n");
-        assert_eq!(e(Kind::Group { name: "G1".into(), state: "BACKUP" }).fifo_line(), "GROUP \"G1\" BACKUP 0\n");
+        let e = |kind| Event { seq: 1, at: 0.0, kind }.fifo_line().expect("a keepalived event");
+        assert_eq!(e(instance("MASTER")), "INSTANCE \"VI_1\" MASTER 150\n");
+        assert_eq!(e(Kind::Group { name: "G1".into(), state: "BACKUP" }), "GROUP \"G1\" BACKUP 0\n");
         let vs = "[10.0.0.3]:tcp:80".to_string();
-        assert_eq!(e(Kind::VirtualServer { vs: vs.clone(), state: "DOWN" }).fifo_line(), "VS [10.0.0.3]:tcp:80 DOWN\n");
+        assert_eq!(e(Kind::VirtualServer { vs: vs.clone(), state: "DOWN" }), "VS [10.0.0.3]:tcp:80 DOWN\n");
         let rs = Kind::RealServer { rs: "[10.0.0.7]:tcp:80".into(), vs, state: "UP" };
-        assert_eq!(e(rs).fifo_line(), "RS [10.0.0.7]:tcp:80 [10.0.0.3]:tcp:80 UP\n");
+        assert_eq!(e(rs), "RS [10.0.0.7]:tcp:80 [10.0.0.3]:tcp:80 UP\n");
+    }
+
+    #[test]
+    fn maintenance_events_go_to_the_stream_and_not_to_keepalived_s_fifos() {
+        let kind = Kind::Weight { vs: "10.0.0.3:80".into(), rs: "10.0.1.1:80".into(), weight: Some(5), expires: None };
+        let e = Event { seq: 2, at: 1.0, kind };
+        assert_eq!(e.fifo_line(), None);
+        let v = serde_json::to_value(&e).expect("serializes");
+        assert_eq!(
+            v,
+            serde_json::json!({"seq": 2, "at": 1.0, "type": "WEIGHT", "vs": "10.0.0.3:80", "rs": "10.0.1.1:80", "weight": 5, "expires": null})
+        );
     }
 
     #[test]

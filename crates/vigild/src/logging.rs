@@ -290,7 +290,11 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let name = "VI_1";
             tracing::info!(instance = %name, vrid = 51, state = "MASTER", "({name}) Entering MASTER STATE");
-            tracing::info!(virtual_server = "10.0.0.1:80", check = "TCP_CHECK", "TCP connection to [10.0.0.2]:tcp:80 success.");
+            tracing::info!(
+                virtual_server = "10.0.0.1:80",
+                check = "TCP_CHECK",
+                "TCP connection to [10.0.0.2]:tcp:80 success."
+            );
         });
         let text = String::from_utf8(buf.lock().unwrap_or_else(PoisonError::into_inner).clone()).unwrap_or_default();
         assert_eq!(

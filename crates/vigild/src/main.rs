@@ -12,6 +12,7 @@ mod events;
 mod host;
 mod logging;
 mod lvs;
+mod maintenance;
 mod metrics;
 mod notify;
 mod pidfile;

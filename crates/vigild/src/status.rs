@@ -8,8 +8,10 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 use vigil_check::{Plan, Status};
-use vigil_ipvs::reconcile::Table;
+use vigil_ipvs::reconcile::{RsId, Table};
 use vigil_ipvs::Forwarding;
+
+use crate::maintenance::{Maintenance, Runtime};
 
 /// What a reload did to the instances, by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -116,6 +118,21 @@ pub struct InstanceStatus {
     pub drops: BTreeMap<String, u64>,
     /// Every other speaker heard on this VRID.
     pub peers: Vec<PeerSeen>,
+    /// Why `effective_priority` is what it is: each tracked item's part, in the
+    /// configuration's order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub priority_terms: Vec<PriorityTerm>,
+}
+
+/// One tracked item's part in an instance's priority.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PriorityTerm {
+    /// `interface eth1`, `script chk_web`, `file tf`.
+    pub tracker: String,
+    /// What it adds now (0 when its weight does not apply in its state).
+    pub adds: i64,
+    /// `up` or `down`.
+    pub state: String,
 }
 
 /// A state change.
@@ -158,6 +175,14 @@ pub struct RsStatus {
     /// Since when it is up or down.
     pub since: f64,
     pub checks: Vec<CheckView>,
+    /// The maintenance that applies to it (`vigilctl maintenance`: its own entry, its
+    /// virtual server's or the director's); absent when none. Its checks still run and are
+    /// shown in `up` and `checks`, but its place in the table follows this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<Maintenance>,
+    /// The weight set at run time (`vigilctl weight`), in place of `weight`; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_override: Option<i32>,
 }
 
 /// A checker of a real server.
@@ -203,12 +228,18 @@ pub struct IpvsDest {
     pub weight: i32,
 }
 
-/// The checkers' part of the document.
+/// The checkers' part of the document, with the maintenance entries and overrides that apply.
 pub fn virtual_servers(plan: &Plan, status: &Status) -> Vec<VsStatus> {
+    virtual_servers_with(plan, status, &crate::maintenance::store().resolved())
+}
+
+/// The checkers' part of the document, `runtime` being what applies to each real server.
+pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsId, Runtime>) -> Vec<VsStatus> {
     let checks = status.checks();
     let mut out: Vec<VsStatus> = Vec::new();
     let mut current = None;
     for (server, (health, since)) in plan.servers.iter().zip(status.servers_since()) {
+        let applies = runtime.get(&RsId { vs: server.id.vs, rs: server.id.rs });
         let rs = RsStatus {
             name: server.name.clone(),
             up: health.up,
@@ -234,6 +265,8 @@ pub fn virtual_servers(plan: &Plan, status: &Status) -> Vec<VsStatus> {
                     }),
                 })
                 .collect(),
+            maintenance: applies.and_then(|r| r.maintenance.clone()),
+            weight_override: applies.and_then(|r| r.weight),
         };
         match out.last_mut() {
             Some(vs) if current == Some(server.id.vs) => vs.real_servers.push(rs),
@@ -320,7 +353,7 @@ pub(crate) mod tests {
         let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
         let plan = vigil_check::plan(&parsed.config);
         let board = Status::new(&plan, SystemTime::UNIX_EPOCH);
-        let mut servers = virtual_servers(&plan, &board);
+        let mut servers = virtual_servers_with(&plan, &board, &BTreeMap::new());
         servers.push(VsStatus {
             name: "FWM 1".into(),
             real_servers: vec![RsStatus {
@@ -336,6 +369,8 @@ pub(crate) mod tests {
                     last: Some(LastCheck { at: 2.0, latency_ms: 1.25, result: "connection refused".into() }),
                     latencies: Default::default(),
                 }],
+                maintenance: None,
+                weight_override: None,
             }],
         });
         let mut table = Table::default();
@@ -383,6 +418,7 @@ pub(crate) mod tests {
                 last_seen: Some(11.0),
                 checksum: Some("pseudo-header"),
             }],
+            priority_terms: vec![PriorityTerm { tracker: "script chk_web".into(), adds: -10, state: "down".into() }],
         };
         let failed =
             ReloadOutcome { at: 12.0, ok: false, errors: vec!["k.conf:3:1: error: ...".into()], ..Default::default() };
@@ -424,6 +460,31 @@ pub(crate) mod tests {
         broken["vrrp"][0].as_object_mut().expect("an object").remove("state");
         violations(&schema, &broken, "$", &mut out);
         assert_eq!(out, ["$.vrrp[0]: no state"]);
+    }
+
+    #[test]
+    fn maintenance_and_overrides_show_on_their_real_server_only() {
+        let text = "virtual_server 10.0.0.3 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n \
+                    real_server 10.0.1.2 80 {\n }\n}\n";
+        let parsed = vigil_config::parse_str("keepalived.conf", text, &vigil_config::Options::default(), None);
+        let plan = vigil_check::plan(&parsed.config);
+        let board = Status::new(&plan, SystemTime::UNIX_EPOCH);
+        let entry = Maintenance {
+            target: crate::maintenance::Target::Director,
+            mode: crate::maintenance::Mode::Remove,
+            reason: Some("move".into()),
+            since: 1.0,
+            expires: None,
+        };
+        let runtime = BTreeMap::from([(RsId { vs: 0, rs: 1 }, Runtime { maintenance: Some(entry), weight: Some(4) })]);
+        let doc = serde_json::to_value(virtual_servers_with(&plan, &board, &runtime)).expect("serializable");
+        let servers = &doc[0]["real_servers"];
+        assert!(servers[0].get("maintenance").is_none() && servers[0].get("weight_override").is_none());
+        assert_eq!(
+            servers[1]["maintenance"],
+            serde_json::json!({"target": {"scope": "director"}, "mode": "remove", "reason": "move", "since": 1.0, "expires": null})
+        );
+        assert_eq!(servers[1]["weight_override"], 4);
     }
 
     #[test]

@@ -492,6 +492,7 @@ vrrp_instance VI_1 {
                 last_seen: Some(1_796_511_373.0),
                 checksum: None,
             }],
+            priority_terms: Vec::new(),
         }
     }
 

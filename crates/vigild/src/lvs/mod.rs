@@ -5,7 +5,7 @@
 
 mod kernel;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -17,6 +17,7 @@ use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
 
 pub use self::kernel::Kernel;
 use crate::events::Kind;
+use crate::maintenance::{self, decide, Health, Runtime, State};
 use crate::notify::Notifier;
 use crate::status::Applied;
 
@@ -33,6 +34,9 @@ pub enum Input {
     /// Read the kernel's table and put back what someone else changed in our services
     /// (`ipvsadm -C`, a weight edited by hand).
     Audit,
+    /// The maintenance entries and weight overrides changed (`vigilctl maintenance`,
+    /// `vigilctl weight`, or an expiry).
+    Runtime(State),
     /// Stop: remove our services unless `release` is false (`--dont-release-ipvs`).
     Stop { release: bool },
 }
@@ -42,6 +46,13 @@ pub struct Lvs<K: Kernel> {
     kernel: K,
     config: Arc<Config>,
     pools: Pools,
+    /// Each real server's health as the checkers and the configuration give it; the pools
+    /// hold what [`decide`] makes of it with the maintenance entries.
+    health: BTreeMap<RsId, Health>,
+    /// The maintenance entries and weight overrides, and what they mean for this
+    /// configuration's real servers.
+    runtime: State,
+    resolved: BTreeMap<RsId, Runtime>,
     /// What the kernel holds for the services we manage, as last read or written.
     mirror: Table,
     /// The services this configuration owns: the ones it may delete.
@@ -55,11 +66,13 @@ impl<K: Kernel> Lvs<K> {
     /// Brings the kernel's table to the configuration: flush first only with `lvs_flush`;
     /// otherwise what is already there is adopted (a restart cuts no connection) and only
     /// the differences are written.
-    /// `initial` is the checkers' health at start (alpha), by real server.
+    /// `initial` is the checkers' health at start (alpha), by real server; `runtime` the
+    /// maintenance entries and weight overrides kept from before.
     pub fn start(
         mut kernel: K,
         config: Arc<Config>,
         initial: &[(RsId, bool, Option<i32>)],
+        runtime: State,
         notifier: Notifier,
     ) -> Result<Lvs<K>, K::Error> {
         if config.global.lvs_flush {
@@ -73,10 +86,8 @@ impl<K: Kernel> Lvs<K> {
                 tracing::error!("IPVS: cannot set lvs_timeouts: {e}");
             }
         }
-        let (mut pools, _) = Pools::from_config(&config);
-        for &(id, up, weight) in initial {
-            pools.set_health(id, up, weight);
-        }
+        let resolved = runtime.resolve(&config);
+        let (pools, health) = pools_for(&config, initial, &resolved);
         let desired = pools.desired();
         let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
         let began = std::time::Instant::now();
@@ -95,7 +106,8 @@ impl<K: Kernel> Lvs<K> {
                 weight: p.live_weight(),
             })
             .collect();
-        let mut lvs = Lvs { kernel, config, pools, mirror: current, managed, notifier, repairs: 0 };
+        let mut lvs =
+            Lvs { kernel, config, pools, health, runtime, resolved, mirror: current, managed, notifier, repairs: 0 };
         let adopted = lvs.mirror.services.len();
         for p in &lvs.pools.pools {
             let state = if p.quorum_up { "up" } else { "down" };
@@ -132,6 +144,10 @@ impl<K: Kernel> Lvs<K> {
                 self.audit();
                 true
             }
+            Input::Runtime(state) => {
+                self.set_runtime(state);
+                true
+            }
             Input::Stop { release } => {
                 self.stop(release);
                 false
@@ -144,10 +160,8 @@ impl<K: Kernel> Lvs<K> {
     /// removed, new ones added, or adopted if the kernel already has them.
     fn reload(&mut self, config: Arc<Config>, health: &[(RsId, bool, Option<i32>)]) -> Applied {
         let began = std::time::Instant::now();
-        let (mut pools, _) = Pools::from_config(&config);
-        for &(id, up, weight) in health {
-            pools.set_health(id, up, weight);
-        }
+        let resolved = self.runtime.resolve(&config);
+        let (pools, health) = pools_for(&config, health, &resolved);
         let desired = pools.desired();
         let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
         let new: BTreeSet<ServiceKey> = managed.difference(&self.managed).copied().collect();
@@ -163,6 +177,8 @@ impl<K: Kernel> Lvs<K> {
         let failed = self.execute(ops);
         self.managed = managed;
         self.pools = pools;
+        self.health = health;
+        self.resolved = resolved;
         self.config = config;
         let applied = Applied { writes, failed, ms: millis(began.elapsed()) };
         tracing::info!(writes, failed, ms = applied.ms, "IPVS: reloaded configuration applied");
@@ -201,9 +217,16 @@ impl<K: Kernel> Lvs<K> {
     fn health(&mut self, id: RsId, up: bool, weight: Option<i32>) {
         let Some(vs) = self.config.virtual_servers.get(id.vs) else { return };
         let Some(rs) = vs.real_servers.get(id.rs) else { return };
-        let was = self.pools.pools.get(id.vs).and_then(|p| p.members.get(id.rs)).map(|m| m.alive);
-        let event = self.pools.set_health(id, up, weight);
-        if was != Some(up) {
+        let Some(h) = self.health.get_mut(&id) else { return };
+        let was = h.up;
+        h.up = up;
+        if weight.is_some() {
+            h.weight = weight;
+        }
+        let event = maintenance::apply(&mut self.pools, id, decide(*h, self.resolved.get(&id)));
+        // The checks of a server in maintenance still run and are told: its notify
+        // scripts and events follow them, its place in the table does not.
+        if was != up {
             let script = if up { &rs.notify_up } else { &rs.notify_down };
             if let Some(s) = script {
                 self.notifier.run(s, &[]);
@@ -214,6 +237,33 @@ impl<K: Kernel> Lvs<K> {
             self.quorum_event(e);
         }
         self.sync_pool(id.vs);
+    }
+
+    /// Takes new maintenance entries and overrides: the real servers they start or stop
+    /// applying to are told their new state, and their pools re-diffed.
+    fn set_runtime(&mut self, state: State) {
+        let resolved = state.resolve(&self.config);
+        let touched: BTreeSet<RsId> = self
+            .resolved
+            .iter()
+            .chain(&resolved)
+            .filter(|(id, _)| self.resolved.get(id) != resolved.get(id))
+            .map(|(id, _)| *id)
+            .collect();
+        self.runtime = state;
+        self.resolved = resolved;
+        let mut events = Vec::new();
+        for id in &touched {
+            let Some(h) = self.health.get(id) else { continue };
+            events.extend(maintenance::apply(&mut self.pools, *id, decide(*h, self.resolved.get(id))));
+        }
+        for e in &events {
+            self.quorum_event(e);
+        }
+        let pools: BTreeSet<usize> = touched.iter().map(|id| id.vs).collect();
+        for vs in pools {
+            self.sync_pool(vs);
+        }
     }
 
     /// Re-diffs the services of pool `vs` against the mirror and writes the difference.
@@ -375,6 +425,32 @@ fn up_word(up: bool) -> &'static str {
     }
 }
 
+/// The pools of `config` with each real server's health (`initial`: up, and a dynamic
+/// checker's weight) and its maintenance entry or override (`resolved`) decided.
+fn pools_for(
+    config: &Config,
+    initial: &[(RsId, bool, Option<i32>)],
+    resolved: &BTreeMap<RsId, Runtime>,
+) -> (Pools, BTreeMap<RsId, Health>) {
+    let (mut pools, _) = Pools::from_config(config);
+    let mut health: BTreeMap<RsId, Health> = BTreeMap::new();
+    for (vs, p) in pools.pools.iter().enumerate() {
+        for (rs, m) in p.members.iter().enumerate() {
+            health.insert(RsId { vs, rs }, Health { up: m.alive, weight: None, inhibit: m.inhibit });
+        }
+    }
+    for &(id, up, weight) in initial {
+        if let Some(h) = health.get_mut(&id) {
+            h.up = up;
+            h.weight = weight;
+        }
+    }
+    for (id, h) in &health {
+        maintenance::apply(&mut pools, *id, decide(*h, resolved.get(id)));
+    }
+    (pools, health)
+}
+
 /// keepalived's name of a real server within a service: `[10.0.0.7]:tcp:80`.
 fn rs_name(service: &ServiceKey, dest: &DestKey) -> String {
     let proto = match service {
@@ -409,6 +485,7 @@ pub fn spawn<K>(
     kernel: K,
     config: Arc<Config>,
     initial: Vec<(RsId, bool, Option<i32>)>,
+    runtime: State,
     notifier: Notifier,
 ) -> std::io::Result<(mpsc::Sender<Input>, std::thread::JoinHandle<()>)>
 where
@@ -416,7 +493,7 @@ where
 {
     let (tx, mut rx) = mpsc::channel(1024);
     let handle = std::thread::Builder::new().name("ipvs".into()).spawn(move || {
-        let mut lvs = match Lvs::start(kernel, config, &initial, notifier) {
+        let mut lvs = match Lvs::start(kernel, config, &initial, runtime, notifier) {
             Ok(lvs) => lvs,
             Err(e) => {
                 tracing::error!("IPVS: {e}");

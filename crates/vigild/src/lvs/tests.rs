@@ -73,7 +73,7 @@ fn start_with<'a>(kernel: &'a mut Memory, text: &str, events: Events) -> Lvs<&'a
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let _guard = rt.enter();
     let notifier = Notifier::spawn("lvs".into(), None, events);
-    Lvs::start(kernel, config(text), &[], notifier).unwrap_or_else(|e| match e {})
+    Lvs::start(kernel, config(text), &[], State::default(), notifier).unwrap_or_else(|e| match e {})
 }
 
 #[test]
@@ -240,8 +240,9 @@ fn transitions_are_published_in_order() {
     lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
     lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: true, weight: None });
     drop(lvs);
-    let lines: Vec<String> =
-        std::iter::from_fn(|| rx.try_recv().ok()).map(|e| format!("{} {}", e.seq, e.fifo_line().trim())).collect();
+    let lines: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+        .map(|e| format!("{} {}", e.seq, e.fifo_line().unwrap_or_default().trim()))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -251,4 +252,134 @@ fn transitions_are_published_in_order() {
             "4 VS [10.0.0.3]:tcp:80 UP",
         ]
     );
+}
+
+/// Starts on `kernel` with the entries kept in `store`, as vigild does.
+fn start_kept<'a>(kernel: &'a mut Memory, text: &str, store: &crate::maintenance::Store) -> Lvs<&'a mut Memory> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let _guard = rt.enter();
+    let notifier = Notifier::spawn("lvs".into(), None, Events::default());
+    Lvs::start(kernel, config(text), &[], store.snapshot(), notifier).unwrap_or_else(|e| match e {})
+}
+
+/// `vigilctl maintenance` and `vigilctl weight` through the store: the IPVS owner is told, a
+/// reload of an edited file (the server moved in it) keeps the entries on the same server,
+/// a restart over the table it left writes nothing, and clearing the entries gives the
+/// configured weights back. Health changes of a server in maintenance write nothing.
+#[test]
+fn maintenance_and_overrides_survive_a_reload_and_a_restart() {
+    use crate::maintenance::{Change, Mode, Store, Target};
+    let dir = std::env::temp_dir().join(format!("vigil-lvs-maintenance-{}", std::process::id()));
+    let path = dir.join(crate::maintenance::FILE_NAME);
+    let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
+    let store = Store::open(path.clone(), now);
+    let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+    let vs4 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 4].into(), port: 80 };
+    let rs1 = DestKey { addr: [10, 0, 1, 1].into(), port: 80 };
+    let rs2 = DestKey { addr: [10, 0, 1, 2].into(), port: 80 };
+    let weight =
+        |t: &Table, k: &ServiceKey, d: &DestKey| t.services.get(k).and_then(|s| s.dests.get(d)).map(|d| d.weight);
+
+    let mut kernel = Memory::default();
+    let mut lvs = start_kept(&mut kernel, CONF, &store);
+    let vs: crate::maintenance::VsName = "10.0.0.3:80".parse().expect("a name");
+    let on = Change::On {
+        target: Target::RealServer { vs, rs: "10.0.1.2:80".parse().expect("an address") },
+        mode: Mode::Quiescent,
+        reason: Some("disk swap".into()),
+        expires: None,
+    };
+    store.change(on, now).expect("applies");
+    let w = Change::Weight {
+        vs: "[10.0.0.4]:tcp:80".parse().expect("a name"),
+        rs: "10.0.1.1:80".parse().expect("an address"),
+        weight: Some(5),
+        expires: None,
+    };
+    store.change(w, now).expect("applies");
+    let before = lvs.kernel.writes.len();
+    lvs.handle(Input::Runtime(store.snapshot()));
+    assert_eq!(lvs.kernel.writes.len() - before, 2, "{:?}", &lvs.kernel.writes[before..]);
+    assert_eq!(weight(&lvs.kernel.table, &vs3, &rs2), Some(0), "quiescent: weight 0, still there");
+    assert_eq!(weight(&lvs.kernel.table, &vs4, &rs1), Some(5));
+
+    // Its checks go on and are told, but they move nothing.
+    let before = lvs.kernel.writes.len();
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: false, weight: None });
+    lvs.handle(Input::Health { rs: RsId { vs: 0, rs: 1 }, up: true, weight: None });
+    assert_eq!(lvs.kernel.writes.len(), before);
+
+    // A reload where a server was added before it: it is the third now, and still quiescent.
+    let edited =
+        CONF.replacen("real_server 10.0.1.1 80 { }", "real_server 10.0.1.0 80 { }\n    real_server 10.0.1.1 80 { }", 1);
+    let applied = reload(&mut lvs, &edited, vec![]);
+    assert_eq!(applied.writes, 1, "only the new server: {:?}", &lvs.kernel.writes[before..]);
+    assert_eq!(weight(&lvs.kernel.table, &vs3, &rs2), Some(0));
+    assert_eq!(weight(&lvs.kernel.table, &vs4, &rs1), Some(5));
+    assert!(!lvs.handle(Input::Stop { release: false }));
+    drop(lvs);
+
+    // A restart: the entries come back from the file, and the table left is already right.
+    let store = Store::open(path, now);
+    let before = kernel.writes.len();
+    let mut lvs = start_kept(&mut kernel, &edited, &store);
+    assert_eq!(lvs.kernel.writes.len(), before, "{:?}", &lvs.kernel.writes[before..]);
+
+    // Remove mode takes it out; off gives back the configured weights.
+    let vs: crate::maintenance::VsName = "10.0.0.3:80".parse().expect("a name");
+    let target = Target::RealServer { vs, rs: "10.0.1.2:80".parse().expect("an address") };
+    let remove = Change::On { target: target.clone(), mode: Mode::Remove, reason: None, expires: None };
+    store.change(remove, now).expect("applies");
+    lvs.handle(Input::Runtime(store.snapshot()));
+    assert_eq!(weight(&lvs.kernel.table, &vs3, &rs2), None, "removed");
+    store.change(Change::Off { target }, now).expect("applies");
+    let clear = Change::Weight {
+        vs: "10.0.0.4:80".parse().expect("a name"),
+        rs: "10.0.1.1:80".parse().expect("an address"),
+        weight: None,
+        expires: None,
+    };
+    store.change(clear, now).expect("applies");
+    lvs.handle(Input::Runtime(store.snapshot()));
+    assert_eq!(weight(&lvs.kernel.table, &vs3, &rs2), Some(1));
+    assert_eq!(weight(&lvs.kernel.table, &vs4, &rs1), Some(1));
+    drop(lvs);
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
+
+/// A virtual server in maintenance counts as down for its quorum: the quorum is lost (VS
+/// DOWN on the bus), the sorry server comes in, and it all goes back when it ends.
+#[test]
+fn maintenance_of_a_virtual_server_loses_its_quorum_and_brings_the_sorry_server() {
+    use crate::maintenance::{Change, Mode, State, Target};
+    let conf = CONF.replacen("protocol TCP", "protocol TCP\n    quorum 1\n    sorry_server 10.0.9.9 80", 1);
+    let mut kernel = Memory::default();
+    let events = Events::default();
+    let (_, mut rx) = events.subscribe(Filter::Lvs, true);
+    let mut lvs = start_with(&mut kernel, &conf, events);
+    let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
+    let mut state = State::default();
+    let target = Target::VirtualServer { vs: "10.0.0.3:80".parse().expect("a name") };
+    state
+        .apply(Change::On { target: target.clone(), mode: Mode::Quiescent, reason: None, expires: None }, 1.0)
+        .expect("applies");
+    lvs.handle(Input::Runtime(state.clone()));
+    let dests = |lvs: &Lvs<&mut Memory>| -> Vec<(u8, i32)> {
+        lvs.kernel.table.services[&vs3]
+            .dests
+            .values()
+            .map(|d| match d.key.addr {
+                std::net::IpAddr::V4(a) => (a.octets()[3], d.weight),
+                std::net::IpAddr::V6(_) => (0, d.weight),
+            })
+            .collect()
+    };
+    assert_eq!(dests(&lvs), [(1, 0), (2, 0), (9, 1)], "both quiescent, the sorry server in");
+    state.apply(Change::Off { target }, 2.0).expect("applies");
+    lvs.handle(Input::Runtime(state));
+    assert_eq!(dests(&lvs), [(1, 1), (2, 1)]);
+    drop(lvs);
+    let lines: Vec<String> =
+        std::iter::from_fn(|| rx.try_recv().ok()).filter_map(|e| e.fifo_line()).map(|l| l.trim().to_string()).collect();
+    assert_eq!(lines, ["VS [10.0.0.3]:tcp:80 DOWN", "VS [10.0.0.3]:tcp:80 UP"]);
 }

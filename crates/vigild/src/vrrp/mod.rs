@@ -42,7 +42,7 @@ use self::routes::{Owner, RouteSet};
 use self::track::{FileStatus, ScriptStatus};
 use crate::events::{Events, Kind};
 use crate::notify::Notifier;
-use crate::status::{unix_time, InstanceStatus, PeerSeen, Reloaded, Transition};
+use crate::status::{unix_time, InstanceStatus, PeerSeen, PriorityTerm, Reloaded, Transition};
 use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
 
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
@@ -204,7 +204,29 @@ impl Running {
             conflicts: peers.conflicts(),
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
             peers: self.peers_seen(peers),
+            priority_terms: self.priority_terms(fsm),
         })
+    }
+
+    /// Each tracked item's part in the priority, named from the configuration's lists.
+    fn priority_terms(&self, fsm: &fsm::Instance) -> Vec<PriorityTerm> {
+        let m = &self.model;
+        let lists = [
+            (TrackedKind::Interface, "interface", &m.track_interface),
+            (TrackedKind::Script, "script", &m.track_script),
+            (TrackedKind::File, "file", &m.track_file),
+        ];
+        let counted: Vec<(u32, bool, i64)> = fsm.tracked().collect();
+        lists
+            .into_iter()
+            .flat_map(|(kind, word, list)| {
+                list.iter().enumerate().map(move |(n, t)| (tracker_id(kind, n), format!("{word} {}", t.name)))
+            })
+            .filter_map(|(id, tracker)| {
+                let &(_, up, adds) = counted.iter().find(|(i, _, _)| *i == id)?;
+                Some(PriorityTerm { tracker, adds, state: if up { "up" } else { "down" }.into() })
+            })
+            .collect()
     }
 }
 

@@ -102,6 +102,12 @@ impl Instance {
         !self.link_up || self.tracked.values().any(|tracked| tracked.faults())
     }
 
+    /// Every tracked item the instance counts, by id: whether it is up, and what it adds to
+    /// the priority now (see [`Input::TrackerChange`]).
+    pub fn tracked(&self) -> impl Iterator<Item = (u32, bool, i64)> + '_ {
+        self.tracked.iter().map(|(id, t)| (*id, t.up, t.contribution()))
+    }
+
     /// The priority advertised and compared: the configured one plus tracking weights,
     /// clamped to 1..=254; always 255 for the address owner.
     pub fn effective_priority(&self) -> u8 {
