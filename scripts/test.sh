@@ -8,6 +8,10 @@
 #   kernel-lab   IPVS, the reconciler and the health checkers in Debian's kernel under qemu,
 #                checked with the real ipvsadm (root, qemu-system-x86, busybox-static, ipvsadm,
 #                cpio; its UDP_CHECK comparison also needs keepalived and tcpdump)
+#   signals      keepalived's signals (JSON, STATS_CLEAR, every real-time one) sent to a running
+#                vigild, its keepalived.json beside keepalived's (root, keepalived)
+#   systemd      the Debian package under a real systemd: two systemd-nspawn containers (root,
+#                debootstrap, systemd-container, dpkg-dev, lintian)
 # A part that cannot run here is skipped with what it needs, its tests counted as skipped; in CI
 # (CI=true) that is a failure instead.
 #
@@ -21,7 +25,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
-ALL_PARTS=(lints cargo conformance vrrp kernel-lab)
+ALL_PARTS=(lints cargo conformance vrrp kernel-lab signals systemd)
 parts=("$@")
 ((${#parts[@]})) || parts=("${ALL_PARTS[@]}")
 for p in "${parts[@]}"; do
@@ -175,6 +179,35 @@ part_kernel_lab() {
     echo "FAIL kernel lab: exit status $rc:"; tail -n 10 "$log" | sed 's/^/    /'
     count kernel-lab 0 1 0
   fi
+}
+
+part_signals() {
+  say "signals: keepalived's signals to a running vigild, its JSON dump beside keepalived's"
+  local log=$logs/signals.log p f s
+  ((root)) || { skip_part signals 4 "it needs root"; return; }
+  have keepalived || { skip_part signals 4 "keepalived is not installed"; return; }
+  bash tests/signals/run.sh >"$log" 2>&1
+  verdicts <"$log"
+  p=
+  read -r p f s < <(totals_of "$log")
+  [[ -n ${p:-} ]] || { echo "FAIL signals: no total line; see $log"; p=0 f=1 s=0; }
+  count signals "$p" "$f" "$s"
+}
+
+part_systemd() {
+  say "systemd: the Debian package under a real systemd, in two systemd-nspawn containers (minutes; the first run builds a Debian root)"
+  local log=$logs/systemd.log missing=() p f s
+  ((root)) || { skip_part systemd 1 "it needs root"; return; }
+  have systemd-nspawn || missing+=(systemd-container)
+  have debootstrap || missing+=(debootstrap)
+  have dpkg-shlibdeps || missing+=(dpkg-dev)
+  ((${#missing[@]} == 0)) || { skip_part systemd 1 "it needs ${missing[*]}"; return; }
+  bash tests/systemd/run.sh >"$log" 2>&1
+  verdicts <"$log"
+  p=
+  read -r p f s < <(totals_of "$log")
+  [[ -n ${p:-} ]] || { echo "FAIL systemd: no total line; see $log"; p=0 f=1 s=0; }
+  count systemd "$p" "$f" "$s"
 }
 
 for p in "${parts[@]}"; do "part_${p//-/_}"; done
