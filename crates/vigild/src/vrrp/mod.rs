@@ -1153,21 +1153,10 @@ async fn handle_event(
         }
         Event::Net(NetEvent::AddrRemoved { ifindex, ip, .. }) => {
             for r in running.iter_mut().filter(|r| r.vip_link(ip).0 == ifindex && r.added.contains(&ip)) {
-                // Something else (an admin's `ip addr flush`, a network manager) took a VIP
-                // we hold: put it back at once, and announce it again.
                 r.added.remove(&ip);
                 kernel.vips.record(&owned::vip(r.vip_link(ip).1, ip), false);
-                if state_of(router, r.id) != State::Master {
-                    continue;
-                }
-                tracing::warn!(
-                    "({}) VIP {ip} was removed from the interface behind our back; adding it again",
-                    r.model.name
-                );
-                add_vips(r, kernel).await;
-                if r.added.contains(&ip) {
-                    r.vips_restored += 1;
-                    send_garp(r, &[ip], r.plan.fsm.garp_master_repeat).await;
+                if let Err(e) = router.handle(now, RouterInput::VipRemoved { id: r.id, ip }) {
+                    tracing::error!("({}) {e}", r.model.name);
                 }
             }
         }
@@ -1240,6 +1229,14 @@ async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: Rou
         }
         RouterAction::Syncing { group, state } => {
             tracing::info!("VRRP_Group({group}) Syncing instances to {state} state");
+        }
+        RouterAction::RestoreVip { ip, repeat } => {
+            tracing::warn!("({name}) VIP {ip} was removed from the interface behind our back; adding it again");
+            add_vips(r, kernel).await;
+            if r.added.contains(&ip) {
+                r.vips_restored += 1;
+                send_garp(r, &[ip], repeat).await;
+            }
         }
         RouterAction::RetryHold => {
             tracing::info!("({name}) trying again to hold its VIPs");

@@ -67,6 +67,14 @@ pub enum RouterInput {
         /// True when every VIP is on its interface.
         held: bool,
     },
+    /// Something else removed one of the instance's VIPs from its interface (an admin's
+    /// `ip addr flush`, a network manager).
+    VipRemoved {
+        /// The instance.
+        id: InstanceId,
+        /// The address.
+        ip: IpAddr,
+    },
     /// The sync groups with two members or more that run, by name and members. A group
     /// whose name and members did not change keeps the state its members last agreed on.
     Groups(Vec<(String, Vec<InstanceId>)>),
@@ -107,6 +115,13 @@ pub enum RouterAction {
     },
     /// The instance leaves FAULT to try again to hold its VIPs.
     RetryHold,
+    /// A MASTER's VIP was removed behind its back: add it again at once and announce it.
+    RestoreVip {
+        /// The address.
+        ip: IpAddr,
+        /// Gratuitous ARPs (or unsolicited NAs) to send for it.
+        repeat: u32,
+    },
 }
 
 /// One instance's protocol state.
@@ -172,6 +187,14 @@ impl Router {
                 self.feed(now, id, accepted.input);
             }
             RouterInput::VipsHeld { id, held } => self.vips_held(now, id, held),
+            RouterInput::VipRemoved { id, ip } => {
+                let Some(e) = self.instances.get(&id) else { return Ok(()) };
+                // Only a MASTER holds its VIPs; anyone else has none to restore.
+                if e.fsm.state() == State::Master {
+                    let repeat = e.plan.fsm.garp_master_repeat;
+                    self.actions.push_back((id, RouterAction::RestoreVip { ip, repeat }));
+                }
+            }
             RouterInput::Groups(groups) => self.set_groups(groups),
             RouterInput::Remove { id } => {
                 self.instances.remove(&id);

@@ -142,10 +142,17 @@ fn a_master_that_cannot_hold_its_vips_goes_to_fault_and_retries_with_backoff() {
     let out = drain(&mut r);
     assert!(out.contains(&(InstanceId(1), RouterAction::CannotHold { retry_in: HOLD_RETRY_FIRST * 2 })));
 
+    // A VIP removed behind its back is restored only by a MASTER.
+    r.handle(t0 + HOLD_RETRY_FIRST, RouterInput::VipRemoved { id: InstanceId(1), ip: ip(151) }).expect("removed");
+    assert!(drain(&mut r).is_empty(), "in FAULT it holds nothing to restore");
+
     // Held at the next try: the wait starts over.
     run_until(&mut r, t0 + HOLD_RETRY_FIRST * 3);
     r.handle(t0 + HOLD_RETRY_FIRST * 3, RouterInput::VipsHeld { id: InstanceId(1), held: true }).expect("held");
     assert_eq!(state(&r, 1), State::Master);
+    r.handle(t0 + HOLD_RETRY_FIRST * 3, RouterInput::VipRemoved { id: InstanceId(1), ip: ip(151) }).expect("removed");
+    let restore = RouterAction::RestoreVip { ip: ip(151), repeat: fsm::DEFAULT_GARP_REPEAT };
+    assert_eq!(drain(&mut r), vec![(InstanceId(1), restore)]);
     r.handle(t0 + HOLD_RETRY_FIRST * 4, RouterInput::VipsHeld { id: InstanceId(1), held: false }).expect("held");
     assert!(drain(&mut r).contains(&(InstanceId(1), RouterAction::CannotHold { retry_in: HOLD_RETRY_FIRST })));
 }
