@@ -79,6 +79,20 @@ fn tell_systemd(states: &[NotifyState]) {
     }
 }
 
+/// Left by the package's prerm before an upgrade restarts vigild: the stop that follows keeps
+/// the IPVS table (as -I does), and the new vigild adopts it, so an upgrade cuts no connection
+/// the director itself carries. Read once and removed; a vigild that starts removes a stale one.
+const KEEP_IPVS_ONCE: &str = "/run/vigil/keep-ipvs-once";
+
+/// Whether this stop is to keep the IPVS table: `-I`, or the package's upgrade marker (taken).
+fn keep_ipvs_at_stop(dont_release: bool) -> bool {
+    let upgrade = std::fs::remove_file(KEEP_IPVS_ONCE).is_ok();
+    if upgrade && !dont_release {
+        tracing::info!("Leaving the IPVS table in place for the package upgrade ({KEEP_IPVS_ONCE})");
+    }
+    dont_release || upgrade
+}
+
 /// How long a stop waits for the notify scripts still queued (STOP's among them).
 const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
 
@@ -196,6 +210,8 @@ enum Dump {
 impl<'a> Daemon<'a> {
     async fn start(cli: &'a Cli, config: Arc<Config>) -> anyhow::Result<Daemon<'a>> {
         tracing::info!("Starting Vigil v{}", env!("CARGO_PKG_VERSION"));
+        // An upgrade marker is for the stop of the vigild it was left for, not for this one.
+        let _ = std::fs::remove_file(KEEP_IPVS_ONCE);
         let (stop, stop_rx) = watch::channel(false);
         let events = Events::default();
         let fifos = Some(Fifos::start(&config.global, &events));
@@ -298,7 +314,7 @@ impl<'a> Daemon<'a> {
         tell_systemd(&[NotifyState::Stopping]);
         let _ = self.stop.send(true);
         if let Some(c) = self.checkers.take() {
-            c.stop(!self.cli.dont_release_ipvs).await;
+            c.stop(!keep_ipvs_at_stop(self.cli.dont_release_ipvs)).await;
         }
         if let Some((_, task)) = self.vrrp.take() {
             match task.await {

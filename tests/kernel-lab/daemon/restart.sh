@@ -1,5 +1,6 @@
-# Restarting vigild with --dont-release-ipvs (keepalived's -I) keeps the table and an open
-# connection: the new vigild adopts the entries and writes nothing.
+# Restarting vigild with --dont-release-ipvs (keepalived's -I), or after the package's upgrade
+# marker, keeps the table and an open connection: the new vigild adopts the entries and writes
+# nothing.
 . /lab/bin/common.sh
 nat_lab 2
 cat >/tmp/k.conf <<CONF
@@ -32,4 +33,24 @@ stop_vigild TERM
 start_vigild /tmp/k.conf
 stop_vigild TERM
 [ -z "$(ipvsadm -Sn)" ] || fail "vigild left its services after SIGTERM without -I"
+# The package's upgrade: prerm leaves /run/vigil/keep-ipvs-once, so the stop before the new
+# vigild starts keeps the table as -I would, once; the new one adopts it and the connection
+# lives on.
+start_vigild /tmp/k.conf
+before=$(rules)
+rm -f /tmp/in /tmp/out
+conn_open
+conn_echo before-upgrade
+mkdir -p /run/vigil
+: >/run/vigil/keep-ipvs-once
+stop_vigild TERM
+[ "$(rules)" = "$before" ] || fail "the stop before an upgrade changed the table"
+[ ! -e /run/vigil/keep-ipvs-once ] || fail "the upgrade marker was not taken"
+grep -q "Leaving the IPVS table in place for the package upgrade" $LOG || fail "the upgrade stop does not say it keeps the table"
+start_vigild /tmp/k.conf
+grep "IPVS: table in step" $LOG | tail -n 1 | grep -q "writes=0" || fail "the upgraded vigild wrote to the table"
+conn_echo after-upgrade "the open connection broke across the upgrade"
+conn_close
+stop_vigild TERM
+[ -z "$(ipvsadm -Sn)" ] || fail "the marker was kept for a later stop"
 echo "restart: ok"
