@@ -205,6 +205,21 @@ pub enum Scope {
     Other(u8),
 }
 
+impl Scope {
+    /// The kernel's number for the scope (`RT_SCOPE_*` in linux/rtnetlink.h), the same for
+    /// addresses and routes.
+    pub fn number(self) -> u8 {
+        match self {
+            Scope::Global => 0,
+            Scope::Site => 200,
+            Scope::Link => 253,
+            Scope::Host => 254,
+            Scope::Nowhere => 255,
+            Scope::Other(n) => n,
+        }
+    }
+}
+
 /// A `virtual_routes` / `static_routes` entry:
 /// `[src IP] [to] DEST[/PREFIX] [via|gw IP] [dev IF] [scope S] [table N] [metric N] [blackhole|...]`.
 #[derive(Clone, Debug, PartialEq, Eq)]

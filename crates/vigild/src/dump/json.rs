@@ -289,18 +289,6 @@ fn scope_name(scope: Scope) -> String {
     }
 }
 
-/// rtnetlink's number for a scope, as keepalived writes a route's.
-fn scope_number(scope: Scope) -> u8 {
-    match scope {
-        Scope::Global => 0,
-        Scope::Site => 200,
-        Scope::Link => 253,
-        Scope::Host => 254,
-        Scope::Nowhere => 255,
-        Scope::Other(n) => n,
-    }
-}
-
 fn family(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() {
         "inet"
@@ -336,7 +324,7 @@ fn route(r: &Route) -> String {
         s += &format!(" table {table}");
     }
     if let Some(scope) = r.scope {
-        s += &format!(" scope {}", scope_number(scope));
+        s += &format!(" scope {}", scope.number());
     }
     if let Some(metric) = r.metric {
         s += &format!(" metric {metric}");

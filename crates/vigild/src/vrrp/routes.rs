@@ -293,7 +293,7 @@ fn route(r: &model::Route, oif: Option<u32>) -> io::Route {
         metric: r.metric,
         table: r.table.unwrap_or(RT_TABLE_MAIN),
         oif,
-        scope: r.scope.map_or(RouteScope::Universe, |s| RouteScope::from(super::setup::scope_number(s))),
+        scope: r.scope.map_or(RouteScope::Universe, |s| RouteScope::from(s.number())),
         onlink: r.onlink,
     }
 }

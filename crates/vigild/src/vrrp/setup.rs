@@ -28,21 +28,8 @@ pub enum SetupError {
     UnicastSelfOnly { name: String, address: IpAddr },
 }
 
-/// The kernel's number for a scope (`RT_SCOPE_*` in linux/rtnetlink.h), the same for addresses
-/// and routes.
-pub fn scope_number(s: Scope) -> u8 {
-    match s {
-        Scope::Global => 0,
-        Scope::Site => 200,
-        Scope::Link => 253,
-        Scope::Host => 254,
-        Scope::Nowhere => 255,
-        Scope::Other(n) => n,
-    }
-}
-
 fn scope(s: Option<Scope>) -> AddressScope {
-    s.map_or(AddressScope::Universe, |s| AddressScope::from(scope_number(s)))
+    s.map_or(AddressScope::Universe, |s| AddressScope::from(s.number()))
 }
 
 fn address(a: &model::VirtualAddress, interface: &str) -> Address {
