@@ -29,7 +29,7 @@ pub struct Plan {
     /// VRRPv2 authentication.
     pub auth: Auth,
     /// The `vrrp_sync_group` the instance is a member of.
-    pub sync_group: Option<String>,
+    pub sync_group: Option<Membership>,
     /// The interfaces, scripts and files the instance tracks, in the configuration's order.
     pub tracked: Vec<Tracked>,
 }
@@ -44,6 +44,16 @@ impl Plan {
     pub fn vip(&self, ip: IpAddr) -> Option<&Address> {
         self.vips.iter().find(|a| a.vip.ip == ip)
     }
+}
+
+/// A `vrrp_sync_group` as one of its members sees it: a member moves with the others, so
+/// another group, or the same group with other members, makes it another instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The group's name.
+    pub group: String,
+    /// Every member, as the configuration lists them.
+    pub members: Vec<String>,
 }
 
 /// One VIP and the interface it lives on.

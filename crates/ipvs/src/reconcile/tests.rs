@@ -265,7 +265,8 @@ virtual_server 2001:db8::1 53 {
     want.timeout = 600;
     want.netmask = 0xffff_ff00;
     assert_eq!(fw.service, want);
-    assert_eq!(fw.dests[&dk("10.0.1.1", 80)].forwarding, Forwarding::DirectRoute);
+    // keepalived clears a fwmark real server's port ("has port specified - clearing").
+    assert_eq!(fw.dests[&dk("10.0.1.1", 0)].forwarding, Forwarding::DirectRoute);
 
     let key = ServiceKey::Addr { protocol: Protocol::Udp, addr: ip("2001:db8::1"), port: 53 };
     let v6 = &t.services[&key];

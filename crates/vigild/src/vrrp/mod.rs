@@ -763,23 +763,30 @@ impl Vrrp {
                 }
             }
         }
+        // What the new settings made the state machines do (a tracked item that is down puts
+        // a MASTER in FAULT) is carried out with the running plans, VIPs and routes.
+        execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
         // Every VIP that goes is removed before any is added, so that one moving from an
-        // instance to another is added by its new owner as its own.
+        // instance to another is added by its new owner as its own: the changed instances'
+        // removals, then the resignations, then the additions.
         let mut adds = Vec::new();
         for (idx, new, plan, p) in change {
             let add = self.reconfigure(idx, new, plan, p).await;
             done.changed.push(self.running[idx].model.name.clone());
             adds.push((idx, add));
         }
-        for (idx, add) in adds {
-            self.add_in_place(idx, &add).await;
-        }
+        let mut resigned = Vec::new();
         for idx in 0..self.running.len() {
-            let name = self.running[idx].model.name.clone();
-            if keep.contains(&name) {
-                continue;
+            if !keep.contains(&self.running[idx].model.name) {
+                self.resign(idx, now).await;
+                resigned.push(idx);
             }
-            self.resign(idx, now).await;
+        }
+        for (idx, (add, routes_moved)) in adds {
+            self.add_in_place(idx, &add, routes_moved).await;
+        }
+        for idx in resigned {
+            let name = self.running[idx].model.name.clone();
             if config.instances.iter().any(|i| i.name == name) {
                 done.restarted.push(name);
             } else {
@@ -880,12 +887,12 @@ impl Vrrp {
         new: VrrpInstance,
         plan: setup::Plan,
         change: Option<reload::InPlace>,
-    ) -> Vec<Address> {
+    ) -> (Vec<Address>, bool) {
         let master = state_of(&self.router, self.running[idx].id) == State::Master;
         let r = &self.running[idx];
-        if !same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
-            || !same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules)
-        {
+        let routes_moved = !same_ignoring_spans(&r.model.virtual_routes, &new.virtual_routes)
+            || !same_ignoring_spans(&r.model.virtual_rules, &new.virtual_rules);
+        if routes_moved {
             let routes = RouteSet::resolve(
                 Owner::Instance(new.name.clone()),
                 &new.virtual_routes,
@@ -899,16 +906,16 @@ impl Vrrp {
             let r = &mut self.running[idx];
             let mut old = std::mem::replace(&mut r.routes, routes);
             if master {
+                // The new ones go in after the new VIPs (add_in_place): a route may name one.
                 tracing::info!("({}) virtual_routes or virtual_rules changed: moving to the new ones", new.name);
                 old.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
-                r.routes.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
             }
         }
         let r = &mut self.running[idx];
         let Some(change) = change else {
             // Only what the plan does not carry (notify scripts, smtp_alert, routes, ...).
             r.model = new;
-            return Vec::new();
+            return (Vec::new(), routes_moved);
         };
         if change.trackers_changed {
             r.track_if = tracked_interfaces(&self.kernel.addresses, &new)
@@ -940,14 +947,21 @@ impl Vrrp {
             r.reader = Some(spawn_reader(r.id, r.socket.clone(), r.plan.expect.clone(), self.tx.clone()));
         }
         execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
-        change.add
+        (change.add, routes_moved)
     }
 
-    /// Adds and announces the VIPs of a reload's in-place change to instance `idx`, if MASTER;
-    /// the VIPs that did not change are neither touched nor announced.
-    async fn add_in_place(&mut self, idx: usize, add: &[Address]) {
+    /// Adds and announces the VIPs of a reload's in-place change to instance `idx`, if MASTER,
+    /// then its new virtual routes and rules when they changed; the VIPs that did not change are
+    /// neither touched nor announced.
+    async fn add_in_place(&mut self, idx: usize, add: &[Address], routes_moved: bool) {
         let r = &mut self.running[idx];
-        if add.is_empty() || state_of(&self.router, r.id) != State::Master {
+        if state_of(&self.router, r.id) != State::Master {
+            return;
+        }
+        if add.is_empty() {
+            if routes_moved {
+                r.routes.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
+            }
             return;
         }
         let mut fresh = Vec::new();
@@ -963,8 +977,13 @@ impl Vrrp {
         }
         if !held {
             execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
-        } else if !fresh.is_empty() {
-            send_garp(r, &fresh, r.plan.fsm.garp_master_repeat).await;
+        } else {
+            if routes_moved {
+                r.routes.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
+            }
+            if !fresh.is_empty() {
+                send_garp(r, &fresh, r.plan.fsm.garp_master_repeat).await;
+            }
         }
         self.kernel.flush_records();
     }
@@ -990,8 +1009,8 @@ async fn device(addresses: &Addresses, instance: &str, ifname: &str, a: &Address
 
 /// The sync group `instance` is a member of, as keepalived reads them: the first group naming
 /// it.
-fn sync_group_of<'a>(config: &'a Config, instance: &str) -> Option<&'a str> {
-    config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == instance)).map(|g| g.name.as_str())
+fn sync_group_of<'a>(config: &'a Config, instance: &str) -> Option<&'a vigil_config::model::SyncGroup> {
+    config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == instance))
 }
 
 /// Whether transitions are mailed: the instance's or group's `smtp_alert`, else
@@ -1232,10 +1251,13 @@ async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: Rou
         }
         RouterAction::RestoreVip { ip, repeat } => {
             tracing::warn!("({name}) VIP {ip} was removed from the interface behind our back; adding it again");
-            add_vips(r, kernel).await;
+            let held = add_vips(r, kernel).await;
             if r.added.contains(&ip) {
                 r.vips_restored += 1;
                 send_garp(r, &[ip], repeat).await;
+            }
+            if let Err(e) = router.handle(Instant::now().into_std(), RouterInput::VipsHeld { id: r.id, held }) {
+                tracing::error!("({name}) {e}");
             }
         }
         RouterAction::RetryHold => {

@@ -7,7 +7,7 @@ use vigil_config::model::{self, InitialState, Scope, Track, VrrpInstance};
 use vigil_vrrp::fsm;
 use vigil_vrrp::io::{self, AddressScope, Link, SocketConfig, Vip};
 pub use vigil_vrrp::plan::Plan;
-use vigil_vrrp::plan::{Address, Tracked, TrackedKind};
+use vigil_vrrp::plan::{Address, Membership, Tracked, TrackedKind};
 use vigil_vrrp::receive::{self, Expect};
 use vigil_vrrp::wire::{self, Auth, Family};
 
@@ -68,7 +68,7 @@ pub fn plan(
     global: &model::GlobalDefs,
     i: &VrrpInstance,
     link: &Link,
-    sync_group: Option<&str>,
+    sync_group: Option<&model::SyncGroup>,
 ) -> Result<Plan, SetupError> {
     let family = family(i);
     let configured_src = i.unicast_src_ip.or(i.mcast_src_ip);
@@ -148,7 +148,8 @@ pub fn plan(
         },
         auth: password.map(Auth::Pass).unwrap_or(Auth::None),
         fsm: c,
-        sync_group: sync_group.map(str::to_string),
+        sync_group: sync_group
+            .map(|g| Membership { group: g.name.clone(), members: g.members.iter().map(|(m, _)| m.clone()).collect() }),
         tracked: i
             .track_interface
             .iter()

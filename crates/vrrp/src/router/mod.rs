@@ -195,7 +195,7 @@ impl Router {
                     self.actions.push_back((id, RouterAction::RestoreVip { ip, repeat }));
                 }
             }
-            RouterInput::Groups(groups) => self.set_groups(groups),
+            RouterInput::Groups(groups) => self.set_groups(now, groups),
             RouterInput::Remove { id } => {
                 self.instances.remove(&id);
                 for g in &mut self.groups {
@@ -225,17 +225,23 @@ impl Router {
         plan.fsm.sync_group = e.plan.fsm.sync_group;
         let decision = reload::decide(&e.plan, &plan);
         if let Reconfigure::InPlace(change) = &decision {
-            if let Some(config) = &change.fsm {
-                if let Err(err) = e.fsm.reconfigure(now, config.clone()) {
-                    return Some(Err(err));
-                }
+            // Settings the state machine would refuse change nothing, tracked items included.
+            if let Some(Err(err)) = change.fsm.as_ref().map(fsm::Config::validate) {
+                return Some(Err(err));
             }
+            // The tracked items first, so that a MASTER's advert after new settings carries the
+            // priority of both, not one in between.
             if change.trackers_changed {
                 // Whether it holds its VIPs is the router's own item, kept as it is.
                 if e.retry_at.is_some() {
                     trackers.push(TrackerReport { id: VIPS_HELD, up: false, weight: 0 });
                 }
                 e.fsm.handle(now, Input::TrackersReplaced { items: trackers });
+            }
+            if let Some(config) = &change.fsm {
+                if let Err(err) = e.fsm.reconfigure(now, config.clone()) {
+                    return Some(Err(err));
+                }
             }
         }
         if !matches!(decision, Reconfigure::Restart(_)) {
@@ -325,7 +331,7 @@ impl Router {
         self.settle(now, vec![id]);
     }
 
-    fn set_groups(&mut self, groups: Vec<(String, Vec<InstanceId>)>) {
+    fn set_groups(&mut self, now: Instant, groups: Vec<(String, Vec<InstanceId>)>) {
         let old = std::mem::take(&mut self.groups);
         for e in self.instances.values_mut() {
             e.group = None;
@@ -340,10 +346,25 @@ impl Router {
                 let Some(e) = self.instances.get_mut(m) else { continue };
                 e.group = Some(index);
                 if !e.plan.fsm.sync_group {
-                    // Made a member once: a kept member keeps its state.
+                    // Made a member once: a kept member keeps its state. One that already
+                    // runs on its own (its group's other member started later) resigns and
+                    // starts again as a member.
                     e.plan.fsm.sync_group = true;
+                    let running = e.fsm.state() != State::Initialize;
+                    if running {
+                        e.fsm.handle(now, Input::Shutdown);
+                        while let Some(action) = e.fsm.poll_action() {
+                            self.actions.push_back((*m, RouterAction::Fsm(action)));
+                        }
+                    }
                     if let Ok(f) = fsm::Instance::new(e.plan.fsm.clone()) {
                         e.fsm = f;
+                        if running {
+                            e.fsm.handle(now, Input::Startup);
+                            while let Some(action) = e.fsm.poll_action() {
+                                self.actions.push_back((*m, RouterAction::Fsm(action)));
+                            }
+                        }
                     }
                 }
             }

@@ -56,7 +56,7 @@ pub enum Restart {
     Family,
     /// The multicast group, unicast peers, source address or TTL.
     Socket,
-    /// Membership of a `vrrp_sync_group`.
+    /// Membership of a `vrrp_sync_group`: joined, left, or the group's members changed.
     SyncGroup,
 }
 

@@ -47,7 +47,7 @@ fn resolve(text: &str) -> Plan {
     assert!(errors.is_empty(), "{text}\n{errors:?}");
     let config = parsed.config;
     let i = config.instances.iter().find(|i| i.name == "VI_1").expect("VI_1 is in every text");
-    let group = config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == "VI_1")).map(|g| g.name.as_str());
+    let group = config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == "VI_1"));
     let interface = i.interface.as_ref().map_or("eth0", |(name, _)| name.as_str());
     plan(&config.global, i, &link(interface), group).expect("every text resolves")
 }

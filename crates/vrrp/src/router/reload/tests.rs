@@ -175,7 +175,7 @@ fn identity_changes_restart() {
         (Restart::Socket, |p| p.socket.ttl = 64),
         (Restart::Socket, |p| p.fsm.primary_address = ip(3)),
         (Restart::SyncGroup, |p| {
-            p.sync_group = Some("G1".into());
+            p.sync_group = Some(crate::plan::Membership { group: "G1".into(), members: vec!["VI_1".into()] });
             p.fsm.sync_group = true;
         }),
     ];
