@@ -194,6 +194,7 @@ wait_for() {
 }
 prop() { on "$1" systemctl show -p "$2" --value vigild; }
 gt_prop() { [[ $(prop "$1" "$2") -gt $3 ]]; }
+same_pid() { [[ $(prop "$1" MainPID) == "$2" ]]; }
 new_pid() { local pid; pid=$(prop "$1" MainPID); [[ $pid != 0 && $pid != "$2" ]]; }
 active_running() { [[ $(prop "$1" ActiveState) == active && $(prop "$1" SubState) == running ]]; }
 # state NODE: VI_1's state as `vigilctl status` prints it. The socket is named, so that the
@@ -395,8 +396,9 @@ check "3. a: systemctl reload vigild fails on a broken file" all active_running 
 status=$(on a systemctl status vigild --no-pager -n 20 2>&1)
 check "3. a: systemctl status shows the reason with keepalived.conf:$broken_line" contains "$status" "keepalived.conf:$broken_line"
 grep -m3 -F "keepalived.conf:" <<<"$status" | sed 's/^ */      /'
+# systemd reads vigild's READY=1 after the failed reload a moment after systemctl returns.
 check "3. a: still active on the previous configuration (same pid, MASTER, both VIPs)" \
-  all active_running a -- is "$(prop a MainPID)" "$pid_before" -- settled "$VIP2"
+  wait_for 10 all active_running a -- same_pid a "$pid_before" -- settled "$VIP2"
 write_conf a "$VIP2/24 dev eth0"
 check "3. a: the file mended, systemctl reload succeeds again" on a systemctl reload vigild
 

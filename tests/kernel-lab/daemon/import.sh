@@ -328,7 +328,8 @@ vigilctl import ipvsadm /tmp/saved >/tmp/fwm.conf 2>/tmp/fwm.err || rc=$?
 [ "$rc" -eq 1 ] || fail "import ipvsadm of a fwmark real server with a port exited $rc, expected 1"
 grep -q "port 8080 under a fwmark service" /tmp/fwm.err || fail "the dropped port is not reported: $(cat /tmp/fwm.err)"
 start_vigild /tmp/fwm.conf
-sed 's/10.9.1.2:8080/10.9.1.2:0/' /tmp/saved | sorted_rules /dev/stdin >/tmp/want
+sed 's/10.9.1.2:8080/10.9.1.2:0/' /tmp/saved >/tmp/saved0
+sorted_rules /tmp/saved0 >/tmp/want
 rules >/tmp/have
 diff /tmp/want /tmp/have || { cat /tmp/fwm.conf; fail "a fwmark service's real servers are not programmed on port 0"; }
 pass "fwmark real server with a port: reported as dropped (exit 1), programmed on port 0 as keepalived does"

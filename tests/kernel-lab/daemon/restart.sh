@@ -38,7 +38,6 @@ stop_vigild TERM
 # lives on.
 start_vigild /tmp/k.conf
 before=$(rules)
-rm -f /tmp/in /tmp/out
 conn_open
 conn_echo before-upgrade
 mkdir -p /run/vigil

@@ -100,6 +100,8 @@ fetch() {
 # servers on :9000, on file descriptor 3; conn_echo WORD: sends WORD and fails unless it
 # comes back; conn_close: ends it.
 conn_open() {
+  # Another script of the same boot may have left its pipe and output.
+  rm -f /tmp/in /tmp/out
   mkfifo /tmp/in
   nsx client nc 10.1.0.100 9000 </tmp/in >/tmp/out &
   CONN=$!
