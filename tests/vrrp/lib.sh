@@ -113,13 +113,21 @@ lab_setup() {
 # lab_teardown: end every process in the lab's namespaces (only ours can be
 # there), then delete the namespaces.  Safe to call twice.
 lab_teardown() {
-    local ns pid
+    local ns pid i
     for ns in "${NS_A:-}" "${NS_B:-}" "${NS_C:-}" "${NS_BR:-}"; do
         [ -n "$ns" ] || continue
         [ -e "/run/netns/$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -STOP "$pid" 2>/dev/null || true; done
+        # SIGTERM first, so that a vigild removes its VIPs, records and control socket as it
+        # does at any stop; SIGKILL only for what is still there after 5 s.
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+        for i in $(seq 50); do
+            [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] || break
+            sleep 0.1
+        done
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
         ip netns delete "$ns" 2>/dev/null || true
+        # A vigild that had to be killed leaves its socket: nothing of this lab stays in /run.
+        rm -f "/run/vigil/vigild-$ns.sock"
     done
     wait 2>/dev/null || true
 }

@@ -121,8 +121,12 @@ cleanup() {
     if [ "$kept" -eq 0 ]; then
         for ns in $(sort -u "$NS_REGISTRY" 2>/dev/null); do
             [ -e "/run/netns/$ns" ] || continue
+            # SIGTERM, then SIGKILL for what did not end within a second.
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+            sleep 1
             for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
             ip netns delete "$ns" 2>/dev/null
+            rm -f "/run/vigil/vigild-$ns.sock"
         done
         rm -rf "$WORK"
     fi
