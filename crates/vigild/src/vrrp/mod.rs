@@ -481,8 +481,7 @@ impl Vrrp {
                 None
             }
         };
-        let track_if =
-            tracked_interfaces(addresses, i).await.into_iter().map(|(index, n, t, _)| (index, n, t)).collect();
+        let track_if = interface_bindings(addresses, i).await;
         tracing::info!(
             "({}) starting: {} on {ifname}, VRID {}, priority {}, {} VIP(s)",
             i.name,
@@ -918,11 +917,7 @@ impl Vrrp {
             return (Vec::new(), routes_moved);
         };
         if change.trackers_changed {
-            r.track_if = tracked_interfaces(&self.kernel.addresses, &new)
-                .await
-                .into_iter()
-                .map(|(i, n, t, _)| (i, n, t))
-                .collect();
+            r.track_if = interface_bindings(&self.kernel.addresses, &new).await;
         }
         tracing::info!("({}) configuration changed; staying in {} STATE", new.name, state_of(&self.router, r.id));
         if master {
@@ -1120,6 +1115,11 @@ async fn tracked_interfaces(addresses: &Addresses, i: &VrrpInstance) -> Vec<(u32
         }
     }
     found
+}
+
+/// Instance `i`'s tracked interfaces as [`Running::track_if`] keeps them.
+async fn interface_bindings(addresses: &Addresses, i: &VrrpInstance) -> Vec<(u32, usize, Track)> {
+    tracked_interfaces(addresses, i).await.into_iter().map(|(index, n, t, _)| (index, n, t)).collect()
 }
 
 /// A tracked item's report as a state machine input.

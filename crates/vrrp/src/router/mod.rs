@@ -353,17 +353,13 @@ impl Router {
                     let running = e.fsm.state() != State::Initialize;
                     if running {
                         e.fsm.handle(now, Input::Shutdown);
-                        while let Some(action) = e.fsm.poll_action() {
-                            self.actions.push_back((*m, RouterAction::Fsm(action)));
-                        }
+                        queue(&mut self.actions, *m, &mut e.fsm);
                     }
                     if let Ok(f) = fsm::Instance::new(e.plan.fsm.clone()) {
                         e.fsm = f;
                         if running {
                             e.fsm.handle(now, Input::Startup);
-                            while let Some(action) = e.fsm.poll_action() {
-                                self.actions.push_back((*m, RouterAction::Fsm(action)));
-                            }
+                            queue(&mut self.actions, *m, &mut e.fsm);
                         }
                     }
                 }
@@ -438,6 +434,13 @@ impl Router {
             moved.push(id);
         }
         moved
+    }
+}
+
+/// Moves state machine `fsm`'s actions, as they are, to the queue of instance `id`.
+fn queue(actions: &mut VecDeque<(InstanceId, RouterAction)>, id: InstanceId, fsm: &mut fsm::Instance) {
+    while let Some(action) = fsm.poll_action() {
+        actions.push_back((id, RouterAction::Fsm(action)));
     }
 }
 
