@@ -208,6 +208,13 @@ settled() {
   [[ $(state a) == MASTER && $(state b) == BACKUP ]] || return 1
   for v in "$VIP" "$@"; do has_vip a "$v" && ! has_vip b "$v" || return 1; done
 }
+# last_entered NODE: the state named by the node's newest "Entering ... STATE" journal line.
+last_entered() { journal "$1" | grep -o 'Entering [A-Z]* STATE' | tail -1 | awk '{ print $2 }'; }
+# settled_logged VIP...: settled, and journald has caught up with it (a line reaches the journal
+# a moment after the state shows in vigilctl status), so counts of lines taken now stay put.
+settled_logged() {
+  settled "$@" && [[ $(last_entered a) == MASTER && $(last_entered b) == BACKUP ]]
+}
 # client_reaches NODE: from the client's namespace, the VIP answers at NODE's MAC address (the
 # client's ARP entry is kept from one call to the next: a takeover must correct it with its
 # gratuitous ARPs).
@@ -473,7 +480,7 @@ fi
 for n in b a; do
   other=a
   [[ $n == a ]] && other=b
-  wait_for 20 settled "$VIP2"
+  wait_for 20 settled_logged "$VIP2"
   cp "$deb_new" "$run/$n/root/"
   entered=$(count "$other" Entering) entered_master=$(count "$other" "Entering MASTER STATE") pid_before=$(prop "$n" MainPID)
   touch "$run/sampling"
@@ -499,7 +506,7 @@ else
 fi
 
 # 8. Removal and purge on the BACKUP: vigild stops, the MASTER stays, keepalived.conf stays.
-wait_for 20 settled "$VIP2"
+wait_for 20 settled_logged "$VIP2"
 entered=$(count a Entering)
 conf_sum=$(md5sum <"$run/b/etc/keepalived/keepalived.conf")
 on b apt-get remove -y -q vigil >"$run/remove.log" 2>&1
