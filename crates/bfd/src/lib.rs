@@ -11,4 +11,5 @@
 //! `docs/bfd.md`).
 
 pub mod fsm;
+pub mod sessions;
 pub mod wire;
