@@ -75,9 +75,11 @@ pub enum TrackedKind {
     Script,
     /// `track_file`.
     File,
+    /// `track_bfd`.
+    Bfd,
 }
 
-/// One `track_interface`, `track_script` or `track_file` line of an instance.
+/// One `track_interface`, `track_script`, `track_file` or `track_bfd` line of an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracked {
     /// Which list it is in.
@@ -96,6 +98,7 @@ impl TrackedKind {
             TrackedKind::Interface => 1,
             TrackedKind::Script => 2,
             TrackedKind::File => 3,
+            TrackedKind::Bfd => 4,
         }
     }
 }

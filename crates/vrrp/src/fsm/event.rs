@@ -79,6 +79,11 @@ pub enum Input {
         /// The items, each as [`Input::TrackerChange`] would report it.
         items: Vec<TrackerReport>,
     },
+    /// The Master is known to be gone before the Master_Down_Timer says so: a BFD session to
+    /// it fell (Vigil's `master_down_bfd`). A Backup acts as if the timer fired now; in any
+    /// other state nothing happens. Whether the session's neighbour is the Master, and whether
+    /// its adverts still arrive, is the router's to check before.
+    MasterGone,
     /// RFC 5798 6.4.2/6.4.3 Shutdown event: back to Initialize, resigning if Master.
     Shutdown,
     /// The sync group coordinator moves this member to `state` (Backup, Master or Fault).
@@ -106,6 +111,8 @@ pub enum Reason {
     Startup,
     /// The Master_Down_Timer expired: no advert from a Master (or ours preempts it).
     MasterDown,
+    /// The BFD session to the Master fell ([`Input::MasterGone`]).
+    MasterGone,
     /// A higher-priority advert, or an equal one from a higher address, reached the Master.
     HigherPriority,
     /// The interface went down.

@@ -187,6 +187,15 @@ impl Instance {
                 let reason = if self.is_faulty() { Reason::TrackerDown } else { Reason::TrackerUp };
                 self.reassess(now, reason);
             }
+            Input::MasterGone => {
+                // As the Master_Down_Timer firing, earlier: a sync group member only asks.
+                if self.state == State::Backup {
+                    if !self.config.sync_group {
+                        self.enter_master(now, Reason::MasterGone);
+                    }
+                    self.set_want(State::Master);
+                }
+            }
             Input::Shutdown => self.shutdown(),
             Input::GroupForce { state } => self.group_force(now, state),
         }

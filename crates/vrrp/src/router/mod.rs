@@ -5,6 +5,7 @@
 //! [`Router::poll_action`] returns (adverts, VIPs, gratuitous ARPs, notify scripts, logs) and
 //! wakes it at [`Router::poll_timeout`]. It holds no socket, task or clock.
 
+pub mod master_gone;
 pub mod peers;
 pub mod reload;
 pub mod sync_group;
@@ -67,6 +68,17 @@ pub enum RouterInput {
         /// True when every VIP is on its interface.
         held: bool,
     },
+    /// The BFD session to `neighbor` fell after hearing nothing from it for `silent_for`
+    /// (Vigil's `master_down_bfd`): a Backup whose Master that is takes over now, unless
+    /// [`master_gone::decide`] vetoes it.
+    MasterGone {
+        /// The instance.
+        id: InstanceId,
+        /// The BFD session's neighbour.
+        neighbor: IpAddr,
+        /// How long BFD heard nothing from it.
+        silent_for: Duration,
+    },
     /// Something else removed one of the instance's VIPs from its interface (an admin's
     /// `ip addr flush`, a network manager).
     VipRemoved {
@@ -115,6 +127,13 @@ pub enum RouterAction {
     },
     /// The instance leaves FAULT to try again to hold its VIPs.
     RetryHold,
+    /// A BFD session to `neighbor` fell: the instance took over at once, or why not.
+    MasterGone {
+        /// The BFD session's neighbour.
+        neighbor: IpAddr,
+        /// Taken over, or the veto.
+        verdict: Result<(), master_gone::Veto>,
+    },
     /// A MASTER's VIP was removed behind its back: add it again at once and announce it.
     RestoreVip {
         /// The address.
@@ -136,6 +155,8 @@ struct Entry {
     retry_at: Option<Instant>,
     /// How long the next failure keeps it in FAULT.
     backoff: Duration,
+    /// The sender and time of the last advert with a non-zero priority.
+    last_advert: Option<(IpAddr, Instant)>,
 }
 
 /// A sync group that runs.
@@ -174,6 +195,7 @@ impl Router {
                     group: None,
                     retry_at: None,
                     backoff: HOLD_RETRY_FIRST,
+                    last_advert: None,
                 };
                 self.instances.insert(id, entry);
             }
@@ -184,9 +206,22 @@ impl Router {
                 for note in e.peers.advert(at, src, &accepted, state, ours) {
                     self.actions.push_back((id, RouterAction::Note(note)));
                 }
+                if matches!(accepted.input, Input::Advert { priority, .. } if priority > 0) {
+                    e.last_advert = Some((src, now));
+                }
                 self.feed(now, id, accepted.input);
             }
             RouterInput::VipsHeld { id, held } => self.vips_held(now, id, held),
+            RouterInput::MasterGone { id, neighbor, silent_for } => {
+                let Some(e) = self.instances.get(&id) else { return Ok(()) };
+                let last = e.last_advert.filter(|(ip, _)| *ip == neighbor).map(|(_, at)| at);
+                let verdict =
+                    master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, silent_for);
+                self.actions.push_back((id, RouterAction::MasterGone { neighbor, verdict }));
+                if verdict.is_ok() {
+                    self.feed(now, id, Input::MasterGone);
+                }
+            }
             RouterInput::VipRemoved { id, ip } => {
                 let Some(e) = self.instances.get(&id) else { return Ok(()) };
                 // Only a MASTER holds its VIPs; anyone else has none to restore.

@@ -214,3 +214,65 @@ fn a_reload_that_changes_the_tracked_items_applies_them_in_one_step() {
     r.reconfigure(t1, InstanceId(1), unweighted, peers, vec![report]).expect("known").expect("valid");
     assert_eq!(state(&r, 1), State::Fault);
 }
+
+/// An advert for `vrid` from `src` as the receive checks pass it on.
+fn advert(r: &mut Router, now: Instant, id: u64, src: IpAddr, priority: u8) {
+    let repr = crate::wire::VrrpRepr {
+        version: wire::Version::V2,
+        vrid: 1,
+        priority,
+        advert_int: crate::wire::AdvertInterval::from_secs(1),
+        addresses: vec![ip(101)],
+        auth: Auth::None,
+        v3_checksum_as_v2: false,
+        old_unicast_checksum: false,
+    };
+    let input = Input::Advert { src, priority, adver_int: 1, addresses_match: true };
+    let accepted = Accepted { input, repr };
+    r.handle(now, RouterInput::Advert { id: InstanceId(id), src, accepted, at: SystemTime::UNIX_EPOCH })
+        .expect("an advert is never refused");
+}
+
+#[test]
+fn a_fallen_bfd_session_to_the_master_hands_over_at_once_unless_its_adverts_still_arrive() {
+    let t0 = epoch();
+    let ms = Duration::from_millis;
+    let master = ip(2);
+    let setup = |r: &mut Router| {
+        add(r, t0, 1, plan(1, 100));
+        r.handle(t0, RouterInput::Fsm { id: InstanceId(1), input: Input::Startup }).expect("startup");
+        advert(r, t0 + ms(1_000), 1, master, 150);
+        drain(r);
+        assert_eq!(state(r, 1), State::Backup);
+    };
+    let gone = |r: &mut Router, at: Duration, neighbor: IpAddr| {
+        let input = RouterInput::MasterGone { id: InstanceId(1), neighbor, silent_for: ms(30) };
+        r.handle(t0 + at, input).expect("never refused");
+        drain(r)
+    };
+
+    // The Master's last advert 530 ms before: it died; MASTER now, 3.1 s before the timer.
+    let mut r = Router::new();
+    setup(&mut r);
+    let out = gone(&mut r, ms(1_530), master);
+    assert!(matches!(out.first(), Some((_, RouterAction::MasterGone { verdict: Ok(()), .. }))), "{out:?}");
+    assert!(out.iter().any(|(_, a)| matches!(a, RouterAction::Fsm(Action::StateChanged { to: State::Master, .. }))));
+    assert_eq!(state(&r, 1), State::Master);
+
+    // An advert 10 ms before the session fell: the Master lives, the instance stays BACKUP.
+    let mut r = Router::new();
+    setup(&mut r);
+    advert(&mut r, t0 + ms(1_520), 1, master, 150);
+    let out = gone(&mut r, ms(1_530), master);
+    let veto = master_gone::Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), silent_for: ms(30) };
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(matches!(&out[0].1, RouterAction::MasterGone { verdict: Err(v), .. } if *v == veto));
+    assert_eq!(state(&r, 1), State::Backup);
+
+    // A session to another router says nothing of the Master.
+    let mut r = Router::new();
+    setup(&mut r);
+    let out = gone(&mut r, ms(1_530), ip(3));
+    assert!(matches!(&out[0].1, RouterAction::MasterGone { verdict: Err(master_gone::Veto::NotTheMaster { .. }), .. }));
+    assert_eq!(state(&r, 1), State::Backup);
+}
