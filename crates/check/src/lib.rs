@@ -1,10 +1,12 @@
 //! Health checkers that decide which real servers IPVS uses: keepalived's TCP_CHECK,
-//! HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK and FILE_CHECK.
+//! HTTP_GET/SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK, FILE_CHECK and
+//! BFD_CHECK.
 //!
 //! The crate is split the way the rest of Vigil is:
 //! - [`plan`] (pure) turns a [`vigil_config::Config`] into a list of [`plan::CheckSpec`] with
 //!   every setting resolved (checker, then real server, then virtual server, then keepalived's
 //!   defaults);
+//! - [`bfd`] (pure) says which BFD_CHECKs a new report of the BFD sessions changes;
 //! - [`verdict`] (pure) is the per-checker state machine (retries, alpha, warmup, dynamic
 //!   weights) and the per-real-server aggregation; it takes time and randomness as arguments;
 //! - [`response`] and [`wire`] (pure) parse what servers answer (HTTP responses, DNS replies,
@@ -18,6 +20,7 @@
 //! [`verdict::initial_health`], then spawns [`runner::run`].
 
 pub mod alert;
+pub mod bfd;
 pub mod messages;
 pub mod plan;
 pub mod probes;
@@ -51,6 +54,11 @@ pub enum Error {
     /// MISC_CHECK without `misc_path`.
     #[error("MISC_CHECK of real server {rs_name} has no misc_path; checker ignored")]
     NoScript { rs: RsId, rs_name: String },
+    /// BFD_CHECK without a name, or naming no `bfd_instance` that reports to the checkers.
+    #[error(
+        "BFD_CHECK of real server {rs_name}: bfd_instance '{name}' is not configured for the checker; checker ignored"
+    )]
+    UnknownBfd { rs: RsId, rs_name: String, name: String },
     /// FILE_CHECK naming a `track_file` that is not defined, or that has no `file`.
     #[error("FILE_CHECK of real server {rs_name}: track_file '{name}' is not defined or has no file; checker ignored")]
     UnknownTrackFile { rs: RsId, rs_name: String, name: String },

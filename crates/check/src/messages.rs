@@ -30,6 +30,7 @@ pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) ->
         (ProbeKind::Udp(_), f) => format!("UDP connection to {name} failed ({f})."),
         (ProbeKind::Ping(_), _) => format!("ICMP connection to {name} of {} failed.", server.vs_name),
         (ProbeKind::File(f), failure) => format!("FILE_CHECK on {name}: {} {failure}", f.path),
+        (ProbeKind::Bfd(bfd), _) => bfd_line(bfd, server, false),
     }
 }
 
@@ -49,6 +50,11 @@ fn http_failure(name: &str, f: &Failure) -> String {
     }
 }
 
+/// check_bfd.c's one line for a BFD_CHECK taking its session's state.
+fn bfd_line(bfd: &str, server: &ServerSpec, up: bool) -> String {
+    format!("BFD check of [{bfd}] RS({}) is {}", server.name, if up { "UP" } else { "DOWN" })
+}
+
 /// The line when a checker is declared down.
 pub fn down_line(spec: &CheckSpec, server: &ServerSpec, retries: u32) -> String {
     let tail = if retries > 0 { format!(" failed after {retries} retries.") } else { " failed.".into() };
@@ -58,6 +64,7 @@ pub fn down_line(spec: &CheckSpec, server: &ServerSpec, retries: u32) -> String 
         ProbeKind::Misc(m) => {
             format!("Misc check for [{} VS {}] by [{}]{tail}", server.name, server.vs_name, m.argv.join(" "))
         }
+        ProbeKind::Bfd(bfd) => bfd_line(bfd, server, false),
         kind => format!("{} on service {}{tail}", kind.keyword(), spec.name),
     }
 }
@@ -76,6 +83,7 @@ pub fn up_line(spec: &CheckSpec, server: &ServerSpec) -> String {
         ProbeKind::Udp(_) => format!("UDP connection to {name} success."),
         ProbeKind::Ping(_) => format!("ICMP connection to {name} of {} success.", server.vs_name),
         ProbeKind::File(f) => format!("FILE_CHECK on {name}: {} OK.", f.path),
+        ProbeKind::Bfd(bfd) => bfd_line(bfd, server, true),
     }
 }
 
@@ -90,6 +98,9 @@ pub fn alert_body(kind: &ProbeKind, up: bool) -> String {
         ProbeKind::Udp(_) => ("=> UDP CHECK succeed on service <=", "=> UDP CHECK failed on service <="),
         ProbeKind::Ping(_) => ("=> ICMP CHECK succeed on service <=", "=> ICMP CHECK failed on service <="),
         ProbeKind::File(_) => ("=> FILE CHECK succeed on service <=", "=> FILE CHECK failed on service <="),
+        ProbeKind::Bfd(bfd) => {
+            return format!("=> BFD CHECK {bfd} {} on service <=", if up { "succeeded" } else { "failed" });
+        }
     };
     if up { ok } else { failed }.to_string()
 }
@@ -131,5 +142,18 @@ mod tests {
             "Misc check for [[10.0.0.7]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/check a] failed (exited with status 3)."
         );
         assert_eq!(alert_body(&misc.kind, false), "=> MISC CHECK failed on service <=");
+    }
+
+    #[test]
+    fn bfd_lines() {
+        let text = "bfd_instance rs1 {\n neighbor_ip 10.0.0.7\n}\nvirtual_server 10.0.0.1 53 {\n protocol UDP\n real_server 10.0.0.7 53 {\n BFD_CHECK {\n name rs1\n }\n }\n}\n";
+        let parsed = vigil_config::parse_str("t.conf", text, &vigil_config::Options::default(), None);
+        let p = plan(&parsed.config);
+        let (bfd, rs) = (&p.checks[0], &p.servers[0]);
+        assert_eq!(up_line(bfd, rs), "BFD check of [rs1] RS([10.0.0.7]:udp:53) is UP");
+        assert_eq!(down_line(bfd, rs, 0), "BFD check of [rs1] RS([10.0.0.7]:udp:53) is DOWN");
+        assert_eq!(failure_line(bfd, rs, &Failure::BfdDown("rs1".into())), down_line(bfd, rs, 0));
+        assert_eq!(alert_body(&bfd.kind, true), "=> BFD CHECK rs1 succeeded on service <=");
+        assert_eq!(alert_body(&bfd.kind, false), "=> BFD CHECK rs1 failed on service <=");
     }
 }

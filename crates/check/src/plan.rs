@@ -20,6 +20,10 @@
 //!
 //! FILE_CHECK has none of the timing options in keepalived (it watches the file with inotify);
 //! Vigil polls the file every `delay_loop`, at most every second, and never retries.
+//!
+//! BFD_CHECK has none either: it is never run, it follows its `bfd_instance`'s session as the
+//! BFD task reports it, at once and without retries; its `alpha` is its own, else the real
+//! server's.
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
@@ -149,11 +153,20 @@ pub enum ProbeKind {
     Tcp(Endpoint),
     Http(Box<HttpSpec>),
     Misc(MiscSpec),
-    Smtp { endpoint: Endpoint, helo_name: Option<String> },
-    Dns { endpoint: Endpoint, qtype: u16, name: String },
+    Smtp {
+        endpoint: Endpoint,
+        helo_name: Option<String>,
+    },
+    Dns {
+        endpoint: Endpoint,
+        qtype: u16,
+        name: String,
+    },
     Udp(Box<UdpSpec>),
     Ping(Endpoint),
     File(FileSpec),
+    /// BFD_CHECK: the name of the `bfd_instance` whose session it follows.
+    Bfd(String),
 }
 
 impl ProbeKind {
@@ -169,6 +182,7 @@ impl ProbeKind {
             ProbeKind::Udp(_) => "UDP_CHECK",
             ProbeKind::Ping(_) => "PING_CHECK",
             ProbeKind::File(_) => "FILE_CHECK",
+            ProbeKind::Bfd(_) => "BFD_CHECK",
         }
     }
 }
@@ -443,6 +457,23 @@ fn check_spec(
             max_reply_length: u.max_reply_length.unwrap_or(DEFAULT_MAX_REPLY_LENGTH),
         })),
         CheckKind::Ping => ProbeKind::Ping(endpoint(1, "PING_CHECK")?),
+        CheckKind::Bfd { name, alpha: own } => {
+            let unknown = || Error::UnknownBfd { rs: id, rs_name: rs_name(), name: name.clone().unwrap_or_default() };
+            let name = name.as_deref().ok_or_else(unknown)?;
+            if !config.bfd_instances.iter().any(|b| b.name == name && b.to_checker) {
+                return Err(unknown());
+            }
+            alpha = own.unwrap_or(alpha);
+            // Never scheduled: the session's reports drive it, and one report is final.
+            timing = Timing {
+                timeout: Duration::ZERO,
+                retry: 0,
+                delay_before_retry: Duration::ZERO,
+                delay_loop: Duration::ZERO,
+                warmup: Duration::ZERO,
+            };
+            ProbeKind::Bfd(name.to_string())
+        }
         CheckKind::File { track_file, weight, weight_reverse } => {
             let unknown =
                 || Error::UnknownTrackFile { rs: id, rs_name: rs_name(), name: track_file.clone().unwrap_or_default() };
@@ -463,7 +494,7 @@ fn check_spec(
         }
         ProbeKind::Http(h) => endpoint_name(h.endpoint.addr, vs.protocol),
         ProbeKind::Udp(u) => endpoint_name(u.endpoint.addr, vs.protocol),
-        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) => rs_name(),
+        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => rs_name(),
     };
     Ok(CheckSpec {
         rs: id,
@@ -669,6 +700,30 @@ virtual_server 10.0.0.1 80 {
         assert!(matches!(p.problems[0], Error::NoPort { kind: "TCP_CHECK", .. }));
         assert!(matches!(p.problems[1], Error::BadRegex { .. }));
         assert!(matches!(p.problems[2], Error::UnknownTrackFile { .. }));
+    }
+
+    #[test]
+    fn bfd_checks_take_their_own_alpha_and_are_never_retried() {
+        let text = "bfd_instance b1 {\n neighbor_ip 10.0.0.7\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n retry 3\n\
+            real_server 10.0.0.7 80 {\n BFD_CHECK {\n name b1\n }\n }\n\
+            real_server 10.0.0.8 80 {\n BFD_CHECK {\n name b1\n alpha off\n }\n }\n\
+            real_server 10.0.0.9 80 {\n alpha off\n BFD_CHECK {\n name b1\n }\n }\n}\n";
+        let mut config = parse(text);
+        let p = plan(&config);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let alphas: Vec<bool> = p.checks.iter().map(|c| c.alpha).collect();
+        assert_eq!(alphas, [true, false, false]);
+        for c in &p.checks {
+            assert!(matches!(&c.kind, ProbeKind::Bfd(name) if name == "b1"), "{:?}", c.kind);
+            assert_eq!(c.kind.keyword(), "BFD_CHECK");
+            assert_eq!(c.timing.retry, 0);
+        }
+        assert_eq!(p.checks[1].name, "[10.0.0.8]:tcp:80");
+        // An instance that reports to VRRP only is not one a BFD_CHECK can follow.
+        config.bfd_instances[0].to_checker = false;
+        let p = plan(&config);
+        assert!(p.checks.is_empty());
+        assert!(matches!(&p.problems[0], Error::UnknownBfd { name, .. } if name == "b1"), "{:?}", p.problems);
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //! spread over the warmup, by default the whole `delay_loop`). Changes go to the daemon over a
 //! bounded channel without ever blocking the checks: they queue here while the channel is
 //! full. Alert mails go out from tasks of their own.
+//!
+//! BFD_CHECKs are never run: this task watches the BFD sessions' states and hands each check
+//! its session's new state the moment the BFD task reports it ([`BfdChecks`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,12 +24,13 @@ use tracing::{debug, error, info, trace};
 use vigil_config::model::SslSettings;
 
 use crate::alert::{realserver_mail, Alerter, Mail};
+use crate::bfd::{BfdChecks, Sessions};
 use crate::messages::{alert_body, down_line, failure_line, up_line};
 use crate::plan::{CheckId, Plan, ProbeKind};
 use crate::probes::connects::{Connects, Done};
 use crate::probes::{probe, ProbeContext, TlsClient};
 use crate::status::{LastRun, Status};
-use crate::verdict::{Carried, Failure, Health, HealthChange, ProbeResult, Verdict};
+use crate::verdict::{bfd_verdict, Carried, Failure, Health, HealthChange, ProbeResult, Verdict};
 
 /// The `SSL` block's context. keepalived stops its checkers when it cannot build it; here
 /// the other checkers go on and every SSL_GET attempt fails, so that the servers it guards are
@@ -53,24 +57,28 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// Runs every check of `plan` until `shutdown` is cancelled or the receiver of `changes` is
 /// dropped. Sends a [`HealthChange`] whenever a real server goes up or down or its dynamic
 /// weight changes; the initial states are [`crate::initial_health`] (and in `status` from the
-/// start). `status` is updated after every attempt.
+/// start). `status` is updated after every attempt. Without BFD sessions to follow, every
+/// BFD_CHECK is told once that its session is down.
 pub async fn run(
     plan: Plan,
     changes: mpsc::Sender<HealthChange>,
     status: Arc<Status>,
     shutdown: CancellationToken,
 ) -> Vec<Carried> {
-    run_resumed(plan, Vec::new(), changes, status, shutdown).await
+    run_resumed(plan, Vec::new(), changes, status, None, shutdown).await
 }
 
 /// [`run`] from the verdicts carried over a reload ([`crate::carry_over`]): a carried check
-/// starts where it was and reports only a change. Returns every check's verdict at the end,
-/// for the next reload.
+/// starts where it was and reports only a change. BFD_CHECKs follow the sessions `bfd`
+/// reports: each takes the current states at the start (so a carried one changes only if its
+/// session did) and every change as it comes; should the sender go, they keep the last ones.
+/// Returns every check's verdict at the end, for the next reload.
 pub async fn run_resumed(
     plan: Plan,
     carried: Vec<Option<Carried>>,
     changes: mpsc::Sender<HealthChange>,
     status: Arc<Status>,
+    bfd: Option<watch::Receiver<Sessions>>,
     shutdown: CancellationToken,
 ) -> Vec<Carried> {
     let plan = Arc::new(plan);
@@ -93,6 +101,12 @@ pub async fn run_resumed(
     let cancelled = shutdown.cancelled();
     tokio::pin!(sleep, cancelled);
     info!(checks = plan.checks.len(), servers = plan.servers.len(), "Activating healthchecker");
+    let mut bfd_checks = BfdChecks::new(&plan);
+    let mut bfd = bfd.filter(|_| !bfd_checks.is_empty());
+    if !bfd_checks.is_empty() {
+        let sessions = bfd.as_mut().map(|rx| rx.borrow_and_update().clone()).unwrap_or_default();
+        bfd_reports(&plan, &mut health, &status, &alerts, &mut pending, &mut bfd_checks, &sessions);
+    }
     loop {
         let now = Instant::now();
         connects.expire(now, &mut done);
@@ -143,6 +157,19 @@ pub async fn run_resumed(
                 }
             }
             () = std::future::poll_fn(|cx| connects.poll_done(cx, &mut done)), if connects.in_flight() > 0 => {}
+            reported = async {
+                match bfd.as_mut() {
+                    Some(rx) => rx.changed().await,
+                    None => std::future::pending().await,
+                }
+            }, if bfd.is_some() => match (reported, bfd.as_mut()) {
+                (Ok(()), Some(rx)) => {
+                    let sessions = rx.borrow_and_update().clone();
+                    bfd_reports(&plan, &mut health, &status, &alerts, &mut pending, &mut bfd_checks, &sessions);
+                }
+                // The BFD task is gone: the checks keep the states it last reported.
+                _ => bfd = None,
+            },
             permit = changes.reserve(), if !pending.is_empty() => match permit {
                 Ok(permit) => {
                     if let Some(change) = pending.pop_front() {
@@ -164,9 +191,28 @@ fn wall_clock() -> SystemTime {
     SystemTime::now()
 }
 
-/// Takes one attempt's result, which came in at `(now, at)` (the monotonic and the wall-clock
-/// time, read once for all results that came in together): the verdict, the status board, the
-/// log, alerts, and the changes to send.
+/// Hands each BFD_CHECK whose session changed in `sessions` its new state, as [`finish`] does
+/// with an attempt's result.
+fn bfd_reports(
+    plan: &Plan,
+    health: &mut Health,
+    status: &Status,
+    alerts: &Alerter,
+    pending: &mut VecDeque<HealthChange>,
+    checks: &mut BfdChecks,
+    sessions: &BTreeMap<String, bool>,
+) {
+    let at = (Instant::now().into_std(), wall_clock());
+    for (id, up) in checks.changes(sessions) {
+        let Some(ProbeKind::Bfd(name)) = plan.checks.get(id.0).map(|c| &c.kind) else { continue };
+        let done = Done { id, result: bfd_verdict(name, up), latency: Duration::ZERO };
+        finish(plan, health, status, alerts, pending, at, done);
+    }
+}
+
+/// Takes one attempt's result (or a BFD_CHECK's new state), which came in at `(now, at)` (the
+/// monotonic and the wall-clock time, read once for all results that came in together): the
+/// verdict, the status board, the log, alerts, and the changes to send.
 fn finish(
     plan: &Plan,
     health: &mut Health,
@@ -176,7 +222,10 @@ fn finish(
     (now, at): (std::time::Instant, SystemTime),
     Done { id, result, latency }: Done,
 ) {
-    let verdict = health.handle_result(now, id, &result);
+    let verdict = match plan.checks.get(id.0).map(|c| &c.kind) {
+        Some(ProbeKind::Bfd(_)) => health.handle_event(id, &result),
+        _ => health.handle_result(now, id, &result),
+    };
     let up = health.check_up(id).unwrap_or(false);
     status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
     report(plan, id, verdict, &result, alerts);
@@ -194,7 +243,8 @@ fn finish(
 fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerter) {
     let spec = &plan.checks[id.0];
     let Some(server) = plan.servers.get(spec.server) else { return };
-    let failure = result.as_ref().err();
+    // A BFD_CHECK says it all in the verdict's one line, as keepalived does.
+    let failure = result.as_ref().err().filter(|_| !matches!(spec.kind, ProbeKind::Bfd(_)));
     match verdict {
         Verdict::StillUp => trace!(check = %spec.name, "check passed"),
         Verdict::Up { changed } => {
@@ -240,4 +290,56 @@ fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> 
     let spec = &plan.checks[id.0];
     let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.as_str(), s.vs_name.as_str())).unwrap_or_default();
     realserver_mail(alerts.router_id(), rs, vs, up, &alert_body(&spec.kind, up))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    /// Only ends a hang: the runner answers a report at once.
+    const HANG: Duration = Duration::from_secs(60);
+
+    fn sessions(states: &[(&str, bool)]) -> Sessions {
+        Arc::new(states.iter().map(|(n, up)| (n.to_string(), *up)).collect())
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<HealthChange>) -> (bool, crate::RsId) {
+        let change = tokio::time::timeout(HANG, rx.recv()).await.expect("a change").expect("runner alive");
+        (change.up, change.rs)
+    }
+
+    #[tokio::test]
+    async fn bfd_checks_follow_each_report_and_keep_the_last_when_the_sender_goes() {
+        let text = "bfd_instance b1 {\n neighbor_ip 10.0.0.7\n}\nbfd_instance b2 {\n neighbor_ip 10.0.0.8\n}\n\
+            virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+            real_server 10.0.0.7 80 {\n BFD_CHECK {\n name b1\n }\n }\n\
+            real_server 10.0.0.8 80 {\n BFD_CHECK {\n name b2\n alpha\n }\n }\n}\n";
+        let parsed = vigil_config::parse_str("bfd.conf", text, &vigil_config::Options::default(), None);
+        let plan = crate::plan(&parsed.config);
+        let (a, b) = (plan.servers[0].id, plan.servers[1].id);
+        let status = Status::new(&plan, SystemTime::UNIX_EPOCH);
+        let (report, reports) = watch::channel(sessions(&[("b2", true)]));
+        let (tx, mut rx) = mpsc::channel(8);
+        let shutdown = CancellationToken::new();
+        let runner = tokio::spawn(run_resumed(plan, Vec::new(), tx, status.clone(), Some(reports), shutdown.clone()));
+        // At the start: b1 has not come Up (a was up, not alpha), b2 is Up (b was down, alpha).
+        let mut first = vec![next(&mut rx).await, next(&mut rx).await];
+        first.sort_by_key(|(_, rs)| *rs);
+        assert_eq!(first, [(false, a), (true, b)]);
+        report.send_replace(sessions(&[("b1", true), ("b2", true)]));
+        assert_eq!(next(&mut rx).await, (true, a));
+        report.send_replace(sessions(&[("b1", true)]));
+        assert_eq!(next(&mut rx).await, (false, b), "a session no longer listed is down");
+        report.send_replace(sessions(&[("b1", false), ("b2", true)]));
+        let mut both = vec![next(&mut rx).await, next(&mut rx).await];
+        both.sort_by_key(|(_, rs)| *rs);
+        assert_eq!(both, [(false, a), (true, b)]);
+        drop(report);
+        shutdown.cancel();
+        let carried = tokio::time::timeout(HANG, runner).await.expect("runner ends").expect("runner ran");
+        assert_eq!(carried, [Carried { up: false, delta: 0 }, Carried { up: true, delta: 0 }]);
+        let board: Vec<(bool, u64)> = status.checks().iter().map(|c| (c.up, c.runs)).collect();
+        assert_eq!(board, [(false, 3), (true, 3)], "one entry per state each check was given");
+    }
 }

@@ -92,6 +92,9 @@ pub enum Failure {
     NoReply,
     #[error("track file value {0}")]
     FileFault(i64),
+    /// BFD_CHECK: the session of this `bfd_instance` is not Up.
+    #[error("BFD {0} is DOWN")]
+    BfdDown(String),
 }
 
 /// Lower-case hex, as genhash prints an MD5 sum.
@@ -128,6 +131,15 @@ pub fn file_verdict(value: i64, weight: i32, reverse: bool) -> ProbeResult {
         return Err(Failure::FileFault(value));
     }
     Ok(Success { weight: WeightReport::Delta(product) })
+}
+
+/// BFD_CHECK: the check passes while the session of `name` is Up (check_bfd.c).
+pub fn bfd_verdict(name: &str, up: bool) -> ProbeResult {
+    if up {
+        Ok(Success::PLAIN)
+    } else {
+        Err(Failure::BfdDown(name.to_string()))
+    }
 }
 
 /// A real server's state.
@@ -182,6 +194,8 @@ struct CheckState {
     timing: Timing,
     /// When the current run was due.
     due: Instant,
+    /// Whether it runs on a schedule; BFD_CHECK only takes its session's reports.
+    scheduled: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -291,6 +305,7 @@ impl Health {
                     server: si,
                     timing: c.timing,
                     due: now,
+                    scheduled: !matches!(c.kind, crate::plan::ProbeKind::Bfd(_)),
                 });
             }
             let dynamic = plan.checks[s.checks.clone()].iter().any(|c| match &c.kind {
@@ -302,7 +317,7 @@ impl Health {
             servers.push(ServerState { rs: s.id, up, weight, base: s.weight, dynamic, checks: s.checks.clone() });
         }
         let mut queue = Schedule::with_capacity(checks.len());
-        for (i, c) in checks.iter().enumerate() {
+        for (i, c) in checks.iter().enumerate().filter(|(_, c)| c.scheduled) {
             let spread = if c.has_run { c.timing.delay_loop } else { c.timing.warmup };
             let spread = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
             let offset = if spread == 0 { 0 } else { random() % spread };
@@ -347,8 +362,28 @@ impl Health {
 
     /// Applies a probe's result, schedules the check's next run and queues any change.
     pub fn handle_result(&mut self, now: Instant, id: CheckId, result: &ProbeResult) -> Verdict {
-        let Some(c) = self.checks.get_mut(id.0) else { return Verdict::StillDown };
-        let due = c.due;
+        let Some((verdict, delay)) = self.apply(id, result) else { return Verdict::StillDown };
+        let due = self.checks[id.0].due;
+        // Counting the delay from when the run was due, not from when its result came in,
+        // keeps the spread the warmup made: otherwise checks that finish together (after a
+        // busy moment) stay together, and the bunches grow. A run that took longer than the
+        // delay counts from its end, as keepalived does, so a slow server still gets it whole.
+        let delay = delay.max(MIN_DELAY);
+        let (next, after_due) = if now < due + delay { (due + delay, Some(delay)) } else { (now + delay, None) };
+        self.queue.push(next, id.0, after_due);
+        verdict
+    }
+
+    /// Applies a result that came without a run (BFD_CHECK: its session's report) and
+    /// queues any change; nothing is scheduled.
+    pub fn handle_event(&mut self, id: CheckId, result: &ProbeResult) -> Verdict {
+        self.apply(id, result).map_or(Verdict::StillDown, |(verdict, _)| verdict)
+    }
+
+    /// Applies a result to its checker and the checker's server; returns the verdict and the
+    /// delay until the next run.
+    fn apply(&mut self, id: CheckId, result: &ProbeResult) -> Option<(Verdict, Duration)> {
+        let c = self.checks.get_mut(id.0)?;
         let was_up = c.up;
         let first = !c.has_run;
         c.has_run = true;
@@ -376,20 +411,13 @@ impl Health {
             }
         };
         let server = c.server;
-        // Counting the delay from when the run was due, not from when its result came in,
-        // keeps the spread the warmup made: otherwise checks that finish together (after a
-        // busy moment) stay together, and the bunches grow. A run that took longer than the
-        // delay counts from its end, as keepalived does, so a slow server still gets it whole.
-        let delay = delay.max(MIN_DELAY);
-        let (next, after_due) = if now < due + delay { (due + delay, Some(delay)) } else { (now + delay, None) };
-        self.queue.push(next, id.0, after_due);
         let reason = match verdict {
             Verdict::Up { changed: true } => Reason::CheckerUp(id),
             Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
             _ => Reason::WeightChanged(id),
         };
         self.update_server(server, reason);
-        verdict
+        Some((verdict, delay))
     }
 
     fn update_server(&mut self, index: usize, reason: Reason) {
@@ -673,6 +701,89 @@ mod tests {
             h.poll_change(),
             Some(HealthChange { rs: RS, up: false, weight: Some(0), reason: Reason::WeightChanged(f) })
         );
+    }
+
+    fn bfd(alpha: bool) -> CheckSpec {
+        let never = Duration::ZERO;
+        let timing = Timing { timeout: never, retry: 0, delay_before_retry: never, delay_loop: never, warmup: never };
+        CheckSpec { kind: ProbeKind::Bfd("b1".into()), timing, ..tcp(RS, alpha, 0) }
+    }
+
+    #[test]
+    fn a_bfd_check_takes_each_report_at_once() {
+        struct Case {
+            name: &'static str,
+            alpha: bool,
+            reports: Vec<bool>,
+            verdicts: Vec<Verdict>,
+            changes: Vec<HealthChange>,
+        }
+        let down0 = |changed| Verdict::Down { changed, retries: 0 };
+        let cases = vec![
+            Case {
+                name: "up until told otherwise; no retries",
+                alpha: false,
+                reports: vec![false, false, true, true, false],
+                verdicts: vec![
+                    down0(true),
+                    Verdict::StillDown,
+                    Verdict::Up { changed: true },
+                    Verdict::StillUp,
+                    down0(true),
+                ],
+                changes: vec![down(0), up(0), down(0)],
+            },
+            Case {
+                name: "up and first told up: no change",
+                alpha: false,
+                reports: vec![true, false],
+                verdicts: vec![Verdict::Up { changed: false }, down0(true)],
+                changes: vec![down(0)],
+            },
+            Case {
+                name: "alpha: down until the session comes up",
+                alpha: true,
+                reports: vec![false, true, false],
+                verdicts: vec![down0(false), Verdict::Up { changed: true }, down0(true)],
+                changes: vec![up(0), down(0)],
+            },
+        ];
+        let start = Instant::now();
+        for case in cases {
+            let plan = one_server(vec![bfd(case.alpha)]);
+            assert_eq!(initial_health(&plan)[0].up, !case.alpha, "{}", case.name);
+            let mut h = Health::new(&plan, start, || 0);
+            assert_eq!(h.poll_timeout(), None, "{}: never scheduled", case.name);
+            let (mut verdicts, mut changes) = (Vec::new(), Vec::new());
+            for up in case.reports {
+                verdicts.push(h.handle_event(CheckId(0), &bfd_verdict("b1", up)));
+                changes.extend(std::iter::from_fn(|| h.poll_change()));
+            }
+            assert_eq!(verdicts, case.verdicts, "{}", case.name);
+            assert_eq!(changes, case.changes, "{}", case.name);
+            assert_eq!(h.poll_timeout(), None, "{}: still never scheduled", case.name);
+        }
+    }
+
+    #[test]
+    fn a_bfd_check_and_a_probed_check_of_one_server() {
+        let plan = one_server(vec![tcp(RS, false, 0), bfd(false)]);
+        let start = Instant::now();
+        let mut h = Health::new(&plan, start, || 0);
+        let (t, b) = (CheckId(0), CheckId(1));
+        assert_eq!(h.poll_due(start), Some(t));
+        assert_eq!(h.poll_due(start), None, "only the probed check runs");
+        h.handle_event(b, &bfd_verdict("b1", false));
+        assert_eq!(h.poll_change(), Some(down(1)));
+        h.handle_result(start, t, &fail());
+        assert_eq!(h.poll_change(), None, "already down");
+        h.handle_event(b, &bfd_verdict("b1", true));
+        assert_eq!(h.poll_change(), None, "the TCP check is still down");
+        h.handle_result(start + 10 * S, t, &OK);
+        assert_eq!(h.poll_change(), Some(up(0)));
+        h.handle_event(b, &bfd_verdict("b1", false));
+        assert_eq!(h.poll_change(), Some(down(1)));
+        assert_eq!(bfd_verdict("b1", false), Err(Failure::BfdDown("b1".into())));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     pub virtual_servers: Vec<VirtualServer>,
+    /// `bfd_instance` blocks, in the configuration's order; those keepalived disables (no
+    /// neighbour, mixed families, a duplicate address) are left out.
+    pub bfd_instances: Vec<BfdInstance>,
     /// The top-level `SSL` block, when there is one.
     pub ssl: Option<SslSettings>,
 }
@@ -291,6 +294,38 @@ pub struct TrackFile {
     pub span: Span,
 }
 
+/// `bfd_instance NAME { ... }`: one BFD session (RFC 5880, single hop over UDP as RFC 5881),
+/// with keepalived's defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BfdInstance {
+    pub name: String,
+    /// `neighbor_ip` / `neighbour_ip`.
+    pub neighbor: IpAddr,
+    /// `source_ip`: of the neighbour's family when set.
+    pub source: Option<IpAddr>,
+    /// `min_rx`, in microseconds (keepalived's default 10 ms).
+    pub min_rx_us: u32,
+    /// `min_tx`, in microseconds (10 ms).
+    pub min_tx_us: u32,
+    /// `idle_tx`, in microseconds (1 s, and at least that).
+    pub idle_tx_us: u32,
+    /// `multiplier` (5).
+    pub multiplier: u8,
+    pub passive: bool,
+    /// `ttl` / `hoplimit`: 255 for IPv4 and 64 for IPv6 unless set.
+    pub ttl: u8,
+    /// `max_hops`: `None` is keepalived's -1 (no check); the default 0 requires exactly `ttl`.
+    pub max_hops: Option<u8>,
+    /// `weight N [reverse]`: the default for `track_bfd` lines that name no weight.
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Whether VRRP instances may track it: `vrrp` given, or neither `vrrp` nor `checker`.
+    pub to_vrrp: bool,
+    /// Whether real servers' `BFD_CHECK` may use it: `checker`, or neither.
+    pub to_checker: bool,
+    pub span: Span,
+}
+
 /// A reference to a tracked thing, with an optional weight that overrides its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Track {
@@ -326,6 +361,7 @@ pub struct SyncGroup {
     pub track_interface: Vec<Track>,
     pub track_script: Vec<Track>,
     pub track_file: Vec<Track>,
+    pub track_bfd: Vec<Track>,
     pub span: Span,
 }
 
@@ -388,6 +424,10 @@ pub struct VrrpInstance {
     pub track_interface: Vec<Track>,
     pub track_script: Vec<Track>,
     pub track_file: Vec<Track>,
+    pub track_bfd: Vec<Track>,
+    /// `master_down_bfd NAME` (a Vigil extension): a BACKUP takes over as soon as this BFD
+    /// session to the MASTER falls, instead of after Master_Down_Interval.
+    pub master_down_bfd: Option<(String, Span)>,
     pub dont_track_primary: bool,
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peer: Vec<UnicastPeer>,
@@ -662,6 +702,12 @@ pub enum CheckKind {
         track_file: Option<String>,
         weight: i32,
         weight_reverse: bool,
+    },
+    /// BFD_CHECK: the real server follows the `bfd_instance` called `name`, up while its
+    /// session is Up. `alpha` is the checker's own; unset, the real server's applies.
+    Bfd {
+        name: Option<String>,
+        alpha: Option<bool>,
     },
 }
 

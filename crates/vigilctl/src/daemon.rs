@@ -222,6 +222,27 @@ pub fn render(doc: &Value) -> String {
             }
         }
     }
+    if let Some(sessions) = doc["bfd"].as_array().filter(|a| !a.is_empty()) {
+        out.push_str("\nBFD\n");
+        let rows: Vec<Vec<String>> = sessions
+            .iter()
+            .map(|b| {
+                let detect = b["detection_time_ms"].as_f64().map_or("-".to_string(), |ms| format!("{ms} ms"));
+                vec![
+                    s(&b["name"]),
+                    s(&b["state"]),
+                    s(&b["neighbor"]),
+                    s(&b["remote_state"]),
+                    format!("{} ms", s(&b["tx_interval_ms"])),
+                    detect,
+                    format!("{}/{}", s(&b["sent"]), s(&b["received"])),
+                    format!("{}/{}", s(&b["went_up"]), s(&b["went_down"])),
+                ]
+            })
+            .collect();
+        let header = ["SESSION", "STATE", "NEIGHBOR", "REMOTE", "TX", "DETECT", "SENT/RECV", "UP/DOWN"];
+        table(&mut out, &header, &rows, &[1], &paint, "");
+    }
     if let Some(services) = doc["virtual_servers"].as_array().filter(|a| !a.is_empty()) {
         out.push_str("\nVIRTUAL SERVERS\n");
         for vs in services {

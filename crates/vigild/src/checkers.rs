@@ -11,16 +11,20 @@
 //!
 //! Maintenance entries and weight overrides (`vigilctl maintenance`, `vigilctl weight`) go
 //! to the IPVS owner as they change; they name servers by address, so a reload keeps them.
+//!
+//! BFD_CHECKs follow the BFD task's sessions: the checks hold its receiver, and each start
+//! (the first, and after every reload) takes the sessions' current states.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use vigil_check::{Carried, Plan, Status};
 use vigil_config::model::Config;
 use vigil_ipvs::reconcile::{RsId, Table};
 
+use crate::bfd::Up;
 use crate::events::Events;
 use crate::lvs::{self, Input};
 use crate::maintenance;
@@ -38,6 +42,8 @@ pub struct Checkers {
     audit: tokio::task::JoinHandle<()>,
     /// Hands the IPVS owner each change of the maintenance entries.
     runtime: tokio::task::JoinHandle<()>,
+    /// The BFD sessions' states, for BFD_CHECK.
+    bfd: watch::Receiver<Up>,
 }
 
 /// The checks of one configuration, on their thread.
@@ -49,8 +55,9 @@ struct Checks {
 impl Checkers {
     /// Starts the IPVS owner and the checks of every real server.  Without IPVS in the
     /// kernel this is one error in the log and nothing runs; the caller goes on with VRRP.
-    /// Must be called on the main runtime: notify scripts run there.
-    pub fn start(config: Arc<Config>, events: Events) -> Option<Checkers> {
+    /// BFD_CHECKs follow the sessions `bfd` reports. Must be called on the main runtime:
+    /// notify scripts run there.
+    pub fn start(config: Arc<Config>, events: Events, bfd: watch::Receiver<Up>) -> Option<Checkers> {
         let client = match vigil_ipvs::client::Client::connect() {
             Ok(c) => c,
             Err(e) => {
@@ -75,8 +82,8 @@ impl Checkers {
         };
         let audit = spawn_audit(&config, lvs.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
-        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone())?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime })
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone())?;
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -95,7 +102,7 @@ impl Checkers {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
         };
-        if let Some(checks) = Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone()) {
+        if let Some(checks) = Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone()) {
             self.checks = checks;
         }
         self.plan = plan;
@@ -138,6 +145,7 @@ impl Checks {
         carried: Vec<Option<Carried>>,
         status: Arc<Status>,
         lvs: mpsc::Sender<Input>,
+        bfd: watch::Receiver<Up>,
     ) -> Option<Checks> {
         let cancel = CancellationToken::new();
         let token = cancel.clone();
@@ -151,7 +159,7 @@ impl Checks {
                         return Vec::new();
                     }
                 };
-                runtime.block_on(run_checks(plan, carried, status, lvs, token))
+                runtime.block_on(run_checks(plan, carried, status, lvs, bfd, token))
             })
             .map_err(|e| tracing::error!("cannot start the checkers' thread: {e}"))
             .ok()?;
@@ -217,10 +225,11 @@ async fn run_checks(
     carried: Vec<Option<Carried>>,
     status: Arc<Status>,
     lvs: mpsc::Sender<Input>,
+    bfd: watch::Receiver<Up>,
     cancel: CancellationToken,
 ) -> Vec<Carried> {
     let (tx, mut rx) = mpsc::channel(1024);
-    let runner = tokio::spawn(vigil_check::run_resumed((*plan).clone(), carried, tx, status, cancel));
+    let runner = tokio::spawn(vigil_check::run_resumed((*plan).clone(), carried, tx, status, Some(bfd), cancel));
     while let Some(change) = rx.recv().await {
         let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
         if lvs.send(input).await.is_err() {

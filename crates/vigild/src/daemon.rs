@@ -103,6 +103,7 @@ struct Daemon<'a> {
     stop: watch::Sender<bool>,
     vrrp: Option<(mpsc::Sender<Control>, JoinHandle<anyhow::Result<()>>)>,
     checkers: Option<Checkers>,
+    bfd: Option<crate::bfd::Bfd>,
     requests: mpsc::Receiver<Request>,
     _control: Option<control::Server>,
     events: Events,
@@ -215,12 +216,13 @@ impl<'a> Daemon<'a> {
         let (stop, stop_rx) = watch::channel(false);
         let events = Events::default();
         let fifos = Some(Fifos::start(&config.global, &events));
+        let bfd = crate::bfd::Bfd::start(&config, stop_rx.clone());
         let vrrp = (!cli.check).then(|| {
             let (tx, rx) = mpsc::channel(16);
-            (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx, events.clone())))
+            (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx, events.clone(), bfd.up(), bfd.falls())))
         });
         let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
-            Checkers::start(config.clone(), events.clone())
+            Checkers::start(config.clone(), events.clone(), bfd.up())
         } else {
             None
         };
@@ -244,6 +246,7 @@ impl<'a> Daemon<'a> {
             stop,
             vrrp,
             checkers,
+            bfd: Some(bfd),
             requests,
             _control: control,
             events,
@@ -322,6 +325,9 @@ impl<'a> Daemon<'a> {
                 Ok(Err(e)) => tracing::error!("VRRP: {e:#}"),
                 Err(e) => tracing::error!("VRRP task failed: {e}"),
             }
+        }
+        if let Some(b) = self.bfd.take() {
+            b.join().await;
         }
         if !crate::notify::drained(NOTIFY_DRAIN).await {
             tracing::warn!("Notify scripts still queued after {NOTIFY_DRAIN:?}; not waiting for them");
@@ -415,12 +421,21 @@ impl<'a> Daemon<'a> {
                     }
                     self.fifos = Some(Fifos::start(&config.global, &self.events));
                 }
+                if let Some(b) = &self.bfd {
+                    b.reload(config.clone()).await;
+                }
                 outcome.vrrp = self.reload_vrrp(&config).await;
                 if !self.cli.vrrp {
                     match &mut self.checkers {
                         Some(c) => outcome.ipvs = c.reload(config.clone()).await,
                         None if !config.virtual_servers.is_empty() => {
-                            self.checkers = Checkers::start(config.clone(), self.events.clone())
+                            self.checkers = Checkers::start(
+                                config.clone(),
+                                self.events.clone(),
+                                self.bfd
+                                    .as_ref()
+                                    .map_or_else(|| tokio::sync::watch::channel(Default::default()).1, |b| b.up()),
+                            )
                         }
                         None => {}
                     }
@@ -493,6 +508,10 @@ impl<'a> Daemon<'a> {
             }
             None => (Vec::new(), None),
         };
+        let (bfd, bfd_dropped) = match &self.bfd {
+            Some(b) => b.status().await,
+            None => Default::default(),
+        };
         Document {
             daemon: status::Daemon {
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -503,8 +522,10 @@ impl<'a> Daemon<'a> {
                 reloads_failed: self.reloads_failed,
                 last_reload: self.last_reload.clone(),
                 ipvs_repairs: table.as_ref().map_or(0, |(_, n)| *n),
+                bfd_dropped,
             },
             vrrp,
+            bfd,
             virtual_servers,
             ipvs: table.map(|(t, _)| status::ipvs(&t)),
         }

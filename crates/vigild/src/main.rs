@@ -2,6 +2,7 @@
 //! VRRP subsystem (`-P` alone) and the health checkers with the IPVS table they drive (`-C`
 //! alone).
 
+mod bfd;
 mod checkers;
 mod cli;
 mod control;

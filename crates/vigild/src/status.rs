@@ -49,10 +49,37 @@ pub fn unix_time(t: SystemTime) -> f64 {
 pub struct Document {
     pub daemon: Daemon,
     pub vrrp: Vec<InstanceStatus>,
+    /// Every `bfd_instance`'s session.
+    pub bfd: Vec<BfdStatus>,
     pub virtual_servers: Vec<VsStatus>,
     /// The IPVS services Vigil manages as the kernel holds them; `None` without the checkers
     /// (`-P`, or no IPVS in the kernel).
     pub ipvs: Option<Vec<IpvsService>>,
+}
+
+/// One BFD session (`bfd_instance`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BfdStatus {
+    pub name: String,
+    pub neighbor: IpAddr,
+    /// RFC 5880's state: AdminDown, Down, Init or Up.
+    pub state: String,
+    /// The remote system's state as last heard.
+    pub remote_state: String,
+    /// What VRRP's `track_bfd` and the checkers' `BFD_CHECK` act on: Up as last reported.
+    pub up: bool,
+    pub local_discriminator: u32,
+    pub remote_discriminator: u32,
+    /// The negotiated transmit interval now in use.
+    pub tx_interval_ms: f64,
+    /// The Detection Time, while the remote system is heard.
+    pub detection_time_ms: Option<f64>,
+    pub received: u64,
+    pub sent: u64,
+    pub discarded: u64,
+    /// Times the session came Up, and fell from Up.
+    pub went_up: u64,
+    pub went_down: u64,
 }
 
 /// The daemon itself.
@@ -67,6 +94,9 @@ pub struct Daemon {
     pub last_reload: Option<ReloadOutcome>,
     /// IPVS writes made to undo changes made to our services behind our back.
     pub ipvs_repairs: u64,
+    /// BFD packets no session took, by reason (malformed, unknown_discriminator,
+    /// unknown_neighbor, session).
+    pub bfd_dropped: BTreeMap<String, u64>,
 }
 
 /// What one reload did.
@@ -432,8 +462,25 @@ pub(crate) mod tests {
                 reloads_failed: 1,
                 last_reload: Some(failed),
                 ipvs_repairs: 2,
+                bfd_dropped: [("malformed".to_string(), 1)].into_iter().collect(),
             },
             vrrp: vec![instance],
+            bfd: vec![BfdStatus {
+                name: "gw".into(),
+                neighbor: [192, 0, 2, 254].into(),
+                state: "Up".into(),
+                remote_state: "Up".into(),
+                up: true,
+                local_discriminator: 0x0101_0101,
+                remote_discriminator: 0x0202_0202,
+                tx_interval_ms: 10.0,
+                detection_time_ms: Some(30.0),
+                received: 100,
+                sent: 101,
+                discarded: 1,
+                went_up: 1,
+                went_down: 0,
+            }],
             virtual_servers: servers,
             ipvs: Some(ipvs(&table)),
         }

@@ -80,6 +80,8 @@ pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
         ProbeKind::Udp(u) => udp::check(u, ctx, timeout).await,
         ProbeKind::Ping(ep) => ping::check(ep, ctx, timeout).await,
         ProbeKind::File(f) => file::check(f).await,
+        // The runner never schedules it: the BFD task's reports decide it.
+        ProbeKind::Bfd(name) => Err(Failure::Io(format!("BFD_CHECK of {name} is not probed; its session decides it"))),
     }
 }
 

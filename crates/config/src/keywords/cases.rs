@@ -88,6 +88,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "track_interface", "track_interface {\n eth1 weight -20\n}", "track_interface {\n eth1 weight 500\n}"),
     ("vrrp_instance", "track_script", "track_script {\n chk weight 10\n}", "track_script {\n nosuchscript\n}"),
     ("vrrp_instance", "track_file", "track_file {\n tf weight 5 reverse\n}", "track_file {\n nosuchfile\n}"),
+    ("vrrp_instance", "master_down_bfd", "master_down_bfd bp", "master_down_bfd nosuchbfd"),
+    ("vrrp_instance", "track_bfd", "track_bfd {\n bp weight -20 reverse\n}", "track_bfd {\n nosuchbfd\n}"),
     ("vrrp_instance", "dont_track_primary", "dont_track_primary", "dont_track_primary x"),
     ("vrrp_instance", "unicast_src_ip", "unicast_src_ip 192.0.2.1\n unicast_peer {\n 192.0.2.2\n}", "unicast_src_ip 192.0.2"),
     ("vrrp_instance", "unicast_peer", "unicast_peer {\n 192.0.2.2 min_ttl 250 max_ttl 255\n}", "unicast_peer {\n 192.0.2.2 hops 3\n}"),
@@ -140,6 +142,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_sync_group", "track_interface", "track_interface {\n eth1\n}", "track_interface {\n eth1 weight x\n}"),
     ("vrrp_sync_group", "track_script", "track_script {\n chk\n}", "track_script {\n chk weight\n}"),
     ("vrrp_sync_group", "track_file", "track_file {\n tf\n}", "track_file {\n tf weight 999\n}"),
+    ("vrrp_sync_group", "track_bfd", "track_bfd {\n bp\n}", "track_bfd {\n bp\n bp\n}"),
     ("virtual_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("virtual_server", "retry", "retry 3", "retry -1"),
     ("virtual_server", "delay_before_retry", "delay_before_retry 2", "delay_before_retry x"),
@@ -217,6 +220,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("real_server", "UDP_CHECK", "UDP_CHECK {\n payload 0a0b\n}", "UDP_CHECK {\n payload zz\n}"),
     ("real_server", "PING_CHECK", "PING_CHECK {\n retry 2\n}", "PING_CHECK {\n retry x\n}"),
     ("real_server", "FILE_CHECK", "FILE_CHECK {\n track_file tf\n}", "FILE_CHECK {\n weight 2\n}"),
+    ("real_server", "BFD_CHECK", "BFD_CHECK {\n name bp\n alpha\n}", "BFD_CHECK {\n name nosuchbfd\n}"),
+    ("real_server", "BFD_CHECK", "BFD_CHECK {\n name bp\n alpha off\n}", "BFD_CHECK {\n alpha\n}"),
+    ("BFD_CHECK", "name", "name bp", "name bp bp"),
+    ("BFD_CHECK", "name", "name \"bp\"", "name bp\n name bp"),
+    ("BFD_CHECK", "alpha", "name bp\n alpha yes", "name bp\n alpha maybe"),
+    ("BFD_CHECK", "retry", "name bp", "name bp\n retry 3"),
     ("TCP_CHECK", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("TCP_CHECK", "retry", "retry 3", "retry x"),
     ("TCP_CHECK", "delay_before_retry", "delay_before_retry 3", "delay_before_retry x"),
@@ -290,6 +299,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("top", "track_group", "track_group tg2 {\n group {\n VI_1\n }\n}", "track_group tg2 {\n grp {\n VI_1\n }\n}"),
     ("top", "bfd_instance", "bfd_instance b8 {\n neighbor_ip 192.0.2.2\n}", "bfd_instance b8 {\n neighbor_ip 192.0.2\n}"),
     ("bfd_instance", "source_ip", "source_ip 192.0.2.1", "source_ip here"),
+    ("bfd_instance", "neighbor_ip", "neighbor_ip 192.0.2.5", "neighbor_ip 2001:db8::300::1"),
     ("bfd_instance", "neighbour_ip", "neighbour_ip 192.0.2.3", "neighbour_ip 192.0.2.300"),
     ("bfd_instance", "min_rx", "min_rx 10.5", "min_rx 0.5"),
     ("bfd_instance", "min_tx", "min_tx 10", "min_tx 1.2345"),
@@ -354,6 +364,7 @@ fn wrap(ctx: &str, line: &str) -> (String, u32) {
     let prelude = "global_defs {\n enable_script_security\n}\n\
         vrrp_script chk {\n script /bin/true\n}\n\
         vrrp_track_file tf {\n file /tmp/tf\n}\n\
+        bfd_instance bp {\n neighbor_ip 192.0.2.4\n}\n\
         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 192.0.2.10\n }\n}\n\
         vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 192.0.2.11\n }\n}\n";
     let vs = "virtual_server 192.0.2.10 80 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n";
@@ -472,6 +483,7 @@ fn every_keyword_has_cases() {
     covered(&vrrp::TRACK_FILE, &["vrrp_track_file"]);
     covered(&vrrp::SYNC_GROUP, &["vrrp_sync_group"]);
     covered(&vrrp::AUTHENTICATION, &["authentication"]);
+    covered(&global::BFD_INSTANCE, &["bfd_instance"]);
     covered(&lvs::URL, &["url"]);
     covered(&lvs::SMTP_HOST, &["host"]);
     covered(&lvs::SSL, &["SSL"]);
@@ -479,6 +491,6 @@ fn every_keyword_has_cases() {
     covered(&lvs::REAL_SERVER, &["real_server"]);
     covered(
         &lvs::CHECKER,
-        &["TCP_CHECK", "HTTP_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "FILE_CHECK"],
+        &["TCP_CHECK", "HTTP_GET", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "FILE_CHECK", "BFD_CHECK"],
     );
 }

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use super::{alias, apply, checked, ignored, lvs, removed, set, vrrp, Ctx, Table};
-use crate::model::{Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
+use crate::model::{BfdInstance, Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
 use crate::tree::Statement;
 
 pub(crate) static TOP: Table<Config> = Table::new(&[
@@ -37,7 +37,11 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
         }
     }),
     checked("vrrp_track_process", |c, s, _| vrrp::track_process(c, s)),
-    checked("bfd_instance", |c, s, _| bfd_instance(c, s)),
+    set("bfd_instance", |c, s, cfg| {
+        if let Some(b) = bfd_instance(c, s, &cfg.bfd_instances) {
+            cfg.bfd_instances.push(b)
+        }
+    }),
     checked("garp_group", |c, s, _| vrrp::garp_group(c, s)),
     checked("track_group", |c, s, _| vrrp::track_group(c, s)),
     checked("interface_up_down_delays", |c, s, _| vrrp::interface_up_down_delays(c, s)),
@@ -276,77 +280,194 @@ fn lvs_flush_on_stop(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs) {
     }
 }
 
-/// A BFD interval in milliseconds with up to 3 decimals (keepalived keeps microseconds).
-fn bfd_interval(c: &mut Ctx, s: &Statement, min: f64) {
+/// A BFD interval in milliseconds with up to 3 decimals, in microseconds as keepalived keeps
+/// it; `None` (after a warning) when keepalived ignores the value.
+fn bfd_interval(c: &mut Ctx, s: &Statement, min: f64) -> Option<u32> {
     c.at_most(s, 1);
-    c.lenient_decimal(s, 0, min, f64::from(u32::MAX / 1000), 3);
+    let ms = c.lenient_decimal(s, 0, min, f64::from(u32::MAX / 1000), 3)?;
+    // In range (at most u32::MAX / 1000 ms) and with at most 3 decimals: a whole number of
+    // microseconds that fits.
+    Some((ms * 1000.0).round() as u32)
 }
 
-/// `bfd_instance NAME { ... }`: Vigil has no BFD; the values are checked as keepalived's
-/// BFD, VRRP and checker processes check them.
-pub(crate) static BFD_INSTANCE: Table<()> = Table::new(&[
-    checked("source_ip", |c, s, _| {
+/// A `bfd_instance` as its block is read; [`bfd_instance`] applies keepalived's end-of-block
+/// checks and defaults.
+#[derive(Default)]
+pub(crate) struct BfdDraft {
+    neighbor: Option<IpAddr>,
+    /// Set when a neighbour address was malformed: keepalived drops the instance.
+    bad_neighbor: bool,
+    neighbor_word: Option<&'static str>,
+    source: Option<IpAddr>,
+    min_rx_us: Option<u32>,
+    min_tx_us: Option<u32>,
+    idle_tx_us: Option<u32>,
+    multiplier: Option<u8>,
+    passive: bool,
+    ttl: Option<u8>,
+    max_hops: Option<i16>,
+    weight: i32,
+    weight_reverse: bool,
+    to_vrrp: bool,
+    to_checker: bool,
+}
+
+/// `bfd_instance NAME { ... }`: checked as keepalived's BFD, VRRP and checker processes
+/// check it, with the same warnings.
+pub(crate) static BFD_INSTANCE: Table<BfdDraft> = Table::new(&[
+    set("source_ip", |c, s, b| {
         c.at_most(s, 1);
         if let Some(w) = c.arg(s, 0) {
-            if w.text.parse::<IpAddr>().is_err() {
-                c.warning(
+            match w.text.parse::<IpAddr>() {
+                Ok(ip) => b.source = Some(ip),
+                Err(_) => c.warning(
                     "bad-address",
                     &w.span,
                     format!("BFD instance has malformed source address {}, ignoring", w.text),
-                );
+                ),
             }
         }
     }),
-    checked("neighbor_ip", bfd_neighbor),
-    checked("neighbour_ip", bfd_neighbor),
-    checked("min_rx", |c, s, _| bfd_interval(c, s, 1.0)),
-    checked("min_tx", |c, s, _| bfd_interval(c, s, 1.0)),
-    checked("idle_tx", |c, s, _| bfd_interval(c, s, 1000.0)),
-    checked("multiplier", |c, s, _| {
+    set("neighbor_ip", bfd_neighbor),
+    set("neighbour_ip", bfd_neighbor),
+    set("min_rx", |c, s, b| b.min_rx_us = bfd_interval(c, s, 1.0).or(b.min_rx_us)),
+    set("min_tx", |c, s, b| b.min_tx_us = bfd_interval(c, s, 1.0).or(b.min_tx_us)),
+    set("idle_tx", |c, s, b| b.idle_tx_us = bfd_interval(c, s, 1000.0).or(b.idle_tx_us)),
+    set("multiplier", |c, s, b| {
         c.at_most(s, 1);
-        c.lenient_int(s, 0, 1, 255);
-    }),
-    checked("passive", |c, s, _| c.at_most(s, 0)),
-    checked("ttl", |c, s, _| {
-        c.at_most(s, 1);
-        c.lenient_int(s, 0, 1, 255);
-    }),
-    checked("hoplimit", |c, s, _| {
-        c.at_most(s, 1);
-        c.lenient_int(s, 0, 1, 255);
-    }),
-    checked("max_hops", |c, s, _| {
-        c.at_most(s, 1);
-        c.lenient_int(s, 0, -1, 255);
-    }),
-    checked("weight", |c, s, _| {
-        c.at_most(s, 2);
-        c.lenient_int(s, 0, -253, 253);
-        if let Some(w) = s.args.get(1).filter(|w| w.text != "reverse") {
-            c.warning("bad-value", &w.span, format!("BFD instance unknown weight option {}", w.text));
+        if let Some(v) = c.lenient_int(s, 0, 1, 255).and_then(|v| u8::try_from(v).ok()) {
+            b.multiplier = Some(v);
         }
     }),
-    checked("vrrp", |c, s, _| c.at_most(s, 0)),
-    checked("checker", |c, s, _| c.at_most(s, 0)),
+    set("passive", |c, s, b| {
+        c.at_most(s, 0);
+        b.passive = true;
+    }),
+    set("ttl", bfd_ttl),
+    set("hoplimit", bfd_ttl),
+    set("max_hops", |c, s, b| {
+        c.at_most(s, 1);
+        if let Some(v) = c.lenient_int(s, 0, -1, 255).and_then(|v| i16::try_from(v).ok()) {
+            b.max_hops = Some(v);
+        }
+    }),
+    set("weight", |c, s, b| {
+        c.at_most(s, 2);
+        if let Some(v) = c.lenient_int(s, 0, -253, 253).and_then(|v| i32::try_from(v).ok()) {
+            b.weight = v;
+        }
+        match s.args.get(1) {
+            Some(w) if w.text == "reverse" => b.weight_reverse = true,
+            Some(w) => c.warning("bad-value", &w.span, format!("BFD instance unknown weight option {}", w.text)),
+            None => {}
+        }
+    }),
+    set("vrrp", |c, s, b| {
+        c.at_most(s, 0);
+        b.to_vrrp = true;
+    }),
+    set("checker", |c, s, b| {
+        c.at_most(s, 0);
+        b.to_checker = true;
+    }),
 ]);
 
-fn bfd_neighbor(c: &mut Ctx, s: &Statement, _: &mut ()) {
+fn bfd_ttl(c: &mut Ctx, s: &Statement, b: &mut BfdDraft) {
     c.at_most(s, 1);
+    if let Some(v) = c.lenient_int(s, 0, 1, 255).and_then(|v| u8::try_from(v).ok()) {
+        b.ttl = Some(v);
+    }
+}
+
+fn bfd_neighbor(c: &mut Ctx, s: &Statement, b: &mut BfdDraft) {
+    c.at_most(s, 1);
+    b.neighbor_word = Some(if s.name() == "neighbour_ip" { "neighbour" } else { "neighbor" });
     if let Some(w) = c.arg(s, 0) {
-        if w.text.parse::<IpAddr>().is_err() {
-            c.warning(
-                "bad-address",
-                &w.span,
-                format!("BFD instance has malformed {} address {}, ignoring instance", s.name(), w.text),
-            );
+        match w.text.parse::<IpAddr>() {
+            Ok(ip) => b.neighbor = Some(ip),
+            Err(_) => {
+                b.bad_neighbor = true;
+                c.warning(
+                    "bad-address",
+                    &w.span,
+                    format!("BFD instance has malformed {} address {}, ignoring instance", s.name(), w.text),
+                );
+            }
         }
     }
 }
 
-fn bfd_instance(c: &mut Ctx, s: &Statement) {
-    c.block_name(s);
+/// Reads one `bfd_instance`; `None` when keepalived's BFD process disables it (its warning
+/// given): no neighbour, a source of the other family, or the address pair of an instance
+/// before it.
+fn bfd_instance(c: &mut Ctx, s: &Statement, before: &[BfdInstance]) -> Option<BfdInstance> {
+    let name = c.block_name(s);
     let items = c.block(s);
-    apply(c, &BFD_INSTANCE, "bfd_instance", items, &mut ());
+    let mut b = BfdDraft::default();
+    apply(c, &BFD_INSTANCE, "bfd_instance", items, &mut b);
+    if b.bad_neighbor {
+        return None;
+    }
+    let word = b.neighbor_word.unwrap_or("neighbor");
+    let Some(neighbor) = b.neighbor else {
+        c.warning(
+            "missing-value",
+            s.span(),
+            format!("BFD instance {name} has no {word} address set, disabling instance"),
+        );
+        return None;
+    };
+    if let Some(src) = b.source.filter(|src| src.is_ipv4() != neighbor.is_ipv4()) {
+        c.warning(
+            "bad-address",
+            s.span(),
+            format!(
+                "BFD instance {name} source address {src} and {word} address {neighbor} are not of the same family, disabling instance"
+            ),
+        );
+        return None;
+    }
+    if before.iter().any(|o| o.neighbor == neighbor && o.source == b.source) {
+        c.warning(
+            "duplicate",
+            s.span(),
+            format!("BFD instance {name} has duplicate {word} address {neighbor}, ignoring instance"),
+        );
+        return None;
+    }
+    let ttl = b.ttl.unwrap_or(if neighbor.is_ipv4() { 255 } else { 64 });
+    let max_hops = match b.max_hops.unwrap_or(0) {
+        -1 => None,
+        hops => {
+            let hops = u8::try_from(hops).unwrap_or(u8::MAX);
+            if hops > ttl {
+                c.warning(
+                    "out-of-range",
+                    s.span(),
+                    format!("BFD instance {name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"),
+                );
+            }
+            Some(hops.min(ttl))
+        }
+    };
+    let neither = !b.to_vrrp && !b.to_checker;
+    Some(BfdInstance {
+        name,
+        neighbor,
+        source: b.source,
+        min_rx_us: b.min_rx_us.unwrap_or(10_000),
+        min_tx_us: b.min_tx_us.unwrap_or(10_000),
+        idle_tx_us: b.idle_tx_us.unwrap_or(1_000_000),
+        multiplier: b.multiplier.unwrap_or(5),
+        passive: b.passive,
+        ttl,
+        max_hops,
+        weight: b.weight,
+        weight_reverse: b.weight_reverse,
+        to_vrrp: b.to_vrrp || neither,
+        to_checker: b.to_checker || neither,
+        span: s.span().clone(),
+    })
 }
 
 /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]`

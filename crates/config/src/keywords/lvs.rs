@@ -318,7 +318,7 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         set("FILE_CHECK", |c, s, r| {
             checker(c, s, r, CheckKind::File { track_file: None, weight: 1, weight_reverse: false })
         }),
-        ignored("BFD_CHECK"),
+        set("BFD_CHECK", |c, s, r| checker(c, s, r, CheckKind::Bfd { name: None, alpha: None })),
         checked("snmp_name", snmp_name),
 
 );
@@ -333,8 +333,13 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
         set("bind_if", bind_if),
         set("fwmark", |c, s, k| k.common.fwmark = c.ka_num(s, 0, u64::from(u32::MAX))),
         set("log_all_failures", |c, s, k| k.common.log_all_failures = Some(c.flag(s))),
-        checked("alpha", |c, s, _| {
-            c.flag(s);
+        set("alpha", |c, s, k| {
+            // keepalived leaves alpha as it was after an invalid value.
+            let valid = s.args.first().is_none_or(|w| matches!(w.text.as_str(), "on" | "true" | "yes" | "off" | "false" | "no"));
+            let value = c.flag(s);
+            if let (CheckKind::Bfd { alpha, .. }, true) = (&mut k.kind, valid) {
+                *alpha = Some(value);
+            }
         }),
         set("host", |c, s, k| match &k.kind {
             CheckKind::Smtp { .. } => smtp_host(c, s, k),
@@ -435,6 +440,7 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             _ => wrong_checker(c, s),
         }),
         set("name", |c, s, k| match &mut k.kind {
+            CheckKind::Bfd { .. } => bfd_name(c, s, k),
             CheckKind::Dns { name, .. } => match c.string(s) {
                 Some(n) if dns_name_has_empty_label(&n) => c.error(
                     "bad-value",
@@ -531,6 +537,8 @@ pub(crate) struct CheckerDraft {
     hosts: Vec<CheckCommon>,
     /// The real server's address: where the checker connects unless `connect_ip` says.
     rs_ip: IpAddr,
+    /// keepalived drops the checker (BFD_CHECK after a bad `name`).
+    dropped: bool,
 }
 
 /// `bindto`: keepalived refuses a source of the other family than the destination so far
@@ -734,6 +742,26 @@ pub(crate) fn ssl(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
     cfg.ssl = Some(settings);
 }
 
+/// BFD_CHECK's `name`: one word, once. keepalived drops the checker after a bad one, and
+/// after a second one; what it names is looked up when everything is read ([`finish`]).
+fn bfd_name(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
+    let CheckKind::Bfd { name, .. } = &mut k.checker.kind else { return };
+    if k.dropped {
+        return;
+    }
+    match (s.args.as_slice(), name.as_deref()) {
+        ([w], None) => *name = Some(w.text.to_string()),
+        ([w], Some(before)) => {
+            c.warning("duplicate", s.span(), format!("BFD_CHECK - BFD {} already specified as {before}", w.text));
+            k.dropped = true;
+        }
+        _ => {
+            c.warning("bad-value", s.span(), "BFD_CHECK - No or too many names specified - skipping checker");
+            k.dropped = true;
+        }
+    }
+}
+
 fn wrong_checker(c: &mut Ctx, s: &Statement) {
     c.warning("unknown-keyword", s.span(), format!("'{}' does not apply to this checker", s.name()));
 }
@@ -827,12 +855,13 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         checker: Checker { kind, common: CheckCommon::default(), span: s.span().clone() },
         hosts: Vec::new(),
         rs_ip: r.ip,
+        dropped: false,
     };
     let items = c.block(s);
     apply(c, &CHECKER, s.name(), items, &mut k);
     let foreign: &[&[Undo]] = match k.kind {
         CheckKind::Misc(_) => &[CONNECTION_KEYWORDS],
-        CheckKind::File { .. } => &[CONNECTION_KEYWORDS, TIMING_KEYWORDS],
+        CheckKind::File { .. } | CheckKind::Bfd { .. } => &[CONNECTION_KEYWORDS, TIMING_KEYWORDS],
         _ => &[],
     };
     for item in items {
@@ -867,9 +896,12 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
         }
         _ => {}
     }
+    if k.dropped {
+        return;
+    }
     // keepalived's check_conn_opts() (checkers that connect): a link-local destination needs
     // an interface.
-    let connects = !matches!(k.kind, CheckKind::Misc(_) | CheckKind::File { .. });
+    let connects = !matches!(k.kind, CheckKind::Misc(_) | CheckKind::File { .. } | CheckKind::Bfd { .. });
     if let (IpAddr::V6(dest), true) = (k.common.connect_ip.unwrap_or(r.ip), connects) {
         if dest.segments()[0] & 0xffc0 == 0xfe80 && k.common.bind_if.is_none() {
             c.warning(
@@ -1264,8 +1296,67 @@ pub(crate) fn group(c: &mut Ctx, s: &Statement) -> VirtualServerGroup {
     g
 }
 
+/// keepalived's name for the BFD_CHECK of a real server: `[ip]:proto:port`.
+fn rs_trio(rs: &RealServer, protocol: Protocol) -> String {
+    let proto = match protocol {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Sctp => "sctp",
+    };
+    format!("[{}]:{proto}:{}", rs.ip, rs.port)
+}
+
+/// keepalived's checker process looks BFD_CHECK's name up among the `bfd_instance`s it has
+/// read so far that send it events (`checker`, or neither `checker` nor `vrrp`), and drops
+/// the checker, with its warning, when there is none, when the name is too long for an
+/// instance, or when the real server already follows that instance. "So far" is told apart
+/// within one file only: across included files any `bfd_instance` counts.
+fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
+    /// keepalived's BFD_INAME_MAX, with the terminating NUL.
+    const NAME_MAX: usize = 32;
+    let bfds = &cfg.bfd_instances;
+    for vs in &mut cfg.virtual_servers {
+        let protocol = vs.protocol;
+        for rs in &mut vs.real_servers {
+            let trio = rs_trio(rs, protocol);
+            let mut followed: Vec<String> = Vec::new();
+            rs.checkers.retain(|k| {
+                let CheckKind::Bfd { name, .. } = &k.kind else { return true };
+                let Some(name) = name else {
+                    let line = format!("({trio}) No name has been specified for BFD_CHECKER - skipping");
+                    c.warning("missing-value", &k.span, line);
+                    return false;
+                };
+                let before = |b: &crate::model::BfdInstance| {
+                    b.span.file != k.span.file || (b.span.line, b.span.col) < (k.span.line, k.span.col)
+                };
+                let problem = if !bfds.iter().any(|b| &b.name == name && b.to_checker && before(b)) {
+                    Some(("unknown-reference", format!("({trio}) BFD_CHECK - BFD {name} not configured")))
+                } else if name.len() >= NAME_MAX {
+                    Some(("bad-value", format!("({trio}) BFD_CHECK - BFD name {name} too long")))
+                } else if followed.contains(name) {
+                    Some(("duplicate", format!("({trio}) BFD_CHECK - RS already monitoring {name}")))
+                } else {
+                    None
+                };
+                match problem {
+                    Some((code, line)) => {
+                        c.warning(code, &k.span, line);
+                        false
+                    }
+                    None => {
+                        followed.push(name.clone());
+                        true
+                    }
+                }
+            });
+        }
+    }
+}
+
 /// Cross-block checks for LVS: groups referenced, checker inheritance.
 pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
+    check_bfd_checks(c, cfg);
     // keepalived looks FILE_CHECK's track_file up among the track_file blocks and drops the
     // checker when there is none of that name (the checker planner leaves it out too).
     let files: Vec<&str> = cfg.track_files.iter().map(|t| t.name.as_str()).collect();
@@ -1300,6 +1391,98 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
 #[cfg(test)]
 mod tests {
     use super::{dns_name_has_empty_label, inet_aton};
+    use crate::model::CheckKind;
+    use crate::{parse_str, Options, Severity};
+
+    /// BFD_CHECK keeps a checker only for a `bfd_instance` read before it that sends the
+    /// checkers events; the warning is keepalived's, and the checker is gone from the model.
+    #[test]
+    fn bfd_check_names_a_checker_bfd_instance_read_before_it() {
+        let bfd = |name: &str, extra: &str| format!("bfd_instance {name} {{\n neighbor_ip 192.0.2.4\n{extra}}}\n");
+        let vs = |checks: &str| {
+            format!("virtual_server 192.0.2.10 80 {{\n protocol UDP\n real_server 192.0.2.20 80 {{\n{checks} }}\n}}\n")
+        };
+        let check = |name: &str| format!(" BFD_CHECK {{\n name {name}\n }}\n");
+        let long = "b".repeat(32);
+        /// What, the text, the names of the BFD_CHECKs kept, and the warning.
+        type Case<'a> = (&'a str, String, Vec<Option<&'a str>>, Option<String>);
+        let cases: Vec<Case> = vec![
+            ("no events named: checker", format!("{}{}", bfd("b1", ""), vs(&check("b1"))), vec![Some("b1")], None),
+            ("checker", format!("{}{}", bfd("b1", " checker\n vrrp\n"), vs(&check("b1"))), vec![Some("b1")], None),
+            (
+                "vrrp only",
+                format!("{}{}", bfd("b1", " vrrp\n"), vs(&check("b1"))),
+                vec![],
+                Some("([192.0.2.20]:udp:80) BFD_CHECK - BFD b1 not configured".into()),
+            ),
+            (
+                "read after the checker",
+                format!("{}{}", vs(&check("b1")), bfd("b1", "")),
+                vec![],
+                Some("([192.0.2.20]:udp:80) BFD_CHECK - BFD b1 not configured".into()),
+            ),
+            (
+                "unknown",
+                format!("{}{}", bfd("b1", ""), vs(&check("b2"))),
+                vec![],
+                Some("([192.0.2.20]:udp:80) BFD_CHECK - BFD b2 not configured".into()),
+            ),
+            (
+                "twice on one real server",
+                format!("{}{}", bfd("b1", ""), vs(&format!("{}{}", check("b1"), check("b1")))),
+                vec![Some("b1")],
+                Some("([192.0.2.20]:udp:80) BFD_CHECK - RS already monitoring b1".into()),
+            ),
+            (
+                "no name",
+                format!("{}{}", bfd("b1", ""), vs(" BFD_CHECK {\n alpha\n }\n")),
+                vec![],
+                Some("([192.0.2.20]:udp:80) No name has been specified for BFD_CHECKER - skipping".into()),
+            ),
+            (
+                "too long",
+                format!("{}{}", bfd(&long, ""), vs(&check(&long))),
+                vec![],
+                Some(format!("([192.0.2.20]:udp:80) BFD_CHECK - BFD name {long} too long")),
+            ),
+        ];
+        for (what, text, kept, warning) in cases {
+            let parsed = parse_str("bfd.conf", &text, &Options::default(), None);
+            let names: Vec<Option<&str>> = parsed.config.virtual_servers[0].real_servers[0]
+                .checkers
+                .iter()
+                .map(|k| match &k.kind {
+                    CheckKind::Bfd { name, .. } => name.as_deref(),
+                    _ => Some("not a BFD_CHECK"),
+                })
+                .collect();
+            assert_eq!(names, kept, "{what}");
+            let warnings: Vec<&str> = parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity >= Severity::Warning && d.message.contains("BFD"))
+                .map(|d| d.message.as_str())
+                .collect();
+            assert_eq!(warnings, warning.iter().map(String::as_str).collect::<Vec<_>>(), "{what}");
+        }
+    }
+
+    #[test]
+    fn bfd_check_alpha_is_its_own() {
+        let text = "bfd_instance b1 {\n neighbor_ip 192.0.2.4\n}\nvirtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n alpha\n BFD_CHECK {\n name b1\n }\n BFD_CHECK {\n name b1\n alpha off\n }\n }\n real_server 192.0.2.21 80 {\n BFD_CHECK {\n name b1\n alpha\n alpha maybe\n }\n }\n}\n";
+        let parsed = parse_str("bfd.conf", text, &Options::default(), None);
+        let alphas: Vec<Option<bool>> = parsed.config.virtual_servers[0]
+            .real_servers
+            .iter()
+            .flat_map(|rs| rs.checkers.iter())
+            .filter_map(|k| match &k.kind {
+                CheckKind::Bfd { alpha, .. } => Some(*alpha),
+                _ => None,
+            })
+            .collect();
+        // The second checker of the first server is dropped (already monitoring b1).
+        assert_eq!(alphas, [None, Some(true)]);
+    }
 
     #[test]
     fn masks_read_as_inet_aton_reads_them() {

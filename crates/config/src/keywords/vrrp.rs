@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
-    AuthType, Authentication, Config, InitialState, Notify, Route, RouteKind, Rule, Scope, SyncGroup, Track, TrackFile,
-    UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
+    AuthType, Authentication, BfdInstance, Config, InitialState, Notify, Route, RouteKind, Rule, Scope, SyncGroup,
+    Track, TrackFile, UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
 };
 use crate::tree::Statement;
 
@@ -169,7 +169,18 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     ignored("use_vmac_addr"),
     ignored("use_ipvlan"),
     ignored("track_process"),
-    ignored("track_bfd"),
+    set("track_bfd", |c, s, i| i.track_bfd.extend(tracks(c, s))),
+    set("master_down_bfd", |c, s, i| {
+        c.at_most(s, 1);
+        c.diags.note(
+            "vigil-extension",
+            s.span(),
+            "master_down_bfd is a Vigil extension: keepalived 2.2.7 warns 'Unknown keyword' and ignores it",
+        );
+        if let Some(w) = c.arg(s, 0) {
+            i.master_down_bfd = Some((w.text.to_string(), w.span.clone()));
+        }
+    }),
     ignored("mcast_dst_ip"),
     ignored("track_src_ip"),
     ignored("unicast_fault_no_peer"),
@@ -266,7 +277,7 @@ pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
     set("track_script", |c, s, g| g.track_script.extend(tracks(c, s))),
     set("track_file", |c, s, g| g.track_file.extend(tracks(c, s))),
     ignored("track_process"),
-    ignored("track_bfd"),
+    set("track_bfd", |c, s, g| g.track_bfd.extend(tracks(c, s))),
 ]);
 
 fn reverse(c: &mut Ctx, s: &Statement, i: usize) -> bool {
@@ -301,6 +312,8 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         track_interface: Vec::new(),
         track_script: Vec::new(),
         track_file: Vec::new(),
+        track_bfd: Vec::new(),
+        master_down_bfd: None,
         dont_track_primary: false,
         unicast_src_ip: None,
         unicast_peer: Vec::new(),
@@ -383,6 +396,7 @@ pub(crate) fn sync_group(c: &mut Ctx, s: &Statement) -> SyncGroup {
         track_interface: Vec::new(),
         track_script: Vec::new(),
         track_file: Vec::new(),
+        track_bfd: Vec::new(),
         span: s.span().clone(),
     };
     let items = c.block(s);
@@ -468,6 +482,18 @@ fn tracks(c: &mut Ctx, s: &Statement) -> Vec<Track> {
         out.push(t);
     }
     out
+}
+
+/// keepalived's VRRP process knows the `bfd_instance`s that send it events; a `track_bfd` of
+/// any other name is ignored with its warning, and so is a second one of the same name.
+fn check_track_bfd(c: &mut Ctx, bfds: &[BfdInstance], owner: &str, list: &[Track]) {
+    for (n, t) in list.iter().enumerate() {
+        if !bfds.iter().any(|b| b.name == t.name && b.to_vrrp) {
+            c.warning("unknown-reference", &t.span, format!("({owner}) track bfd {} not found, ignoring...", t.name));
+        } else if list[..n].iter().any(|o| o.name == t.name) {
+            c.warning("duplicate", &t.span, format!("({owner}) duplicate track_bfd {} - ignoring", t.name));
+        }
+    }
 }
 
 fn unicast_peer(c: &mut Ctx, item: &Statement) -> Option<UnicastPeer> {
@@ -1070,8 +1096,28 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
                 );
             }
         }
+        check_track_bfd(c, &cfg.bfd_instances, &i.name, &i.track_bfd);
+        if let Some((name, span)) = &i.master_down_bfd {
+            if !cfg.bfd_instances.iter().any(|b| &b.name == name && b.to_vrrp) {
+                c.warning(
+                    "unknown-reference",
+                    span,
+                    format!("({}) master_down_bfd: '{name}' is not a bfd_instance for VRRP; ignored", i.name),
+                );
+            } else if i.track_bfd.iter().any(|t| &t.name == name) {
+                c.warning(
+                    "master-down-bfd-tracked",
+                    span,
+                    format!(
+                        "({}) '{name}' is both tracked (track_bfd) and the MASTER's session (master_down_bfd): when the MASTER dies the tracking puts this BACKUP in FAULT instead of taking over",
+                        i.name
+                    ),
+                );
+            }
+        }
     }
     for g in &cfg.sync_groups {
+        check_track_bfd(c, &cfg.bfd_instances, &g.name, &g.track_bfd);
         for (m, span) in &g.members {
             if !cfg.instances.iter().any(|i| &i.name == m) {
                 c.warning(

@@ -1678,6 +1678,7 @@ mod tests {
                     CheckKind::Misc(_) => "MISC",
                     CheckKind::Udp(_) => "UDP",
                     CheckKind::File { .. } => "FILE",
+                    CheckKind::Bfd { .. } => "BFD",
                 })
                 .collect()
         };

@@ -4,13 +4,19 @@ use prometheus_client::encoding::DescriptorEncoder;
 use vigil_check::status::LATENCY_BOUNDS;
 
 use super::{counters, gauges, histograms, Histogram, Labels};
-use crate::status::{Document, InstanceStatus, RsStatus, VsStatus};
+use crate::status::{BfdStatus, Document, InstanceStatus, RsStatus, VsStatus};
 
 /// The states `vigil_vrrp_state` has a series for, each instance in one of them.
 const STATES: [&str; 4] = ["INIT", "BACKUP", "MASTER", "FAULT"];
 
 /// A per-instance counter.
 type InstanceCounter = fn(&InstanceStatus) -> u64;
+
+/// The states `vigil_bfd_session_state` has a series for (RFC 5880).
+const BFD_STATES: [&str; 4] = ["AdminDown", "Down", "Init", "Up"];
+
+/// A per-session counter.
+type SessionCounter = fn(&BfdStatus) -> u64;
 
 /// Writes every `vigil_*` family.
 pub(super) fn encode(doc: &Document, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
@@ -62,6 +68,47 @@ pub(super) fn encode(doc: &Document, encoder: &mut DescriptorEncoder) -> std::fm
             })
         }),
     )?;
+    let session = |b: &BfdStatus| -> Labels { vec![("session", b.name.clone()), ("neighbor", b.neighbor.to_string())] };
+    gauges::<u32>(
+        encoder,
+        "vigil_bfd_session_state",
+        "1 for the state the bfd_instance's session is in.",
+        doc.bfd.iter().flat_map(|b| {
+            BFD_STATES.iter().map(move |s| {
+                let mut labels = session(b);
+                labels.push(("state", (*s).to_string()));
+                (labels, (b.state == *s).into())
+            })
+        }),
+    )?;
+    gauges(
+        encoder,
+        "vigil_bfd_tx_interval_seconds",
+        "The transmit interval in use (negotiated while Up).",
+        doc.bfd.iter().map(|b| (session(b), b.tx_interval_ms / 1000.0)),
+    )?;
+    gauges(
+        encoder,
+        "vigil_bfd_detection_time_seconds",
+        "The Detection Time, while the remote system is heard.",
+        doc.bfd.iter().filter_map(|b| b.detection_time_ms.map(|ms| (session(b), ms / 1000.0))),
+    )?;
+    counters(
+        encoder,
+        "vigil_bfd_dropped_total",
+        "BFD packets no session took, by reason.",
+        doc.daemon.bfd_dropped.iter().map(|(reason, n)| (vec![("reason", reason.clone())], *n)),
+    )?;
+    let per_session: [(&str, &str, SessionCounter); 5] = [
+        ("vigil_bfd_packets_sent_total", "Control packets sent.", |b| b.sent),
+        ("vigil_bfd_packets_received_total", "Control packets received.", |b| b.received),
+        ("vigil_bfd_packets_discarded_total", "Control packets the session discarded.", |b| b.discarded),
+        ("vigil_bfd_up_total", "Times the session came Up.", |b| b.went_up),
+        ("vigil_bfd_down_total", "Times the session fell from Up.", |b| b.went_down),
+    ];
+    for (name, help, value) in per_session {
+        counters(encoder, name, help, doc.bfd.iter().map(|b| (session(b), value(b))))?;
+    }
     let servers = || doc.virtual_servers.iter().flat_map(|vs| vs.real_servers.iter().map(move |rs| (vs, rs)));
     let server = |vs: &VsStatus, rs: &RsStatus| -> Labels { vec![("vs", vs.name.clone()), ("rs", rs.name.clone())] };
     gauges::<u32>(

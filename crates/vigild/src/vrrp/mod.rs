@@ -58,6 +58,8 @@ enum Event {
     Script(ScriptStatus),
     /// A tracked file's value changed.
     File(FileStatus),
+    /// BFD sessions came Up or fell from Up: each session's state as last reported.
+    Bfd(crate::bfd::Up),
 }
 
 /// A request from the daemon to the VRRP task.
@@ -208,32 +210,40 @@ impl Running {
         })
     }
 
-    /// Each tracked item's part in the priority, named from the configuration's lists.
+    /// Each tracked item's part in the priority, named from the plan's tracked lines.
     fn priority_terms(&self, fsm: &fsm::Instance) -> Vec<PriorityTerm> {
-        let m = &self.model;
-        let lists = [
-            (TrackedKind::Interface, "interface", &m.track_interface),
-            (TrackedKind::Script, "script", &m.track_script),
-            (TrackedKind::File, "file", &m.track_file),
-        ];
         let counted: Vec<(u32, bool, i64)> = fsm.tracked().collect();
-        lists
-            .into_iter()
-            .flat_map(|(kind, word, list)| {
-                list.iter().enumerate().map(move |(n, t)| (tracker_id(kind, n), format!("{word} {}", t.name)))
-            })
-            .filter_map(|(id, tracker)| {
+        let mut positions: HashMap<TrackedKind, usize> = HashMap::new();
+        self.plan
+            .tracked
+            .iter()
+            .filter_map(|t| {
+                let n = positions.entry(t.kind).or_default();
+                let id = tracker_id(t.kind, *n);
+                *n += 1;
+                let word = match t.kind {
+                    TrackedKind::Interface => "interface",
+                    TrackedKind::Script => "script",
+                    TrackedKind::File => "file",
+                    TrackedKind::Bfd => "bfd",
+                };
                 let &(_, up, adds) = counted.iter().find(|(i, _, _)| *i == id)?;
-                Some(PriorityTerm { tracker, adds, state: if up { "up" } else { "down" }.into() })
+                Some(PriorityTerm {
+                    tracker: format!("{word} {}", t.name),
+                    adds,
+                    state: if up { "up" } else { "down" }.into(),
+                })
             })
             .collect()
     }
 }
 
-/// The definitions tracked items refer to.
+/// The definitions tracked items refer to, and the BFD sessions' states.
 struct Trackers {
     files: Vec<TrackFile>,
     scripts: Vec<VrrpScript>,
+    /// Each BFD session's state as last reported: down until it first comes Up.
+    bfd_up: crate::bfd::Up,
 }
 
 /// A `vrrp_sync_group` that runs: its notify scripts and mails (the router moves its members).
@@ -279,6 +289,8 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
     mut control: mpsc::Receiver<Control>,
     events: Events,
+    mut bfd: watch::Receiver<crate::bfd::Up>,
+    mut falls: tokio::sync::broadcast::Receiver<crate::bfd::Fall>,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
     let kernel = Kernel {
@@ -309,7 +321,11 @@ pub async fn run(
         groups: Vec::new(),
         router: Router::new(),
         kernel,
-        trackers: Trackers { files: config.track_files.clone(), scripts: config.vrrp_scripts.clone() },
+        trackers: Trackers {
+            files: config.track_files.clone(),
+            scripts: config.vrrp_scripts.clone(),
+            bfd_up: bfd.borrow_and_update().clone(),
+        },
         scripts: HashMap::new(),
         files: HashMap::new(),
         statics: RouteSet::empty(Owner::Static),
@@ -381,6 +397,14 @@ pub async fn run(
                 Some(ev) => v.event(ev).await,
                 None => break,
             },
+            Ok(()) = bfd.changed() => {
+                let up = bfd.borrow_and_update().clone();
+                v.event(Event::Bfd(up)).await;
+            }
+            Ok(fall) = falls.recv() => {
+                v.master_gone(&fall);
+                execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
+            }
             () = sleep => {
                 v.router.handle_timeout(Instant::now().into_std());
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
@@ -472,7 +496,13 @@ impl Vrrp {
         let addresses = &self.kernel.addresses;
         let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
         let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
-        let plan = setup::plan(&self.config.global, i, &link, sync_group_of(&self.config, &i.name))?;
+        let plan = setup::plan(
+            &self.config.global,
+            i,
+            &link,
+            sync_group_of(&self.config, &i.name),
+            &self.config.bfd_instances,
+        )?;
         let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
         let garp = match FrameSender::open(ifname) {
             Ok(g) => Some(Arc::new(g)),
@@ -573,20 +603,8 @@ impl Vrrp {
         if !self.running[idx].link_up_at_start {
             inputs.push(Input::LinkDown);
         }
-        let reports: Vec<Input> = self
-            .scripts
-            .values()
-            .filter_map(|t| t.last.as_ref())
-            .filter_map(|s| script_report(&self.running[idx].model, &self.trackers.scripts, s))
-            .chain(
-                self.files
-                    .values()
-                    .filter_map(|t| t.last.as_ref())
-                    .filter_map(|s| file_report(&self.running[idx].model, &self.trackers.files, s)),
-            )
-            .map(change)
-            .collect();
-        inputs.extend(reports);
+        let config = self.config.clone();
+        inputs.extend(self.item_reports(&self.running[idx].model, &config).into_iter().map(change));
         inputs.push(Input::Startup);
         for input in inputs {
             feed(&mut self.router, now, id, input);
@@ -673,7 +691,8 @@ impl Vrrp {
         }
         self.scripts = scripts;
         self.files = files;
-        self.trackers = Trackers { files: self.config.track_files.clone(), scripts: self.config.vrrp_scripts.clone() };
+        self.trackers.files = self.config.track_files.clone();
+        self.trackers.scripts = self.config.vrrp_scripts.clone();
     }
 
     async fn install_statics(&mut self) {
@@ -707,10 +726,48 @@ impl Vrrp {
                 self.start_waiting(Some(&name)).await;
             }
             Event::Net(NetEvent::AddrAdded { .. }) if !self.waiting.is_empty() => self.start_waiting(None).await,
+            Event::Bfd(up) => self.bfd_changed(up.clone()),
             Event::Packet { .. } | Event::Net(_) => {}
         }
         handle_event(&mut self.running, &mut self.router, &self.trackers, ev, &mut self.kernel).await;
         execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
+    }
+
+    /// A BFD session fell by expiry: each instance that names it in `master_down_bfd` asks the
+    /// router whether to take over now.
+    fn master_gone(&mut self, fall: &crate::bfd::Fall) {
+        let now = Instant::now().into_std();
+        for r in self.running.iter().filter(|r| r.model.master_down_bfd.as_ref().is_some_and(|(n, _)| *n == fall.name))
+        {
+            let input = RouterInput::MasterGone { id: r.id, neighbor: fall.neighbor, silent_for: fall.silent_for };
+            if let Err(e) = self.router.handle(now, input) {
+                tracing::error!("({}) {e}", r.model.name);
+            }
+        }
+    }
+
+    /// BFD sessions came Up or fell from Up: each instance tracking one that changed logs it
+    /// as keepalived does and its state machine counts the new state.
+    fn bfd_changed(&mut self, up: crate::bfd::Up) {
+        let old = std::mem::replace(&mut self.trackers.bfd_up, up.clone());
+        let now = Instant::now().into_std();
+        for r in &self.running {
+            let list =
+                setup::track_bfd(&r.model, sync_group_of(&self.config, &r.model.name), &self.config.bfd_instances);
+            for (n, t) in list.iter().enumerate() {
+                let is = up.get(&t.name).copied().unwrap_or(false);
+                if old.get(&t.name).copied().unwrap_or(false) == is {
+                    continue;
+                }
+                tracing::info!(
+                    "VRRP_Instance({}) Tracked BFD instance {} is {}",
+                    r.model.name,
+                    t.name,
+                    if is { "UP" } else { "DOWN" }
+                );
+                feed(&mut self.router, now, r.id, change(bfd_report(n, t, &up)));
+            }
+        }
     }
 
     /// Applies a new configuration; see the module's documentation.
@@ -738,7 +795,8 @@ impl Vrrp {
                             IpAddr::V6(a) => link.link_local_ipv6 = Some(a),
                         }
                     }
-                    setup::plan(&config.global, new, &link, sync_group_of(&config, &new.name)).ok()
+                    setup::plan(&config.global, new, &link, sync_group_of(&config, &new.name), &config.bfd_instances)
+                        .ok()
                 }
                 Err(_) => None,
             };
@@ -861,17 +919,28 @@ impl Vrrp {
         interfaces
             .iter()
             .map(|(_, n, t, up)| interface_report(t, *n, *up))
-            .chain(
-                self.scripts
-                    .values()
-                    .filter_map(|t| t.last.as_ref())
-                    .filter_map(|s| script_report(i, &config.vrrp_scripts, s)),
-            )
+            .chain(self.item_reports(i, config))
+            .collect()
+    }
+
+    /// Instance `i`'s scripts and files as last reported, and its BFD sessions as they stand,
+    /// weighed by `config`'s definitions.
+    fn item_reports(&self, i: &VrrpInstance, config: &Config) -> Vec<TrackerReport> {
+        self.scripts
+            .values()
+            .filter_map(|t| t.last.as_ref())
+            .filter_map(|s| script_report(i, &config.vrrp_scripts, s))
             .chain(
                 self.files
                     .values()
                     .filter_map(|t| t.last.as_ref())
                     .filter_map(|s| file_report(i, &config.track_files, s)),
+            )
+            .chain(
+                setup::track_bfd(i, sync_group_of(config, &i.name), &config.bfd_instances)
+                    .iter()
+                    .enumerate()
+                    .map(|(n, t)| bfd_report(n, t, &self.trackers.bfd_up)),
             )
             .collect()
     }
@@ -1096,6 +1165,14 @@ fn file_report(i: &VrrpInstance, defs: &[TrackFile], status: &FileStatus) -> Opt
     Some(TrackerReport { id: tracker_id(TrackedKind::File, pos), up, weight })
 }
 
+/// The BFD session tracked at `position` in an instance's effective `track_bfd` list, its
+/// weight resolved (see [`setup::track_bfd`]), as its state machine counts it.
+fn bfd_report(position: usize, t: &Track, states: &crate::bfd::Up) -> TrackerReport {
+    let up = states.get(&t.name).copied().unwrap_or(false);
+    let (up, weight) = track::bfd_input(up, t.weight.unwrap_or(0), t.reverse);
+    TrackerReport { id: tracker_id(TrackedKind::Bfd, position), up, weight }
+}
+
 /// The tracked interface at `position` in an instance's list, whose link is `up`, as its
 /// state machine counts it.
 fn interface_report(t: &Track, position: usize, up: bool) -> TrackerReport {
@@ -1194,6 +1271,8 @@ async fn handle_event(
                 }
             }
         }
+        // Applied by Vrrp::bfd_changed, which knows the sync groups.
+        Event::Bfd(_) => {}
     }
 }
 
@@ -1263,6 +1342,12 @@ async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: Rou
         RouterAction::RetryHold => {
             tracing::info!("({name}) trying again to hold its VIPs");
             r.unheld.clear();
+        }
+        RouterAction::MasterGone { neighbor, verdict: Ok(()) } => {
+            tracing::warn!("({name}) BFD session to the MASTER {neighbor} fell: taking over now (master_down_bfd)");
+        }
+        RouterAction::MasterGone { neighbor, verdict: Err(veto) } => {
+            tracing::info!("({name}) BFD session to {neighbor} fell; not taking over: {veto}");
         }
     }
 }

@@ -36,6 +36,34 @@ fn address(a: &model::VirtualAddress, interface: &str) -> Address {
     Address { device: a.dev.clone().unwrap_or_else(|| interface.to_string()), vip: vip(a) }
 }
 
+/// The BFD sessions instance `i` tracks, in order: its own `track_bfd` lines, then its sync
+/// group's, which apply to every member. As keepalived 2.2.7 does, a member's own weighted
+/// line is ignored unless the group has `sync_group_tracking_weight`, and a session on both
+/// lists is tracked once, with the group's weight unless the instance's line is unweighted.
+/// Each line comes out with its weight and `reverse` resolved against `bfds`: a line without
+/// a weight takes its `bfd_instance`'s, and `reverse` on either applies.
+pub fn track_bfd(i: &VrrpInstance, group: Option<&model::SyncGroup>, bfds: &[model::BfdInstance]) -> Vec<Track> {
+    let weights_allowed = group.is_none_or(|g| g.sync_group_tracking_weight);
+    let mut list: Vec<Track> =
+        i.track_bfd.iter().filter(|t| weights_allowed || t.weight.is_none_or(|w| w == 0)).cloned().collect();
+    for t in group.map(|g| g.track_bfd.as_slice()).unwrap_or_default() {
+        match list.iter_mut().find(|o| o.name == t.name) {
+            Some(own) if own.weight.is_some_and(|w| w != 0) => {
+                own.weight = t.weight;
+                own.reverse = t.reverse;
+            }
+            Some(_) => {}
+            None => list.push(t.clone()),
+        }
+    }
+    for t in &mut list {
+        let def = bfds.iter().find(|b| b.name == t.name);
+        t.weight = Some(t.weight.unwrap_or(def.map_or(0, |d| d.weight)));
+        t.reverse |= def.is_some_and(|d| d.weight_reverse);
+    }
+    list
+}
+
 fn tracked(kind: TrackedKind, t: &Track) -> Tracked {
     Tracked { kind, name: t.name.clone(), weight: t.weight, reverse: t.reverse }
 }
@@ -69,6 +97,7 @@ pub fn plan(
     i: &VrrpInstance,
     link: &Link,
     sync_group: Option<&model::SyncGroup>,
+    bfds: &[model::BfdInstance],
 ) -> Result<Plan, SetupError> {
     let family = family(i);
     let configured_src = i.unicast_src_ip.or(i.mcast_src_ip);
@@ -156,6 +185,7 @@ pub fn plan(
             .map(|t| tracked(TrackedKind::Interface, t))
             .chain(i.track_script.iter().map(|t| tracked(TrackedKind::Script, t)))
             .chain(i.track_file.iter().map(|t| tracked(TrackedKind::File, t)))
+            .chain(track_bfd(i, sync_group, bfds).iter().map(|t| tracked(TrackedKind::Bfd, t)))
             .collect(),
     })
 }

@@ -138,9 +138,32 @@ pub fn file_input(value: i64, weight: i32, reverse: bool) -> (bool, i32) {
     }
 }
 
+/// The state machine's view of a tracked BFD session that is `up` (as last reported), with
+/// its resolved weight (0: unweighted, FAULT while the session is not Up): `(up, weight)`;
+/// `reverse` flips both, as keepalived 2.2.7 counts them.
+pub fn bfd_input(up: bool, weight: i32, reverse: bool) -> (bool, i32) {
+    if reverse {
+        (!up, -weight)
+    } else {
+        (up, weight)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::file_input;
+    use super::{bfd_input, file_input};
+
+    #[test]
+    fn track_bfd_states() {
+        // Unweighted: down while not Up (the instance is in FAULT); reverse: while Up.
+        assert_eq!(bfd_input(false, 0, false), (false, 0));
+        assert_eq!(bfd_input(true, 0, false), (true, 0));
+        assert_eq!(bfd_input(true, 0, true), (false, 0));
+        // A negative weight counts while down, a positive one while Up; reverse flips both.
+        assert_eq!(bfd_input(false, -30, false), (false, -30));
+        assert_eq!(bfd_input(true, 20, false), (true, 20));
+        assert_eq!(bfd_input(false, 20, true), (true, -20));
+    }
 
     #[test]
     fn track_file_values() {

@@ -49,7 +49,7 @@ fn resolve(text: &str) -> Plan {
     let i = config.instances.iter().find(|i| i.name == "VI_1").expect("VI_1 is in every text");
     let group = config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == "VI_1"));
     let interface = i.interface.as_ref().map_or("eth0", |(name, _)| name.as_str());
-    plan(&config.global, i, &link(interface), group).expect("every text resolves")
+    plan(&config.global, i, &link(interface), group, &config.bfd_instances).expect("every text resolves")
 }
 
 /// A VIP as the golden files write it: `IP/PREFIX dev DEV` and its attributes.
@@ -410,4 +410,42 @@ fn restart_rows_restart_once() {
         assert!(matches!(decide(&old, &resolve(&new)), Reconfigure::Restart(_)), "{row}");
         assert!(matches!(decide(&resolve(&new), &old), Reconfigure::Restart(_)), "{row} undone");
     }
+}
+
+/// `track_bfd` on an instance and on its sync group, as keepalived 2.2.7 merges them.
+#[test]
+fn track_bfd_of_a_member_and_its_group() {
+    let read = |group_lines: &str, own: &str| {
+        let text = format!(
+            "bfd_instance a {{\n neighbor_ip 192.0.2.1\n}}\nbfd_instance b {{\n neighbor_ip 192.0.2.2\n}}\n\
+             vrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n{group_lines}}}\n\
+             vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n track_bfd {{\n{own} }}\n virtual_ipaddress {{\n 192.0.2.10\n }}\n}}\n\
+             vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {{\n 192.0.2.11\n }}\n}}\n"
+        );
+        let parsed = vigil_config::parse_str("k.conf", &text, &vigil_config::Options::default(), None);
+        let c = parsed.config;
+        let g = c.sync_groups.first();
+        let list = |name: &str| {
+            let i = c.instances.iter().find(|i| i.name == name).expect("the instance");
+            super::track_bfd(i, g, &c.bfd_instances).into_iter().map(|t| (t.name, t.weight)).collect::<Vec<_>>()
+        };
+        (list("VI_1"), list("VI_2"))
+    };
+    let s = |n: &str, w: Option<i32>| (n.to_string(), w);
+    // The group's lines apply to every member, after the member's own.
+    assert_eq!(read(" track_bfd {\n b\n }\n", " a\n"), (vec![s("a", Some(0)), s("b", Some(0))], vec![s("b", Some(0))]));
+    // A member's weighted line is ignored without sync_group_tracking_weight ...
+    assert_eq!(read("", " a weight -10\n").0, vec![]);
+    // ... and kept with it.
+    assert_eq!(read(" sync_group_tracking_weight\n", " a weight -10\n").0, vec![s("a", Some(-10))]);
+    // On both lists: tracked once; the group's weight replaces a weighted line of the member's.
+    assert_eq!(
+        read(" sync_group_tracking_weight\n track_bfd {\n a weight -20\n }\n", " a weight -10\n").0,
+        vec![s("a", Some(-20))]
+    );
+    assert_eq!(
+        read(" track_bfd {\n a weight -20\n }\n", " a\n").0,
+        vec![s("a", Some(0))],
+        "an unweighted line stays so"
+    );
 }
