@@ -331,9 +331,9 @@ impl Session {
                     self.detect_at = None;
                     self.expire(now);
                 }
-                Some((_, Timer::Transmit)) => {
+                Some((due, Timer::Transmit)) => {
                     self.tx_at = None;
-                    self.transmit(now);
+                    self.transmit(now, due);
                 }
                 None => break,
             }
@@ -377,8 +377,8 @@ impl Session {
         self.refresh(now, old_tx_interval);
     }
 
-    /// The periodic packet is due.
-    fn transmit(&mut self, now: Instant) {
+    /// The periodic packet, due at `due`, goes at `now`.
+    fn transmit(&mut self, now: Instant, due: Instant) {
         if self.state == State::AdminDown {
             // RFC 5880 6.8.16: "BFD Control packets SHOULD be transmitted for at least a
             // Detection Time after transitioning to AdminDown state".
@@ -393,7 +393,13 @@ impl Session {
             return;
         }
         self.send(self.poll, false);
-        self.tx_at = Some(now + self.jittered(self.tx_interval_us()));
+        // The next packet is timed from when this one was due, not from when it went: a caller
+        // woken a little late (a timer wheel's millisecond tick) would otherwise stretch every
+        // interval by its lateness, where RFC 5880 6.8.7's jitter only ever shortens it. After
+        // a stall longer than the interval, from now.
+        let interval = self.jittered(self.tx_interval_us());
+        let next = due + interval;
+        self.tx_at = Some(if next > now { next } else { now + interval });
     }
 
     /// RFC 5880 6.8.7: whether periodic packets may go out, outside AdminDown.

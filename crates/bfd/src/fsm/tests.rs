@@ -966,3 +966,23 @@ fn counters() {
         }
     );
 }
+
+/// RFC 5880 6.8.7: jitter only ever shortens the interval. A caller that wakes late (a timer
+/// wheel's tick) must not stretch the next interval by its lateness: the next packet is timed
+/// from when this one was due; after a stall longer than the interval, from when it went.
+#[test]
+fn a_late_wakeup_does_not_stretch_the_next_interval() {
+    let start = epoch();
+    let mut config = base_config();
+    config.jitter = Jitter::Fixed(0);
+    let mut s = Session::new(config, start).expect("valid");
+    s.handle(start, Input::Timeout).expect("timeouts are never refused");
+    assert_eq!(s.poll_timeout(), Some(start + ms(1_000)));
+    // Woken 3 ms late: sent now, the next one still 1 s after the due time.
+    s.handle(start + ms(1_003), Input::Timeout).expect("never refused");
+    assert!(matches!(s.poll_action(), Some(Action::Send(_))));
+    assert_eq!(s.poll_timeout(), Some(start + ms(2_000)));
+    // A stall of 5 s: the next one 1 s after the late packet, not a burst to catch up.
+    s.handle(start + ms(7_000), Input::Timeout).expect("never refused");
+    assert_eq!(s.poll_timeout(), Some(start + ms(8_000)));
+}
