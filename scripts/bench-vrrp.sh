@@ -71,124 +71,9 @@ else
 fi
 
 die() { echo "bench-vrrp.sh: $*" >&2; exit 2; }
-[ "$(id -u)" -eq 0 ] || die "must be run as root (it creates network namespaces)"
-for tool in ip tcpdump awk ps getconf; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
-command -v "$KEEPALIVED" >/dev/null || die "keepalived not found (set KEEPALIVED=/path/to/keepalived)"
-if [ -z "${VIGILD:-}" ]; then
-    VIGILD=$REPO/target/release/vigild
-    echo "building vigild: cargo build --release -p vigild" >&2
-    (cd "$REPO" && cargo build --release -q -p vigild) || die "cargo build --release -p vigild failed"
-fi
-[ -x "$VIGILD" ] || die "vigild binary not found at '$VIGILD'"
-CLK_TCK=$(getconf CLK_TCK)
-
-# shellcheck source-path=SCRIPTDIR source=../tests/vrrp/lib.sh
-. "$REPO/tests/vrrp/lib.sh"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench-vrrp.XXXXXX")
-NS_REGISTRY=$WORK/namespaces
-: >"$NS_REGISTRY"
-PHASE_PIDS=() PHASE_DIRS=()
-
-cleanup() {
-    local rc=$? ns pid p
-    set +e
-    trap - INT TERM
-    for p in "${PHASE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PHASE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    # Whatever a phase could not remove itself.
-    for ns in $(sort -u "$NS_REGISTRY" 2>/dev/null); do
-        [ -e "/run/netns/$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -STOP "$pid" 2>/dev/null; done
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns delete "$ns" 2>/dev/null
-    done
-    if [ "$keep" -eq 1 ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- helpers (not in lib.sh) -------------------------------------------------------
-
-skew() { fcalc "(256 - $1) * $2 / 256"; }
-# Master_Down_Interval in seconds, to the microsecond.
-mdi() { awk "BEGIN { printf \"%.6f\n\", 3 * $2 + (256 - $1) * $2 / 256 }"; }
-
-# nap SECONDS: sleep that a trapped signal interrupts at once.
-nap() { sleep "$1" & wait $!; }
-
-# rand_upto SECONDS: a random duration in [0, SECONDS).
-rand_upto() { awk -v r="$RANDOM" -v s="$1" 'BEGIN { printf "%.3f\n", r / 32768 * s }'; }
-
-# anomaly TEXT: record misbehaviour (printed at the end; no figure for that run).
-anomaly() { trace "ANOMALY: $*"; printf '%s\n' "$*" >>"$SDIR/anomalies"; }
-
-# log_tail SIDE FROM_LINE [N]: the side's log lines after FROM_LINE (at most N, default 8),
-# indented, for an anomaly report.
-log_tail() { tail -n +"$(($2 + 1))" "$SDIR/$1.log" 2>/dev/null | tail -n "${3:-8}" | sed 's/^/        /'; }
-
-# await_log SIDE TEXT TIMEOUT FROM_LINE: like lib.sh's wait_log, but returns 1 on timeout and 2
-# if the speaker died instead of failing the phase.  Prints the time it was seen.
-await_log() {
-    local side=$1 text=$2 from=$4 deadline
-    deadline=$(fcalc "$(now) + $3")
-    while ! log_has "$side" "$text" "$from"; do
-        speaker_alive "$side" || return 2
-        fcheck "$(now) < $deadline" || return 1
-        sleep 0.02
-    done
-    now
-}
-
-# start_side SIDE CONF: lib.sh's speaker_start after removing pid files a killed run left.
-start_side() { rm -f "$SDIR/run-$1"/*.pid; speaker_start "$1" "$2"; }
-
-# bring_up CONF_A CONF_B: A alone until it logs MASTER, then B until it logs BACKUP.
-bring_up() {
-    local ma mb
-    ma=$(log_mark a); start_side a "$1"
-    await_log a "(VI_1) Entering MASTER STATE" 15 "$ma" >/dev/null ||
-        fail "side a (${IMPL[a]}) did not become MASTER within 15s of its start: $(log_tail a "$ma" 3 | tr -s ' \n' ' ')"
-    [ -z "$2" ] && return 0
-    mb=$(log_mark b); start_side b "$2"
-    await_log b "(VI_1) Entering BACKUP STATE" 10 "$mb" >/dev/null ||
-        fail "side b (${IMPL[b]}) did not log BACKUP within 10s of its start: $(log_tail b "$mb" 3 | tr -s ' \n' ' ')"
-}
-
-# restart_both CONF_A CONF_B: after an anomaly, kill whatever runs and start over.
-restart_both() {
-    local s
-    for s in a b; do speaker_alive "$s" && speaker_kill "$s" >/dev/null; done
-    bring_up "$1" "$2"
-}
-
-# proc_tree PID: PID and all its descendants.
-proc_tree() {
-    ps -e -o pid=,ppid= | awk -v root="$1" '
-        { kids[$2] = kids[$2] " " $1 }
-        END { q[1] = root; n = 1; for (i = 1; i <= n; i++) { print q[i]; m = split(kids[q[i]], k, " "); for (j = 1; j <= m; j++) q[++n] = k[j] } }'
-}
-
-# tree_usage PID: "TICKS SCHED_NS RSS_KIB PSS_KIB NPROC" summed over the process tree of PID
-# (utime+stime of each process, schedstat run time of each thread, VmRSS, Pss).
-tree_usage() {
-    local p st ticks=0 ns=0 rss=0 pss=0 n=0 t v f
-    for p in $(proc_tree "$1"); do
-        st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        st=${st##*) }
-        # shellcheck disable=SC2086
-        set -- $st
-        ticks=$((ticks + ${12} + ${13}))
-        for f in /proc/"$p"/task/*/schedstat; do
-            read -r t _ <"$f" 2>/dev/null && ns=$((ns + t))
-        done
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null); rss=$((rss + ${v:-0}))
-        v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null); pss=$((pss + ${v:-0}))
-        n=$((n + 1))
-    done
-    echo "$ticks $ns $rss $pss $n"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/bench-lab.sh
+. "$HERE/lib/bench-lab.sh"
+bench_prepare bench-vrrp
 
 # ---- phases ---------------------------------------------------------------------------
 # Each runs in a subshell (run_phase) with its own lab, SDIR and IMPL[a]=IMPL[b]; it writes
@@ -278,14 +163,6 @@ phase_failover() {
     } >>"$SDIR/result"
 }
 
-# stats NAME: from numbers on stdin, "NAME_median X", "NAME_max X", "NAME_n N".
-stats() {
-    sort -g | awk -v k="$1" '{ a[NR] = $1 } END {
-        if (NR == 0) { print k "_n 0"; exit }
-        med = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-        printf "%s_median %.3f\n%s_max %.3f\n%s_n %d\n", k, med, k, a[NR], k, NR }'
-}
-
 # phase_jitter VERSION ADVERT_INT WINDOW
 phase_jitter() {
     local ver=$1 adv=$2 win=$3 t0 t1 ma
@@ -355,50 +232,6 @@ phase_rss() {
     } >>"$SDIR/result"
 }
 
-# phase_spawn NAME IMPL FUNCTION ARGS...: start a phase in its own subshell and lab, in the
-# background (its PID appended to PHASE_PIDS); its verdict goes to
-# $WORK/NAME-IMPL/{result,anomalies,reason}.  A TERM ends it cleanly (lab torn down).
-phase_spawn() {
-    local name=$1 impl=$2 sdir="$WORK/$1-$2"
-    shift 2
-    mkdir -p "$sdir"
-    : >"$sdir/trace"; : >"$sdir/result"
-    now >"$sdir/started"
-    (
-        SDIR=$sdir
-        IMPL[a]=$impl IMPL[b]=$impl
-        phase_exit() {
-            local rc=$?
-            set +e
-            capture_stop
-            lab_teardown
-            exit "$rc"
-        }
-        on_error() { [ -s "$SDIR/reason" ] || echo "unexpected error at line $1: $2" >"$SDIR/reason"; }
-        trap phase_exit EXIT
-        trap 'exit 130' INT TERM
-        set -eE
-        trap 'on_error $LINENO "$BASH_COMMAND"' ERR
-        "$@"
-        [ ! -s "$SDIR/reason" ] || exit 1
-    ) >"$sdir/output" 2>&1 </dev/null &
-    PHASE_PIDS+=("$!")
-    PHASE_DIRS+=("$sdir")
-}
-
-# phases_wait: wait for the spawned phases; one progress line each on stderr.
-phases_wait() {
-    local i rc sdir
-    for i in "${!PHASE_PIDS[@]}"; do
-        sdir=${PHASE_DIRS[$i]}
-        rc=0; wait "${PHASE_PIDS[$i]}" || rc=$?
-        if [ "$rc" -ne 0 ] && [ ! -s "$sdir/reason" ]; then echo "exit status $rc" >"$sdir/reason"; fi
-        printf '  %-24s %6.1fs%s\n' "$(basename "$sdir")" "$(fcalc "$(now) - $(cat "$sdir/started")")" \
-            "$( [ "$rc" -eq 0 ] || echo "  FAILED: $(cat "$sdir/reason")")" >&2
-    done
-    PHASE_PIDS=() PHASE_DIRS=()
-}
-
 # pair NAME FUNCTION ARGS...: the phase for keepalived, then for vigild.
 pair() {
     local impl
@@ -431,10 +264,6 @@ TOTAL=$(fcalc "$(now) - $START")
 
 # ---- report ---------------------------------------------------------------------------
 
-# get PHASE IMPL KEY: a figure from a phase's result ("" if none).
-get() { awk -v k="$3" '$1 == k { v = $2 } END { print v }' "$WORK/$1-$2/result" 2>/dev/null || true; }
-# mark PHASE IMPL: "!" if the phase failed or had anomalies.
-mark() { if [ -s "$WORK/$1-$2/anomalies" ] || [ -s "$WORK/$1-$2/reason" ]; then echo '!'; fi; }
 # cell PHASE IMPL KEY [FILTER]: the figure, through the function FILTER if given, marked; one line.
 cell() {
     local v
@@ -519,17 +348,8 @@ done
 r=$(get rss vigild rss_kib)
 if [ -n "$r" ]; then r=$(kib2mib "$r"); echo "  RSS < 10 MiB: $r MiB $(verdict "$r < 10")$(note rss)"; else echo "  RSS: no vigild figure"; fi
 
-# Anomalies and failed phases.
 bad=0
-for d in "$WORK"/*/; do
-    d=${d%/}
-    [ -s "$d/reason" ] || [ -s "$d/anomalies" ] || continue
-    if [ $bad -eq 0 ]; then echo; echo "anomalies:"; fi
-    bad=1
-    echo "  $(basename "$d"):"
-    [ ! -s "$d/reason" ] || { echo "    phase failed: $(cat "$d/reason")"; for s in a b; do [ -f "$d/$s.log" ] && { echo "    last lines of $s.log:"; tail -n 8 "$d/$s.log" | sed 's/^/        /'; }; done; }
-    [ ! -s "$d/anomalies" ] || sed 's/^/    /' "$d/anomalies"
-done
+bench_anomalies a b || bad=1
 echo
 echo "total ${TOTAL}s"
 exit "$bad"

@@ -161,16 +161,17 @@ conf_global() {
 #   track_script (space separated names)  vip_dev (ADDR/PREFIX@DEV, space
 #   separated: VIPs on another interface)  routes (virtual_routes lines,
 #   separated by ';')  rules (virtual_rules lines, separated by ';')
+#   track_bfd (track_bfd lines, separated by ';': "gw" or "gw weight -60")
 conf_instance() {
     local name=$1; shift
     local state=BACKUP priority=100 vrid=51 advert_int=1 version='' auth='' vips="$VIP4/24"
     local interface=eth0 src='' peers='' nopreempt='' preempt_delay='' track_interface='' track_script='' vip_dev=''
-    local routes='' rules='' extra=''
+    local routes='' rules='' track_bfd='' extra=''
     local kv k v
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|vip_dev|routes|rules|extra)
+            state|priority|vrid|advert_int|version|auth|vips|interface|src|peers|nopreempt|preempt_delay|track_interface|track_script|track_bfd|vip_dev|routes|rules|extra)
                 printf -v "$k" '%s' "$v" ;;
             *) echo "conf_instance: unknown key '$k'" >&2; return 2 ;;
         esac
@@ -206,6 +207,7 @@ conf_instance() {
         for v in $track_script; do echo "        $v"; done
         echo "    }"
     fi
+    conf_lines track_bfd "$track_bfd"
     echo "    virtual_ipaddress {"
     for v in $vips; do echo "        $v"; done
     for v in $vip_dev; do echo "        ${v%@*} dev ${v#*@}"; done
@@ -259,6 +261,28 @@ conf_script() {
     echo "}"
 }
 
+# conf_bfd NAME NEIGHBOR [key=value ...]: a top-level bfd_instance towards
+# NEIGHBOR.  Keys (unset: keepalived's default): source_ip  min_rx  min_tx
+# idle_tx (ms)  multiplier  ttl  max_hops  passive (set to 1).
+conf_bfd() {
+    local name=$1 nbr=$2; shift 2
+    local source_ip='' min_rx='' min_tx='' idle_tx='' multiplier='' ttl='' max_hops='' passive='' kv k
+    for kv in "$@"; do
+        k=${kv%%=*}
+        case $k in
+            source_ip|min_rx|min_tx|idle_tx|multiplier|ttl|max_hops|passive) printf -v "$k" '%s' "${kv#*=}" ;;
+            *) echo "conf_bfd: unknown key '$k'" >&2; return 2 ;;
+        esac
+    done
+    echo "bfd_instance $name {"
+    echo "    neighbor_ip $nbr"
+    for k in source_ip min_rx min_tx idle_tx multiplier ttl max_hops; do
+        [ -z "${!k}" ] || echo "    $k ${!k}"
+    done
+    [ -z "$passive" ] || echo "    passive"
+    echo "}"
+}
+
 # conf_sync_group NAME INSTANCE...: a vrrp_sync_group.
 conf_sync_group() {
     local name=$1 i; shift
@@ -273,7 +297,8 @@ conf_sync_group() {
 
 # speaker_start SIDE CONF: start IMPL[SIDE] on CONF in the side's namespace, in
 # the foreground mode (-n) with logs on the console (-l) appended to
-# $SDIR/SIDE.log.  Does not wait: see wait_started.
+# $SDIR/SIDE.log.  Does not wait: see wait_started.  SIDE c (the client) runs
+# keepalived's BFD process only; set IMPL[c]=keepalived first.
 speaker_start() {
     local side=$1 conf=$2 impl=${IMPL[$1]} dir="$SDIR/run-$1" log="$SDIR/$1.log"
     local -a cmd
@@ -286,7 +311,10 @@ speaker_start() {
         keepalived)
             # -G: no syslog; private pid files so that parallel runs don't clash.
             cmd=("$KEEPALIVED" -n -l -D -P -G -f "$conf" -p "$dir/keepalived.pid" -r "$dir/vrrp.pid"
-                -c "$dir/checkers.pid" -b "$dir/bfd.pid" -i "vigil-$side") ;;
+                -c "$dir/checkers.pid" -b "$dir/bfd.pid" -i "vigil-$side")
+            # The client (side c) is a BFD responder: keepalived's BFD process alone (-C: no
+            # VRRP process, on top of -P: no checkers).
+            [ "$side" != c ] || cmd+=(-C) ;;
         vigild)
             # SPK_ALL=1: both subsystems (VRRP and the checkers), not -P.
             cmd=("$VIGILD" -f "$conf" -n -l -D -p "$dir/vigild.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid")
@@ -300,6 +328,49 @@ speaker_start() {
     (cd "$SDIR" && ulimit -n 1024 && exec ip netns exec "${NS[$side]}" "${cmd[@]}" >>"$log" 2>&1 </dev/null) &
     SPK_PID[$side]=$!
     trace "started $impl on side $side (pid ${SPK_PID[$side]}, config $(basename "$conf"))"
+}
+
+# frr_start CONF: FRR's bfdd alone as side c (the client), on CONF, with its pid
+# file, vty socket and control sockets in $SDIR/frr (no zebra: a peer given by
+# its local-address needs no interface list), logging to $SDIR/c.log.  FRR's
+# daemons drop root for the frr user, whose vty group lets vtysh in.
+frr_start() {
+    local dir="$SDIR/frr"
+    mkdir -p "$dir"
+    chown frr:frr "$dir"
+    # The run's directory is mktemp's 0700: let the frr user through (search only).
+    chmod o+x "$(dirname "$SDIR")" "$SDIR"
+    rm -f "$dir"/*.pid
+    local -a cmd=("$FRR_BFDD" -f "$1" -i "$dir/bfdd.pid" --vty_socket "$dir" --bfdctl "$dir/bfdd.sock"
+        -z "$dir/zserv.api" -u frr -g frr -A 127.0.0.1 -P 0 --log stdout --log-level debug)
+    printf '=== %s: %s\n' "$(date '+%F %T.%3N')" "${cmd[*]}" >>"$SDIR/c.log"
+    (cd "$dir" && exec ip netns exec "$NS_C" "${cmd[@]}" >>"$SDIR/c.log" 2>&1 </dev/null) &
+    SPK_PID[c]=$!
+    IMPL[c]=frr
+    trace "started FRR bfdd on side c (pid ${SPK_PID[c]}, config $(basename "$1"))"
+}
+
+# frr_peer ADDR EXPR: EXPR (Python, on the peer's object p) from FRR's `show bfd
+# peers json` for the peer ADDR, e.g. "p['status']"; "none" if FRR has no such peer.
+frr_peer() {
+    ip netns exec "$NS_C" vtysh --vty_socket "$SDIR/frr" -d bfdd -c 'show bfd peers json' |
+        python3 -c 'import json, sys
+peers = [p for p in json.load(sys.stdin) if p["peer"] == sys.argv[1]]
+print(eval(sys.argv[2], {"p": peers[0]}) if peers else "none")' "$1" "$2"
+}
+
+# wait_frr_peer ADDR STATUS TIMEOUT: poll FRR until its peer ADDR has STATUS
+# (up, down, init); prints the time it was seen.
+wait_frr_peer() {
+    local st deadline
+    deadline=$(fcalc "$(now) + $3")
+    until st=$(frr_peer "$1" "p['status']" 2>/dev/null) && [ "$st" = "$2" ]; do
+        speaker_alive c || fail "FRR's bfdd exited: $(tail -n 3 "$SDIR/c.log" | tr '\n' ' ')"
+        fcheck "$(now) < $deadline" || fail "FRR's peer $1 is '${st:-?}', not '$2', after $3s"
+        sleep 0.1
+    done
+    trace "FRR: peer $1 $2"
+    now
 }
 
 # speaker_alive SIDE: is the side's speaker process still running (not a zombie)?
@@ -326,7 +397,7 @@ speaker_kill() {
         [ -z "$(for pid in $pids; do [ -d "/proc/$pid" ] && echo "$pid"; done)" ] && break
         sleep 0.05
     done
-    trace "kill -9 side $side (pids $(echo $pids))"
+    trace "kill -9 side $side (pids ${pids//$'\n'/ })"
     echo "$t"
 }
 
@@ -374,20 +445,28 @@ wait_log() {
     now
 }
 
-# wait_started SIDE INST [TIMEOUT]: wait for the first "(INST) Entering ... STATE".
+# state_re INST: an ERE for the lines that say INST's state: "(INST) Entering X
+# STATE", and "(INST) entering FAULT state" (also "(INST): entering FAULT state
+# ..."), the line keepalived logs instead when a tracked object (track_bfd, a
+# script, an interface) holds the instance in FAULT from its start.
+state_re() { echo "\($1\):? (Entering (MASTER|BACKUP|FAULT) STATE|entering FAULT state)"; }
+
+# wait_started SIDE INST [TIMEOUT]: wait for the first "(INST) Entering ... STATE"
+# (or the start in FAULT, see state_re).
 wait_started() {
     local side=$1 inst=$2 timeout=${3:-10} deadline
     deadline=$(fcalc "$(now) + $timeout")
-    until grep -qE "\($inst\) Entering (MASTER|BACKUP|FAULT) STATE" "$SDIR/$side.log" 2>/dev/null; do
+    until grep -qE "$(state_re "$inst")" "$SDIR/$side.log" 2>/dev/null; do
         speaker_alive "$side" || fail "side $side (${IMPL[$side]}) exited at start-up: $(tail -n 3 "$SDIR/$side.log" | tr '\n' ' ')"
         fcheck "$(now) < $deadline" || fail "side $side (${IMPL[$side]}): no '($inst) Entering ... STATE' within ${timeout}s of start"
         sleep 0.05
     done
 }
 
-# log_state SIDE INST: the state of the last "(INST) Entering X STATE" line.
+# log_state SIDE INST: the state of the last "(INST) Entering X STATE" line (or
+# of the start in FAULT, see state_re).
 log_state() {
-    grep -oE "\($2\) Entering (MASTER|BACKUP|FAULT) STATE" "$SDIR/$1.log" 2>/dev/null | tail -n 1 | awk '{ print $3 }'
+    grep -oE "$(state_re "$2")" "$SDIR/$1.log" 2>/dev/null | tail -n 1 | awk '{ print $3 }'
 }
 
 # transitions SIDE [FROM_LINE]: how many "Entering X STATE" lines after FROM_LINE.
@@ -508,12 +587,14 @@ client_arp() {
 
 # ---- capture -----------------------------------------------------------------------
 
-# capture_start: tcpdump on br0 (every frame between the ports: the bridge is
-# promiscuous while tcpdump runs) into $SDIR/wire.pcap.
+# capture_start [FILTER]: tcpdump on br0 (every frame between the ports: the
+# bridge is promiscuous while tcpdump runs) into $SDIR/wire.pcap: VRRP, ARP and
+# ICMPv6, and what FILTER (a pcap filter, e.g. 'udp port 3784') adds.
 capture_start() {
-    local deadline
+    local deadline filter='vrrp or (ip6 and ip6 proto 112) or arp or icmp6'
+    [ -z "${1:-}" ] || filter="$filter or ($1)"
     ip netns exec "$NS_BR" tcpdump -i br0 --immediate-mode -U -n -w "$SDIR/wire.pcap" \
-        'vrrp or (ip6 and ip6 proto 112) or arp or icmp6' 2>"$SDIR/tcpdump.err" &
+        "$filter" 2>"$SDIR/tcpdump.err" &
     CAPTURE_PID=$!
     deadline=$(fcalc "$(now) + 5")
     until grep -q 'listening on' "$SDIR/tcpdump.err" 2>/dev/null; do
@@ -564,10 +645,36 @@ wire_parse() {
         }'
 }
 
+# bfd_parse [PCAP]: the BFD Control packets (UDP port 3784) of the capture, one
+# a line:
+#   BFD TS SIDE SRC DST TTL STATE DESIRED_MIN_TX_MS REQUIRED_MIN_RX_MS DETECT_MULT
+# (tcpdump -v prints a packet on several lines: the IP header with the TTL on
+# the first, the BFD fields on the following ones).
+# shellcheck disable=SC2120  # PCAP is optional
+bfd_parse() {
+    tcpdump -r "${1:-$SDIR/wire.pcap}" -nn -tt -e -v 'udp port 3784' 2>/dev/null | awk -v ma="$MAC_A" -v mb="$MAC_B" -v mc="$MAC_C" '
+        function side(m) { return m == ma ? "a" : m == mb ? "b" : m == mc ? "c" : m }
+        function num(re, skip) { return match($0, re) ? substr($0, RSTART + skip, RLENGTH - skip) + 0 : "?" }
+        function flush() { if (st != "") print "BFD", ts, s, src, dst, ttl, st, tx, rx, mult; st = "" }
+        /^[0-9]+\.[0-9]+ / {
+            flush(); ts = $1; s = side($2); src = dst = ttl = "?"; tx = rx = mult = "?"
+            # "ttl N" (IPv4) or "hlim N" (IPv6) in the IP header.
+            if (match($0, /(ttl|hlim) [0-9]+/)) { split(substr($0, RSTART, RLENGTH), f, " "); ttl = f[2] + 0 }
+            next
+        }
+        / > .*: BFDv1/ { src = $1; dst = $3; sub(/\.[0-9]+$/, "", src); sub(/\.[0-9]+:$/, "", dst) }
+        /Control, State [A-Za-z]+/ { match($0, /State [A-Za-z]+/); st = substr($0, RSTART + 6, RLENGTH - 6) }
+        /Detection Timer Multiplier/ { mult = num("Multiplier: [0-9]+", 12) }
+        /Desired min Tx Interval/ { tx = num("Interval: *[0-9]+", 9) }
+        /Required min Rx Interval/ { rx = num("Interval: *[0-9]+", 9) }
+        END { flush() }'
+}
+
 # wire first|last|count|list KIND [SIDE|-] [COND ...]: query the parsed capture.
 # COND are awk comparisons on the fields ts side src dst ver vrid prio intvl
-# (ADV) or ts side addr (GARP, NA), written like vrid=51 prio=0 "ts>$t"
-# ("=" means "==").  first/last print a timestamp ("" if none).
+# (ADV), ts side addr (GARP, NA) or ts side src dst ttl state mintx minrx mult
+# (BFD), written like vrid=51 prio=0 "ts>$t" state=Up ("=" means "==").
+# first/last print a timestamp ("" if none).
 wire() {
     local what=$1 kind=$2 side=${3:--} cond='1' c
     shift 3 || shift $#
@@ -582,11 +689,12 @@ wire() {
             echo "wire: bad condition '$c'" >&2; return 2
         fi
     done
-    wire_parse | awk -v what="$what" -v kind="$kind" '
+    { if [ "$kind" = BFD ]; then bfd_parse; else wire_parse; fi; } | awk -v what="$what" -v kind="$kind" '
         $1 != kind { next }
         {
             ts = $2 + 0; side = $3
             if (kind == "ADV") { src = $4; dst = $5; ver = $6 + 0; vrid = $7 + 0; prio = $8 + 0; intvl = $9 }
+            else if (kind == "BFD") { src = $4; dst = $5; ttl = $6 + 0; state = $7; mintx = $8 + 0; minrx = $9 + 0; mult = $10 + 0 }
             else { addr = $4 }
         }
         '"$cond"' { n++; if (n == 1) first = $2; last = $2; if (what == "list") print }
@@ -599,8 +707,16 @@ wire() {
 
 # adv_intervals SIDE VRID AFTER_TS: the median gap (s) between successive adverts
 # from SIDE for VRID after AFTER_TS, and how many gaps there were: "MEDIAN N".
-adv_intervals() {
-    wire list ADV "$1" "vrid=$2" "ts>$3" | awk '
+adv_intervals() { wire list ADV "$1" "vrid=$2" "ts>$3" | gap_median; }
+
+# bfd_intervals SIDE FROM_TS TO_TS: the same for SIDE's BFD Control packets in
+# state Up between FROM_TS and TO_TS.
+bfd_intervals() { wire list BFD "$1" state=Up "ts>$2" "ts<$3" | gap_median; }
+
+# gap_median: "MEDIAN N" of the gaps between the timestamps (field 2) of the
+# events on stdin (wire list's output), in order.
+gap_median() {
+    awk '
         { t[NR] = $2 } END {
             for (i = 2; i <= NR; i++) g[i - 1] = t[i] - t[i - 1]
             n = NR - 1; if (n < 1) { print "0 0"; exit }

@@ -19,6 +19,8 @@
 #   SMTP_SINK   the SMTP sink for smtp_alert (default: examples/smtp_sink beside vigild;
 #               built by `cargo test` or `cargo build -p vigil-check --examples`)
 #   KEEPALIVED  keepalived binary (default: keepalived from PATH)
+#   FRR_BFDD    FRR's bfdd for bfd_frr (default: /usr/lib/frr/bfdd, Debian's package frr;
+#               with vtysh from PATH)
 #
 # Each scenario runs in its own subshell with a fresh lab (vigil-br-PID,
 # vigil-a-PID, vigil-b-PID, vigil-c-PID; see lib.sh), torn down by an EXIT
@@ -37,12 +39,14 @@ VIGILD=${VIGILD:-$REPO/target/debug/vigild}
 SMTP_SINK=${SMTP_SINK:-$(dirname "$VIGILD")/examples/smtp_sink}
 VIGILCTL=${VIGILCTL:-$(dirname "$VIGILD")/vigilctl}
 KEEPALIVED=${KEEPALIVED:-keepalived}
+FRR_BFDD=${FRR_BFDD:-/usr/lib/frr/bfdd}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls)
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
+    bfd_session track_bfd bfd_frr bfd_fast_failover)
 
 describe() {
     case $1 in
@@ -71,6 +75,10 @@ describe() {
         checksum) echo "VRRPv3/IPv4 checksum readings: a vigild sending v3_checksum_as_v2 is accepted by a vigild peer (which logs the reading and shows it in the status) and dropped by keepalived 2.2 (two MASTERs); back to the pseudo-header by reload, one MASTER again" ;;
         old_checksum) echo "unicast VRRPv3, a sends keepalived's old unicast checksum (old_unicast_checksum): b accepts it and switches to it ('Setting unicast VRRPv3 checksum to old version'); b's adverts after a failover are accepted by the restarted a" ;;
         unicast_pitfalls) echo "unicast pair tracking eth1: a vigild side refuses an empty and a self-only unicast_peer list (vigild -t, file:line); eth1 down on a: FAULT, b MASTER; eth1 up: a MASTER again with fresh gratuitous ARP; a vigild status shows when each unicast peer was last heard" ;;
+        bfd_session) echo "bfd_instance on both directors (10ms x3): both Up, Control packets both ways with TTL 255 at ~10ms once Up; link cut and kill -9 of b: a Down (Control Detection Time Expired); restored: Up again" ;;
+        track_bfd) echo "a tracks a BFD session to a keepalived BFD responder on the client: FAULT until Up, then MASTER; responder stopped: FAULT, b MASTER; back: a preempts; weight -60: a advertises 90 and b takes over" ;;
+        bfd_fast_failover) echo "(vigild on b) master_down_bfd: a's BFD (1s x 3) silenced while its adverts still arrive: b logs why it does not take over and stays BACKUP; BFD reloaded to 10ms x 3, kill -9 of the MASTER a: b takes over when its session falls (~30ms after a's last packet, not Master_Down_Interval 3.6s)" ;;
+        bfd_frr) echo "FRR's bfdd on the client as both directors' BFD peer (10ms x3): Up on both ends, FRR's 'show bfd peers' shows both sides' timers; a stopped: its peer down in FRR (b's stays up); a back: up" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -119,6 +127,7 @@ cleanup() {
     set +e
     # Namespaces a scenario subshell could not remove itself (it was killed).
     if [ "$kept" -eq 0 ]; then
+        # shellcheck disable=SC2013  # one namespace name (no blanks) a line
         for ns in $(sort -u "$NS_REGISTRY" 2>/dev/null); do
             [ -e "/run/netns/$ns" ] || continue
             # SIGTERM, then SIGKILL for what did not end within a second.
@@ -715,8 +724,8 @@ scenario_reload() {
         prio=$([ $side = a ] && echo 150 || echo 100)
         {
             conf_global "$side"
-            conf_instance VI_1 priority=$prio version=3 advert_int=$ADV
-            conf_instance VI_2 priority=$prio version=3 advert_int=$ADV vrid=52 vips="$VIP4B/24"
+            conf_instance VI_1 priority="$prio" version=3 advert_int=$ADV
+            conf_instance VI_2 priority="$prio" version=3 advert_int=$ADV vrid=52 vips="$VIP4B/24"
         } >"$SDIR/$side.conf"
         [ "${IMPL[$side]}" != vigild ] || vigil+=("$side")
     done
@@ -779,8 +788,9 @@ scenario_reload() {
     [ "$(json_get "$SDIR/status.json" "[i['state'] for i in d['vrrp']]")" = "$([ "$side" = a ] && echo "['MASTER', 'MASTER']" || echo "['BACKUP', 'BACKUP']")" ] ||
         fail "status: states $(json_get "$SDIR/status.json" "[(i['name'], i['state']) for i in d['vrrp']]")"
     ip netns exec "${NS[$side]}" "$VIGILCTL" dump >"$SDIR/dump.out" || fail "vigilctl dump failed"
-    grep -q "^ VRRP Instance = VI_1" "$SDIR/dump.out" && grep -q "^   State = $([ "$side" = a ] && echo MASTER || echo BACKUP)" "$SDIR/dump.out" ||
+    if ! grep -q "^ VRRP Instance = VI_1" "$SDIR/dump.out" || ! grep -q "^   State = $([ "$side" = a ] && echo MASTER || echo BACKUP)" "$SDIR/dump.out"; then
         fail "the data dump lacks VI_1 and its state: $(head -n 20 "$SDIR/dump.out" | tr '\n' '|')"
+    fi
     check_no_rejects a b
 }
 
@@ -1097,7 +1107,8 @@ scenario_vip_removed() {
     trace "FIGURE VIP deleted -> seen again by polling: $(fcalc "$t1 - $t0")s; -> first GARP on the wire: $(fcalc "$garp - $t0")s"
     check_gap "VIP deleted -> GARP on the wire" "$(fcalc "$garp - $t0")" 0 1
     log_has a "(VI_1) VIP $VIP4 was removed from the interface behind our back; adding it again" "$ma" || fail "side a did not log the removal"
-    [ "$(transitions a "$ma")" -eq 0 ] && [ "$(transitions b "$mb")" -eq 0 ] || fail "a state changed"
+    [ "$(transitions a "$ma")" -eq 0 ] || fail "side a changed state"
+    [ "$(transitions b "$mb")" -eq 0 ] || fail "side b changed state"
     ip netns exec "$NS_A" "$VIGILCTL" status --json >"$SDIR/status.json" || fail "vigilctl status failed"
     [ "$(json_get "$SDIR/status.json" "d['vrrp'][0]['vips_restored']")" = 1 ] || fail "the restore is not counted"
     [ "$(client_arp "$VIP4")" = a ] || fail "the client does not reach $VIP4 on side a"
@@ -1130,6 +1141,318 @@ scenario_v3_fast() {
     check_no_rejects b
 }
 
+# ---- BFD (RFC 5880, single hop over UDP 3784 as RFC 5881 says) ---------------------
+# keepalived's bfd_instance: min_rx/min_tx are the intervals wanted once the session is Up;
+# until then both ends send every idle_tx (1 s), as RFC 5880 6.8.3 requires.
+
+BFD_MS=10
+BFD_MULT=3
+# A Down line of a session whose peer went silent (keepalived's wording, RFC 5880 diag 1).
+bfd_expired() { echo "($1) Entering Down state (Local diagnostic - Control Detection Time Expired"; }
+
+# bfd_detection_figure WHAT T: trace, from the wire, how long after b's last BFD packet before
+# T (b cut off or killed at T) a's first packet in state Down left (detection time 3 x 10 ms).
+bfd_detection_figure() {
+    local last down
+    last=$(wire last BFD b "ts<$(fcalc "$2 + 0.5")")
+    [ -n "$last" ] || { trace "FIGURE $1: no packet from b on the wire"; return 0; }
+    down=$(wire first BFD a state=Down "ts>$last")
+    [ -n "$down" ] || { trace "FIGURE $1: no Down packet from a on the wire"; return 0; }
+    trace "FIGURE $1: b's last BFD packet -> a's first Down packet on the wire: $(fcalc "$down - $last")s (detection time ${BFD_MULT} x ${BFD_MS}ms)"
+}
+
+scenario_bfd_session() {
+    lab_setup; capture_start 'udp port 3784'
+    local bfd="min_rx=$BFD_MS min_tx=$BFD_MS multiplier=$BFD_MULT"
+    local ma mb t1 t2 tc td side src dst med n all good
+    # shellcheck disable=SC2086  # $bfd is a list of key=value words
+    { conf_global a; conf_bfd to_b 192.0.2.2 $bfd; conf_instance VI_1 priority=150 version=3 advert_int=$ADV; } >"$SDIR/a.conf"
+    # shellcheck disable=SC2086
+    { conf_global b; conf_bfd to_a 192.0.2.1 $bfd; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    wait_log a "(to_b) Entering Up state" 10 >/dev/null
+    wait_log b "(to_a) Entering Up state" 10 >/dev/null
+    # Past the poll sequence that moves the interval from idle_tx to min_tx, measure 2 s.
+    sleep 0.5
+    t1=$(now); sleep 2; t2=$(now)
+    for side in a b; do
+        if [ "$side" = a ]; then src=192.0.2.1 dst=192.0.2.2; else src=192.0.2.2 dst=192.0.2.1; fi
+        read -r med n < <(bfd_intervals "$side" "$t1" "$t2")
+        trace "FIGURE median BFD Control interval of $side once Up: ${med}s over $n gaps (negotiated ${BFD_MS}ms, idle 1s)"
+        [ "$n" -ge 10 ] || fail "only $n gaps between BFD Up packets from $side in 2s"
+        fcheck "$med < 0.25" || fail "median BFD interval of $side is ${med}s, expected about ${BFD_MS}ms (well under the idle 1s)"
+        all=$(wire count BFD "$side" state=Up "ts>$t1" "ts<$t2")
+        good=$(wire count BFD "$side" state=Up "ts>$t1" "ts<$t2" "src=$src" "dst=$dst" ttl=255 "mintx=$BFD_MS" "minrx=$BFD_MS" "mult=$BFD_MULT")
+        [ "$good" -eq "$all" ] || fail "$((all - good)) of $all BFD Up packets from $side are not $src > $dst with TTL 255, ${BFD_MS}ms/${BFD_MS}ms x$BFD_MULT: $(wire list BFD "$side" state=Up "ts>$t1" "ts<$t2" | awk '$4 != s || $6 != 255 || $8 != m || $9 != m || $10 != x { print; exit }' s="$src" m="$BFD_MS" x="$BFD_MULT")"
+    done
+    all=$(wire count BFD - "ttl!=255")
+    [ "$all" -eq 0 ] || fail "$all BFD packets with a TTL other than 255 (RFC 5881 5)"
+    # The link cut: b off the bridge (its eth0 stays up), a stops hearing it.
+    ma=$(log_mark a) mb=$(log_mark b)
+    tc=$(now)
+    ip -n "$NS_BR" link set p-b nomaster
+    trace "cut: p-b off the bridge"
+    td=$(wait_log a "$(bfd_expired to_b)" 5 "$ma")
+    trace "FIGURE link cut -> a's Down line seen: $(fcalc "$td - $tc")s (the log is polled every 50ms)"
+    bfd_detection_figure "link cut" "$tc"
+    wait_log b "$(bfd_expired to_a)" 5 "$mb" >/dev/null
+    sleep 1
+    ma=$(log_mark a) mb=$(log_mark b)
+    ip -n "$NS_BR" link set p-b master br0
+    trace "restored: p-b back on the bridge"
+    wait_log a "(to_b) Entering Up state" 10 "$ma" >/dev/null
+    wait_log b "(to_a) Entering Up state" 10 "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    # A crash of b: nothing more comes from it.
+    sleep 1
+    ma=$(log_mark a)
+    tc=$(speaker_kill b)
+    wait_log a "$(bfd_expired to_b)" 5 "$ma" >/dev/null
+    bfd_detection_figure "kill -9 of b" "$tc"
+    sleep 1
+    ma=$(log_mark a) mb=$(log_mark b)
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    wait_log b "(to_a) Entering Up state" 10 "$mb" >/dev/null
+    wait_log a "(to_b) Entering Up state" 10 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    # RFC 5880 6.8.3: while not Up, a system MUST NOT ask for less than 1 s.
+    for side in a b; do
+        all=$(wire count BFD "$side" "state!=Up" "mintx<1000")
+        [ "$all" -eq 0 ] || fail "$all BFD packets from $side not in state Up advertise a Desired Min TX Interval under 1000ms: $(wire list BFD "$side" "state!=Up" "mintx<1000" | head -n 1)"
+    done
+    check_no_rejects a b
+}
+
+# track_bfd: a's VI_1 follows its BFD session to a keepalived BFD responder on the client (say
+# a gateway), first unweighted (FAULT while not Up), then weighted (priority down by 60).
+scenario_track_bfd() {
+    lab_setup; capture_start 'udp port 3784'
+    IMPL[c]=keepalived
+    local bfd="min_rx=$BFD_MS min_tx=$BFD_MS multiplier=$BFD_MULT"
+    local ma mb mc t
+    # shellcheck disable=SC2086  # $bfd is a list of key=value words
+    { conf_global c; conf_bfd to_a 192.0.2.1 $bfd; } >"$SDIR/c.conf"
+    # shellcheck disable=SC2086
+    { conf_global a; conf_bfd gw 192.0.2.50 $bfd; conf_instance VI_1 state=MASTER priority=150 version=3 advert_int=$ADV track_bfd=gw; } >"$SDIR/a.conf"
+    # shellcheck disable=SC2086
+    { conf_global a; conf_bfd gw 192.0.2.50 $bfd; conf_instance VI_1 state=MASTER priority=150 version=3 advert_int=$ADV "track_bfd=gw weight -60"; } >"$SDIR/a-weight.conf"
+    { conf_global b; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    # b alone first; then a, whose session cannot come Up: it waits in FAULT.
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    expect_master b VI_1 "$VIP4" 15
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    [ "$(log_state a VI_1)" = FAULT ] || fail "side a started in $(log_state a VI_1), expected FAULT until its tracked BFD session is Up"
+    expect_stable 2
+    [ "$(log_state a VI_1)" = FAULT ] || fail "side a left FAULT although its tracked BFD session never came Up"
+    expect_master b VI_1 "$VIP4" 1
+    # The responder: the session comes Up and a takes over.
+    ma=$(log_mark a)
+    speaker_start c "$SDIR/c.conf"
+    wait_log c "(to_a) Entering Up state" 10 >/dev/null
+    wait_log a "(gw) Entering Up state" 10 "$ma" >/dev/null
+    wait_log a "Tracked BFD instance gw is UP" 5 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    # Responder stopped: Down, FAULT, the VIP goes to b.
+    sleep 1
+    ma=$(log_mark a)
+    t=$(speaker_term c)
+    wait_log a "$(bfd_expired gw)" 5 "$ma" >/dev/null
+    wait_log a "Tracked BFD instance gw is DOWN" 5 "$ma" >/dev/null
+    wait_log a "(VI_1) Entering FAULT STATE" 5 "$ma" >/dev/null
+    wait_no_vip a "$VIP4" 2
+    expect_master b VI_1 "$VIP4" 10
+    trace "FIGURE responder stopped -> b MASTER with the VIP (polled): $(fcalc "$(now) - $t")s"
+    [ "$(log_state a VI_1)" = FAULT ] || fail "side a is $(log_state a VI_1), expected FAULT while its tracked BFD session is Down"
+    # Responder back: a preempts.
+    ma=$(log_mark a) mc=$(log_mark c)
+    speaker_start c "$SDIR/c.conf"
+    wait_log c "(to_a) Entering Up state" 10 "$mc" >/dev/null
+    wait_log a "Tracked BFD instance gw is UP" 10 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    trace "unweighted: done; restarting a with 'track_bfd { gw weight -60 }'"
+
+    # Weighted: a Down session lowers a's priority 150 -> 90, below b's 100.
+    speaker_term a >/dev/null
+    expect_master b VI_1 "$VIP4" 10
+    ma=$(log_mark a)
+    t=$(now)
+    speaker_start a "$SDIR/a-weight.conf"
+    wait_started a VI_1
+    wait_log a "Tracked BFD instance gw is UP" 10 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    sleep 1
+    [ "$(wire count ADV a vrid=51 prio=150 "ts>$t")" -gt 0 ] || fail "no priority-150 advert from a with its tracked BFD session Up"
+    ma=$(log_mark a) mb=$(log_mark b) mc=$(log_mark c)
+    t=$(now)
+    speaker_term c >/dev/null
+    wait_log a "Tracked BFD instance gw is DOWN" 5 "$ma" >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 10 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 5
+    [ "$(log_state a VI_1)" = BACKUP ] || fail "side a is $(log_state a VI_1), expected BACKUP (a weighted track_bfd lowers the priority, no FAULT)"
+    sleep 0.3
+    [ -n "$(wire first ADV a vrid=51 prio=90 "ts>$t")" ] || fail "no priority-90 advert (150 - 60) from a after its tracked BFD session went Down: $(wire list ADV a vrid=51 "ts>$t" | head -n 3 | tr '\n' ' ')"
+    [ "$(wire count ADV a vrid=51 "prio!=90" "prio!=0" "ts>$(wire first ADV a vrid=51 prio=90 "ts>$t")")" -eq 0 ] || fail "a advertised a priority other than 90 while its session was Down"
+    trace "FIGURE weight -60: a advertised 150 with the session Up, then $(wire count ADV a vrid=51 prio=90 "ts>$t") adverts at 90 until b took over"
+    # Back up: priority 150 again, a preempts.
+    ma=$(log_mark a)
+    t=$(now)
+    speaker_start c "$SDIR/c.conf"
+    wait_log c "(to_a) Entering Up state" 10 "$mc" >/dev/null
+    wait_log a "Tracked BFD instance gw is UP" 10 "$ma" >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    sleep 0.3
+    [ "$(wire count ADV a vrid=51 prio=150 "ts>$t")" -gt 0 ] || fail "no priority-150 advert from a after its tracked BFD session came back Up"
+    check_no_rejects a b
+}
+
+# bfd_silence SIDE / bfd_resume SIDE: the side's BFD packets stop (and start again) while its
+# VRRP goes on, with no AdminDown on the wire: keepalived's BFD process is stopped with
+# SIGSTOP; a vigild is reloaded without its bfd_instance (a session removed goes silent).
+bfd_silence() {
+    case ${IMPL[$1]} in
+        keepalived) kill -STOP "$(cat "$SDIR/run-$1/bfd.pid")" ;;
+        vigild)
+            cp "$SDIR/$1.conf" "$SDIR/$1-bfd.conf"
+            awk '/^bfd_instance / { skip = 1 } !skip { print } skip && /^}/ { skip = 0 }' "$SDIR/$1-bfd.conf" >"$SDIR/$1.conf"
+            kill -HUP "${SPK_PID[$1]}" ;;
+    esac
+    trace "BFD of side $1 silenced"
+}
+bfd_resume() {
+    case ${IMPL[$1]} in
+        keepalived) kill -CONT "$(cat "$SDIR/run-$1/bfd.pid")" ;;
+        vigild) cp "$SDIR/$1-bfd.conf" "$SDIR/$1.conf"; kill -HUP "${SPK_PID[$1]}" ;;
+    esac
+    trace "BFD of side $1 resumed"
+}
+
+# Vigil's master_down_bfd: b (vigild) takes over as soon as its BFD session to the MASTER
+# falls, and not while the MASTER's adverts still arrive.
+scenario_bfd_fast_failover() {
+    [ "${IMPL[b]}" = vigild ] || skip "master_down_bfd is a Vigil extension: needs vigild on side b (b is ${IMPL[b]})"
+    lab_setup; capture_start 'udp port 3784'
+    local mb tk last_a first_b side peer ms
+    # Slow sessions first (1 s x 3: a silence of 3 s, over which a's adverts keep coming every
+    # second), then the fast ones, by a reload that changes only the BFD timing.
+    for ms in 1000 10; do
+        for side in a b; do
+            if [ "$side" = a ]; then peer=192.0.2.2; else peer=192.0.2.1; fi
+            {
+                conf_global "$side"
+                conf_bfd peer "$peer" min_rx="$ms" min_tx="$ms" multiplier=$BFD_MULT
+                if [ "$side" = a ]; then
+                    conf_instance VI_1 state=MASTER priority=150 version=3 advert_int=1
+                else
+                    conf_instance VI_1 priority=100 version=3 advert_int=1 extra="master_down_bfd peer"
+                fi
+            } >"$SDIR/$side-$ms.conf"
+        done
+    done
+    # 1. a's BFD falls silent while its adverts keep coming: b does not take over.
+    cp "$SDIR/a-1000.conf" "$SDIR/a.conf"; cp "$SDIR/b-1000.conf" "$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    wait_log b "(peer) Entering Up state" 10 >/dev/null
+    sleep 1.5
+    mb=$(log_mark b)
+    bfd_silence a
+    wait_log b "$(bfd_expired peer)" 8 "$mb" >/dev/null
+    wait_log b "(VI_1) BFD session to 192.0.2.1 fell; not taking over: an advert from 192.0.2.1 came" 2 "$mb" >/dev/null
+    expect_stable 2
+    [ "$(transitions b "$mb")" -eq 0 ] || fail "side b changed state although a's adverts kept coming"
+    expect_master a VI_1 "$VIP4" 1
+    mb=$(log_mark b)
+    bfd_resume a
+    wait_log b "(peer) Entering Up state" 10 "$mb" >/dev/null
+    # 2. 10 ms x 3 (Master_Down_Interval stays 3.6 s): a dies, b takes over as soon as its
+    # session falls.
+    mb=$(log_mark b)
+    cp "$SDIR/a-10.conf" "$SDIR/a.conf"; cp "$SDIR/b-10.conf" "$SDIR/b.conf"
+    kill -HUP "${SPK_PID[a]}" "${SPK_PID[b]}"
+    wait_log b "Detection time is 30000 us" 10 "$mb" >/dev/null
+    sleep 1.5
+    expect_master a VI_1 "$VIP4" 1
+    mb=$(log_mark b)
+    tk=$(speaker_kill a)
+    wait_log b "(VI_1) BFD session to the MASTER 192.0.2.1 fell: taking over now (master_down_bfd)" 3 "$mb" >/dev/null
+    expect_master b VI_1 "$VIP4" 2
+    sleep 0.3
+    last_a=$( { wire last ADV a vrid=51 "ts<$(fcalc "$tk + 0.5")"; wire last BFD a "ts<$(fcalc "$tk + 0.5")"; } | sort -g | tail -n 1)
+    first_b=$(wire first ADV b vrid=51 "ts>$tk")
+    [ -n "$first_b" ] || fail "no advert from side b after the kill"
+    trace "FIGURE kill -9 of a: a's last packet -> b's first advert: $(fcalc "$first_b - $last_a")s (BFD detection 3 x ${BFD_MS}ms; Master_Down_Interval $(mdi 100 1)s)"
+    check_no_rejects a b
+}
+
+# FRR's bfdd (the client, say a router) as each director's BFD peer: the two implementations
+# agree on the session and its timers, and FRR sees a director go away and come back.
+scenario_bfd_frr() {
+    [ -x "$FRR_BFDD" ] || skip "FRR's bfdd not found at $FRR_BFDD (Debian package frr; or set FRR_BFDD)"
+    command -v vtysh >/dev/null || skip "vtysh not found (Debian package frr)"
+    id frr >/dev/null 2>&1 || skip "no user frr (FRR's daemons run as it; Debian package frr creates it)"
+    lab_setup; capture_start 'udp port 3784'
+    local bfd="min_rx=$BFD_MS min_tx=$BFD_MS multiplier=$BFD_MULT"
+    local ma addr side timers want t
+    {
+        echo "debug bfd peer"
+        echo "bfd"
+        for addr in 192.0.2.1 192.0.2.2; do
+            echo " peer $addr local-address 192.0.2.50"
+            echo "  receive-interval $BFD_MS"
+            echo "  transmit-interval $BFD_MS"
+            echo "  detect-multiplier $BFD_MULT"
+            echo " !"
+        done
+        echo "!"
+    } >"$SDIR/bfdd.conf"
+    # shellcheck disable=SC2086  # $bfd is a list of key=value words
+    { conf_global a; conf_bfd frr 192.0.2.50 $bfd; conf_instance VI_1 priority=150 version=3 advert_int=$ADV; } >"$SDIR/a.conf"
+    # shellcheck disable=SC2086
+    { conf_global b; conf_bfd frr 192.0.2.50 $bfd; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    frr_start "$SDIR/bfdd.conf"
+    wait_log c "starting: vty@" 5 >/dev/null
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    wait_log a "(frr) Entering Up state" 10 >/dev/null
+    wait_log b "(frr) Entering Up state" 10 >/dev/null
+    # Both ends' timers, as FRR shows them once the poll sequences are over: ours (local) and
+    # what each director advertises (remote), 10 ms both ways, multiplier 3.
+    want="up $BFD_MS $BFD_MS $BFD_MULT $BFD_MS $BFD_MS $BFD_MULT"
+    for addr in 192.0.2.1 192.0.2.2; do
+        side=a; [ "$addr" = 192.0.2.1 ] || side=b
+        wait_frr_peer "$addr" up 10 >/dev/null
+        t=$(fcalc "$(now) + 5")
+        while :; do
+            timers=$(frr_peer "$addr" "' '.join(str(p[k]) for k in ('status', 'receive-interval', 'transmit-interval', 'detect-multiplier', 'remote-receive-interval', 'remote-transmit-interval', 'remote-detect-multiplier'))")
+            [ "$timers" != "$want" ] || break
+            fcheck "$(now) < $t" || fail "FRR's peer $addr ($side, ${IMPL[$side]}): status and timers (local rx tx mult, remote rx tx mult) '$timers', expected '$want'"
+            sleep 0.2
+        done
+        trace "FIGURE FRR's peer $addr (${IMPL[$side]}): status, local rx/tx/mult, remote rx/tx/mult: $timers"
+    done
+    for side in a b c; do
+        [ "$(wire count BFD "$side" "ttl!=255")" -eq 0 ] || fail "$side sent BFD packets with a TTL other than 255"
+        [ "$(wire count BFD "$side" ttl=255)" -gt 0 ] || fail "no BFD packets from $side on the wire"
+    done
+    # a stopped: FRR's peer to a goes down, the one to b stays up.
+    sleep 1
+    t=$(speaker_term a)
+    t=$(fcalc "$(wait_frr_peer 192.0.2.1 down 5) - $t")
+    trace "FIGURE SIGTERM of a -> FRR shows the peer down: ${t}s (polled every 0.1s); FRR's diagnostic: $(frr_peer 192.0.2.1 "p['diagnostic']"), remote: $(frr_peer 192.0.2.1 "p['remote-diagnostic']")"
+    [ "$(frr_peer 192.0.2.2 "p['status']")" = up ] || fail "FRR's peer 192.0.2.2 (b) is $(frr_peer 192.0.2.2 "p['status']") while only a was stopped"
+    # a back: up again.
+    sleep 1
+    ma=$(log_mark a)
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    wait_log a "(frr) Entering Up state" 10 "$ma" >/dev/null
+    wait_frr_peer 192.0.2.1 up 10 >/dev/null
+    expect_master a VI_1 "$VIP4" 10
+    trace "FRR's log: $(grep -o 'state-change: .*' "$SDIR/c.log" | tr '\n' ';')"
+    check_no_rejects a b
+}
+
 # ---- runner ------------------------------------------------------------------------
 
 # run_one NAME: run scenario NAME in a subshell with its own lab; prints the
@@ -1142,6 +1465,7 @@ run_one() {
     t0=$(now)
     (
         SDIR=$sdir
+        # shellcheck disable=SC2317  # called by the EXIT trap
         scenario_exit() {
             local rc=$?
             set +e
@@ -1153,6 +1477,7 @@ run_one() {
             fi
             exit "$rc"
         }
+        # shellcheck disable=SC2317  # called by the ERR trap
         on_error() {
             [ -s "$SDIR/reason" ] || echo "unexpected error at run.sh line $1: $2" >"$SDIR/reason"
         }
@@ -1175,7 +1500,8 @@ run_one() {
     fi
     if [ "$rc" -eq 0 ]; then
         printf 'PASS %-16s (%5.1fs)\n' "$name" "$dt"
-        [ "$verbose" -eq 0 ] || sed 's/^/    /' "$sdir/trace"
+        # The measured figures always, the whole trace with --verbose.
+        if [ "$verbose" -eq 0 ]; then sed -n 's/^[^ ]* FIGURE /    /p' "$sdir/trace"; else sed 's/^/    /' "$sdir/trace"; fi
         return 0
     fi
     printf 'FAIL %-16s (%5.1fs): %s\n' "$name" "$dt" "$(cat "$sdir/reason" 2>/dev/null || echo "exit status $rc")"
@@ -1186,6 +1512,7 @@ run_one() {
             [ -f "$sdir/$s.log" ] || continue
             echo "last lines of $s.log (${IMPL[$s]}):"; tail -n 15 "$sdir/$s.log"
         done
+        if [ -f "$sdir/c.log" ]; then echo "last lines of c.log (the client's BFD peer):"; tail -n 15 "$sdir/c.log"; fi
     } | sed 's/^/    /'
     if [ -f "$sdir/kept" ]; then
         kept=1
