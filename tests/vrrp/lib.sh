@@ -660,6 +660,11 @@ bfd_parse() {
             flush(); ts = $1; s = side($2); src = dst = ttl = "?"; tx = rx = mult = "?"
             # "ttl N" (IPv4) or "hlim N" (IPv6) in the IP header.
             if (match($0, /(ttl|hlim) [0-9]+/)) { split(substr($0, RSTART, RLENGTH), f, " "); ttl = f[2] + 0 }
+            # IPv6: the addresses are on this line too ("... payload length: 32) SRC.PORT > DST.PORT: ...").
+            if (match($0, /\) [0-9a-f:]+\.[0-9]+ > [0-9a-f:]+\.[0-9]+: /)) {
+                split(substr($0, RSTART + 2, RLENGTH - 4), f, " "); src = f[1]; dst = f[3]
+                sub(/\.[0-9]+$/, "", src); sub(/\.[0-9]+$/, "", dst)
+            }
             next
         }
         / > .*: BFDv1/ { src = $1; dst = $3; sub(/\.[0-9]+$/, "", src); sub(/\.[0-9]+:$/, "", dst) }

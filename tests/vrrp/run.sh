@@ -77,7 +77,7 @@ describe() {
         unicast_pitfalls) echo "unicast pair tracking eth1: a vigild side refuses an empty and a self-only unicast_peer list (vigild -t, file:line); eth1 down on a: FAULT, b MASTER; eth1 up: a MASTER again with fresh gratuitous ARP; a vigild status shows when each unicast peer was last heard" ;;
         bfd_session) echo "bfd_instance on both directors (10ms x3): both Up, Control packets both ways with TTL 255 at ~10ms once Up; link cut and kill -9 of b: a Down (Control Detection Time Expired); restored: Up again" ;;
         track_bfd) echo "a tracks a BFD session to a keepalived BFD responder on the client: FAULT until Up, then MASTER; responder stopped: FAULT, b MASTER; back: a preempts; weight -60: a advertises 90 and b takes over" ;;
-        bfd_fast_failover) echo "(vigild on b) master_down_bfd: a's BFD (1s x 3) silenced while its adverts still arrive: b logs why it does not take over and stays BACKUP; BFD reloaded to 10ms x 3, kill -9 of the MASTER a: b takes over when its session falls (~30ms after a's last packet, not Master_Down_Interval 3.6s)" ;;
+        bfd_fast_failover) echo "(vigild on b) master_down_bfd: a's BFD (1s x 3) silenced while its adverts still arrive: b logs why it does not take over and stays BACKUP; BFD reloaded to 10ms x 3: a cut off the bridge, then kill -9 of a: each time b takes over when its session falls (~30ms after a's last packet, not Master_Down_Interval 3.6s)" ;;
         bfd_frr) echo "FRR's bfdd on the client as both directors' BFD peer (10ms x3): Up on both ends, FRR's 'show bfd peers' shows both sides' timers; a stopped: its peer down in FRR (b's stays up); a back: up" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
@@ -1166,12 +1166,15 @@ scenario_bfd_session() {
     local bfd="min_rx=$BFD_MS min_tx=$BFD_MS multiplier=$BFD_MULT"
     local ma mb t1 t2 tc td side src dst med n all good
     # shellcheck disable=SC2086  # $bfd is a list of key=value words
-    { conf_global a; conf_bfd to_b 192.0.2.2 $bfd; conf_instance VI_1 priority=150 version=3 advert_int=$ADV; } >"$SDIR/a.conf"
+    { conf_global a; conf_bfd to_b 192.0.2.2 $bfd; conf_bfd to_b6 2001:db8::2 $bfd; conf_instance VI_1 priority=150 version=3 advert_int=$ADV; } >"$SDIR/a.conf"
     # shellcheck disable=SC2086
-    { conf_global b; conf_bfd to_a 192.0.2.1 $bfd; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
+    { conf_global b; conf_bfd to_a 192.0.2.1 $bfd; conf_bfd to_a6 2001:db8::1 $bfd; conf_instance VI_1 priority=100 version=3 advert_int=$ADV; } >"$SDIR/b.conf"
     bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
     wait_log a "(to_b) Entering Up state" 10 >/dev/null
     wait_log b "(to_a) Entering Up state" 10 >/dev/null
+    # The same over IPv6 (hop limit 64 by default, as keepalived's).
+    wait_log a "(to_b6) Entering Up state" 10 >/dev/null
+    wait_log b "(to_a6) Entering Up state" 10 >/dev/null
     # Past the poll sequence that moves the interval from idle_tx to min_tx, measure 2 s.
     sleep 0.5
     t1=$(now); sleep 2; t2=$(now)
@@ -1181,12 +1184,16 @@ scenario_bfd_session() {
         trace "FIGURE median BFD Control interval of $side once Up: ${med}s over $n gaps (negotiated ${BFD_MS}ms, idle 1s)"
         [ "$n" -ge 10 ] || fail "only $n gaps between BFD Up packets from $side in 2s"
         fcheck "$med < 0.25" || fail "median BFD interval of $side is ${med}s, expected about ${BFD_MS}ms (well under the idle 1s)"
-        all=$(wire count BFD "$side" state=Up "ts>$t1" "ts<$t2")
+        # IPv4 only here (the IPv6 pair is checked below).
+        all=$(wire list BFD "$side" state=Up "ts>$t1" "ts<$t2" | awk '$4 !~ /:/' | wc -l)
         good=$(wire count BFD "$side" state=Up "ts>$t1" "ts<$t2" "src=$src" "dst=$dst" ttl=255 "mintx=$BFD_MS" "minrx=$BFD_MS" "mult=$BFD_MULT")
         [ "$good" -eq "$all" ] || fail "$((all - good)) of $all BFD Up packets from $side are not $src > $dst with TTL 255, ${BFD_MS}ms/${BFD_MS}ms x$BFD_MULT: $(wire list BFD "$side" state=Up "ts>$t1" "ts<$t2" | awk '$4 != s || $6 != 255 || $8 != m || $9 != m || $10 != x { print; exit }' s="$src" m="$BFD_MS" x="$BFD_MULT")"
     done
-    all=$(wire count BFD - "ttl!=255")
-    [ "$all" -eq 0 ] || fail "$all BFD packets with a TTL other than 255 (RFC 5881 5)"
+    all=$(wire list BFD - "ttl!=255" | awk '$4 !~ /:/' | wc -l)
+    [ "$all" -eq 0 ] || fail "$all BFD packets over IPv4 with a TTL other than 255 (RFC 5881 5)"
+    # keepalived's IPv6 default hop limit is 64 (RFC 5881 says 255; `hoplimit 255` gives it).
+    read -r all good < <(wire list BFD - | awk '$4 ~ /:/ { n++; if ($6 == 64) g++ } END { print n + 0, g + 0 }')
+    if [ "$all" -eq 0 ] || [ "$good" -ne "$all" ]; then fail "BFD over IPv6: $good of $all packets with hop limit 64"; fi
     # The link cut: b off the bridge (its eth0 stays up), a stops hearing it.
     ma=$(log_mark a) mb=$(log_mark b)
     tc=$(now)
@@ -1334,7 +1341,7 @@ bfd_resume() {
 scenario_bfd_fast_failover() {
     [ "${IMPL[b]}" = vigild ] || skip "master_down_bfd is a Vigil extension: needs vigild on side b (b is ${IMPL[b]})"
     lab_setup; capture_start 'udp port 3784'
-    local mb tk last_a first_b side peer ms
+    local mb tk tc last_a first_b side peer ms
     # Slow sessions first (1 s x 3: a silence of 3 s, over which a's adverts keep coming every
     # second), then the fast ones, by a reload that changes only the BFD timing.
     for ms in 1000 10; do
@@ -1374,6 +1381,26 @@ scenario_bfd_fast_failover() {
     wait_log b "Detection time is 30000 us" 10 "$mb" >/dev/null
     sleep 1.5
     expect_master a VI_1 "$VIP4" 1
+    # a cut off the bridge (its eth0 stays up): b's session falls and b takes over; a, which
+    # hears nothing either, stays MASTER until the link is back (as with VRRP alone), then b
+    # steps down for a's higher priority.
+    mb=$(log_mark b)
+    tc=$(now)
+    ip -n "$NS_BR" link set p-a nomaster
+    trace "cut: p-a off the bridge"
+    wait_log b "(VI_1) BFD session to the MASTER 192.0.2.1 fell: taking over now (master_down_bfd)" 3 "$mb" >/dev/null
+    wait_log b "(VI_1) Entering MASTER STATE" 2 "$mb" >/dev/null
+    first_b=$(wire first ADV b vrid=51 "ts>$tc")
+    [ -n "$first_b" ] || fail "no advert from side b after a was cut off"
+    # a's packets reach the bridge until the cut takes effect, a moment after tc.
+    last_a=$( { wire last ADV a vrid=51 "ts<$first_b"; wire last BFD a "ts<$first_b"; } | sort -g | tail -n 1)
+    trace "FIGURE a cut off: a's last packet -> b's first advert: $(fcalc "$first_b - $last_a")s"
+    ip -n "$NS_BR" link set p-a master br0
+    trace "restored: p-a back on the bridge"
+    wait_log b "(VI_1) Entering BACKUP STATE" 5 "$mb" >/dev/null
+    expect_master a VI_1 "$VIP4" 5
+    wait_log b "(peer) Entering Up state" 10 "$mb" >/dev/null
+    sleep 1.5
     mb=$(log_mark b)
     tk=$(speaker_kill a)
     wait_log b "(VI_1) BFD session to the MASTER 192.0.2.1 fell: taking over now (master_down_bfd)" 3 "$mb" >/dev/null
