@@ -111,6 +111,9 @@ fn peer(b: &BfdInstance) -> Peer {
     }
 }
 
+/// How long a reader waits after a receive error before it reads again.
+const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(10);
+
 /// A datagram a reader task passed on, with when it arrived.
 struct Received {
     at: Instant,
@@ -225,7 +228,11 @@ impl Task {
                             break;
                         }
                     }
-                    Err(e) => tracing::debug!("BFD: {family} receive error: {e}"),
+                    Err(e) => {
+                        // A socket error that would repeat at once must not spin the CPU.
+                        tracing::debug!("BFD: {family} receive error: {e}");
+                        tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
+                    }
                 }
             }
         });
