@@ -1367,6 +1367,8 @@ scenario_bfd_fast_failover() {
     bfd_silence a
     wait_log b "$(bfd_expired peer)" 8 "$mb" >/dev/null
     wait_log b "(VI_1) BFD session to 192.0.2.1 fell; not taking over: an advert from 192.0.2.1 came" 2 "$mb" >/dev/null
+    # It waits for a's next advert only (one interval plus Skew_Time), which comes.
+    log_has b "taking over if its next advert is late" "$mb" || fail "side b did not say it waits for a's next advert"
     expect_stable 2
     [ "$(transitions b "$mb")" -eq 0 ] || fail "side b changed state although a's adverts kept coming"
     expect_master a VI_1 "$VIP4" 1

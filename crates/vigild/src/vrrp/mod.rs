@@ -33,6 +33,7 @@ use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State, TrackerReport};
 use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, Vip, VrrpSocket};
 use vigil_vrrp::plan::{tracker_id, Address, TrackedKind};
 use vigil_vrrp::receive::{self, Accepted, Drop};
+use vigil_vrrp::router::master_gone::Veto;
 use vigil_vrrp::router::peers::{Checksum, Note, Settings as PeerSettings};
 use vigil_vrrp::router::reload::{self, Reconfigure};
 use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
@@ -1345,6 +1346,11 @@ async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: Rou
         }
         RouterAction::MasterGone { neighbor, verdict: Ok(()) } => {
             tracing::warn!("({name}) BFD session to the MASTER {neighbor} fell: taking over now (master_down_bfd)");
+        }
+        RouterAction::MasterGone { neighbor, verdict: Err(veto @ Veto::AdvertsStillArriving { .. }) } => {
+            tracing::info!(
+                "({name}) BFD session to {neighbor} fell; not taking over: {veto}; taking over if its next advert is late"
+            );
         }
         RouterAction::MasterGone { neighbor, verdict: Err(veto) } => {
             tracing::info!("({name}) BFD session to {neighbor} fell; not taking over: {veto}");

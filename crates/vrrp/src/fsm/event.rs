@@ -84,6 +84,12 @@ pub enum Input {
     /// other state nothing happens. Whether the session's neighbour is the Master, and whether
     /// its adverts still arrive, is the router's to check before.
     MasterGone,
+    /// The BFD session to the Master fell, but the Master advertised while BFD heard nothing
+    /// from it (Vigil's `master_down_bfd`): it may live, or have died just after that advert.
+    /// A Backup waits for its next advert only: the Master_Down_Timer, which runs three
+    /// Master advert intervals plus Skew_Time from the last advert, is brought forward to one
+    /// interval plus Skew_Time from it. The next advert sets it back as usual.
+    MasterSuspect,
     /// RFC 5798 6.4.2/6.4.3 Shutdown event: back to Initialize, resigning if Master.
     Shutdown,
     /// The sync group coordinator moves this member to `state` (Backup, Master or Fault).

@@ -196,6 +196,16 @@ impl Instance {
                     self.set_want(State::Master);
                 }
             }
+            Input::MasterSuspect => {
+                if self.state == State::Backup {
+                    if let Some(at) = self.timers.get(Timer::MasterDown) {
+                        let sooner = at.checked_sub(2 * self.master_adver_int).unwrap_or(now).max(now);
+                        if sooner < at {
+                            self.timers.set(Timer::MasterDown, sooner);
+                        }
+                    }
+                }
+            }
             Input::Shutdown => self.shutdown(),
             Input::GroupForce { state } => self.group_force(now, state),
         }

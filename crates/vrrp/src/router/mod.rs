@@ -70,7 +70,8 @@ pub enum RouterInput {
     },
     /// The BFD session to `neighbor` fell after hearing nothing from it for `silent_for`
     /// (Vigil's `master_down_bfd`): a Backup whose Master that is takes over now, unless
-    /// [`master_gone::decide`] vetoes it.
+    /// [`master_gone::decide`] vetoes it; vetoed because the Master advertised meanwhile, it
+    /// waits for the Master's next advert only ([`Input::MasterSuspect`]).
     MasterGone {
         /// The instance.
         id: InstanceId,
@@ -218,8 +219,12 @@ impl Router {
                 let verdict =
                     master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, silent_for);
                 self.actions.push_back((id, RouterAction::MasterGone { neighbor, verdict }));
-                if verdict.is_ok() {
-                    self.feed(now, id, Input::MasterGone);
+                match verdict {
+                    Ok(()) => self.feed(now, id, Input::MasterGone),
+                    // The Master advertised after BFD last heard it: alive then, perhaps not
+                    // now. Wait for its next advert only.
+                    Err(master_gone::Veto::AdvertsStillArriving { .. }) => self.feed(now, id, Input::MasterSuspect),
+                    Err(_) => {}
                 }
             }
             RouterInput::VipRemoved { id, ip } => {

@@ -268,6 +268,9 @@ fn a_fallen_bfd_session_to_the_master_hands_over_at_once_unless_its_adverts_stil
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(matches!(&out[0].1, RouterAction::MasterGone { verdict: Err(v), .. } if *v == veto));
     assert_eq!(state(&r, 1), State::Backup);
+    // It waits for the Master's next advert only: 1 s plus Skew_Time after the last one, not 3.
+    let timer = r.fsm(InstanceId(1)).and_then(|f| f.timer(fsm::Timer::MasterDown));
+    assert_eq!(timer, Some(t0 + ms(1_520) + ms(1_000) + Duration::from_micros(609_375)));
 
     // A session to another router says nothing of the Master.
     let mut r = Router::new();
