@@ -240,6 +240,13 @@ conf_static() {
     conf_lines static_rules "$2" | sed 's/^    //'
 }
 
+# conf_static_addresses ADDRESS...: a top-level static_ipaddress block, a line each.
+conf_static_addresses() {
+    printf 'static_ipaddress {\n'
+    printf '    %s\n' "$@"
+    printf '}\n'
+}
+
 # conf_script NAME COMMAND [key=value ...]: a vrrp_script; keys interval (1),
 # weight (unset), fall (1), rise (1).
 conf_script() {

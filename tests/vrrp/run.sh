@@ -63,7 +63,7 @@ describe() {
         ipv6) echo "IPv6 VRRPv3 (VIP 2001:db8::100/64): adverts to ff02::12, unsolicited NA from the MASTER, SIGTERM failover" ;;
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
         vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
-        virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static ones on both until stop; a route there before start stays" ;;
+        virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static routes, rules and addresses on both until stop, a deleted static address put back; a route there before start stays" ;;
         smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
         dynamic_interface) echo "(vigild on a) VI_2's interface eth1 does not exist at start: VI_1 runs meanwhile; eth1 created with its address: VI_2 starts without a restart and becomes MASTER with its VIP on eth1" ;;
@@ -483,7 +483,7 @@ wait_kernel() {
 
 scenario_virtual_routes() {
     lab_setup
-    local s mb
+    local s mb n
     local routes="198.51.100.0/24 via 192.0.2.50;blackhole 203.0.113.0/24;0.0.0.0/0 via 192.0.2.50 table 100"
     routes+=";198.18.0.0/15 via 192.0.2.50;192.0.2.192/26 via 192.0.2.50 table 100"
     for s in a b; do
@@ -495,11 +495,33 @@ scenario_virtual_routes() {
     write_pair routes="$routes" rules="from $VIP4/32 table 100 priority 100"
     for s in a b; do
         conf_static "10.99.0.0/16 via 192.0.2.50" "from 192.0.2.0/24 table 200 priority 200" >>"$SDIR/$s.conf"
+        # With dev, and without: keepalived's default interface, eth0.
+        n=1
+        [ "$s" = a ] || n=2
+        conf_static_addresses "10.99.$n.7/24 dev eth0 label eth0:st" "10.98.$n.7/24" >>"$SDIR/$s.conf"
     done
     bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
     wait_kernel a present 2 "${VR_VIRTUAL[@]}" "${VR_STATIC[@]}" "$VR_BEFORE"
     wait_kernel b present 2 "${VR_STATIC[@]}" "$VR_BEFORE"
     wait_kernel b absent 0 "${VR_VIRTUAL[@]}"
+    # Static addresses on both sides whatever their state; one deleted by hand on the BACKUP
+    # comes back ("Restoring deleted static address").
+    wait_vip a 10.99.1.7 2 >/dev/null
+    wait_vip a 10.98.1.7 2 >/dev/null
+    wait_vip b 10.99.2.7 2 >/dev/null
+    wait_vip b 10.98.2.7 2 >/dev/null
+    [[ $(ip -n "${NS[b]}" -o addr show dev eth0) =~ \ 10\.99\.2\.7/24\ [^$'\n']*\ eth0:st ]] ||
+        fail "side b (${IMPL[b]}): static address 10.99.2.7/24 lacks its label eth0:st"
+    mb=$(log_mark b)
+    ip -n "${NS[b]}" addr del 10.99.2.7/24 dev eth0
+    wait_vip b 10.99.2.7 2 >/dev/null
+    wait_log b "Restoring deleted static address" 2 "$mb" >/dev/null
+    # A reload that changes one static address: that one moves, the other stays.
+    sed -i 's|10\.98\.2\.7/24|10.98.2.8/24|' "$SDIR/b.conf"
+    kill -HUP "${SPK_PID[b]}"
+    wait_vip b 10.98.2.8 4 >/dev/null
+    wait_no_vip b 10.98.2.7 2
+    has_vip b 10.99.2.7 || fail "side b (${IMPL[b]}): static address 10.99.2.7 gone after a reload that kept it"
     mb=$(log_mark b)
     speaker_term a >/dev/null
     wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
@@ -508,6 +530,9 @@ scenario_virtual_routes() {
     # Stopped: its virtual and static entries removed, the route from before start kept.
     wait_kernel a absent 0 "${VR_VIRTUAL[@]}" "${VR_STATIC[@]}"
     wait_kernel a present 0 "$VR_BEFORE"
+    wait_no_vip a 10.99.1.7 0
+    wait_no_vip a 10.98.1.7 0
+    has_vip b 10.99.2.7 || fail "side b (${IMPL[b]}): static address 10.99.2.7 gone while it runs"
     for s in a b; do
         [ "${IMPL[$s]}" = vigild ] || continue
         wait_kernel "$s" present 0 "$VR_IDENTICAL"

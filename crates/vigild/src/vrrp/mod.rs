@@ -15,6 +15,7 @@
 mod owned;
 mod routes;
 mod setup;
+mod statics;
 mod syncd;
 mod track;
 
@@ -40,6 +41,7 @@ use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::routes::{Owner, RouteSet};
+use self::statics::StaticAddresses;
 use self::track::{FileStatus, ScriptStatus};
 use crate::events::{Events, Kind};
 use crate::notify::Notifier;
@@ -273,6 +275,8 @@ struct Vrrp {
     scripts: HashMap<String, TrackerTask<VrrpScript, ScriptStatus>>,
     files: HashMap<String, TrackerTask<TrackFile, FileStatus>>,
     statics: RouteSet,
+    /// `static_ipaddress`, on their interfaces from start to stop.
+    static_addresses: StaticAddresses,
     priorities: HashMap<vigil_config::span::Span, u32>,
     alerter: Alerter,
     events: Events,
@@ -330,6 +334,7 @@ pub async fn run(
         scripts: HashMap::new(),
         files: HashMap::new(),
         statics: RouteSet::empty(Owner::Static),
+        static_addresses: StaticAddresses::default(),
         priorities,
         alerter,
         events,
@@ -352,6 +357,7 @@ pub async fn run(
         v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
     });
     v.track();
+    v.static_addresses = StaticAddresses::install(&config, &v.kernel.addresses, &mut v.kernel.vips).await;
     v.install_statics().await;
     for id in fresh {
         v.begin(id).await;
@@ -418,6 +424,7 @@ pub async fn run(
         v.resign(idx, now).await;
     }
     v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
+    v.static_addresses.remove_all(&v.kernel.addresses, &mut v.kernel.vips).await;
     v.kernel.flush_records();
     if let Some(s) = v.kernel.syncd.take() {
         s.stop().await;
@@ -727,6 +734,9 @@ impl Vrrp {
                 self.start_waiting(Some(&name)).await;
             }
             Event::Net(NetEvent::AddrAdded { .. }) if !self.waiting.is_empty() => self.start_waiting(None).await,
+            Event::Net(NetEvent::AddrRemoved { ifindex, ip, .. }) => {
+                self.static_addresses.restore(*ifindex, *ip, &self.kernel.addresses, &mut self.kernel.vips).await;
+            }
             Event::Bfd(up) => self.bfd_changed(up.clone()),
             Event::Packet { .. } | Event::Net(_) => {}
         }
@@ -900,6 +910,7 @@ impl Vrrp {
         }
         let statics_changed = !same_ignoring_spans(&old_config.static_routes, &config.static_routes)
             || !same_ignoring_spans(&old_config.static_rules, &config.static_rules);
+        self.static_addresses.reload(&old_config, &config, &self.kernel.addresses, &mut self.kernel.vips).await;
         if statics_changed {
             self.statics.remove(&self.kernel.routes, &mut self.kernel.routes_record).await;
             self.install_statics().await;

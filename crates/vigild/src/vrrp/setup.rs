@@ -68,7 +68,8 @@ fn tracked(kind: TrackedKind, t: &Track) -> Tracked {
     Tracked { kind, name: t.name.clone(), weight: t.weight, reverse: t.reverse }
 }
 
-fn vip(a: &model::VirtualAddress) -> Vip {
+/// The address to add for a `virtual_ipaddress` or `static_ipaddress` entry.
+pub fn vip(a: &model::VirtualAddress) -> Vip {
     Vip {
         ip: a.addr,
         prefix: a.prefix,
