@@ -105,7 +105,17 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
     }
     out.extend(cfg.vrrp_scripts.iter().filter_map(|s| s.script.as_ref()));
     let g = &cfg.global;
-    out.extend([&g.notify_fifo_script, &g.vrrp_notify_fifo_script, &g.lvs_notify_fifo_script].into_iter().flatten());
+    out.extend(
+        [
+            &g.notify_fifo_script,
+            &g.vrrp_notify_fifo_script,
+            &g.lvs_notify_fifo_script,
+            &g.startup_script,
+            &g.shutdown_script,
+        ]
+        .into_iter()
+        .flatten(),
+    );
     for vs in &cfg.virtual_servers {
         out.extend(vs.quorum_up.iter().chain(vs.quorum_down.iter()));
         for rs in &vs.real_servers {

@@ -52,6 +52,9 @@ pub struct Script {
     pub span: Span,
 }
 
+/// How long keepalived lets `startup_script` and `shutdown_script` run by default.
+pub const DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// `global_defs { ... }`
 #[derive(Clone, Debug)]
 pub struct GlobalDefs {
@@ -94,6 +97,12 @@ pub struct GlobalDefs {
     pub notify_fifo_script: Option<Script>,
     pub vrrp_notify_fifo_script: Option<Script>,
     pub lvs_notify_fifo_script: Option<Script>,
+    /// `startup_script`: run before anything starts, for at most `startup_script_timeout`.
+    pub startup_script: Option<Script>,
+    pub startup_script_timeout: Duration,
+    /// `shutdown_script`: run after everything stopped, for at most `shutdown_script_timeout`.
+    pub shutdown_script: Option<Script>,
+    pub shutdown_script_timeout: Duration,
 }
 
 impl Default for GlobalDefs {
@@ -135,6 +144,10 @@ impl Default for GlobalDefs {
             notify_fifo_script: None,
             vrrp_notify_fifo_script: None,
             lvs_notify_fifo_script: None,
+            startup_script: None,
+            startup_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
+            shutdown_script: None,
+            shutdown_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
         }
     }
 }

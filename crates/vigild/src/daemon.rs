@@ -18,6 +18,7 @@ use crate::cli::Cli;
 use crate::control::{self, Command, Request};
 use crate::dump::{self, json};
 use crate::events::{Events, Fifos};
+use crate::lifecycle::Which;
 use crate::pidfile::PidFile;
 use crate::status::{self, unix_time, Document, ReloadOutcome};
 use crate::vrrp::Control;
@@ -48,6 +49,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async {
+        crate::lifecycle::run(Which::Startup, &config.global).await;
         let mut daemon = Daemon::start(cli, config).await?;
         daemon.serve().await
     })
@@ -335,6 +337,7 @@ impl<'a> Daemon<'a> {
         if let Some(f) = self.fifos.take() {
             f.finish(&self.events);
         }
+        crate::lifecycle::run(Which::Shutdown, &self.config.global).await;
         tracing::info!("Stopped Vigil v{}", env!("CARGO_PKG_VERSION"));
         Ok(0)
     }

@@ -11,6 +11,7 @@ mod daemon;
 mod dump;
 mod events;
 mod host;
+mod lifecycle;
 mod logging;
 mod lvs;
 mod maintenance;

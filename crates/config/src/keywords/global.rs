@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use super::{alias, apply, checked, ignored, lvs, removed, set, vrrp, Ctx, Table};
-use crate::model::{BfdInstance, Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, SmtpServer};
+use crate::model::{BfdInstance, Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, Script, SmtpServer};
 use crate::tree::Statement;
 
 pub(crate) static TOP: Table<Config> = Table::new(&[
@@ -189,10 +189,18 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("vrrp_process_name"),
     ignored("checker_process_name"),
     ignored("bfd_process_name"),
-    ignored("startup_script"),
-    ignored("startup_script_timeout"),
-    ignored("shutdown_script"),
-    ignored("shutdown_script_timeout"),
+    set("startup_script", |c, s, g| lifecycle_script(c, s, &mut g.startup_script, "startup")),
+    set("startup_script_timeout", |c, s, g| {
+        if let Some(t) = lifecycle_script_timeout(c, s, "startup") {
+            g.startup_script_timeout = t
+        }
+    }),
+    set("shutdown_script", |c, s, g| lifecycle_script(c, s, &mut g.shutdown_script, "shutdown")),
+    set("shutdown_script_timeout", |c, s, g| {
+        if let Some(t) = lifecycle_script_timeout(c, s, "shutdown") {
+            g.shutdown_script_timeout = t
+        }
+    }),
     ignored("checker_log_all_failures"),
     ignored("no_email_faults"),
     ignored("default_interface"),
@@ -267,6 +275,36 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("reload_file"),
     ignored("data_use_instance"),
 ]);
+
+/// `startup_script` / `shutdown_script` (`kind`): the first one given stands, as in keepalived.
+fn lifecycle_script(c: &mut Ctx, s: &Statement, slot: &mut Option<Script>, kind: &str) {
+    if slot.is_some() {
+        c.warning("duplicate", s.span(), format!("{kind} script already specified"));
+    } else if s.args.is_empty() {
+        c.warning("missing-value", s.span(), format!("{kind} script missing"));
+    } else {
+        *slot = c.script(s);
+    }
+}
+
+/// `startup_script_timeout` / `shutdown_script_timeout`: whole seconds from 1 to 1000.
+fn lifecycle_script_timeout(c: &mut Ctx, s: &Statement, kind: &str) -> Option<std::time::Duration> {
+    let Some(w) = s.args.first() else {
+        c.warning("missing-value", s.span(), format!("{kind}_script_timeout requires value"));
+        return None;
+    };
+    match w.text.parse::<u64>() {
+        Ok(secs @ 1..=1000) => Some(std::time::Duration::from_secs(secs)),
+        _ => {
+            c.warning(
+                "out-of-range",
+                &w.span,
+                format!("{kind}_script_timeout '{}' must be in [1, 1000] - ignoring", w.text),
+            );
+            None
+        }
+    }
+}
 
 fn lvs_flush_on_stop(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs) {
     c.at_most(s, 1);
