@@ -143,9 +143,15 @@ phase_failover() {
                 last_a = ""; first_b = ""; garp_b = ""
                 for (j = 1; j <= m; j++) {
                     split(ev[j], f, " "); ts = f[2] + 0
-                    if (f[3] == "a" && (f[1] == "ADV" || f[1] == "BFD") && ts < kill[k]) last_a = ts
                     if (f[1] == "ADV" && f[3] == "b" && f[7] == 51 && ts > kill[k] && ts < end && first_b == "") first_b = ts
                     if (f[1] == "GARP" && f[3] == "b" && f[4] == vip && ts > kill[k] && ts < end && garp_b == "") garp_b = ts
+                }
+                # A can still send in the moment between the kill time taken and its SIGSTOP:
+                # its last packet is its last one before B takes over, not before that time.
+                for (j = 1; j <= m && first_b != ""; j++) {
+                    split(ev[j], f, " "); ts = f[2] + 0
+                    if (ts >= first_b) break
+                    if (f[3] == "a" && (f[1] == "ADV" || f[1] == "BFD")) last_a = ts
                 }
                 printf "%d %s %s\n", run[k],
                     (last_a != "" && first_b != "") ? sprintf("%.3f", (first_b - last_a) * 1000) : "-",
