@@ -236,6 +236,27 @@ fn interfaces(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
             }
         }
     }
+    // keepalived only warns about a static address's missing interface, but refuses one that
+    // has no `dev` when the default interface is missing.
+    let default = cfg.global.default_interface.as_deref().unwrap_or("eth0");
+    for a in &cfg.static_ipaddress {
+        match &a.dev {
+            Some(dev) if !host.interface_exists(dev) => diags.warning(
+                "unknown-interface",
+                &a.span,
+                format!("interface {dev} for static address {}/{} does not exist", a.addr, a.prefix),
+            ),
+            None if !host.interface_exists(default) => diags.error(
+                "unknown-interface",
+                &a.span,
+                format!(
+                    "static address {}/{} has no dev and the default interface {default} does not exist: add 'dev IF' or set default_interface",
+                    a.addr, a.prefix
+                ),
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// A virtual_server address should be a VIP, a static address or a local address; otherwise

@@ -103,6 +103,8 @@ pub struct GlobalDefs {
     /// `shutdown_script`: run after everything stopped, for at most `shutdown_script_timeout`.
     pub shutdown_script: Option<Script>,
     pub shutdown_script_timeout: Duration,
+    /// `default_interface`: where a `static_ipaddress` without `dev` goes (keepalived: eth0).
+    pub default_interface: Option<String>,
 }
 
 impl Default for GlobalDefs {
@@ -148,6 +150,7 @@ impl Default for GlobalDefs {
             startup_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
             shutdown_script: None,
             shutdown_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
+            default_interface: None,
         }
     }
 }

@@ -71,6 +71,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("global_defs", "notify_fifo_script", "notify_fifo_script /bin/true", "notify_fifo_script"),
     ("global_defs", "vrrp_notify_fifo_script", "vrrp_notify_fifo_script /bin/true", "vrrp_notify_fifo_script"),
     ("global_defs", "lvs_notify_fifo_script", "lvs_notify_fifo_script /bin/true", "lvs_notify_fifo_script"),
+    ("global_defs", "default_interface", "default_interface eth1", "default_interface"),
     ("global_defs", "startup_script", "startup_script /bin/true", "startup_script"),
     ("global_defs", "startup_script_timeout", "startup_script_timeout 20", "startup_script_timeout 1001"),
     ("global_defs", "shutdown_script", "shutdown_script \"/bin/echo stopping\" root", "shutdown_script"),

@@ -203,7 +203,10 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     }),
     ignored("checker_log_all_failures"),
     ignored("no_email_faults"),
-    ignored("default_interface"),
+    set("default_interface", |c, s, g| match s.args.first() {
+        Some(w) => g.default_interface = Some(w.text.to_string()),
+        None => c.warning("missing-value", s.span(), "default_interface requires interface name"),
+    }),
     ignored("vrrp_garp_lower_prio_delay"),
     ignored("vrrp_down_timer_adverts"),
     ignored("vrrp_garp_lower_prio_repeat"),

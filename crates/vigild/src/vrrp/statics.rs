@@ -3,8 +3,8 @@
 //! them (`Restoring deleted static address ...`), changed on reload by removing those the new
 //! file no longer has and adding the new ones, and removed at stop.
 //!
-//! An address without `dev` goes on keepalived's default interface, `eth0` (Vigil does not
-//! read `default_interface`). Only what Vigil added is removed: an address already on its
+//! An address without `dev` goes on `default_interface`, else on `eth0`, as keepalived's
+//! does. Only what Vigil added is removed: an address already on its
 //! interface at start is left alone, unless a previous run added it (the `vips` record, see
 //! [`super::owned`]). keepalived instead deletes and re-adds it.
 
@@ -16,8 +16,13 @@ use vigil_vrrp::io::{AddOutcome, Addresses, RemoveOutcome, Vip};
 use super::owned::{self, Owned};
 use super::setup;
 
-/// keepalived's default interface (`DFLT_INT`), for an address written without `dev`.
+/// keepalived's default interface (`DFLT_INT`) when `default_interface` names none.
 const DEFAULT_INTERFACE: &str = "eth0";
+
+/// Where an address written without `dev` goes in `config`.
+fn default_interface(config: &Config) -> &str {
+    config.global.default_interface.as_deref().unwrap_or(DEFAULT_INTERFACE)
+}
 
 /// One static address, where it goes, and whether Vigil holds it.
 #[derive(Debug)]
@@ -42,17 +47,17 @@ pub struct StaticAddresses {
 /// entries are the same address when these are equal, whatever line they were written on.
 type Key = (String, Vip, bool);
 
-fn key(a: &VirtualAddress) -> Key {
-    (a.dev.clone().unwrap_or_else(|| DEFAULT_INTERFACE.to_string()), setup::vip(a), !a.no_track)
+fn key(a: &VirtualAddress, default: &str) -> Key {
+    (a.dev.as_deref().unwrap_or(default).to_string(), setup::vip(a), !a.no_track)
 }
 
-/// A reload's changes: the positions in `old` to remove, and the positions in `new` to add;
-/// addresses in both stay as they are.
-pub fn diff(old: &[VirtualAddress], new: &[VirtualAddress]) -> (Vec<usize>, Vec<usize>) {
-    let old_keys: Vec<_> = old.iter().map(key).collect();
-    let new_keys: Vec<_> = new.iter().map(key).collect();
-    let removed = (0..old.len()).filter(|&i| !new_keys.contains(&old_keys[i])).collect();
-    let added = (0..new.len()).filter(|&i| !old_keys.contains(&new_keys[i])).collect();
+/// A reload's changes: the positions in `old`'s static addresses to remove, and the positions
+/// in `new`'s to add; addresses in both stay as they are.
+pub fn diff(old: &Config, new: &Config) -> (Vec<usize>, Vec<usize>) {
+    let keys = |c: &Config| -> Vec<Key> { c.static_ipaddress.iter().map(|a| key(a, default_interface(c))).collect() };
+    let (old_keys, new_keys) = (keys(old), keys(new));
+    let removed = (0..old_keys.len()).filter(|&i| !new_keys.contains(&old_keys[i])).collect();
+    let added = (0..new_keys.len()).filter(|&i| !old_keys.contains(&new_keys[i])).collect();
     (removed, added)
 }
 
@@ -67,7 +72,7 @@ impl StaticAddresses {
     pub async fn install(config: &Config, kernel: &Addresses, record: &mut Owned) -> StaticAddresses {
         let mut entries = Vec::with_capacity(config.static_ipaddress.len());
         for a in &config.static_ipaddress {
-            entries.push(add(a, kernel, record).await);
+            entries.push(add(key(a, default_interface(config)), kernel, record).await);
         }
         StaticAddresses { entries }
     }
@@ -75,7 +80,7 @@ impl StaticAddresses {
     /// Applies a reload from `old` (the configuration these were installed from) to `new`:
     /// only the addresses that differ are touched.
     pub async fn reload(&mut self, old: &Config, new: &Config, kernel: &Addresses, record: &mut Owned) {
-        let (removed, added) = diff(&old.static_ipaddress, &new.static_ipaddress);
+        let (removed, added) = diff(old, new);
         let mut before: Vec<Option<Static>> = std::mem::take(&mut self.entries).into_iter().map(Some).collect();
         for i in removed {
             if let Some(s) = before.get_mut(i).and_then(Option::take) {
@@ -83,10 +88,10 @@ impl StaticAddresses {
             }
         }
         for (i, a) in new.static_ipaddress.iter().enumerate() {
+            let k = key(a, default_interface(new));
             let entry = if added.contains(&i) {
-                Some(add(a, kernel, record).await)
+                Some(add(k, kernel, record).await)
             } else {
-                let k = key(a);
                 before.iter_mut().find(|s| s.as_ref().is_some_and(|s| s.is(&k))).and_then(Option::take)
             };
             self.entries.extend(entry);
@@ -123,9 +128,9 @@ fn describe(ifname: &str, vip: &Vip) -> String {
     format!("{}/{} dev {ifname}", vip.ip, vip.prefix)
 }
 
-/// Adds `a` unless it is already on its interface; the entry says whether Vigil holds it.
-async fn add(a: &VirtualAddress, kernel: &Addresses, record: &mut Owned) -> Static {
-    let (ifname, vip, restore) = key(a);
+/// Adds the address of `key` unless it is already on its interface; the entry says whether
+/// Vigil holds it.
+async fn add((ifname, vip, restore): Key, kernel: &Addresses, record: &mut Owned) -> Static {
     let text = describe(&ifname, &vip);
     let ifindex = match kernel.link_by_name(&ifname).await {
         Ok(l) => Some(l.ifindex),
@@ -167,11 +172,11 @@ async fn remove(s: Static, kernel: &Addresses, record: &mut Owned) {
 mod tests {
     use super::*;
 
-    fn addresses(text: &str) -> Vec<VirtualAddress> {
-        let source = format!("static_ipaddress {{\n{text}\n}}\n");
-        vigil_config::parse_str("keepalived.conf", &source, &vigil_config::Options::default(), None)
-            .config
-            .static_ipaddress
+    /// A configuration with these static addresses (and `global_defs` lines before them).
+    fn addresses(text: &str) -> Config {
+        let (global, list) = text.split_once("---").unwrap_or(("", text));
+        let source = format!("global_defs {{\n{global}\n}}\nstatic_ipaddress {{\n{list}\n}}\n");
+        vigil_config::parse_str("keepalived.conf", &source, &vigil_config::Options::default(), None).config
     }
 
     #[test]
@@ -195,6 +200,9 @@ mod tests {
         assert_eq!(diff(&old, &new), (vec![], vec![]));
         let moved = addresses("192.0.2.7/24 dev eth1");
         assert_eq!(diff(&old, &moved), (vec![0], vec![0]));
+        let default_eth1 = addresses("default_interface eth1\n---\n192.0.2.7/24");
+        assert_eq!(diff(&moved, &default_eth1), (vec![], vec![]));
+        assert_eq!(diff(&old, &default_eth1), (vec![0], vec![0]));
     }
 
     #[test]
