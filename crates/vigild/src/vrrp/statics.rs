@@ -141,9 +141,7 @@ async fn add((ifname, vip, restore): Key, kernel: &Addresses, record: &mut Owned
     };
     let mut added = false;
     if let Some(index) = ifindex {
-        let present = kernel.list(index).await.unwrap_or_default().iter().any(|(ip, _)| *ip == vip.ip);
-        let outcome = if present { Ok(AddOutcome::AlreadyPresent) } else { kernel.add(index, &vip).await };
-        match outcome {
+        match kernel.add(index, &vip).await {
             Ok(AddOutcome::Added) => added = true,
             // A previous run's, by its record: ours to remove.
             Ok(AddOutcome::AlreadyPresent) if record.contains(&owned::vip(&ifname, vip.ip)) => added = true,
