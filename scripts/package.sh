@@ -61,6 +61,7 @@ install -m 0644 packaging/completions/_vigild packaging/completions/_vigilctl "$
 install -m 0644 packaging/deb/copyright "$doc/copyright"
 install -m 0644 etc/keepalived.conf "$doc/samples/keepalived.conf"
 install -m 0644 etc/keepalived-backup.conf "$doc/samples/keepalived-backup.conf"
+install -m 0644 etc/announce.conf "$doc/samples/announce.conf"
 install -m 0644 systemd/README.md "$doc/README.systemd.md"
 # A native package (its version has no Debian revision): the changelog is changelog.gz, as
 # policy and lintian want. A build of another version than the changelog's newest entry gets

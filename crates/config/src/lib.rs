@@ -4,6 +4,7 @@
 //! The crate is pure apart from reading the files: facts about the host (interfaces, local
 //! addresses, script files) come in through [`Host`], so lints are testable without a system.
 
+pub mod announce;
 pub mod diag;
 mod keywords;
 pub mod lexer;

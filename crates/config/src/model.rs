@@ -500,6 +500,33 @@ pub enum GroupMember {
     },
 }
 
+impl GroupMember {
+    /// The addresses of `IP[-LAST]`: the last byte (IPv4) or last 16-bit group (IPv6) runs
+    /// from `first`'s up to `last`; none for a fwmark.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let GroupMember::Range { first, last_octet, .. } = self else { return Vec::new() };
+        let Some(last) = *last_octet else { return vec![*first] };
+        match *first {
+            IpAddr::V4(a) => {
+                let o = a.octets();
+                (u16::from(o[3])..=last.min(255))
+                    .filter_map(|b| u8::try_from(b).ok())
+                    .map(|b| IpAddr::from([o[0], o[1], o[2], b]))
+                    .collect()
+            }
+            IpAddr::V6(a) => {
+                let mut s = a.segments();
+                (s[7]..=last)
+                    .map(|g| {
+                        s[7] = g;
+                        IpAddr::from(s)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// How a virtual server is named.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum VsKey {

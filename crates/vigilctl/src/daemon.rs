@@ -74,6 +74,8 @@ fn render_event(e: &Value) -> String {
             Some(w) => format!("WEIGHT RS {} of VS {} set to {w}", s(&e["rs"]), s(&e["vs"])),
             None => format!("WEIGHT RS {} of VS {} override cleared", s(&e["rs"]), s(&e["vs"])),
         },
+        "DRAIN" => format!("DRAIN {} {}", e["vip"].as_str().unwrap_or("every VIP"), s(&e["state"])),
+        "ANNOUNCE" => format!("ANNOUNCE {} {} ({})", s(&e["vip"]), s(&e["state"]), s(&e["reason"])),
         other => format!("{other} {e}"),
     };
     format!("{:>5} {time}Z {what}", s(&e["seq"]))
@@ -90,9 +92,9 @@ impl Paint {
     /// `text` in the colour its word calls for, padded to `width`.
     fn word(&self, text: &str, width: usize) -> String {
         let code = match text {
-            "MASTER" | "up" | "ok" => "32",
+            "MASTER" | "up" | "ok" | "announced" => "32",
             "BACKUP" => "33",
-            "FAULT" | "down" | "failed" => "31",
+            "FAULT" | "down" | "failed" | "withdrawn" => "31",
             _ => "",
         };
         let padded = format!("{text:<width$}");
@@ -295,6 +297,21 @@ pub fn render(doc: &Value) -> String {
                     s(&dst["weight"])
                 ));
             }
+        }
+    }
+    if let Some(vips) = doc["announce"].as_array() {
+        out.push_str("\nANNOUNCEMENTS (routes for BIRD or FRR)\n");
+        for a in vips {
+            let state = if a["announced"].as_bool() == Some(true) { "announced" } else { "withdrawn" };
+            let lost: Vec<String> = a["lost_quorum"].as_array().into_iter().flatten().map(s).collect();
+            let lost = if lost.is_empty() { String::new() } else { format!(": no quorum for {}", lost.join(", ")) };
+            out.push_str(&format!(
+                "{} {} ({}{lost}) metric {}\n",
+                s(&a["vip"]),
+                paint.word(state, 9),
+                s(&a["reason"]),
+                s(&a["metric"])
+            ));
         }
     }
     out

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use vigil_config::{Options, Severity};
 
 mod daemon;
+mod drain;
 mod import;
 mod maintenance;
 mod realserver;
@@ -60,19 +61,30 @@ enum Command {
         #[command(flatten)]
         socket: SocketArg,
     },
-    /// Compare the configurations of a MASTER/BACKUP pair and report every difference that
-    /// breaks failover (exit 1 if there is one).
+    /// Compare the configurations of directors that stand in for each other (a MASTER and its
+    /// BACKUPs, or with --scale-out active/active directors) and report every difference that
+    /// breaks failover or flow consistency (exit 1 if there is one; "advice:" lines do not
+    /// count). The first file is A; each other file (B, C, ...) is compared with it.
     CheckPeers {
-        /// The first director's keepalived.conf.
-        a: PathBuf,
-        /// The second director's keepalived.conf (may be the same file with another --id-b).
-        b: PathBuf,
-        /// Config id (`@ID` lines) for A; defaults to the host name.
-        #[arg(long)]
+        /// The directors' keepalived.conf files, A first (a file may be given again with
+        /// another config id).
+        #[arg(required = true, num_args = 2.., value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Config id (`@ID` lines) of each file, in order; files past the last --id take the
+        /// last one. Defaults to the host name.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["id_a", "id_b"])]
+        id: Vec<String>,
+        /// Config id of A, the first file; defaults to the host name.
+        #[arg(long, value_name = "ID")]
         id_a: Option<String>,
-        /// Config id (`@ID` lines) for B; defaults to --id-a.
-        #[arg(long)]
+        /// Config id of every other file; defaults to --id-a.
+        #[arg(long, value_name = "ID")]
         id_b: Option<String>,
+        /// Active/active directors behind ECMP (each announces the VIPs by BGP): compare only
+        /// the virtual servers, whose every flow-mapping setting must match, and advise on
+        /// what keeps a flow on its real server whichever director gets it.
+        #[arg(long, visible_alias = "active-active")]
+        scale_out: bool,
     },
     /// List the IPVS table as `ipvsadm -Ln` does, read over netlink (exit 1 if the kernel has
     /// no IPVS).
@@ -94,6 +106,23 @@ enum Command {
     /// Set a real server's weight at run time (`VS RS N`), or drop that override (`VS RS
     /// --clear`). Kept across reloads and restarts.
     Weight(WeightArgs),
+    /// Withdraw a VIP's route announcement (every VIP without one): the routers send no new
+    /// flows here, the open ones go on being served. Prints the connections IPVS still
+    /// holds for it. Kept across reloads and restarts until `vigilctl undrain`.
+    Drain(DrainArgs),
+    /// Announce a drained VIP again (end every drain without one).
+    Undrain(DrainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DrainArgs {
+    /// The VIP, as the announcement file lists it.
+    vip: Option<std::net::IpAddr>,
+    /// vigild's answer as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    socket: SocketArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,22 +300,40 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Import(from) => import(from),
-        Command::CheckPeers { a, b, id_a, id_b } => {
-            let host = gethostname();
-            let id_a = id_a.unwrap_or(host);
-            let id_b = id_b.unwrap_or_else(|| id_a.clone());
-            let ca = load(&a, &id_a)?;
-            let cb = load(&b, &id_b)?;
-            let issues = vigil_config::peers::compare(&ca, &cb);
-            println!("A = {}\nB = {}", a.display(), b.display());
-            for i in &issues {
+        Command::CheckPeers { files, id, id_a, id_b, scale_out } => {
+            use vigil_config::peers::{self, Mode};
+            // --id-a and --id-b are --id for the first file and for all the others.
+            let ids =
+                if id.is_empty() { [id_a.unwrap_or_else(gethostname)].into_iter().chain(id_b).collect() } else { id };
+            if ids.len() > files.len() {
+                anyhow::bail!("{} config ids (--id) for {} files", ids.len(), files.len());
+            }
+            let mut configs = Vec::with_capacity(files.len());
+            for (k, file) in files.iter().enumerate() {
+                let id = ids.get(k).or(ids.last()).map_or("", String::as_str);
+                configs.push(load(file, id)?);
+            }
+            let mode = if scale_out { Mode::ScaleOut } else { Mode::Failover };
+            let report = peers::check(&configs, mode);
+            for (k, file) in files.iter().enumerate() {
+                println!("{} = {}", peers::side_name(k), file.display());
+            }
+            for i in &report.issues {
+                // With more than one other side, each line says which one it is about.
+                if files.len() > 2 {
+                    print!("[{}] ", peers::side_name(i.side));
+                }
                 println!("{i}");
             }
-            if issues.is_empty() {
-                println!("no difference that breaks failover");
+            for a in &report.advice {
+                println!("advice: {a}");
+            }
+            let breaks = if scale_out { "flow consistency" } else { "failover" };
+            if report.issues.is_empty() {
+                println!("no difference that breaks {breaks}");
                 Ok(ExitCode::SUCCESS)
             } else {
-                println!("{} difference(s) that break failover", issues.len());
+                println!("{} difference(s) that break {breaks}", report.issues.len());
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -336,6 +383,24 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Dump { stats, socket } => {
             print!("{}", daemon::ask(&socket.path(), if stats { "stats" } else { "dump" })?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Drain(args) => {
+            let answer = daemon::ask(&args.socket.path(), &drain::drain(args.vip))?;
+            print_drained(&answer, args.json)?;
+            // The flows still open; without IPVS (or without the rights to read it) there
+            // is nothing to count.
+            if !args.json {
+                match vigil_ipvs::client::Client::connect().and_then(|mut c| c.table()) {
+                    Ok(table) => print!("{}", drain::remaining(args.vip, &table)),
+                    Err(e) => println!("remaining connections: unknown ({e})"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Undrain(args) => {
+            let answer = daemon::ask(&args.socket.path(), &drain::undrain(args.vip))?;
+            print_drained(&answer, args.json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Realserver(action) => match action {
@@ -396,6 +461,16 @@ fn words(t: &maintenance::Target) -> String {
 
 fn expiry(text: Option<&str>) -> anyhow::Result<Option<f64>> {
     text.map(|t| maintenance::parse_expiry(t, maintenance::now())).transpose().map_err(anyhow::Error::msg)
+}
+
+fn print_drained(answer: &str, json: bool) -> anyhow::Result<()> {
+    if json {
+        print!("{answer}");
+    } else {
+        let value: serde_json::Value = serde_json::from_str(answer).context("reading vigild's answer")?;
+        print!("{}", drain::render_drained(&value));
+    }
+    Ok(())
 }
 
 fn print_answer(what: &str, answer: &str, json: bool) -> anyhow::Result<ExitCode> {

@@ -44,6 +44,8 @@ pub struct Checkers {
     runtime: tokio::task::JoinHandle<()>,
     /// The BFD sessions' states, for BFD_CHECK.
     bfd: watch::Receiver<Up>,
+    /// No IPVS in the kernel: the table is in memory only, and not shown as the kernel's.
+    detached: bool,
 }
 
 /// The checks of one configuration, on their thread.
@@ -54,12 +56,18 @@ struct Checks {
 
 impl Checkers {
     /// Starts the IPVS owner and the checks of every real server.  Without IPVS in the
-    /// kernel this is one error in the log and nothing runs; the caller goes on with VRRP.
+    /// kernel this is one error in the log and nothing runs (the caller goes on with VRRP),
+    /// unless `detached`: the route announcements need the verdicts, so the checks run and
+    /// the IPVS owner keeps its table in memory.
     /// BFD_CHECKs follow the sessions `bfd` reports. Must be called on the main runtime:
     /// notify scripts run there.
-    pub fn start(config: Arc<Config>, events: Events, bfd: watch::Receiver<Up>) -> Option<Checkers> {
+    pub fn start(config: Arc<Config>, events: Events, bfd: watch::Receiver<Up>, detached: bool) -> Option<Checkers> {
         let client = match vigil_ipvs::client::Client::connect() {
-            Ok(c) => c,
+            Ok(c) => Some(c),
+            Err(e) if detached => {
+                tracing::warn!("IPVS: {e}; the health checkers run for the route announcements only");
+                None
+            }
             Err(e) => {
                 tracing::error!("IPVS: {e}; the health checkers are not started");
                 return None;
@@ -73,7 +81,13 @@ impl Checkers {
         // Subscribed before the snapshot is taken: no change falls between the two.
         let changes = store.subscribe();
         let entries = store.snapshot();
-        let (lvs, lvs_thread) = match lvs::spawn(client, config.clone(), health(&plan, &status), entries, notifier) {
+        let initial = health(&plan, &status);
+        let detached = client.is_none();
+        let spawned = match client {
+            Some(client) => lvs::spawn(client, config.clone(), initial, entries, notifier),
+            None => lvs::spawn(lvs::Detached::default(), config.clone(), initial, entries, notifier),
+        };
+        let (lvs, lvs_thread) = match spawned {
             Ok(owner) => owner,
             Err(e) => {
                 tracing::error!("IPVS: cannot start the owner's thread: {e}; the health checkers are not started");
@@ -83,7 +97,7 @@ impl Checkers {
         let audit = spawn_audit(&config, lvs.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone())?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd })
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -116,8 +130,11 @@ impl Checkers {
     }
 
     /// The services we manage, as the kernel holds them, and the writes made so far to undo
-    /// changes made behind our back.
+    /// changes made behind our back; `None` without IPVS in the kernel.
     pub async fn table(&self) -> Option<(Table, u64)> {
+        if self.detached {
+            return None;
+        }
         let (reply, table) = oneshot::channel();
         self.lvs.send(Input::Table { reply }).await.ok()?;
         table.await.ok()

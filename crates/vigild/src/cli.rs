@@ -78,6 +78,16 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9650")]
     pub metrics: Option<std::net::SocketAddr>,
 
+    /// Vigil's route announcements for active/active directors (docs/scale-out.md): a file
+    /// keepalived never reads. Without it, nothing is announced.
+    #[arg(long = "announce-config", value_name = "FILE", default_value = crate::announce::DEFAULT_PATH)]
+    pub announce_config: PathBuf,
+
+    /// Remove every route the announcement file's table holds under its protocol, then exit
+    /// (for systemd's ExecStopPost: a vigild that died must not keep attracting flows).
+    #[arg(long)]
+    pub withdraw: bool,
+
     /// The configuration id that selects `@ID` lines (default: the host name up to its first dot).
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use vigil_config::{Config, Severity};
 
+use crate::announce::Announcer;
 use crate::checkers::Checkers;
 use crate::cli::Cli;
 use crate::control::{self, Command, Request};
@@ -105,6 +106,7 @@ struct Daemon<'a> {
     stop: watch::Sender<bool>,
     vrrp: Option<(mpsc::Sender<Control>, JoinHandle<anyhow::Result<()>>)>,
     checkers: Option<Checkers>,
+    announcer: Option<Announcer>,
     bfd: Option<crate::bfd::Bfd>,
     requests: mpsc::Receiver<Request>,
     _control: Option<control::Server>,
@@ -223,8 +225,16 @@ impl<'a> Daemon<'a> {
             let (tx, rx) = mpsc::channel(16);
             (tx, tokio::spawn(crate::vrrp::run(config.clone(), stop_rx, rx, events.clone(), bfd.up(), bfd.falls())))
         });
+        // With route announcements, the checks run even without IPVS in the kernel: their
+        // verdicts still decide what is announced.
+        let announcing = !cli.vrrp && cli.announce_config.exists();
         let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
-            Checkers::start(config.clone(), events.clone(), bfd.up())
+            Checkers::start(config.clone(), events.clone(), bfd.up(), announcing)
+        } else {
+            None
+        };
+        let announcer = if announcing {
+            Announcer::start(&cli.announce_config, config.clone(), events.clone(), checkers.is_some()).await
         } else {
             None
         };
@@ -248,6 +258,7 @@ impl<'a> Daemon<'a> {
             stop,
             vrrp,
             checkers,
+            announcer,
             bfd: Some(bfd),
             requests,
             _control: control,
@@ -317,6 +328,10 @@ impl<'a> Daemon<'a> {
         }
         tracing::info!("Stopping");
         tell_systemd(&[NotifyState::Stopping]);
+        // The routers stop sending new flows first, while every service still answers.
+        if let Some(a) = self.announcer.take() {
+            a.stop().await;
+        }
         let _ = self.stop.send(true);
         if let Some(c) = self.checkers.take() {
             c.stop(!keep_ipvs_at_stop(self.cli.dont_release_ipvs)).await;
@@ -438,7 +453,21 @@ impl<'a> Daemon<'a> {
                                 self.bfd
                                     .as_ref()
                                     .map_or_else(|| tokio::sync::watch::channel(Default::default()).1, |b| b.up()),
+                                self.cli.announce_config.exists(),
                             )
+                        }
+                        None => {}
+                    }
+                    match &self.announcer {
+                        Some(a) => a.reload(config.clone()).await,
+                        None if self.cli.announce_config.exists() => {
+                            self.announcer = Announcer::start(
+                                &self.cli.announce_config,
+                                config.clone(),
+                                self.events.clone(),
+                                self.checkers.is_some(),
+                            )
+                            .await
                         }
                         None => {}
                     }
@@ -531,6 +560,7 @@ impl<'a> Daemon<'a> {
             bfd,
             virtual_servers,
             ipvs: table.map(|(t, _)| status::ipvs(&t)),
+            announce: self.announcer.as_ref().map(|a| a.verdicts().iter().map(status::AnnounceStatus::from).collect()),
         }
     }
 

@@ -48,6 +48,13 @@ pub enum Kind {
     /// A runtime weight set on a real server, or cleared (`weight` null).
     #[serde(rename = "WEIGHT")]
     Weight { vs: String, rs: String, weight: Option<i32>, expires: Option<f64> },
+    /// `vigilctl drain` (ON) or `undrain` (OFF) of a VIP, or of every VIP (`vip` null).
+    #[serde(rename = "DRAIN")]
+    Drain { vip: Option<String>, state: &'static str },
+    /// A VIP's route put in the announcement table (ANNOUNCED) or taken out (WITHDRAWN), and
+    /// why: `healthy`, `drained`, `quorum`, `stopping`.
+    #[serde(rename = "ANNOUNCE")]
+    Announce { vip: String, state: &'static str, reason: &'static str },
 }
 
 /// One numbered event.
@@ -71,7 +78,7 @@ impl Event {
             Kind::Group { name, state } => format!("GROUP \"{name}\" {state} 0\n"),
             Kind::VirtualServer { vs, state } => format!("VS {vs} {state}\n"),
             Kind::RealServer { rs, vs, state } => format!("RS {rs} {vs} {state}\n"),
-            Kind::Maintenance { .. } | Kind::Weight { .. } => return None,
+            Kind::Maintenance { .. } | Kind::Weight { .. } | Kind::Drain { .. } | Kind::Announce { .. } => return None,
         })
     }
 

@@ -2,6 +2,7 @@
 //! VRRP subsystem (`-P` alone) and the health checkers with the IPVS table they drive (`-C`
 //! alone).
 
+mod announce;
 mod bfd;
 mod checkers;
 mod cli;
@@ -87,7 +88,18 @@ fn run(cli: &cli::Cli) -> anyhow::Result<u8> {
     if cli.config_test {
         return config_test(cli);
     }
+    if cli.withdraw {
+        return withdraw(cli);
+    }
     daemon::run(cli)
+}
+
+/// `--withdraw`: the announcement routes removed, their count printed.
+fn withdraw(cli: &cli::Cli) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let removed = runtime.block_on(announce::withdraw(&cli.announce_config))?;
+    println!("vigild: {removed} announced route(s) withdrawn");
+    Ok(0)
 }
 
 /// keepalived's default config id: the node name up to the first dot.
@@ -147,6 +159,22 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
             writeln!(out, "{d}")?;
         }
     }
+    // Vigil's own announcement file, when there is one: its errors count as errors.
+    let announce_errors = match announce::read(&cli.announce_config) {
+        Err(vigil_config::announce::Error::Invalid(found)) => found,
+        Err(e) => vec![vigil_config::Diagnostic {
+            severity: Severity::Error,
+            code: "announce-unreadable",
+            span: vigil_config::Span::new(vigil_config::span::FileId::intern(&cli.announce_config), 0, 0),
+            message: e.to_string(),
+            suggestion: None,
+            security: false,
+        }],
+        Ok(_) => Vec::new(),
+    };
+    for d in &announce_errors {
+        writeln!(out, "{d}")?;
+    }
     let count = |s: Severity| parsed.diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings, notes) = (count(Severity::Error), count(Severity::Warning), count(Severity::Note));
     if !cli.json && (errors + warnings + notes) > 0 {
@@ -154,7 +182,10 @@ fn config_test(cli: &cli::Cli) -> anyhow::Result<u8> {
     }
     out.flush()?;
     json_out.flush()?;
-    let code = vigil_config::exit_code(&parsed.diagnostics, cli.strict);
+    let mut code = vigil_config::exit_code(&parsed.diagnostics, cli.strict);
+    if !announce_errors.is_empty() {
+        code = code.max(vigil_config::exit_code(&announce_errors, cli.strict));
+    }
     // The process ends here: freeing a large model item by item would only add to -t's time.
     std::mem::forget(parsed);
     Ok(u8::try_from(code).unwrap_or(1))

@@ -313,6 +313,24 @@ pub struct State {
     pub maintenance: Vec<Maintenance>,
     #[serde(default)]
     pub weights: Vec<WeightOverride>,
+    /// The announced VIPs withdrawn by `vigilctl drain` (see [`crate::announce`]).
+    #[serde(default)]
+    pub drained: Vec<Drained>,
+}
+
+/// One `vigilctl drain`: a VIP, or every VIP (`vip` absent), withdrawn from the routers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drained {
+    pub vip: Option<IpAddr>,
+    /// Unix time it was set.
+    pub since: f64,
+}
+
+impl State {
+    /// Whether `vip` is drained, by itself or with every VIP.
+    pub fn is_drained(&self, vip: IpAddr) -> bool {
+        self.drained.iter().any(|d| d.vip.is_none_or(|v| v == vip))
+    }
 }
 
 /// A request from `vigilctl`, one JSON object on the control socket.
@@ -336,6 +354,14 @@ pub enum Change {
         rs: SocketAddr,
         weight: Option<i32>,
         expires: Option<f64>,
+    },
+    /// Withdraw the announcement of `vip`, or of every VIP.
+    Drain {
+        vip: Option<IpAddr>,
+    },
+    /// Announce `vip` (or every VIP) again.
+    Undrain {
+        vip: Option<IpAddr>,
     },
 }
 
@@ -421,6 +447,30 @@ impl State {
                 }
                 Ok(vec![Kind::Weight { vs: vs.to_string(), rs: rs.to_string(), weight: None, expires: None }])
             }
+            Change::Drain { vip } => {
+                // Draining one VIP while all are drained changes nothing; draining all
+                // replaces the single ones.
+                if self.drained.iter().any(|d| d.vip.is_none() || d.vip == vip) {
+                    return Ok(Vec::new());
+                }
+                self.drained.retain(|d| vip.is_some() && d.vip != vip);
+                self.drained.push(Drained { vip, since: now });
+                self.drained.sort_by_key(|d| d.vip);
+                Ok(vec![Kind::Drain { vip: vip.map(|v| v.to_string()), state: "ON" }])
+            }
+            Change::Undrain { vip } => {
+                if vip.is_some() && self.drained.iter().any(|d| d.vip.is_none()) {
+                    return Err("every VIP is drained: undrain without a VIP ends that".into());
+                }
+                let before = self.drained.len();
+                // Undraining all clears every entry; one VIP clears only its own.
+                self.drained.retain(|d| vip.is_some() && d.vip != vip);
+                if self.drained.len() == before {
+                    let what = vip.map_or("no VIP".to_string(), |v| format!("{v}"));
+                    return Err(format!("{what} is not drained"));
+                }
+                Ok(vec![Kind::Drain { vip: vip.map(|v| v.to_string()), state: "OFF" }])
+            }
         }
     }
 
@@ -487,6 +537,10 @@ impl State {
             Change::Weight { vs: name, rs: addr, .. } => {
                 servers.filter(|(vs, rs)| name.matches(vs) && rs_matches(*addr, vs, rs)).count()
             }
+            Change::Drain { vip: Some(vip) } | Change::Undrain { vip: Some(vip) } => {
+                servers.filter(|(vs, _)| vigil_config::announce::vs_addresses(config, &vs.key).contains(vip)).count()
+            }
+            Change::Drain { vip: None } | Change::Undrain { vip: None } => servers.count(),
         }
     }
 }
@@ -666,8 +720,9 @@ impl Store {
     pub fn change(&self, change: Change, now: SystemTime) -> Result<(Vec<Kind>, Answer), String> {
         let mut inner = self.lock();
         let matched = inner.config.as_ref().map(|c| State::matched(c, &change));
-        let clearing = matches!(change, Change::Off { .. } | Change::Weight { weight: None, .. });
-        let director = matches!(change, Change::On { target: Target::Director, .. });
+        let clearing =
+            matches!(change, Change::Off { .. } | Change::Weight { weight: None, .. } | Change::Undrain { .. });
+        let director = matches!(change, Change::On { target: Target::Director, .. } | Change::Drain { vip: None });
         if matched == Some(0) && !clearing && !director {
             return Err("no real server of the running configuration matches".into());
         }
@@ -725,6 +780,10 @@ pub fn publish(events: &Events, kinds: Vec<Kind>) {
             }
             Kind::Weight { vs, rs, weight: None, .. } => {
                 tracing::info!("Runtime weight cleared for RS {rs} of VS {vs}")
+            }
+            Kind::Drain { vip, state } => {
+                let what = vip.as_deref().map_or("every VIP".to_string(), |v| format!("VIP {v}"));
+                tracing::info!("Drain {state} for {what}")
             }
             _ => {}
         }

@@ -55,6 +55,39 @@ pub struct Document {
     /// The IPVS services Vigil manages as the kernel holds them; `None` without the checkers
     /// (`-P`, or no IPVS in the kernel).
     pub ipvs: Option<Vec<IpvsService>>,
+    /// The route announcements (docs/scale-out.md); `None` without an announcement file.
+    pub announce: Option<Vec<AnnounceStatus>>,
+}
+
+/// One announced VIP.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnnounceStatus {
+    pub vip: IpAddr,
+    /// Whether its route is in the announcement table.
+    pub announced: bool,
+    /// `healthy`, `unchecked`, `drained`, `quorum`, `no-checks` or `stopping`.
+    pub reason: &'static str,
+    pub metric: u32,
+    /// The virtual servers without their quorum, when that is the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lost_quorum: Vec<String>,
+}
+
+impl From<&crate::announce::policy::Verdict> for AnnounceStatus {
+    fn from(v: &crate::announce::policy::Verdict) -> AnnounceStatus {
+        use crate::announce::policy::Reason;
+        let lost_quorum = match &v.reason {
+            Reason::Quorum(lost) => lost.clone(),
+            _ => Vec::new(),
+        };
+        AnnounceStatus {
+            vip: v.vip,
+            announced: v.reason.announced(),
+            reason: v.reason.word(),
+            metric: v.metric,
+            lost_quorum,
+        }
+    }
 }
 
 /// One BFD session (`bfd_instance`).
@@ -483,6 +516,13 @@ pub(crate) mod tests {
             }],
             virtual_servers: servers,
             ipvs: Some(ipvs(&table)),
+            announce: Some(vec![AnnounceStatus {
+                vip: [10, 0, 0, 1].into(),
+                announced: false,
+                reason: "quorum",
+                metric: 0,
+                lost_quorum: vec!["[10.0.0.1]:tcp:80".into()],
+            }]),
         }
     }
 

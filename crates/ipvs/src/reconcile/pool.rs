@@ -233,37 +233,14 @@ fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
                 .members
                 .iter()
                 .flat_map(|m| match m {
-                    GroupMember::Range { first, last_octet, port, .. } => range(*first, *last_octet)
+                    GroupMember::Range { port, .. } => m
+                        .addresses()
                         .into_iter()
                         .map(|addr| ServiceKey::Addr { protocol: proto, addr, port: *port })
                         .collect::<Vec<_>>(),
                     GroupMember::Fwmark { mark, .. } => {
                         vec![ServiceKey::Fwmark { family: fwmark_family, mark: *mark }]
                     }
-                })
-                .collect()
-        }
-    }
-}
-
-/// The addresses of `first-last`: the last byte (IPv4) or last 16-bit group (IPv6) runs
-/// from `first`'s up to `last`.
-fn range(first: IpAddr, last: Option<u16>) -> Vec<IpAddr> {
-    let Some(last) = last else { return vec![first] };
-    match first {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            (u16::from(o[3])..=last.min(255))
-                .filter_map(|b| u8::try_from(b).ok())
-                .map(|b| IpAddr::from([o[0], o[1], o[2], b]))
-                .collect()
-        }
-        IpAddr::V6(a) => {
-            let mut s = a.segments();
-            (s[7]..=last)
-                .map(|g| {
-                    s[7] = g;
-                    IpAddr::from(s)
                 })
                 .collect()
         }

@@ -43,3 +43,38 @@ impl Kernel for vigil_ipvs::client::Client {
         vigil_ipvs::client::Client::set_timeouts(self, timeouts)
     }
 }
+
+/// No IPVS in this kernel, while the health checks still drive the route announcements
+/// (`crate::announce`): the table lives in memory, so the quorums, the status and the
+/// announcements follow the checks as they would with IPVS, and nothing is programmed.
+#[derive(Default)]
+pub struct Detached {
+    table: Table,
+}
+
+impl Kernel for Detached {
+    type Error = std::convert::Infallible;
+
+    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
+        let services = self.table.services.iter().filter(|(k, _)| ours.contains(k));
+        Ok(Table { services: services.map(|(k, s)| (*k, s.clone())).collect() })
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {
+        ops.iter()
+            .map(|op| {
+                self.table.apply(op);
+                Ok(())
+            })
+            .collect()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.table = Table::default();
+        Ok(())
+    }
+
+    fn set_timeouts(&mut self, _: &Timeouts) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}

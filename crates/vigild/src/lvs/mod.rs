@@ -15,7 +15,7 @@ use vigil_config::model::{Config, LvsFlushOnStop, RealServer, VirtualServer};
 use vigil_ipvs::reconcile::{diff, diff_service, Pools, QuorumEvent, RsId, Table};
 use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
 
-pub use self::kernel::Kernel;
+pub use self::kernel::{Detached, Kernel};
 use crate::events::Kind;
 use crate::maintenance::{self, decide, Health, Runtime, State};
 use crate::notify::Notifier;
@@ -122,7 +122,14 @@ impl<K: Kernel> Lvs<K> {
         for e in events {
             lvs.quorum_event(&e);
         }
+        lvs.publish_quorums();
         Ok(lvs)
+    }
+
+    /// Tells the route announcements (`crate::announce`) every virtual server's quorum.
+    fn publish_quorums(&self) {
+        let up = self.pools.pools.iter().map(|p| p.quorum_up).collect();
+        crate::announce::quorums().send_replace(Some(crate::announce::Quorums { config: self.config.clone(), up }));
     }
 
     /// Handles one input; returns false once stopped.
@@ -180,6 +187,7 @@ impl<K: Kernel> Lvs<K> {
         self.health = health;
         self.resolved = resolved;
         self.config = config;
+        self.publish_quorums();
         let applied = Applied { writes, failed, ms: millis(began.elapsed()) };
         tracing::info!(writes, failed, ms = applied.ms, "IPVS: reloaded configuration applied");
         applied
@@ -293,6 +301,7 @@ impl<K: Kernel> Lvs<K> {
                 true
             }
         };
+        self.publish_quorums();
         let Some(model) = self.config.virtual_servers.get(vs) else { return };
         let script = if up { &model.quorum_up } else { &model.quorum_down };
         if let Some(s) = script {

@@ -138,6 +138,12 @@ pub(super) fn encode(doc: &Document, encoder: &mut DescriptorEncoder) -> std::fm
             })
         }),
     )?;
+    gauges::<u32>(
+        encoder,
+        "vigil_announced",
+        "1 while the VIP's route is in the announcement table (docs/scale-out.md).",
+        doc.announce.iter().flatten().map(|a| (vec![("vip", a.vip.to_string())], a.announced.into())),
+    )?;
     let d = &doc.daemon;
     counters(
         encoder,

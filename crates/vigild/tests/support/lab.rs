@@ -19,6 +19,14 @@ pub struct Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         if let Some(mut d) = self.daemon.take() {
+            // SIGTERM, so that vigild removes what it added; SIGKILL only if it hangs.
+            if let Ok(pid) = i32::try_from(d.id()) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(d.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = d.kill();
             let _ = d.wait();
         }
@@ -60,14 +68,27 @@ impl Lab {
     /// Writes `conf` as keepalived.conf and starts `vigild -n -l -P` on it; returns its pid
     /// once the control socket answers.
     pub fn start(&mut self, conf: &str) -> nix::unistd::Pid {
+        self.start_with(conf, &["-P"])
+    }
+
+    /// Starts vigild on `conf` with `args` besides the lab's own; its state directory
+    /// (maintenance, drains) is the work directory. The log is appended to.
+    pub fn start_with(&mut self, conf: &str, args: &[&str]) -> nix::unistd::Pid {
         let path = self.dir.join("keepalived.conf");
         std::fs::write(&path, conf).expect("the configuration");
-        let log = std::fs::File::create(self.dir.join("vigild.log")).expect("a log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("vigild.log"))
+            .expect("a log file");
         let daemon = Command::new("ip")
-            .args(["netns", "exec", &self.ns, env!("CARGO_BIN_EXE_vigild"), "-n", "-l", "-P", "-f"])
+            .args(["netns", "exec", &self.ns, env!("CARGO_BIN_EXE_vigild"), "-n", "-l"])
+            .args(args)
+            .arg("-f")
             .arg(&path)
             .arg("--control-socket")
             .arg(self.socket())
+            .env("VIGIL_STATE_DIR", &self.dir)
             .stdout(log.try_clone().expect("the log"))
             .stderr(log)
             .spawn()
