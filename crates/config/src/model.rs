@@ -24,6 +24,18 @@ pub struct Config {
     pub bfd_instances: Vec<BfdInstance>,
     /// The top-level `SSL` block, when there is one.
     pub ssl: Option<SslSettings>,
+    /// `interface_up_down_delays { IF DOWN [UP] }`, in the file's order.
+    pub interface_delays: Vec<InterfaceDelays>,
+}
+
+/// One line of `interface_up_down_delays`: how long a link change of `interface` waits
+/// before the VRRP instances hear of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceDelays {
+    pub interface: String,
+    pub down: Duration,
+    pub up: Duration,
+    pub span: Span,
 }
 
 /// `SSL { password P ca FILE certificate FILE key FILE }`: the TLS client settings every
@@ -105,6 +117,9 @@ pub struct GlobalDefs {
     pub shutdown_script_timeout: Duration,
     /// `default_interface`: where a `static_ipaddress` without `dev` goes (keepalived: eth0).
     pub default_interface: Option<String>,
+    /// `net_namespace` (outside global_defs): the network namespace (`/run/netns/NAME`)
+    /// vigild runs in.
+    pub net_namespace: Option<String>,
 }
 
 impl Default for GlobalDefs {
@@ -151,6 +166,7 @@ impl Default for GlobalDefs {
             shutdown_script: None,
             shutdown_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
             default_interface: None,
+            net_namespace: None,
         }
     }
 }

@@ -78,6 +78,11 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9650")]
     pub metrics: Option<std::net::SocketAddr>,
 
+    /// Run in the network namespace NAME (/run/netns/NAME), overriding the configuration's
+    /// `net_namespace`, as keepalived's -s does.
+    #[arg(short = 's', long = "namespace", value_name = "NAME")]
+    pub namespace: Option<String>,
+
     /// Vigil's route announcements for active/active directors (docs/scale-out.md): a file
     /// keepalived never reads. Without it, nothing is announced.
     #[arg(long = "announce-config", value_name = "FILE", default_value = crate::announce::DEFAULT_PATH)]

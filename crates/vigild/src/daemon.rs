@@ -40,6 +40,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         .context("reading the configuration")?;
     log_diagnostics(&parsed.diagnostics);
     let config = Arc::new(parsed.config);
+    // Before any thread exists: every thread started later is in the namespace too.
+    if let Some(name) = namespace(cli, &config) {
+        enter_namespace(&name)?;
+    }
     let _pid = cli.pid.as_deref().map(PidFile::create).transpose()?;
     let _vrrp_pid = cli.vrrp_pid.as_deref().map(PidFile::create).transpose()?;
     let _checkers_pid = cli.checkers_pid.as_deref().map(PidFile::create).transpose()?;
@@ -54,6 +58,33 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         let mut daemon = Daemon::start(cli, config).await?;
         daemon.serve().await
     })
+}
+
+/// The network namespace to run in: `-s NAME`, else the configuration's `net_namespace`.
+fn namespace(cli: &Cli, config: &Config) -> Option<String> {
+    match (&cli.namespace, &config.global.net_namespace) {
+        (Some(arg), Some(conf)) => {
+            tracing::info!("Overriding config net_namespace '{conf}' with command line namespace '{arg}'");
+            Some(arg.clone())
+        }
+        (arg, conf) => arg.clone().or_else(|| conf.clone()),
+    }
+}
+
+/// Moves the process (its only thread) into the network namespace `/run/netns/NAME`, as
+/// `ip netns exec NAME` would.
+fn enter_namespace(name: &str) -> anyhow::Result<()> {
+    let path = std::path::Path::new("/run/netns").join(name);
+    let entered = std::fs::File::open(&path)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| Ok(nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET)?));
+    match entered {
+        Ok(()) => {
+            tracing::info!("Running in network namespace {name}");
+            Ok(())
+        }
+        Err(e) => Err(e.context(format!("Unable to set network namespace {name} - exiting ({})", path.display()))),
+    }
 }
 
 /// Logs the configuration's diagnostics; returns the errors, each `file:line: message`. An
@@ -433,6 +464,9 @@ impl<'a> Daemon<'a> {
         match config {
             Some(config) => {
                 outcome.ok = true;
+                if self.cli.namespace.is_none() && config.global.net_namespace != self.config.global.net_namespace {
+                    tracing::warn!("Cannot change network namespace at a reload - please restart vigild");
+                }
                 if !self.fifos.as_ref().is_some_and(|f| f.same(&config.global)) {
                     if let Some(f) = self.fifos.take() {
                         f.finish(&self.events);

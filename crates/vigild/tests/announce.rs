@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use support::lab::{ask, wait_until, Lab};
 
 const CONF: &str = "virtual_server 192.0.2.200 80 {\n delay_loop 1\n lb_algo mh\n lb_kind DR\n protocol TCP\n \
@@ -87,12 +87,6 @@ fn write_announce(lab: &Lab, table: u32) -> String {
     path.display().to_string()
 }
 
-fn stop(lab: &mut Lab, signal: Signal) {
-    let mut daemon = lab.daemon.take().expect("running");
-    kill(nix::unistd::Pid::from_raw(i32::try_from(daemon.id()).expect("pid")), signal).expect("signal");
-    daemon.wait().expect("it ends");
-}
-
 #[test]
 fn vip_routes_follow_health_drains_reloads_and_stops() {
     let Some(mut lab) = Lab::new("announce") else { return };
@@ -124,7 +118,7 @@ fn vip_routes_follow_health_drains_reloads_and_stops() {
     assert!(answer.contains("\"drained\""), "{answer}");
     wait_until("the drain", || !announced(&lab, "100"));
     assert_eq!(reason(&lab), "drained");
-    stop(&mut lab, Signal::SIGTERM);
+    lab.stop();
     lab.start_with(CONF, &args);
     wait_until("the status", || reason(&lab) == "drained");
     assert!(!announced(&lab, "100"), "the drain outlives a restart");
@@ -138,13 +132,13 @@ fn vip_routes_follow_health_drains_reloads_and_stops() {
     wait_until("no route in table 100", || !announced(&lab, "100"));
     assert!(vip_on_lo(&lab), "the VIP stays on lo when the table moves");
 
-    stop(&mut lab, Signal::SIGTERM);
+    lab.stop();
     assert!(!announced(&lab, "101"), "SIGTERM withdraws");
     assert!(!vip_on_lo(&lab), "and takes the VIP off lo");
 
     lab.start_with(CONF, &args);
     wait_until("the route", || announced(&lab, "101"));
-    stop(&mut lab, Signal::SIGKILL);
+    lab.stop_with(Signal::SIGKILL);
     assert!(announced(&lab, "101"), "a killed vigild leaves its route");
     let out = Command::new("ip")
         .args(["netns", "exec", &lab.ns, env!("CARGO_BIN_EXE_vigild"), "--withdraw", "--announce-config", &announce])

@@ -12,7 +12,10 @@
 //!   bytes and kernel events into typed inputs and decide nothing.
 //! * [`plan`]: one instance resolved against the host, compared by value.
 //! * [`router`]: decisions over a running instance's life, such as what a reload does to it.
+//! * [`debounce`]: `interface_up_down_delays`, link changes held before the instances hear of
+//!   them.
 
+pub mod debounce;
 pub mod fsm;
 pub mod io;
 pub mod plan;

@@ -9,6 +9,7 @@ use crate::{parse_str, Options, Severity};
 /// extra words). An empty bad line means the keyword cannot be wrong on its own.
 const CASES: &[(&str, &str, &str, &str)] = &[
     ("top", "global_defs", "global_defs {\n router_id A\n}", "global_defs"),
+    ("top", "net_namespace", "net_namespace lb", "net_namespace"),
     ("top", "static_ipaddress", "static_ipaddress {\n 192.0.2.7/24 dev eth0\n}", "static_ipaddress {\n 192.0.2.300\n}"),
     ("top", "static_routes", "static_routes {\n 198.51.100.0/24 via 192.0.2.254 dev eth0\n}", "static_routes {\n 198.51.100.0/24 via nowhere\n}"),
     ("top", "static_rules", "static_rules {\n from 192.0.2.0/24 table 100 preference 100\n}", "static_rules {\n from 192.0.2.0/24 table 100\n}"),

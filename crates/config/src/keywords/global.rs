@@ -44,7 +44,7 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
     }),
     checked("garp_group", |c, s, _| vrrp::garp_group(c, s)),
     checked("track_group", |c, s, _| vrrp::track_group(c, s)),
-    checked("interface_up_down_delays", |c, s, _| vrrp::interface_up_down_delays(c, s)),
+    set("interface_up_down_delays", vrrp::interface_up_down_delays),
     ignored("linkbeat_interfaces"),
     set("SSL", lvs::ssl),
     checked("child_wait_time", |c, s, _| {
@@ -52,7 +52,14 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
         c.lenient_int(s, 0, 0, i64::from(u32::MAX));
     }),
     // keepalived 2.2.7 reads these outside global_defs only (inside it they are unknown).
-    ignored("net_namespace"),
+    // keepalived logs both mistakes and still exits 0 from -t: notes, not warnings.
+    set("net_namespace", |c, s, cfg| match (s.args.first(), &cfg.global.net_namespace) {
+        (None, _) => c.diags.note("missing-value", s.span(), "net_namespace name missing - ignoring"),
+        (Some(w), Some(_)) => {
+            c.diags.note("duplicate", s.span(), format!("Duplicate net_namespace definition {} - ignoring", w.text))
+        }
+        (Some(w), None) => cfg.global.net_namespace = Some(w.text.to_string()),
+    }),
     ignored("net_namespace_ipvs"),
     ignored("namespace_with_ipsets"),
     ignored("use_pid_dir"),

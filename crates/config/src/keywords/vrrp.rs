@@ -921,7 +921,7 @@ pub(crate) fn track_process(c: &mut Ctx, s: &Statement) {
 }
 
 /// `interface_up_down_delays { IF DOWN_DELAY [UP_DELAY] ... }`: seconds, at most 255.
-pub(crate) fn interface_up_down_delays(c: &mut Ctx, s: &Statement) {
+pub(crate) fn interface_up_down_delays(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
     for item in c.block(s) {
         if item.args.is_empty() {
             c.diags.note(
@@ -938,11 +938,23 @@ pub(crate) fn interface_up_down_delays(c: &mut Ctx, s: &Statement) {
                 format!("Too many parameters for {} up/down delays", item.name()),
             );
         }
-        for i in 0..item.args.len().min(2) {
-            if c.lenient_decimal(item, i, 0.0, 255.0, 6).is_none() {
-                break;
-            }
-        }
+        // keepalived takes the line only when both of its values are valid (the up delay is 0
+        // when not given); a later line for the same interface replaces an earlier one.
+        let Some(down) = c.lenient_decimal(item, 0, 0.0, 255.0, 6) else { continue };
+        let up = match item.args.len() {
+            1 => 0.0,
+            _ => match c.lenient_decimal(item, 1, 0.0, 255.0, 6) {
+                Some(up) => up,
+                None => continue,
+            },
+        };
+        cfg.interface_delays.retain(|d| d.interface != item.name());
+        cfg.interface_delays.push(crate::model::InterfaceDelays {
+            interface: item.name().to_string(),
+            down: Duration::from_secs_f64(down),
+            up: Duration::from_secs_f64(up),
+            span: item.span().clone(),
+        });
     }
 }
 

@@ -12,6 +12,7 @@
 //! again; a removed one resigns, a new one starts. Tracking scripts whose definition did not change
 //! keep running and keep their state.
 
+mod delays;
 mod owned;
 mod routes;
 mod setup;
@@ -40,6 +41,7 @@ use vigil_vrrp::router::reload::{self, Reconfigure};
 use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
+use self::delays::LinkDelays;
 use self::routes::{Owner, RouteSet};
 use self::statics::StaticAddresses;
 use self::track::{FileStatus, ScriptStatus};
@@ -284,6 +286,8 @@ struct Vrrp {
     next_id: u64,
     /// Instances whose interface does not exist (yet): each starts when it appears.
     waiting: Vec<VrrpInstance>,
+    /// `interface_up_down_delays`: link changes held before the instances hear of them.
+    delays: LinkDelays,
 }
 
 /// Runs every vrrp_instance until `stop` becomes true, then resigns (priority 0 adverts,
@@ -341,6 +345,7 @@ pub async fn run(
         tx,
         next_id: 0,
         waiting: Vec::new(),
+        delays: LinkDelays::default(),
     };
     let mut fresh = Vec::new();
     for i in &config.instances {
@@ -353,6 +358,7 @@ pub async fn run(
         anyhow::bail!("no vrrp_instance could start");
     }
     v.groups = sync_groups(&config, &v.running, &mut v.router, &v.alerter, &v.events);
+    v.delays = LinkDelays::new(&config, &v.kernel.addresses, &v.links()).await;
     v.kernel.syncd = syncd::Follower::start(&config, |name| {
         v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
     });
@@ -379,6 +385,13 @@ pub async fn run(
                         std::thread::sleep(left);
                     }
                 }
+                None => std::future::pending().await,
+            }
+        };
+        let held = v.delays.next_due();
+        let held_due = async {
+            match held {
+                Some(due) => tokio::time::sleep_until(Instant::from_std(due)).await,
                 None => std::future::pending().await,
             }
         };
@@ -415,6 +428,12 @@ pub async fn run(
             () = sleep => {
                 v.router.handle_timeout(Instant::now().into_std());
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
+            }
+            () = held_due => {
+                for (ifindex, up) in v.delays.due(Instant::now().into_std()) {
+                    let ev = if up { NetEvent::LinkUp { ifindex } } else { NetEvent::LinkDown { ifindex } };
+                    v.apply(Event::Net(ev)).await;
+                }
             }
         }
         v.kernel.flush_records();
@@ -717,7 +736,23 @@ impl Vrrp {
         self.statics.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
     }
 
+    /// An event, link changes first through `interface_up_down_delays`.
     async fn event(&mut self, ev: Event) {
+        if let Event::Net(NetEvent::LinkUp { ifindex } | NetEvent::LinkDown { ifindex }) = ev {
+            let up = matches!(ev, Event::Net(NetEvent::LinkUp { .. }));
+            if !self.delays.pass(Instant::now().into_std(), ifindex, up) {
+                return;
+            }
+        }
+        self.apply(ev).await;
+    }
+
+    /// Each running instance's name, interface index and advert interval.
+    fn links(&self) -> Vec<(String, u32, std::time::Duration)> {
+        self.running.iter().map(|r| (r.model.name.clone(), r.ifindex, r.model.advert_int)).collect()
+    }
+
+    async fn apply(&mut self, ev: Event) {
         match &ev {
             Event::Script(s) => {
                 if let Some(t) = self.scripts.get_mut(&s.name) {
@@ -895,6 +930,9 @@ impl Vrrp {
         // A group with the same members keeps the state they last agreed on (the router
         // keeps it), so its notify scripts do not run again.
         self.groups = sync_groups(&config, &self.running, &mut self.router, &self.alerter, &self.events);
+        if !same_ignoring_spans(&old_config.interface_delays, &config.interface_delays) {
+            self.delays = LinkDelays::new(&config, &self.kernel.addresses, &self.links()).await;
+        }
         if !same_ignoring_spans(&old_config.global.lvs_sync_daemon, &config.global.lvs_sync_daemon) {
             if let Some(s) = self.kernel.syncd.take() {
                 s.stop().await;

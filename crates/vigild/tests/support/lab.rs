@@ -18,18 +18,7 @@ pub struct Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            // SIGTERM, so that vigild removes what it added; SIGKILL only if it hangs.
-            if let Ok(pid) = i32::try_from(d.id()) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
-            }
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while matches!(d.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = d.kill();
-            let _ = d.wait();
-        }
+        self.stop();
         let _ = Command::new("ip").args(["netns", "delete", &self.ns]).status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -100,6 +89,26 @@ impl Lab {
     }
 
     /// `eth0` carries the VIP 192.0.2.100.
+    /// Stops vigild with SIGTERM, so that it removes what it added; SIGKILL only if it has
+    /// not ended after 10 s.
+    pub fn stop(&mut self) {
+        self.stop_with(nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Sends `signal` to vigild and waits for it to end (SIGKILL after 10 s).
+    pub fn stop_with(&mut self, signal: nix::sys::signal::Signal) {
+        let Some(mut d) = self.daemon.take() else { return };
+        if let Ok(pid) = i32::try_from(d.id()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(d.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = d.kill();
+        let _ = d.wait();
+    }
+
     pub fn has_vip(&self) -> bool {
         let out = Command::new("ip").args(["-n", &self.ns, "-o", "addr", "show", "dev", "eth0"]).output();
         out.map(|o| String::from_utf8_lossy(&o.stdout).contains(" 192.0.2.100/")).unwrap_or(false)
