@@ -45,7 +45,7 @@ FRR_BFDD=${FRR_BFDD:-/usr/lib/frr/bfdd}
 . "$HERE/lib.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
     bfd_session track_bfd bfd_frr bfd_fast_failover)
 
 describe() {
@@ -79,6 +79,7 @@ describe() {
         track_bfd) echo "a tracks a BFD session to a keepalived BFD responder on the client: FAULT until Up, then MASTER; responder stopped: FAULT, b MASTER; back: a preempts; weight -60: a advertises 90 and b takes over" ;;
         bfd_fast_failover) echo "(vigild on b) master_down_bfd: a's BFD (1s x 3) silenced while its adverts still arrive: b logs why it does not take over and stays BACKUP; BFD reloaded to 10ms x 3: a cut off the bridge, then kill -9 of a: each time b takes over when its session falls (~30ms after a's last packet, not Master_Down_Interval 3.6s)" ;;
         bfd_frr) echo "FRR's bfdd on the client as both directors' BFD peer (10ms x3): Up on both ends, FRR's 'show bfd peers' shows both sides' timers; a stopped: its peer down in FRR (b's stays up); a back: up" ;;
+        garp_pacing) echo "gratuitous ARPs spaced on the wire: a MASTER with vrrp_garp_interval 0.05 and 3 VIPs x 5 repeats sends 4 frames (the first at once, then one waiting per VIP, as keepalived) at least 50ms apart; after a SIGTERM failover b, whose garp_group sets garp_interval 0.08 on eth0, spaces its 4 80ms apart" ;;
         v3_fast) echo "VRRPv3 advert_int 0.05: ~50ms between adverts on the wire (intvl 5cs), no flapping, fast kill -9 failover" ;;
         *) return 1 ;;
     esac
@@ -1163,6 +1164,44 @@ scenario_v3_fast() {
     [ -n "$first_b" ] || fail "no advert from side b after the kill"
     m=$(mdi 100 $adv)
     check_gap "last advert of a -> first advert of b (Master_Down_Interval $m)" "$(fcalc "$first_b - $last_a")" "$(fcalc "$m - 0.05")" "$(fcalc "$m + 0.5")"
+    check_no_rejects b
+}
+
+# garp_gaps SIDE AFTER_TS: "MIN MEDIAN N" of the gaps (s) between SIDE's gratuitous
+# ARPs after AFTER_TS.
+garp_gaps() {
+    local gaps
+    gaps=$(wire list GARP "$1" "ts>$2" | awk 'NR > 1 { printf "%.6f\n", $2 - prev } { prev = $2 }' | sort -n)
+    [ -n "$gaps" ] || { echo "- - 0"; return; }
+    awk '{ g[NR] = $1 } END { printf "%.4f %.4f %d\n", g[1], g[int((NR + 1) / 2)], NR }' <<<"$gaps"
+}
+
+scenario_garp_pacing() {
+    lab_setup; capture_start
+    local vips="$VIP4/24 192.0.2.101/24 192.0.2.102/24" min med n tt mb
+    {
+        printf 'global_defs {\n    router_id a\n    vrrp_garp_interval 0.05\n}\n'
+        conf_instance VI_1 priority=150 advert_int=1 vips="$vips" extra="garp_master_repeat 5"
+    } >"$SDIR/a.conf"
+    {
+        printf 'global_defs {\n    router_id b\n}\ngarp_group {\n    garp_interval 0.08\n    interface eth0\n}\n'
+        conf_instance VI_1 priority=100 advert_int=1 vips="$vips" extra="garp_master_repeat 5"
+    } >"$SDIR/b.conf"
+    bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
+    sleep 1.5
+    read -r min med n < <(garp_gaps a 0)
+    trace "a's gratuitous ARPs: $n gaps, min ${min}s, median ${med}s (vrrp_garp_interval 0.05)"
+    # keepalived keeps one frame waiting per VIP: 1 at once + 3 waiting.
+    [ "$n" -eq 3 ] || fail "side a sent $((n + 1)) gratuitous ARPs for 3 VIPs x 5 repeats paced, expected 4 (as keepalived)"
+    fcheck "$min >= 0.045" || fail "side a's gratuitous ARPs were ${min}s apart at least, not 0.05s (vrrp_garp_interval)"
+    mb=$(log_mark b)
+    tt=$(speaker_term a)
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    sleep 2
+    read -r min med n < <(garp_gaps b "$tt")
+    trace "b's gratuitous ARPs: $n gaps, min ${min}s, median ${med}s (garp_group garp_interval 0.08)"
+    [ "$n" -eq 3 ] || fail "side b sent $((n + 1)) gratuitous ARPs after taking over paced, expected 4 (as keepalived)"
+    fcheck "$min >= 0.075" || fail "side b's gratuitous ARPs were ${min}s apart at least, not 0.08s (garp_group)"
     check_no_rejects b
 }
 

@@ -26,6 +26,19 @@ pub struct Config {
     pub ssl: Option<SslSettings>,
     /// `interface_up_down_delays { IF DOWN [UP] }`, in the file's order.
     pub interface_delays: Vec<InterfaceDelays>,
+    /// `garp_group` blocks that set an interval, in the file's order.
+    pub garp_groups: Vec<GarpGroup>,
+}
+
+/// `garp_group { garp_interval S gna_interval S interface IF | interfaces { IF... } }`: the
+/// least time between two gratuitous ARPs (unsolicited NAs) on each of its interfaces, in
+/// place of `vrrp_garp_interval` (`vrrp_gna_interval`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GarpGroup {
+    pub garp_interval: Option<Duration>,
+    pub gna_interval: Option<Duration>,
+    pub interfaces: Vec<String>,
+    pub span: Span,
 }
 
 /// One line of `interface_up_down_delays`: how long a link change of `interface` waits

@@ -12,12 +12,14 @@
 //!   bytes and kernel events into typed inputs and decide nothing.
 //! * [`plan`]: one instance resolved against the host, compared by value.
 //! * [`router`]: decisions over a running instance's life, such as what a reload does to it.
+//! * [`pacing`]: gratuitous ARPs and unsolicited NAs spaced on each interface.
 //! * [`debounce`]: `interface_up_down_delays`, link changes held before the instances hear of
 //!   them.
 
 pub mod debounce;
 pub mod fsm;
 pub mod io;
+pub mod pacing;
 pub mod plan;
 pub mod receive;
 pub mod router;

@@ -42,7 +42,7 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
             cfg.bfd_instances.push(b)
         }
     }),
-    checked("garp_group", |c, s, _| vrrp::garp_group(c, s)),
+    set("garp_group", vrrp::garp_group),
     checked("track_group", |c, s, _| vrrp::track_group(c, s)),
     set("interface_up_down_delays", vrrp::interface_up_down_delays),
     ignored("linkbeat_interfaces"),

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
-    AuthType, Authentication, BfdInstance, Config, InitialState, Notify, Route, RouteKind, Rule, Scope, SyncGroup,
-    Track, TrackFile, UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
+    AuthType, Authentication, BfdInstance, Config, GarpGroup, InitialState, Notify, Route, RouteKind, Rule, Scope,
+    SyncGroup, Track, TrackFile, UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
 };
 use crate::tree::Statement;
 
@@ -783,44 +783,49 @@ pub(crate) fn track_group(c: &mut Ctx, s: &Statement) {
     apply(c, &TRACK_GROUP, "track_group", items, &mut ());
 }
 
-/// A `garp_group` block while it is read: whether it sets either interval.
-#[derive(Default)]
-pub(crate) struct GarpGroupDraft {
-    has_delay: bool,
-}
-
-fn garp_group_interval(c: &mut Ctx, s: &Statement, g: &mut GarpGroupDraft) {
+fn garp_group_interval(c: &mut Ctx, s: &Statement, g: &mut GarpGroup) {
     c.at_most(s, 1);
     // keepalived reads microseconds into an int.
     if let Some(v) = c.lenient_decimal(s, 0, 0.0, f64::from(i32::MAX) / 1e6, 6) {
-        g.has_delay = true;
         if v >= 1.0 {
             c.diags.note("garp-interval", s.span(), format!("the {} is very large - {v} seconds", s.name()));
+        }
+        let value = Some(Duration::from_micros((v * 1e6).round() as u64));
+        if s.name() == "garp_interval" {
+            g.garp_interval = value;
+        } else {
+            g.gna_interval = value;
         }
     }
 }
 
 /// `garp_group { garp_interval S gna_interval S interface IF | interfaces { IF... } }`
-pub(crate) static GARP_GROUP: Table<GarpGroupDraft> = Table::new(&[
-    checked("garp_interval", garp_group_interval),
-    checked("gna_interval", garp_group_interval),
-    checked("interface", |c, s, _| {
+pub(crate) static GARP_GROUP: Table<GarpGroup> = Table::new(&[
+    set("garp_interval", garp_group_interval),
+    set("gna_interval", garp_group_interval),
+    set("interface", |c, s, g| {
         c.at_most(s, 1);
-        c.arg(s, 0);
+        if let Some(w) = c.arg(s, 0) {
+            g.interfaces.push(w.text.to_string());
+        }
     }),
-    checked("interfaces", |c, s, _| {
-        if c.block(s).is_empty() && s.block.is_some() {
+    set("interfaces", |c, s, g| {
+        let items = c.block(s);
+        if items.is_empty() && s.block.is_some() {
             c.warning("empty-block", s.span(), "Warning - empty garp_group interfaces block");
         }
+        g.interfaces.extend(items.iter().flat_map(|i| i.words().map(|w| w.text.to_string())));
     }),
 ]);
 
-pub(crate) fn garp_group(c: &mut Ctx, s: &Statement) {
-    let mut g = GarpGroupDraft::default();
+pub(crate) fn garp_group(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
+    let mut g = GarpGroup { garp_interval: None, gna_interval: None, interfaces: Vec::new(), span: s.span().clone() };
     let items = c.block(s);
     apply(c, &GARP_GROUP, "garp_group", items, &mut g);
-    if !g.has_delay {
+    if g.garp_interval.is_none() && g.gna_interval.is_none() {
         c.warning("garp-group-no-delay", s.span(), "garp group does not have any delay set - removing");
+    } else {
+        cfg.garp_groups.push(g);
     }
 }
 

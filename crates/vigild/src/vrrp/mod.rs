@@ -13,6 +13,7 @@
 //! keep running and keep their state.
 
 mod delays;
+mod garp;
 mod owned;
 mod routes;
 mod setup;
@@ -42,6 +43,7 @@ use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::delays::LinkDelays;
+use self::garp::Garp;
 use self::routes::{Owner, RouteSet};
 use self::statics::StaticAddresses;
 use self::track::{FileStatus, ScriptStatus};
@@ -126,6 +128,8 @@ struct Kernel {
     routes_record: owned::Owned,
     /// The IPVS sync daemon following `lvs_sync_daemon`'s instance.
     syncd: Option<syncd::Follower>,
+    /// Gratuitous ARPs and NAs, spaced per interface.
+    garp: Garp,
 }
 
 impl Kernel {
@@ -308,6 +312,7 @@ pub async fn run(
         vips: owned::Owned::load("vips"),
         routes_record: owned::Owned::load("routes"),
         syncd: None,
+        garp: Garp::new(&config),
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     {
@@ -930,6 +935,7 @@ impl Vrrp {
         // A group with the same members keeps the state they last agreed on (the router
         // keeps it), so its notify scripts do not run again.
         self.groups = sync_groups(&config, &self.running, &mut self.router, &self.alerter, &self.events);
+        self.kernel.garp.reload(&config);
         if !same_ignoring_spans(&old_config.interface_delays, &config.interface_delays) {
             self.delays = LinkDelays::new(&config, &self.kernel.addresses, &self.links()).await;
         }
@@ -1096,7 +1102,7 @@ impl Vrrp {
                 r.routes.install(&self.kernel.routes, &mut self.kernel.routes_record).await;
             }
             if !fresh.is_empty() {
-                send_garp(r, &fresh, r.plan.fsm.garp_master_repeat).await;
+                send_garp(r, &fresh, r.plan.fsm.garp_master_repeat, &mut self.kernel.garp).await;
             }
         }
         self.kernel.flush_records();
@@ -1383,7 +1389,7 @@ async fn act(r: &mut Running, groups: &[Group], router: &mut Router, action: Rou
             let held = add_vips(r, kernel).await;
             if r.added.contains(&ip) {
                 r.vips_restored += 1;
-                send_garp(r, &[ip], repeat).await;
+                send_garp(r, &[ip], repeat, &mut kernel.garp).await;
             }
             if let Err(e) = router.handle(Instant::now().into_std(), RouterInput::VipsHeld { id: r.id, held }) {
                 tracing::error!("({name}) {e}");
@@ -1422,12 +1428,15 @@ async fn fsm_action(r: &mut Running, router: &mut Router, action: Action, kernel
             }
         }
         Action::RemoveVips { .. } => {
+            let vips: Vec<IpAddr> =
+                r.model.virtual_ipaddress.iter().chain(&r.model.virtual_ipaddress_excluded).map(|v| v.addr).collect();
+            kernel.garp.cancel(&vips);
             r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
             remove_vips(r, kernel).await;
         }
         Action::SendGarp { vips, repeat } => {
             let held: Vec<IpAddr> = vips.into_iter().filter(|ip| !r.unheld.contains(ip)).collect();
-            send_garp(r, &held, repeat).await;
+            send_garp(r, &held, repeat, &mut kernel.garp).await;
         }
         Action::Notify { state, priority } => {
             let n = &r.model.notify;
@@ -1653,7 +1662,7 @@ async fn send_advert(r: &mut Running, router: &Router, priority: u8) {
 
 /// Sends gratuitous ARPs (IPv4) or unsolicited neighbour advertisements (IPv6) for `vips`,
 /// each on the interface its VIP lives on, `repeat` times.
-async fn send_garp(r: &Running, vips: &[IpAddr], repeat: u32) {
+async fn send_garp(r: &Running, vips: &[IpAddr], repeat: u32, garp: &mut Garp) {
     let mut by_dev: Vec<(&Arc<FrameSender>, wire::MacAddr, Vec<IpAddr>)> = Vec::new();
     for vip in vips {
         let (sender, mac) = match r.vip_dev.get(vip) {
@@ -1683,7 +1692,7 @@ async fn send_garp(r: &Running, vips: &[IpAddr], repeat: u32) {
                 };
                 match frame {
                     Ok(buf) => {
-                        if let Err(e) = sender.send(&buf).await {
+                        if let Err(e) = garp.send(sender, buf, *vip).await {
                             tracing::warn!("({}) cannot send gratuitous ARP for {vip}: {e}", r.model.name);
                         }
                     }
