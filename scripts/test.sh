@@ -5,6 +5,9 @@
 #   conformance  vigild -t against keepalived -t on tests/conformance/configs (root, keepalived)
 #   vrrp         the VRRP failover scenarios in network namespaces, vigild against keepalived
 #                both ways and against itself (root; the keepalived pairings need keepalived)
+#   scaleout     route health injection behind an ECMP router in network namespaces: vigild's
+#                announcements carried by BIRD and FRR to a BIRD router, BFD, drain (root,
+#                bird2, frr)
 #   kernel-lab   IPVS, the reconciler and the health checkers in Debian's kernel under qemu,
 #                checked with the real ipvsadm (root, qemu-system-x86, busybox-static, ipvsadm,
 #                cpio; its UDP_CHECK comparison also needs keepalived and tcpdump)
@@ -25,7 +28,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
-ALL_PARTS=(lints cargo conformance vrrp kernel-lab signals systemd)
+ALL_PARTS=(lints cargo conformance vrrp scaleout kernel-lab signals systemd)
 parts=("$@")
 ((${#parts[@]})) || parts=("${ALL_PARTS[@]}")
 for p in "${parts[@]}"; do
@@ -37,7 +40,7 @@ echo "test.sh: parts: ${parts[*]}; full output in $logs/"
 root=0
 [[ $(id -u) -eq 0 ]] && root=1
 if ((!root)); then
-  echo "test.sh: not running as root (you are $(id -un)): conformance, vrrp and kernel-lab need network namespaces and are skipped; run as root for them"
+  echo "test.sh: not running as root (you are $(id -un)): conformance, vrrp, scaleout and kernel-lab need network namespaces and are skipped; run as root for them"
 fi
 
 declare -A PASS FAIL SKIP
@@ -146,6 +149,25 @@ part_vrrp() {
       count vrrp "$p" "$f" "$s"
     fi
   done
+}
+
+part_scaleout() {
+  say "scaleout: route health injection, three directors behind an ECMP router (BIRD and FRR, BFD)"
+  local n log=$logs/scaleout.log p f s missing=()
+  n=$(bash tests/scaleout/run.sh --list | wc -l)
+  ((root)) || { skip_part scaleout "$n" "it needs root"; return; }
+  { have bird && have birdc; } || missing+=(bird2)
+  { have vtysh && [[ -x /usr/lib/frr/zebra && -x /usr/lib/frr/bgpd && -x /usr/lib/frr/bfdd ]]; } || missing+=(frr)
+  ((${#missing[@]} == 0)) || { skip_part scaleout "$n" "it needs ${missing[*]}"; return; }
+  bash tests/scaleout/run.sh 2>&1 | tee "$log" | verdicts
+  p=
+  read -r p f s < <(totals_of "$log")
+  if [[ -z ${p:-} ]]; then
+    echo "FAIL scaleout: run.sh gave no total:"; tail -n 5 "$log" | sed 's/^/    /'
+    count scaleout 0 1 0
+  else
+    count scaleout "$p" "$f" "$s"
+  fi
 }
 
 part_kernel_lab() {

@@ -63,6 +63,7 @@ NS_A=${id}a NS_B=${id}b NS_C=${id}c
 VIP=192.0.2.100
 VIP2=192.0.2.101
 VIP3=192.0.2.102
+ANN_VIP=192.0.2.250
 declare -A NSPAWN=([a]="" [b]="") NETNS=([a]=$NS_A [b]=$NS_B) ADDR=([a]=192.0.2.1 [b]=192.0.2.2)
 
 cleanup() {
@@ -451,6 +452,21 @@ else
     wait_for 120 gt_prop a NRestarts "$restarts"
   wait_for 20 settled "$VIP2"
 fi
+
+# 4c. Route announcements (docs/scale-out.md): a reload that finds /etc/vigil/announce.conf
+# starts them; after kill -9 the unit's ExecStopPost (vigild --withdraw) removes the route the
+# dead vigild left, before systemd starts it again.
+announced() { [[ $(ip -n "${NETNS[a]}" route show table 100 proto 200) == *"$ANN_VIP dev lo"* ]]; }
+mkdir -p "$run/a/etc/vigil"
+printf 'announce {\n  table 100\n  protocol 200\n  vip %s\n}\n' "$ANN_VIP" >"$run/a/etc/vigil/announce.conf"
+check "4c. a: systemctl reload with /etc/vigil/announce.conf announces $ANN_VIP (table 100)" \
+  all on a systemctl reload vigild -- wait_for 10 announced
+restarts=$(prop a NRestarts) withdrawn=$(count a "1 announced route(s) withdrawn")
+signal a KILL
+check "4c. a: after kill -9, ExecStopPost (vigild --withdraw) removed the route" \
+  wait_for 15 gt_count a "1 announced route(s) withdrawn" "$withdrawn"
+check "4c. a: restarted, announcing again" wait_for 15 all gt_prop a NRestarts "$restarts" -- announced
+wait_for 20 settled "$VIP2"
 
 # 5. systemctl stop on the MASTER: the BACKUP takes over, the stopped node keeps no VIP.
 masters_b=$(count b "Entering MASTER STATE")

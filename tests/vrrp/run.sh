@@ -43,6 +43,8 @@ FRR_BFDD=${FRR_BFDD:-/usr/lib/frr/bfdd}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=../lib/scenarios.sh
+. "$HERE/../lib/scenarios.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
     track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
@@ -1623,21 +1625,4 @@ for side in a b; do
     esac
 done
 echo "VRRP harness: A=${IMPL[a]} B=${IMPL[b]} (${versions[0]}; ${versions[1]})"
-pass=0 failed=0 skipped=0
-start=$(now)
-for s in "${selected[@]}"; do
-    # Not "if run_one": errexit would be ignored inside the scenario subshell.
-    set +e
-    run_one "$s"
-    rc=$?
-    set -e
-    case $rc in
-        0) pass=$((pass + 1)) ;;
-        2) skipped=$((skipped + 1)) ;;
-        *) failed=$((failed + 1)) ;;
-    esac
-    if [ "$interrupted" -eq 1 ]; then echo "interrupted"; exit 130; fi
-done
-echo "total $(fcalc "$(now) - $start")s"
-echo "$pass passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+run_scenarios "${selected[@]}"

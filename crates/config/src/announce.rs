@@ -8,6 +8,7 @@
 //!     table 100            # the kernel routing table of the host routes
 //!     protocol 200         # the routes' protocol number (rtnetlink), which marks them as ours
 //!     interface lo         # the VIPs are added on it as /32 or /128 ("none": not added)
+//!     local_route          # instead: made local by `ip route add local VIP dev lo table local`
 //!     metric 0             # the routes' metric, unless a vip line gives one
 //!     vip 10.0.0.200 metric 100
 //! }
@@ -37,6 +38,10 @@ pub struct Announce {
     pub protocol: u8,
     /// Where the VIPs are added; `None` when the operator adds them (`interface none`).
     pub interface: Option<String>,
+    /// `local_route`: the VIPs are made local with a `local` route on the interface (in the
+    /// kernel's local table) instead of an address. FRR 8.4's zebra prefers the connected
+    /// route an address gives over the imported announcement, and then announces nothing.
+    pub local_route: bool,
     pub metric: u32,
     /// The `vip` lines; empty: every virtual server address.
     pub vips: Vec<AnnouncedVip>,
@@ -56,6 +61,7 @@ impl Default for Announce {
             table: DEFAULT_TABLE,
             protocol: DEFAULT_PROTOCOL,
             interface: Some("lo".into()),
+            local_route: false,
             metric: 0,
             vips: Vec::new(),
         }
@@ -162,6 +168,8 @@ impl Announce {
                 _ => wrong(diags, "a route protocol number from 5 to 255"),
             },
             ("interface", 1) => self.interface = arg(0).filter(|&w| w != "none").map(str::to_string),
+            ("local_route", 0) => self.local_route = true,
+            ("local_route", _) => wrong(diags, "takes no value"),
             ("metric", 1) => match arg(0).and_then(|w| w.parse::<u32>().ok()) {
                 Some(m) => self.metric = m,
                 None => wrong(diags, "a number"),
@@ -235,11 +243,12 @@ mod tests {
     #[test]
     fn every_setting_is_read() {
         let a = parse(
-            "# comment\nannounce {\n  table 120\n  protocol 201\n  interface dummy0\n  metric 7\n  \
+            "# comment\nannounce {\n  table 120\n  protocol 201\n  interface dummy0\n  local_route\n  metric 7\n  \
              vip 10.0.0.1\n  vip 2001:db8::1 metric 50 # v6\n}\n",
         )
         .expect("valid");
         assert_eq!((a.table, a.protocol, a.interface.as_deref(), a.metric), (120, 201, Some("dummy0"), 7));
+        assert!(a.local_route);
         let vips: Vec<(IpAddr, Option<u32>)> = a.vips.iter().map(|v| (v.addr, v.metric)).collect();
         assert_eq!(vips, vec![(IpAddr::from([10, 0, 0, 1]), None), ("2001:db8::1".parse().expect("v6"), Some(50))]);
         assert_eq!(parse("announce {\n interface none\n}\n").expect("valid").interface, None);

@@ -148,3 +148,23 @@ fn vip_routes_follow_health_drains_reloads_and_stops() {
     assert!(!announced(&lab, "101"), "--withdraw removes it");
     drop(server);
 }
+
+/// `local_route`: the VIP is made local by a `local` route rather than an address (for FRR
+/// 8.4, whose zebra would prefer the address's connected route), and it goes at stop.
+#[test]
+fn local_route_makes_the_vip_local_without_an_address() {
+    let Some(mut lab) = Lab::new("annlocal") else { return };
+    assert!(lab.ip(&["link", "set", "lo", "up"]));
+    let path = lab.dir.join("announce.conf");
+    std::fs::write(&path, "announce {\n local_route\n}\n").expect("announce.conf");
+    let path = path.display().to_string();
+    let server = RealServer::start(&lab.ns);
+    lab.start_with(CONF, &["--announce-config", &path]);
+    wait_until("the route", || announced(&lab, "100"));
+    let local = |lab: &Lab| routes(lab, "local").contains("local 192.0.2.200 dev lo proto 200 scope host");
+    assert!(local(&lab), "{}", routes(&lab, "local"));
+    assert!(!vip_on_lo(&lab), "no address");
+    lab.stop();
+    assert!(!local(&lab) && !announced(&lab, "100"), "both gone at stop");
+    drop(server);
+}

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use anyhow::Context as _;
 use futures::TryStreamExt;
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType};
 use rtnetlink::{Handle, RouteMessageBuilder};
 use tokio::task::JoinHandle;
 use vigil_config::announce::Announce;
@@ -25,6 +25,8 @@ pub struct Table {
     ifindex: u32,
     /// The interface the VIPs are added on; `None`: they are not added.
     interface: Option<String>,
+    /// The VIPs are made local by a `local` route rather than an address.
+    local_route: bool,
     /// The VIPs this run added, removed again at [`Table::close`].
     added: BTreeSet<IpAddr>,
 }
@@ -46,13 +48,17 @@ impl Table {
             protocol: announce.protocol,
             ifindex: link.ifindex,
             interface: announce.interface.clone(),
+            local_route: announce.local_route,
             added: BTreeSet::new(),
         })
     }
 
     /// Whether `announce` names this same table, protocol and interface.
     pub fn serves(&self, announce: &Announce) -> bool {
-        self.table == announce.table && self.protocol == announce.protocol && self.interface == announce.interface
+        self.table == announce.table
+            && self.protocol == announce.protocol
+            && self.interface == announce.interface
+            && self.local_route == announce.local_route
     }
 
     /// Whether both put the VIPs on the same interface.
@@ -133,6 +139,21 @@ impl Table {
         m
     }
 
+    /// `local VIP dev IF table local proto P scope host`: what makes the kernel deliver the
+    /// VIP's packets locally without an address.
+    fn local_message(&self, vip: IpAddr) -> RouteMessage {
+        let mut m = match vip {
+            IpAddr::V4(a) => RouteMessageBuilder::<Ipv4Addr>::new().destination_prefix(a, 32).build(),
+            IpAddr::V6(a) => RouteMessageBuilder::<Ipv6Addr>::new().destination_prefix(a, 128).build(),
+        };
+        m.header.table = RT_TABLE_LOCAL;
+        m.header.protocol = RouteProtocol::from(self.protocol);
+        m.header.scope = RouteScope::Host;
+        m.header.kind = RouteType::Local;
+        m.attributes.push(RouteAttribute::Oif(self.ifindex));
+        m
+    }
+
     /// Adds the route (an identical one already there is fine).
     pub async fn add(&self, route: Route) -> anyhow::Result<()> {
         match self.handle.route().add(self.message(route)).replace().execute().await {
@@ -159,13 +180,29 @@ impl Table {
             return;
         }
         for vip in vips {
+            if self.added.contains(&vip) {
+                continue;
+            }
             let prefix = if vip.is_ipv4() { 32 } else { 128 };
-            match self.addresses.add(self.ifindex, &Vip::new(vip, prefix)).await {
-                Ok(AddOutcome::Added) => {
+            let added = if self.local_route {
+                let request = self.handle.route().add(self.local_message(vip)).execute().await;
+                match request {
+                    Ok(()) => Ok(true),
+                    Err(rtnetlink::Error::NetlinkError(e)) if e.code.is_some_and(|c| -c.get() == EEXIST) => Ok(false),
+                    Err(e) => Err(anyhow::Error::from(e)),
+                }
+            } else {
+                match self.addresses.add(self.ifindex, &Vip::new(vip, prefix)).await {
+                    Ok(outcome) => Ok(outcome == AddOutcome::Added),
+                    Err(e) => Err(anyhow::Error::from(e)),
+                }
+            };
+            match added {
+                Ok(true) => {
                     self.added.insert(vip);
                 }
-                Ok(AddOutcome::AlreadyPresent) => {}
-                Err(e) => tracing::error!("announce: cannot add {vip}: {e}"),
+                Ok(false) => {}
+                Err(e) => tracing::error!("announce: cannot make {vip} local: {e:#}"),
             }
         }
     }
@@ -175,8 +212,15 @@ impl Table {
         let gone: Vec<IpAddr> = self.added.iter().filter(|v| !keep.contains(v)).copied().collect();
         for vip in gone {
             let prefix = if vip.is_ipv4() { 32 } else { 128 };
-            if let Err(e) = self.addresses.remove(self.ifindex, vip, prefix).await {
-                tracing::error!("announce: cannot remove {vip}: {e}");
+            let removed = if self.local_route {
+                let mut m = self.local_message(vip);
+                m.header.scope = RouteScope::NoWhere;
+                self.handle.route().del(m).execute().await.map_err(anyhow::Error::from)
+            } else {
+                self.addresses.remove(self.ifindex, vip, prefix).await.map(drop).map_err(anyhow::Error::from)
+            };
+            if let Err(e) = removed {
+                tracing::error!("announce: cannot remove {vip}: {e:#}");
             }
             self.added.remove(&vip);
         }
@@ -191,3 +235,7 @@ impl Drop for Table {
 
 /// The kernel's answer to the removal of a route that is not there.
 const ESRCH: i32 = nix::errno::Errno::ESRCH as i32;
+/// The kernel's answer to the addition of a route that is there.
+const EEXIST: i32 = nix::errno::Errno::EEXIST as i32;
+/// The kernel's local table (`ip route show table local`).
+const RT_TABLE_LOCAL: u8 = 255;

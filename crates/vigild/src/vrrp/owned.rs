@@ -64,8 +64,17 @@ impl Owned {
         }
     }
 
+    /// Writes the record; an empty one is removed, so that a clean stop leaves nothing in /run.
     fn save(&self) {
         let Some(path) = &self.path else { return };
+        if self.set.is_empty() {
+            if let Err(e) = std::fs::remove_file(path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("cannot remove {}: {e}", path.display());
+                }
+            }
+            return;
+        }
         let text: String = self.set.iter().map(|key| format!("{key}\n")).collect();
         let written =
             path.parent().map(std::fs::create_dir_all).unwrap_or(Ok(())).and_then(|()| std::fs::write(path, text));
