@@ -15,6 +15,7 @@ pub struct Config {
     pub static_rules: Vec<Rule>,
     pub vrrp_scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
     pub sync_groups: Vec<SyncGroup>,
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
@@ -339,6 +340,42 @@ pub struct TrackFile {
     pub span: Span,
 }
 
+/// How `vrrp_track_process` compares a process's parameters (keepalived's `param_match`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParamMatch {
+    /// Parameters are not looked at.
+    #[default]
+    None,
+    /// The process's parameters are exactly the configured ones.
+    Exact,
+    /// The configured parameters are the first of the process's, whole.
+    Partial,
+    /// As `Partial`, and the last configured one may be the start of the process's.
+    Initial,
+}
+
+/// `vrrp_track_process NAME { process NAME [PARAMS...] param_match ... weight N [reverse]
+/// quorum N quorum_max N delay S | fork_delay S | terminate_delay S full_command }`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackProcess {
+    pub name: String,
+    /// The process name (`/proc/PID/stat`'s comm) or, with `full_command`, its first argument.
+    pub process: Option<String>,
+    pub params: Vec<String>,
+    pub param_match: ParamMatch,
+    pub full_command: bool,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    /// Up while at least `quorum` and at most `quorum_max` such processes run.
+    pub quorum: u32,
+    pub quorum_max: u32,
+    /// How long a new process must have run before it counts.
+    pub fork_delay: Duration,
+    /// How long after a process ended it stops counting.
+    pub terminate_delay: Duration,
+    pub span: Span,
+}
+
 /// `bfd_instance NAME { ... }`: one BFD session (RFC 5880, single hop over UDP as RFC 5881),
 /// with keepalived's defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -470,6 +507,7 @@ pub struct VrrpInstance {
     pub track_script: Vec<Track>,
     pub track_file: Vec<Track>,
     pub track_bfd: Vec<Track>,
+    pub track_process: Vec<Track>,
     /// `master_down_bfd NAME` (a Vigil extension): a BACKUP takes over as soon as this BFD
     /// session to the MASTER falls, instead of after Master_Down_Interval.
     pub master_down_bfd: Option<(String, Span)>,

@@ -77,9 +77,12 @@ pub enum TrackedKind {
     File,
     /// `track_bfd`.
     Bfd,
+    /// `track_process`.
+    Process,
 }
 
-/// One `track_interface`, `track_script`, `track_file` or `track_bfd` line of an instance.
+/// One `track_interface`, `track_script`, `track_file`, `track_bfd` or `track_process` line of
+/// an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracked {
     /// Which list it is in.
@@ -99,6 +102,7 @@ impl TrackedKind {
             TrackedKind::Script => 2,
             TrackedKind::File => 3,
             TrackedKind::Bfd => 4,
+            TrackedKind::Process => 5,
         }
     }
 }

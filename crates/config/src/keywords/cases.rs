@@ -94,6 +94,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "track_interface", "track_interface {\n eth1 weight -20\n}", "track_interface {\n eth1 weight 500\n}"),
     ("vrrp_instance", "track_script", "track_script {\n chk weight 10\n}", "track_script {\n nosuchscript\n}"),
     ("vrrp_instance", "track_file", "track_file {\n tf weight 5 reverse\n}", "track_file {\n nosuchfile\n}"),
+    ("vrrp_instance", "track_process", "track_process {\n tp weight 5\n}", "track_process {\n nosuchprocess\n}"),
     ("vrrp_instance", "master_down_bfd", "master_down_bfd bp", "master_down_bfd nosuchbfd"),
     ("vrrp_instance", "track_bfd", "track_bfd {\n bp weight -20 reverse\n}", "track_bfd {\n nosuchbfd\n}"),
     ("vrrp_instance", "dont_track_primary", "dont_track_primary", "dont_track_primary x"),
@@ -370,6 +371,7 @@ fn wrap(ctx: &str, line: &str) -> (String, u32) {
     let prelude = "global_defs {\n enable_script_security\n}\n\
         vrrp_script chk {\n script /bin/true\n}\n\
         vrrp_track_file tf {\n file /tmp/tf\n}\n\
+        vrrp_track_process tp {\n process sshd\n}\n\
         bfd_instance bp {\n neighbor_ip 192.0.2.4\n}\n\
         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 192.0.2.10\n }\n}\n\
         vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n 192.0.2.11\n }\n}\n";

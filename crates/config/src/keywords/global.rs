@@ -36,7 +36,7 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
             cfg.virtual_servers.push(vs)
         }
     }),
-    checked("vrrp_track_process", |c, s, _| vrrp::track_process(c, s)),
+    set("vrrp_track_process", vrrp::track_process),
     set("bfd_instance", |c, s, cfg| {
         if let Some(b) = bfd_instance(c, s, &cfg.bfd_instances) {
             cfg.bfd_instances.push(b)

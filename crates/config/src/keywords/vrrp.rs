@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::{apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
-    AuthType, Authentication, BfdInstance, Config, GarpGroup, InitialState, Notify, Route, RouteKind, Rule, Scope,
-    SyncGroup, Track, TrackFile, UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
+    AuthType, Authentication, BfdInstance, Config, GarpGroup, InitialState, Notify, ParamMatch, Route, RouteKind, Rule,
+    Scope, SyncGroup, Track, TrackFile, TrackProcess, UnicastPeer, VirtualAddress, VrrpInstance, VrrpScript,
 };
 use crate::tree::Statement;
 
@@ -168,7 +168,7 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     ignored("vrf"),
     ignored("use_vmac_addr"),
     ignored("use_ipvlan"),
-    ignored("track_process"),
+    set("track_process", |c, s, i| i.track_process.extend(tracks(c, s))),
     set("track_bfd", |c, s, i| i.track_bfd.extend(tracks(c, s))),
     set("master_down_bfd", |c, s, i| {
         c.at_most(s, 1);
@@ -313,6 +313,7 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         track_script: Vec::new(),
         track_file: Vec::new(),
         track_bfd: Vec::new(),
+        track_process: Vec::new(),
         master_down_bfd: None,
         dont_track_primary: false,
         unicast_src_ip: None,
@@ -831,98 +832,135 @@ pub(crate) fn garp_group(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
 
 /// A `vrrp_track_process` block while it is read, with keepalived's defaults.
 pub(crate) struct TrackProcessDraft {
-    name: String,
-    process: bool,
+    t: TrackProcess,
     weight: bool,
-    quorum: i64,
-    quorum_max: i64,
 }
 
-fn process_delay(c: &mut Ctx, s: &Statement, _: &mut TrackProcessDraft) {
+fn process_delay(c: &mut Ctx, s: &Statement, p: &mut TrackProcessDraft) {
     c.at_most(s, 1);
-    c.lenient_decimal(s, 0, 0.000_001, 3600.0, 6);
+    let Some(v) = c.lenient_decimal(s, 0, 0.000_001, 3600.0, 6) else { return };
+    let d = Duration::from_secs_f64(v);
+    if s.name() != "fork_delay" {
+        p.t.terminate_delay = d;
+    }
+    if s.name() != "terminate_delay" {
+        p.t.fork_delay = d;
+    }
 }
 
 /// `vrrp_track_process NAME { process PATH [ARGS...] param_match [initial|partial] weight N
 /// [reverse] quorum N quorum_max N delay S terminate_delay S fork_delay S full_command }`
 pub(crate) static TRACK_PROCESS: Table<TrackProcessDraft> = Table::new(&[
-    checked("process", |c, s, p| {
-        if p.process {
+    set("process", |c, s, p| {
+        if p.t.process.is_some() {
             let what = s.args.first().map_or("", |w| w.text.as_str());
             c.warning(
                 "duplicate-value",
                 s.span(),
-                format!("Process already set for track process {} - ignoring {what}", p.name),
+                format!("Process already set for track process {} - ignoring {what}", p.t.name),
             );
-        } else if c.arg(s, 0).is_some() {
-            p.process = true;
+        } else if let Some(w) = c.arg(s, 0) {
+            p.t.process = Some(w.text.to_string());
+            p.t.params = s.args.iter().skip(1).map(|w| w.text.to_string()).collect();
+            // Parameters imply the full command line, matched exactly unless said otherwise.
+            if !p.t.params.is_empty() {
+                p.t.full_command = true;
+                if p.t.param_match == ParamMatch::None {
+                    p.t.param_match = ParamMatch::Exact;
+                }
+            }
         }
     }),
-    checked("param_match", |c, s, _| {
+    set("param_match", |c, s, p| {
         c.at_most(s, 1);
-        match s.args.first() {
-            None => {}
-            Some(w) if w.text == "initial" || w.text == "partial" => {}
-            Some(w) => c.warning("bad-value", &w.span, format!("Invalid param_match type {} - ignoring", w.text)),
-        }
+        let m = match s.args.first() {
+            None => ParamMatch::Exact,
+            Some(w) if w.text == "initial" => ParamMatch::Initial,
+            Some(w) if w.text == "partial" => ParamMatch::Partial,
+            Some(w) => {
+                return c.warning("bad-value", &w.span, format!("Invalid param_match type {} - ignoring", w.text));
+            }
+        };
+        p.t.param_match = m;
+        p.t.full_command = true;
     }),
-    checked("weight", |c, s, p| {
+    set("weight", |c, s, p| {
         c.at_most(s, 2);
         if p.weight {
             c.warning(
                 "duplicate-value",
                 s.span(),
-                format!("Weight already set for track process {} - ignoring", p.name),
+                format!("Weight already set for track process {} - ignoring", p.t.name),
             );
             return;
         }
-        if c.lenient_int(s, 0, -254, 254).is_none() {
-            return;
+        let Some(w) = c.lenient_int(s, 0, -254, 254) else { return };
+        match s.args.get(1) {
+            Some(r) if r.text == "reverse" => p.t.weight_reverse = true,
+            Some(r) => c.warning(
+                "bad-value",
+                &r.span,
+                format!("vrrp_track_process {} unknown weight option {}", p.t.name, r.text),
+            ),
+            None => {}
         }
-        if let Some(w) = s.args.get(1).filter(|w| w.text != "reverse") {
-            c.warning("bad-value", &w.span, format!("vrrp_track_process {} unknown weight option {}", p.name, w.text));
-        }
+        p.t.weight = i32::try_from(w).unwrap_or(0);
         p.weight = true;
     }),
-    checked("quorum", |c, s, p| {
+    set("quorum", |c, s, p| {
         c.at_most(s, 1);
         let Some(q) = c.lenient_int(s, 0, 1, 65535) else { return };
-        if q > p.quorum_max {
+        let q = u32::try_from(q).unwrap_or(1);
+        if q > p.t.quorum_max {
             c.warning("bad-value", s.span(), "Quorum is greater than quorum_max - ignoring");
             return;
         }
-        p.quorum = q;
+        p.t.quorum = q;
     }),
-    checked("quorum_max", |c, s, p| {
+    set("quorum_max", |c, s, p| {
         c.at_most(s, 1);
         let Some(max) = c.lenient_int(s, 0, 0, 65535) else { return };
+        let max = u32::try_from(max).unwrap_or(0);
         // keepalived allows 0 (no process may run) when no quorum above 1 was set.
-        if (max != 0 || p.quorum > 1) && max < p.quorum {
+        if (max != 0 || p.t.quorum > 1) && max < p.t.quorum {
             c.warning("bad-value", s.span(), "quorum_max is less than quorum - ignoring");
             return;
         }
-        p.quorum_max = max;
-        p.quorum = if max == 0 { 0 } else { p.quorum.max(1) };
+        p.t.quorum_max = max;
+        p.t.quorum = if max == 0 { 0 } else { p.t.quorum.max(1) };
     }),
-    checked("delay", process_delay),
-    checked("terminate_delay", process_delay),
-    checked("fork_delay", process_delay),
-    checked("full_command", |c, s, _| c.at_most(s, 0)),
+    set("delay", process_delay),
+    set("terminate_delay", process_delay),
+    set("fork_delay", process_delay),
+    set("full_command", |c, s, p| {
+        c.at_most(s, 0);
+        p.t.full_command = true;
+    }),
 ]);
 
-pub(crate) fn track_process(c: &mut Ctx, s: &Statement) {
-    let mut p = TrackProcessDraft {
+pub(crate) fn track_process(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
+    let t = TrackProcess {
         name: c.block_name(s),
-        process: false,
-        weight: false,
+        process: None,
+        params: Vec::new(),
+        param_match: ParamMatch::None,
+        full_command: false,
+        weight: 0,
+        weight_reverse: false,
         quorum: 1,
-        quorum_max: i64::from(u32::MAX),
+        quorum_max: u32::MAX,
+        fork_delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+        span: s.span().clone(),
     };
+    let mut p = TrackProcessDraft { t, weight: false };
     let items = c.block(s);
     apply(c, &TRACK_PROCESS, "vrrp_track_process", items, &mut p);
-    if !p.process {
-        c.warning("missing-value", s.span(), format!("track process '{}' process name not specified", p.name));
+    if p.t.process.is_none() {
+        c.warning("missing-value", s.span(), format!("track process '{}' process name not specified", p.t.name));
+        return;
     }
+    cfg.track_processes.push(p.t);
 }
 
 /// `interface_up_down_delays { IF DOWN_DELAY [UP_DELAY] ... }`: seconds, at most 255.
@@ -1101,6 +1139,15 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
                     "unknown-reference",
                     &t.span,
                     format!("({}) track_script '{}' is not a vrrp_script", i.name, t.name),
+                );
+            }
+        }
+        for t in &i.track_process {
+            if !cfg.track_processes.iter().any(|p| p.name == t.name) {
+                c.warning(
+                    "unknown-reference",
+                    &t.span,
+                    format!("({}) track process {} not found, ignoring...", i.name, t.name),
                 );
             }
         }

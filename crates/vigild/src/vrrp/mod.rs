@@ -15,6 +15,7 @@
 mod delays;
 mod garp;
 mod owned;
+mod process;
 mod routes;
 mod setup;
 mod statics;
@@ -30,7 +31,7 @@ use anyhow::Context;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-use vigil_config::model::{Config, Track, TrackFile, VrrpInstance, VrrpScript};
+use vigil_config::model::{Config, Track, TrackFile, TrackProcess, VrrpInstance, VrrpScript};
 use vigil_config::span::same_ignoring_spans;
 use vigil_vrrp::fsm::{self, Action, Input, NotifyState, State, TrackerReport};
 use vigil_vrrp::io::{AddOutcome, Addresses, FrameSender, Monitor, NetEvent, RemoveOutcome, Routes, Vip, VrrpSocket};
@@ -44,6 +45,7 @@ use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::delays::LinkDelays;
 use self::garp::Garp;
+use self::process::ProcessStatus;
 use self::routes::{Owner, RouteSet};
 use self::statics::StaticAddresses;
 use self::track::{FileStatus, ScriptStatus};
@@ -65,6 +67,8 @@ enum Event {
     Script(ScriptStatus),
     /// A tracked file's value changed.
     File(FileStatus),
+    /// A tracked process set reached or lost its quorum.
+    Process(ProcessStatus),
     /// BFD sessions came Up or fell from Up: each session's state as last reported.
     Bfd(crate::bfd::Up),
 }
@@ -235,6 +239,7 @@ impl Running {
                     TrackedKind::Script => "script",
                     TrackedKind::File => "file",
                     TrackedKind::Bfd => "bfd",
+                    TrackedKind::Process => "process",
                 };
                 let &(_, up, adds) = counted.iter().find(|(i, _, _)| *i == id)?;
                 Some(PriorityTerm {
@@ -251,6 +256,9 @@ impl Running {
 struct Trackers {
     files: Vec<TrackFile>,
     scripts: Vec<VrrpScript>,
+    processes: Vec<TrackProcess>,
+    /// Each tracked process set's state as last reported.
+    process_up: HashMap<String, bool>,
     /// Each BFD session's state as last reported: down until it first comes Up.
     bfd_up: crate::bfd::Up,
 }
@@ -280,6 +288,8 @@ struct Vrrp {
     trackers: Trackers,
     scripts: HashMap<String, TrackerTask<VrrpScript, ScriptStatus>>,
     files: HashMap<String, TrackerTask<TrackFile, FileStatus>>,
+    /// The /proc scanner of the tracked `vrrp_track_process`es, while there are any.
+    processes: Option<AbortHandle>,
     statics: RouteSet,
     /// `static_ipaddress`, on their interfaces from start to stop.
     static_addresses: StaticAddresses,
@@ -338,10 +348,13 @@ pub async fn run(
         trackers: Trackers {
             files: config.track_files.clone(),
             scripts: config.vrrp_scripts.clone(),
+            processes: Vec::new(),
+            process_up: HashMap::new(),
             bfd_up: bfd.borrow_and_update().clone(),
         },
         scripts: HashMap::new(),
         files: HashMap::new(),
+        processes: None,
         statics: RouteSet::empty(Owner::Static),
         static_addresses: StaticAddresses::default(),
         priorities,
@@ -725,6 +738,24 @@ impl Vrrp {
         self.files = files;
         self.trackers.files = self.config.track_files.clone();
         self.trackers.scripts = self.config.vrrp_scripts.clone();
+        // One scanner for every tracked process set; started again when the sets change.
+        let processes: Vec<TrackProcess> = self
+            .config
+            .track_processes
+            .iter()
+            .filter(|p| self.running.iter().any(|r| r.model.track_process.iter().any(|t| t.name == p.name)))
+            .cloned()
+            .collect();
+        if processes != self.trackers.processes || self.processes.is_none() {
+            if let Some(old) = self.processes.take() {
+                old.abort();
+            }
+            self.trackers.process_up.clear();
+            if !processes.is_empty() {
+                self.processes = Some(process::spawn(processes.clone(), self.tx.clone()));
+            }
+        }
+        self.trackers.processes = processes;
     }
 
     async fn install_statics(&mut self) {
@@ -768,6 +799,9 @@ impl Vrrp {
                 if let Some(t) = self.files.get_mut(&f.name) {
                     t.last = Some(f.clone());
                 }
+            }
+            Event::Process(p) => {
+                self.trackers.process_up.insert(p.name.clone(), p.up);
             }
             Event::Net(NetEvent::LinkAdded { name, .. }) if !self.waiting.is_empty() => {
                 let name = name.clone();
@@ -993,6 +1027,12 @@ impl Vrrp {
                     .filter_map(|s| file_report(i, &config.track_files, s)),
             )
             .chain(
+                self.trackers
+                    .process_up
+                    .iter()
+                    .filter_map(|(name, up)| process_report(i, &config.track_processes, name, *up)),
+            )
+            .chain(
                 setup::track_bfd(i, sync_group_of(config, &i.name), &config.bfd_instances)
                     .iter()
                     .enumerate()
@@ -1211,6 +1251,20 @@ fn script_report(i: &VrrpInstance, defs: &[VrrpScript], status: &ScriptStatus) -
     Some(TrackerReport { id: tracker_id(TrackedKind::Script, pos), up, weight })
 }
 
+/// Instance `i`'s tracked process set `name`, `up` or not, as its state machine counts it,
+/// if `i` tracks it.
+fn process_report(i: &VrrpInstance, defs: &[TrackProcess], name: &str, up: bool) -> Option<TrackerReport> {
+    let pos = i.track_process.iter().position(|t| t.name == name)?;
+    let t = &i.track_process[pos];
+    let def = defs.iter().find(|p| p.name == name);
+    let (base, reverse) = match t.weight {
+        Some(w) => (w, t.reverse),
+        None => def.map(|d| (d.weight, d.weight_reverse)).unwrap_or((0, false)),
+    };
+    let (up, weight) = if reverse { (!up, -base) } else { (up, base) };
+    Some(TrackerReport { id: tracker_id(TrackedKind::Process, pos), up, weight })
+}
+
 /// Instance `i`'s tracked file `status` as its state machine counts it, if `i` tracks it.
 fn file_report(i: &VrrpInstance, defs: &[TrackFile], status: &FileStatus) -> Option<TrackerReport> {
     let file = defs.iter().find(|f| f.name == status.name)?;
@@ -1323,6 +1377,13 @@ async fn handle_event(
         Event::File(status) => {
             for r in running.iter() {
                 if let Some(report) = file_report(&r.model, &trackers.files, &status) {
+                    feed(router, now, r.id, change(report));
+                }
+            }
+        }
+        Event::Process(status) => {
+            for r in running.iter() {
+                if let Some(report) = process_report(&r.model, &trackers.processes, &status.name, status.up) {
                     feed(router, now, r.id, change(report));
                 }
             }

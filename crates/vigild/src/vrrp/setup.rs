@@ -186,6 +186,7 @@ pub fn plan(
             .map(|t| tracked(TrackedKind::Interface, t))
             .chain(i.track_script.iter().map(|t| tracked(TrackedKind::Script, t)))
             .chain(i.track_file.iter().map(|t| tracked(TrackedKind::File, t)))
+            .chain(i.track_process.iter().map(|t| tracked(TrackedKind::Process, t)))
             .chain(track_bfd(i, sync_group, bfds).iter().map(|t| tracked(TrackedKind::Bfd, t)))
             .collect(),
     })
