@@ -134,6 +134,8 @@ pub struct GlobalDefs {
     /// `net_namespace` (outside global_defs): the network namespace (`/run/netns/NAME`)
     /// vigild runs in.
     pub net_namespace: Option<String>,
+    /// `nftables [NAME]`: the nftables table of the drop rules (`keepalived` without a name).
+    pub nftables: Option<String>,
 }
 
 impl Default for GlobalDefs {
@@ -181,6 +183,7 @@ impl Default for GlobalDefs {
             shutdown_script_timeout: DEFAULT_LIFECYCLE_SCRIPT_TIMEOUT,
             default_interface: None,
             net_namespace: None,
+            nftables: None,
         }
     }
 }

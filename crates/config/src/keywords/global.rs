@@ -221,7 +221,17 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     checked("vrrp_garp_extra_if", |c, s, _| vrrp::garp_extra_if(c, s, 1)),
     ignored("vrrp_lower_prio_no_advert"),
     ignored("vrrp_higher_prio_send_advert"),
-    ignored("nftables"),
+    set("nftables", |c, s, g| {
+        c.at_most(s, 1);
+        match (&g.nftables, s.args.first()) {
+            (Some(_), _) => c.warning("duplicate", s.span(), "nftables already specified - ignoring"),
+            // NFT_TABLE_MAXNAMELEN
+            (None, Some(w)) if w.text.len() >= 256 => {
+                c.warning("bad-value", &w.span, "nftables table name too long - ignoring")
+            }
+            (None, name) => g.nftables = Some(name.map_or_else(|| "keepalived".to_string(), |w| w.text.to_string())),
+        }
+    }),
     ignored("nftables_priority"),
     ignored("nftables_counters"),
     ignored("nftables_ifindex"),

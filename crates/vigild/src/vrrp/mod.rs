@@ -13,6 +13,7 @@
 //! keep running and keep their state.
 
 mod delays;
+mod firewall;
 mod garp;
 mod owned;
 mod process;
@@ -44,6 +45,7 @@ use vigil_vrrp::router::{InstanceId, Router, RouterAction, RouterInput};
 use vigil_vrrp::wire::{self, arp, ethernet, ndisc, VrrpPacket, VrrpRepr};
 
 use self::delays::LinkDelays;
+use self::firewall::Firewall;
 use self::garp::Garp;
 use self::process::ProcessStatus;
 use self::routes::{Owner, RouteSet};
@@ -134,6 +136,8 @@ struct Kernel {
     syncd: Option<syncd::Follower>,
     /// Gratuitous ARPs and NAs, spaced per interface.
     garp: Garp,
+    /// The drop rules of MASTERs without accept mode, while an instance may need them.
+    firewall: Option<Firewall>,
 }
 
 impl Kernel {
@@ -153,6 +157,11 @@ struct Device {
 }
 
 impl Running {
+    /// Every VIP of the instance, excluded ones too.
+    fn vip_addrs(&self) -> Vec<IpAddr> {
+        self.model.virtual_ipaddress.iter().chain(&self.model.virtual_ipaddress_excluded).map(|v| v.addr).collect()
+    }
+
     /// The interface (index, name) VIP `ip` lives on.
     fn vip_link(&self, ip: IpAddr) -> (u32, &str) {
         match self.vip_dev.get(&ip) {
@@ -323,6 +332,7 @@ pub async fn run(
         routes_record: owned::Owned::load("routes"),
         syncd: None,
         garp: Garp::new(&config),
+        firewall: None,
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     {
@@ -377,6 +387,7 @@ pub async fn run(
     }
     v.groups = sync_groups(&config, &v.running, &mut v.router, &v.alerter, &v.events);
     v.delays = LinkDelays::new(&config, &v.kernel.addresses, &v.links()).await;
+    v.start_firewall().await;
     v.kernel.syncd = syncd::Follower::start(&config, |name| {
         v.running.iter().find(|r| r.model.name == name).map(|r| r.plan.fsm.vrid)
     });
@@ -462,6 +473,9 @@ pub async fn run(
     }
     v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
     v.static_addresses.remove_all(&v.kernel.addresses, &mut v.kernel.vips).await;
+    if let Some(fw) = &mut v.kernel.firewall {
+        fw.finish().await;
+    }
     v.kernel.flush_records();
     if let Some(s) = v.kernel.syncd.take() {
         s.stop().await;
@@ -783,6 +797,17 @@ impl Vrrp {
         self.apply(ev).await;
     }
 
+    /// Starts the drop rules when an instance may need them: a MASTER that neither owns its
+    /// VIPs nor has accept mode, or `nftables` in global_defs (keepalived then sets them up
+    /// whatever the instances).
+    async fn start_firewall(&mut self) {
+        let needed = self.config.global.nftables.is_some() || self.running.iter().any(|r| !r.plan.fsm.accepts());
+        if needed && self.kernel.firewall.is_none() {
+            let table = self.config.global.nftables.clone().unwrap_or_else(|| firewall::DEFAULT_TABLE.to_string());
+            self.kernel.firewall = Some(Firewall::start(&table).await);
+        }
+    }
+
     /// Each running instance's name, interface index and advert interval.
     fn links(&self) -> Vec<(String, u32, std::time::Duration)> {
         self.running.iter().map(|r| (r.model.name.clone(), r.ifindex, r.model.advert_int)).collect()
@@ -970,6 +995,7 @@ impl Vrrp {
         // keeps it), so its notify scripts do not run again.
         self.groups = sync_groups(&config, &self.running, &mut self.router, &self.alerter, &self.events);
         self.kernel.garp.reload(&config);
+        self.start_firewall().await;
         if !same_ignoring_spans(&old_config.interface_delays, &config.interface_delays) {
             self.delays = LinkDelays::new(&config, &self.kernel.addresses, &self.links()).await;
         }
@@ -1480,6 +1506,9 @@ async fn fsm_action(r: &mut Running, router: &mut Router, action: Action, kernel
     match action {
         Action::SendAdvert { priority } => send_advert(r, router, priority).await,
         Action::AddVips { .. } => {
+            if let (false, Some(fw)) = (r.plan.fsm.accepts(), &mut kernel.firewall) {
+                fw.add(&r.vip_addrs()).await;
+            }
             let held = add_vips(r, kernel).await;
             if held {
                 r.routes.install(&kernel.routes, &mut kernel.routes_record).await;
@@ -1489,9 +1518,11 @@ async fn fsm_action(r: &mut Running, router: &mut Router, action: Action, kernel
             }
         }
         Action::RemoveVips { .. } => {
-            let vips: Vec<IpAddr> =
-                r.model.virtual_ipaddress.iter().chain(&r.model.virtual_ipaddress_excluded).map(|v| v.addr).collect();
+            let vips = r.vip_addrs();
             kernel.garp.cancel(&vips);
+            if let Some(fw) = &mut kernel.firewall {
+                fw.remove(&vips).await;
+            }
             r.routes.remove(&kernel.routes, &mut kernel.routes_record).await;
             remove_vips(r, kernel).await;
         }
