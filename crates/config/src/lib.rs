@@ -41,6 +41,10 @@ pub trait Host {
     fn executable(&self, path: &Path) -> Option<bool>;
     /// Whether a user of this name exists.
     fn user_exists(&self, name: &str) -> bool;
+    /// Whether a group of this name exists (unknown: yes).
+    fn group_exists(&self, _name: &str) -> bool {
+        true
+    }
 }
 
 /// How to read the configuration.

@@ -20,6 +20,26 @@ pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>
     if let Some(host) = host {
         interfaces(cfg, diags, host);
         unowned_virtual_servers(cfg, diags, host);
+        misc_check_users(cfg, diags, host);
+    }
+}
+
+/// keepalived looks a MISC_CHECK's `user` (and group) up when it reads the file and drops the
+/// checker when either is unknown (its `-t` then exits 5).
+fn misc_check_users(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
+    let checks = cfg.virtual_servers.iter().flat_map(|vs| &vs.real_servers).flat_map(|rs| &rs.checkers);
+    for k in checks {
+        let CheckKind::Misc(m) = &k.kind else { continue };
+        let Some((user, group)) = &m.user else { continue };
+        if host.user_exists(user) && group.as_deref().is_none_or(|g| host.group_exists(g)) {
+            continue;
+        }
+        let script = m.path.as_ref().map(|p| p.argv.join(" ")).unwrap_or_default();
+        diags.warning(
+            "unknown-user",
+            &k.span,
+            format!("Failed to set uid/gid for misc checker script '{script}' - removing"),
+        );
     }
 }
 

@@ -24,6 +24,8 @@ use crate::span::{FileId, Span};
 use crate::tree::Builder;
 use crate::Options;
 
+/// keepalived reads the file with `fgets` into a 1024-byte buffer: 1023 bytes at a time.
+const LINE_PIECE: usize = 1023;
 /// Nested includes deeper than this are refused (keepalived's own limit is similar).
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Recursion limit for substitution and `~SEQ` nesting: a self-referencing definition stops here.
@@ -170,6 +172,9 @@ impl<'a> Reader<'a> {
         for (start, raw) in lines(text) {
             let origin = Origin { info, line: u32::try_from(next).unwrap_or(u32::MAX), col_offset: 0 };
             next += 1;
+            if raw.len() > LINE_PIECE {
+                self.long_line(raw, origin);
+            }
             let end = start + raw.len();
             let raw = match next_special {
                 Some(at) if at < end => {
@@ -325,6 +330,25 @@ impl<'a> Reader<'a> {
         }
         self.builder.end_line();
         self.apply_ready();
+    }
+
+    /// keepalived reads a line [`LINE_PIECE`] bytes at a time: what follows is read as a line of
+    /// its own (an unknown keyword, at best), even in a comment. Said once per line, when a
+    /// following piece holds more than blanks.
+    fn long_line(&mut self, raw: &str, origin: Origin<'_>) {
+        let rest = &raw.as_bytes()[LINE_PIECE..];
+        let Some(piece) = rest.chunks(LINE_PIECE).find(|p| p.iter().any(|b| !b.is_ascii_whitespace())) else {
+            return;
+        };
+        let shown: String = String::from_utf8_lossy(piece).trim().chars().take(20).collect();
+        self.diags.warning(
+            "line-too-long",
+            &origin.span(1),
+            format!(
+                "this line is {} bytes long: keepalived 2.2.7 reads {LINE_PIECE} at a time and takes the rest ('{shown}...') as a line of its own",
+                raw.len()
+            ),
+        );
     }
 
     /// Hands complete top-level statements to the keyword tables; they are dropped after.

@@ -32,6 +32,10 @@ impl Host for System {
         matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
     }
 
+    fn group_exists(&self, name: &str) -> bool {
+        matches!(nix::unistd::Group::from_name(name), Ok(Some(_)))
+    }
+
     fn executable(&self, path: &Path) -> Option<bool> {
         match std::fs::metadata(path) {
             Ok(m) => Some(m.is_file() && m.permissions().mode() & 0o111 != 0),

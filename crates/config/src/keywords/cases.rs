@@ -51,6 +51,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_interval", "vrrp_garp_interval 0.001", "vrrp_garp_interval 5"),
     ("global_defs", "vrrp_gna_interval", "vrrp_gna_interval 0.000001", "vrrp_gna_interval 2"),
     ("global_defs", "vrrp_strict", "vrrp_strict", "vrrp_strict 2"),
+    ("global_defs", "nftables", "nftables kd", "nftables kd extra"),
     ("global_defs", "vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr", "vrrp_skip_check_adv_addr 2"),
     ("global_defs", "vrrp_check_unicast_src", "vrrp_check_unicast_src", "vrrp_check_unicast_src 2"),
     ("global_defs", "lvs_timeouts", "lvs_timeouts tcp 7200 tcpfin 120 udp 300", "lvs_timeouts sctp 10"),

@@ -1088,8 +1088,12 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
     if !has(&["lvs_method", "lb_kind"]) {
         c.warning("lvs-default", s.span(), format!("{label}: no lvs_method set; using NAT"));
     }
-    if let VsKey::Addr { ip, .. } = vs.key {
-        same_family(c, &label, ip, &mut vs);
+    match (&vs.key, vs.ip_family) {
+        (VsKey::Addr { ip, .. }, _) => same_family(c, &label, *ip, &mut vs),
+        // A fwmark service's family is its ip_family, when given.
+        (VsKey::Fwmark { .. }, Some(4)) => same_family(c, &label, IpAddr::from([0, 0, 0, 0]), &mut vs),
+        (VsKey::Fwmark { .. }, Some(_)) => same_family(c, &label, IpAddr::from([0u16; 8]), &mut vs),
+        _ => {}
     }
     if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
         c.warning("no-real-servers", s.span(), format!("{label} has no real servers"));
