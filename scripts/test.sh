@@ -173,7 +173,7 @@ part_scaleout() {
 part_kernel_lab() {
   say "kernel lab: IPVS and the checkers in Debian's kernel under qemu (several minutes)"
   local n log=$logs/kernel-lab.log rc t missing=()
-  n=$(find tests/kernel-lab/guest tests/kernel-lab/daemon -maxdepth 1 -name '*.sh' | wc -l)
+  n=$(find tests/kernel-lab/guest tests/kernel-lab/daemon tests/kernel-lab/scaleout -maxdepth 1 -name '*.sh' | wc -l)
   ((root)) || { skip_part kernel-lab "$n" "it needs root"; return; }
   have qemu-system-x86_64 || missing+=(qemu-system-x86)
   [[ -x /bin/busybox ]] || missing+=(busybox-static)

@@ -420,6 +420,22 @@ pub struct Track {
     pub span: Span,
 }
 
+/// A sync group's tracking lines added to a member's, as keepalived 2.2.7 adds them: one the
+/// member already tracks is tracked once, with the group's weight unless the member's line is
+/// unweighted.
+pub fn merge_group_tracks(own: &mut Vec<Track>, group: &[Track]) {
+    for t in group {
+        match own.iter_mut().find(|o| o.name == t.name) {
+            Some(o) if o.weight.is_some_and(|w| w != 0) => {
+                o.weight = t.weight;
+                o.reverse = t.reverse;
+            }
+            Some(_) => {}
+            None => own.push(t.clone()),
+        }
+    }
+}
+
 /// Notify scripts of an instance or a sync group.
 #[derive(Clone, Debug, Default)]
 pub struct Notify {
@@ -447,6 +463,7 @@ pub struct SyncGroup {
     pub track_script: Vec<Track>,
     pub track_file: Vec<Track>,
     pub track_bfd: Vec<Track>,
+    pub track_process: Vec<Track>,
     pub span: Span,
 }
 

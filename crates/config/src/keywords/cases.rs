@@ -150,6 +150,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_sync_group", "track_interface", "track_interface {\n eth1\n}", "track_interface {\n eth1 weight x\n}"),
     ("vrrp_sync_group", "track_script", "track_script {\n chk\n}", "track_script {\n chk weight\n}"),
     ("vrrp_sync_group", "track_file", "track_file {\n tf\n}", "track_file {\n tf weight 999\n}"),
+    ("vrrp_sync_group", "track_process", "track_process {\n tp\n}", "track_process {\n nosuchprocess\n}"),
     ("vrrp_sync_group", "track_bfd", "track_bfd {\n bp\n}", "track_bfd {\n bp\n bp\n}"),
     ("virtual_server", "connect_timeout", "connect_timeout 3", "connect_timeout x"),
     ("virtual_server", "retry", "retry 3", "retry -1"),

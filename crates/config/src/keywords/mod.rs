@@ -115,6 +115,7 @@ pub(crate) fn top(ctx: &mut Ctx, stmt: &Statement, config: &mut Config) {
 /// Resolves defaults and checks references once everything is read.
 pub(crate) fn finish(ctx: &mut Ctx, config: &mut Config) {
     vrrp::finish(ctx, config);
+    vrrp::sync_group_tracking(ctx, config);
     lvs::finish(ctx, config);
 }
 

@@ -276,7 +276,7 @@ pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
     set("track_interface", |c, s, g| g.track_interface.extend(tracks(c, s))),
     set("track_script", |c, s, g| g.track_script.extend(tracks(c, s))),
     set("track_file", |c, s, g| g.track_file.extend(tracks(c, s))),
-    ignored("track_process"),
+    set("track_process", |c, s, g| g.track_process.extend(tracks(c, s))),
     set("track_bfd", |c, s, g| g.track_bfd.extend(tracks(c, s))),
 ]);
 
@@ -398,6 +398,7 @@ pub(crate) fn sync_group(c: &mut Ctx, s: &Statement) -> SyncGroup {
         track_script: Vec::new(),
         track_file: Vec::new(),
         track_bfd: Vec::new(),
+        track_process: Vec::new(),
         span: s.span().clone(),
     };
     let items = c.block(s);
@@ -1142,15 +1143,7 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
                 );
             }
         }
-        for t in &i.track_process {
-            if !cfg.track_processes.iter().any(|p| p.name == t.name) {
-                c.warning(
-                    "unknown-reference",
-                    &t.span,
-                    format!("({}) track process {} not found, ignoring...", i.name, t.name),
-                );
-            }
-        }
+        known_processes(c, &cfg.track_processes, &i.name, &mut i.track_process);
         for t in &i.track_file {
             if !cfg.track_files.iter().any(|f| f.name == t.name) {
                 c.warning(
@@ -1180,6 +1173,9 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
             }
         }
     }
+    for g in &mut cfg.sync_groups {
+        known_processes(c, &cfg.track_processes, &g.name, &mut g.track_process);
+    }
     for g in &cfg.sync_groups {
         check_track_bfd(c, &cfg.bfd_instances, &g.name, &g.track_bfd);
         for (m, span) in &g.members {
@@ -1199,4 +1195,116 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
             );
         }
     }
+}
+
+/// keepalived 2.2.7's tracking rules for sync groups and address owners, applied to the
+/// instances' lists so that the daemon runs what keepalived runs: a member of a group without
+/// `sync_group_tracking_weight` (and an address owner) loses its weighted trackers (an
+/// interface keeps tracking unweighted, a script or a file with a weight is dropped, a file
+/// with only the default weight becomes unweighted); then the group's track_interface,
+/// track_script, track_file and track_process lines apply to every member, with the group's
+/// weight (cleared when a member owns its addresses) unless the member's own line is
+/// unweighted. The group's track_bfd is merged where the sessions are resolved.
+pub(crate) fn sync_group_tracking(c: &mut Ctx, cfg: &mut Config) {
+    let owners: Vec<String> = cfg.instances.iter().filter(|i| i.priority == 255).map(|i| i.name.clone()).collect();
+    for g in &mut cfg.sync_groups {
+        if !g.members.iter().any(|(m, _)| owners.contains(m)) {
+            continue;
+        }
+        let what =
+            [("interface", &mut g.track_interface), ("script", &mut g.track_script), ("file", &mut g.track_file)];
+        for (kind, list) in what.into_iter().chain([("process", &mut g.track_process)]) {
+            for t in list.iter_mut().filter(|t| t.weight.is_some_and(|w| w != 0)) {
+                c.warning(
+                    "sync-group-weight",
+                    &t.span,
+                    format!(
+                        "({}) Cannot have weighted track {kind} '{}' with member having priority 255 - clearing weight",
+                        g.name, t.name
+                    ),
+                );
+                t.weight = Some(0);
+            }
+        }
+    }
+    let groups = cfg.sync_groups.clone();
+    let (scripts, files) = (cfg.vrrp_scripts.clone(), cfg.track_files.clone());
+    for i in &mut cfg.instances {
+        let group = groups.iter().find(|g| g.members.iter().any(|(m, _)| *m == i.name));
+        let in_group = group.is_some_and(|g| !g.sync_group_tracking_weight);
+        if in_group || i.priority == 255 {
+            let why = if in_group { "SYNC group" } else { "address_owner" };
+            let name = i.name.clone();
+            i.track_interface.retain_mut(|t| {
+                if t.weight.is_none_or(|w| w == 0) {
+                    return true;
+                }
+                let (extra, why) = if in_group { ("weight ", "SYNC group") } else { ("", "address owner") };
+                c.warning(
+                    "sync-group-weight",
+                    &t.span,
+                    format!("({name}) ignoring {} tracked interface {extra}due to {why}", t.name),
+                );
+                t.weight = Some(0);
+                in_group
+            });
+            i.track_script.retain(|t| {
+                let def = scripts.iter().find(|d| d.name == t.name).map_or(0, |d| d.weight);
+                if t.weight.unwrap_or(def) == 0 {
+                    return true;
+                }
+                c.warning(
+                    "sync-group-weight",
+                    &t.span,
+                    format!("({name}) ignoring tracked script {} with weights due to {why}", t.name),
+                );
+                false
+            });
+            i.track_file.retain_mut(|t| {
+                let def = files.iter().find(|d| d.name == t.name);
+                let file = def.and_then(|d| d.file.clone()).unwrap_or_else(|| t.name.clone());
+                match t.weight.unwrap_or(def.map_or(1, |d| d.weight)) {
+                    0 => true,
+                    1 => {
+                        c.warning(
+                            "sync-group-weight",
+                            &t.span,
+                            format!("({name}) ignoring weight from tracked file {file} due to {why}. specify weight 0"),
+                        );
+                        t.weight = Some(0);
+                        true
+                    }
+                    w => {
+                        c.warning(
+                            "sync-group-weight",
+                            &t.span,
+                            format!("({name}) ignoring tracked file {file} with weight {w} due to {why}"),
+                        );
+                        false
+                    }
+                }
+            });
+        }
+        let Some(g) = group else { continue };
+        crate::model::merge_group_tracks(&mut i.track_interface, &g.track_interface);
+        crate::model::merge_group_tracks(&mut i.track_script, &g.track_script);
+        crate::model::merge_group_tracks(&mut i.track_file, &g.track_file);
+        crate::model::merge_group_tracks(&mut i.track_process, &g.track_process);
+    }
+}
+
+/// Drops (with keepalived's warning) the `track_process` lines of `owner` that name no
+/// `vrrp_track_process`.
+fn known_processes(c: &mut Ctx, defs: &[TrackProcess], owner: &str, lines: &mut Vec<Track>) {
+    lines.retain(|t| {
+        let known = defs.iter().any(|p| p.name == t.name);
+        if !known {
+            c.warning(
+                "unknown-reference",
+                &t.span,
+                format!("({owner}) track process {} not found, ignoring...", t.name),
+            );
+        }
+        known
+    });
 }

@@ -46,16 +46,7 @@ pub fn track_bfd(i: &VrrpInstance, group: Option<&model::SyncGroup>, bfds: &[mod
     let weights_allowed = group.is_none_or(|g| g.sync_group_tracking_weight);
     let mut list: Vec<Track> =
         i.track_bfd.iter().filter(|t| weights_allowed || t.weight.is_none_or(|w| w == 0)).cloned().collect();
-    for t in group.map(|g| g.track_bfd.as_slice()).unwrap_or_default() {
-        match list.iter_mut().find(|o| o.name == t.name) {
-            Some(own) if own.weight.is_some_and(|w| w != 0) => {
-                own.weight = t.weight;
-                own.reverse = t.reverse;
-            }
-            Some(_) => {}
-            None => list.push(t.clone()),
-        }
-    }
+    model::merge_group_tracks(&mut list, group.map(|g| g.track_bfd.as_slice()).unwrap_or_default());
     for t in &mut list {
         let def = bfds.iter().find(|b| b.name == t.name);
         t.weight = Some(t.weight.unwrap_or(def.map_or(0, |d| d.weight)));
