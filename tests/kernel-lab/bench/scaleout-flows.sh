@@ -8,7 +8,7 @@
 # the router took to drop the dead director's nexthop.  See tests/kernel-lab/scaleout/README.md.
 #
 # usage: tests/kernel-lab/bench/scaleout-flows.sh [RUNS]        (as root; RUNS default 1)
-# Environment (passed to the guest): SCENARIOS ("mh wlc"), FLOWS (100), BYTES (262144 per
+# Environment (passed to the guest): SCENARIOS ("mh wlc drain"), FLOWS (100), BYTES (262144 per
 # flow), MS (16000: each flow paced over that many ms), KILL_AFTER (4 s after every flow has
 # data), BFD_MS (300), BFD_MULT (5), NEED (99: the mh scenario's pass mark).
 # VIGILD, VIGILCTL: the binaries (default: built with cargo build --release); BIRD, BIRDC

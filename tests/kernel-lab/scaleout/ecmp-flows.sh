@@ -20,28 +20,30 @@
 # lvs_method DR) and then
 #   mh:  lvs_sched mh + mh-port, net.ipv4.vs.sloppy_tcp=1 in each director's namespace: any
 #        director maps a flow to the same real server and takes it over from a mid-stream ACK;
-#   wlc: lvs_sched wlc, sloppy_tcp=0: a flow moved to another director is reset.
+#   wlc: lvs_sched wlc, sloppy_tcp=0: a flow moved to another director is reset;
+#   drain: as mh, but d1 is drained (vigilctl drain) instead of dying.
 # The client opens FLOWS flows through the VIP; once every flow receives data, KILL_AFTER s
 # later d1 dies as a host would: its vigild gets SIGKILL and its link to the switch goes down,
 # so BFD at the router drops its nexthop (the route stays in d1's table 100, nobody withdraws
 # it).  The flows that were on d1 (and those the ECMP rehash moves between d2 and d3) go on
 # through the other directors.  Prints per scenario a line
-#   RESULT sched=.. sloppy_tcp=.. flows_ok=K of=N on_d1=.. taken_over=.. nexthop_gone_ms=..
+#   RESULT scenario=.. sched=.. event=kill|drain sloppy_tcp=.. flows_ok=K of=N on_d1=.. taken_over=.. nexthop_gone_ms=..
 #          session_down_ms=.. flaps_before_kill=.. bfd=MSxMULT
 # (nexthop_gone_ms: from the cut to d1's nexthop gone from the router's route, polled every
 # 50 ms; session_down_ms: from the cut to the router's BIRD taking d1's session down, from its
 # log; on_d1: d1's established connections at the kill; taken_over: connections d2 and d3 made
 # after it, i.e. flows they picked up mid-stream; flaps_before_kill: changes of the router's
 # route to the VIP between the flows' start and the kill, which would move flows too)
-# and passes when the mh scenario keeps at least NEED flows (99 of 100); the wlc figure is
-# printed for comparison, not judged.  Timings are printed, never judged.
+# and passes when the mh scenario keeps at least NEED flows (99 of 100) and the drain breaks
+# none; the wlc figure is printed for comparison, not judged.  Timings are printed, never
+# judged.
 #
 # Needs in /lab/bin: vigild, vigilctl, bird, flowpump (tests/kernel-lab/scaleout/flowpump.rs),
 # common.sh; optionally scaleout.env (the bench's settings: SCENARIOS FLOWS BYTES MS BFD_MS
 # BFD_MULT KILL_AFTER NEED RUNS: every scenario RUNS times, each run judged).
 . /lab/bin/common.sh
 [ -f /lab/bin/scaleout.env ] && . /lab/bin/scaleout.env
-SCENARIOS=${SCENARIOS:-mh wlc}
+SCENARIOS=${SCENARIOS:-mh wlc drain}
 FLOWS=${FLOWS:-100} BYTES=${BYTES:-262144} MS=${MS:-16000} KILL_AFTER=${KILL_AFTER:-4}
 # BFD under qemu without KVM: 300 ms x 5 (1.5 s detection) does not flap when the emulated
 # guest stalls; 100 ms x 3 can.
@@ -251,13 +253,18 @@ teardown() {
 established() { nsx $1 ipvsadm -Lnc | grep -c ESTABLISHED; }
 conns() { nsx $1 ipvsadm -Ln --stats | awk '$1 == "TCP" { print $3; exit }'; }
 
-scenario() { # SCHED
-  s=$1
-  [ "$s" = mh ] && ! [ -d /sys/module/ip_vs_mh ] && { echo "SKIP: scaleout mh: no ip_vs_mh in this kernel"; return; }
-  echo "=== scenario $s (FLOWS=$FLOWS BYTES=$BYTES MS=$MS, d1 dies ${KILL_AFTER}s after every flow has data)"
+scenario() { # mh | wlc (d1 dies) | drain (mh, d1 drained with vigilctl drain instead)
+  s=$1 sched=$1 event=kill
+  [ "$s" = drain ] && sched=mh event=drain
+  [ "$sched" = mh ] && ! [ -d /sys/module/ip_vs_mh ] && { echo "SKIP: scaleout $s: no ip_vs_mh in this kernel"; return; }
+  if [ "$event" = kill ]; then
+    echo "=== scenario $s (FLOWS=$FLOWS BYTES=$BYTES MS=$MS, d1 dies ${KILL_AFTER}s after every flow has data)"
+  else
+    echo "=== scenario $s (FLOWS=$FLOWS BYTES=$BYTES MS=$MS, vigilctl drain on d1 ${KILL_AFTER}s after every flow has data)"
+  fi
   u0=$(now)
   t0=$(now_us)
-  setup $s
+  setup $sched
   echo "setup: the router's ECMP route, settled after $((($(now_us) - t0) / 1000)) ms:"
   nsx router $IP route show $VIP
   echo "d1's table:"; nsx d1 ipvsadm -Sn
@@ -283,17 +290,23 @@ scenario() { # SCHED
   bytes_at_kill=$(grep '^progress' $W/client.out | tail -n 1)
 
   if command -v birdc >/dev/null; then nsx router birdc -s $W/bird-router.ctl show bfd sessions | tail -n +2; fi
-  # d1 dies: vigild SIGKILLed (its route stays in table 100), its link cut.
-  eval "kill -9 \$VPID_d1"
-  t0=$(now_us)
-  echo "d1 killed at $(date +%T).$(printf %03d $((t0 % 1000000 / 1000)))"
-  $IP link set d1-p down
+  if [ "$event" = kill ]; then
+    # d1 dies: vigild SIGKILLed (its route stays in table 100), its link cut.
+    eval "kill -9 \$VPID_d1"
+    t0=$(now_us)
+    echo "d1 killed at $(date +%T).$(printf %03d $((t0 % 1000000 / 1000)))"
+    $IP link set d1-p down
+  else
+    # d1 drained: its route withdrawn, BGP tells the router, d1 stays up.
+    t0=$(now_us)
+    nsx d1 vigilctl drain --socket $W/d1.sock || so_fail "vigilctl drain on d1 failed"
+  fi
   gone=">30000"
   while [ $((($(now_us) - t0) / 1000)) -lt 30000 ]; do
     if ! nsx router $IP route show $VIP | grep -q 10.0.0.11; then gone=$((($(now_us) - t0) / 1000)); break; fi
     sleep 0.05
   done
-  echo "d1 killed and cut (flows then: $bytes_at_kill); the router dropped its nexthop after $gone ms (polled every 50 ms):"
+  echo "d1 $event (flows then: $bytes_at_kill); the router dropped its nexthop after $gone ms (polled every 50 ms):"
   nsx router $IP route show $VIP
   grep -a 'd1: State changed to \(flush\|down\)' $W/bird-router.log | tail -n 2
   # The same from the router's BIRD log (guest clock, UTC, ms): the cut to d1's session down.
@@ -314,11 +327,16 @@ scenario() { # SCHED
   ok=$(sed -n 's/^done ok=\([0-9]*\).*/\1/p' $W/client.out)
   echo "ESTABLISHED entries before the kill: $before; connections d2 and d3 made after it: $taken"
   echo "scenario $s: $(awk -v a=$u0 -v b=$(now) 'BEGIN { printf "%.0f", b - a }') s of lab time"
-  echo "RESULT sched=$s sloppy_tcp=$sloppy flows_ok=${ok:-0} of=$FLOWS on_d1=$on_d1 taken_over=$taken nexthop_gone_ms=$gone session_down_ms=${bgp_down:-?} flaps_before_kill=$flaps bfd=${BFD_MS}x$BFD_MULT"
+  echo "RESULT scenario=$s sched=$sched event=$event sloppy_tcp=$sloppy flows_ok=${ok:-0} of=$FLOWS on_d1=$on_d1 taken_over=$taken nexthop_gone_ms=$gone session_down_ms=${bgp_down:-?} flaps_before_kill=$flaps bfd=${BFD_MS}x$BFD_MULT"
   teardown
-  if [ "$s" = mh ]; then
+  if [ "$sched" = mh ]; then
     [ "$on_d1" -gt 0 ] || { echo "FAIL: no flow went through d1: the router's ECMP did not spread them"; bad=1; }
+  fi
+  if [ "$s" = mh ]; then
     [ "${ok:-0}" -ge "$NEED" ] || { echo "FAIL: mh + sloppy_tcp + DR kept ${ok:-0} of $FLOWS flows (want >= $NEED)"; bad=1; }
+  fi
+  if [ "$s" = drain ]; then
+    [ "${ok:-0}" -eq "$FLOWS" ] || { echo "FAIL: a drain of d1 broke $((FLOWS - ${ok:-0})) of $FLOWS flows (want none)"; bad=1; }
   fi
 }
 
