@@ -5,11 +5,12 @@
 # a client C in network namespaces, tcpdump on the bridge).  A benchmark, not a test: it never
 # fails on time.
 #
-# usage: sudo scripts/bench-bfd.sh [--runs N] [--quick] [--window S] [--soak MINUTES] [--keep]
+# usage: sudo scripts/bench-bfd.sh [--runs N] [--quick] [--window S] [--soak MINUTES [--soak-only]] [--keep]
 #
 #   --runs N     failovers per pairing (default 20; --quick: 5)
 #   --window S   the steady window of the sessions phase (default 30 s; --quick: 10)
 #   --soak M     also the soak phase, M minutes (issue: 10); not run by default
+#   --soak-only  the soak phase alone
 #   --quick      smoke test
 #   --keep       keep the work directory (configs, logs, captures, per-run figures)
 #
@@ -37,10 +38,11 @@
 # 3. Soak (--soak): A runs 100 vrrp_instances (all MASTER, VRRPv2 advert_int 1) and one
 #    bfd_instance at 10 ms x 3 to keepalived's BFD process on C, for M minutes on an idle lab;
 #    the Downs each end logged (a false Down: nothing is cut), and A's CPU.  keepalived and
-#    vigild as A side by side, each in its own lab.  The issue asks for 1,000 checks in the
-#    daemon as well: vigild's checkers do not start without IPVS, which the host's kernel lacks
-#    (the kernel lab has it, under an emulated CPU where 10 ms sessions are not meaningful), so
-#    the checks are not part of it.
+#    vigild as A side by side, each in its own lab.  vigild's A also runs 1,000 TCP_CHECKs
+#    (100 virtual servers x 10 real servers, delay_loop 1: 1,000 connections a second) against
+#    listeners on C: the host's kernel has no IPVS, so vigild runs them with an announcement
+#    file (its checkers then keep the IPVS table in memory; the probes, verdicts and quorums are
+#    the same). keepalived's checker process does not run without IPVS: its A has no checks.
 #
 # Misbehaviour (no failover, no preemption back, a session not coming Up, a speaker exiting, a
 # Down in the steady window) is listed under "anomalies"; such runs give no figure.  Exit
@@ -52,7 +54,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 KEEPALIVED=${KEEPALIVED:-keepalived}
 
-runs=20 window=30 soak=0 quick=0 keep=0
+runs=20 window=30 soak=0 quick=0 keep=0 soak_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --runs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "bench-bfd.sh: --runs needs a positive number" >&2; exit 2; }
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
         --soak) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "bench-bfd.sh: --soak needs a number of minutes" >&2; exit 2; }
                 soak=$2; shift ;;
         --quick) quick=1 ;;
+        --soak-only) soak_only=1 ;;
         --keep) keep=1 ;;
         -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "bench-bfd.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -212,19 +215,55 @@ phase_sessions() {
     } >>"$SDIR/result"
 }
 
-# phase_soak IMPL MINUTES: 100 VRRP instances and one 10 ms session in A, MINUTES on an idle lab.
+# conf_checks N_VS N_RS: N_VS virtual servers of N_RS real servers each, every one a TCP_CHECK
+# (delay_loop 1) on C's listeners (ports 8001..8000+N_RS).
+conf_checks() {
+    local v r
+    for v in $(seq 1 "$1"); do
+        printf 'virtual_server 10.201.%d.%d 80 {\n    delay_loop 1\n    lvs_sched rr\n    lvs_method DR\n    protocol TCP\n' "$((v / 250))" "$((v % 250 + 1))"
+        for r in $(seq 1 "$2"); do
+            printf '    real_server 192.0.2.50 %d {\n        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n' "$((8000 + r))"
+        done
+        echo "}"
+    done
+}
+
+# phase_soak IMPL MINUTES: 100 VRRP instances and one 10 ms session in A, MINUTES on an idle lab
+# (vigild: and 1,000 checks).
 phase_soak() {
-    local n=100 i ma mc t0 t1 u0 u1 deadline
+    local n=100 i ma mc t0 t1 u0 u1 deadline checks=0
     IMPL[a]=$1 IMPL["c"]=keepalived
     lab_setup
+    [ "$1" = vigild ] && checks=1000
     {
         conf_global a
         conf_bfd peer 192.0.2.50 "${BFD_TIMING[@]}"
         for i in $(seq 1 "$n"); do
             conf_instance "VI_$i" state=MASTER priority=150 vrid="$i" version=2 advert_int=1 vips="10.200.$((i / 250)).$((i % 250 + 1))/16"
         done
+        [ "$checks" = 0 ] || conf_checks 100 10
     } >"$SDIR/a.conf"
     { conf_global c; conf_bfd peer 192.0.2.1 "${BFD_TIMING[@]}"; } >"$SDIR/c.conf"
+    if [ "$checks" != 0 ]; then
+        # Ten listeners on C that accept and close; and an announcement file with nothing to
+        # announce (interface none, a VIP no virtual server has) so that the checks run.
+        ip netns exec "${NS[c]}" python3 -c '
+import selectors, socket
+sel = selectors.DefaultSelector()
+for p in range(8001, 8011):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("192.0.2.50", p)); s.listen(1024); s.setblocking(False); sel.register(s, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        try:
+            c, _ = key.fileobj.accept(); c.close()
+        except BlockingIOError:
+            pass
+' >"$SDIR/listeners.log" 2>&1 &
+        echo "$!" >"$SDIR/listeners.pid"
+        printf 'announce {\n    interface none\n    vip 10.202.0.1\n}\n' >"$SDIR/announce.conf"
+        export SPK_ALL=1 SPK_ANNOUNCE=$SDIR/announce.conf
+    fi
     start_side c "$SDIR/c.conf"
     start_side a "$SDIR/a.conf"
     deadline=$(fcalc "$(now) + 30")
@@ -246,7 +285,11 @@ phase_soak() {
         echo "transitions $(transitions a "$ma")"
         echo "cpu_tick_pct $(awk -v d="$((u1[0] - u0[0]))" -v hz="$CLK_TCK" -v w="$(fcalc "$t1 - $t0")" 'BEGIN { printf "%.4f", d / hz / w * 100 }')"
         echo "minutes $(fcalc "($t1 - $t0) / 60")"
+        echo "checks $checks"
+        # Real servers the checks found down over the soak (none should be: C answers).
+        echo "rs_down $(tail -n +"$((ma + 1))" "$SDIR/a.log" | grep -c 'TCP connection to .* failed' || true)"
     } >>"$SDIR/result"
+    if [ -f "$SDIR/listeners.pid" ]; then kill "$(cat "$SDIR/listeners.pid")" 2>/dev/null || true; fi
     [ "$(get_here downs_a)" = 0 ] && [ "$(get_here downs_c)" = 0 ] ||
         anomaly "the 10 ms session went Down during the soak (a: $(get_here downs_a), c: $(get_here downs_c)):"$'\n'"$(grep -h 'Entering Down state' "$SDIR/a.log" "$SDIR/c.log" | head -n 5)"
 }
@@ -259,15 +302,17 @@ get_here() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$SDIR/result"; 
 START=$(now)
 echo "BFD benchmark: $("$KEEPALIVED" --version 2>&1 | sed -n 1p) vs $VIGILD ($(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))" >&2
 echo "failover runs $runs per pairing; sessions window ${window}s" >&2
-for spec in "ka_ka keepalived keepalived 0" "vg_vg vigild vigild 1" "ka_vg keepalived vigild 1"; do
-    read -r name ia ib fast <<<"$spec"
-    phase_spawn "failover" "$name" phase_failover "$ia" "$ib" "$fast"
-    phases_wait
-done
-for impl in keepalived vigild; do
-    phase_spawn sessions "$impl" phase_sessions "$impl"
-    phases_wait
-done
+if [ "$soak_only" -eq 0 ]; then
+    for spec in "ka_ka keepalived keepalived 0" "vg_vg vigild vigild 1" "ka_vg keepalived vigild 1"; do
+        read -r name ia ib fast <<<"$spec"
+        phase_spawn "failover" "$name" phase_failover "$ia" "$ib" "$fast"
+        phases_wait
+    done
+    for impl in keepalived vigild; do
+        phase_spawn sessions "$impl" phase_sessions "$impl"
+        phases_wait
+    done
+fi
 if [ "$soak" -gt 0 ]; then
     echo "soak: ${soak} minutes, keepalived and vigild side by side" >&2
     for impl in keepalived vigild; do phase_spawn soak "$impl" phase_soak "$impl" "$soak"; done
@@ -307,9 +352,9 @@ done
 
 if [ "$soak" -gt 0 ]; then
     echo
-    echo "soak: 100 VRRP instances and one session at 10 ms x 3 in A, ${soak} min, idle lab (no checks: see --help)"
+    echo "soak: 100 VRRP instances and one session at 10 ms x 3 in A (vigild: and 1,000 checks), ${soak} min, idle lab"
     printf '%-40s %12s %12s %10s\n' metric keepalived vigild "vigild/ka"
-    for k in "minutes minutes" "Downs logged by A downs_a" "Downs logged by the responder downs_c" "A's VRRP transitions transitions"; do
+    for k in "minutes minutes" "TCP_CHECKs in A (delay_loop 1) checks" "failed check attempts rs_down" "Downs logged by A downs_a" "Downs logged by the responder downs_c" "A's VRRP transitions transitions"; do
         key=${k##* } label=${k% *}
         printf '%-40s %12s %12s %10s\n' "$label" "$(get soak keepalived "$key")$(mark soak keepalived)" "$(get soak vigild "$key")$(mark soak vigild)" -
     done

@@ -326,6 +326,8 @@ speaker_start() {
             # SPK_ALL=1: both subsystems (VRRP and the checkers), not -P.
             cmd=("$VIGILD" -f "$conf" -n -l -D -p "$dir/vigild.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid")
             [ "${SPK_ALL:-0}" = 1 ] || cmd+=(-P)
+            # SPK_ANNOUNCE=FILE: --announce-config FILE (the checkers then run without IPVS).
+            [ -z "${SPK_ANNOUNCE:-}" ] || cmd+=(--announce-config "$SPK_ANNOUNCE")
             # SPK_NO_NET_ADMIN=1: without CAP_NET_ADMIN, as under a unit or container that lacks it.
             [ "${SPK_NO_NET_ADMIN:-0}" = 0 ] || cmd=(setpriv --bounding-set=-net_admin --inh-caps=-net_admin -- "${cmd[@]}") ;;
         *) fail "unknown implementation '$impl' for side $side" ;;
