@@ -24,3 +24,4 @@ run_scenarios() {
     echo "$pass passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ]
 }
+

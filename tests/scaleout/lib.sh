@@ -10,6 +10,8 @@
 # Every function expects SDIR (the scenario's directory) and the variables lab_setup sets.
 
 # shellcheck disable=SC2034  # several are used by run.sh and bench.sh only
+# shellcheck source=../lib/records.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 VIP=10.250.0.200
 VPORT=80
 TABLE=100
@@ -175,12 +177,7 @@ lab_teardown() {
     for n in "${DIRECTORS[@]}" rs cl rt sw; do
         [ -n "${NS[$n]:-}" ] && [ -e "/run/netns/${NS[$n]}" ] || continue
         for pid in $(ip netns pids "${NS[$n]}" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-        # vigild's records of what it added (/run/vigild/KIND-netns-cookie-COOKIE) outlive
-        # the namespace: nothing of the lab stays in /run.
-        local cookie
-        cookie=$(ip netns exec "${NS[$n]}" python3 -c 'import socket, struct
-print(struct.unpack("Q", socket.socket().getsockopt(socket.SOL_SOCKET, 71, 8))[0])' 2>/dev/null) &&
-            rm -f /run/vigild/*-netns-cookie-"$cookie"
+        forget_records "${NS[$n]}"
         ip netns delete "${NS[$n]}" 2>/dev/null || true
     done
     wait 2>/dev/null || true

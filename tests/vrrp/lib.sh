@@ -14,6 +14,8 @@
 #   vigil-c-PID  eth0 192.0.2.50/24 (client)       02:00:00:00:00:50 --+   (tcpdump -i br0)
 
 # shellcheck disable=SC2034  # the addresses are used by run.sh's scenarios
+# shellcheck source=../lib/records.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 VIP4=192.0.2.100
 VIP4B=192.0.2.101
 VIP6=2001:db8::100
@@ -125,8 +127,10 @@ lab_teardown() {
             sleep 0.1
         done
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+        # A vigild that had to be killed leaves its records and its socket: nothing of this
+        # lab stays in /run.
+        forget_records "$ns"
         ip netns delete "$ns" 2>/dev/null || true
-        # A vigild that had to be killed leaves its socket: nothing of this lab stays in /run.
         rm -f "/run/vigil/vigild-$ns.sock"
     done
     wait 2>/dev/null || true
