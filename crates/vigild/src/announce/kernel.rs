@@ -120,10 +120,7 @@ impl Table {
     }
 
     fn message(&self, (vip, metric): Route) -> RouteMessage {
-        let mut m = match vip {
-            IpAddr::V4(a) => RouteMessageBuilder::<Ipv4Addr>::new().destination_prefix(a, 32).build(),
-            IpAddr::V6(a) => RouteMessageBuilder::<Ipv6Addr>::new().destination_prefix(a, 128).build(),
-        };
+        let mut m = host_route(vip);
         let (table, big) = match u8::try_from(self.table) {
             Ok(t) => (t, None),
             Err(_) => (0, Some(self.table)),
@@ -142,10 +139,7 @@ impl Table {
     /// `local VIP dev IF table local proto P scope host`: what makes the kernel deliver the
     /// VIP's packets locally without an address.
     fn local_message(&self, vip: IpAddr) -> RouteMessage {
-        let mut m = match vip {
-            IpAddr::V4(a) => RouteMessageBuilder::<Ipv4Addr>::new().destination_prefix(a, 32).build(),
-            IpAddr::V6(a) => RouteMessageBuilder::<Ipv6Addr>::new().destination_prefix(a, 128).build(),
-        };
+        let mut m = host_route(vip);
         m.header.table = RT_TABLE_LOCAL;
         m.header.protocol = RouteProtocol::from(self.protocol);
         m.header.scope = RouteScope::Host;
@@ -183,7 +177,7 @@ impl Table {
             if self.added.contains(&vip) {
                 continue;
             }
-            let prefix = if vip.is_ipv4() { 32 } else { 128 };
+            let prefix = host_prefix(vip);
             let added = if self.local_route {
                 let request = self.handle.route().add(self.local_message(vip)).execute().await;
                 match request {
@@ -211,7 +205,7 @@ impl Table {
     pub async fn remove_vips(&mut self, keep: &BTreeSet<IpAddr>) {
         let gone: Vec<IpAddr> = self.added.iter().filter(|v| !keep.contains(v)).copied().collect();
         for vip in gone {
-            let prefix = if vip.is_ipv4() { 32 } else { 128 };
+            let prefix = host_prefix(vip);
             let removed = if self.local_route {
                 let mut m = self.local_message(vip);
                 m.header.scope = RouteScope::NoWhere;
@@ -230,6 +224,23 @@ impl Table {
 impl Drop for Table {
     fn drop(&mut self) {
         self.connection.abort();
+    }
+}
+
+/// The prefix length of a host route or address: /32 or /128.
+fn host_prefix(vip: IpAddr) -> u8 {
+    if vip.is_ipv4() {
+        32
+    } else {
+        128
+    }
+}
+
+/// A route message to `vip` alone, nothing else set.
+fn host_route(vip: IpAddr) -> RouteMessage {
+    match vip {
+        IpAddr::V4(a) => RouteMessageBuilder::<Ipv4Addr>::new().destination_prefix(a, 32).build(),
+        IpAddr::V6(a) => RouteMessageBuilder::<Ipv6Addr>::new().destination_prefix(a, 128).build(),
     }
 }
 
