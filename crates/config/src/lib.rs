@@ -45,6 +45,10 @@ pub trait Host {
     fn group_exists(&self, _name: &str) -> bool {
         true
     }
+    /// How many CPUs are online (unknown: `None`).
+    fn cpus_online(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// How to read the configuration.

@@ -21,6 +21,22 @@ pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>
         interfaces(cfg, diags, host);
         unowned_virtual_servers(cfg, diags, host);
         misc_check_users(cfg, diags, host);
+        cpu_affinity(cfg, diags, host);
+    }
+}
+
+/// keepalived takes a `*_cpu_affinity` naming a CPU the host does not have online as an error
+/// and leaves that process's affinity alone.
+fn cpu_affinity(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
+    let Some(online) = host.cpus_online() else { return };
+    let g = &cfg.global;
+    for (process, sched) in
+        [("vrrp", &g.vrrp_scheduling), ("checker", &g.checker_scheduling), ("bfd", &g.bfd_scheduling)]
+    {
+        if let Some(id) = sched.cpu_affinity.iter().find(|&&id| id >= online) {
+            let span = g.span.clone().unwrap_or_else(|| Span::detached("global_defs"));
+            diags.warning("bad-value", &span, format!("Invalid cpu_id:{id} specified for {process} process"));
+        }
     }
 }
 

@@ -136,6 +136,45 @@ pub struct GlobalDefs {
     pub net_namespace: Option<String>,
     /// `nftables [NAME]`: the nftables table of the drop rules (`keepalived` without a name).
     pub nftables: Option<String>,
+    /// `vrrp_priority`, `vrrp_rt_priority`, ...: how VRRP's thread is scheduled.
+    pub vrrp_scheduling: Scheduling,
+    /// `checker_priority`, `checker_rt_priority`, ...: how the checkers' thread is scheduled.
+    pub checker_scheduling: Scheduling,
+    /// `bfd_priority`, `bfd_rt_priority`, ...: how BFD's thread is scheduled.
+    pub bfd_scheduling: Scheduling,
+}
+
+/// How one of keepalived's processes (in Vigil, one thread: VRRP, checkers or BFD) is
+/// scheduled: the `PROCESS_priority`, `PROCESS_rt_priority`, `PROCESS_rlimit_rttime`,
+/// `PROCESS_no_swap` and `PROCESS_cpu_affinity` keywords of global_defs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scheduling {
+    /// `PROCESS_priority`: the nice value, -20..=19 (0 leaves it alone).
+    pub nice: i8,
+    /// `PROCESS_rt_priority`: SCHED_RR at this priority (1..=99); the nice value is then unused.
+    pub rt_priority: Option<u8>,
+    /// `PROCESS_rlimit_rttime`: microseconds of CPU a real-time thread may use without
+    /// blocking (RLIMIT_RTTIME; 0: no limit). Applies only with `rt_priority`.
+    pub rlimit_rttime_us: u64,
+    /// `PROCESS_no_swap`: lock the daemon's memory (mlockall).
+    pub no_swap: bool,
+    /// `PROCESS_cpu_affinity`: the CPUs the thread may run on (empty: any).
+    pub cpu_affinity: Vec<usize>,
+}
+
+/// keepalived's RLIMIT_RTTIME for a real-time process when none is given, in microseconds.
+pub const DEFAULT_RLIMIT_RTTIME_US: u64 = 10_000;
+
+impl Default for Scheduling {
+    fn default() -> Self {
+        Scheduling {
+            nice: 0,
+            rt_priority: None,
+            rlimit_rttime_us: DEFAULT_RLIMIT_RTTIME_US,
+            no_swap: false,
+            cpu_affinity: Vec::new(),
+        }
+    }
 }
 
 impl Default for GlobalDefs {
@@ -184,6 +223,9 @@ impl Default for GlobalDefs {
             default_interface: None,
             net_namespace: None,
             nftables: None,
+            vrrp_scheduling: Scheduling::default(),
+            checker_scheduling: Scheduling::default(),
+            bfd_scheduling: Scheduling::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use vigil_check::{Carried, Plan, Status};
-use vigil_config::model::Config;
+use vigil_config::model::{Config, Scheduling};
 use vigil_ipvs::reconcile::{RsId, Table};
 
 use crate::bfd::Up;
@@ -96,7 +96,8 @@ impl Checkers {
         };
         let audit = spawn_audit(&config, lvs.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
-        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone())?;
+        let sched = config.global.checker_scheduling.clone();
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
         Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached })
     }
 
@@ -111,12 +112,15 @@ impl Checkers {
         self.audit = spawn_audit(&config, self.lvs.clone());
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
+        let sched = config.global.checker_scheduling.clone();
         let input = Input::Reload { config, health: health(&plan, &status), reply };
         let applied = match self.lvs.send(input).await {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
         };
-        if let Some(checks) = Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone()) {
+        if let Some(checks) =
+            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), sched)
+        {
             self.checks = checks;
         }
         self.plan = plan;
@@ -156,19 +160,22 @@ impl Checkers {
 }
 
 impl Checks {
-    /// Runs the checks of `plan` from the `carried` verdicts on a thread of their own.
+    /// Runs the checks of `plan` from the `carried` verdicts on a thread of their own, scheduled
+    /// as `sched` (the `checker_*` keywords) asks.
     fn start(
         plan: Arc<Plan>,
         carried: Vec<Option<Carried>>,
         status: Arc<Status>,
         lvs: mpsc::Sender<Input>,
         bfd: watch::Receiver<Up>,
+        sched: Scheduling,
     ) -> Option<Checks> {
         let cancel = CancellationToken::new();
         let token = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("checkers".into())
             .spawn(move || {
+                crate::scheduling::apply("checker", &sched, crate::scheduling::Realtime::Refused);
                 let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(r) => r,
                     Err(e) => {

@@ -52,6 +52,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     if let Err(e) = nix::sys::prctl::set_timerslack(1) {
         tracing::debug!("cannot lower the timer slack: {e}");
     }
+    crate::scheduling::remember();
+    crate::scheduling::apply("vrrp", &config.global.vrrp_scheduling, crate::scheduling::Realtime::Refused);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async {
         crate::lifecycle::run(Which::Startup, &config.global).await;

@@ -36,6 +36,11 @@ impl Host for System {
         matches!(nix::unistd::Group::from_name(name), Ok(Some(_)))
     }
 
+    fn cpus_online(&self) -> Option<usize> {
+        let n = nix::unistd::sysconf(nix::unistd::SysconfVar::_NPROCESSORS_ONLN).ok()??;
+        usize::try_from(n).ok()
+    }
+
     fn executable(&self, path: &Path) -> Option<bool> {
         match std::fs::metadata(path) {
             Ok(m) => Some(m.is_file() && m.permissions().mode() & 0o111 != 0),

@@ -19,6 +19,7 @@ mod maintenance;
 mod metrics;
 mod notify;
 mod pidfile;
+mod scheduling;
 mod status;
 mod vrrp;
 

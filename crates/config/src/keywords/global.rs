@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use super::{alias, apply, checked, ignored, lvs, removed, set, vrrp, Ctx, Table};
-use crate::model::{BfdInstance, Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, Script, SmtpServer};
+use crate::model::{
+    BfdInstance, Config, GlobalDefs, LvsFlushOnStop, LvsSyncDaemon, LvsTimeouts, Scheduling, Script, SmtpServer,
+};
 use crate::tree::Statement;
 
 pub(crate) static TOP: Table<Config> = Table::new(&[
@@ -188,9 +190,9 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
         "keepalived 2.2.3 renamed it 'vrrp_garp_extra_if' (Vigil does not act on either yet)",
         Some(|c, s, _| vrrp::garp_extra_if(c, s, 1)),
     ),
-    alias("vrrp_rlimit_rtime", "vrrp_rlimit_rttime", |c, s, _| c.not_implemented(s)),
-    alias("checker_rlimit_rtime", "checker_rlimit_rttime", |c, s, _| c.not_implemented(s)),
-    alias("bfd_rlimit_rtime", "bfd_rlimit_rttime", |c, s, _| c.not_implemented(s)),
+    alias("vrrp_rlimit_rtime", "vrrp_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Vrrp)),
+    alias("checker_rlimit_rtime", "checker_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Checker)),
+    alias("bfd_rlimit_rtime", "bfd_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Bfd)),
     ignored("process_names"),
     ignored("process_name"),
     ignored("vrrp_process_name"),
@@ -242,21 +244,21 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("disable_local_igmp"),
     ignored("vrrp_notify_priority_changes"),
     ignored("min_auto_priority_delay"),
-    ignored("vrrp_priority"),
-    ignored("checker_priority"),
-    ignored("bfd_priority"),
-    ignored("vrrp_no_swap"),
-    ignored("checker_no_swap"),
-    ignored("bfd_no_swap"),
-    ignored("vrrp_cpu_affinity"),
-    ignored("checker_cpu_affinity"),
-    ignored("bfd_cpu_affinity"),
-    ignored("vrrp_rt_priority"),
-    ignored("checker_rt_priority"),
-    ignored("bfd_rt_priority"),
-    ignored("vrrp_rlimit_rttime"),
-    ignored("checker_rlimit_rttime"),
-    ignored("bfd_rlimit_rttime"),
+    set("vrrp_priority", |c, s, g| nice(c, s, g, Process::Vrrp)),
+    set("checker_priority", |c, s, g| nice(c, s, g, Process::Checker)),
+    set("bfd_priority", |c, s, g| nice(c, s, g, Process::Bfd)),
+    set("vrrp_rt_priority", |c, s, g| rt_priority(c, s, g, Process::Vrrp)),
+    set("checker_rt_priority", |c, s, g| rt_priority(c, s, g, Process::Checker)),
+    set("bfd_rt_priority", |c, s, g| rt_priority(c, s, g, Process::Bfd)),
+    set("vrrp_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Vrrp)),
+    set("checker_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Checker)),
+    set("bfd_rlimit_rttime", |c, s, g| rlimit_rttime(c, s, g, Process::Bfd)),
+    set("vrrp_no_swap", |c, s, g| no_swap(c, s, g, Process::Vrrp)),
+    set("checker_no_swap", |c, s, g| no_swap(c, s, g, Process::Checker)),
+    set("bfd_no_swap", |c, s, g| no_swap(c, s, g, Process::Bfd)),
+    set("vrrp_cpu_affinity", |c, s, g| cpu_affinity(c, s, g, Process::Vrrp)),
+    set("checker_cpu_affinity", |c, s, g| cpu_affinity(c, s, g, Process::Checker)),
+    set("bfd_cpu_affinity", |c, s, g| cpu_affinity(c, s, g, Process::Bfd)),
     ignored("snmp_socket"),
     ignored("enable_snmp_vrrp"),
     ignored("enable_snmp_keepalived"),
@@ -295,6 +297,135 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
     ignored("reload_file"),
     ignored("data_use_instance"),
 ]);
+
+/// The keepalived process a scheduling keyword is for (in Vigil, a thread).
+#[derive(Clone, Copy)]
+enum Process {
+    Vrrp,
+    Checker,
+    Bfd,
+}
+
+impl Process {
+    fn name(self) -> &'static str {
+        match self {
+            Process::Vrrp => "vrrp",
+            Process::Checker => "checker",
+            Process::Bfd => "bfd",
+        }
+    }
+
+    fn of(self, g: &mut GlobalDefs) -> &mut Scheduling {
+        match self {
+            Process::Vrrp => &mut g.vrrp_scheduling,
+            Process::Checker => &mut g.checker_scheduling,
+            Process::Bfd => &mut g.bfd_scheduling,
+        }
+    }
+
+    /// VRRP's and the checkers' threads start scripts, which would inherit SCHED_RR: Vigil
+    /// makes only BFD's thread real-time, and notes the others' real-time keywords.
+    fn realtime(self, c: &mut Ctx, s: &Statement) {
+        if !matches!(self, Process::Bfd) {
+            c.diags.note(
+                "not-implemented",
+                s.span(),
+                format!("'{}' is read but not acted on: only BFD's thread is made real-time in Vigil", s.name()),
+            );
+        }
+    }
+}
+
+/// `PROCESS_no_swap`.
+fn no_swap(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
+    c.at_most(s, 0);
+    p.of(g).no_swap = true;
+}
+
+/// `PROCESS_priority N`: a nice value in -20..=19; keepalived sets 0 (unchanged) when it is
+/// missing or wrong.
+fn nice(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
+    let (sched, process) = (p.of(g), p.name());
+    c.at_most(s, 1);
+    sched.nice = match s.args.first().map(|w| w.text.parse::<i8>()) {
+        None => {
+            c.warning("missing-value", s.span(), format!("No {process} process priority specified"));
+            0
+        }
+        Some(Ok(n)) if (-20..=19).contains(&n) => n,
+        Some(_) => {
+            c.warning("bad-value", s.span(), format!("Invalid {process} process priority specified"));
+            0
+        }
+    };
+}
+
+/// `PROCESS_rt_priority N`: SCHED_RR's priority, brought into 1..=99 as keepalived does.
+fn rt_priority(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
+    p.realtime(c, s);
+    let (sched, process) = (p.of(g), p.name());
+    const MIN: i64 = 1;
+    const MAX: i64 = 99;
+    c.at_most(s, 1);
+    let Some(w) = s.args.first() else {
+        return c.warning("missing-value", s.span(), format!("No {process} process real-time priority specified"));
+    };
+    let Ok(n) = w.text.parse::<i32>() else {
+        return c.warning("bad-value", &w.span, format!("{process} process real-time priority '{}' invalid", w.text));
+    };
+    let n = i64::from(n);
+    let clamped = if n < MIN {
+        let m = format!("{process} process real-time priority {n} less than minimum {MIN} - setting to minimum");
+        c.warning("out-of-range", &w.span, m);
+        MIN
+    } else if n > MAX {
+        let m = format!("{process} process real-time priority {n} greater than maximum {MAX} - setting to maximum");
+        c.warning("out-of-range", &w.span, m);
+        MAX
+    } else {
+        n
+    };
+    sched.rt_priority = u8::try_from(clamped).ok();
+}
+
+/// `PROCESS_rlimit_rttime N` (or the older `PROCESS_rlimit_rtime`): microseconds, 1..=2^32-1;
+/// keepalived raises 1 to 2 and takes a wrong value as 0 (no limit).
+fn rlimit_rttime(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
+    p.realtime(c, s);
+    let (sched, process) = (p.of(g), p.name());
+    c.at_most(s, 1);
+    let text = s.args.first().map_or("", |w| w.text.as_str());
+    sched.rlimit_rttime_us = match text.parse::<u64>() {
+        Ok(n) if (1..=u64::from(u32::MAX)).contains(&n) => n.max(2),
+        _ => {
+            c.warning("bad-value", s.span(), format!("Invalid {process} real-time limit - {text}"));
+            0
+        }
+    };
+}
+
+/// `PROCESS_cpu_affinity ID...`: CPU numbers (whether the host has them is a lint); the first
+/// wrong one empties the set, as in keepalived.
+fn cpu_affinity(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
+    let (sched, process) = (p.of(g), p.name());
+    if s.args.is_empty() {
+        return c.warning("missing-value", s.span(), format!("No {process} cpu_id set specified"));
+    }
+    sched.cpu_affinity.clear();
+    for w in &s.args {
+        match w.text.parse::<usize>() {
+            Ok(id) if id < MAX_CPUS => sched.cpu_affinity.push(id),
+            _ => {
+                sched.cpu_affinity.clear();
+                let m = format!("Invalid cpu_id:{} specified for {process} process", w.text);
+                return c.warning("bad-value", &w.span, m);
+            }
+        }
+    }
+}
+
+/// The CPUs a `cpu_set_t` can name.
+const MAX_CPUS: usize = 1024;
 
 /// `startup_script` / `shutdown_script` (`kind`): the first one given stands, as in keepalived.
 fn lifecycle_script(c: &mut Ctx, s: &Statement, slot: &mut Option<Script>, kind: &str) {

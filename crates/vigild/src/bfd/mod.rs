@@ -1,5 +1,7 @@
 //! The BFD task: every `bfd_instance`'s session (the pure [`Sessions`] of vigil-bfd) on its
-//! UDP sockets, as keepalived's BFD process runs them. What VRRP and the checkers act on is
+//! UDP sockets, as keepalived's BFD process runs them. It has a thread and a runtime of its own,
+//! as keepalived's BFD has a process: a 10 ms session must not wait behind VRRP's timers, a
+//! status request or a reload, and `bfd_rt_priority` and its kin apply to this thread alone. What VRRP and the checkers act on is
 //! published as a map from instance name to "Up as last reported": keepalived sends its other
 //! processes a session's coming Up and its falling from Up (not when the remote system went
 //! AdminDown), and a session is down until it first comes Up.
@@ -44,19 +46,33 @@ pub struct Bfd {
     control: mpsc::Sender<Control>,
     up: watch::Receiver<Up>,
     falls: broadcast::Sender<Fall>,
-    task: tokio::task::JoinHandle<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Bfd {
-    /// Starts the task with `config`'s sessions; it ends when `stop` becomes true.
+    /// Starts the task with `config`'s sessions on the `bfd` thread, scheduled as `config`'s
+    /// `bfd_*` keywords ask; it ends when `stop` becomes true.
     pub fn start(config: &Config, stop: watch::Receiver<bool>) -> Bfd {
         let (control, control_rx) = mpsc::channel(16);
         let (up_tx, up) = watch::channel(Up::default());
         let (falls, _) = broadcast::channel(64);
         let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
             ^ u64::from(std::process::id());
-        let task = tokio::spawn(run(peers(config), seed, stop, control_rx, up_tx, falls.clone()));
-        Bfd { control, up, falls, task }
+        let peers = peers(config);
+        let scheduling = config.global.bfd_scheduling.clone();
+        let task_falls = falls.clone();
+        let thread = std::thread::Builder::new()
+            .name("bfd".into())
+            .spawn(move || {
+                crate::scheduling::apply("bfd", &scheduling, crate::scheduling::Realtime::Allowed);
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime.block_on(run(peers, seed, stop, control_rx, up_tx, task_falls)),
+                    Err(e) => tracing::error!("BFD: cannot start its runtime: {e}"),
+                }
+            })
+            .map_err(|e| tracing::error!("BFD: cannot start its thread: {e}"))
+            .ok();
+        Bfd { control, up, falls, thread }
     }
 
     /// What VRRP and the checkers act on, and its changes.
@@ -84,8 +100,12 @@ impl Bfd {
     }
 
     /// Waits for the task to end (after the stop signal).
-    pub async fn join(self) {
-        let _ = self.task.await;
+    pub async fn join(mut self) {
+        if let Some(thread) = self.thread.take() {
+            if !matches!(tokio::task::spawn_blocking(move || thread.join().is_ok()).await, Ok(true)) {
+                tracing::error!("BFD: its thread ended abnormally");
+            }
+        }
     }
 }
 
@@ -164,6 +184,10 @@ async fn run(
         next_port: 49152 + (seed % 16384) as u16,
     };
     t.set(peers);
+    // RLIMIT_RTTIME's warning (bfd_rt_priority): SIGXCPU would otherwise end vigild.
+    let mut xcpu = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(nix::libc::SIGXCPU))
+        .map_err(|e| tracing::warn!("BFD: SIGXCPU handler: {e}"))
+        .ok();
     loop {
         let deadline = t.sessions.poll_timeout();
         let sleep = async {
@@ -183,6 +207,9 @@ async fn run(
             },
             Some(r) = received.recv() => t.receive(r),
             () = sleep => t.sessions.handle_timeout(Instant::now()),
+            Some(()) = async { xcpu.as_mut()?.recv().await } => {
+                tracing::info!("BFD process has used too much CPU time, bfd_rlimit_rttime may need to be increased");
+            }
         }
         t.flush();
     }

@@ -1,0 +1,56 @@
+//! The `PROCESS_priority`, `PROCESS_rt_priority` and `PROCESS_rlimit_rttime` keywords act on
+//! the thread that does that process's work (root only, in a network namespace of its own;
+//! skipped otherwise): BFD's thread runs SCHED_RR at `bfd_rt_priority` with keepalived's
+//! RLIMIT_RTTIME, VRRP's at `vrrp_priority`'s nice value, and neither leaks into the other.
+
+mod support;
+
+use support::lab::{wait_until, Lab};
+
+/// A thread of `pid` by name (the main thread: `None`): its nice value, real-time priority
+/// and policy (/proc's stat).
+fn thread(pid: nix::unistd::Pid, name: Option<&str>) -> Option<(i64, i64, i64)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let wanted = match name {
+            Some(name) => comm.trim_end() == name,
+            None => task.file_name().to_str() == Some(&pid.to_string()),
+        };
+        if !wanted {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        let fields: Vec<i64> = stat.rsplit_once(") ")?.1.split(' ').map(|f| f.parse().unwrap_or(-1)).collect();
+        // Fields 19, 40 and 41 of proc(5), counted from the state (field 3).
+        return Some((fields[16], fields[37], fields[38]));
+    }
+    None
+}
+
+const SCHED_OTHER: i64 = 0;
+const SCHED_RR: i64 = 2;
+
+#[test]
+fn bfd_runs_real_time_and_vrrp_at_its_nice_value() {
+    let Some(mut lab) = Lab::new("sched") else { return };
+    let pid = lab.start(
+        "global_defs {\n bfd_rt_priority 10\n bfd_rlimit_rttime 50000\n vrrp_priority -3\n vrrp_rt_priority 20\n}\n\
+         bfd_instance peer {\n neighbor_ip 192.0.2.2\n}\n\
+         vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 150\n \
+         advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
+    );
+    wait_until("MASTER", || lab.status()["vrrp"][0]["state"] == "MASTER");
+    wait_until("the bfd thread", || thread(pid, Some("bfd")).is_some());
+    assert_eq!(
+        thread(pid, Some("bfd")),
+        Some((0, 10, SCHED_RR)),
+        "BFD: SCHED_RR 10, the nice value vigild started with"
+    );
+    assert_eq!(thread(pid, None), Some((-3, 0, SCHED_OTHER)), "VRRP: nice -3, not real-time");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let rttime = limits.lines().find(|l| l.starts_with("Max realtime timeout")).expect("the RLIMIT_RTTIME line");
+    let words: Vec<&str> = rttime.split_whitespace().collect();
+    assert_eq!(words[3..6], ["25000", "50000", "us"], "half the limit warns, the limit ends: {rttime}");
+    assert!(lab.log().contains("vrrp_rt_priority is not acted on"), "{}", lab.log());
+}
