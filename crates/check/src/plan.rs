@@ -119,8 +119,8 @@ pub struct CheckSpec {
 impl CheckSpec {
     /// Whether `other` is the same check with the same settings, wherever it is in its plan.
     pub fn same_check(&self, other: &CheckSpec) -> bool {
-        let settings = |c: &CheckSpec| format!("{:?}", (&c.name, &c.kind, c.timing, c.alpha, c.log_all_failures));
-        settings(self) == settings(other)
+        (&self.name, &self.kind, self.timing, self.alpha, self.log_all_failures)
+            == (&other.name, &other.kind, other.timing, other.alpha, other.log_all_failures)
     }
 }
 
@@ -148,7 +148,7 @@ pub struct Endpoint {
 }
 
 /// What a check does.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     Tcp(Endpoint),
     Http(Box<HttpSpec>),
@@ -199,7 +199,7 @@ pub enum HttpProtocol {
 }
 
 /// HTTP_GET / SSL_GET.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpSpec {
     pub endpoint: Endpoint,
     pub tls: bool,
@@ -222,6 +222,20 @@ pub struct UrlSpec {
     pub regex: Option<Arc<regex::bytes::Regex>>,
     pub regex_no_match: bool,
 }
+
+/// Two urls are the same when they ask and accept the same: a regex by its pattern.
+impl PartialEq for UrlSpec {
+    fn eq(&self, other: &UrlSpec) -> bool {
+        fn pattern(u: &UrlSpec) -> Option<&str> {
+            u.regex.as_deref().map(regex::bytes::Regex::as_str)
+        }
+        (&self.path, &self.request, &self.virtualhost, &self.status, self.digest, self.regex_no_match)
+            == (&other.path, &other.request, &other.virtualhost, &other.status, other.digest, other.regex_no_match)
+            && pattern(self) == pattern(other)
+    }
+}
+
+impl Eq for UrlSpec {}
 
 /// MISC_CHECK.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -528,6 +542,21 @@ mod tests {
         let parsed = vigil_config::parse_str("test.conf", text, &vigil_config::Options::default(), None);
         assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         parsed.config
+    }
+
+    #[test]
+    fn a_check_is_the_same_when_its_settings_are_equal_by_value() {
+        let conf = |regex: &str, delay: u32| {
+            let text = format!(
+                "virtual_server 10.0.0.1 80 {{\n protocol TCP\n delay_loop {delay}\n real_server 10.0.0.7 80 {{\n  \
+                 HTTP_GET {{\n   url {{\n    path /\n    regex \"{regex}\"\n   }}\n  }}\n }}\n}}\n"
+            );
+            plan(&parse(&text)).checks.remove(0)
+        };
+        let base = conf("ok.*", 6);
+        assert!(base.same_check(&conf("ok.*", 6)), "the same file: the same check");
+        assert!(!base.same_check(&conf("OK.*", 6)), "another regex");
+        assert!(!base.same_check(&conf("ok.*", 7)), "another delay_loop");
     }
 
     const LAYERED: &str = "
