@@ -46,6 +46,8 @@ pub struct Checkers {
     bfd: watch::Receiver<Up>,
     /// No IPVS in the kernel: the table is in memory only, and not shown as the kernel's.
     detached: bool,
+    /// How the checkers' thread is scheduled (the `checker_*` keywords).
+    sched: Scheduling,
 }
 
 /// The checks of one configuration, on their thread.
@@ -97,29 +99,46 @@ impl Checkers {
         let audit = spawn_audit(&config, lvs.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let sched = config.global.checker_scheduling.clone();
-        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached })
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched.clone())?;
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached, sched })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
     /// owner is gone.
     pub async fn reload(&mut self, config: Arc<Config>) -> Option<Applied> {
-        let plan = checked_plan(&config);
-        let carried = self.checks.stop().await;
-        let carried = vigil_check::carry_over(&self.plan, &carried, &plan);
-        let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&self.plan, &self.status)));
+        let stopped = self.checks.stop().await;
+        // A plan of 100,000 checks takes a while to build and compare: off this runtime,
+        // where VRRP's timers run.
+        let (old_plan, old_status, next, kept) =
+            (self.plan.clone(), self.status.clone(), config.clone(), stopped.clone());
+        let resumed = tokio::task::spawn_blocking(move || {
+            let plan = checked_plan(&next);
+            let carried = vigil_check::carry_over(&old_plan, &stopped, &plan);
+            let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&old_plan, &old_status)));
+            let health = health(&plan, &status);
+            (plan, carried, status, health)
+        });
+        let Ok((plan, carried, status, health)) = resumed.await else {
+            tracing::error!("the checkers' new plan could not be made; they go on with the previous one");
+            let carried = kept.into_iter().map(Some).collect();
+            let (plan, status, sched) = (self.plan.clone(), self.status.clone(), self.sched.clone());
+            if let Some(checks) = Checks::start(plan, carried, status, self.lvs.clone(), self.bfd.clone(), sched) {
+                self.checks = checks;
+            }
+            return None;
+        };
         self.audit.abort();
         self.audit = spawn_audit(&config, self.lvs.clone());
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
-        let sched = config.global.checker_scheduling.clone();
-        let input = Input::Reload { config, health: health(&plan, &status), reply };
+        self.sched = config.global.checker_scheduling.clone();
+        let input = Input::Reload { config, health, reply };
         let applied = match self.lvs.send(input).await {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
         };
         if let Some(checks) =
-            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), sched)
+            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), self.sched.clone())
         {
             self.checks = checks;
         }
