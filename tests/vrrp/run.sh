@@ -47,7 +47,7 @@ FRR_BFDD=${FRR_BFDD:-/usr/lib/frr/bfdd}
 . "$HERE/../lib/scenarios.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev vmac vmac6 virtual_routes no_ipvs smtp_alert reload reload_edits vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
     bfd_session track_bfd bfd_frr bfd_fast_failover)
 
 describe() {
@@ -65,6 +65,8 @@ describe() {
         ipv6) echo "IPv6 VRRPv3 (VIP 2001:db8::100/64): adverts to ff02::12, unsolicited NA from the MASTER, SIGTERM failover" ;;
         v2_auth) echo "VRRPv2 with PASS authentication: password on the wire, accepted both ways (no 'invalid passwd'), kill -9 failover timing for v2" ;;
         vip_dev) echo "a VIP with 'dev eth1' goes on eth1 of the MASTER only (not eth0), moves on SIGTERM failover and is removed from the old MASTER" ;;
+        vmac6) echo "use_vmac on both sides for IPv6 (VIP 2001:db8::100/64): vrrp.51 with MAC 00:00:5e:00:02:33, the VIP on the MASTER's, adverts from that MAC and from eth0's link-local address; SIGTERM failover moves the VIP to the other's vmac" ;;
+        vmac) echo "use_vmac on both sides, strict rp_filter: a private macvlan vrrp.51 with MAC 00:00:5e:00:01:33 on each, the VIP on the MASTER's, adverts, GARP and ARP replies from that MAC; SIGTERM failover moves the VIP to the other's vmac, removes the old MASTER's and puts its all.rp_filter back" ;;
         virtual_routes) echo "virtual_routes/virtual_rules only on the MASTER (proto keepalived), moved by SIGTERM failover; static routes, rules and addresses on both until stop, a deleted static address put back; a route there before start stays" ;;
         smtp_alert) echo "smtp_alert: each side mails its MASTER transition to an SMTP sink on the client (subject and body as keepalived writes them), and the sync group's" ;;
         no_ipvs) echo "virtual_servers on this kernel without IPVS: vigild (both subsystems) logs one clear IPVS error, VRRP elects and fails over as usual" ;;
@@ -435,6 +437,98 @@ scenario_vip_dev() {
     has_vip b "$extra" eth1 || fail "side b (new MASTER) does not hold $extra on eth1"
     has_vip a "$extra" eth1 && fail "side a left $extra on eth1 after SIGTERM"
     check_no_rejects a b
+}
+
+VMAC4=00:00:5e:00:01:33
+
+# vmac_link SIDE: `ip -d link show` of the side's vrrp.51; fails when it does not exist.
+vmac_link() { ip -n "${NS[$1]}" -d link show dev vrrp.51 2>/dev/null; }
+
+# wait_vmac_vip SIDE TIMEOUT [ADDR]: wait until ADDR ($VIP4) is on the side's vrrp.51.
+wait_vmac_vip() {
+    local deadline addr=${3:-$VIP4}
+    deadline=$(fcalc "$(now) + $2")
+    until has_vip "$1" "$addr" vrrp.51; do
+        fcheck "$(now) < $deadline" || fail "VIP $addr not on side $1's vrrp.51 within $2s"
+        sleep 0.05
+    done
+    trace "side $1 holds $addr on vrrp.51"
+}
+
+scenario_vmac() {
+    lab_setup; capture_start
+    write_pair extra=use_vmac
+    local s link t mb tt p0 first_b
+    # Strict reverse-path filtering, as some distributions set it: each side must lower
+    # all.rp_filter for its vmac to hear the other's adverts, and put it back at stop.
+    for s in a b; do ip netns exec "${NS[$s]}" sysctl -qw net.ipv4.conf.all.rp_filter=1; done
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    wait_vmac_vip a 15
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    for s in a b; do
+        link=$(vmac_link "$s") || fail "side $s (${IMPL[$s]}) has no vrrp.51"
+        [[ $link == *"link/ether $VMAC4 "* ]] || fail "side $s's vrrp.51 does not have MAC $VMAC4: $link"
+        [[ $link == *"macvlan mode private"* ]] || fail "side $s's vrrp.51 is not a private macvlan: $link"
+        has_vip "$s" "$VIP4" && fail "side $s put $VIP4 on eth0, not on vrrp.51"
+    done
+    [ "$(log_state b VI_1)" = BACKUP ] || fail "side b is $(log_state b VI_1), expected BACKUP"
+    has_vip b "$VIP4" vrrp.51 && fail "side b (BACKUP) holds $VIP4 on vrrp.51"
+    sleep 1.5
+    [ "$(wire count ADV "$VMAC4" vrid=51 src=192.0.2.1)" -ge 2 ] || fail "fewer than 2 adverts of side a from $VMAC4"
+    [ "$(wire count ADV a vrid=51)" -eq 0 ] || fail "side a sent adverts from eth0's MAC"
+    [ "$(log_state b VI_1)" = BACKUP ] || fail "side b did not stay BACKUP: it does not hear a's adverts on its vmac"
+    # The answer on the wire: the MASTER's own ARP requests that follow (for the client, from
+    # eth0 with the VIP as sender, keepalived's and vigild's alike) may move the client's entry.
+    t=$(now)
+    client_arp "$VIP4" >/dev/null
+    sleep 0.2
+    [ -n "$(wire first ARPREPLY "$VMAC4" "addr=$VIP4" "ts>$t")" ] || fail "no ARP reply for $VIP4 from $VMAC4"
+    [ -z "$(wire first ARPREPLY a "addr=$VIP4" "ts>$t")" ] || fail "side a answered ARP for $VIP4 with eth0's MAC"
+    mb=$(log_mark b)
+    tt=$(speaker_term a)
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    wait_vmac_vip b 2
+    if vmac_link a >/dev/null; then fail "side a (${IMPL[a]}) left vrrp.51 after SIGTERM"; fi
+    [ "$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.all.rp_filter)" = 1 ] ||
+        fail "side a (${IMPL[a]}) did not put net.ipv4.conf.all.rp_filter back to 1 at stop"
+    sleep 1.2
+    p0=$(wire first ADV "$VMAC4" vrid=51 prio=0 src=192.0.2.1 "ts>$tt")
+    [ -n "$p0" ] || fail "no priority-0 advert from side a's vmac after SIGTERM"
+    first_b=$(wire first ADV "$VMAC4" vrid=51 src=192.0.2.2 "ts>$p0")
+    [ -n "$first_b" ] || fail "no advert of side b from $VMAC4 after the failover"
+    [ -n "$(wire first GARP "$VMAC4" "addr=$VIP4" "ts>$p0")" ] || fail "no gratuitous ARP from $VMAC4 after the failover"
+    check_no_rejects b
+}
+
+scenario_vmac6() {
+    lab_setup; capture_start
+    write_pair vips="$VIP6/64" extra=use_vmac
+    local vmac6=00:00:5e:00:02:33 link ll_a ll_b mb tt first_b
+    ll_a=$(ip -n "$NS_A" -6 -o addr show dev eth0 scope link | awk '{ sub(/\/.*/, "", $4); print $4 }')
+    ll_b=$(ip -n "$NS_B" -6 -o addr show dev eth0 scope link | awk '{ sub(/\/.*/, "", $4); print $4 }')
+    speaker_start a "$SDIR/a.conf"
+    wait_started a VI_1
+    wait_vmac_vip a 15 "$VIP6"
+    speaker_start b "$SDIR/b.conf"
+    wait_started b VI_1
+    link=$(vmac_link a) || fail "side a (${IMPL[a]}) has no vrrp.51"
+    [[ $link == *"link/ether $vmac6 "* ]] || fail "side a's vrrp.51 does not have MAC $vmac6: $link"
+    sleep 1.5
+    [ "$(log_state b VI_1)" = BACKUP ] || fail "side b did not stay BACKUP: it does not hear a's adverts on its vmac"
+    [ "$(wire count ADV "$vmac6" vrid=51 ver=3 src="$ll_a" dst=ff02::12)" -ge 2 ] ||
+        fail "fewer than 2 adverts of side a from $vmac6 and $ll_a"
+    [ -n "$(wire first NA "$vmac6" "addr=$VIP6")" ] || fail "no neighbour advertisement for $VIP6 from $vmac6"
+    mb=$(log_mark b)
+    tt=$(speaker_term a)
+    wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
+    wait_vmac_vip b 2 "$VIP6"
+    if vmac_link a >/dev/null; then fail "side a (${IMPL[a]}) left vrrp.51 after SIGTERM"; fi
+    sleep 1.2
+    first_b=$(wire first ADV "$vmac6" vrid=51 src="$ll_b" "ts>$tt")
+    [ -n "$first_b" ] || fail "no advert of side b from $vmac6 and $ll_b after the failover"
+    check_no_rejects b
 }
 
 # The entries of scenario virtual_routes, as "ip ARGS|LINE": `ip -n NS ARGS`

@@ -589,7 +589,11 @@ pub struct VrrpInstance {
     pub notify: Notify,
     /// `use_vmac [NAME]`: `Some(None)` lets keepalived name it `vrrp.VRID`.
     pub use_vmac: Option<Option<String>>,
+    /// Where the (last) `use_vmac` is.
+    pub use_vmac_span: Option<Span>,
     pub vmac_xmit_base: bool,
+    /// Where the (last) `vmac_xmit_base` is.
+    pub vmac_xmit_base_span: Option<Span>,
     pub native_ipv6: bool,
     /// `accept` / `no_accept`; `None` follows `vrrp_strict` (no_accept when strict).
     pub accept: Option<bool>,

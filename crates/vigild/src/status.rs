@@ -185,6 +185,9 @@ pub struct InstanceStatus {
     /// configuration's order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub priority_terms: Vec<PriorityTerm>,
+    /// The `use_vmac` interface it runs on (for the SIGUSR1 dump; not in the status).
+    #[serde(skip)]
+    pub vmac: Option<String>,
 }
 
 /// One tracked item's part in an instance's priority.
@@ -482,6 +485,7 @@ pub(crate) mod tests {
                 checksum: Some("pseudo-header"),
             }],
             priority_terms: vec![PriorityTerm { tracker: "script chk_web".into(), adds: -10, state: "down".into() }],
+            vmac: None,
         };
         let failed =
             ReloadOutcome { at: 12.0, ok: false, errors: vec!["k.conf:3:1: error: ...".into()], ..Default::default() };

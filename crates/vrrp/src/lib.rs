@@ -15,6 +15,8 @@
 //! * [`pacing`]: gratuitous ARPs and unsolicited NAs spaced on each interface.
 //! * [`debounce`]: `interface_up_down_delays`, link changes held before the instances hear of
 //!   them.
+//! * [`vmac`]: keepalived's `use_vmac`: which macvlan interface an instance uses and how it is
+//!   set up.
 
 pub mod debounce;
 pub mod fsm;
@@ -23,4 +25,5 @@ pub mod pacing;
 pub mod plan;
 pub mod receive;
 pub mod router;
+pub mod vmac;
 pub mod wire;

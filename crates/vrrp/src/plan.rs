@@ -4,12 +4,12 @@
 //! [`Plan`] from the configuration; [`router::reload`](crate::router::reload) compares two of
 //! them by value.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::fsm;
 use crate::io::{SocketConfig, Vip};
 use crate::receive::Expect;
-use crate::wire::{self, Auth, Family};
+use crate::wire::{self, Auth, Family, MacAddr};
 
 /// Everything needed to run one instance, resolved against the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,8 @@ pub struct Plan {
     pub fsm: fsm::Config,
     /// What received adverts must match.
     pub expect: Expect,
-    /// The socket adverts are sent and received on; its interface is the instance's.
+    /// The socket adverts are sent and received on; its interface is the instance's, or its
+    /// vmac's.
     pub socket: SocketConfig,
     /// IPv4 or IPv6.
     pub family: Family,
@@ -32,6 +33,8 @@ pub struct Plan {
     pub sync_group: Option<Membership>,
     /// The interfaces, scripts and files the instance tracks, in the configuration's order.
     pub tracked: Vec<Tracked>,
+    /// The macvlan interface of `use_vmac`.
+    pub vmac: Option<Vmac>,
 }
 
 impl Plan {
@@ -44,6 +47,24 @@ impl Plan {
     pub fn vip(&self, ip: IpAddr) -> Option<&Address> {
         self.vips.iter().find(|a| a.vip.ip == ip)
     }
+}
+
+/// The macvlan interface an instance with `use_vmac` speaks VRRP and holds its VIPs on (see
+/// [`crate::vmac`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vmac {
+    /// Its name.
+    pub name: String,
+    /// Its MAC, the virtual router MAC.
+    pub mac: MacAddr,
+    /// Its parent: the instance's `interface`.
+    pub parent: String,
+    /// `vmac_xmit_base` as it takes effect: adverts go out of (and are heard on) the parent.
+    pub xmit_base: bool,
+    /// IPv6 stays enabled on it: an IPv6 instance, or IPv4 with excluded VIPs of IPv6.
+    pub ipv6: bool,
+    /// The link-local address it gets, to send IPv6 adverts from.
+    pub link_local: Option<Ipv6Addr>,
 }
 
 /// A `vrrp_sync_group` as one of its members sees it: a member moves with the others, so

@@ -385,6 +385,22 @@ async fn open_errors_say_what_is_wrong() {
     assert!(matches!(link, Err(Error::NoSuchIfindex { ifindex: 999_999 })), "{link:?}");
 }
 
+/// A multicast source held by another interface than the socket's is refused, unless it is
+/// borrowed, as a vmac borrows its parent's address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_on_another_interface_opens_only_when_borrowed() {
+    if !can_run("borrowed_src") {
+        return;
+    }
+    let netns = single();
+    let elsewhere = SocketConfig { src: Some(V4_A), ..SocketConfig::multicast("vb", Family::Ipv4) };
+    let refused = netns.enter(|| VrrpSocket::open(&elsewhere));
+    assert!(matches!(refused, Err(Error::Socket { .. })), "{refused:?}");
+    let borrowed = SocketConfig { borrowed_src: true, ..elsewhere };
+    let opened = netns.enter(|| VrrpSocket::open(&borrowed));
+    assert!(opened.is_ok(), "{opened:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vips_are_added_listed_and_removed_with_distinct_outcomes() {
     if !can_run("vips") {

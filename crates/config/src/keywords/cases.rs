@@ -132,7 +132,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("vrrp_instance", "notify_master_rx_lower_pri", "notify_master_rx_lower_pri /bin/true", "notify_master_rx_lower_pri"),
     ("vrrp_instance", "notify_priority_changes", "notify_priority_changes", "notify_priority_changes x"),
     ("vrrp_instance", "use_vmac", "use_vmac vrrp.1", "use_vmac a b"),
-    ("vrrp_instance", "vmac_xmit_base", "vmac_xmit_base", "vmac_xmit_base x"),
+    ("vrrp_instance", "vmac_xmit_base", "use_vmac vmac9\n vmac_xmit_base", "vmac_xmit_base x"),
     ("vrrp_instance6", "native_ipv6", "native_ipv6", "native_ipv6 x"),
     ("vrrp_instance", "accept", "accept", "accept x"),
     ("vrrp_instance", "no_accept", "no_accept", "no_accept x"),

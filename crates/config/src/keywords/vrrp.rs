@@ -137,10 +137,14 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("notify_master_rx_lower_pri", |c, s, i| i.notify.master_rx_lower_pri = c.script(s)),
     set("notify_priority_changes", |c, s, i| i.notify.priority_changes = c.flag(s)),
     set("use_vmac", |c, s, i| {
-        c.at_most(s, 1);
-        i.use_vmac = Some(s.args.first().map(|w| w.text.to_string()))
+        c.at_most(s, 2);
+        i.use_vmac = Some(vmac_name(c, s));
+        i.use_vmac_span = Some(s.keyword.span.clone());
     }),
-    set("vmac_xmit_base", |c, s, i| i.vmac_xmit_base = c.flag(s)),
+    set("vmac_xmit_base", |c, s, i| {
+        i.vmac_xmit_base = c.flag(s);
+        i.vmac_xmit_base_span = Some(s.keyword.span.clone());
+    }),
     set("native_ipv6", |c, s, i| i.native_ipv6 = c.flag(s)),
     set("accept", |c, s, i| {
         c.at_most(s, 0);
@@ -329,7 +333,9 @@ pub(crate) fn instance(c: &mut Ctx, s: &Statement) -> VrrpInstance {
         smtp_alert: None,
         notify: Notify::default(),
         use_vmac: None,
+        use_vmac_span: None,
         vmac_xmit_base: false,
+        vmac_xmit_base_span: None,
         native_ipv6: false,
         accept: None,
         skip_check_adv_addr: false,
@@ -755,6 +761,74 @@ pub(crate) fn rule(c: &mut Ctx, item: &Statement) -> Option<Rule> {
     Some(r)
 }
 
+/// `use_vmac [NAME] [MAC]`'s name, as keepalived 2.2.7 takes it: the two words in either
+/// order, a word with `:` being a MAC address, which Vigil does not support (the virtual router
+/// MAC is used); a name the kernel would refuse is ignored, with keepalived's warning (the
+/// default name is used).
+fn vmac_name(c: &mut Ctx, s: &Statement) -> Option<String> {
+    let mut name = None;
+    for w in s.args.iter().take(2) {
+        let word = w.text.as_str();
+        if word.contains(':') {
+            c.diags.note(
+                "not-implemented",
+                &w.span,
+                format!("use_vmac: a MAC address ({word}) is not supported; the virtual router MAC is used"),
+            );
+            continue;
+        }
+        if name.is_some() {
+            c.warning("bad-value", &w.span, "VMAC interface name already specified");
+            continue;
+        }
+        let valid =
+            word.len() <= 15 && word != "." && word != ".." && !word.chars().any(|ch| ch == '/' || ch.is_whitespace());
+        if !valid {
+            c.warning(
+                "bad-value",
+                &w.span,
+                format!("VMAC interface name '{word}' too long or invalid characters - ignoring"),
+            );
+            continue;
+        }
+        name = Some(word.to_string());
+    }
+    name
+}
+
+/// keepalived 2.2.7's warnings about `use_vmac` that need the whole instance or the instances
+/// before it: a name another instance uses already, and `vmac_xmit_base` as it takes effect
+/// (unicast turns it on, strict mode off, and it needs a vmac). `named` holds the names of the
+/// earlier instances' vmacs.
+fn vmac_checks(c: &mut Ctx, i: &mut VrrpInstance, strict: bool, named: &mut Vec<(String, String)>) {
+    let Some(vmac_span) = i.use_vmac_span.clone() else {
+        if i.vmac_xmit_base {
+            let span = i.vmac_xmit_base_span.as_ref().unwrap_or(&i.span);
+            c.warning("bad-value", span, format!("({}) vmac_xmit_base is only valid with a vmac", i.name));
+        }
+        return;
+    };
+    if let Some(Some(name)) = &i.use_vmac {
+        if let Some((owner, _)) = named.iter().find(|(_, n)| n == name) {
+            let message = format!("({}) VRRP instance {owner} is already using {name} - ignoring name", i.name);
+            c.warning("bad-value", &vmac_span, message);
+            i.use_vmac = Some(None);
+        } else {
+            named.push((i.name.clone(), name.clone()));
+        }
+    }
+    let mut xmit_base = i.vmac_xmit_base;
+    if i.unicast_peer_span.is_some() && !xmit_base {
+        let message = format!("({}) unicast with use_vmac requires vmac_xmit_base - setting", i.name);
+        c.warning("bad-value", &vmac_span, message);
+        xmit_base = true;
+    }
+    if strict && xmit_base {
+        let span = i.vmac_xmit_base_span.as_ref().unwrap_or(&vmac_span);
+        c.warning("bad-value", span, format!("({}) xmit_base is incompatible with strict mode - resetting", i.name));
+    }
+}
+
 /// `garp_extra_if` / `vmac_garp_intvl` (instance, at least `min` seconds) and
 /// `vrrp_garp_extra_if` / `vrrp_vmac_garp_intvl` (global_defs, from 1): `[all] SECONDS`.
 pub(crate) fn garp_extra_if(c: &mut Ctx, s: &Statement, min: i64) {
@@ -1006,7 +1080,9 @@ pub(crate) fn interface_up_down_delays(c: &mut Ctx, s: &Statement, cfg: &mut Con
 /// instances, scripts, groups and interfaces.
 pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
     let g = cfg.global.clone();
+    let mut vmac_names = Vec::new();
     for i in &mut cfg.instances {
+        vmac_checks(c, i, i.strict_mode.unwrap_or(g.vrrp_strict), &mut vmac_names);
         if i.version == 0 {
             i.version = g.vrrp_version;
         }
@@ -1307,4 +1383,100 @@ fn known_processes(c: &mut Ctx, defs: &[TrackProcess], owner: &str, lines: &mut 
         }
         known
     });
+}
+
+#[cfg(test)]
+mod use_vmac_tests {
+    use crate::{parse_str, Options, Severity};
+
+    /// What reading `config` says: each diagnostic's line, severity and message.
+    fn diagnostics(config: &str) -> Vec<(u32, Severity, String)> {
+        let parsed = parse_str("k.conf", config, &Options::default(), None);
+        parsed.diagnostics.iter().map(|d| (d.span.line, d.severity, d.message.clone())).collect()
+    }
+
+    /// An instance `name` with the lines `lines`, which start at line 4 of its block.
+    fn instance(name: &str, vrid: u8, lines: &str) -> String {
+        format!(
+            "vrrp_instance {name} {{\n interface eth0\n virtual_router_id {vrid}\n{lines}\n virtual_ipaddress {{\n 192.0.2.{vrid}\n }}\n}}\n"
+        )
+    }
+
+    /// `use_vmac` as written in an instance: the name it keeps and what is said about line 4.
+    fn read(line: &str) -> (Option<Option<String>>, Vec<(Severity, String)>) {
+        let text = instance("VI_1", 51, &format!(" {line}"));
+        let parsed = parse_str("k.conf", &text, &Options::default(), None);
+        let said = parsed.diagnostics.iter().filter(|d| d.span.line == 4).map(|d| (d.severity, d.message.clone()));
+        (parsed.config.instances.first().and_then(|i| i.use_vmac.clone()), said.collect())
+    }
+
+    #[test]
+    fn a_name_the_kernel_accepts_is_kept() {
+        assert_eq!(read("use_vmac"), (Some(None), vec![]));
+        assert_eq!(read("use_vmac vrrp.51"), (Some(Some("vrrp.51".into())), vec![]));
+        assert_eq!(read("use_vmac a234567890abcde"), (Some(Some("a234567890abcde".into())), vec![]));
+    }
+
+    #[test]
+    fn a_name_it_refuses_is_ignored_as_keepalived_does() {
+        let (vmac, said) = read("use_vmac a234567890abcdef");
+        assert_eq!(vmac, Some(None));
+        let message = "VMAC interface name 'a234567890abcdef' too long or invalid characters - ignoring";
+        assert_eq!(said, [(Severity::Warning, message.to_string())]);
+        assert_eq!(read("use_vmac a/b").0, Some(None));
+    }
+
+    #[test]
+    fn a_mac_address_is_only_noted_as_keepalived_takes_it() {
+        let (vmac, said) = read("use_vmac 02:00:00:00:00:01");
+        assert_eq!(vmac, Some(None));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert_eq!(said[0].0, Severity::Note);
+        assert!(said[0].1.contains("is not supported"), "{said:?}");
+    }
+
+    #[test]
+    fn the_name_and_the_mac_come_in_either_order() {
+        for line in ["use_vmac vmac1 02:00:00:00:00:01", "use_vmac 02:00:00:00:00:01 vmac1"] {
+            let (vmac, said) = read(line);
+            assert_eq!(vmac, Some(Some("vmac1".into())), "{line}");
+            assert_eq!(said.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [Severity::Note], "{line}");
+        }
+        let (vmac, said) = read("use_vmac one two");
+        assert_eq!(vmac, Some(Some("one".into())));
+        assert_eq!(said, [(Severity::Warning, "VMAC interface name already specified".to_string())]);
+    }
+
+    #[test]
+    fn a_name_an_earlier_instance_uses_is_ignored() {
+        let text = instance("VI_1", 51, " use_vmac foo") + &instance("VI_2", 52, " use_vmac foo");
+        let parsed = parse_str("k.conf", &text, &Options::default(), None);
+        let vmacs: Vec<_> = parsed.config.instances.iter().map(|i| i.use_vmac.clone()).collect();
+        assert_eq!(vmacs, [Some(Some("foo".into())), Some(None)]);
+        let message = "(VI_2) VRRP instance VI_1 is already using foo - ignoring name".to_string();
+        assert_eq!(diagnostics(&text), [(12, Severity::Warning, message)]);
+    }
+
+    #[test]
+    fn vmac_xmit_base_as_keepalived_settles_it() {
+        let warned = |lines: &str, strict: bool| -> Vec<(u32, Severity, String)> {
+            let global = if strict { "global_defs {\n vrrp_strict\n}\n" } else { "" };
+            let text = format!("{global}{}", instance("VI_1", 51, lines));
+            let offset = if strict { 3 } else { 0 };
+            let vmac = |d: &(u32, Severity, String)| d.2.contains("xmit_base");
+            diagnostics(&text).into_iter().filter(vmac).map(|(l, s, m)| (l - offset, s, m)).collect()
+        };
+        let w = |line: u32, m: &str| (line, Severity::Warning, format!("(VI_1) {m}"));
+        assert_eq!(warned(" vmac_xmit_base", false), [w(4, "vmac_xmit_base is only valid with a vmac")]);
+        assert_eq!(warned(" use_vmac\n vmac_xmit_base", false), []);
+        assert_eq!(
+            warned(" use_vmac\n vmac_xmit_base", true),
+            [w(5, "xmit_base is incompatible with strict mode - resetting")]
+        );
+        assert_eq!(
+            warned(" use_vmac\n unicast_peer {\n 192.0.2.2\n }", false),
+            [w(4, "unicast with use_vmac requires vmac_xmit_base - setting")]
+        );
+        assert_eq!(warned(" use_vmac\n vmac_xmit_base\n unicast_peer {\n 192.0.2.2\n }", false), []);
+    }
 }

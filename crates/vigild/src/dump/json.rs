@@ -159,11 +159,7 @@ fn data(config: &Config, m: &VrrpInstance, i: &InstanceStatus) -> Data {
         dont_track_primary: m.dont_track_primary.into(),
         skip_check_adv_addr: (m.skip_check_adv_addr || g.vrrp_skip_check_adv_addr).into(),
         strict_mode: m.strict_mode.unwrap_or(g.vrrp_strict).into(),
-        vmac_ifname: match &m.use_vmac {
-            Some(Some(name)) => name.clone(),
-            Some(None) => format!("vrrp.{}", i.vrid),
-            None => String::new(),
-        },
+        vmac_ifname: i.vmac.clone().unwrap_or_default(),
         ifp_ifname: (!dev.is_empty()).then(|| dev.to_string()),
         master_priority: master_priority(i).into(),
         last_transition: i.since,
@@ -481,6 +477,7 @@ vrrp_instance VI_1 {
                 checksum: None,
             }],
             priority_terms: Vec::new(),
+            vmac: None,
         }
     }
 
@@ -543,6 +540,14 @@ vrrp_instance VI_1 {
             ..Stats::default()
         };
         assert_eq!(e.stats, expected);
+    }
+
+    #[test]
+    fn the_vmac_is_the_one_chosen() {
+        let mut on_vmac = status("MASTER");
+        on_vmac.vmac = Some("vrrp1.51".into());
+        assert_eq!(entries(&config(), &[on_vmac]).pop().expect("one instance").data.vmac_ifname, "vrrp1.51");
+        assert_eq!(entries(&config(), &[status("MASTER")]).pop().expect("one instance").data.vmac_ifname, "");
     }
 
     #[test]

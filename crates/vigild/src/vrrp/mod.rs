@@ -22,6 +22,7 @@ mod setup;
 mod statics;
 mod syncd;
 mod track;
+mod vmac;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -122,6 +123,8 @@ struct Running {
     vips_restored: u64,
     /// VIPs whose last add failed: never announced.
     unheld: HashSet<IpAddr>,
+    /// The macvlan interface of `use_vmac`, removed when the instance stops.
+    vmac: Option<vmac::Made>,
 }
 
 /// What the owning task changes in the kernel, and its records of what it added.
@@ -138,6 +141,8 @@ struct Kernel {
     garp: Garp,
     /// The drop rules of MASTERs without accept mode, while an instance may need them.
     firewall: Option<Firewall>,
+    /// What the vmacs changed on the host, to put back.
+    vmacs: vmac::HostChanges,
 }
 
 impl Kernel {
@@ -229,6 +234,7 @@ impl Running {
             drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
             peers: self.peers_seen(peers),
             priority_terms: self.priority_terms(fsm),
+            vmac: self.plan.vmac.as_ref().map(|v| v.name.clone()),
         })
     }
 
@@ -333,6 +339,7 @@ pub async fn run(
         syncd: None,
         garp: Garp::new(&config),
         firewall: None,
+        vmacs: vmac::HostChanges::default(),
     };
     let mut monitor = Monitor::open().await.context("subscribing to link and address events")?;
     {
@@ -383,6 +390,7 @@ pub async fn run(
         }
     }
     if v.running.is_empty() && v.waiting.is_empty() && !config.instances.is_empty() {
+        vmac::restore(&mut v.kernel.vmacs);
         anyhow::bail!("no vrrp_instance could start");
     }
     v.groups = sync_groups(&config, &v.running, &mut v.router, &v.alerter, &v.events);
@@ -471,6 +479,7 @@ pub async fn run(
     for idx in 0..v.running.len() {
         v.resign(idx, now).await;
     }
+    vmac::restore(&mut v.kernel.vmacs);
     v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
     v.static_addresses.remove_all(&v.kernel.addresses, &mut v.kernel.vips).await;
     if let Some(fw) = &mut v.kernel.firewall {
@@ -555,14 +564,38 @@ impl Vrrp {
         let addresses = &self.kernel.addresses;
         let (ifname, _) = i.interface.as_ref().ok_or_else(|| setup::SetupError::NoInterface(i.name.clone()))?;
         let link = addresses.link_by_name(ifname).await.with_context(|| format!("interface {ifname}"))?;
+        let choice = match &i.use_vmac {
+            Some(_) => {
+                let existing = addresses.interfaces().await.context("listing interfaces for use_vmac")?;
+                Some(vmac::choose(i, setup::family(i), link.ifindex, &existing, &self.vmac_names(None)))
+            }
+            None => None,
+        };
         let plan = setup::plan(
             &self.config.global,
             i,
             &link,
             sync_group_of(&self.config, &i.name),
             &self.config.bfd_instances,
+            choice.as_ref().map(|c| c.name.as_str()),
         )?;
-        let socket = Arc::new(VrrpSocket::open(&plan.socket).with_context(|| format!("VRRP socket on {ifname}"))?);
+        let made = match (&choice, &plan.vmac) {
+            (Some(c), Some(v)) => Some(
+                vmac::make(addresses, &mut self.kernel.vmacs, &i.name, c, plan.family, v, link.ifindex)
+                    .await
+                    .with_context(|| format!("VMAC interface {}", c.name))?,
+            ),
+            _ => None,
+        };
+        let socket = match VrrpSocket::open(&plan.socket) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                if let Some(m) = &made {
+                    vmac::remove(&self.kernel.addresses, &mut self.kernel.vmacs, &i.name, m).await;
+                }
+                return Err(e).with_context(|| format!("VRRP socket on {}", plan.socket.interface));
+            }
+        };
         let garp = match FrameSender::open(ifname) {
             Ok(g) => Some(Arc::new(g)),
             Err(e) => {
@@ -622,9 +655,12 @@ impl Vrrp {
         self.next_id += 1;
         let now = Instant::now().into_std();
         let peers = peer_settings(&plan, i);
-        self.router
-            .handle(now, RouterInput::Add { id, plan: Box::new(plan.clone()), peers })
-            .map_err(|e| anyhow::anyhow!("({}) {e}", i.name))?;
+        if let Err(e) = self.router.handle(now, RouterInput::Add { id, plan: Box::new(plan.clone()), peers }) {
+            if let Some(m) = &made {
+                vmac::remove(&self.kernel.addresses, &mut self.kernel.vmacs, &i.name, m).await;
+            }
+            anyhow::bail!("({}) {e}", i.name);
+        }
         let reader = spawn_reader(id, socket.clone(), plan.expect.clone(), self.tx.clone());
         Ok(Running {
             id,
@@ -649,7 +685,18 @@ impl Vrrp {
             last_transition: None,
             vips_restored: 0,
             unheld: HashSet::new(),
+            vmac: made,
         })
+    }
+
+    /// The names of the running instances' vmacs, but `except`'s.
+    fn vmac_names(&self, except: Option<InstanceId>) -> Vec<String> {
+        self.running
+            .iter()
+            .filter(|r| Some(r.id) != except)
+            .filter_map(|r| r.vmac.as_ref())
+            .map(|m| m.name.clone())
+            .collect()
     }
 
     /// Starts the protocol of the opened instance `id`: its link state and the trackers'
@@ -694,6 +741,10 @@ impl Vrrp {
         }
         if let Some(reader) = &r.reader {
             reader.abort();
+        }
+        let name = r.model.name.clone();
+        if let Some(m) = self.running[idx].vmac.take() {
+            vmac::remove(&self.kernel.addresses, &mut self.kernel.vmacs, &name, &m).await;
         }
     }
 
@@ -889,6 +940,19 @@ impl Vrrp {
         let mut keep = HashSet::new();
         let mut change = Vec::new();
         let now = Instant::now().into_std();
+        // The interfaces the vmacs are chosen among; without them, each running instance
+        // keeps its own vmac.
+        let interfaces = if config.instances.iter().any(|i| i.use_vmac.is_some()) {
+            match self.kernel.addresses.interfaces().await {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    tracing::warn!("cannot list the interfaces for use_vmac ({e}): the running vmacs are kept");
+                    None
+                }
+            }
+        } else {
+            Some(Vec::new())
+        };
         for idx in 0..self.running.len() {
             let r = &self.running[idx];
             let Some(new) = config.instances.iter().find(|i| i.name == r.model.name) else { continue };
@@ -905,8 +969,21 @@ impl Vrrp {
                             IpAddr::V6(a) => link.link_local_ipv6 = Some(a),
                         }
                     }
-                    setup::plan(&config.global, new, &link, sync_group_of(&config, &new.name), &config.bfd_instances)
-                        .ok()
+                    // The vmac it would choose now: its own, found as it made it, unless what it
+                    // asks for changed.
+                    let vmac = new.use_vmac.as_ref().map(|_| {
+                        let taken = self.vmac_names(Some(r.id));
+                        let running = (&r.model, r.vmac.as_ref());
+                        match (&interfaces, running.1) {
+                            (None, Some(own)) => own.name.clone(),
+                            (list, _) => {
+                                let list = list.as_deref().unwrap_or_default();
+                                vmac::choose_again(new, running, setup::family(new), link.ifindex, list, &taken).name
+                            }
+                        }
+                    });
+                    let group = sync_group_of(&config, &new.name);
+                    setup::plan(&config.global, new, &link, group, &config.bfd_instances, vmac.as_deref()).ok()
                 }
                 Err(_) => None,
             };
@@ -963,31 +1040,33 @@ impl Vrrp {
         }
         self.waiting.clear();
         let mut old: HashMap<String, Running> = self.running.drain(..).map(|r| (r.model.name.clone(), r)).collect();
+        // Every instance that keeps running is back before any other opens, so that none of
+        // those takes (changes, then deletes) a vmac one of them still uses.
+        let mut back = vec![false; config.instances.len()];
+        for (n, i) in config.instances.iter().enumerate() {
+            let Some(mut r) = old.remove(&i.name).filter(|_| keep.contains(&i.name)) else { continue };
+            r.model = i.clone();
+            r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
+            if !done.changed.contains(&i.name) {
+                done.kept.push(i.name.clone());
+            }
+            self.running.push(r);
+            back[n] = true;
+        }
         let mut fresh = Vec::new();
-        for i in &config.instances {
-            match old.remove(&i.name) {
-                Some(mut r) if keep.contains(&i.name) => {
-                    r.model = i.clone();
-                    r.alerts = smtp_alert(&config, i.smtp_alert).then(|| self.alerter.clone());
-                    if !done.changed.contains(&i.name) {
-                        done.kept.push(i.name.clone());
-                    }
-                    self.running.push(r);
+        for (i, _) in config.instances.iter().zip(&back).filter(|(_, back)| !**back) {
+            if let Some(r) = old.remove(&i.name) {
+                forget(&mut self.router, now, r.id);
+            }
+            if let Some(r) = self.open_or_wait(i).await {
+                if !done.restarted.contains(&i.name) {
+                    done.started.push(i.name.clone());
                 }
-                gone => {
-                    if let Some(r) = gone {
-                        forget(&mut self.router, now, r.id);
-                    }
-                    if let Some(r) = self.open_or_wait(i).await {
-                        if !done.restarted.contains(&i.name) {
-                            done.started.push(i.name.clone());
-                        }
-                        fresh.push(r.id);
-                        self.running.push(r);
-                    }
-                }
+                fresh.push(r.id);
+                self.running.push(r);
             }
         }
+        self.running.sort_by_key(|r| config.instances.iter().position(|i| i.name == r.model.name));
         for r in old.into_values() {
             forget(&mut self.router, now, r.id);
         }

@@ -7,8 +7,9 @@ use vigil_config::model::{self, InitialState, Scope, Track, VrrpInstance};
 use vigil_vrrp::fsm;
 use vigil_vrrp::io::{self, AddressScope, Link, SocketConfig, Vip};
 pub use vigil_vrrp::plan::Plan;
-use vigil_vrrp::plan::{Address, Membership, Tracked, TrackedKind};
+use vigil_vrrp::plan::{Address, Membership, Tracked, TrackedKind, Vmac};
 use vigil_vrrp::receive::{self, Expect};
+use vigil_vrrp::vmac;
 use vigil_vrrp::wire::{self, Auth, Family};
 
 /// Why an instance cannot run on this host.
@@ -32,8 +33,22 @@ fn scope(s: Option<Scope>) -> AddressScope {
     s.map_or(AddressScope::Universe, |s| AddressScope::from(s.number()))
 }
 
-fn address(a: &model::VirtualAddress, interface: &str) -> Address {
-    Address { device: a.dev.clone().unwrap_or_else(|| interface.to_string()), vip: vip(a) }
+/// VIP `a` and the interface it goes on: its `dev`, else `interface`; a VIP of the instance's
+/// `family` that goes on `interface` goes on the instance's vmac instead, as keepalived puts it.
+fn address(a: &model::VirtualAddress, interface: &str, vmac: Option<&str>, family: Family) -> Address {
+    let on_interface = a.dev.as_deref().is_none_or(|d| d == interface);
+    let device = match vmac {
+        Some(vmac) if on_interface && Family::of(&a.addr) == family => vmac,
+        _ => a.dev.as_deref().unwrap_or(interface),
+    };
+    Address { device: device.to_string(), vip: vip(a) }
+}
+
+/// Whether instance `i` sends its adverts out of its vmac's parent (`vmac_xmit_base` as it
+/// takes effect).
+pub fn xmit_base(global: &model::GlobalDefs, i: &VrrpInstance) -> bool {
+    let strict = i.strict_mode.unwrap_or(global.vrrp_strict);
+    vmac::xmit_base(i.vmac_xmit_base, i.use_vmac.is_some(), !i.unicast_peer.is_empty(), strict)
 }
 
 /// The BFD sessions instance `i` tracks, in order: its own `track_bfd` lines, then its sync
@@ -84,22 +99,50 @@ pub fn family(i: &VrrpInstance) -> Family {
 
 /// Resolves one instance against its interface. `sync_group` names the group it is a member
 /// of; the state machine is made a member by the daemon once the group's members run.
+/// `vmac_name` is the interface [`vmac::choose`] chose for `use_vmac` (`vrrp.VRID` when none
+/// was).
 pub fn plan(
     global: &model::GlobalDefs,
     i: &VrrpInstance,
     link: &Link,
     sync_group: Option<&model::SyncGroup>,
     bfds: &[model::BfdInstance],
+    vmac_name: Option<&str>,
 ) -> Result<Plan, SetupError> {
     let family = family(i);
+    let xmit_base = xmit_base(global, i);
+    // A vmac sending IPv6 adverts itself borrows its parent's link-local address, or, when the
+    // parent has none, the one the parent's MAC makes, as keepalived does.
+    let vmac_sends = i.use_vmac.is_some() && !xmit_base;
     let configured_src = i.unicast_src_ip.or(i.mcast_src_ip);
     let primary: Option<IpAddr> = configured_src.or(match family {
         Family::Ipv4 => link.primary_ipv4.map(IpAddr::V4),
-        Family::Ipv6 => link.link_local_ipv6.map(IpAddr::V6),
+        Family::Ipv6 => {
+            link.link_local_ipv6.or_else(|| link.mac.filter(|_| vmac_sends).map(vmac::eui64_link_local)).map(IpAddr::V6)
+        }
     });
     let Some(primary) = primary else {
         let family = if family == Family::Ipv4 { "IPv4" } else { "IPv6 link-local" };
         return Err(SetupError::NoSource { name: i.name.clone(), interface: link.name.clone(), family });
+    };
+    let vmac = i.use_vmac.as_ref().map(|_| Vmac {
+        name: vmac_name.map_or_else(
+            || vmac::default_names(i.virtual_router_id, family).next().unwrap_or_default(),
+            str::to_string,
+        ),
+        mac: vmac::mac(i.virtual_router_id, family),
+        parent: link.name.clone(),
+        xmit_base,
+        ipv6: family == Family::Ipv6 || i.virtual_ipaddress_excluded.iter().any(|a| Family::of(&a.addr) != family),
+        link_local: match primary {
+            IpAddr::V6(ll) if vmac_sends => Some(ll),
+            _ => None,
+        },
+    });
+    // Adverts go out of, and are heard on, the vmac unless `vmac_xmit_base`.
+    let socket_interface = match &vmac {
+        Some(v) if !v.xmit_base => v.name.clone(),
+        _ => link.name.clone(),
     };
     let version = if i.version == 3 || family == Family::Ipv6 { fsm::Version::V3 } else { fsm::Version::V2 };
     let mut c = fsm::Config::new(i.virtual_router_id, version, i.priority, primary);
@@ -137,7 +180,7 @@ pub fn plan(
         skip_addr_check: i.skip_check_adv_addr || global.vrrp_skip_check_adv_addr,
     };
     let mut socket = if i.unicast_peer.is_empty() {
-        let mut s = SocketConfig::multicast(link.name.clone(), family);
+        let mut s = SocketConfig::multicast(socket_interface, family);
         s.mode = io::Mode::Multicast {
             group: match family {
                 Family::Ipv4 => IpAddr::V4(global.vrrp_mcast_group4),
@@ -151,10 +194,11 @@ pub fn plan(
         if peers.is_empty() {
             return Err(SetupError::UnicastSelfOnly { name: i.name.clone(), address: primary });
         }
-        SocketConfig::unicast(link.name.clone(), family, None, peers)
+        SocketConfig::unicast(socket_interface, family, None, peers)
     };
     // IPv6 checksums cover the source address, so the socket must send from the one we use.
     socket.src = Some(primary);
+    socket.borrowed_src = vmac_sends;
     if let Some(ttl) = i.unicast_ttl.filter(|_| !i.unicast_peer.is_empty()) {
         socket.ttl = ttl;
     }
@@ -162,7 +206,11 @@ pub fn plan(
         expect,
         socket,
         family,
-        vips: i.virtual_ipaddress.iter().map(|a| address(a, &link.name)).collect(),
+        vips: i
+            .virtual_ipaddress
+            .iter()
+            .map(|a| address(a, &link.name, vmac.as_ref().map(|v| v.name.as_str()), family))
+            .collect(),
         wire_version: match version {
             fsm::Version::V2 => wire::Version::V2,
             fsm::Version::V3 => wire::Version::V3,
@@ -180,6 +228,7 @@ pub fn plan(
             .chain(i.track_process.iter().map(|t| tracked(TrackedKind::Process, t)))
             .chain(track_bfd(i, sync_group, bfds).iter().map(|t| tracked(TrackedKind::Bfd, t)))
             .collect(),
+        vmac,
     })
 }
 

@@ -155,7 +155,7 @@ pub enum NetEvent {
 /// The connection runs as a task on the runtime that created it, aborted on drop.
 #[derive(Debug)]
 pub struct Addresses {
-    handle: Handle,
+    pub(super) handle: Handle,
     connection: JoinHandle<()>,
 }
 
@@ -291,13 +291,7 @@ impl Monitor {
         let connection = runtime.spawn(connection);
         // Subscribed first, dumped second: a change in between is queued and then compared with
         // the dump, so none is lost.
-        let links: Vec<LinkMessage> = handle
-            .link()
-            .get()
-            .execute()
-            .try_collect()
-            .await
-            .map_err(|source| Error::Netlink { op: "listing interfaces", source })?;
+        let links = all_links(&handle).await?;
         let links = links.iter().map(|link| (link.header.index, is_up(link))).collect();
         Ok(Monitor { messages, links, connection })
     }
@@ -358,6 +352,17 @@ impl Drop for Monitor {
     fn drop(&mut self) {
         self.connection.abort();
     }
+}
+
+/// Every interface, in the kernel's order (`ip link show`).
+pub(super) async fn all_links(handle: &Handle) -> Result<Vec<LinkMessage>, Error> {
+    handle
+        .link()
+        .get()
+        .execute()
+        .try_collect()
+        .await
+        .map_err(|source| Error::Netlink { op: "listing interfaces", source })
 }
 
 /// The request for `ip addr add` of `vip`.
@@ -451,7 +456,7 @@ fn errno(err: &rtnetlink::Error) -> Option<nix::errno::Errno> {
     }
 }
 
-fn netlink_error(op: &'static str, ifindex: u32, err: rtnetlink::Error) -> Error {
+pub(super) fn netlink_error(op: &'static str, ifindex: u32, err: rtnetlink::Error) -> Error {
     match errno(&err) {
         Some(denied @ (nix::errno::Errno::EPERM | nix::errno::Errno::EACCES)) => Error::PermissionDenied {
             what: op,

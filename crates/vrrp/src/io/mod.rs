@@ -5,6 +5,8 @@
 //!   beside each received message.
 //! * [`Addresses`]: virtual addresses over rtnetlink (add, remove, list) and interface lookups;
 //!   [`Monitor`]: link and address changes as typed [`NetEvent`]s.
+//! * [`Addresses`] also lists, creates and removes the macvlan interfaces of `use_vmac` and
+//!   writes their settings.
 //! * [`Routes`]: routes and policy rules over rtnetlink (add, remove), tagged with protocol
 //!   `keepalived`.
 //! * [`FrameSender`]: whole Ethernet frames (gratuitous ARP, unsolicited neighbour
@@ -17,6 +19,7 @@
 
 mod addr;
 mod garp;
+mod link;
 mod netns;
 mod route;
 mod socket;
@@ -25,6 +28,7 @@ use std::net::IpAddr;
 
 pub use self::addr::{AddOutcome, AddressScope, Addresses, Link, Monitor, NetEvent, RemoveOutcome, Vip};
 pub use self::garp::FrameSender;
+pub use self::link::{ipv4_interfaces, ipv4_sysctl, set_ipv4_sysctl, set_ipv6_disabled};
 pub use self::netns::netns_cookie;
 pub use self::route::{Route, RouteKind, RouteScope, Routes, Rule, RT_TABLE_MAIN};
 pub use self::socket::{
@@ -223,6 +227,15 @@ pub enum Error {
         interface: String,
         /// The frame's length.
         len: usize,
+        /// The system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing a setting under /proc/sys failed.
+    #[error("accessing {path} failed: {source}")]
+    Sysctl {
+        /// The file.
+        path: String,
         /// The system error.
         #[source]
         source: std::io::Error,

@@ -68,6 +68,8 @@ pub struct SocketConfig {
     /// TTL (IPv4) or hop limit (IPv6) of what the socket sends: [`VRRP_TTL`] unless
     /// `unicast_ttl` says otherwise.
     pub ttl: u8,
+    /// The source address is another interface's: a vmac sending from its parent's address.
+    pub borrowed_src: bool,
 }
 
 impl SocketConfig {
@@ -77,7 +79,14 @@ impl SocketConfig {
             Family::Ipv4 => IpAddr::V4(VRRP_GROUP_V4),
             Family::Ipv6 => IpAddr::V6(VRRP_GROUP_V6),
         };
-        SocketConfig { interface: interface.into(), family, mode: Mode::Multicast { group }, src: None, ttl: VRRP_TTL }
+        SocketConfig {
+            interface: interface.into(),
+            family,
+            mode: Mode::Multicast { group },
+            src: None,
+            ttl: VRRP_TTL,
+            borrowed_src: false,
+        }
     }
 
     /// Unicast to `peers` from `src` on `interface`, TTL 255.
@@ -87,7 +96,14 @@ impl SocketConfig {
         src: Option<IpAddr>,
         peers: Vec<IpAddr>,
     ) -> SocketConfig {
-        SocketConfig { interface: interface.into(), family, mode: Mode::Unicast { peers }, src, ttl: VRRP_TTL }
+        SocketConfig {
+            interface: interface.into(),
+            family,
+            mode: Mode::Unicast { peers },
+            src,
+            ttl: VRRP_TTL,
+            borrowed_src: false,
+        }
     }
 
     /// Every address the configuration names, to check their family.
@@ -333,9 +349,14 @@ fn open_sender(config: &SocketConfig, ifindex: u32) -> Result<Socket, Error> {
             // SO_BINDTODEVICE already picks the interface of multicast sends (socket2 sets
             // IP_MULTICAST_IF by address only); by address it also sets the multicast source.
             if let Some(IpAddr::V4(src)) = config.src {
-                socket
-                    .set_multicast_if_v4(&src)
-                    .map_err(|source| Error::source_address(IpAddr::V4(src), interface, source))?;
+                match socket.set_multicast_if_v4(&src) {
+                    Ok(()) => {}
+                    // A borrowed source (a vmac's parent holds it) is on another interface
+                    // than the socket's: the kernel refuses the pair, and needs neither, since
+                    // the bound device and the bound source already pick interface and source.
+                    Err(e) if config.borrowed_src && e.raw_os_error() == Some(nix::errno::Errno::EINVAL as i32) => {}
+                    Err(source) => return Err(Error::source_address(IpAddr::V4(src), interface, source)),
+                }
             }
         }
         Family::Ipv6 => {

@@ -2,7 +2,7 @@
 //! the new one, by value.
 //!
 //! An instance resigns and starts again only when what it *is* changed: its interface, VRID,
-//! version, address family, socket (multicast group, unicast peers, source, TTL) or sync
+//! version, address family, socket (multicast group, unicast peers, source, TTL), vmac or sync
 //! group. Anything else changes in place, in the same state: the state machine takes its new
 //! settings and tracked items, and a MASTER touches only the VIPs that differ. A VIP that differs
 //! in any attribute (`dev`, `brd`, `label`, `scope`, prefix, flags) is removed as it was and
@@ -58,6 +58,8 @@ pub enum Restart {
     Socket,
     /// Membership of a `vrrp_sync_group`: joined, left, or the group's members changed.
     SyncGroup,
+    /// `use_vmac` or `vmac_xmit_base`.
+    Vmac,
 }
 
 impl fmt::Display for Restart {
@@ -69,6 +71,7 @@ impl fmt::Display for Restart {
             Restart::Family => "its address family changed",
             Restart::Socket => "its multicast group, unicast peers, source address or TTL changed",
             Restart::SyncGroup => "its sync group changed",
+            Restart::Vmac => "its use_vmac or vmac_xmit_base changed",
         })
     }
 }
@@ -94,6 +97,8 @@ pub fn decide(old: &Plan, new: &Plan) -> Reconfigure {
 
 fn restart(old: &Plan, new: &Plan) -> Option<Restart> {
     let checks = [
+        // The vmac is the socket's interface: a change to it is named first.
+        (old.vmac != new.vmac, Restart::Vmac),
         (old.interface() != new.interface(), Restart::Interface),
         (old.fsm.vrid != new.fsm.vrid, Restart::Vrid),
         // IPv6 is VRRPv3 only: a family change is also a version change, and named as such.

@@ -39,6 +39,7 @@ fn plan(vrid: u8, priority: u8) -> Plan {
         auth: Auth::None,
         sync_group: None,
         tracked: Vec::new(),
+        vmac: None,
     }
 }
 

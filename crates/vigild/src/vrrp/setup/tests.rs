@@ -49,7 +49,7 @@ fn resolve(text: &str) -> Plan {
     let i = config.instances.iter().find(|i| i.name == "VI_1").expect("VI_1 is in every text");
     let group = config.sync_groups.iter().find(|g| g.members.iter().any(|(m, _)| m == "VI_1"));
     let interface = i.interface.as_ref().map_or("eth0", |(name, _)| name.as_str());
-    plan(&config.global, i, &link(interface), group, &config.bfd_instances).expect("every text resolves")
+    plan(&config.global, i, &link(interface), group, &config.bfd_instances, None).expect("every text resolves")
 }
 
 /// A VIP as the golden files write it: `IP/PREFIX dev DEV` and its attributes.
@@ -81,6 +81,7 @@ fn reason(r: Restart) -> &'static str {
         Restart::Family => "family",
         Restart::Socket => "socket",
         Restart::SyncGroup => "sync_group",
+        Restart::Vmac => "vmac",
     }
 }
 
@@ -448,4 +449,90 @@ fn track_bfd_of_a_member_and_its_group() {
         vec![s("a", Some(0))],
         "an unweighted line stays so"
     );
+}
+
+/// VI_1's plan with `lines` and `vips` (as `text` writes them) and a vmac named `vmac_name`.
+fn resolve_vmac(lines: &[&str], vips: &[&str], vmac_name: Option<&str>) -> Plan {
+    let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+    let vips: Vec<String> = vips.iter().map(ToString::to_string).collect();
+    let parsed = vigil_config::parse_str("k.conf", &text(&[], &lines, &vips), &vigil_config::Options::default(), None);
+    let c = parsed.config;
+    let i = c.instances.iter().find(|i| i.name == "VI_1").expect("VI_1");
+    let mut eth0 = link("eth0");
+    eth0.mac = Some(vigil_vrrp::wire::MacAddr([0x52, 0x54, 0, 0x12, 0x34, 0x56]));
+    plan(&c.global, i, &eth0, None, &c.bfd_instances, vmac_name).expect("it resolves")
+}
+
+/// `use_vmac`: the socket is on the vmac unless `vmac_xmit_base`; the VIPs of the instance's
+/// family that would go on its interface go on the vmac, the others where they were.
+#[test]
+fn use_vmac_moves_the_socket_and_the_vips() {
+    let vips = ["10.99.7.100/24", "10.99.7.101/24 dev eth0", "10.99.9.100/24 dev eth1"];
+    let p = resolve_vmac(&["use_vmac"], &vips, None);
+    let v = p.vmac.clone().expect("a vmac");
+    assert_eq!(
+        (v.name.as_str(), v.mac.to_string().as_str(), v.parent.as_str()),
+        ("vrrp.51", "00:00:5e:00:01:33", "eth0")
+    );
+    assert!(!v.xmit_base && !v.ipv6 && v.link_local.is_none());
+    assert_eq!(p.socket.interface, "vrrp.51");
+    let devices: Vec<&str> = p.vips.iter().map(|a| a.device.as_str()).collect();
+    assert_eq!(devices, ["vrrp.51", "vrrp.51", "eth1"]);
+
+    let p = resolve_vmac(&["use_vmac vmac51", "vmac_xmit_base"], &vips, Some("vmac51"));
+    assert_eq!(p.socket.interface, "eth0", "vmac_xmit_base sends from the parent");
+    assert!(p.vmac.as_ref().is_some_and(|v| v.xmit_base && v.name == "vmac51"));
+    assert_eq!(p.vips[0].device, "vmac51");
+
+    let p = resolve_vmac(&[], &vips, None);
+    assert!(p.vmac.is_none());
+    assert_eq!(p.socket.interface, "eth0");
+    assert_eq!(p.vips[0].device, "eth0");
+}
+
+#[test]
+fn use_vmac_with_unicast_sends_from_the_parent_unless_strict() {
+    let unicast = ["use_vmac", "unicast_peer {", "  10.99.7.2", "}"];
+    let p = resolve_vmac(&unicast, &["10.99.7.100/24"], None);
+    assert!(p.vmac.as_ref().is_some_and(|v| v.xmit_base));
+    assert_eq!(p.socket.interface, "eth0");
+    let strict = ["use_vmac", "vmac_xmit_base", "strict_mode on"];
+    let p = resolve_vmac(&strict, &["10.99.7.100/24"], None);
+    assert!(p.vmac.as_ref().is_some_and(|v| !v.xmit_base));
+    assert_eq!(p.socket.interface, "vrrp.51");
+}
+
+/// An IPv6 instance's vmac has the IPv6 virtual router MAC and sends from its parent's
+/// link-local address, which it gets too; an IPv4 one keeps IPv6 on only for excluded IPv6
+/// VIPs.
+#[test]
+fn use_vmac_for_ipv6() {
+    let p = resolve_vmac(&["use_vmac"], &["2001:db8::100/64"], None);
+    let v = p.vmac.expect("a vmac");
+    assert_eq!(v.mac.to_string(), "00:00:5e:00:02:33");
+    assert!(v.ipv6);
+    assert_eq!(v.link_local, Some(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)));
+    let p = resolve_vmac(&["use_vmac", "vmac_xmit_base"], &["2001:db8::100/64"], None);
+    assert_eq!(p.vmac.expect("a vmac").link_local, None, "the parent sends: the vmac needs no address");
+    let excluded = ["use_vmac", "virtual_ipaddress_excluded {", "  2001:db8::7/64", "}"];
+    assert!(resolve_vmac(&excluded, &["10.99.7.100/24"], None).vmac.is_some_and(|v| v.ipv6));
+}
+
+/// A parent without a link-local address lends the one its MAC makes.
+#[test]
+fn use_vmac_for_ipv6_without_a_link_local_on_the_parent() {
+    let parsed = vigil_config::parse_str(
+        "k.conf",
+        &text(&[], &["use_vmac".to_string()], &["2001:db8::100/64".to_string()]),
+        &vigil_config::Options::default(),
+        None,
+    );
+    let c = parsed.config;
+    let i = c.instances.iter().find(|i| i.name == "VI_1").expect("VI_1");
+    let mut eth0 = link("eth0");
+    eth0.link_local_ipv6 = None;
+    eth0.mac = Some(vigil_vrrp::wire::MacAddr([0x52, 0x54, 0, 0x12, 0x34, 0x56]));
+    let p = plan(&c.global, i, &eth0, None, &c.bfd_instances, None).expect("it resolves");
+    let ll: Ipv6Addr = "fe80::5054:ff:fe12:3456".parse().expect("an address");
+    assert_eq!((p.fsm.primary_address, p.vmac.and_then(|v| v.link_local)), (IpAddr::V6(ll), Some(ll)));
 }

@@ -41,6 +41,18 @@ fn plan() -> Plan {
         auth: Auth::None,
         sync_group: None,
         tracked: Vec::new(),
+        vmac: None,
+    }
+}
+
+fn vmac() -> crate::plan::Vmac {
+    crate::plan::Vmac {
+        name: "vrrp.51".into(),
+        mac: wire::MacAddr::vrrp_ipv4(51),
+        parent: "eth0".into(),
+        xmit_base: false,
+        ipv6: false,
+        link_local: None,
     }
 }
 
@@ -160,7 +172,7 @@ fn tracked_lists_change_in_place() {
 
 #[test]
 fn identity_changes_restart() {
-    let edits: [RestartEdit; 8] = [
+    let edits: [RestartEdit; 10] = [
         (Restart::Interface, |p| p.socket.interface = "eth1".into()),
         (Restart::Vrid, |p| {
             p.fsm.vrid = 52;
@@ -177,6 +189,13 @@ fn identity_changes_restart() {
         (Restart::SyncGroup, |p| {
             p.sync_group = Some(crate::plan::Membership { group: "G1".into(), members: vec!["VI_1".into()] });
             p.fsm.sync_group = true;
+        }),
+        (Restart::Vmac, |p| {
+            p.vmac = Some(vmac());
+            p.socket.interface = "vrrp.51".into();
+        }),
+        (Restart::Vmac, |p| {
+            p.vmac = Some(crate::plan::Vmac { xmit_base: true, ..vmac() });
         }),
     ];
     for (reason, edit) in edits {
