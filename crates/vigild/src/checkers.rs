@@ -106,26 +106,34 @@ impl Checkers {
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
     /// owner is gone.
     pub async fn reload(&mut self, config: Arc<Config>) -> Option<Applied> {
-        let stopped = self.checks.stop().await;
         // A plan of 100,000 checks takes a while to build and compare: off this runtime,
-        // where VRRP's timers run.
-        let (old_plan, old_status, next, kept) =
-            (self.plan.clone(), self.status.clone(), config.clone(), stopped.clone());
-        let resumed = tokio::task::spawn_blocking(move || {
-            let plan = checked_plan(&next);
-            let carried = vigil_check::carry_over(&old_plan, &stopped, &plan);
-            let status = Status::resumed(&plan, &carried, SystemTime::now(), Some((&old_plan, &old_status)));
-            let health = health(&plan, &status);
-            (plan, carried, status, health)
-        });
-        let Ok((plan, carried, status, health)) = resumed.await else {
-            tracing::error!("the checkers' new plan could not be made; they go on with the previous one");
-            let carried = kept.into_iter().map(Some).collect();
-            let (plan, status, sched) = (self.plan.clone(), self.status.clone(), self.sched.clone());
-            if let Some(checks) = Checks::start(plan, carried, status, self.lvs.clone(), self.bfd.clone(), sched) {
-                self.checks = checks;
+        // where VRRP's timers run, and the new plan before the checks stop.
+        let next = config.clone();
+        let planned = tokio::task::spawn_blocking(move || checked_plan(&next)).await;
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::error!("the checkers' new plan could not be made ({e}); they go on with the previous one");
+                return None;
             }
-            return None;
+        };
+        let stopped = self.checks.stop().await;
+        let (old_plan, old_status, new_plan) = (self.plan.clone(), self.status.clone(), plan.clone());
+        let resumed = tokio::task::spawn_blocking(move || {
+            let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan);
+            let status = Status::resumed(&new_plan, &carried, SystemTime::now(), Some((&old_plan, &old_status)));
+            let health = health(&new_plan, &status);
+            (carried, status, health)
+        });
+        let (carried, status, health) = match resumed.await {
+            Ok(resumed) => resumed,
+            Err(e) => {
+                // Only a bug gets here: the checks start afresh on the new plan.
+                tracing::error!("the checkers' verdicts could not be carried over ({e})");
+                let status = Status::resumed(&plan, &[], SystemTime::now(), None);
+                let health = health(&plan, &status);
+                (Vec::new(), status, health)
+            }
         };
         self.audit.abort();
         self.audit = spawn_audit(&config, self.lvs.clone());

@@ -478,6 +478,8 @@ impl<'a> Daemon<'a> {
                 if let Some(b) = &self.bfd {
                     b.reload(config.clone()).await;
                 }
+                // This thread is VRRP's (keepalived reapplies each process's settings too).
+                crate::scheduling::apply("vrrp", &config.global.vrrp_scheduling, crate::scheduling::Realtime::Refused);
                 outcome.vrrp = self.reload_vrrp(&config).await;
                 if !self.cli.vrrp {
                     match &mut self.checkers {

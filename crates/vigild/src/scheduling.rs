@@ -43,24 +43,35 @@ pub fn remember() {
     });
 }
 
-/// Schedules the calling thread, the one that does `process`'s work, as `sched` asks.
+/// Schedules the calling thread, the one that does `process`'s work, as `sched` asks: at
+/// start, and again at each reload.
 pub fn apply(process: &str, sched: &Scheduling, realtime: Realtime) {
     let original = ORIGINAL.get();
-    let nice = match (sched.nice, original) {
-        (0, Some(o)) => o.nice,
-        (n, _) => i32::from(n),
+    let rt_priority = match (sched.rt_priority, realtime) {
+        (Some(priority), Realtime::Allowed) => Some(priority),
+        (Some(_), Realtime::Refused) => {
+            tracing::warn!("{process}_rt_priority is not acted on: this thread starts scripts");
+            None
+        }
+        (None, _) => None,
+    };
+    if rt_priority.is_none() {
+        // First: leaving SCHED_RR resets the nice value, which is set next.
+        leave_real_time(process);
+    }
+    // A real-time thread keeps the nice value vigild started with, as keepalived ignores
+    // PROCESS_priority for a real-time process.
+    let nice = match (rt_priority, sched.nice, original) {
+        (Some(_), _, Some(o)) | (None, 0, Some(o)) => o.nice,
+        (_, n, _) => i32::from(n),
     };
     if rustix::process::getpriority_process(None).is_ok_and(|now| now != nice) {
         if let Err(e) = rustix::process::setpriority_process(None, nice) {
             tracing::info!("Unable to set process priority to {nice} - {e}");
         }
     }
-    match (sched.rt_priority, realtime) {
-        (Some(priority), Realtime::Allowed) => real_time(process, priority, sched.rlimit_rttime_us),
-        (Some(_), Realtime::Refused) => {
-            tracing::warn!("{process}_rt_priority is not acted on: this thread starts scripts")
-        }
-        (None, _) => {}
+    if let Some(priority) = rt_priority {
+        real_time(process, priority, sched.rlimit_rttime_us);
     }
     if sched.no_swap {
         use rustix::mm::MlockAllFlags;
@@ -68,7 +79,14 @@ pub fn apply(process: &str, sched: &Scheduling, realtime: Realtime) {
             tracing::info!("Unable to lock process in memory - {e}");
         }
     }
-    if !sched.cpu_affinity.is_empty() {
+    // keepalived drops the whole set when it names a CPU that is not online.
+    let online = nix::unistd::sysconf(nix::unistd::SysconfVar::_NPROCESSORS_ONLN).ok().flatten();
+    let offline =
+        sched.cpu_affinity.iter().find(|&&id| online.is_some_and(|n| i64::try_from(id).unwrap_or(i64::MAX) >= n));
+    if let Some(id) = offline {
+        tracing::warn!("Invalid cpu_id:{id} specified for {process} process");
+    }
+    if !sched.cpu_affinity.is_empty() && offline.is_none() {
         let mut set = CpuSet::new();
         let pinned = sched.cpu_affinity.iter().try_for_each(|&cpu| set.set(cpu));
         if let Err(e) = pinned.and_then(|()| sched_setaffinity(Pid::from_raw(0), &set)) {
@@ -81,22 +99,39 @@ pub fn apply(process: &str, sched: &Scheduling, realtime: Realtime) {
     }
 }
 
-/// SCHED_RR at `priority`, then RLIMIT_RTTIME: a warning (SIGXCPU) at half of `limit_us`, the
-/// end at `limit_us` (0: no limit), as keepalived sets it.
+/// SCHED_RR at `priority`, then RLIMIT_RTTIME's soft limit at half of `limit_us` (0: none):
+/// keepalived's warning point. keepalived's hard limit (`limit_us`) would end its BFD child,
+/// which its parent restarts; here it would end all of vigild, so there is none, and SIGXCPU
+/// is logged (every second while over).
 fn real_time(process: &str, priority: u8, limit_us: u64) {
     let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::RoundRobin);
     let value = ThreadPriorityValue::try_from(priority).map(ThreadPriority::Crossplatform);
-    let set = value
-        .map_err(|e| e.to_string())
-        .and_then(|v| set_thread_priority_and_policy(thread_native_id(), v, policy).map_err(|e| format!("{e:?}")));
+    let set = value.map_err(|e| e.to_string()).and_then(|v| {
+        set_thread_priority_and_policy(thread_native_id(), v, policy).map_err(|e| match e {
+            thread_priority::Error::OS(errno) => std::io::Error::from_raw_os_error(errno).to_string(),
+            other => format!("{other:?}"),
+        })
+    });
     if let Err(e) = set {
         tracing::warn!("{process} thread: cannot raise priority ({e})");
         return;
     }
     tracing::info!("{process} thread: real-time priority {priority}");
     if limit_us > 0 {
-        if let Err(e) = setrlimit(Resource::RLIMIT_RTTIME, limit_us / 2, limit_us) {
+        if let Err(e) = setrlimit(Resource::RLIMIT_RTTIME, limit_us / 2, nix::libc::RLIM_INFINITY) {
             tracing::warn!("{process} thread cannot set realtime rlimit ({})", e.desc());
         }
+    }
+}
+
+/// Back to SCHED_OTHER if a reload took the real-time priority away.
+fn leave_real_time(process: &str) {
+    if !matches!(thread_priority::thread_schedule_policy(), Ok(ThreadSchedulePolicy::Realtime(_))) {
+        return;
+    }
+    let normal = ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Other);
+    match set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, normal) {
+        Ok(()) => tracing::info!("{process} thread: real-time priority removed"),
+        Err(e) => tracing::warn!("{process} thread: cannot reset realtime scheduling ({e:?})"),
     }
 }

@@ -1,11 +1,12 @@
 //! The `PROCESS_priority`, `PROCESS_rt_priority` and `PROCESS_rlimit_rttime` keywords act on
 //! the thread that does that process's work (root only, in a network namespace of its own;
 //! skipped otherwise): BFD's thread runs SCHED_RR at `bfd_rt_priority` with keepalived's
-//! RLIMIT_RTTIME, VRRP's at `vrrp_priority`'s nice value, and neither leaks into the other.
+//! RLIMIT_RTTIME's warning point, VRRP's at `vrrp_priority`'s nice value, and neither leaks
+//! into the other; a reload applies the new settings, as keepalived's processes reapply theirs.
 
 mod support;
 
-use support::lab::{wait_until, Lab};
+use support::lab::{ask, wait_until, Lab};
 
 /// A thread of `pid` by name (the main thread: `None`): its nice value, real-time priority
 /// and policy (/proc's stat).
@@ -51,6 +52,19 @@ fn bfd_runs_real_time_and_vrrp_at_its_nice_value() {
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
     let rttime = limits.lines().find(|l| l.starts_with("Max realtime timeout")).expect("the RLIMIT_RTTIME line");
     let words: Vec<&str> = rttime.split_whitespace().collect();
-    assert_eq!(words[3..6], ["25000", "50000", "us"], "half the limit warns, the limit ends: {rttime}");
+    assert_eq!(words[3..6], ["25000", "unlimited", "us"], "half the limit warns; no hard limit: {rttime}");
     assert!(lab.log().contains("vrrp_rt_priority is not acted on"), "{}", lab.log());
+
+    // Both settings gone: a reload gives both threads back vigild's start.
+    std::fs::write(
+        lab.dir.join("keepalived.conf"),
+        "bfd_instance peer {\n neighbor_ip 192.0.2.2\n}\n\
+         vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 150\n \
+         advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
+    )
+    .expect("the new configuration");
+    let reload: serde_json::Value = serde_json::from_str(&ask(&lab.socket(), "reload")).expect("the outcome is JSON");
+    assert_eq!(reload["ok"], true, "{reload}");
+    wait_until("BFD back to SCHED_OTHER", || thread(pid, Some("bfd")) == Some((0, 0, SCHED_OTHER)));
+    assert_eq!(thread(pid, None), Some((0, 0, SCHED_OTHER)), "VRRP back to nice 0");
 }

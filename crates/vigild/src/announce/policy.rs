@@ -71,7 +71,11 @@ pub fn verdicts(i: &Inputs<'_>) -> Vec<Verdict> {
     let mut on: HashMap<IpAddr, Vec<usize>> = HashMap::new();
     for (k, vs) in i.config.virtual_servers.iter().enumerate() {
         for a in vs_addresses(i.config, &vs.key) {
-            on.entry(a).or_default().push(k);
+            // A group may list an address twice (other ports): the server counts once.
+            let servers = on.entry(a).or_default();
+            if servers.last() != Some(&k) {
+                servers.push(k);
+            }
         }
     }
     i.announce
@@ -205,6 +209,21 @@ mod tests {
         };
         let first = verdicts(&i).remove(0);
         assert_eq!(first.reason, Reason::Quorum(vec!["[10.0.0.1]:tcp:80".into(), "[10.0.0.1]:tcp:443".into()]));
+    }
+
+    #[test]
+    fn a_group_listing_an_address_twice_names_its_server_once() {
+        let text = "virtual_server_group G {\n 10.0.0.1 80\n 10.0.0.1 443\n}\n\
+                    virtual_server group G {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n";
+        let config = vigil_config::parse_str("k.conf", text, &vigil_config::Options::default(), None).config;
+        let i = Inputs {
+            announce: &Announce::default(),
+            config: &config,
+            quorum: Some(&[false]),
+            runtime: &State::default(),
+            stopping: false,
+        };
+        assert_eq!(verdicts(&i), vec![Verdict { vip: ip(1), metric: 0, reason: Reason::Quorum(vec!["[G]".into()]) }]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The BFD task: every `bfd_instance`'s session (the pure [`Sessions`] of vigil-bfd) on its
 //! UDP sockets, as keepalived's BFD process runs them. It has a thread and a runtime of its own,
 //! as keepalived's BFD has a process: a 10 ms session must not wait behind VRRP's timers, a
-//! status request or a reload, and `bfd_rt_priority` and its kin apply to this thread alone. What VRRP and the checkers act on is
-//! published as a map from instance name to "Up as last reported": keepalived sends its other
-//! processes a session's coming Up and its falling from Up (not when the remote system went
-//! AdminDown), and a session is down until it first comes Up.
+//! status request or a reload, and `bfd_rt_priority` and its kin apply to this thread alone.
+//! What VRRP and the checkers act on is published as a map from instance name to "Up as last
+//! reported": keepalived sends its other processes a session's coming Up and its falling from
+//! Up (not when the remote system went AdminDown), and a session is down until it first comes
+//! Up.
 
 mod socket;
 
@@ -13,12 +14,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use vigil_bfd::fsm::Params;
 use vigil_bfd::sessions::{Output, Peer, Sessions};
 use vigil_bfd::wire::State;
 use vigil_config::model::{BfdInstance, Config};
 
+use crate::scheduling::Realtime;
 use crate::status::BfdStatus;
 
 /// Each session's state as VRRP and the checkers see it: Up as last reported.
@@ -63,12 +66,16 @@ impl Bfd {
         let task_falls = falls.clone();
         let thread = std::thread::Builder::new()
             .name("bfd".into())
-            .spawn(move || {
-                crate::scheduling::apply("bfd", &scheduling, crate::scheduling::Realtime::Allowed);
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(runtime) => runtime.block_on(run(peers, seed, stop, control_rx, up_tx, task_falls)),
-                    Err(e) => tracing::error!("BFD: cannot start its runtime: {e}"),
-                }
+            .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(async move {
+                    // RLIMIT_RTTIME's warning (bfd_rt_priority): heard before the limit is set.
+                    let xcpu = signal(SignalKind::from_raw(nix::libc::SIGXCPU))
+                        .map_err(|e| tracing::warn!("BFD: SIGXCPU handler: {e}"))
+                        .ok();
+                    crate::scheduling::apply("bfd", &scheduling, Realtime::Allowed);
+                    run(peers, seed, stop, control_rx, up_tx, task_falls, xcpu).await
+                }),
+                Err(e) => tracing::error!("BFD: cannot start its runtime: {e}"),
             })
             .map_err(|e| tracing::error!("BFD: cannot start its thread: {e}"))
             .ok();
@@ -170,6 +177,7 @@ async fn run(
     mut control: mpsc::Receiver<Control>,
     up_tx: watch::Sender<Up>,
     falls: broadcast::Sender<Fall>,
+    mut xcpu: Option<Signal>,
 ) {
     let (received_tx, mut received) = mpsc::channel(1024);
     let mut t = Task {
@@ -184,10 +192,6 @@ async fn run(
         next_port: 49152 + (seed % 16384) as u16,
     };
     t.set(peers);
-    // RLIMIT_RTTIME's warning (bfd_rt_priority): SIGXCPU would otherwise end vigild.
-    let mut xcpu = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(nix::libc::SIGXCPU))
-        .map_err(|e| tracing::warn!("BFD: SIGXCPU handler: {e}"))
-        .ok();
     loop {
         let deadline = t.sessions.poll_timeout();
         let sleep = async {
@@ -199,7 +203,10 @@ async fn run(
         tokio::select! {
             _ = stop.changed() => break,
             Some(c) = control.recv() => match c {
-                Control::Reload(config) => t.set(self::peers(&config)),
+                Control::Reload(config) => {
+                    crate::scheduling::apply("bfd", &config.global.bfd_scheduling, Realtime::Allowed);
+                    t.set(self::peers(&config))
+                }
                 Control::Status(reply) => {
                     let dropped = t.dropped.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
                     let _ = reply.send((t.status(), dropped));
