@@ -62,27 +62,7 @@ cp "$VIGILD" "$work/vigild"
 
 # Three configurations: the base; the first real server's weight 1 -> 7; that plus ADD real
 # servers, one more for each of the first ADD virtual servers (round robin if fewer).
-awk -v n="$SERVICES" -v m="$DESTS" -v add="$ADD" -v delay="$DELAY" -v dir="$work" '
-function rs(k) { return sprintf("10.%d.%d.%d", 20 + int(k / 62500), int(k / 250) % 250, k % 250 + 1) }
-function real(f, k, w) {
-  printf "    real_server %s 80 {\n", rs(k) >f
-  if (w) printf "        weight %d\n", w >f
-  printf "        TCP_CHECK {\n        }\n    }\n" >f
-}
-function write(f, weight, extra,   i, j, a) {
-  for (i = 0; i < n; i++) {
-    printf "virtual_server 10.10.%d.%d 80 {\n    delay_loop %d\n    lvs_sched wlc\n    lvs_method NAT\n    protocol TCP\n", int(i / 250), i % 250 + 1, delay >f
-    for (j = 0; j < m; j++) real(f, i * m + j, i == 0 && j == 0 ? weight : 0)
-    if (extra) for (a = i; a < add; a += n) real(f, n * m + a, 0)
-    print "}" >f
-  }
-  close(f)
-}
-BEGIN {
-  write(dir "/scale-base.conf", 1, 0)
-  write(dir "/scale-weight.conf", 7, 0)
-  write(dir "/scale-add.conf", 7, 1)
-}'
+awk -v n="$SERVICES" -v m="$DESTS" -v add="$ADD" -v delay="$DELAY" -v dir="$work" -f scripts/lib/scale-confs.awk
 keepalived -t -f "$work/scale-base.conf" >/dev/null 2>&1 || echo "bench-scale: note: keepalived -t does not accept the generated configuration here" >&2
 
 cat >"$work/scale.env" <<ENV

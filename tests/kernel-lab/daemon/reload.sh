@@ -76,7 +76,11 @@ if ipvsadm -Sn | grep -q -- "-t 10.1.0.100:80 "; then fail "the removed virtual 
 echo "$line" | grep -q "writes=5 " || fail "replacing a virtual server of 3 real servers should take 5 writes (1 delete, 1 add, 3 destinations): $line"
 conn_echo again "the open connection broke across the second reload"
 
-# A file with an error: nothing changes, vigilctl says why and exits 1.
+# A file with an error: nothing changes, vigilctl says why and exits 1. Nothing listens on
+# 8080, so the new virtual server's real servers go out as their first checks fail (within
+# two delay_loops, at random times): the table is compared once they are out.
+wait_for 10 sh -c "! ipvsadm -Sn | grep -q -- '-t 10.1.0.100:8080 -r'" ||
+  fail "the real servers of the new virtual server, which answer nothing on 8080, stayed in"
 good=$(rules)
 echo "virtual_server 10.1.0.100 9100 { lvs_sched wrr delay_loop abc" >>/tmp/k.conf
 if vigilctl reload >/tmp/bad.out 2>&1; then fail "vigilctl reload of a broken file succeeded"; fi
