@@ -46,8 +46,6 @@ pub struct Checkers {
     bfd: watch::Receiver<Up>,
     /// No IPVS in the kernel: the table is in memory only, and not shown as the kernel's.
     detached: bool,
-    /// How the checkers' thread is scheduled (the `checker_*` keywords).
-    sched: Scheduling,
 }
 
 /// The checks of one configuration, on their thread.
@@ -99,8 +97,8 @@ impl Checkers {
         let audit = spawn_audit(&config, lvs.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let sched = config.global.checker_scheduling.clone();
-        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched.clone())?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached, sched })
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -139,14 +137,14 @@ impl Checkers {
         self.audit = spawn_audit(&config, self.lvs.clone());
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
-        self.sched = config.global.checker_scheduling.clone();
+        let sched = config.global.checker_scheduling.clone();
         let input = Input::Reload { config, health, reply };
         let applied = match self.lvs.send(input).await {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
         };
         if let Some(checks) =
-            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), self.sched.clone())
+            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), sched)
         {
             self.checks = checks;
         }
