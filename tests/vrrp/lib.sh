@@ -518,12 +518,12 @@ vip_holders() {
     echo "${out[*]}"
 }
 
-# wait_vip SIDE ADDR TIMEOUT: wait until ADDR is on the side's eth0; prints the time.
+# wait_vip SIDE ADDR TIMEOUT [DEV]: wait until ADDR is on the side's DEV (eth0); prints the time.
 wait_vip() {
-    local deadline
+    local deadline dev=${4:-eth0}
     deadline=$(fcalc "$(now) + $3")
-    until has_vip "$1" "$2"; do
-        fcheck "$(now) < $deadline" || fail "VIP $2 not on side $1 within $3s (holders: '$(vip_holders "$2")')"
+    until has_vip "$1" "$2" "$dev"; do
+        fcheck "$(now) < $deadline" || fail "VIP $2 not on side $1's $dev within $3s (holders on eth0: '$(vip_holders "$2")')"
         sleep 0.05
     done
     now

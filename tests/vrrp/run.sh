@@ -444,17 +444,6 @@ VMAC4=00:00:5e:00:01:33
 # vmac_link SIDE: `ip -d link show` of the side's vrrp.51; fails when it does not exist.
 vmac_link() { ip -n "${NS[$1]}" -d link show dev vrrp.51 2>/dev/null; }
 
-# wait_vmac_vip SIDE TIMEOUT [ADDR]: wait until ADDR ($VIP4) is on the side's vrrp.51.
-wait_vmac_vip() {
-    local deadline addr=${3:-$VIP4}
-    deadline=$(fcalc "$(now) + $2")
-    until has_vip "$1" "$addr" vrrp.51; do
-        fcheck "$(now) < $deadline" || fail "VIP $addr not on side $1's vrrp.51 within $2s"
-        sleep 0.05
-    done
-    trace "side $1 holds $addr on vrrp.51"
-}
-
 scenario_vmac() {
     lab_setup; capture_start
     write_pair extra=use_vmac
@@ -464,7 +453,7 @@ scenario_vmac() {
     for s in a b; do ip netns exec "${NS[$s]}" sysctl -qw net.ipv4.conf.all.rp_filter=1; done
     speaker_start a "$SDIR/a.conf"
     wait_started a VI_1
-    wait_vmac_vip a 15
+    wait_vip a "$VIP4" 15 vrrp.51 >/dev/null
     speaker_start b "$SDIR/b.conf"
     wait_started b VI_1
     for s in a b; do
@@ -489,7 +478,7 @@ scenario_vmac() {
     mb=$(log_mark b)
     tt=$(speaker_term a)
     wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
-    wait_vmac_vip b 2
+    wait_vip b "$VIP4" 2 vrrp.51 >/dev/null
     if vmac_link a >/dev/null; then fail "side a (${IMPL[a]}) left vrrp.51 after SIGTERM"; fi
     [ "$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.all.rp_filter)" = 1 ] ||
         fail "side a (${IMPL[a]}) did not put net.ipv4.conf.all.rp_filter back to 1 at stop"
@@ -510,7 +499,7 @@ scenario_vmac6() {
     ll_b=$(ip -n "$NS_B" -6 -o addr show dev eth0 scope link | awk '{ sub(/\/.*/, "", $4); print $4 }')
     speaker_start a "$SDIR/a.conf"
     wait_started a VI_1
-    wait_vmac_vip a 15 "$VIP6"
+    wait_vip a "$VIP6" 15 vrrp.51 >/dev/null
     speaker_start b "$SDIR/b.conf"
     wait_started b VI_1
     link=$(vmac_link a) || fail "side a (${IMPL[a]}) has no vrrp.51"
@@ -523,7 +512,7 @@ scenario_vmac6() {
     mb=$(log_mark b)
     tt=$(speaker_term a)
     wait_log b "(VI_1) Entering MASTER STATE" 4 "$mb" >/dev/null
-    wait_vmac_vip b 2 "$VIP6"
+    wait_vip b "$VIP6" 2 vrrp.51 >/dev/null
     if vmac_link a >/dev/null; then fail "side a (${IMPL[a]}) left vrrp.51 after SIGTERM"; fi
     sleep 1.2
     first_b=$(wire first ADV "$vmac6" vrid=51 src="$ll_b" "ts>$tt")
