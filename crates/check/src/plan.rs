@@ -280,6 +280,10 @@ pub struct AlertSettings {
 /// Builds the plan for a configuration.
 pub fn plan(config: &Config) -> Plan {
     let mut out = Plan { alerts: alert_settings(config), ..Plan::default() };
+    // Sized once: at 100,000 checks a doubling vector would hold a third more than it needs.
+    let servers = || config.virtual_servers.iter().flat_map(|vs| &vs.real_servers);
+    out.servers.reserve_exact(servers().count());
+    out.checks.reserve_exact(servers().map(|rs| rs.checkers.len()).sum());
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
         let vs_name = vs_name(vs);
         for (rsi, rs) in vs.real_servers.iter().enumerate() {

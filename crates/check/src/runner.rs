@@ -65,7 +65,7 @@ pub async fn run(
     status: Arc<Status>,
     shutdown: CancellationToken,
 ) -> Vec<Carried> {
-    run_resumed(plan, Vec::new(), changes, status, None, shutdown).await
+    run_resumed(Arc::new(plan), Vec::new(), changes, status, None, shutdown).await
 }
 
 /// [`run`] from the verdicts carried over a reload ([`crate::carry_over`]): a carried check
@@ -74,14 +74,13 @@ pub async fn run(
 /// session did) and every change as it comes; should the sender go, they keep the last ones.
 /// Returns every check's verdict at the end, for the next reload.
 pub async fn run_resumed(
-    plan: Plan,
+    plan: Arc<Plan>,
     carried: Vec<Option<Carried>>,
     changes: mpsc::Sender<HealthChange>,
     status: Arc<Status>,
     bfd: Option<watch::Receiver<Sessions>>,
     shutdown: CancellationToken,
 ) -> Vec<Carried> {
-    let plan = Arc::new(plan);
     let hostname = gethostname::gethostname().to_string_lossy().into_owned();
     let seed = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let ctx = ProbeContext::new(hostname.clone(), seed);
@@ -322,7 +321,8 @@ mod tests {
         let (report, reports) = watch::channel(sessions(&[("b2", true)]));
         let (tx, mut rx) = mpsc::channel(8);
         let shutdown = CancellationToken::new();
-        let runner = tokio::spawn(run_resumed(plan, Vec::new(), tx, status.clone(), Some(reports), shutdown.clone()));
+        let runner =
+            tokio::spawn(run_resumed(Arc::new(plan), Vec::new(), tx, status.clone(), Some(reports), shutdown.clone()));
         // At the start: b1 has not come Up (a was up, not alpha), b2 is Up (b was down, alpha).
         let mut first = vec![next(&mut rx).await, next(&mut rx).await];
         first.sort_by_key(|(_, rs)| *rs);

@@ -99,8 +99,8 @@ impl Status {
         let mut servers: Vec<(ServerHealth, SystemTime)> =
             resumed_health(plan, carried).into_iter().map(|h| (h, now)).collect();
         if let Some((old_plan, old)) = previous {
-            let old_checks = old.checks();
-            let old_servers = old.servers_since();
+            // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
+            let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
             let index: std::collections::HashMap<(&str, &str), usize> =
                 old_plan.servers.iter().enumerate().map(|(i, o)| ((o.vs_name.as_str(), o.name.as_str()), i)).collect();
             for (i, s) in plan.servers.iter().enumerate() {

@@ -16,7 +16,7 @@
 //! (the first, and after every reload) takes the sessions' current states.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
@@ -231,7 +231,8 @@ impl Checks {
 
 /// Asks the IPVS owner to check the kernel's table every shortest `delay_loop` of the
 /// configuration (at least every second), so that a change made behind its back is undone
-/// within one delay_loop.
+/// within one delay_loop; spaced out by [`audit_interval`] when the table is so large that
+/// reading it takes a noticeable share of a CPU.
 fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHandle<()> {
     let every = config
         .virtual_servers
@@ -239,18 +240,44 @@ fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHa
         .map(|vs| vs.delay_loop)
         .min()
         .unwrap_or(vigil_check::plan::DEFAULT_DELAY_LOOP)
-        .max(std::time::Duration::from_secs(1));
+        .max(Duration::from_secs(1));
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
+        let mut wait = every;
         loop {
-            tick.tick().await;
-            if lvs.send(Input::Audit).await.is_err() {
+            tokio::time::sleep(wait).await;
+            let (reply, took) = oneshot::channel();
+            if lvs.send(Input::Audit { reply }).await.is_err() {
                 return;
             }
+            let Ok(took) = took.await else { return };
+            let next = audit_interval(every, took);
+            if next != wait && (next > every || wait > every) {
+                tracing::info!(
+                    "IPVS: reading the table to check it took {} ms; checking it every {} s",
+                    took.as_millis(),
+                    next.as_secs()
+                );
+            }
+            wait = next;
         }
     })
+}
+
+/// The share of one CPU the table's check may take at the most: one part in 50.
+const AUDIT_SHARE: u32 = 50;
+
+/// The time from one check of the table to the next: `every` (the shortest `delay_loop`),
+/// unless the check itself took more than a fiftieth of that: then fifty times what it took,
+/// in whole seconds. At 10,000 services with 100,000 destinations a check is a dump of each
+/// service's destinations, about a tenth of a second of kernel and daemon time on a server,
+/// seconds under emulation: done every `delay_loop` it would take as much CPU as the checks.
+/// keepalived never checks the table.
+fn audit_interval(every: Duration, took: Duration) -> Duration {
+    let spaced = took.saturating_mul(AUDIT_SHARE);
+    if spaced <= every {
+        return every;
+    }
+    Duration::from_secs(spaced.as_secs().saturating_add(u64::from(spaced.subsec_nanos() > 0)))
 }
 
 /// Hands the IPVS owner every new state of the maintenance entries.
@@ -278,7 +305,7 @@ async fn run_checks(
     cancel: CancellationToken,
 ) -> Vec<Carried> {
     let (tx, mut rx) = mpsc::channel(1024);
-    let runner = tokio::spawn(vigil_check::run_resumed((*plan).clone(), carried, tx, status, Some(bfd), cancel));
+    let runner = tokio::spawn(vigil_check::run_resumed(plan, carried, tx, status, Some(bfd), cancel));
     while let Some(change) = rx.recv().await {
         let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
         if lvs.send(input).await.is_err() {
@@ -318,4 +345,31 @@ fn health(plan: &Plan, board: &Status) -> Vec<(RsId, bool, Option<i32>)> {
 /// `config.virtual_servers[vs].real_servers[rs]`.
 fn rs_id(rs: vigil_check::RsId) -> RsId {
     RsId { vs: rs.vs, rs: rs.rs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_table_is_checked_every_delay_loop_unless_the_check_is_costly() {
+        let six = 6 * SECOND;
+        let cases = [
+            // (took, next): up to a fiftieth of the delay_loop, every delay_loop.
+            (Duration::ZERO, six),
+            (Duration::from_millis(40), six),
+            (Duration::from_millis(120), six),
+            // Beyond it, fifty times the check, rounded up to whole seconds.
+            (Duration::from_millis(121), 7 * SECOND),
+            (Duration::from_millis(2_600), 130 * SECOND),
+            (Duration::from_millis(2_601), 131 * SECOND),
+        ];
+        for (took, next) in cases {
+            assert_eq!(audit_interval(six, took), next, "a check that took {took:?}");
+        }
+        assert_eq!(audit_interval(SECOND, Duration::from_millis(20)), SECOND);
+        assert_eq!(audit_interval(SECOND, Duration::MAX), Duration::from_secs(u64::MAX), "no overflow");
+    }
 }

@@ -55,11 +55,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     crate::scheduling::remember();
     crate::scheduling::apply("vrrp", &config.global.vrrp_scheduling, crate::scheduling::Realtime::Refused);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting tokio")?;
-    runtime.block_on(async {
+    let status = runtime.block_on(async {
         crate::lifecycle::run(Which::Startup, &config.global).await;
         let mut daemon = Daemon::start(cli, config).await?;
         daemon.serve().await
-    })
+    });
+    // Every subsystem has stopped; what may remain is the blocking part of a reload that the
+    // stop cut short (reading a file that does not come), which must not hold the exit.
+    runtime.shutdown_background();
+    status
 }
 
 /// The network namespace to run in: `-s NAME`, else the configuration's `net_namespace`.
@@ -213,6 +217,20 @@ struct Signals {
     _ignored: Vec<Signal>,
 }
 
+impl Signals {
+    /// `work`'s result, or `None` when SIGTERM or SIGINT comes first: `work` is then dropped
+    /// where it stands. A reload of 100,000 real servers takes seconds; the stop must not
+    /// wait for it (systemd's stop timeout would kill vigild with its services still in the
+    /// table).
+    async fn unless_stopped<T>(&mut self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            done = work => Some(done),
+            _ = self.term.recv() => None,
+            _ = self.int.recv() => None,
+        }
+    }
+}
+
 /// keepalived ignores every signal it gives no meaning to; the default action of a real-time
 /// one is to end the process, so tooling written for keepalived (or a signal of a later
 /// keepalived, or SIGRTMAX, the thread dump of builds with --enable-dump-threads) would kill
@@ -324,39 +342,47 @@ impl<'a> Daemon<'a> {
         // WatchdogSec= in the unit: WATCHDOG=1 every SUMMARY_EVERY while the work is done, so
         // that a hung vigild is killed and restarted (Restart=on-failure).
         let watchdog = sd_notify::watchdog_enabled(false, &mut 0);
+        // Work that waits on a subsystem (a reload, a status, a dump) gives way to SIGTERM and
+        // SIGINT: dropped where it stands, it is the stop below that brings things down.
         loop {
-            tokio::select! {
+            let done = tokio::select! {
                 _ = signals.term.recv() => break,
                 _ = signals.int.recv() => break,
-                _ = signals.hup.recv() => {
-                    self.reload().await;
-                }
+                _ = signals.hup.recv() => signals.unless_stopped(self.reload()).await.is_some(),
                 _ = signals.usr1.recv() => {
                     tracing::info!("Printing VRRP data for process({pid}) on signal");
-                    self.write_dump(Dump::Data).await;
+                    signals.unless_stopped(self.write_dump(Dump::Data)).await.is_some()
                 }
                 _ = signals.usr2.recv() => {
                     tracing::info!("Printing VRRP stats for process({pid}) on signal");
-                    self.write_dump(Dump::Stats { clear: false }).await;
+                    signals.unless_stopped(self.write_dump(Dump::Stats { clear: false })).await.is_some()
                 }
                 _ = signals.stats_clear.recv() => {
                     tracing::info!("Printing and clearing VRRP stats for process({pid}) on signal");
-                    self.write_dump(Dump::Stats { clear: true }).await;
+                    signals.unless_stopped(self.write_dump(Dump::Stats { clear: true })).await.is_some()
                 }
                 _ = signals.json.recv() => {
                     tracing::info!("Printing VRRP as json for process({pid}) on signal");
-                    self.write_dump(Dump::Json).await;
+                    signals.unless_stopped(self.write_dump(Dump::Json)).await.is_some()
                 }
-                Some(r) = self.requests.recv() => {
-                    let answer = self.answer(r.command).await;
-                    let _ = r.reply.send(answer);
-                }
+                Some(r) = self.requests.recv() => match signals.unless_stopped(self.answer(r.command)).await {
+                    Some(answer) => {
+                        let _ = r.reply.send(answer);
+                        true
+                    }
+                    None => false,
+                },
                 _ = tick.tick() => {
                     self.update_summary().await;
                     if watchdog && self.alive().await {
                         tell_systemd(&[NotifyState::Watchdog]);
                     }
+                    true
                 }
+            };
+            if !done {
+                tracing::info!("Stopping before the work under way was finished");
+                break;
             }
         }
         tracing::info!("Stopping");

@@ -200,3 +200,33 @@ fn json_and_stats_clear_signals() {
     let status = lab.daemon.take().expect("running").wait().expect("it ends");
     assert!(status.success(), "{status:?}\n{}", lab.log());
 }
+
+/// SIGTERM in the middle of a reload stops vigild at once, with its VIP removed: the reload
+/// here waits for ever, reading an included FIFO that nobody writes, as a reload of a very
+/// large configuration keeps vigild busy. Before, the stop waited for the reload to end.
+#[test]
+fn sigterm_during_a_reload_stops() {
+    let Some(mut lab) = Lab::new("termreload") else {
+        eprintln!("SKIP sigterm_during_a_reload_stops: needs root, iproute2 and network namespaces");
+        return;
+    };
+    let instance = "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 52\n priority 150\n \
+                    advert_int 1\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n";
+    let pid = lab.start(instance);
+    wait_until("the VIP", || lab.has_vip());
+    let fifo = lab.dir.join("never-written.conf");
+    assert!(Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()), "mkfifo");
+    std::fs::write(lab.dir.join("keepalived.conf"), format!("include {}\n{instance}", fifo.display()))
+        .expect("the new configuration");
+    kill(pid, Signal::SIGHUP).expect("SIGHUP");
+    wait_until("the reload to begin", || lab.log().contains("Reloading"));
+    assert!(alive(&mut lab), "{}", lab.log());
+    kill(pid, Signal::SIGTERM).expect("SIGTERM");
+    wait_until("vigild to end", || !alive(&mut lab));
+    let status = lab.daemon.take().expect("started").wait().expect("its status");
+    let log = lab.log();
+    assert!(status.success(), "{status}: {log}");
+    assert!(!log.contains("Reload finished"), "the reload never ended: {log}");
+    assert!(log.contains("Stopping before the work under way was finished"), "{log}");
+    assert!(!lab.has_vip(), "the VIP is removed at stop: {log}");
+}

@@ -32,8 +32,8 @@ pub enum Input {
     /// Report the services we manage as the kernel holds them, and the repairs made so far.
     Table { reply: oneshot::Sender<(Table, u64)> },
     /// Read the kernel's table and put back what someone else changed in our services
-    /// (`ipvsadm -C`, a weight edited by hand).
-    Audit,
+    /// (`ipvsadm -C`, a weight edited by hand); `reply` gets the time it took.
+    Audit { reply: oneshot::Sender<std::time::Duration> },
     /// The maintenance entries and weight overrides changed (`vigilctl maintenance`,
     /// `vigilctl weight`, or an expiry).
     Runtime(State),
@@ -147,8 +147,10 @@ impl<K: Kernel> Lvs<K> {
                 let _ = reply.send((self.mirror.clone(), self.repairs));
                 true
             }
-            Input::Audit => {
+            Input::Audit { reply } => {
+                let began = std::time::Instant::now();
                 self.audit();
+                let _ = reply.send(began.elapsed());
                 true
             }
             Input::Runtime(state) => {

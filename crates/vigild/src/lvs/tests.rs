@@ -173,7 +173,7 @@ fn a_reload_writes_only_what_changed() {
 fn an_audit_undoes_changes_made_behind_our_back() {
     let mut kernel = Memory::default();
     let mut lvs = start(&mut kernel, CONF);
-    lvs.handle(Input::Audit);
+    lvs.handle(Input::Audit { reply: oneshot::channel().0 });
     assert_eq!(lvs.repairs, 0, "nothing changed");
     let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
     let vs4 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 4].into(), port: 80 };
@@ -193,12 +193,12 @@ fn an_audit_undoes_changes_made_behind_our_back() {
         table.clone()
     };
     assert_ne!(edited, Table::default());
-    lvs.handle(Input::Audit);
+    lvs.handle(Input::Audit { reply: oneshot::channel().0 });
     assert_eq!(lvs.repairs, 3, "the weight back, the service and its destination added again");
     assert_eq!(lvs.kernel.table.services[&vs3].dests[&rs1].weight, 1);
     assert!(lvs.kernel.table.services.contains_key(&vs4));
     assert!(lvs.kernel.table.services.contains_key(&foreign.key), "not ours: left alone");
-    lvs.handle(Input::Audit);
+    lvs.handle(Input::Audit { reply: oneshot::channel().0 });
     assert_eq!(lvs.repairs, 3, "nothing more to repair");
     let ours = BTreeSet::from([vs3, vs4]);
     assert!(lvs.kernel.reads.iter().all(|read| *read == ours), "only our services are read: {:?}", lvs.kernel.reads);
