@@ -6,9 +6,10 @@
 # of a network namespace of its own (the whole prefix routed to lo), answered by one listener.
 # After WARM seconds: a reload with one weight changed, then one with ADD real servers added,
 # then SIGTERM. Prints the time from SIGHUP to vigild's "Reload finished" (and its own figure),
-# the RSS, the stop time, and with PERF=1 (default when perf is installed) perf's flat profile
-# of each reload by thread. keepalived's checker does not run without IPVS, so it has no
-# column here: scripts/bench-scale.sh compares both in the kernel lab.
+# the RSS after warm-up and its peak (VmHWM) after the reloads, the stop time, and with PERF=1
+# (default when perf is installed) perf's flat profile of each reload by thread. keepalived's
+# checker does not run without IPVS, so it has no column here: scripts/bench-scale.sh compares
+# both in the kernel lab.
 #
 # usage: sudo scripts/profile-reload.sh [SERVICES [DESTS]]      (default 10000 10)
 # Environment: ADD (1000), WARM (40 s), PERF (1 if perf is installed), VIGILD (a vigild binary;
@@ -85,6 +86,7 @@ for step in weight add; do
   fi
   sleep 5
 done
+echo "peak RSS (VmHWM, start and both reloads): $(($(awk '/^VmHWM:/ { print $2 }' /proc/"$vp"/status) / 1024)) MiB"
 t0=$(date +%s%N)
 kill -TERM "$vp"
 while kill -0 "$vp" 2>/dev/null; do sleep 0.05; done

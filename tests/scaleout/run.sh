@@ -374,61 +374,15 @@ scenario_flap() {
 
 # ---- runner ----------------------------------------------------------------------------------
 
-run_one() {
-    local name=$1 sdir="$WORK/$1" rc t0 dt
-    mkdir -p "$sdir"
-    : >"$sdir/trace"
-    t0=$(now)
-    (
-        SDIR=$sdir
-        # shellcheck disable=SC2317  # called by the EXIT trap
-        scenario_exit() {
-            local rc=$?
-            set +e
-            if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP_STATUS" ] && [ "$keep" -eq 1 ]; then
-                echo "${NS[*]}" >"$SDIR/kept"
-            else
-                lab_teardown
-            fi
-            exit "$rc"
-        }
-        # shellcheck disable=SC2317  # called by the ERR trap
-        on_error() { [ -s "$SDIR/reason" ] || echo "unexpected error at line $1: $2" >"$SDIR/reason"; }
-        trap scenario_exit EXIT
-        trap 'exit 130' INT TERM
-        set -eE
-        trap 'on_error $LINENO "$BASH_COMMAND"' ERR
-        "scenario_$name"
-        [ ! -s "$SDIR/reason" ] || exit 1
-    ) >"$sdir/output" 2>&1
-    rc=$?
-    dt=$(fcalc "$(now) - $t0")
-    if [ "$rc" -eq "$SKIP_STATUS" ] && [ -s "$sdir/skipped" ]; then
-        printf 'SKIP %-10s (not run): %s\n' "$name" "$(cat "$sdir/skipped")"
-        return 2
-    fi
-    if [ "$rc" -eq 0 ]; then
-        printf 'PASS %-10s (%5.1fs)\n' "$name" "$dt"
-        if [ "$verbose" -eq 0 ]; then sed -n 's/^[^ ]* FIGURE /    /p' "$sdir/trace"; else sed 's/^/    /' "$sdir/trace"; fi
-        return 0
-    fi
-    printf 'FAIL %-10s (%5.1fs): %s\n' "$name" "$dt" "$(cat "$sdir/reason" 2>/dev/null || echo "exit status $rc")"
-    {
-        echo "trace:"; cat "$sdir/trace"
-        [ ! -s "$sdir/output" ] || { echo "output:"; tail -n 10 "$sdir/output"; }
-        local f
-        for f in "$sdir"/d?-vigild.log "$sdir"/rt-bird.log "$sdir"/d3-frr.log; do
-            [ -f "$f" ] || continue
-            echo "last lines of $(basename "$f"):"; tail -n 12 "$f"
-        done
-        echo "router's route monitor (last lines):"; tail -n 8 "$sdir/rt-routes.mon" 2>/dev/null
-    } | sed 's/^/    /'
-    if [ -f "$sdir/kept" ]; then
-        kept=1
-        echo "    kept: namespaces $(cat "$sdir/kept"); files in $sdir"
-        echo "    remove with: for ns in $(cat "$sdir/kept"); do ip netns pids \$ns | xargs -r kill; ip netns del \$ns; done; rm -rf $WORK"
-    fi
-    return 1
+NAME_WIDTH=10
+lab_namespaces() { echo "${NS[*]}"; }
+lab_failure_logs() {
+    local f
+    for f in "$1"/d?-vigild.log "$1"/rt-bird.log "$1"/d3-frr.log; do
+        [ -f "$f" ] || continue
+        echo "last lines of $(basename "$f"):"; tail -n 12 "$f"
+    done
+    echo "router's route monitor (last lines):"; tail -n 8 "$1/rt-routes.mon" 2>/dev/null
 }
 
 echo "scale-out harness: $VIGILD; $("$BIRD" --version 2>&1 | head -n 1); FRR $("$FRR_DIR/zebra" --version 2>&1 | sed -n 's/^zebra version //p')"

@@ -1633,71 +1633,16 @@ scenario_bfd_frr() {
 
 # ---- runner ------------------------------------------------------------------------
 
-# run_one NAME: run scenario NAME in a subshell with its own lab; prints the
-# verdict and returns 0 (PASS), 1 (FAIL) or 2 (SKIP).  Call it with errexit off
-# (the subshell turns it on for itself).
-run_one() {
-    local name=$1 sdir="$WORK/$1" rc t0 t1
-    mkdir -p "$sdir"
-    : >"$sdir/trace"
-    t0=$(now)
-    (
-        SDIR=$sdir
-        # shellcheck disable=SC2317  # called by the EXIT trap
-        scenario_exit() {
-            local rc=$?
-            set +e
-            capture_stop
-            if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP_STATUS" ] && [ "$keep" -eq 1 ]; then
-                echo "${NS_BR:-} ${NS_A:-} ${NS_B:-} ${NS_C:-}" >"$SDIR/kept"
-            else
-                lab_teardown
-            fi
-            exit "$rc"
-        }
-        # shellcheck disable=SC2317  # called by the ERR trap
-        on_error() {
-            [ -s "$SDIR/reason" ] || echo "unexpected error at run.sh line $1: $2" >"$SDIR/reason"
-        }
-        trap scenario_exit EXIT
-        trap 'exit 130' INT TERM
-        set -eE
-        trap 'on_error $LINENO "$BASH_COMMAND"' ERR
-        "scenario_$name"
-        # A failure inside $(...) ends only that command substitution; should an
-        # assignment ever hide it, the recorded reason still fails the scenario.
-        [ ! -s "$SDIR/reason" ] || exit 1
-    ) >"$sdir/output" 2>&1
-    rc=$?
-    t1=$(now)
-    local dt
-    dt=$(fcalc "$t1 - $t0")
-    if [ "$rc" -eq "$SKIP_STATUS" ] && [ -s "$sdir/skipped" ]; then
-        printf 'SKIP %-16s (not run): %s\n' "$name" "$(cat "$sdir/skipped")"
-        return 2
-    fi
-    if [ "$rc" -eq 0 ]; then
-        printf 'PASS %-16s (%5.1fs)\n' "$name" "$dt"
-        # The measured figures always, the whole trace with --verbose.
-        if [ "$verbose" -eq 0 ]; then sed -n 's/^[^ ]* FIGURE /    /p' "$sdir/trace"; else sed 's/^/    /' "$sdir/trace"; fi
-        return 0
-    fi
-    printf 'FAIL %-16s (%5.1fs): %s\n' "$name" "$dt" "$(cat "$sdir/reason" 2>/dev/null || echo "exit status $rc")"
-    {
-        echo "trace:"; cat "$sdir/trace"
-        [ ! -s "$sdir/output" ] || { echo "output:"; tail -n 10 "$sdir/output"; }
-        for s in a b; do
-            [ -f "$sdir/$s.log" ] || continue
-            echo "last lines of $s.log (${IMPL[$s]}):"; tail -n 15 "$sdir/$s.log"
-        done
-        if [ -f "$sdir/c.log" ]; then echo "last lines of c.log (the client's BFD peer):"; tail -n 15 "$sdir/c.log"; fi
-    } | sed 's/^/    /'
-    if [ -f "$sdir/kept" ]; then
-        kept=1
-        echo "    kept: namespaces $(cat "$sdir/kept"); files in $sdir"
-        echo "    remove with: for ns in $(cat "$sdir/kept"); do ip netns pids \$ns | xargs -r kill -9; ip netns del \$ns; done; rm -rf $WORK"
-    fi
-    return 1
+NAME_WIDTH=16
+lab_before_teardown() { capture_stop; }
+lab_namespaces() { echo "${NS_BR:-} ${NS_A:-} ${NS_B:-} ${NS_C:-}"; }
+lab_failure_logs() {
+    local s
+    for s in a b; do
+        [ -f "$1/$s.log" ] || continue
+        echo "last lines of $s.log (${IMPL[$s]}):"; tail -n 15 "$1/$s.log"
+    done
+    if [ -f "$1/c.log" ]; then echo "last lines of c.log (the client's BFD peer):"; tail -n 15 "$1/c.log"; fi
 }
 
 versions=()
