@@ -421,6 +421,27 @@ pub struct TrackProcess {
     pub span: Span,
 }
 
+impl TrackProcess {
+    /// A tracker named `name` with keepalived's defaults: no process yet, no parameters, weight
+    /// 0, a quorum of 1 with no maximum, no delays.
+    pub fn new(name: String, span: Span) -> TrackProcess {
+        TrackProcess {
+            name,
+            process: None,
+            params: Vec::new(),
+            param_match: ParamMatch::None,
+            full_command: false,
+            weight: 0,
+            weight_reverse: false,
+            quorum: 1,
+            quorum_max: u32::MAX,
+            fork_delay: Duration::ZERO,
+            terminate_delay: Duration::ZERO,
+            span,
+        }
+    }
+}
+
 /// `bfd_instance NAME { ... }`: one BFD session (RFC 5880, single hop over UDP as RFC 5881),
 /// with keepalived's defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1014,20 +1014,7 @@ pub(crate) static TRACK_PROCESS: Table<TrackProcessDraft> = Table::new(&[
 ]);
 
 pub(crate) fn track_process(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
-    let t = TrackProcess {
-        name: c.block_name(s),
-        process: None,
-        params: Vec::new(),
-        param_match: ParamMatch::None,
-        full_command: false,
-        weight: 0,
-        weight_reverse: false,
-        quorum: 1,
-        quorum_max: u32::MAX,
-        fork_delay: Duration::ZERO,
-        terminate_delay: Duration::ZERO,
-        span: s.span().clone(),
-    };
+    let t = TrackProcess::new(c.block_name(s), s.span().clone());
     let mut p = TrackProcessDraft { t, weight: false };
     let items = c.block(s);
     apply(c, &TRACK_PROCESS, "vrrp_track_process", items, &mut p);

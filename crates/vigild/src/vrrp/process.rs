@@ -169,18 +169,11 @@ mod tests {
 
     fn tracker(process: &str, params: &[&str], m: ParamMatch, full: bool) -> TrackProcess {
         TrackProcess {
-            name: "tp".into(),
             process: Some(process.into()),
             params: params.iter().map(|p| p.to_string()).collect(),
             param_match: m,
             full_command: full,
-            weight: 0,
-            weight_reverse: false,
-            quorum: 1,
-            quorum_max: u32::MAX,
-            fork_delay: Duration::ZERO,
-            terminate_delay: Duration::ZERO,
-            span: vigil_config::Span::detached("test"),
+            ..TrackProcess::new("tp".into(), vigil_config::Span::detached("test"))
         }
     }
 
