@@ -115,7 +115,9 @@ impl<K: Kernel> Lvs<K> {
         }
         let ops = diff(&lvs.mirror, &desired, &lvs.managed);
         let (writes, began) = (ops.len(), std::time::Instant::now());
-        lvs.execute(ops);
+        // keepalived programs its table at start without a line per real server (100,000
+        // lines would take longer than the writes); the summary below counts them.
+        lvs.execute_quietly(ops);
         let write_ms = millis(began.elapsed());
         let services = desired.services.len();
         tracing::info!(services, adopted, writes, read_ms, write_ms, "IPVS: table in step with the configuration");
@@ -322,6 +324,17 @@ impl<K: Kernel> Lvs<K> {
     /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took;
     /// returns how many it refused.
     fn execute(&mut self, ops: Vec<Op>) -> usize {
+        self.execute_as(ops, true)
+    }
+
+    /// [`execute`](Self::execute) with each write logged at debug level only.
+    fn execute_quietly(&mut self, ops: Vec<Op>) -> usize {
+        self.execute_as(ops, false)
+    }
+
+    /// Carries out `ops`, each write the kernel acknowledged logged in keepalived's words
+    /// when `narrate`; returns the writes that failed.
+    fn execute_as(&mut self, ops: Vec<Op>, narrate: bool) -> usize {
         if ops.is_empty() {
             return 0;
         }
@@ -330,7 +343,11 @@ impl<K: Kernel> Lvs<K> {
         for (op, result) in ops.iter().zip(results) {
             match result {
                 Ok(()) => {
-                    self.log_op(op);
+                    if narrate {
+                        self.log_op(op);
+                    } else {
+                        tracing::debug!("IPVS: {}", describe(op));
+                    }
                     self.mirror.apply(op);
                 }
                 Err(e) => {
