@@ -15,6 +15,7 @@
 //! BFD_CHECKs follow the BFD task's sessions: the checks hold its receiver, and each start
 //! (the first, and after every reload) takes the sessions' current states.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -40,6 +41,8 @@ pub struct Checkers {
     status: Arc<Status>,
     /// Asks the IPVS owner to check the kernel's table every `delay_loop`.
     audit: tokio::task::JoinHandle<()>,
+    /// How long the last check of the table took, in microseconds (see [`spawn_audit`]).
+    audit_took: Arc<AtomicU64>,
     /// Hands the IPVS owner each change of the maintenance entries.
     runtime: tokio::task::JoinHandle<()>,
     /// The BFD sessions' states, for BFD_CHECK.
@@ -94,11 +97,12 @@ impl Checkers {
                 return None;
             }
         };
-        let audit = spawn_audit(&config, lvs.clone());
+        let audit_took = Arc::new(AtomicU64::new(0));
+        let audit = spawn_audit(&config, lvs.clone(), audit_took.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let sched = config.global.checker_scheduling.clone();
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, runtime, bfd, detached })
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, audit_took, runtime, bfd, detached })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
@@ -134,7 +138,7 @@ impl Checkers {
             }
         };
         self.audit.abort();
-        self.audit = spawn_audit(&config, self.lvs.clone());
+        self.audit = spawn_audit(&config, self.lvs.clone(), self.audit_took.clone());
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
         let sched = config.global.checker_scheduling.clone();
@@ -218,10 +222,15 @@ impl Checks {
     /// Stops the checks; returns their verdicts.
     async fn stop(&mut self) -> Vec<Carried> {
         self.cancel.cancel();
+        // The handle stays here until the thread has ended, so that a stop cut short (SIGTERM
+        // during a reload) leaves the next one a thread to wait for.
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let Some(thread) = self.thread.take() else { return Vec::new() };
-        match tokio::task::spawn_blocking(move || thread.join()).await {
-            Ok(Ok(carried)) => carried,
-            _ => {
+        match thread.join() {
+            Ok(carried) => carried,
+            Err(_) => {
                 tracing::error!("the checkers ended abnormally");
                 Vec::new()
             }
@@ -232,8 +241,9 @@ impl Checks {
 /// Asks the IPVS owner to check the kernel's table every shortest `delay_loop` of the
 /// configuration (at least every second), so that a change made behind its back is undone
 /// within one delay_loop; spaced out by [`audit_interval`] when the table is so large that
-/// reading it takes a noticeable share of a CPU.
-fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHandle<()> {
+/// reading it takes a noticeable share of a CPU. `took` keeps the last check's time across
+/// reloads, which start this task again.
+fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>, took: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     let every = config
         .virtual_servers
         .iter()
@@ -242,21 +252,29 @@ fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHa
         .unwrap_or(vigil_check::plan::DEFAULT_DELAY_LOOP)
         .max(Duration::from_secs(1));
     tokio::spawn(async move {
-        let mut wait = every;
+        let last = || Duration::from_micros(took.load(Ordering::Relaxed));
+        let mut wait = audit_interval(every, last());
         loop {
             tokio::time::sleep(wait).await;
-            let (reply, took) = oneshot::channel();
+            let (reply, reading) = oneshot::channel();
             if lvs.send(Input::Audit { reply }).await.is_err() {
                 return;
             }
-            let Ok(took) = took.await else { return };
-            let next = audit_interval(every, took);
-            if next != wait && (next > every || wait > every) {
-                tracing::info!(
-                    "IPVS: reading the table to check it took {} ms; checking it every {} s",
-                    took.as_millis(),
-                    next.as_secs()
-                );
+            let Ok(reading) = reading.await else { return };
+            took.store(u64::try_from(reading.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            let next = audit_interval(every, reading);
+            if (next > every) != (wait > every) {
+                let ms = reading.as_millis();
+                if next > every {
+                    tracing::info!(
+                        "IPVS: reading the table to check it took {ms} ms; checking it every {} s",
+                        next.as_secs()
+                    );
+                } else {
+                    tracing::info!(
+                        "IPVS: reading the table to check it took {ms} ms; checking it every delay_loop again"
+                    );
+                }
             }
             wait = next;
         }
@@ -265,16 +283,19 @@ fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>) -> tokio::task::JoinHa
 
 /// The share of one CPU the table's check may take at the most: one part in 50.
 const AUDIT_SHARE: u32 = 50;
+/// A check quicker than this is never a reason to space them out, however short the
+/// `delay_loop`: a busy machine can make a small table's read take a few milliseconds.
+const AUDIT_FLOOR: Duration = Duration::from_millis(100);
 
 /// The time from one check of the table to the next: `every` (the shortest `delay_loop`),
-/// unless the check itself took more than a fiftieth of that: then fifty times what it took,
-/// in whole seconds. At 10,000 services with 100,000 destinations a check is a dump of each
-/// service's destinations, about a tenth of a second of kernel and daemon time on a server,
-/// seconds under emulation: done every `delay_loop` it would take as much CPU as the checks.
+/// unless reading and comparing the table took more than a fiftieth of that and more than
+/// [`AUDIT_FLOOR`]: then fifty times what it took, in whole seconds. At 10,000 services with
+/// 100,000 destinations a check is a dump of each service's destinations, seconds under the
+/// kernel lab's emulation: done every `delay_loop` it took as much CPU as the checks.
 /// keepalived never checks the table.
 fn audit_interval(every: Duration, took: Duration) -> Duration {
     let spaced = took.saturating_mul(AUDIT_SHARE);
-    if spaced <= every {
+    if spaced <= every || took <= AUDIT_FLOOR {
         return every;
     }
     Duration::from_secs(spaced.as_secs().saturating_add(u64::from(spaced.subsec_nanos() > 0)))
@@ -370,6 +391,8 @@ mod tests {
             assert_eq!(audit_interval(six, took), next, "a check that took {took:?}");
         }
         assert_eq!(audit_interval(SECOND, Duration::from_millis(20)), SECOND);
+        assert_eq!(audit_interval(SECOND, Duration::from_millis(100)), SECOND, "under the floor");
+        assert_eq!(audit_interval(SECOND, Duration::from_millis(101)), 6 * SECOND);
         assert_eq!(audit_interval(SECOND, Duration::MAX), Duration::from_secs(u64::MAX), "no overflow");
     }
 }

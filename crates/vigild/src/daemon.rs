@@ -60,8 +60,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         let mut daemon = Daemon::start(cli, config).await?;
         daemon.serve().await
     });
-    // Every subsystem has stopped; what may remain is the blocking part of a reload that the
-    // stop cut short (reading a file that does not come), which must not hold the exit.
+    // Every subsystem has stopped; what may remain is blocking work the stop cut short (a
+    // reload reading a file that does not come), which must not hold the exit.
     runtime.shutdown_background();
     status
 }
@@ -342,8 +342,10 @@ impl<'a> Daemon<'a> {
         // WatchdogSec= in the unit: WATCHDOG=1 every SUMMARY_EVERY while the work is done, so
         // that a hung vigild is killed and restarted (Restart=on-failure).
         let watchdog = sd_notify::watchdog_enabled(false, &mut 0);
-        // Work that waits on a subsystem (a reload, a status, a dump) gives way to SIGTERM and
-        // SIGINT: dropped where it stands, it is the stop below that brings things down.
+        // Work that waits on a subsystem (a reload, a status, a dump, the summary) gives way to
+        // SIGTERM and SIGINT: dropped where it stands, it is the stop below that brings things
+        // down. What a subsystem already took on (a VRRP reload, the IPVS owner's writes) it
+        // finishes first.
         loop {
             let done = tokio::select! {
                 _ = signals.term.recv() => break,
@@ -373,11 +375,13 @@ impl<'a> Daemon<'a> {
                     None => false,
                 },
                 _ = tick.tick() => {
-                    self.update_summary().await;
-                    if watchdog && self.alive().await {
-                        tell_systemd(&[NotifyState::Watchdog]);
-                    }
-                    true
+                    let beat = async {
+                        self.update_summary().await;
+                        if watchdog && self.alive().await {
+                            tell_systemd(&[NotifyState::Watchdog]);
+                        }
+                    };
+                    signals.unless_stopped(beat).await.is_some()
                 }
             };
             if !done {

@@ -126,10 +126,8 @@ impl Announcer {
         );
         let (verdicts_tx, verdicts) = watch::channel(Vec::new());
         let wait_until = (checks && !config.virtual_servers.is_empty()).then(|| Instant::now() + FIRST_QUORUMS);
-        let mut task =
+        let task =
             Task { announce, config, table, current, last: BTreeMap::new(), events, wait_until, verdicts: verdicts_tx };
-        let vips = task.announce.addresses(&task.config).into_iter().map(|(v, _)| v);
-        task.table.add_vips(vips).await;
         let (tx, rx) = mpsc::channel(4);
         let task = tokio::spawn(task.run(rx));
         Some(Announcer { path: path.to_path_buf(), tx, task, verdicts })
@@ -188,6 +186,10 @@ struct Task {
 
 impl Task {
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        // Here, not in `Announcer::start`: whatever happens to the caller, the VIPs added are
+        // this task's, and its stop takes them off.
+        let vips = self.announce.addresses(&self.config).into_iter().map(|(v, _)| v);
+        self.table.add_vips(vips).await;
         let mut quorums = quorums().subscribe();
         let mut runtime = maintenance::store().subscribe();
         let mut audit = tokio::time::interval(AUDIT_EVERY);

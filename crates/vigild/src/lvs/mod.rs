@@ -32,7 +32,8 @@ pub enum Input {
     /// Report the services we manage as the kernel holds them, and the repairs made so far.
     Table { reply: oneshot::Sender<(Table, u64)> },
     /// Read the kernel's table and put back what someone else changed in our services
-    /// (`ipvsadm -C`, a weight edited by hand); `reply` gets the time it took.
+    /// (`ipvsadm -C`, a weight edited by hand); `reply` gets the time the reading and the
+    /// comparison took (not the repairs').
     Audit { reply: oneshot::Sender<std::time::Duration> },
     /// The maintenance entries and weight overrides changed (`vigilctl maintenance`,
     /// `vigilctl weight`, or an expiry).
@@ -115,8 +116,8 @@ impl<K: Kernel> Lvs<K> {
         }
         let ops = diff(&lvs.mirror, &desired, &lvs.managed);
         let (writes, began) = (ops.len(), std::time::Instant::now());
-        // keepalived programs its table at start without a line per real server (100,000
-        // lines would take longer than the writes); the summary below counts them.
+        // keepalived adds its services and real servers at start without a line each
+        // (100,000 lines would take longer than the writes); the summary below counts them.
         lvs.execute_quietly(ops);
         let write_ms = millis(began.elapsed());
         let services = desired.services.len();
@@ -150,9 +151,7 @@ impl<K: Kernel> Lvs<K> {
                 true
             }
             Input::Audit { reply } => {
-                let began = std::time::Instant::now();
-                self.audit();
-                let _ = reply.send(began.elapsed());
+                let _ = reply.send(self.audit());
                 true
             }
             Input::Runtime(state) => {
@@ -200,19 +199,22 @@ impl<K: Kernel> Lvs<K> {
     /// Compares our services in the kernel with what they should be and writes the
     /// difference: vigild is the table's owner, so a service flushed, a destination removed
     /// or a weight edited by hand comes back. Services that are not ours are not looked at.
-    fn audit(&mut self) {
+    /// Returns the time the reading and the comparison took.
+    fn audit(&mut self) -> std::time::Duration {
+        let began = std::time::Instant::now();
         let actual = match self.kernel.table(&self.managed) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!("IPVS: cannot read the table to check it: {e}");
-                return;
+                return began.elapsed();
             }
         };
         let desired = self.pools.desired();
         let ops = diff(&actual, &desired, &self.managed);
+        let took = began.elapsed();
         if ops.is_empty() {
             self.mirror = actual;
-            return;
+            return took;
         }
         tracing::warn!(
             changes = ops.len(),
@@ -224,6 +226,7 @@ impl<K: Kernel> Lvs<K> {
         let writes = ops.len();
         let failed = self.execute(ops);
         self.repairs += u64::try_from(writes - failed).unwrap_or(0);
+        took
     }
 
     fn health(&mut self, id: RsId, up: bool, weight: Option<i32>) {
@@ -327,14 +330,15 @@ impl<K: Kernel> Lvs<K> {
         self.execute_as(ops, true)
     }
 
-    /// [`execute`](Self::execute) with each write logged at debug level only.
+    /// [`execute`](Self::execute) with the additions logged at debug level only; removals
+    /// and changes (of a table adopted from a previous run) keep their lines.
     fn execute_quietly(&mut self, ops: Vec<Op>) -> usize {
         self.execute_as(ops, false)
     }
 
-    /// Carries out `ops`, each write the kernel acknowledged logged in keepalived's words
-    /// when `narrate`; returns the writes that failed.
-    fn execute_as(&mut self, ops: Vec<Op>, narrate: bool) -> usize {
+    /// Carries out `ops`, each write the kernel acknowledged logged in keepalived's words,
+    /// the additions only when `narrate_additions`; returns the writes that failed.
+    fn execute_as(&mut self, ops: Vec<Op>, narrate_additions: bool) -> usize {
         if ops.is_empty() {
             return 0;
         }
@@ -343,7 +347,7 @@ impl<K: Kernel> Lvs<K> {
         for (op, result) in ops.iter().zip(results) {
             match result {
                 Ok(()) => {
-                    if narrate {
+                    if narrate_additions || !matches!(op, Op::AddService(_) | Op::AddDest(..)) {
                         self.log_op(op);
                     } else {
                         tracing::debug!("IPVS: {}", describe(op));
