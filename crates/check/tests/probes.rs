@@ -54,7 +54,9 @@ async fn tcp_connect_timeout() {
     let r = run(addr, "TCP_CHECK {\n connect_timeout 0.4\n }").await;
     assert_eq!(r, Err(Failure::ConnectTimeout));
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(390) && took < Duration::from_millis(900), "{took:?}");
+    // Not before the deadline, and not at the kernel's own end of the connect (a minute of
+    // SYN retries): the bound is a hang's, not a speed.
+    assert!(took >= Duration::from_millis(390) && took < Duration::from_secs(5), "{took:?}");
 }
 
 fn http_get(extra: &str) -> String {
@@ -100,7 +102,8 @@ async fn http_server_that_never_answers_is_cut_at_the_deadline() {
     let start = Instant::now();
     assert_eq!(run(addr, &http_get("")).await, Err(Failure::Timeout));
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(490) && took < Duration::from_millis(900), "{took:?}");
+    // The server never answers: the upper bound is a hang's, not a speed.
+    assert!(took >= Duration::from_millis(490) && took < Duration::from_secs(5), "{took:?}");
 }
 
 #[tokio::test]
@@ -115,7 +118,8 @@ async fn http_trickling_body_is_cut_at_the_deadline() {
     // Each byte comes well within the deadline; the whole body does not.
     assert_eq!(run(addr, &http_get(&format!("digest {HELLO_MD5}"))).await, Err(Failure::Timeout));
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(490) && took < Duration::from_millis(900), "{took:?}");
+    // Cut at the deadline, not after the whole body (5 s).
+    assert!(took >= Duration::from_millis(490) && took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]
@@ -152,14 +156,33 @@ async fn tls_handshake_failure() {
     assert!(matches!(r, Err(Failure::Tls(_))), "{r:?}");
 }
 
-/// Writes an executable shell script in a fresh directory.
-fn script(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vigil-check-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+/// A directory of the test's own, removed when it goes out of scope, pass or fail.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("vigil-check-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes an executable shell script.
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn misc(path: &Path, extra: &str) -> String {
@@ -169,11 +192,12 @@ fn misc(path: &Path, extra: &str) -> String {
 #[tokio::test]
 async fn misc_exit_codes_and_dynamic_weight() {
     let addr = LOOPBACK;
-    let ok = script("ok", "[ \"$1\" = arg ] || exit 3\nexit 0");
+    let dir = Scratch::new("exits");
+    let ok = dir.script("ok", "[ \"$1\" = arg ] || exit 3\nexit 0");
     assert_eq!(run(addr, &misc(&ok, "")).await, Ok(Success::PLAIN));
-    let fail = script("fail", "exit 1");
+    let fail = dir.script("fail", "exit 1");
     assert_eq!(run(addr, &misc(&fail, "")).await, Err(Failure::Exit(1)));
-    let seven = script("seven", "exit 7");
+    let seven = dir.script("seven", "exit 7");
     assert_eq!(run(addr, &misc(&seven, "")).await, Err(Failure::Exit(7)));
     assert_eq!(run(addr, &misc(&seven, "misc_dynamic")).await, Ok(Success { weight: WeightReport::Set(5) }));
     let missing = PathBuf::from("/nonexistent/vigil-check");
@@ -182,13 +206,15 @@ async fn misc_exit_codes_and_dynamic_weight() {
 
 #[tokio::test]
 async fn misc_timeout_kills_the_process_group() {
-    let pids = std::env::temp_dir().join(format!("vigil-check-pids-{}", std::process::id()));
-    // The script and a child it starts both outlive the timeout unless killed.
-    let slow = script("slow", &format!("sleep 30 &\necho $$ $! > {}\nwait", pids.display()));
+    let dir = Scratch::new("timeout");
+    let pids = dir.path("pids");
+    // The script and a child it starts both outlive the timeout unless killed: had it not been
+    // killed, the script would have ended well, after 30 s.
+    let slow = dir.script("slow", &format!("sleep 30 &\necho $$ $! > {}\nwait", pids.display()));
     let start = Instant::now();
     assert_eq!(run(LOOPBACK, &misc(&slow, "misc_timeout 0.5")).await, Err(Failure::ScriptTimeout));
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(490) && took < Duration::from_millis(900), "{took:?}");
+    assert!(took >= Duration::from_millis(490), "not before the timeout: {took:?}");
     let text = std::fs::read_to_string(&pids).expect("pids written");
     tokio::time::sleep(Duration::from_millis(300)).await;
     for pid in text.split_whitespace() {
@@ -199,7 +225,8 @@ async fn misc_timeout_kills_the_process_group() {
 
 #[tokio::test]
 async fn misc_killed_by_a_signal() {
-    let killed = script("killed", "kill -9 $$");
+    let dir = Scratch::new("signal");
+    let killed = dir.script("killed", "kill -9 $$");
     assert_eq!(run(LOOPBACK, &misc(&killed, "")).await, Err(Failure::Signal(9)));
 }
 
@@ -248,7 +275,8 @@ async fn ping_loopback_v4_and_v6() {
 
 #[tokio::test]
 async fn file_values() {
-    let path = std::env::temp_dir().join(format!("vigil-check-file-{}", std::process::id()));
+    let dir = Scratch::new("file");
+    let path = dir.path("value");
     std::fs::write(&path, "3\n").expect("write");
     let text = format!(
         "track_file tf {{\n file {}\n}}\nvirtual_server 127.0.0.2 80 {{\n protocol TCP\n real_server 127.0.0.1 80 {{\n FILE_CHECK {{\n track_file tf\n weight 2\n }}\n }}\n}}\n",
