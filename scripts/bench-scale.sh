@@ -32,7 +32,8 @@
 #   LAB_TIMEOUT (s of host time for the whole boot; derived from the limits by default),
 #   VIGILD (a vigild binary to measure instead of building the workspace's, release),
 #   DAEMONS ("vigild keepalived"; one of them alone to measure only it), PROFILE (1: perf's
-#   flat profile of vigild over the steady window and each reload, printed as BENCH profile).
+#   flat profile of vigild over the steady window, each reload and the stop, by thread, object
+#   and function, printed as BENCH profile).
 # Needs root (the kernel lab) and what tests/kernel-lab/lab.sh needs, keepalived, rustc;
 # strace if keepalived's writes are to be counted.
 set -euo pipefail

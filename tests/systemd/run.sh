@@ -210,7 +210,12 @@ settled() {
   for v in "$VIP" "$@"; do has_vip a "$v" && ! has_vip b "$v" || return 1; done
 }
 # last_entered NODE: the state named by the node's newest "Entering ... STATE" journal line.
-last_entered() { journal "$1" | grep -o 'Entering [A-Z]* STATE' | tail -1 | awk '{ print $2 }'; }
+# The running vigild's own lines only: after a restart, the previous process's last line
+# (MASTER before an upgrade) must not pass for the new one's.
+last_entered() {
+  on "$1" journalctl -u vigild _PID="$(prop "$1" MainPID)" --no-pager -o cat |
+    grep -o 'Entering [A-Z]* STATE' | tail -1 | awk '{ print $2 }'
+}
 # settled_logged VIP...: settled, and journald has caught up with it (a line reaches the journal
 # a moment after the state shows in vigilctl status), so counts of lines taken now stay put.
 settled_logged() {

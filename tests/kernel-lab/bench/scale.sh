@@ -108,8 +108,12 @@ strace_reload() {
 
 # profile NAME: the top of perf's profile /tmp/NAME.perf, by function.
 profile() {
+  perf report -i /tmp/"$1".perf --stdio --no-children --sort comm 2>/dev/null | grep -v '^#' | grep . | head -n 5 |
+    sed "s/^/BENCH   profile $1 by thread: /"
   perf report -i /tmp/"$1".perf --stdio --no-children --sort dso 2>/dev/null | grep -v '^#' | grep . | head -n 4 |
     sed "s/^/BENCH   profile $1 by object: /"
+  perf report -i /tmp/"$1".perf --stdio --no-children --sort symbol 2>/dev/null | grep -v '^#' | grep . | head -n 12 |
+    sed "s/^/BENCH   profile $1, all code: /"
   perf report -i /tmp/"$1".perf --stdio --no-children --dso vigild --sort symbol 2>/dev/null | grep -v '^#' | grep . | head -n 25 |
     sed "s/^/BENCH   profile $1, vigild's own code: /"
 }
@@ -188,6 +192,7 @@ for run in $(seq 1 "$RUNS"); do
     fi
     rss=$(hwm)
 
+    perf_start stop
     t0=$(now_us)
     kill -TERM "$MAIN"
     # wait returns as the process ends; the limit is for a daemon that does not.
@@ -197,6 +202,7 @@ for run in $(seq 1 "$RUNS"); do
     stop_ms=$(ms_since "$t0")
     kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
     [ "$stop_ms" -ge $((STOP_LIMIT * 1000)) ] && stop_ms=">${STOP_LIMIT}000"
+    perf_stop
     left=$(($(lines) - 3))
 
     set -- $rw; w_ms=$1 w_writes=$2 w_self=$3
@@ -209,7 +215,7 @@ for run in $(seq 1 "$RUNS"); do
     awk -v hz=$hz -v s=$(((w1 - w0) / 1000)) -v who="$WHO" 'NR == FNR { t0[$1] = $3; next }
       { printf "BENCH   %s thread %s %s: %.1f %% of a core\n", who, $1, $2, 100 * ($3 - t0[$1]) / hz / (s / 1000) }' /tmp/threads.0 /tmp/threads.1
     if [ "$WHO" = vigild ]; then
-      grep -E 'table in step|reloaded configuration applied|Reload finished' $LOG | sed 's/^/BENCH   vigild: /'
+      grep -E 'table in step|reloaded configuration applied|Reload finished|Stopping|Stopped Vigil|checking it every' $LOG | sed 's/^/BENCH   vigild: /'
       grep -c 'CHECK on service .* failed' $LOG | sed 's/^/BENCH   vigild: real servers declared down: /'
     else
       grep -c 'CHECK on service .* failed' $KLOG | sed 's/^/BENCH   keepalived: real servers declared down: /'
