@@ -8,12 +8,24 @@ fn vigild(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigild")).args(args).output().expect("vigild runs")
 }
 
-fn write(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vigild-t-{}", std::process::id()));
+/// A configuration file in a directory of its own, removed when the test ends, pass or fail.
+struct Conf {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl Drop for Conf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write(name: &str, text: &str) -> Conf {
+    let dir = std::env::temp_dir().join(format!("vigild-t-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write config");
-    path
+    Conf { dir, path }
 }
 
 #[test]
@@ -25,7 +37,8 @@ fn version() {
 
 #[test]
 fn clean_config_exits_0_silently() {
-    let path = write("clean.conf", "global_defs {\n router_id lb1\n}\n");
+    let conf = write("clean.conf", "global_defs {\n router_id lb1\n}\n");
+    let path = &conf.path;
     let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
@@ -33,7 +46,8 @@ fn clean_config_exits_0_silently() {
 
 #[test]
 fn errors_name_file_and_line_and_exit_5() {
-    let path = write("bad.conf", "global_defs {\n router_id lb1\n  priorty 100\n}\n");
+    let conf = write("bad.conf", "global_defs {\n router_id lb1\n  priorty 100\n}\n");
+    let path = &conf.path;
     let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(5));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -42,7 +56,8 @@ fn errors_name_file_and_line_and_exit_5() {
 
 #[test]
 fn json_diagnostics_for_pipelines() {
-    let path = write("json.conf", "vrrp_instance VI_1 {\n priority 300\n}\n");
+    let conf = write("json.conf", "vrrp_instance VI_1 {\n priority 300\n}\n");
+    let path = &conf.path;
     let out = vigild(&["-t", "--json", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(5));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -54,10 +69,11 @@ fn json_diagnostics_for_pipelines() {
 
 #[test]
 fn strict_makes_notes_count() {
-    let path = write(
+    let conf = write(
         "note.conf",
         "vrrp_instance VI_1 {\n state BACKUP\n interface lo\n virtual_router_id 1\n priority 255\n}\n",
     );
+    let path = &conf.path;
     let p = path.to_str().expect("utf-8 path");
     let plain = vigild(&["-t", "-f", p]);
     let strict = vigild(&["-t", "--strict", "-f", p]);
