@@ -252,8 +252,7 @@ fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>, took: Arc<AtomicU64>) 
         .unwrap_or(vigil_check::plan::DEFAULT_DELAY_LOOP)
         .max(Duration::from_secs(1));
     tokio::spawn(async move {
-        let last = || Duration::from_micros(took.load(Ordering::Relaxed));
-        let mut wait = audit_interval(every, last());
+        let mut wait = audit_interval(every, Duration::from_micros(took.load(Ordering::Relaxed)));
         loop {
             tokio::time::sleep(wait).await;
             let (reply, reading) = oneshot::channel();

@@ -109,6 +109,7 @@ impl<K: Kernel> Lvs<K> {
                 weight: p.live_weight(),
             })
             .collect();
+        let sorry = sorry_servers(&pools);
         let mut lvs = Lvs {
             kernel,
             config,
@@ -120,9 +121,8 @@ impl<K: Kernel> Lvs<K> {
             managed,
             notifier,
             repairs: 0,
-            sorry: BTreeSet::new(),
+            sorry,
         };
-        lvs.sorry = sorry_servers(&lvs.pools);
         let adopted = lvs.mirror.services.len();
         for p in &lvs.pools.pools {
             let state = if p.quorum_up { "up" } else { "down" };
