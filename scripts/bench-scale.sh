@@ -5,7 +5,9 @@
 # (issue: 10,000 x 10).  Prints, per daemon and as vigild / keepalived:
 #   start      ms from the start to the full table (/proc/net/ip_vs, the lines of ipvsadm -Ln)
 #   rss        peak RSS, MiB: VmHWM summed over the daemon's processes
-#   cpu        CPU % of one core over a window of steady state (/proc/PID/stat, all processes)
+#   cpu        CPU % of one core over a window of steady state (/proc/PID/stat, all processes),
+#              the checks a second the listener accepted then, and the CPU per 1,000 of them (at
+#              saturation the programs reach different numbers of checks)
 #   lateness   p99 of each check's lateness against its schedule (gap to the real server's
 #              previous check minus delay_loop), seen from the real servers (scale-listener)
 #   reload     one weight changed, then ADD real servers added: ms from SIGHUP to the change in
@@ -31,7 +33,8 @@
 #   the run goes on), STRACE (1: count keepalived's writes), ICOUNT, LAB_MEM (MiB, 4096),
 #   LAB_TIMEOUT (s of host time for the whole boot; derived from the limits by default),
 #   VIGILD (a vigild binary to measure instead of building the workspace's, release),
-#   DAEMONS ("vigild keepalived"; one of them alone to measure only it), PROFILE (1: perf's
+#   DAEMONS ("vigild keepalived floor"; fewer to measure only those: floor is connect_floor, the
+#   same connections with no checker around them, the kernel's floor under any checker), PROFILE (1: perf's
 #   flat profile of vigild over the steady window, each reload and the stop, by thread, object
 #   and function, printed as BENCH profile).
 # Needs root (the kernel lab) and what tests/kernel-lab/lab.sh needs, keepalived, rustc;
@@ -44,7 +47,7 @@ SERVICES=${1:-10000} DESTS=${2:-10} RUNS=${3:-1}
 DELAY=6
 ADD=${ADD:-1000} WARM=${WARM:-$((2 * DELAY))} WINDOW=${WINDOW:-30}
 START_LIMIT=${START_LIMIT:-1800} RELOAD_LIMIT=${RELOAD_LIMIT:-1800} STOP_LIMIT=${STOP_LIMIT:-600}
-STRACE=${STRACE:-1} PROFILE=${PROFILE:-0} DAEMONS=${DAEMONS:-vigild keepalived}
+STRACE=${STRACE:-1} PROFILE=${PROFILE:-0} DAEMONS=${DAEMONS:-vigild keepalived floor}
 # Real server k's address: 250 a /24 as the other benches number them, in 10.20.0.0/14.
 if ((SERVICES * DESTS + ADD > 4 * 250 * 250)); then
   echo "bench-scale: at most $((4 * 250 * 250)) real servers" >&2
@@ -55,6 +58,8 @@ if [ -z "${VIGILD:-}" ]; then
   cargo build --release -q -p vigild
   VIGILD=${CARGO_TARGET_DIR:-target}/release/vigild
 fi
+cargo build --release -q -p vigil-check --example connect_floor
+FLOOR=${CARGO_TARGET_DIR:-target}/release/examples/connect_floor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rustc -O --edition 2021 -o "$work/scale-listener" tests/kernel-lab/bench/scale-listener.rs
@@ -73,7 +78,7 @@ PROFILE=$PROFILE DAEMONS="$DAEMONS"
 ENV
 bins=(-b "$work/vigild" -b "$(command -v keepalived)" -b "$work/scale-listener"
   -b tests/kernel-lab/daemon/lib/common.sh -b tests/kernel-lab/bench/measure.sh -b "$work/scale.env"
-  -b "$work/scale-base.conf" -b "$work/scale-weight.conf" -b "$work/scale-add.conf")
+  -b "$work/scale-base.conf" -b "$work/scale-weight.conf" -b "$work/scale-add.conf" -b "$FLOOR")
 if [ "$STRACE" = 1 ] && command -v strace >/dev/null; then bins+=(-b "$(command -v strace)"); fi
 if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then bins+=(-b "$(command -v perf)"); fi
 
@@ -87,7 +92,7 @@ else
   echo "guest clock: the host clock (qemu without -icount)"
 fi
 per_daemon=$((START_LIMIT + WARM + WINDOW + 2 * RELOAD_LIMIT + STOP_LIMIT))
-timeout=${LAB_TIMEOUT:-$((RUNS * 2 * per_daemon + 3 * RELOAD_LIMIT + 600))}
+timeout=${LAB_TIMEOUT:-$((RUNS * (2 * per_daemon + WARM + WINDOW + 60) + 3 * RELOAD_LIMIT + 600))}
 t0=$(date +%s)
 LAB_QEMU_ARGS="${LAB_QEMU_ARGS:-}${icount:+ -icount shift=$icount,sleep=on}" LAB_MEM=${LAB_MEM:-4096} LAB_TIMEOUT=$timeout \
   tests/kernel-lab/lab.sh "${bins[@]}" tests/kernel-lab/bench/scale.sh >"$work/out" || true
@@ -99,7 +104,14 @@ echo "wall time of the boot: $(($(date +%s) - t0)) s (host)"
 awk -v delay="$DELAY" -v add="$ADD" '
 /^BENCH run / {
   who = $4
-  for (i = 5; i <= NF; i++) { split($i, kv, "="); v[who, kv[1], ++cnt[who, kv[1]]] = kv[2] }
+  cpu = ""; rate = ""
+  for (i = 5; i <= NF; i++) {
+    split($i, kv, "="); v[who, kv[1], ++cnt[who, kv[1]]] = kv[2]
+    if (kv[1] == "cpu_pct") cpu = kv[2]
+    if (kv[1] == "checks_per_s") rate = kv[2]
+  }
+  # The CPU for the same work: at saturation the programs reach different numbers of checks.
+  if (cpu != "" && rate + 0 > 0) v[who, "cpu_per_k", ++cnt[who, "cpu_per_k"]] = sprintf("%.2f", 1000 * cpu / rate)
 }
 function median(who, key,   n, i, j, t, a, low) {
   n = cnt[who, key]; low = ""
@@ -127,6 +139,8 @@ END {
   row("start to full table (ms)", "start_ms", "half")
   row("peak RSS, all processes (MiB)", "rss_mib", "half")
   row("CPU, steady state (% of a core)", "cpu_pct", "half")
+  row("checks a second in the window", "checks_per_s", "-")
+  row("CPU per 1,000 checks a second (%)", "cpu_per_k", "half")
   row("reload, one weight (ms)", "weight_ms", "half")
   row("reload, one weight (writes)", "weight_writes", 1)
   row("reload, " add " real servers added (ms)", "add_ms", "half")
@@ -141,4 +155,11 @@ END {
     (x ~ /^[0-9.]+$/ && y + 0 > 0) ? sprintf("%.2f", x / y) : "-", delay * 100,
     x == "-" ? "-" : (x != "none" && x + 0 < delay * 100) ? "met" : "NOT met", y == "-" ? "-" : (y != "none" && y + 0 < delay * 100) ? "met" : "NOT met"
   printf "%-42s %12s %12s\n", "checks measured in the window (gaps)", median("vigild", "gaps"), median("keepalived", "gaps")
+  f = median("floor", "cpu_per_k"); y = median("keepalived", "cpu_per_k")
+  if (f != "-") {
+    printf "kernel floor (connect_floor: the same connections, no checker): CPU %s %% at %s checks a second, %s %% per 1,000 a second, lateness p99 %s ms\n",
+      median("floor", "cpu_pct"), median("floor", "checks_per_s"), f, median("floor", "late_p99_ms")
+    if (y != "-" && y + 0 > 0)
+      printf "  floor / keepalived per check: %.2f; half of keepalived'"'"'s CPU per check is %s the floor\n", f / y, (f + 0 > y / 2) ? "below" : "above"
+  }
 }' "$work/out"

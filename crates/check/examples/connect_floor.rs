@@ -45,11 +45,12 @@ fn main() {
         }
     };
     let mut targets: Vec<SocketAddr> = Vec::new();
-    let mut delay_loop = Duration::from_secs(1);
     for vs in &parsed.config.virtual_servers {
-        delay_loop = delay_loop.min(vs.delay_loop);
         targets.extend(vs.real_servers.iter().map(|rs| SocketAddr::new(rs.ip, rs.port)));
     }
+    // The shortest delay_loop of the file: every target once in that time.
+    let delay_loop =
+        parsed.config.virtual_servers.iter().map(|vs| vs.delay_loop).min().unwrap_or(Duration::from_secs(1));
     if targets.is_empty() {
         eprintln!("no real servers in {}", path.display());
         std::process::exit(1);

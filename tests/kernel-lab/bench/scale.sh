@@ -6,12 +6,15 @@
 # table, peak RSS (VmHWM summed over its processes), CPU per second and check lateness over a
 # window of steady state, a reload with one weight changed, a reload with ADD real servers
 # added, the stop.  Every wait has a limit: past it the figure is printed as ">LIMIT" and the
-# run goes on; nothing here fails on a time.
+# run goes on; nothing here fails on a time.  The third program, connect_floor (WHO=floor), makes
+# the same connections with no checker around them (socket, SO_LINGER 0, connect, close, paced to
+# the schedule): its CPU and lateness over the same window are the kernel's floor under any
+# checker making real connections.
 #
 # Inputs in /lab/bin: scale.env (SERVICES DESTS ADD DELAY RUNS WARM WINDOW START_LIMIT
 # RELOAD_LIMIT STOP_LIMIT STRACE DAEMONS PROFILE), scale-base.conf, scale-weight.conf (the first real
 # server's weight 1 -> 7), scale-add.conf (that, plus ADD real servers), scale-listener,
-# vigild, keepalived, strace and perf (optional), common.sh, measure.sh.
+# vigild, keepalived, connect_floor, strace and perf (optional), common.sh, measure.sh.
 # PROFILE=1: perf samples vigild (cpu-clock, no call graphs) over the steady window and over
 # each reload, and the top of each profile is printed.
 . /lab/bin/common.sh
@@ -45,13 +48,16 @@ until_ms() {
   ms_since "$t0"
 }
 
-# The daemon's processes: vigild is one; keepalived -C is the parent and its checker child.
-procs() { if [ "$WHO" = vigild ]; then echo "$MAIN"; else echo "$MAIN $(cat /tmp/c.pid 2>/dev/null)"; fi; }
+# The daemon's processes: vigild and connect_floor are one; keepalived -C is the parent and its
+# checker child.
+procs() { if [ "$WHO" != keepalived ]; then echo "$MAIN"; else echo "$MAIN $(cat /tmp/c.pid 2>/dev/null)"; fi; }
 sum_ticks() { s=0; for p in $(procs); do s=$((s + $(ticks "$p"))); done; echo $s; }
 # threads: "PID/TID COMM TICKS" for every thread of the daemon's processes.
 threads() { for p in $(procs); do for t in /proc/"$p"/task/*; do echo "$p/${t##*/} $(tr ' ' _ <"$t"/comm) $(ticks "$p/task/${t##*/}")"; done; done; }
 hwm() { for p in $(procs); do awk '/^VmHWM:/ { print $2 }' /proc/"$p"/status 2>/dev/null; done | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'; }
 listener() { echo "$1" >&4; }
+# The listener's count of accepted connections (it prints one a second).
+accepted() { grep '^accepted' /tmp/listener.out | tail -n 1 | awk '{ print $2 + 0 }'; }
 report() {
   marks=$(grep -c '^lateness' /tmp/listener.out)
   listener report
@@ -60,7 +66,10 @@ report() {
 }
 
 start() {
-  if [ "$WHO" = vigild ]; then
+  if [ "$WHO" = floor ]; then
+    connect_floor $CONF 100000 >/tmp/floor.log 2>&1 &
+    MAIN=$!
+  elif [ "$WHO" = vigild ]; then
     : >$LOG
     vigild -f $CONF -n -l -C >>$LOG 2>&1 &
     MAIN=$!
@@ -145,12 +154,17 @@ wait_for 30 grep -q ready /tmp/listener.out || fail "scale-listener did not star
 echo "BENCH table: $SERVICES virtual servers x $DESTS real servers = $((SERVICES * DESTS)) TCP_CHECKs, delay_loop $DELAY ($((SERVICES * DESTS / DELAY)) checks/s); reload adds $ADD; $RUNS run(s) each; window ${WINDOW} s after ${WARM} s"
 
 for run in $(seq 1 "$RUNS"); do
-  for WHO in ${DAEMONS:-vigild keepalived}; do
+  for WHO in ${DAEMONS:-vigild keepalived floor}; do
     ipvsadm -C
     cp /lab/bin/scale-base.conf $CONF
     t0=$(now_us)
     start
-    start_ms=$(until_ms "$START_LIMIT" "$t0" complete_or_gone)
+    if [ "$WHO" = floor ]; then
+      # No table: the same connections from the start, timed from the first window.
+      start_ms=-
+    else
+      start_ms=$(until_ms "$START_LIMIT" "$t0" complete_or_gone)
+    fi
     if ! alive; then
       wait "$MAIN"
       echo "BENCH run $run $WHO exited at start (status $?); its log:"
@@ -163,19 +177,26 @@ for run in $(seq 1 "$RUNS"); do
     perf_start steady
     listener reset
     threads >/tmp/threads.0
-    c0=$(sum_ticks); l0=$(ticks "$LPID"); w0=$(now_us)
+    c0=$(sum_ticks); l0=$(ticks "$LPID"); a0=$(accepted); w0=$(now_us)
     sleep "$WINDOW"
-    c1=$(sum_ticks); l1=$(ticks "$LPID"); w1=$(now_us)
+    c1=$(sum_ticks); l1=$(ticks "$LPID"); a1=$(accepted); w1=$(now_us)
     threads >/tmp/threads.1
     late=$(report)
     cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$w0" -v t1="$w1" -v hz=$hz 'BEGIN { printf "%.1f", 100 * (b - a) / hz / ((t1 - t0) / 1e6) }')
     lcpu=$(awk -v a="$l0" -v b="$l1" -v t0="$w0" -v t1="$w1" -v hz=$hz 'BEGIN { printf "%.1f", 100 * (b - a) / hz / ((t1 - t0) / 1e6) }')
+    rate=$(awk -v a="$a0" -v b="$a1" -v t0="$w0" -v t1="$w1" 'BEGIN { printf "%.0f", (b - a) / ((t1 - t0) / 1e6) }')
     p99=$(echo "$late" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
     gaps=$(echo "$late" | sed -n 's/.*gaps=\([0-9]*\).*/\1/p')
     seen=$(echo "$late" | sed -n 's/.*servers=\([0-9]*\).*/\1/p')
 
     perf_stop
     echo "BENCH   progress: $WHO cpu_pct=$cpu $late"
+    if [ "$WHO" = floor ]; then
+      kill -TERM "$MAIN"; wait "$MAIN" 2>/dev/null
+      echo "BENCH run $run floor cpu_pct=$cpu checks_per_s=$rate listener_cpu_pct=$lcpu late_p99_ms=${p99:--} gaps=${gaps:--} servers_checked=${seen:--}"
+      echo "BENCH   $late"
+      continue
+    fi
     perf_start reload-weight
     rw=$(reload /lab/bin/scale-weight.conf weight7)
     perf_stop
@@ -208,7 +229,7 @@ for run in $(seq 1 "$RUNS"); do
     set -- $rw; w_ms=$1 w_writes=$2 w_self=$3
     set -- $ra; a_ms=$1 a_writes=$2 a_self=$3
     [ "$WHO" = keepalived ] && { w_writes=$kw; a_writes=$ka; }
-    echo "BENCH run $run $WHO start_ms=$start_ms rss_mib=$rss cpu_pct=$cpu listener_cpu_pct=$lcpu late_p99_ms=${p99:--} gaps=${gaps:--} servers_checked=${seen:--} weight_ms=$w_ms weight_writes=$w_writes weight_self_ms=$w_self add_ms=$a_ms add_writes=$a_writes add_self_ms=$a_self stop_ms=$stop_ms left_after_stop=$left"
+    echo "BENCH run $run $WHO start_ms=$start_ms rss_mib=$rss cpu_pct=$cpu checks_per_s=$rate listener_cpu_pct=$lcpu late_p99_ms=${p99:--} gaps=${gaps:--} servers_checked=${seen:--} weight_ms=$w_ms weight_writes=$w_writes weight_self_ms=$w_self add_ms=$a_ms add_writes=$a_writes add_self_ms=$a_self stop_ms=$stop_ms left_after_stop=$left"
     echo "BENCH   $late"
     # Where the CPU went, per thread (vigild: the checkers' runtime, the IPVS owner with its
     # once-a-delay_loop audit, the main runtime; keepalived: its parent and checker child).
