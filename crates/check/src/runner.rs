@@ -54,6 +54,13 @@ fn ssl_context(ssl: &SslSettings) -> Option<TlsClient> {
 /// A stand-in for "never" when nothing is scheduled.
 const IDLE: Duration = Duration::from_secs(3600);
 
+/// The most checks one turn of the runner starts before it looks again at what else is ready:
+/// a cancel, the attempts that finished, the changes to send. A connect over loopback runs
+/// the handshake inside the call, so 100,000 checks due at once (at start, or far behind their
+/// schedule on a saturated CPU) would otherwise hold a stop or a reload for as long as all of
+/// them take.
+pub const STARTS_PER_TURN: usize = 256;
+
 /// Runs every check of `plan` until `shutdown` is cancelled or the receiver of `changes` is
 /// dropped. Sends a [`HealthChange`] whenever a real server goes up or down or its dynamic
 /// weight changes; the initial states are [`crate::initial_health`] (and in `status` from the
@@ -109,7 +116,8 @@ pub async fn run_resumed(
     loop {
         let now = Instant::now();
         connects.expire(now, &mut done);
-        while let Some(id) = health.poll_due(now.into_std()) {
+        for _ in 0..STARTS_PER_TURN {
+            let Some(id) = health.poll_due(now.into_std()) else { break };
             let spec = &plan.checks[id.0];
             if let ProbeKind::Tcp(ep) = &spec.kind {
                 connects.start(id, ep, spec.timing.timeout, now, &mut done);

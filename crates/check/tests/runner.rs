@@ -156,6 +156,49 @@ async fn a_hung_server_does_not_hold_up_other_checks() {
     tokio::time::timeout(Duration::from_secs(2), runner).await.expect("runner stops").expect("no panic");
 }
 
+#[tokio::test]
+async fn a_cancel_is_heard_between_slices_of_due_checks() {
+    // 3,000 checks all due at once (warmup 0), each bound to an address this host does not
+    // have (TEST-NET-1), so that every attempt fails at its bind, inside the turn that starts
+    // it, and sends nothing: the board counts the attempts the runner started. Cancelled
+    // before it starts, the runner makes one slice of them and stops (before, it started
+    // every due check before looking at the cancel: at 100,000 real servers behind their
+    // schedule, a stop or a reload waited for all of them).
+    let mut text = String::from("virtual_server 127.0.0.2 80 {\n protocol TCP\n delay_loop 60\n warmup 0\n");
+    for port in 0..3000u16 {
+        text.push_str(&format!(
+            " real_server 127.0.0.1 {} {{\n TCP_CHECK {{\n retry 0\n bindto 192.0.2.1\n }}\n }}\n",
+            40000 + port
+        ));
+    }
+    text.push_str("}\n");
+    let plan = plan_of(&text);
+    let attempted = |status: &Status| status.checks().iter().filter(|c| c.last.is_some()).count();
+    let status = Status::new(&plan, wall_clock());
+    let (tx, _rx) = mpsc::channel(8);
+    let shutdown = CancellationToken::new();
+    shutdown.cancel();
+    let runner = tokio::spawn(vigil_check::run(plan.clone(), tx, status.clone(), shutdown));
+    tokio::time::timeout(Duration::from_secs(30), runner).await.expect("runner stops").expect("no panic");
+    let started = attempted(&status);
+    assert!((1..=vigil_check::STARTS_PER_TURN).contains(&started), "{started} of 3000 checks started after the cancel");
+
+    // Not cancelled, the slices follow one another: every check is attempted.
+    let status = Status::new(&plan, wall_clock());
+    let (tx, _rx) = mpsc::channel(4096);
+    let shutdown = CancellationToken::new();
+    let runner = tokio::spawn(vigil_check::run(plan, tx, status.clone(), shutdown.clone()));
+    for _ in 0..300 {
+        if attempted(&status) == 3000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(attempted(&status), 3000, "every due check is attempted, slice after slice");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(30), runner).await.expect("runner stops").expect("no panic");
+}
+
 #[allow(clippy::disallowed_methods)] // the test is the edge: it reads the clock
 fn wall_clock() -> std::time::SystemTime {
     std::time::SystemTime::now()

@@ -40,5 +40,5 @@ echo "$got" | grep -q "2 hello from rs1" || fail "rs1 did not get 2 of 8 request
 echo "$got" | grep -q "6 hello from rs2" || fail "rs2 did not get 6 of 8 requests (weights 1:3)"
 stop_vigild TERM
 [ -z "$(ipvsadm -Sn)" ] || fail "vigild left its services after SIGTERM"
-log_has "Removing Virtual Server" || fail "no 'Removing Virtual Server' at stop"
+log_has "IPVS: removed our services" || fail "no 'IPVS: removed our services' at stop"
 echo "nat: ok"

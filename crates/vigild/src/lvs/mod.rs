@@ -132,7 +132,7 @@ impl<K: Kernel> Lvs<K> {
         let (writes, began) = (ops.len(), std::time::Instant::now());
         // keepalived adds its services and real servers at start without a line each
         // (100,000 lines would take longer than the writes); the summary below counts them.
-        lvs.execute_quietly(ops);
+        lvs.execute_as(ops, Narration::AllButAdditions);
         let write_ms = millis(began.elapsed());
         let services = desired.services.len();
         tracing::info!(services, adopted, writes, read_ms, write_ms, "IPVS: table in step with the configuration");
@@ -342,18 +342,12 @@ impl<K: Kernel> Lvs<K> {
     /// Writes `ops`, logs each in keepalived's words, and mirrors the ones the kernel took;
     /// returns how many it refused.
     fn execute(&mut self, ops: Vec<Op>) -> usize {
-        self.execute_as(ops, true)
+        self.execute_as(ops, Narration::Every)
     }
 
-    /// [`execute`](Self::execute) with the additions logged at debug level only; removals
-    /// and changes (of a table adopted from a previous run) keep their lines.
-    fn execute_quietly(&mut self, ops: Vec<Op>) -> usize {
-        self.execute_as(ops, false)
-    }
-
-    /// Carries out `ops`, each write the kernel acknowledged logged in keepalived's words,
-    /// the additions only when `narrate_additions`; returns the writes that failed.
-    fn execute_as(&mut self, ops: Vec<Op>, narrate_additions: bool) -> usize {
+    /// Carries out `ops`, each write the kernel acknowledged logged in keepalived's words as
+    /// `narration` says (the others at debug level); returns the writes that failed.
+    fn execute_as(&mut self, ops: Vec<Op>, narration: Narration) -> usize {
         if ops.is_empty() {
             return 0;
         }
@@ -362,7 +356,7 @@ impl<K: Kernel> Lvs<K> {
         for (op, result) in ops.iter().zip(results) {
             match result {
                 Ok(()) => {
-                    if narrate_additions || !matches!(op, Op::AddService(_) | Op::AddDest(..)) {
+                    if narration.tells(op) {
                         self.log_op(op);
                     } else {
                         tracing::debug!("IPVS: {}", describe(op));
@@ -441,7 +435,11 @@ impl<K: Kernel> Lvs<K> {
         }
         let ops: Vec<Op> =
             self.managed.iter().filter(|k| self.mirror.services.contains_key(k)).map(|k| Op::DelService(*k)).collect();
-        self.execute(ops);
+        let (services, began) = (ops.len(), std::time::Instant::now());
+        // keepalived removes its services at stop without a line each; at 10,000 services
+        // the lines took longer than the writes. A refusal still has its line.
+        let failed = self.execute_as(ops, Narration::Nothing);
+        tracing::info!(services, failed, ms = millis(began.elapsed()), "IPVS: removed our services");
     }
 
     fn omega(&self, i: usize, vs: &VirtualServer) {
@@ -459,6 +457,29 @@ impl<K: Kernel> Lvs<K> {
         }
         if pool.quorum_up {
             self.notifier.publish(Kind::VirtualServer { vs: pool.name.clone(), state: up_word(false) });
+        }
+    }
+}
+
+/// Which of the writes the kernel took get a line in keepalived's words (the others are
+/// logged at debug level).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Narration {
+    /// Every write: a reload's and a health change's.
+    Every,
+    /// Removals and changes, not additions: the start, where a table adopted from a previous
+    /// run is changed but the additions are counted by one summary line.
+    AllButAdditions,
+    /// None: the stop, summed up by one line.
+    Nothing,
+}
+
+impl Narration {
+    fn tells(self, op: &Op) -> bool {
+        match self {
+            Narration::Every => true,
+            Narration::AllButAdditions => !matches!(op, Op::AddService(_) | Op::AddDest(..)),
+            Narration::Nothing => false,
         }
     }
 }
