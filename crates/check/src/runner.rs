@@ -114,6 +114,15 @@ pub async fn run_resumed(
         bfd_reports(&plan, &mut health, &status, &alerts, &mut pending, &mut bfd_checks, &sessions);
     }
     loop {
+        // The changes queued so far, as many as the channel takes: the select below sends one
+        // a turn, which falls behind when many real servers change at once. A closed channel
+        // is left to that select, which ends the run.
+        while !pending.is_empty() {
+            let Ok(permit) = changes.try_reserve() else { break };
+            if let Some(change) = pending.pop_front() {
+                permit.send(change);
+            }
+        }
         let now = Instant::now();
         connects.expire(now, &mut done);
         for _ in 0..STARTS_PER_TURN {

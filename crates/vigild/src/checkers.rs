@@ -325,21 +325,14 @@ async fn run_checks(
     cancel: CancellationToken,
 ) -> Vec<Carried> {
     let (tx, mut rx) = mpsc::channel(1024);
-    let runner = tokio::spawn(vigil_check::run_resumed(plan, carried, tx, status, Some(bfd), cancel.clone()));
-    let forward = async {
-        while let Some(change) = rx.recv().await {
-            let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
-            if lvs.send(input).await.is_err() {
-                break;
-            }
+    let runner = tokio::spawn(vigil_check::run_resumed(plan, carried, tx, status, Some(bfd), cancel));
+    // Every change reaches the owner, also after a cancel: its notify_up / notify_down and
+    // quorum scripts run from there, and a reload's new table does not run them again.
+    while let Some(change) = rx.recv().await {
+        let input = Input::Health { rs: rs_id(change.rs), up: change.up, weight: change.weight };
+        if lvs.send(input).await.is_err() {
+            break;
         }
-    };
-    // Once cancelled, the changes not yet forwarded are dropped: a stop removes the services
-    // and a reload hands the owner every real server's state from the verdicts carried over,
-    // so writing them first would only hold up the stop or the reload.
-    tokio::select! {
-        () = forward => {}
-        () = cancel.cancelled() => {}
     }
     match runner.await {
         Ok(carried) => carried,

@@ -465,7 +465,8 @@ impl<K: Kernel> Lvs<K> {
 /// logged at debug level).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Narration {
-    /// Every write: a reload's and a health change's.
+    /// Every write: a reload's, a health change's, a maintenance change's and an audit's
+    /// repairs.
     Every,
     /// Removals and changes, not additions: the start, where a table adopted from a previous
     /// run is changed but the additions are counted by one summary line.
