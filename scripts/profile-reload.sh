@@ -60,22 +60,22 @@ mkfifo "$work/listener.ctl"
 ip netns exec "$ns" "$work/scale-listener" 80 6 <"$work/listener.ctl" >"$work/listener.out" 2>&1 &
 lp=$!
 exec 4>"$work/listener.ctl"
-ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
-accepted() { grep '^accepted' "$work/listener.out" | tail -n 1 | awk '{ print $2 + 0 }'; }
+# ticks PID and accepted FILE, as the lab's benches read them (and the open-file limit).
+. tests/kernel-lab/bench/measure.sh
 # window WHO PID: WINDOW seconds of PID's CPU, the checks the listener accepted and their
 # lateness; prints them.
 window() {
   echo reset >&4
   local c0 a0 t0 c1 a1 t1 marks
-  c0=$(ticks "$2") a0=$(accepted) t0=$(date +%s%N)
+  c0=$(ticks "$2") a0=$(accepted "$work/listener.out") t0=$(date +%s%N)
   sleep "$WINDOW"
-  c1=$(ticks "$2") a1=$(accepted) t1=$(date +%s%N)
+  c1=$(ticks "$2") a1=$(accepted "$work/listener.out") t1=$(date +%s%N)
   marks=$(grep -c '^lateness' "$work/listener.out" || true)
   echo report >&4
   until [ "$(grep -c '^lateness' "$work/listener.out" || true)" -gt "$marks" ]; do sleep 0.1; done
-  awk -v who="$1" -v c0="$c0" -v c1="$c1" -v a0="$a0" -v a1="$a1" -v t0="$t0" -v t1="$t1" \
+  awk -v who="$1" -v c0="$c0" -v c1="$c1" -v a0="$a0" -v a1="$a1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
     -v late="$(grep '^lateness' "$work/listener.out" | tail -n 1)" 'BEGIN {
-      s = (t1 - t0) / 1e9; cpu = (c1 - c0) / 100 / s * 100; rate = (a1 - a0) / s
+      s = (t1 - t0) / 1e9; cpu = 100 * (c1 - c0) / hz / s; rate = (a1 - a0) / s
       printf "%s, %d s of steady state: CPU %.1f %% of a core, %.0f checks a second, %.2f %% per 1,000 a second; %s\n",
         who, s, cpu, rate, (rate > 0 ? 1000 * cpu / rate : 0), late }'
 }

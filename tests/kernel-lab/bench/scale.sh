@@ -56,8 +56,6 @@ sum_ticks() { s=0; for p in $(procs); do s=$((s + $(ticks "$p"))); done; echo $s
 threads() { for p in $(procs); do for t in /proc/"$p"/task/*; do echo "$p/${t##*/} $(tr ' ' _ <"$t"/comm) $(ticks "$p/task/${t##*/}")"; done; done; }
 hwm() { for p in $(procs); do awk '/^VmHWM:/ { print $2 }' /proc/"$p"/status 2>/dev/null; done | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'; }
 listener() { echo "$1" >&4; }
-# The listener's count of accepted connections (it prints one a second).
-accepted() { grep '^accepted' /tmp/listener.out | tail -n 1 | awk '{ print $2 + 0 }'; }
 report() {
   marks=$(grep -c '^lateness' /tmp/listener.out)
   listener report
@@ -177,9 +175,9 @@ for run in $(seq 1 "$RUNS"); do
     perf_start steady
     listener reset
     threads >/tmp/threads.0
-    c0=$(sum_ticks); l0=$(ticks "$LPID"); a0=$(accepted); w0=$(now_us)
+    c0=$(sum_ticks); l0=$(ticks "$LPID"); a0=$(accepted /tmp/listener.out); w0=$(now_us)
     sleep "$WINDOW"
-    c1=$(sum_ticks); l1=$(ticks "$LPID"); a1=$(accepted); w1=$(now_us)
+    c1=$(sum_ticks); l1=$(ticks "$LPID"); a1=$(accepted /tmp/listener.out); w1=$(now_us)
     threads >/tmp/threads.1
     late=$(report)
     cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$w0" -v t1="$w1" -v hz=$hz 'BEGIN { printf "%.1f", 100 * (b - a) / hz / ((t1 - t0) / 1e6) }')
