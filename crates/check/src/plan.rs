@@ -25,6 +25,7 @@
 //! BFD task reports it, at once and without retries; its `alpha` is its own, else the real
 //! server's.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
@@ -88,10 +89,12 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct ServerSpec {
     pub id: RsId,
-    /// keepalived's form: `[10.0.0.7]:tcp:80`.
-    pub name: String,
-    /// The virtual server's name in keepalived's form: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`.
-    pub vs_name: String,
+    /// keepalived's form: `[10.0.0.7]:tcp:80`; its checks that connect to the same address
+    /// share it.
+    pub name: Arc<str>,
+    /// The virtual server's name in keepalived's form: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`;
+    /// one for all its real servers.
+    pub vs_name: Arc<str>,
     /// The configured weight.
     pub weight: i32,
     /// Checks of this server: a range of [`Plan::checks`].
@@ -107,9 +110,10 @@ pub struct CheckSpec {
     /// Index of the real server in [`Plan::servers`].
     pub server: usize,
     /// keepalived's form, from the address the checker connects to: `[10.0.0.7]:tcp:80`.
-    pub name: String,
+    pub name: Arc<str>,
     pub kind: ProbeKind,
-    pub timing: Timing,
+    /// Shared by the checks with the same timing (at 100,000 checks, usually all of them).
+    pub timing: Arc<Timing>,
     /// Starts down until its first success (`alpha` on the real server or virtual server).
     pub alpha: bool,
     /// Log every failed attempt while up, not only the transition.
@@ -119,13 +123,13 @@ pub struct CheckSpec {
 impl CheckSpec {
     /// Whether `other` is the same check with the same settings, wherever it is in its plan.
     pub fn same_check(&self, other: &CheckSpec) -> bool {
-        (&self.name, &self.kind, self.timing, self.alpha, self.log_all_failures)
-            == (&other.name, &other.kind, other.timing, other.alpha, other.log_all_failures)
+        (&self.name, &self.kind, &self.timing, self.alpha, self.log_all_failures)
+            == (&other.name, &other.kind, &other.timing, other.alpha, other.log_all_failures)
     }
 }
 
-/// When a check runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// When a check runs; one for all the checks that share their settings (see [`CheckSpec::timing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Timing {
     /// Hard deadline for one attempt (for MISC_CHECK, `misc_timeout`).
     pub timeout: Duration,
@@ -141,10 +145,29 @@ pub struct Timing {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     pub addr: SocketAddr,
+    /// Boxed, and only when one of its settings is: most checks set none.
+    pub source: Option<Box<Source>>,
+}
+
+/// Where a probe connects from: `bindto`, `bind_port`, `bind_if` and `fwmark`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
     pub bindto: Option<IpAddr>,
     pub bind_port: Option<u16>,
     pub bind_if: Option<String>,
     pub fwmark: Option<u32>,
+}
+
+impl Endpoint {
+    /// Towards `addr`, from wherever the kernel chooses.
+    pub fn new(addr: SocketAddr) -> Endpoint {
+        Endpoint { addr, source: None }
+    }
+
+    /// Towards `addr`, from `source` (none when it sets nothing).
+    pub fn from(addr: SocketAddr, source: Source) -> Endpoint {
+        Endpoint { addr, source: (source != Source::default()).then(|| Box::new(source)) }
+    }
 }
 
 /// What a check does.
@@ -284,16 +307,20 @@ pub fn plan(config: &Config) -> Plan {
     let servers = || config.virtual_servers.iter().flat_map(|vs| &vs.real_servers);
     out.servers.reserve_exact(servers().count());
     out.checks.reserve_exact(servers().map(|rs| rs.checkers.len()).sum());
+    let mut timings: HashMap<Timing, Arc<Timing>> = HashMap::new();
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
         let vs_name = vs_name(vs);
         for (rsi, rs) in vs.real_servers.iter().enumerate() {
             let id = RsId { vs: vsi, rs: rsi };
-            let name = endpoint_name(SocketAddr::new(rs.ip, rs.port), vs.protocol);
+            let name: Arc<str> = endpoint_name(SocketAddr::new(rs.ip, rs.port), vs.protocol).into();
             let start = out.checks.len();
             for checker in &rs.checkers {
                 let server = out.servers.len();
                 match check_spec(config, vs, rs, checker, (id, server), &name, &mut out.problems) {
-                    Ok(spec) => out.checks.push(spec),
+                    Ok(mut spec) => {
+                        spec.timing = timings.entry(*spec.timing).or_insert(spec.timing).clone();
+                        out.checks.push(spec)
+                    }
                     Err(e) => out.problems.push(e),
                 }
             }
@@ -316,12 +343,13 @@ pub fn plan(config: &Config) -> Plan {
 }
 
 /// keepalived's `FMT_VS`-like name of a virtual server.
-fn vs_name(vs: &VirtualServer) -> String {
+fn vs_name(vs: &VirtualServer) -> Arc<str> {
     match &vs.key {
         VsKey::Addr { ip, port } => endpoint_name(SocketAddr::new(*ip, *port), vs.protocol),
         VsKey::Fwmark { mark } => format!("FWM {mark}"),
         VsKey::Group { name } => format!("[{name}]"),
     }
+    .into()
 }
 
 /// `[ip]:proto:port`, the form keepalived logs.
@@ -368,11 +396,11 @@ fn check_spec(
     rs: &RealServer,
     checker: &Checker,
     (id, server): (RsId, usize),
-    rs_name: &str,
+    server_name: &Arc<str>,
     problems: &mut Vec<Error>,
 ) -> Result<CheckSpec, Error> {
     let unset = CheckCommon::default();
-    let levels = Levels([&checker.common, rs.check.as_deref().unwrap_or(&unset), &vs.check]);
+    let levels = Levels([checker.common(), rs.check.as_deref().unwrap_or(&unset), &vs.check]);
     let delay_loop = levels.get(|c| &c.delay_loop).unwrap_or(vs.delay_loop);
     let (default_retry, default_dbr) = match &checker.kind {
         CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),
@@ -388,20 +416,20 @@ fn check_spec(
         warmup: levels.get(|c| &c.warmup).unwrap_or(delay_loop),
     };
     let mut alpha = rs.alpha.unwrap_or(vs.alpha);
-    let rs_name = || rs_name.to_string();
+    let rs_name = || server_name.to_string();
     let endpoint = |default_port: u16, kind: &'static str| -> Result<Endpoint, Error> {
         let port = levels.get(|c| &c.connect_port).unwrap_or(rs.port);
         let port = if port == 0 { default_port } else { port };
         if port == 0 {
             return Err(Error::NoPort { rs: id, kind, rs_name: rs_name() });
         }
-        Ok(Endpoint {
-            addr: SocketAddr::new(levels.get(|c| &c.connect_ip).unwrap_or(rs.ip), port),
+        let source = Source {
             bindto: levels.get(|c| &c.bindto),
             bind_port: levels.get(|c| &c.bind_port),
             bind_if: levels.get(|c| &c.bind_if),
             fwmark: levels.get(|c| &c.fwmark),
-        })
+        };
+        Ok(Endpoint::from(SocketAddr::new(levels.get(|c| &c.connect_ip).unwrap_or(rs.ip), port), source))
     };
     let kind = match &checker.kind {
         CheckKind::Tcp => ProbeKind::Tcp(endpoint(0, "TCP_CHECK")?),
@@ -506,20 +534,26 @@ fn check_spec(
             ProbeKind::File(FileSpec { path, weight: *weight, reverse: *weight_reverse })
         }
     };
-    let name = match &kind {
-        ProbeKind::Tcp(e) | ProbeKind::Smtp { endpoint: e, .. } | ProbeKind::Dns { endpoint: e, .. } => {
-            endpoint_name(e.addr, vs.protocol)
+    // Most checks connect to their real server's own address: they share its name.
+    let named = |addr: SocketAddr| -> Arc<str> {
+        if addr == SocketAddr::new(rs.ip, rs.port) {
+            server_name.clone()
+        } else {
+            endpoint_name(addr, vs.protocol).into()
         }
-        ProbeKind::Http(h) => endpoint_name(h.endpoint.addr, vs.protocol),
-        ProbeKind::Udp(u) => endpoint_name(u.endpoint.addr, vs.protocol),
-        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => rs_name(),
+    };
+    let name = match &kind {
+        ProbeKind::Tcp(e) | ProbeKind::Smtp { endpoint: e, .. } | ProbeKind::Dns { endpoint: e, .. } => named(e.addr),
+        ProbeKind::Http(h) => named(h.endpoint.addr),
+        ProbeKind::Udp(u) => named(u.endpoint.addr),
+        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => server_name.clone(),
     };
     Ok(CheckSpec {
         rs: id,
         server,
         name,
         kind,
-        timing,
+        timing: Arc::new(timing),
         alpha,
         log_all_failures: levels.get(|c| &c.log_all_failures).unwrap_or(false),
     })
@@ -561,6 +595,29 @@ mod tests {
         assert!(base.same_check(&conf("ok.*", 6)), "the same file: the same check");
         assert!(!base.same_check(&conf("OK.*", 6)), "another regex");
         assert!(!base.same_check(&conf("ok.*", 7)), "another delay_loop");
+    }
+
+    #[test]
+    fn checks_share_their_names_and_timing_where_they_are_equal() {
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.7 80 {\n  TCP_CHECK {\n  }\n  \
+                    TCP_CHECK {\n   connect_port 8080\n   bind_if eth1\n  }\n }\n real_server 10.0.0.8 80 {\n  \
+                    TCP_CHECK {\n   connect_timeout 3\n  }\n }\n}\nvirtual_server 10.0.0.2 80 {\n protocol TCP\n \
+                    real_server 10.0.0.9 80 {\n  TCP_CHECK {\n  }\n }\n}\n";
+        let p = plan(&parse(text));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let [own, other_port, timeout, next_vs] = &p.checks[..] else { panic!("{} checks", p.checks.len()) };
+        assert!(Arc::ptr_eq(&own.name, &p.servers[0].name), "a check of its server's address shares its name");
+        assert_eq!((&*other_port.name, &*p.servers[0].name), ("[10.0.0.7]:tcp:8080", "[10.0.0.7]:tcp:80"));
+        assert!(Arc::ptr_eq(&p.servers[0].vs_name, &p.servers[1].vs_name), "one name for a virtual server");
+        assert_eq!(&*p.servers[2].vs_name, "[10.0.0.2]:tcp:80");
+        assert!(Arc::ptr_eq(&own.timing, &next_vs.timing), "equal timings are one, across virtual servers");
+        assert!(Arc::ptr_eq(&own.timing, &other_port.timing));
+        assert_eq!(timeout.timing.timeout, Duration::from_secs(3));
+        assert!(!Arc::ptr_eq(&own.timing, &timeout.timing));
+        let ProbeKind::Tcp(plain) = &own.kind else { panic!("not tcp") };
+        let ProbeKind::Tcp(bound) = &other_port.kind else { panic!("not tcp") };
+        assert_eq!(plain.source, None, "no source settings: nothing kept for them");
+        assert_eq!(bound.source.as_ref().and_then(|s| s.bind_if.as_deref()), Some("eth1"));
     }
 
     const LAYERED: &str = "
@@ -620,9 +677,9 @@ virtual_server 10.0.0.1 80 {
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.checks.len(), 6);
         let tcp = &p.checks[0];
-        assert_eq!(tcp.name, "[10.0.0.7]:tcp:8080");
+        assert_eq!(&*tcp.name, "[10.0.0.7]:tcp:8080");
         assert_eq!(
-            tcp.timing,
+            *tcp.timing,
             Timing {
                 timeout: Duration::from_secs(2),
                 retry: 4,
@@ -646,7 +703,7 @@ virtual_server 10.0.0.1 80 {
         let p = plan(&parse(LAYERED));
         let misc = &p.checks[2];
         assert!(misc.alpha);
-        assert_eq!(misc.name, "[10.0.0.8]:tcp:80");
+        assert_eq!(&*misc.name, "[10.0.0.8]:tcp:80");
         // retry 4 comes from the virtual server; the MISC default (0) only applies when unset.
         assert_eq!(misc.timing.retry, 4);
         assert_eq!(misc.timing.timeout, Duration::from_secs(10), "misc_timeout defaults to delay_loop");
@@ -690,7 +747,7 @@ virtual_server 10.0.0.1 80 {
         assert_eq!(p.servers[1].checks, 2..6);
         assert_eq!(p.servers[2].checks, 6..6);
         assert_eq!(p.servers[2].weight, 5);
-        assert_eq!(p.servers[2].vs_name, "[10.0.0.1]:tcp:80");
+        assert_eq!(&*p.servers[2].vs_name, "[10.0.0.1]:tcp:80");
         let a = p.alerts.expect("alerts configured");
         assert_eq!((a.server.as_str(), a.port, a.connect_timeout), ("127.0.0.1", 2525, Duration::from_secs(7)));
         assert_eq!(a.to, ["ops@example.com"]);
@@ -702,7 +759,7 @@ virtual_server 10.0.0.1 80 {
             "virtual_server fwmark 7 {\n real_server ::1 0 {\n TCP_CHECK { connect_port 22 }\n DNS_CHECK { }\n MISC_CHECK { misc_path /bin/true }\n }\n}\n",
         ));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
-        let t = p.checks[0].timing;
+        let t = *p.checks[0].timing;
         assert_eq!(
             t,
             Timing {
@@ -713,8 +770,8 @@ virtual_server 10.0.0.1 80 {
                 warmup: DEFAULT_DELAY_LOOP,
             }
         );
-        assert_eq!(p.checks[0].name, "[::1]:tcp:22");
-        assert_eq!(p.servers[0].vs_name, "FWM 7");
+        assert_eq!(&*p.checks[0].name, "[::1]:tcp:22");
+        assert_eq!(&*p.servers[0].vs_name, "FWM 7");
         assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
         assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
         let ProbeKind::Dns { qtype, name, endpoint } = &p.checks[1].kind else { panic!("not dns") };
@@ -751,7 +808,7 @@ virtual_server 10.0.0.1 80 {
             assert_eq!(c.kind.keyword(), "BFD_CHECK");
             assert_eq!(c.timing.retry, 0);
         }
-        assert_eq!(p.checks[1].name, "[10.0.0.8]:tcp:80");
+        assert_eq!(&*p.checks[1].name, "[10.0.0.8]:tcp:80");
         // An instance that reports to VRRP only is not one a BFD_CHECK can follow.
         config.bfd_instances[0].to_checker = false;
         let p = plan(&config);

@@ -304,7 +304,7 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
 
 fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> Mail {
     let spec = &plan.checks[id.0];
-    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.as_str(), s.vs_name.as_str())).unwrap_or_default();
+    let (rs, vs) = plan.servers.get(spec.server).map(|s| (&*s.name, &*s.vs_name)).unwrap_or_default();
     realserver_mail(alerts.router_id(), rs, vs, up, &alert_body(&spec.kind, up))
 }
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use crate::plan::{CheckId, Plan, RsId};
+use crate::plan::{CheckId, Plan};
 use crate::verdict::{resumed_health, Carried, Failure, ServerHealth};
 
 /// The last attempt of a check.
@@ -21,11 +21,12 @@ pub struct LastRun {
 pub const LATENCY_BOUNDS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// How long a check's attempts took, for metrics: non-cumulative counts per bucket of
-/// [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum.
+/// [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum. The counts are 32-bit
+/// (one per check and board: 136 years of one attempt a second) and stop at their maximum.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Latencies {
-    pub buckets: [u64; LATENCY_BOUNDS.len()],
-    pub over: u64,
+    pub buckets: [u32; LATENCY_BOUNDS.len()],
+    pub over: u32,
     pub sum: Duration,
 }
 
@@ -33,20 +34,17 @@ impl Latencies {
     fn record(&mut self, latency: Duration) {
         let secs = latency.as_secs_f64();
         match LATENCY_BOUNDS.iter().position(|b| secs <= *b) {
-            Some(i) => self.buckets[i] += 1,
-            None => self.over += 1,
+            Some(i) => self.buckets[i] = self.buckets[i].saturating_add(1),
+            None => self.over = self.over.saturating_add(1),
         }
         self.sum += latency;
     }
 }
 
-/// One check as the status API shows it.
+/// One check as the status API shows it, in [`Plan::checks`] order: the plan names it (its
+/// real server, kind and name are there, not repeated here for each of 100,000 checks).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckStatus {
-    pub rs: RsId,
-    /// keepalived's keyword: TCP_CHECK, HTTP_GET, ...
-    pub kind: &'static str,
-    pub name: String,
     pub up: bool,
     /// Attempts so far.
     pub runs: u64,
@@ -87,9 +85,6 @@ impl Status {
             .iter()
             .enumerate()
             .map(|(i, c)| CheckStatus {
-                rs: c.rs,
-                kind: c.kind.keyword(),
-                name: c.name.clone(),
                 up: carried.get(i).copied().flatten().map_or(!c.alpha, |k| k.up),
                 runs: 0,
                 last: None,
@@ -102,9 +97,9 @@ impl Status {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
             let index: std::collections::HashMap<(&str, &str), usize> =
-                old_plan.servers.iter().enumerate().map(|(i, o)| ((o.vs_name.as_str(), o.name.as_str()), i)).collect();
+                old_plan.servers.iter().enumerate().map(|(i, o)| ((&*o.vs_name, &*o.name), i)).collect();
             for (i, s) in plan.servers.iter().enumerate() {
-                let Some(&o) = index.get(&(s.vs_name.as_str(), s.name.as_str())) else { continue };
+                let Some(&o) = index.get(&(&*s.vs_name, &*s.name)) else { continue };
                 if let (Some((h, _)), Some((oh, since))) = (servers.get(i), old_servers.get(o)) {
                     if h.up == oh.up {
                         servers[i].1 = *since;

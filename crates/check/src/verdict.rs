@@ -18,6 +18,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::plan::{CheckId, Plan, RsId, Timing};
@@ -191,7 +192,7 @@ struct CheckState {
     retry_it: u32,
     delta: i64,
     server: usize,
-    timing: Timing,
+    timing: Arc<Timing>,
     /// When the current run was due.
     due: Instant,
     /// Whether it runs on a schedule; BFD_CHECK only takes its session's reports.
@@ -233,10 +234,10 @@ pub struct Carried {
 /// position among its checks, and settings), with the verdict `carried` has for it.
 pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan) -> Vec<Option<Carried>> {
     let by_name: std::collections::HashMap<(&str, &str), &crate::plan::ServerSpec> =
-        old.servers.iter().map(|s| ((s.vs_name.as_str(), s.name.as_str()), s)).collect();
+        old.servers.iter().map(|s| ((&*s.vs_name, &*s.name), s)).collect();
     let mut out = vec![None; new.checks.len()];
     for s in &new.servers {
-        let Some(o) = by_name.get(&(s.vs_name.as_str(), s.name.as_str())) else { continue };
+        let Some(o) = by_name.get(&(&*s.vs_name, &*s.name)) else { continue };
         for (k, c) in new.checks[s.checks.clone()].iter().enumerate() {
             let at = o.checks.start + k;
             if at >= o.checks.end {
@@ -303,7 +304,7 @@ impl Health {
                     retry_it: 0,
                     delta: carry.map_or(0, |k| k.delta),
                     server: si,
-                    timing: c.timing,
+                    timing: c.timing.clone(),
                     due: now,
                     scheduled: !matches!(c.kind, crate::plan::ProbeKind::Bfd(_)),
                 });
@@ -446,19 +447,13 @@ mod tests {
     }
 
     fn tcp(rs: RsId, alpha: bool, retry: u32) -> CheckSpec {
-        let endpoint = Endpoint {
-            addr: "127.0.0.1:80".parse().expect("literal"),
-            bindto: None,
-            bind_port: None,
-            bind_if: None,
-            fwmark: None,
-        };
+        let endpoint = Endpoint::new("127.0.0.1:80".parse().expect("literal"));
         CheckSpec {
             rs,
             server: 0,
             name: "[127.0.0.1]:tcp:80".into(),
             kind: ProbeKind::Tcp(endpoint),
-            timing: timing(retry),
+            timing: timing(retry).into(),
             alpha,
             log_all_failures: false,
         }
@@ -614,7 +609,7 @@ mod tests {
     fn warmup_spreads_first_runs() {
         let mut checks: Vec<CheckSpec> = (0..4).map(|_| tcp(RS, false, 0)).collect();
         for c in &mut checks {
-            c.timing.warmup = 10 * S;
+            Arc::make_mut(&mut c.timing).warmup = 10 * S;
         }
         let plan = one_server(checks);
         let start = Instant::now();
@@ -706,7 +701,7 @@ mod tests {
     fn bfd(alpha: bool) -> CheckSpec {
         let never = Duration::ZERO;
         let timing = Timing { timeout: never, retry: 0, delay_before_retry: never, delay_loop: never, warmup: never };
-        CheckSpec { kind: ProbeKind::Bfd("b1".into()), timing, ..tcp(RS, alpha, 0) }
+        CheckSpec { kind: ProbeKind::Bfd("b1".into()), timing: timing.into(), ..tcp(RS, alpha, 0) }
     }
 
     #[test]

@@ -874,8 +874,39 @@ pub struct RealServer {
 #[derive(Clone, Debug)]
 pub struct Checker {
     pub kind: CheckKind,
-    pub common: CheckCommon,
+    /// The options set in the checker's block; boxed and only when one is set, as
+    /// [`RealServer::check`]: at 100,000 checkers most set none. [`Checker::common`] reads it.
+    pub own: Option<Box<CheckCommon>>,
     pub span: Span,
+}
+
+/// No option set.
+static UNSET: CheckCommon = CheckCommon {
+    connect_ip: None,
+    connect_port: None,
+    bindto: None,
+    bind_port: None,
+    bind_if: None,
+    fwmark: None,
+    connect_timeout: None,
+    retry: None,
+    delay_before_retry: None,
+    warmup: None,
+    delay_loop: None,
+    log_all_failures: None,
+};
+
+impl Checker {
+    /// A checker with `common` as its own options.
+    pub fn new(kind: CheckKind, common: CheckCommon, span: Span) -> Checker {
+        let own = (common != UNSET).then(|| Box::new(common));
+        Checker { kind, own, span }
+    }
+
+    /// The options set in the checker's block (each `None` inherits from the real server).
+    pub fn common(&self) -> &CheckCommon {
+        self.own.as_deref().unwrap_or(&UNSET)
+    }
 }
 
 /// What a checker probes.

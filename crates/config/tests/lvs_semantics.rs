@@ -47,9 +47,9 @@ fn keywords_keepalived_does_not_know_in_misc_and_file_checks_are_warned_about_an
          FILE_CHECK {{\n   track_file tf\n   delay_loop 0.2\n  }}\n }}\n}}\n"
     ));
     let checks = &vs[0].real_servers[0].checkers;
-    assert_eq!(checks[0].common.connect_timeout, None, "dropped");
-    assert_eq!(checks[0].common.retry, Some(2), "MISC_CHECK knows retry");
-    assert_eq!(checks[1].common.delay_loop, None, "dropped");
+    assert_eq!(checks[0].common().connect_timeout, None, "dropped");
+    assert_eq!(checks[0].common().retry, Some(2), "MISC_CHECK knows retry");
+    assert_eq!(checks[1].common().delay_loop, None, "dropped");
     assert_eq!((codes, exit), (vec!["unknown-keyword", "unknown-keyword"], 5));
 }
 
@@ -89,16 +89,16 @@ fn smtp_check_hosts_become_checkers_as_in_keepalived() {
         "   helo_name lb\n   host {\n    connect_ip 192.0.2.31\n    connect_port 2525\n    retry 7\n   }\n   host {\n    connect_ip 192.0.2.32\n   }\n",
     ));
     let checkers = &vs[0].real_servers[0].checkers;
-    let targets: Vec<_> = checkers.iter().map(|k| (k.common.connect_ip, k.common.connect_port)).collect();
+    let targets: Vec<_> = checkers.iter().map(|k| (k.common().connect_ip, k.common().connect_port)).collect();
     assert_eq!(targets, [(ip("192.0.2.31"), Some(2525)), (ip("192.0.2.32"), None)]);
     // A timing keyword inside a host sets the SMTP checker itself, so every copy has it.
-    assert!(checkers.iter().all(|k| k.common.retry == Some(7)), "{checkers:?}");
+    assert!(checkers.iter().all(|k| k.common().retry == Some(7)), "{checkers:?}");
     assert_eq!((codes, exit), (vec!["smtp-host"], 0), "keepalived only logs that host blocks are deprecated");
 
     // With a connection of its own the checker stays, and each host adds one.
     let (vs, _, _) = read(&smtp("   connect_timeout 4\n   host {\n    connect_ip 192.0.2.31\n   }\n"));
     let checkers = &vs[0].real_servers[0].checkers;
-    let kept: Vec<_> = checkers.iter().map(|k| (k.common.connect_ip, k.common.connect_timeout)).collect();
+    let kept: Vec<_> = checkers.iter().map(|k| (k.common().connect_ip, k.common().connect_timeout)).collect();
     assert_eq!(kept, [(None, Some(Duration::from_secs(4))), (ip("192.0.2.31"), None)]);
 
     // Elsewhere `host` is not a keyword.
@@ -152,8 +152,20 @@ fn a_fwmark_real_server_port_is_cleared_and_its_checkers_keep_it() {
     };
     let (vs, codes, exit) = read(&text(""));
     let rs = &vs[0].real_servers[0];
-    assert_eq!((rs.port, rs.checkers[0].common.connect_port), (0, Some(443)));
+    assert_eq!((rs.port, rs.checkers[0].common().connect_port), (0, Some(443)));
     assert_eq!((codes, exit), (vec!["fwmark-rs-port"], 5));
     let (vs, _, _) = read(&text("   connect_port 8443\n"));
-    assert_eq!(vs[0].real_servers[0].checkers[0].common.connect_port, Some(8443), "a port of its own stays");
+    assert_eq!(vs[0].real_servers[0].checkers[0].common().connect_port, Some(8443), "a port of its own stays");
+}
+
+#[test]
+fn a_checker_keeps_its_own_options_only_when_it_sets_one() {
+    let (vs, codes, _) = read(&format!(
+        "{HEAD} real_server 198.51.100.21 80 {{\n  TCP_CHECK {{\n  }}\n  TCP_CHECK {{\n   connect_timeout 4\n  }}\n }}\n}}\n"
+    ));
+    assert!(codes.is_empty(), "{codes:?}");
+    let [none, set] = &vs[0].real_servers[0].checkers[..] else { panic!("two checkers") };
+    assert!(none.own.is_none(), "nothing set, nothing kept");
+    assert_eq!(none.common(), &Default::default());
+    assert_eq!(set.common().connect_timeout, Some(std::time::Duration::from_secs(4)));
 }

@@ -64,7 +64,12 @@ impl Checkers {
     /// the IPVS owner keeps its table in memory.
     /// BFD_CHECKs follow the sessions `bfd` reports. Must be called on the main runtime:
     /// notify scripts run there.
-    pub fn start(config: Arc<Config>, events: Events, bfd: watch::Receiver<Up>, detached: bool) -> Option<Checkers> {
+    pub async fn start(
+        config: Arc<Config>,
+        events: Events,
+        bfd: watch::Receiver<Up>,
+        detached: bool,
+    ) -> Option<Checkers> {
         let client = match vigil_ipvs::client::Client::connect() {
             Ok(c) => Some(c),
             Err(e) if detached => {
@@ -76,8 +81,23 @@ impl Checkers {
                 return None;
             }
         };
-        let plan = checked_plan(&config);
-        let status = Status::new(&plan, SystemTime::now());
+        // Built where a reload builds the next ones (tokio's blocking threads), so that the
+        // memory this plan and board free at the first reload is the allocator's to reuse for
+        // the plans and boards after it: built here, on VRRP's thread, it stayed with this
+        // thread (tens of megabytes at 100,000 real servers).
+        let next = config.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let plan = checked_plan(&next);
+            let status = Status::new(&plan, SystemTime::now());
+            (plan, status)
+        });
+        let (plan, status) = match built.await {
+            Ok(built) => built,
+            Err(e) => {
+                tracing::error!("the checkers' plan could not be made ({e}); they are not started");
+                return None;
+            }
+        };
         let notifier = Notifier::spawn("checkers".into(), config.global.script_user.clone(), events);
         let store = maintenance::store();
         store.set_config(config.clone());
@@ -137,6 +157,10 @@ impl Checkers {
                 (Vec::new(), status, health)
             }
         };
+        // The old plan and board go now, not after the IPVS owner's reload: at 100,000 real
+        // servers they are tens of megabytes, and that reload builds the new pools and table.
+        self.plan = plan.clone();
+        self.status = status.clone();
         self.audit.abort();
         self.audit = spawn_audit(&config, self.lvs.clone(), self.audit_took.clone());
         maintenance::store().set_config(config.clone());
@@ -147,13 +171,9 @@ impl Checkers {
             Ok(()) => applied.await.ok(),
             Err(_) => None,
         };
-        if let Some(checks) =
-            Checks::start(plan.clone(), carried, status.clone(), self.lvs.clone(), self.bfd.clone(), sched)
-        {
+        if let Some(checks) = Checks::start(plan, carried, status, self.lvs.clone(), self.bfd.clone(), sched) {
             self.checks = checks;
         }
-        self.plan = plan;
-        self.status = status;
         applied
     }
 

@@ -280,7 +280,7 @@ impl<'a> Daemon<'a> {
         // verdicts still decide what is announced.
         let announcing = !cli.vrrp && cli.announce_config.exists();
         let checkers = if !cli.vrrp && !config.virtual_servers.is_empty() {
-            Checkers::start(config.clone(), events.clone(), bfd.up(), announcing)
+            Checkers::start(config.clone(), events.clone(), bfd.up(), announcing).await
         } else {
             None
         };
@@ -523,6 +523,7 @@ impl<'a> Daemon<'a> {
                                     .map_or_else(|| tokio::sync::watch::channel(Default::default()).1, |b| b.up()),
                                 self.cli.announce_config.exists(),
                             )
+                            .await
                         }
                         None => {}
                     }

@@ -307,7 +307,7 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
     for (server, (health, since)) in plan.servers.iter().zip(status.servers_since()) {
         let applies = runtime.get(&RsId { vs: server.id.vs, rs: server.id.rs });
         let rs = RsStatus {
-            name: server.name.clone(),
+            name: server.name.to_string(),
             up: health.up,
             weight: health.weight,
             since: unix_time(since),
@@ -315,9 +315,10 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
                 .get(server.checks.clone())
                 .unwrap_or_default()
                 .iter()
-                .map(|c| CheckView {
-                    kind: c.kind.to_string(),
-                    name: c.name.clone(),
+                .zip(plan.checks.get(server.checks.clone()).unwrap_or_default())
+                .map(|(c, spec)| CheckView {
+                    kind: spec.kind.keyword().to_string(),
+                    name: spec.name.to_string(),
                     up: c.up,
                     runs: c.runs,
                     latencies: c.latencies.clone(),
@@ -336,7 +337,7 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
         };
         match out.last_mut() {
             Some(vs) if current == Some(server.id.vs) => vs.real_servers.push(rs),
-            _ => out.push(VsStatus { name: server.vs_name.clone(), real_servers: vec![rs] }),
+            _ => out.push(VsStatus { name: server.vs_name.to_string(), real_servers: vec![rs] }),
         }
         current = Some(server.id.vs);
     }

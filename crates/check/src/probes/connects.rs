@@ -241,7 +241,7 @@ mod tests {
     use super::*;
 
     fn endpoint(addr: SocketAddr) -> Endpoint {
-        Endpoint { addr, bindto: None, bind_port: None, bind_if: None, fwmark: None }
+        Endpoint::new(addr)
     }
 
     async fn wait_done(connects: &mut Connects, done: &mut Vec<Done>, n: usize) {

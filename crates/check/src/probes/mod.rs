@@ -88,19 +88,20 @@ pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
 /// A non-blocking socket towards `ep.addr`, bound and marked as the checker asks.
 fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
     let socket = Socket::new(Domain::for_address(ep.addr), ty.nonblocking(), Some(protocol))?;
-    if let Some(dev) = &ep.bind_if {
+    let Some(src) = &ep.source else { return Ok(socket) };
+    if let Some(dev) = &src.bind_if {
         socket.bind_device(Some(dev.as_bytes()))?;
     }
-    if let Some(mark) = ep.fwmark {
+    if let Some(mark) = src.fwmark {
         socket.set_mark(mark)?;
     }
-    if ep.bindto.is_some() || ep.bind_port.is_some() {
-        let ip = ep.bindto.unwrap_or(match ep.addr {
+    if src.bindto.is_some() || src.bind_port.is_some() {
+        let ip = src.bindto.unwrap_or(match ep.addr {
             SocketAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
             SocketAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
         });
         socket.set_reuse_address(true)?;
-        socket.bind(&SockAddr::from(SocketAddr::new(ip, ep.bind_port.unwrap_or(0))))?;
+        socket.bind(&SockAddr::from(SocketAddr::new(ip, src.bind_port.unwrap_or(0))))?;
     }
     Ok(socket)
 }

@@ -54,13 +54,7 @@ mod tests {
 
     fn spec(require: Option<&[u8]>, min: u32, max: u32) -> UdpSpec {
         UdpSpec {
-            endpoint: Endpoint {
-                addr: "127.0.0.1:9".parse().expect("literal"),
-                bindto: None,
-                bind_port: None,
-                bind_if: None,
-                fwmark: None,
-            },
+            endpoint: Endpoint::new("127.0.0.1:9".parse().expect("literal")),
             payload: None,
             require_reply: require.map(|b| ReplyPattern { bytes: b.iter().map(|&v| (v, 0xff)).collect() }),
             min_reply_length: min,

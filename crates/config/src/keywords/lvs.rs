@@ -128,7 +128,7 @@ fn rs_check(r: &mut RealServer) -> &mut CheckCommon {
     r.check.get_or_insert_with(Box::default)
 }
 
-fn checker_common(k: &mut Checker) -> &mut CheckCommon {
+fn checker_common(k: &mut CheckerDraft) -> &mut CheckCommon {
     &mut k.common
 }
 
@@ -534,6 +534,9 @@ pub(crate) static SMTP_HOST: Table<CheckerDraft> = table_with_timing!(checker_co
 /// SMTP checker of its own when the block ends, as keepalived 2.2.7 does with them.
 pub(crate) struct CheckerDraft {
     checker: Checker,
+    /// The checker's own options while its block is read (the checker keeps them only when
+    /// one is set).
+    common: CheckCommon,
     hosts: Vec<CheckCommon>,
     /// The real server's address: where the checker connects unless `connect_ip` says.
     rs_ip: IpAddr,
@@ -625,11 +628,11 @@ fn put_connection(to: &mut CheckCommon, mut from: CheckCommon) {
 /// (keepalived swaps it out the same way), so timing keywords still land on the checker.
 fn smtp_host(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
     c.at_most(s, 0);
-    let own = take_connection(&mut k.checker.common);
+    let own = take_connection(&mut k.common);
     let items = c.block(s);
     apply(c, &SMTP_HOST, "host", items, k);
-    let host = take_connection(&mut k.checker.common);
-    put_connection(&mut k.checker.common, own);
+    let host = take_connection(&mut k.common);
+    put_connection(&mut k.common, own);
     k.hosts.push(host);
 }
 
@@ -852,7 +855,8 @@ const TIMING_KEYWORDS: &[Undo] = &[
 
 fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
     let mut k = CheckerDraft {
-        checker: Checker { kind, common: CheckCommon::default(), span: s.span().clone() },
+        checker: Checker::new(kind, CheckCommon::default(), s.span().clone()),
+        common: CheckCommon::default(),
         hosts: Vec::new(),
         rs_ip: r.ip,
         dropped: false,
@@ -912,31 +916,38 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
             return;
         }
     }
-    let CheckerDraft { checker, hosts, .. } = k;
-    push_with_hosts(c, s, r, checker, hosts);
+    let CheckerDraft { checker, common, hosts, .. } = k;
+    push_with_hosts(c, s, r, (checker, common), hosts);
 }
 
 /// keepalived 2.2.7 turns SMTP_CHECK's hosts into checkers: the first host replaces the
 /// checker's own connection unless the checker sets one itself, and each further host is a
 /// copy of the checker with that host's connection.
-fn push_with_hosts(c: &mut Ctx, s: &Statement, r: &mut RealServer, mut checker: Checker, hosts: Vec<CheckCommon>) {
+fn push_with_hosts(
+    c: &mut Ctx,
+    s: &Statement,
+    r: &mut RealServer,
+    (checker, mut common): (Checker, CheckCommon),
+    hosts: Vec<CheckCommon>,
+) {
+    let Checker { kind, span, .. } = checker;
     if hosts.is_empty() {
-        r.checkers.push(checker);
+        r.checkers.push(Checker::new(kind, common, span));
         return;
     }
     c.diags.note("smtp-host", s.span(), "The SMTP_CHECK host block is deprecated. Please define additional checkers.");
-    let template = checker.clone();
+    let template = common.clone();
     let mut hosts = hosts.into_iter();
-    if take_connection(&mut checker.common.clone()) == CheckCommon::default() {
+    if take_connection(&mut common.clone()) == CheckCommon::default() {
         if let Some(first) = hosts.next() {
-            put_connection(&mut checker.common, first);
+            put_connection(&mut common, first);
         }
     }
-    r.checkers.push(checker);
+    r.checkers.push(Checker::new(kind.clone(), common, span.clone()));
     for host in hosts {
         let mut copy = template.clone();
-        put_connection(&mut copy.common, host);
-        r.checkers.push(copy);
+        put_connection(&mut copy, host);
+        r.checkers.push(Checker::new(kind.clone(), copy, span.clone()));
     }
 }
 
@@ -1126,7 +1137,7 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
                 );
                 if vs_port.is_none() && rs.check.as_ref().and_then(|c| c.connect_port).is_none() {
                     for checker in &mut rs.checkers {
-                        checker.common.connect_port.get_or_insert(rs.port);
+                        checker.own.get_or_insert_with(Box::default).connect_port.get_or_insert(rs.port);
                     }
                 }
                 rs.port = 0;

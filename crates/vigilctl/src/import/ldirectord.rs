@@ -1624,7 +1624,7 @@ mod tests {
     }
 
     fn timeout(vs: &VirtualServer) -> Option<std::time::Duration> {
-        vs.real_servers[0].checkers[0].common.connect_timeout
+        vs.real_servers[0].checkers[0].common().connect_timeout
     }
 
     #[test]
@@ -1642,7 +1642,7 @@ mod tests {
         assert_eq!(sorry(&vss[0]), Some(("127.0.0.1".into(), 80, None)));
         assert_eq!(sorry(&vss[1]), Some(("10.0.9.9".into(), 8080, Some(Forwarding::Nat))));
         let retry = |vs: &VirtualServer| {
-            let c = &vs.real_servers[0].checkers[0].common;
+            let c = &vs.real_servers[0].checkers[0].common();
             (c.retry, c.delay_before_retry)
         };
         assert_eq!(retry(&vss[0]), (Some(2), secs(7)));
@@ -1707,7 +1707,7 @@ mod tests {
         assert_eq!(vs.key, VsKey::Fwmark { mark: 3 });
         assert_eq!((vs.persistence_timeout, vs.persistence_granularity), (Some(60), "255.255.0.0".parse().ok()));
         let ports: Vec<(u16, Option<u16>)> =
-            vs.real_servers.iter().map(|r| (r.port, r.checkers[0].common.connect_port)).collect();
+            vs.real_servers.iter().map(|r| (r.port, r.checkers[0].common().connect_port)).collect();
         assert_eq!(ports, [(0, Some(443)), (0, Some(443))], "no port on the real, the service's port checked");
     }
 
@@ -1734,7 +1734,7 @@ mod tests {
         );
         assert!(issues.is_empty(), "{issues:?}");
         let k = &vss[0].real_servers[0].checkers[0];
-        assert_eq!((k.common.connect_ip, k.common.connect_port), ("10.0.2.2".parse().ok(), Some(8080)));
+        assert_eq!((k.common().connect_ip, k.common().connect_port), ("10.0.2.2".parse().ok(), Some(8080)));
         match &k.kind {
             CheckKind::Http(h) => assert_eq!(h.urls[0].path, "/probe"),
             other => panic!("expected HTTP_GET, got {other:?}"),

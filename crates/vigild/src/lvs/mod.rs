@@ -49,7 +49,7 @@ pub struct Lvs<K: Kernel> {
     pools: Pools,
     /// Each real server's health as the checkers and the configuration give it; the pools
     /// hold what [`decide`] makes of it with the maintenance entries.
-    health: BTreeMap<RsId, Health>,
+    health: Healths,
     /// The maintenance entries and weight overrides, and what they mean for this
     /// configuration's real servers.
     runtime: State,
@@ -509,24 +509,42 @@ fn pools_for(
     config: &Config,
     initial: &[(RsId, bool, Option<i32>)],
     resolved: &BTreeMap<RsId, Runtime>,
-) -> (Pools, BTreeMap<RsId, Health>) {
+) -> (Pools, Healths) {
     let (mut pools, _) = Pools::from_config(config);
-    let mut health: BTreeMap<RsId, Health> = BTreeMap::new();
-    for (vs, p) in pools.pools.iter().enumerate() {
-        for (rs, m) in p.members.iter().enumerate() {
-            health.insert(RsId { vs, rs }, Health { up: m.alive, weight: None, inhibit: m.inhibit });
-        }
-    }
+    let mut health = Healths(
+        pools
+            .pools
+            .iter()
+            .map(|p| p.members.iter().map(|m| Health { up: m.alive, weight: None, inhibit: m.inhibit }).collect())
+            .collect(),
+    );
     for &(id, up, weight) in initial {
         if let Some(h) = health.get_mut(&id) {
             h.up = up;
             h.weight = weight;
         }
     }
-    for (id, h) in &health {
-        maintenance::apply(&mut pools, *id, decide(*h, resolved.get(id)));
+    for (vs, servers) in health.0.iter().enumerate() {
+        for (rs, h) in servers.iter().enumerate() {
+            let id = RsId { vs, rs };
+            maintenance::apply(&mut pools, id, decide(*h, resolved.get(&id)));
+        }
     }
     (pools, health)
+}
+
+/// Each real server's health, by virtual server then real server, as the pools hold them
+/// (at 100,000 real servers a map by [`RsId`] took several times the room).
+struct Healths(Vec<Vec<Health>>);
+
+impl Healths {
+    fn get(&self, id: &RsId) -> Option<&Health> {
+        self.0.get(id.vs)?.get(id.rs)
+    }
+
+    fn get_mut(&mut self, id: &RsId) -> Option<&mut Health> {
+        self.0.get_mut(id.vs)?.get_mut(id.rs)
+    }
 }
 
 /// keepalived's name of a real server within a service: `[10.0.0.7]:tcp:80`.
