@@ -21,12 +21,11 @@ pub struct LastRun {
 pub const LATENCY_BOUNDS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// How long a check's attempts took, for metrics: non-cumulative counts per bucket of
-/// [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum. The counts are 32-bit
-/// (one per check and board: 136 years of one attempt a second) and stop at their maximum.
+/// [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Latencies {
-    pub buckets: [u32; LATENCY_BOUNDS.len()],
-    pub over: u32,
+    pub buckets: [u64; LATENCY_BOUNDS.len()],
+    pub over: u64,
     pub sum: Duration,
 }
 
@@ -34,8 +33,8 @@ impl Latencies {
     fn record(&mut self, latency: Duration) {
         let secs = latency.as_secs_f64();
         match LATENCY_BOUNDS.iter().position(|b| secs <= *b) {
-            Some(i) => self.buckets[i] = self.buckets[i].saturating_add(1),
-            None => self.over = self.over.saturating_add(1),
+            Some(i) => self.buckets[i] += 1,
+            None => self.over += 1,
         }
         self.sum += latency;
     }

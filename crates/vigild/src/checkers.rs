@@ -159,6 +159,8 @@ impl Checkers {
         };
         // The old plan and board go now, not after the IPVS owner's reload: at 100,000 real
         // servers they are tens of megabytes, and that reload builds the new pools and table.
+        // A stop that cuts the reload short from here on leaves the new pair with an owner
+        // that never ran it; nothing reads them after a stop.
         self.plan = plan.clone();
         self.status = status.clone();
         self.audit.abort();

@@ -177,16 +177,15 @@ fn histograms<'a>(
 #[derive(Debug)]
 struct Histogram<'a> {
     bounds: &'a [f64],
-    buckets: &'a [u32],
-    over: u32,
+    buckets: &'a [u64],
+    over: u64,
     sum: f64,
 }
 
 impl EncodeMetric for Histogram<'_> {
     fn encode(&self, mut encoder: MetricEncoder) -> std::fmt::Result {
-        let buckets: Vec<(f64, u64)> =
-            self.bounds.iter().copied().zip(self.buckets.iter().map(|&b| u64::from(b))).collect();
-        let count = self.buckets.iter().map(|&b| u64::from(b)).sum::<u64>() + u64::from(self.over);
+        let buckets: Vec<(f64, u64)> = self.bounds.iter().copied().zip(self.buckets.iter().copied()).collect();
+        let count = self.buckets.iter().sum::<u64>() + self.over;
         encoder.encode_histogram::<prometheus_client::encoding::NoLabelSet>(self.sum, count, &buckets, None)
     }
 
