@@ -399,8 +399,7 @@ fn check_spec(
     server_name: &Arc<str>,
     problems: &mut Vec<Error>,
 ) -> Result<CheckSpec, Error> {
-    let unset = CheckCommon::default();
-    let levels = Levels([checker.common(), rs.check.as_deref().unwrap_or(&unset), &vs.check]);
+    let levels = Levels([checker.common(), rs.common(), &vs.check]);
     let delay_loop = levels.get(|c| &c.delay_loop).unwrap_or(vs.delay_loop);
     let (default_retry, default_dbr) = match &checker.kind {
         CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),

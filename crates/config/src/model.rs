@@ -909,6 +909,14 @@ impl Checker {
     }
 }
 
+impl RealServer {
+    /// The checker options set in the real server's block (each `None` inherits from the
+    /// virtual server).
+    pub fn common(&self) -> &CheckCommon {
+        self.check.as_deref().unwrap_or(&UNSET)
+    }
+}
+
 /// What a checker probes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckKind {

@@ -1135,7 +1135,7 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
                         rs.ip, rs.port
                     ),
                 );
-                if vs_port.is_none() && rs.check.as_ref().and_then(|c| c.connect_port).is_none() {
+                if vs_port.is_none() && rs.common().connect_port.is_none() {
                     for checker in &mut rs.checkers {
                         checker.own.get_or_insert_with(Box::default).connect_port.get_or_insert(rs.port);
                     }
