@@ -300,6 +300,49 @@ pub struct AlertSettings {
     pub connect_timeout: Duration,
 }
 
+/// For each server of `new`, the same server (virtual server and name) in `old`, if any: what
+/// a reload carries verdicts and history by. A server usually keeps its place, or moves with
+/// the servers added or removed before it; an index of `old` is built only at the first that
+/// does neither, and holds a hash and a position for each server (a map of the names would
+/// be megabytes at 100,000 real servers, at a reload's peak).
+pub fn same_servers(old: &Plan, new: &Plan) -> Vec<Option<usize>> {
+    fn key(s: &ServerSpec) -> (&str, &str) {
+        (&s.vs_name, &s.name)
+    }
+    fn hash(key: (&str, &str)) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+    }
+    let mut index: Option<Vec<(u64, usize)>> = None;
+    let mut next = 0;
+    new.servers
+        .iter()
+        .map(|s| {
+            let found = if old.servers.get(next).map(key) == Some(key(s)) {
+                Some(next)
+            } else {
+                let index = index.get_or_insert_with(|| {
+                    let mut index: Vec<(u64, usize)> =
+                        old.servers.iter().enumerate().map(|(i, o)| (hash(key(o)), i)).collect();
+                    index.sort_unstable();
+                    index
+                });
+                let h = hash(key(s));
+                let from = index.partition_point(|(k, _)| *k < h);
+                index[from..]
+                    .iter()
+                    .take_while(|(k, _)| *k == h)
+                    .map(|&(_, i)| i)
+                    .find(|&i| key(&old.servers[i]) == key(s))
+            };
+            if let Some(o) = found {
+                next = o + 1;
+            }
+            found
+        })
+        .collect()
+}
+
 /// Builds the plan for a configuration.
 pub fn plan(config: &Config) -> Plan {
     let mut out = Plan { alerts: alert_settings(config), ..Plan::default() };
@@ -594,6 +637,38 @@ mod tests {
         assert!(base.same_check(&conf("ok.*", 6)), "the same file: the same check");
         assert!(!base.same_check(&conf("OK.*", 6)), "another regex");
         assert!(!base.same_check(&conf("ok.*", 7)), "another delay_loop");
+    }
+
+    /// The plan of virtual servers on ports 80, 81, ... with these real servers (last octets).
+    fn servers(vss: &[&[u8]]) -> Plan {
+        let mut text = String::new();
+        for (port, rss) in (80..).zip(vss) {
+            text += &format!("virtual_server 10.0.0.1 {port} {{\n protocol TCP\n");
+            for rs in *rss {
+                text += &format!(" real_server 10.0.1.{rs} 80 {{\n }}\n");
+            }
+            text += "}\n";
+        }
+        plan(&parse(&text))
+    }
+
+    #[test]
+    fn a_server_is_found_again_by_its_virtual_server_and_name_wherever_it_moved() {
+        let old = servers(&[&[1, 2, 3], &[1, 4]]);
+        type Case<'a> = (&'a str, &'a [&'a [u8]], &'a [Option<usize>]);
+        let cases: &[Case] = &[
+            ("the same", &[&[1, 2, 3], &[1, 4]], &[Some(0), Some(1), Some(2), Some(3), Some(4)]),
+            ("one added first", &[&[9, 1, 2, 3], &[1, 4]], &[None, Some(0), Some(1), Some(2), Some(3), Some(4)]),
+            ("one removed", &[&[1, 3], &[1, 4]], &[Some(0), Some(2), Some(3), Some(4)]),
+            ("reordered", &[&[3, 1, 2], &[4, 1]], &[Some(2), Some(0), Some(1), Some(4), Some(3)]),
+            ("another virtual server's", &[&[4], &[]], &[None]),
+            ("lists swapped", &[&[1, 4], &[1, 2, 3]], &[Some(0), None, Some(3), None, None]),
+            ("nothing before", &[], &[]),
+        ];
+        for (name, new, want) in cases {
+            assert_eq!(same_servers(&old, &servers(new)), *want, "{name}");
+        }
+        assert_eq!(same_servers(&servers(&[]), &old), [None; 5], "nothing was there");
     }
 
     #[test]

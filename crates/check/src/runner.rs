@@ -243,7 +243,8 @@ fn finish(
         _ => health.handle_result(now, id, &result),
     };
     let up = health.check_up(id).unwrap_or(false);
-    status.record_check(id, up, LastRun { at, latency, result: result.as_ref().map(|_| ()).map_err(Clone::clone) });
+    let kept = result.as_ref().map(|_| ()).map_err(|e| Box::new(e.clone()));
+    status.record_check(id, up, LastRun { at, latency, result: kept });
     report(plan, id, verdict, &result, alerts);
     while let Some(change) = health.poll_change() {
         let server = plan.checks[id.0].server;

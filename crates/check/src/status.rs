@@ -13,7 +13,9 @@ pub struct LastRun {
     pub at: SystemTime,
     /// From the start of the attempt to its result.
     pub latency: Duration,
-    pub result: Result<(), Failure>,
+    /// Boxed: most attempts succeed, and the board keeps one of these for each of 100,000
+    /// checks.
+    pub result: Result<(), Box<Failure>>,
 }
 
 /// Upper bounds of the latency histogram's buckets, in seconds (Prometheus' defaults, from a
@@ -48,13 +50,34 @@ pub struct CheckStatus {
     /// Attempts so far.
     pub runs: u64,
     pub last: Option<LastRun>,
+}
+
+/// The latencies of the checks of one kind in one virtual server. One histogram for each
+/// check would be 100,000 of them at scale, in memory and in every scrape of the metrics; the
+/// last latency of each check is in its [`CheckStatus`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatencyGroup {
+    /// The virtual server's index in the configuration ([`RsId::vs`](crate::RsId)).
+    pub vs: usize,
+    pub vs_name: Arc<str>,
+    /// The checker's keyword (`TCP_CHECK`, ...).
+    pub kind: &'static str,
     pub latencies: Latencies,
+}
+
+/// What the runner writes as each attempt ends.
+#[derive(Debug)]
+struct Checks {
+    each: Vec<CheckStatus>,
+    groups: Vec<LatencyGroup>,
 }
 
 /// Shared between the runner and readers.
 #[derive(Debug)]
 pub struct Status {
-    checks: Mutex<Vec<CheckStatus>>,
+    checks: Mutex<Checks>,
+    /// Each check's index in `groups`, in [`Plan::checks`] order.
+    group_of: Vec<u32>,
     servers: Mutex<Vec<(ServerHealth, SystemTime)>>,
 }
 
@@ -87,18 +110,24 @@ impl Status {
                 up: carried.get(i).copied().flatten().map_or(!c.alpha, |k| k.up),
                 runs: 0,
                 last: None,
-                latencies: Latencies::default(),
             })
             .collect();
+        let (group_of, mut groups) = latency_groups(plan);
         let mut servers: Vec<(ServerHealth, SystemTime)> =
             resumed_health(plan, carried).into_iter().map(|h| (h, now)).collect();
         if let Some((old_plan, old)) = previous {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
-            let index: std::collections::HashMap<(&str, &str), usize> =
-                old_plan.servers.iter().enumerate().map(|(i, o)| ((&*o.vs_name, &*o.name), i)).collect();
-            for (i, s) in plan.servers.iter().enumerate() {
-                let Some(&o) = index.get(&(&*s.vs_name, &*s.name)) else { continue };
+            let kept: std::collections::HashMap<(&str, &str), &Latencies> =
+                old_checks.groups.iter().map(|g| ((&*g.vs_name, g.kind), &g.latencies)).collect();
+            for g in &mut groups {
+                if let Some(l) = kept.get(&(&*g.vs_name, g.kind)) {
+                    g.latencies.clone_from(l);
+                }
+            }
+            let same = crate::plan::same_servers(old_plan, plan);
+            for (i, (s, o)) in plan.servers.iter().zip(same).enumerate() {
+                let Some(o) = o else { continue };
                 if let (Some((h, _)), Some((oh, since))) = (servers.get(i), old_servers.get(o)) {
                     if h.up == oh.up {
                         servers[i].1 = *since;
@@ -107,21 +136,25 @@ impl Status {
                 for (k, c) in s.checks.clone().enumerate() {
                     let at = old_plan.servers[o].checks.start + k;
                     if carried.get(c).copied().flatten().is_some() && at < old_plan.servers[o].checks.end {
-                        if let Some(oc) = old_checks.get(at) {
+                        if let Some(oc) = old_checks.each.get(at) {
                             checks[c].runs = oc.runs;
                             checks[c].last.clone_from(&oc.last);
-                            checks[c].latencies.clone_from(&oc.latencies);
                         }
                     }
                 }
             }
         }
-        Arc::new(Status { checks: Mutex::new(checks), servers: Mutex::new(servers) })
+        Arc::new(Status { checks: Mutex::new(Checks { each: checks, groups }), group_of, servers: Mutex::new(servers) })
     }
 
     /// A copy of every check's status.
     pub fn checks(&self) -> Vec<CheckStatus> {
-        lock(&self.checks).clone()
+        lock(&self.checks).each.clone()
+    }
+
+    /// A copy of the latency histograms, in the order of their first check in the plan.
+    pub fn latencies(&self) -> Vec<LatencyGroup> {
+        lock(&self.checks).groups.clone()
     }
 
     /// A copy of every real server's state, in [`Plan::servers`] order.
@@ -135,10 +168,14 @@ impl Status {
     }
 
     pub(crate) fn record_check(&self, id: CheckId, up: bool, last: LastRun) {
-        if let Some(c) = lock(&self.checks).get_mut(id.0) {
+        let mut checks = lock(&self.checks);
+        let Checks { each, groups } = &mut *checks;
+        if let Some(c) = each.get_mut(id.0) {
             c.up = up;
             c.runs += 1;
-            c.latencies.record(last.latency);
+            if let Some(g) = self.group_of.get(id.0).and_then(|&g| groups.get_mut(g as usize)) {
+                g.latencies.record(last.latency);
+            }
             c.last = Some(last);
         }
     }
@@ -150,5 +187,86 @@ impl Status {
             }
             *s = health;
         }
+    }
+}
+
+/// Each check's group (one for each virtual server and checker keyword), and the groups.
+fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
+    let mut index: std::collections::HashMap<(usize, &'static str), u32> = std::collections::HashMap::new();
+    let mut groups = Vec::new();
+    let group_of = plan
+        .checks
+        .iter()
+        .map(|c| {
+            let kind = c.kind.keyword();
+            *index.entry((c.rs.vs, kind)).or_insert_with(|| {
+                let vs_name = plan.servers.get(c.server).map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
+                groups.push(LatencyGroup { vs: c.rs.vs, vs_name, kind, latencies: Latencies::default() });
+                u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
+            })
+        })
+        .collect();
+    groups.shrink_to_fit();
+    (group_of, groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(weight: u32) -> Plan {
+        plan_with(weight, "")
+    }
+
+    /// With `first` before the first real server.
+    fn plan_with(weight: u32, first: &str) -> Plan {
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n{first}\
+             real_server 10.0.1.1 80 {{\n weight {weight}\n TCP_CHECK {{\n }}\n }}\n\
+             real_server 10.0.1.2 80 {{\n TCP_CHECK {{\n }}\n MISC_CHECK {{\n misc_path /bin/true\n }}\n }}\n}}\n\
+             virtual_server 10.0.0.2 80 {{\n protocol TCP\n real_server 10.0.1.1 80 {{\n TCP_CHECK {{\n }}\n }}\n}}\n"
+        );
+        let parsed = vigil_config::parse_str("k.conf", &text, &vigil_config::Options::default(), None);
+        let errors = parsed.diagnostics.iter().filter(|d| d.severity > vigil_config::Severity::Warning);
+        assert_eq!(errors.count(), 0, "{:?}", parsed.diagnostics);
+        crate::plan(&parsed.config)
+    }
+
+    fn run(ms: u64) -> LastRun {
+        LastRun { at: SystemTime::UNIX_EPOCH, latency: Duration::from_millis(ms), result: Ok(()) }
+    }
+
+    fn counts(status: &Status) -> Vec<(usize, &'static str, u64)> {
+        let count = |l: &Latencies| l.buckets.iter().sum::<u64>() + l.over;
+        status.latencies().iter().map(|g| (g.vs, g.kind, count(&g.latencies))).collect()
+    }
+
+    #[test]
+    fn latencies_are_kept_by_virtual_server_and_checker_and_carried_over_a_reload() {
+        let before = plan(1);
+        let status = Status::new(&before, SystemTime::UNIX_EPOCH);
+        for (check, ms) in [(0, 2), (1, 3), (1, 4), (2, 20_000), (3, 1)] {
+            status.record_check(CheckId(check), true, run(ms));
+        }
+        assert_eq!(counts(&status), [(0, "TCP_CHECK", 3), (0, "MISC_CHECK", 1), (1, "TCP_CHECK", 1)]);
+        let groups = status.latencies();
+        assert_eq!(groups[0].latencies.buckets[1], 1, "2 ms");
+        assert_eq!(groups[0].latencies.buckets[2], 2, "3 and 4 ms");
+        assert_eq!(groups[1].latencies.over, 1, "20 s is above the last bound");
+        assert_eq!(groups[0].latencies.sum, Duration::from_millis(9));
+
+        let after = plan(2);
+        let carried = vec![Some(Carried { up: true, delta: 0 }); after.checks.len()];
+        let resumed = Status::resumed(&after, &carried, SystemTime::UNIX_EPOCH, Some((&before, &status)));
+        assert_eq!(resumed.latencies(), status.latencies());
+        let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
+        assert_eq!(runs, [1, 2, 1, 1]);
+        assert_eq!(resumed.checks()[0].last, Some(run(2)));
+
+        let moved = plan_with(1, "real_server 10.0.1.9 80 {\n TCP_CHECK {\n }\n }\n");
+        let carried = vec![Some(Carried { up: true, delta: 0 }); moved.checks.len()];
+        let resumed = Status::resumed(&moved, &carried, SystemTime::UNIX_EPOCH, Some((&before, &status)));
+        let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
+        assert_eq!(runs, [0, 1, 2, 1, 1], "each server's history found by name after one was put first");
     }
 }

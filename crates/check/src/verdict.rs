@@ -233,11 +233,9 @@ pub struct Carried {
 /// Which checks of `new` are the same as a check of `old` (same virtual server, real server,
 /// position among its checks, and settings), with the verdict `carried` has for it.
 pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan) -> Vec<Option<Carried>> {
-    let by_name: std::collections::HashMap<(&str, &str), &crate::plan::ServerSpec> =
-        old.servers.iter().map(|s| ((&*s.vs_name, &*s.name), s)).collect();
     let mut out = vec![None; new.checks.len()];
-    for s in &new.servers {
-        let Some(o) = by_name.get(&(&*s.vs_name, &*s.name)) else { continue };
+    for (s, o) in new.servers.iter().zip(crate::plan::same_servers(old, new)) {
+        let Some(o) = o.and_then(|o| old.servers.get(o)) else { continue };
         for (k, c) in new.checks[s.checks.clone()].iter().enumerate() {
             let at = o.checks.start + k;
             if at >= o.checks.end {

@@ -229,6 +229,9 @@ pub struct VsStatus {
     /// keepalived's name: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`.
     pub name: String,
     pub real_servers: Vec<RsStatus>,
+    /// For the metrics' histograms, by checker keyword; not in the JSON.
+    #[serde(skip)]
+    pub latencies: Vec<(&'static str, vigil_check::status::Latencies)>,
 }
 
 /// A real server.
@@ -259,9 +262,6 @@ pub struct CheckView {
     pub up: bool,
     pub runs: u64,
     pub last: Option<LastCheck>,
-    /// For the metrics' histogram; not in the JSON.
-    #[serde(skip)]
-    pub latencies: vigil_check::status::Latencies,
 }
 
 /// A checker's last attempt.
@@ -302,6 +302,10 @@ pub fn virtual_servers(plan: &Plan, status: &Status) -> Vec<VsStatus> {
 /// The checkers' part of the document, `runtime` being what applies to each real server.
 pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsId, Runtime>) -> Vec<VsStatus> {
     let checks = status.checks();
+    let mut latencies: BTreeMap<usize, Vec<(&'static str, vigil_check::status::Latencies)>> = BTreeMap::new();
+    for g in status.latencies() {
+        latencies.entry(g.vs).or_default().push((g.kind, g.latencies));
+    }
     let mut out: Vec<VsStatus> = Vec::new();
     let mut current = None;
     for (server, (health, since)) in plan.servers.iter().zip(status.servers_since()) {
@@ -321,7 +325,6 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
                     name: spec.name.to_string(),
                     up: c.up,
                     runs: c.runs,
-                    latencies: c.latencies.clone(),
                     last: c.last.as_ref().map(|l| LastCheck {
                         at: unix_time(l.at),
                         latency_ms: l.latency.as_secs_f64() * 1000.0,
@@ -337,7 +340,11 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
         };
         match out.last_mut() {
             Some(vs) if current == Some(server.id.vs) => vs.real_servers.push(rs),
-            _ => out.push(VsStatus { name: server.vs_name.to_string(), real_servers: vec![rs] }),
+            _ => out.push(VsStatus {
+                name: server.vs_name.to_string(),
+                real_servers: vec![rs],
+                latencies: latencies.remove(&server.id.vs).unwrap_or_default(),
+            }),
         }
         current = Some(server.id.vs);
     }
@@ -434,11 +441,11 @@ pub(crate) mod tests {
                     up: false,
                     runs: 3,
                     last: Some(LastCheck { at: 2.0, latency_ms: 1.25, result: "connection refused".into() }),
-                    latencies: Default::default(),
                 }],
                 maintenance: None,
                 weight_override: None,
             }],
+            latencies: vec![("HTTP_GET", Default::default())],
         });
         let mut table = Table::default();
         let key =

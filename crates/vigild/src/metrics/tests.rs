@@ -23,17 +23,12 @@ fn every_kind() -> Document {
     master.conflicts = 3;
     master.drops = [("auth_mismatch".to_string(), 4), ("malformed".to_string(), 5)].into_iter().collect();
     doc.vrrp.push(master);
-    let check = doc
-        .virtual_servers
-        .iter_mut()
-        .flat_map(|vs| vs.real_servers.iter_mut())
-        .flat_map(|rs| rs.checks.iter_mut())
-        .next()
-        .expect("the sample has a check");
-    check.latencies.buckets[0] = 2;
-    check.latencies.buckets[9] = 1;
-    check.latencies.over = 1;
-    check.latencies.sum = Duration::from_millis(12_500);
+    let (_, latencies) =
+        doc.virtual_servers.iter_mut().flat_map(|vs| vs.latencies.iter_mut()).next().expect("the sample has a check");
+    latencies.buckets[0] = 2;
+    latencies.buckets[9] = 1;
+    latencies.over = 1;
+    latencies.sum = Duration::from_millis(12_500);
     doc
 }
 
@@ -197,12 +192,12 @@ fn the_exposition_parses_and_has_the_documented_lines() {
         "vigil_vrrp_dropped_total{instance=\"VI_1\",reason=\"bad_ttl\"} 2",
         "vigil_realserver_up{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\"} 0",
         "vigil_realserver_weight{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\"} 0",
-        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",rs=\"[10.0.1.1]:tcp:80\",check=\"TCP_CHECK\",le=\"0.001\"} 2",
-        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",rs=\"[10.0.1.1]:tcp:80\",check=\"TCP_CHECK\",le=\"1\"} 3",
-        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",rs=\"[10.0.1.1]:tcp:80\",check=\"TCP_CHECK\",le=\"+Inf\"} 4",
-        "vigil_check_latency_seconds_sum{vs=\"[10.0.0.3]:tcp:80\",rs=\"[10.0.1.1]:tcp:80\",check=\"TCP_CHECK\"} 12.5",
-        "vigil_check_latency_seconds_count{vs=\"[10.0.0.3]:tcp:80\",rs=\"[10.0.1.1]:tcp:80\",check=\"TCP_CHECK\"} 4",
-        "vigil_check_latency_seconds_bucket{vs=\"FWM 1\",rs=\"[10.0.1.3]:tcp:80\",check=\"HTTP_GET\",le=\"+Inf\"} 0",
+        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",check=\"TCP_CHECK\",le=\"0.001\"} 2",
+        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",check=\"TCP_CHECK\",le=\"1\"} 3",
+        "vigil_check_latency_seconds_bucket{vs=\"[10.0.0.3]:tcp:80\",check=\"TCP_CHECK\",le=\"+Inf\"} 4",
+        "vigil_check_latency_seconds_sum{vs=\"[10.0.0.3]:tcp:80\",check=\"TCP_CHECK\"} 12.5",
+        "vigil_check_latency_seconds_count{vs=\"[10.0.0.3]:tcp:80\",check=\"TCP_CHECK\"} 4",
+        "vigil_check_latency_seconds_bucket{vs=\"FWM 1\",check=\"HTTP_GET\",le=\"+Inf\"} 0",
         "vigil_ipvs_repairs_total 2",
         "vigil_reloads_total{outcome=\"ok\"} 1",
         "vigil_reloads_total{outcome=\"failed\"} 1",

@@ -126,12 +126,10 @@ pub(super) fn encode(doc: &Document, encoder: &mut DescriptorEncoder) -> std::fm
     histograms(
         encoder,
         "vigil_check_latency_seconds",
-        "How long the checks' attempts took.",
-        servers().flat_map(|(vs, rs)| {
-            rs.checks.iter().map(move |c| {
-                let mut labels = server(vs, rs);
-                labels.push(("check", c.kind.clone()));
-                let h = &c.latencies;
+        "How long the checks' attempts took, by virtual server and checker.",
+        doc.virtual_servers.iter().flat_map(|vs| {
+            vs.latencies.iter().map(|(kind, h)| {
+                let labels = vec![("vs", vs.name.clone()), ("check", kind.to_string())];
                 let histogram =
                     Histogram { bounds: &LATENCY_BOUNDS, buckets: &h.buckets, over: h.over, sum: h.sum.as_secs_f64() };
                 (labels, histogram)
