@@ -41,6 +41,8 @@ pub struct Checkers {
     status: Arc<Status>,
     /// Asks the IPVS owner to check the kernel's table every `delay_loop`.
     audit: tokio::task::JoinHandle<()>,
+    /// The configuration's shortest `delay_loop` (see [`audit_every`]).
+    audit_every: Duration,
     /// How long the last check of the table took, in microseconds (see [`spawn_audit`]).
     audit_took: Arc<AtomicU64>,
     /// Hands the IPVS owner each change of the maintenance entries.
@@ -117,17 +119,20 @@ impl Checkers {
                 return None;
             }
         };
-        let audit_took = Arc::new(AtomicU64::new(0));
-        let audit = spawn_audit(&config, lvs.clone(), audit_took.clone());
+        let (audit_every, audit_took) = (audit_every(&config), Arc::new(AtomicU64::new(0)));
+        let audit = spawn_audit(audit_every, lvs.clone(), audit_took.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let sched = config.global.checker_scheduling.clone();
         let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, audit_took, runtime, bfd, detached })
+        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, audit_every, audit_took, runtime, bfd, detached })
     }
 
     /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
     /// owner is gone.
     pub async fn reload(&mut self, config: Arc<Config>) -> Option<Applied> {
+        // No check of the table starts while two plans and boards are alive: at 100,000 real
+        // servers its copies of the table would add to theirs at the reload's peak.
+        self.audit.abort();
         // A plan of 100,000 checks takes a while to build and compare: off this runtime,
         // where VRRP's timers run, and the new plan before the checks stop.
         let next = config.clone();
@@ -136,6 +141,7 @@ impl Checkers {
             Ok(plan) => plan,
             Err(e) => {
                 tracing::error!("the checkers' new plan could not be made ({e}); they go on with the previous one");
+                self.audit = spawn_audit(self.audit_every, self.lvs.clone(), self.audit_took.clone());
                 return None;
             }
         };
@@ -163,8 +169,8 @@ impl Checkers {
         // that never ran it; nothing reads them after a stop.
         self.plan = plan.clone();
         self.status = status.clone();
-        self.audit.abort();
-        self.audit = spawn_audit(&config, self.lvs.clone(), self.audit_took.clone());
+        self.audit_every = audit_every(&config);
+        self.audit = spawn_audit(self.audit_every, self.lvs.clone(), self.audit_took.clone());
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
         let sched = config.global.checker_scheduling.clone();
@@ -260,19 +266,22 @@ impl Checks {
     }
 }
 
-/// Asks the IPVS owner to check the kernel's table every shortest `delay_loop` of the
-/// configuration (at least every second), so that a change made behind its back is undone
-/// within one delay_loop; spaced out by [`audit_interval`] when the table is so large that
-/// reading it takes a noticeable share of a CPU. `took` keeps the last check's time across
-/// reloads, which start this task again.
-fn spawn_audit(config: &Config, lvs: mpsc::Sender<Input>, took: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
-    let every = config
+/// The shortest `delay_loop` of the configuration, at least a second.
+fn audit_every(config: &Config) -> Duration {
+    config
         .virtual_servers
         .iter()
         .map(|vs| vs.delay_loop)
         .min()
         .unwrap_or(vigil_check::plan::DEFAULT_DELAY_LOOP)
-        .max(Duration::from_secs(1));
+        .max(Duration::from_secs(1))
+}
+
+/// Asks the IPVS owner to check the kernel's table `every` [`audit_every`], so that a change
+/// made behind its back is undone within one delay_loop; spaced out by [`audit_interval`] when
+/// the table is so large that reading it takes a noticeable share of a CPU. `took` keeps the
+/// last check's time across reloads, which start this task again.
+fn spawn_audit(every: Duration, lvs: mpsc::Sender<Input>, took: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut wait = audit_interval(every, Duration::from_micros(took.load(Ordering::Relaxed)));
         loop {

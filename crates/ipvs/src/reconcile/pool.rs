@@ -2,15 +2,15 @@
 //! one [`Pool`] per `virtual_server`, with keepalived's rules for alpha, inhibit_on_failure,
 //! dynamic weights, quorum with hysteresis, and the sorry server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde::Serialize;
 use vigil_config::model::{self as cfg, Config, GroupMember, VirtualServer, VsKey};
 
-use super::table::{Table, TableService};
+use super::table::{diff_service, Table, TableService};
 use crate::display::{TUNNEL_CSUM, TUNNEL_REMCSUM};
-use crate::types::{Dest, DestKey, Family, Forwarding, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
+use crate::types::{Dest, DestKey, Family, Forwarding, Op, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
 
 /// A real server: the index of its virtual_server in the configuration and its index there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -180,6 +180,36 @@ impl Pools {
             p.desired_into(&mut table);
         }
         table
+    }
+
+    /// The services of [`Pools::desired`].
+    pub fn keys(&self) -> BTreeSet<ServiceKey> {
+        self.pools.iter().flat_map(|p| p.services.iter().map(|s| s.key)).collect()
+    }
+
+    /// The ops that turn `current` into [`Pools::desired`], as
+    /// [`diff`](super::table::diff)`(current, &self.desired(), managed)` gives them, without
+    /// that table: one service's destinations at a time, which at 100,000 real servers
+    /// saves a copy of the table at each reload and check of the kernel's.
+    pub fn diff_from(&self, current: &Table, managed: &BTreeSet<ServiceKey>) -> Vec<Op> {
+        // The last pool to list a service gives it, as in `desired`.
+        let mut owners: BTreeMap<ServiceKey, (&Pool, &Service)> = BTreeMap::new();
+        for p in &self.pools {
+            for s in &p.services {
+                owners.insert(s.key, (p, s));
+            }
+        }
+        let mut ops = Vec::new();
+        for (key, (pool, service)) in &owners {
+            let want = TableService { service: (*service).clone(), dests: pool.dests() };
+            diff_service(key, current.services.get(key), Some(&want), &mut ops);
+        }
+        for (key, have) in &current.services {
+            if !owners.contains_key(key) && managed.contains(key) {
+                diff_service(key, Some(have), None, &mut ops);
+            }
+        }
+        ops
     }
 }
 

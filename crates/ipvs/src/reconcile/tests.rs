@@ -351,3 +351,52 @@ fn direct_routing_serves_the_virtual_port() {
     let ports: Vec<u16> = t.services[&tcp("10.0.0.3", 80)].dests.keys().map(|k| k.port).collect();
     assert_eq!(ports, [80, 80, 80]);
 }
+
+/// `Pools::diff_from` gives the ops of `diff` against `Pools::desired`, in the same order, for
+/// every pair of these configurations (groups that overlap another virtual server's service
+/// included) and these kernel tables, with and without the services managed.
+#[test]
+fn diffing_service_by_service_gives_the_whole_table_diff() {
+    let group = "
+virtual_server_group web {
+    10.0.0.3 80
+    10.0.0.10-11 80
+}
+virtual_server group web {
+    lvs_sched wrr
+    lvs_method DR
+    protocol TCP
+    real_server 10.0.1.7 80 { weight 4 }
+}
+virtual_server fwmark 9 {
+    lvs_sched rr
+    real_server 10.0.1.1 80 { }
+}
+";
+    let texts = [
+        BASE.to_string(),
+        BASE.replace("{ weight 2 }", "{ weight 5 }").replace("lvs_sched rr", "lvs_sched wlc"),
+        BASE.replace("real_server 10.0.1.3 8080 { weight 3 }", ""),
+        format!("{BASE}{group}"),
+        group.to_string(),
+        String::new(),
+    ];
+    let mut tables: Vec<Table> = texts.iter().map(|t| desired(t)).collect();
+    let mut foreign = desired(BASE);
+    foreign.apply(&Op::AddDest(tcp("10.0.0.3", 80), Dest::new(dk("10.9.9.9", 80), Forwarding::Masq, 1)));
+    foreign.apply(&Op::AddService(Service::new(tcp("10.0.0.99", 80), "rr")));
+    tables.push(foreign);
+    let mut compared = 0;
+    for text in &texts {
+        let (pools, _) = Pools::from_config(&config(text));
+        for current in &tables {
+            for managed in [BTreeSet::new(), current.services.keys().copied().collect()] {
+                let whole = diff(current, &pools.desired(), &managed);
+                assert_eq!(pools.diff_from(current, &managed), whole, "{text}\nfrom {current:?}");
+                compared += usize::from(!whole.is_empty());
+            }
+        }
+        assert_eq!(pools.keys(), pools.desired().services.keys().copied().collect::<BTreeSet<_>>());
+    }
+    assert!(compared > 40, "most pairs differ ({compared})");
+}

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use vigil_check::plan::endpoint_name;
 use vigil_config::model::{Config, LvsFlushOnStop, RealServer, VirtualServer};
-use vigil_ipvs::reconcile::{diff, diff_service, Pools, QuorumEvent, RsId, Table};
+use vigil_ipvs::reconcile::{diff_service, Pools, QuorumEvent, RsId, Table};
 use vigil_ipvs::{Dest, DestKey, Op, ServiceKey, Timeouts};
 
 pub use self::kernel::{Detached, Kernel};
@@ -91,8 +91,7 @@ impl<K: Kernel> Lvs<K> {
         }
         let resolved = runtime.resolve(&config);
         let (pools, health) = pools_for(&config, initial, &resolved);
-        let desired = pools.desired();
-        let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
+        let managed = pools.keys();
         let began = std::time::Instant::now();
         // Only our services are read and mirrored: the others are not ours to diff.
         let current = kernel.table(&managed)?;
@@ -128,13 +127,13 @@ impl<K: Kernel> Lvs<K> {
             let state = if p.quorum_up { "up" } else { "down" };
             tracing::info!(virtual_server = %p.name, "Starting with quorum {state} for VS {}", p.name);
         }
-        let ops = diff(&lvs.mirror, &desired, &lvs.managed);
+        let ops = lvs.pools.diff_from(&lvs.mirror, &lvs.managed);
         let (writes, began) = (ops.len(), std::time::Instant::now());
         // keepalived adds its services and real servers at start without a line each
         // (100,000 lines would take longer than the writes); the summary below counts them.
         lvs.execute_as(ops, Narration::AllButAdditions);
         let write_ms = millis(began.elapsed());
-        let services = desired.services.len();
+        let services = lvs.managed.len();
         tracing::info!(services, adopted, writes, read_ms, write_ms, "IPVS: table in step with the configuration");
         for e in events {
             lvs.quorum_event(&e);
@@ -186,8 +185,7 @@ impl<K: Kernel> Lvs<K> {
         let began = std::time::Instant::now();
         let resolved = self.runtime.resolve(&config);
         let (pools, health) = pools_for(&config, health, &resolved);
-        let desired = pools.desired();
-        let managed: BTreeSet<ServiceKey> = desired.services.keys().copied().collect();
+        let managed = pools.keys();
         let new: BTreeSet<ServiceKey> = managed.difference(&self.managed).copied().collect();
         if !new.is_empty() {
             match self.kernel.table(&new) {
@@ -196,7 +194,7 @@ impl<K: Kernel> Lvs<K> {
             }
         }
         let owned: BTreeSet<ServiceKey> = self.managed.union(&managed).copied().collect();
-        let ops = diff(&self.mirror, &desired, &owned);
+        let ops = pools.diff_from(&self.mirror, &owned);
         let writes = ops.len();
         let failed = self.execute(ops);
         self.managed = managed;
@@ -224,8 +222,7 @@ impl<K: Kernel> Lvs<K> {
                 return began.elapsed();
             }
         };
-        let desired = self.pools.desired();
-        let ops = diff(&actual, &desired, &self.managed);
+        let ops = self.pools.diff_from(&actual, &self.managed);
         let took = began.elapsed();
         if ops.is_empty() {
             self.mirror = actual;
