@@ -30,6 +30,8 @@ if [ -z "${VIGILD:-}" ]; then
 fi
 cargo build --release -q -p vigil-check --example connect_floor
 floor_bin=${CARGO_TARGET_DIR:-target}/release/examples/connect_floor
+# vigild runs with the environment its systemd unit gives it (the malloc arenas).
+unit_env=$(sed -n 's/^Environment=//p' systemd/vigild.service | tr '\n' ' ')
 work=$(mktemp -d) ns=vigil-prof-$$ vp= lp= fp=
 cleanup() {
   for p in $vp $fp; do
@@ -80,7 +82,8 @@ window() {
         who, s, cpu, rate, (rate > 0 ? 1000 * cpu / rate : 0), late }'
 }
 cp "$work/scale-base.conf" "$work/k.conf"
-VIGIL_STATE_DIR=$work ip netns exec "$ns" "$VIGILD" -n -l -C -f "$work/k.conf" \
+# shellcheck disable=SC2086 # the unit's Environment= lines, one word each
+VIGIL_STATE_DIR=$work ip netns exec "$ns" env $unit_env "$VIGILD" -n -l -C -f "$work/k.conf" \
   --announce-config "$work/announce.conf" --control-socket "$work/ctl.sock" -p "$work/vigild.pid" \
   >"$work/vigild.log" 2>&1 &
 for _ in $(seq 100); do [ -s "$work/vigild.pid" ] && break; sleep 0.1; done

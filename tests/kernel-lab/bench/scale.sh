@@ -12,7 +12,7 @@
 # checker making real connections.
 #
 # Inputs in /lab/bin: scale.env (SERVICES DESTS ADD DELAY RUNS WARM WINDOW START_LIMIT
-# RELOAD_LIMIT STOP_LIMIT STRACE DAEMONS PROFILE), scale-base.conf, scale-weight.conf (the first real
+# RELOAD_LIMIT STOP_LIMIT STRACE DAEMONS PROFILE VIGILD_ENV), scale-base.conf, scale-weight.conf (the first real
 # server's weight 1 -> 7), scale-add.conf (that, plus ADD real servers), scale-listener,
 # vigild, keepalived, connect_floor, strace and perf (optional), common.sh, measure.sh.
 # PROFILE=1: perf samples vigild (cpu-clock, no call graphs) over the steady window and over
@@ -69,7 +69,9 @@ start() {
     MAIN=$!
   elif [ "$WHO" = vigild ]; then
     : >$LOG
-    vigild -f $CONF -n -l -C >>$LOG 2>&1 &
+    # With the systemd unit's Environment= lines (VIGILD_ENV, from scripts/bench-scale.sh).
+    # shellcheck disable=SC2086 # one word per variable
+    env ${VIGILD_ENV:-} vigild -f $CONF -n -l -C >>$LOG 2>&1 &
     MAIN=$!
   else
     rm -f /tmp/c.pid
