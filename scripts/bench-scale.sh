@@ -71,7 +71,8 @@ cp "$VIGILD" "$work/vigild"
 awk -v n="$SERVICES" -v m="$DESTS" -v add="$ADD" -v delay="$DELAY" -v dir="$work" -f scripts/lib/scale-confs.awk
 keepalived -t -f "$work/scale-base.conf" >/dev/null 2>&1 || echo "bench-scale: note: keepalived -t does not accept the generated configuration here" >&2
 
-# vigild runs with the environment its systemd unit gives it (the malloc arenas).
+# vigild runs with the environment its systemd unit gives it (the malloc arenas): each
+# Environment= line of the unit holds one unquoted assignment.
 unit_env=$(sed -n 's/^Environment=//p' systemd/vigild.service | tr '\n' ' ')
 cat >"$work/scale.env" <<ENV
 VIGILD_ENV="$unit_env"

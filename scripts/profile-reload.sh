@@ -30,7 +30,8 @@ if [ -z "${VIGILD:-}" ]; then
 fi
 cargo build --release -q -p vigil-check --example connect_floor
 floor_bin=${CARGO_TARGET_DIR:-target}/release/examples/connect_floor
-# vigild runs with the environment its systemd unit gives it (the malloc arenas).
+# vigild runs with the environment its systemd unit gives it (the malloc arenas): each
+# Environment= line of the unit holds one unquoted assignment.
 unit_env=$(sed -n 's/^Environment=//p' systemd/vigild.service | tr '\n' ' ')
 work=$(mktemp -d) ns=vigil-prof-$$ vp= lp= fp=
 cleanup() {

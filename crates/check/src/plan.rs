@@ -304,7 +304,9 @@ pub struct AlertSettings {
 /// a reload carries verdicts and history by. A server usually keeps its place, or moves with
 /// the servers added or removed before it; an index of `old` is built only at the first that
 /// does neither, and holds a hash and a position for each server (a map of the names would
-/// be megabytes at 100,000 real servers, at a reload's peak).
+/// be megabytes at 100,000 real servers, at a reload's peak). A real server listed twice in a
+/// virtual server (the configuration warns and keeps both) is each copy at its own place, or the
+/// first copy when found through the index.
 pub fn same_servers(old: &Plan, new: &Plan) -> Vec<Option<usize>> {
     fn key(s: &ServerSpec) -> (&str, &str) {
         (&s.vs_name, &s.name)

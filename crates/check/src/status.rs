@@ -22,8 +22,8 @@ pub struct LastRun {
 /// millisecond up to the longest connect timeout people set).
 pub const LATENCY_BOUNDS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// How long a check's attempts took, for metrics: non-cumulative counts per bucket of
-/// [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum.
+/// How long the attempts of a [`LatencyGroup`]'s checks took, for metrics: non-cumulative
+/// counts per bucket of [`LATENCY_BOUNDS`], the attempts above the last bound, and the sum.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Latencies {
     pub buckets: [u64; LATENCY_BOUNDS.len()],
@@ -52,12 +52,15 @@ pub struct CheckStatus {
     pub last: Option<LastRun>,
 }
 
-/// The latencies of the checks of one kind in one virtual server. One histogram for each
-/// check would be 100,000 of them at scale, in memory and in every scrape of the metrics; the
-/// last latency of each check is in its [`CheckStatus`].
+/// The latencies of the checks of one kind in the virtual servers of one name (`FWM 1` of
+/// IPv4 and of IPv6, or a group's TCP and UDP virtual servers, share theirs, as the metrics
+/// name them alike). One histogram for each check would be 100,000 of them at scale, in
+/// memory and in every scrape of the metrics; the last latency of each check is in its
+/// [`CheckStatus`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LatencyGroup {
-    /// The virtual server's index in the configuration ([`RsId::vs`](crate::RsId)).
+    /// The index in the configuration ([`RsId::vs`](crate::RsId)) of the first virtual server
+    /// of that name.
     pub vs: usize,
     pub vs_name: Arc<str>,
     /// The checker's keyword (`TCP_CHECK`, ...).
@@ -95,7 +98,7 @@ impl Status {
     /// The board for a plan started from carried verdicts (see
     /// [`Health::resume`](crate::verdict::Health::resume)); with `previous`, the board of the
     /// plan before, a server and check that stay keep their history (time in state, runs,
-    /// last result).
+    /// last result), and the latency histograms go on by virtual server name and kind.
     pub fn resumed(
         plan: &Plan,
         carried: &[Option<Carried>],
@@ -190,17 +193,18 @@ impl Status {
     }
 }
 
-/// Each check's group (one for each virtual server and checker keyword), and the groups.
+/// Each check's group (one for each virtual server name and checker keyword), and the groups.
 fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
-    let mut index: std::collections::HashMap<(usize, &'static str), u32> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<(&str, &'static str), u32> = std::collections::HashMap::new();
     let mut groups = Vec::new();
     let group_of = plan
         .checks
         .iter()
         .map(|c| {
             let kind = c.kind.keyword();
-            *index.entry((c.rs.vs, kind)).or_insert_with(|| {
-                let vs_name = plan.servers.get(c.server).map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
+            let server = plan.servers.get(c.server);
+            *index.entry((server.map_or("", |s| &s.vs_name), kind)).or_insert_with(|| {
+                let vs_name = server.map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
                 groups.push(LatencyGroup { vs: c.rs.vs, vs_name, kind, latencies: Latencies::default() });
                 u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
             })
@@ -239,6 +243,21 @@ mod tests {
     fn counts(status: &Status) -> Vec<(usize, &'static str, u64)> {
         let count = |l: &Latencies| l.buckets.iter().sum::<u64>() + l.over;
         status.latencies().iter().map(|g| (g.vs, g.kind, count(&g.latencies))).collect()
+    }
+
+    #[test]
+    fn virtual_servers_of_one_name_share_their_histogram() {
+        let text = "virtual_server_group G {\n 10.0.0.5 80\n}\n\
+                    virtual_server group G {\n protocol TCP\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n}\n\
+                    virtual_server group G {\n protocol UDP\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        let parsed = vigil_config::parse_str("k.conf", text, &vigil_config::Options::default(), None);
+        let plan = crate::plan(&parsed.config);
+        assert_eq!(plan.servers.len(), 2, "{:?}", parsed.diagnostics);
+        assert_eq!(plan.servers[0].vs_name, plan.servers[1].vs_name, "the metrics name both alike");
+        let status = Status::new(&plan, SystemTime::UNIX_EPOCH);
+        status.record_check(CheckId(0), true, run(1));
+        status.record_check(CheckId(1), true, run(1));
+        assert_eq!(counts(&status), [(0, "TCP_CHECK", 2)]);
     }
 
     #[test]
