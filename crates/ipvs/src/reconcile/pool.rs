@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use vigil_config::model::{self as cfg, Config, GroupMember, VirtualServer, VsKey};
 
-use super::table::{diff_service, Table, TableService};
+use super::table::{delete_unwanted, diff_service, Table, TableService};
 use crate::display::{TUNNEL_CSUM, TUNNEL_REMCSUM};
 use crate::types::{Dest, DestKey, Family, Forwarding, Op, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
 
@@ -204,11 +204,7 @@ impl Pools {
             let want = TableService { service: (*service).clone(), dests: pool.dests() };
             diff_service(key, current.services.get(key), Some(&want), &mut ops);
         }
-        for (key, have) in &current.services {
-            if !owners.contains_key(key) && managed.contains(key) {
-                diff_service(key, Some(have), None, &mut ops);
-            }
-        }
+        delete_unwanted(current, managed, |key| owners.contains_key(key), &mut ops);
         ops
     }
 }

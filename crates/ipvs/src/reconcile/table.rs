@@ -131,10 +131,20 @@ pub fn diff(current: &Table, desired: &Table, managed: &BTreeSet<ServiceKey>) ->
     for (key, want) in &desired.services {
         diff_service(key, current.services.get(key), Some(want), &mut ops);
     }
+    delete_unwanted(current, managed, |key| desired.services.contains_key(key), &mut ops);
+    ops
+}
+
+/// Deletes the services of `current` in `managed` that are not `wanted`.
+pub(super) fn delete_unwanted(
+    current: &Table,
+    managed: &BTreeSet<ServiceKey>,
+    wanted: impl Fn(&ServiceKey) -> bool,
+    ops: &mut Vec<Op>,
+) {
     for (key, have) in &current.services {
-        if !desired.services.contains_key(key) && managed.contains(key) {
-            diff_service(key, Some(have), None, &mut ops);
+        if !wanted(key) && managed.contains(key) {
+            diff_service(key, Some(have), None, ops);
         }
     }
-    ops
 }
