@@ -59,9 +59,6 @@ pub struct CheckStatus {
 /// [`CheckStatus`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LatencyGroup {
-    /// The index in the configuration ([`RsId::vs`](crate::RsId)) of the first virtual server
-    /// of that name.
-    pub vs: usize,
     pub vs_name: Arc<str>,
     /// The checker's keyword (`TCP_CHECK`, ...).
     pub kind: &'static str,
@@ -205,7 +202,7 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
             let server = plan.servers.get(c.server);
             *index.entry((server.map_or("", |s| &s.vs_name), kind)).or_insert_with(|| {
                 let vs_name = server.map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
-                groups.push(LatencyGroup { vs: c.rs.vs, vs_name, kind, latencies: Latencies::default() });
+                groups.push(LatencyGroup { vs_name, kind, latencies: Latencies::default() });
                 u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
             })
         })
@@ -240,9 +237,13 @@ mod tests {
         LastRun { at: SystemTime::UNIX_EPOCH, latency: Duration::from_millis(ms), result: Ok(()) }
     }
 
-    fn counts(status: &Status) -> Vec<(usize, &'static str, u64)> {
+    fn counts(status: &Status) -> Vec<(String, &'static str, u64)> {
         let count = |l: &Latencies| l.buckets.iter().sum::<u64>() + l.over;
-        status.latencies().iter().map(|g| (g.vs, g.kind, count(&g.latencies))).collect()
+        status.latencies().iter().map(|g| (g.vs_name.to_string(), g.kind, count(&g.latencies))).collect()
+    }
+
+    fn owned(want: &[(&str, &'static str, u64)]) -> Vec<(String, &'static str, u64)> {
+        want.iter().map(|&(vs, kind, n)| (vs.to_string(), kind, n)).collect()
     }
 
     #[test]
@@ -257,7 +258,7 @@ mod tests {
         let status = Status::new(&plan, SystemTime::UNIX_EPOCH);
         status.record_check(CheckId(0), true, run(1));
         status.record_check(CheckId(1), true, run(1));
-        assert_eq!(counts(&status), [(0, "TCP_CHECK", 2)]);
+        assert_eq!(counts(&status), owned(&[("[G]", "TCP_CHECK", 2)]));
     }
 
     #[test]
@@ -267,7 +268,8 @@ mod tests {
         for (check, ms) in [(0, 2), (1, 3), (1, 4), (2, 20_000), (3, 1)] {
             status.record_check(CheckId(check), true, run(ms));
         }
-        assert_eq!(counts(&status), [(0, "TCP_CHECK", 3), (0, "MISC_CHECK", 1), (1, "TCP_CHECK", 1)]);
+        let (one, two) = ("[10.0.0.1]:tcp:80", "[10.0.0.2]:tcp:80");
+        assert_eq!(counts(&status), owned(&[(one, "TCP_CHECK", 3), (one, "MISC_CHECK", 1), (two, "TCP_CHECK", 1)]));
         let groups = status.latencies();
         assert_eq!(groups[0].latencies.buckets[1], 1, "2 ms");
         assert_eq!(groups[0].latencies.buckets[2], 2, "3 and 4 ms");

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -302,9 +303,10 @@ pub fn virtual_servers(plan: &Plan, status: &Status) -> Vec<VsStatus> {
 /// The checkers' part of the document, `runtime` being what applies to each real server.
 pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsId, Runtime>) -> Vec<VsStatus> {
     let checks = status.checks();
-    let mut latencies: BTreeMap<usize, Vec<(&'static str, vigil_check::status::Latencies)>> = BTreeMap::new();
+    // By name, as the groups are: the first virtual server of a name shows its histograms.
+    let mut latencies: BTreeMap<Arc<str>, Vec<(&'static str, vigil_check::status::Latencies)>> = BTreeMap::new();
     for g in status.latencies() {
-        latencies.entry(g.vs).or_default().push((g.kind, g.latencies));
+        latencies.entry(g.vs_name).or_default().push((g.kind, g.latencies));
     }
     let mut out: Vec<VsStatus> = Vec::new();
     let mut current = None;
@@ -343,7 +345,7 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
             _ => out.push(VsStatus {
                 name: server.vs_name.to_string(),
                 real_servers: vec![rs],
-                latencies: latencies.remove(&server.id.vs).unwrap_or_default(),
+                latencies: latencies.remove(&server.vs_name).unwrap_or_default(),
             }),
         }
         current = Some(server.id.vs);
