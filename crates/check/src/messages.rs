@@ -17,7 +17,7 @@ pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) ->
         (ProbeKind::Misc(m), f) => {
             format!("Misc check for [{} VS {}] by [{}] failed ({f}).", server.name, server.vs_name, m.argv.join(" "))
         }
-        (ProbeKind::Smtp { .. }, f) => match f {
+        (ProbeKind::Smtp(_), f) => match f {
             Failure::Banner(_) => format!("Bad greeting banner from server {name}"),
             Failure::Helo(_) => format!("Bad HELO response from server {name}"),
             Failure::ConnectTimeout => format!("Connection timeout to server {name}"),
@@ -25,7 +25,7 @@ pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) ->
             Failure::Timeout => format!("Read timeout from server {name}"),
             _ => format!("Read failure from server {name}"),
         },
-        (ProbeKind::Dns { .. }, f) => format!("DNS_CHECK ({name}) {f}"),
+        (ProbeKind::Dns(_), f) => format!("DNS_CHECK ({name}) {f}"),
         (ProbeKind::Udp(_), Failure::ReplyMismatch) => format!("UDP check to {name} reply data mismatch."),
         (ProbeKind::Udp(_), f) => format!("UDP connection to {name} failed ({f})."),
         (ProbeKind::Ping(_), _) => format!("ICMP connection to {name} of {} failed.", server.vs_name),
@@ -78,8 +78,8 @@ pub fn up_line(spec: &CheckSpec, server: &ServerSpec) -> String {
         ProbeKind::Misc(m) => {
             format!("Misc check for [{} VS {}] by [{}] succeeded.", server.name, server.vs_name, m.argv.join(" "))
         }
-        ProbeKind::Smtp { .. } => format!("Remote SMTP server {name} succeed on service."),
-        ProbeKind::Dns { .. } => format!("DNS_CHECK ({name}) succeed on service."),
+        ProbeKind::Smtp(_) => format!("Remote SMTP server {name} succeed on service."),
+        ProbeKind::Dns(_) => format!("DNS_CHECK ({name}) succeed on service."),
         ProbeKind::Udp(_) => format!("UDP connection to {name} success."),
         ProbeKind::Ping(_) => format!("ICMP connection to {name} of {} success.", server.vs_name),
         ProbeKind::File(f) => format!("FILE_CHECK on {name}: {} OK.", f.path),
@@ -93,8 +93,8 @@ pub fn alert_body(kind: &ProbeKind, up: bool) -> String {
         ProbeKind::Tcp(_) => ("=> TCP CHECK succeed on service <=", "=> TCP CHECK failed on service <="),
         ProbeKind::Http(_) => ("=> CHECK succeed on service <=", "=> CHECK failed on service : HTTP request failed <="),
         ProbeKind::Misc(_) => ("=> MISC CHECK succeed on service <=", "=> MISC CHECK failed on service <="),
-        ProbeKind::Smtp { .. } => ("=> CHECK succeed on service <=", "=> CHECK failed on service : SMTP_CHECK <="),
-        ProbeKind::Dns { .. } => ("=> DNS_CHECK: succeed on service <=", "=> DNS_CHECK: failed on service <="),
+        ProbeKind::Smtp(_) => ("=> CHECK succeed on service <=", "=> CHECK failed on service : SMTP_CHECK <="),
+        ProbeKind::Dns(_) => ("=> DNS_CHECK: succeed on service <=", "=> DNS_CHECK: failed on service <="),
         ProbeKind::Udp(_) => ("=> UDP CHECK succeed on service <=", "=> UDP CHECK failed on service <="),
         ProbeKind::Ping(_) => ("=> ICMP CHECK succeed on service <=", "=> ICMP CHECK failed on service <="),
         ProbeKind::File(_) => ("=> FILE CHECK succeed on service <=", "=> FILE CHECK failed on service <="),

@@ -106,8 +106,7 @@ pub struct ServerSpec {
 /// One check with every setting resolved.
 #[derive(Clone, Debug)]
 pub struct CheckSpec {
-    pub rs: RsId,
-    /// Index of the real server in [`Plan::servers`].
+    /// Index of the real server in [`Plan::servers`] (its [`RsId`] is there).
     pub server: usize,
     /// keepalived's form, from the address the checker connects to: `[10.0.0.7]:tcp:80`.
     pub name: Arc<str>,
@@ -170,21 +169,15 @@ impl Endpoint {
     }
 }
 
-/// What a check does.
+/// What a check does. The kinds with more settings than an endpoint are boxed: at 100,000
+/// checks each byte here is 100 kB in every plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     Tcp(Endpoint),
     Http(Box<HttpSpec>),
-    Misc(MiscSpec),
-    Smtp {
-        endpoint: Endpoint,
-        helo_name: Option<String>,
-    },
-    Dns {
-        endpoint: Endpoint,
-        qtype: u16,
-        name: String,
-    },
+    Misc(Box<MiscSpec>),
+    Smtp(Box<SmtpSpec>),
+    Dns(Box<DnsSpec>),
     Udp(Box<UdpSpec>),
     Ping(Endpoint),
     File(FileSpec),
@@ -200,8 +193,8 @@ impl ProbeKind {
             ProbeKind::Http(h) if h.tls => "SSL_GET",
             ProbeKind::Http(_) => "HTTP_GET",
             ProbeKind::Misc(_) => "MISC_CHECK",
-            ProbeKind::Smtp { .. } => "SMTP_CHECK",
-            ProbeKind::Dns { .. } => "DNS_CHECK",
+            ProbeKind::Smtp(_) => "SMTP_CHECK",
+            ProbeKind::Dns(_) => "DNS_CHECK",
             ProbeKind::Udp(_) => "UDP_CHECK",
             ProbeKind::Ping(_) => "PING_CHECK",
             ProbeKind::File(_) => "FILE_CHECK",
@@ -267,6 +260,22 @@ pub struct MiscSpec {
     pub dynamic: bool,
     /// Run as this user (and group): `user`, the user after `misc_path`, then `script_user`.
     pub user: Option<(String, Option<String>)>,
+}
+
+/// SMTP_CHECK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSpec {
+    pub endpoint: Endpoint,
+    /// `helo_name`, else `smtp_helo_name`; unset, the host name at send time.
+    pub helo_name: Option<String>,
+}
+
+/// DNS_CHECK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsSpec {
+    pub endpoint: Endpoint,
+    pub qtype: u16,
+    pub name: String,
 }
 
 /// UDP_CHECK.
@@ -530,15 +539,17 @@ fn check_spec(
                 .clone()
                 .or_else(|| script.user.clone().map(|u| (u, script.group.clone())))
                 .or_else(|| config.global.script_user.clone());
-            ProbeKind::Misc(MiscSpec { argv: script.argv.clone(), dynamic: m.dynamic, user })
+            ProbeKind::Misc(Box::new(MiscSpec { argv: script.argv.clone(), dynamic: m.dynamic, user }))
         }
-        CheckKind::Smtp { helo_name } => ProbeKind::Smtp {
+        CheckKind::Smtp { helo_name } => ProbeKind::Smtp(Box::new(SmtpSpec {
             endpoint: endpoint(25, "SMTP_CHECK")?,
             helo_name: helo_name.clone().or_else(|| config.global.smtp_helo_name.clone()),
-        },
-        CheckKind::Dns { query_type, name } => {
-            ProbeKind::Dns { endpoint: endpoint(53, "DNS_CHECK")?, qtype: dns_type(*query_type), name: name.clone() }
-        }
+        })),
+        CheckKind::Dns { query_type, name } => ProbeKind::Dns(Box::new(DnsSpec {
+            endpoint: endpoint(53, "DNS_CHECK")?,
+            qtype: dns_type(*query_type),
+            name: name.clone(),
+        })),
         CheckKind::Udp(u) => ProbeKind::Udp(Box::new(UdpSpec {
             endpoint: endpoint(0, "UDP_CHECK")?,
             payload: u.payload.clone(),
@@ -587,13 +598,14 @@ fn check_spec(
         }
     };
     let name = match &kind {
-        ProbeKind::Tcp(e) | ProbeKind::Smtp { endpoint: e, .. } | ProbeKind::Dns { endpoint: e, .. } => named(e.addr),
+        ProbeKind::Tcp(e) => named(e.addr),
+        ProbeKind::Smtp(s) => named(s.endpoint.addr),
+        ProbeKind::Dns(d) => named(d.endpoint.addr),
         ProbeKind::Http(h) => named(h.endpoint.addr),
         ProbeKind::Udp(u) => named(u.endpoint.addr),
         ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => server_name.clone(),
     };
     Ok(CheckSpec {
-        rs: id,
         server,
         name,
         kind,
@@ -619,6 +631,14 @@ fn dns_type(t: DnsType) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plan holds one of these for each of 100,000 checks: the common TCP_CHECK inline, the
+    /// rest boxed, the real server's identity only in its [`ServerSpec`].
+    #[test]
+    fn a_check_spec_stays_small() {
+        assert!(std::mem::size_of::<ProbeKind>() <= 48, "ProbeKind is {} bytes", std::mem::size_of::<ProbeKind>());
+        assert!(std::mem::size_of::<CheckSpec>() <= 88, "CheckSpec is {} bytes", std::mem::size_of::<CheckSpec>());
+    }
 
     fn parse(text: &str) -> Config {
         let parsed = vigil_config::parse_str("test.conf", text, &vigil_config::Options::default(), None);
@@ -787,8 +807,8 @@ virtual_server 10.0.0.1 80 {
         assert_eq!(m.argv, ["/bin/check", "arg"]);
         let dns = &p.checks[3];
         assert_eq!(dns.timing.delay_before_retry, Duration::from_secs(10), "DNS retries after delay_loop");
-        let ProbeKind::Dns { qtype, name, endpoint } = &dns.kind else { panic!("not dns") };
-        assert_eq!((*qtype, name.as_str(), endpoint.addr.port()), (1, "example.com", 80));
+        let ProbeKind::Dns(d) = &dns.kind else { panic!("not dns") };
+        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr.port()), (1, "example.com", 80));
         let file = &p.checks[4];
         assert!(!file.alpha, "FILE_CHECK knows its state at once");
         assert_eq!(file.timing.delay_loop, FILE_POLL_MAX);
@@ -850,8 +870,8 @@ virtual_server 10.0.0.1 80 {
         assert_eq!(&*p.servers[0].vs_name, "FWM 7");
         assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
         assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
-        let ProbeKind::Dns { qtype, name, endpoint } = &p.checks[1].kind else { panic!("not dns") };
-        assert_eq!((*qtype, name.as_str(), endpoint.addr.port()), (6, ".", 53));
+        let ProbeKind::Dns(d) = &p.checks[1].kind else { panic!("not dns") };
+        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr.port()), (6, ".", 53));
         assert_eq!(p.checks[2].timing.retry, DEFAULT_MISC_RETRY);
         assert!(p.alerts.is_none());
     }

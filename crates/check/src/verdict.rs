@@ -444,10 +444,9 @@ mod tests {
         Timing { timeout: S, retry, delay_before_retry: 2 * S, delay_loop: 10 * S, warmup: Duration::ZERO }
     }
 
-    fn tcp(rs: RsId, alpha: bool, retry: u32) -> CheckSpec {
+    fn tcp(alpha: bool, retry: u32) -> CheckSpec {
         let endpoint = Endpoint::new("127.0.0.1:80".parse().expect("literal"));
         CheckSpec {
-            rs,
             server: 0,
             name: "[127.0.0.1]:tcp:80".into(),
             kind: ProbeKind::Tcp(endpoint),
@@ -573,7 +572,7 @@ mod tests {
         ];
         let start = Instant::now();
         for case in cases {
-            let plan = one_server(vec![tcp(RS, case.alpha, case.retry)]);
+            let plan = one_server(vec![tcp(case.alpha, case.retry)]);
             assert_eq!(initial_health(&plan)[0].up, !case.alpha, "{}", case.name);
             let mut h = Health::new(&plan, start, || 0);
             let (times, verdicts, changes) = drive(&mut h, start, &case.results);
@@ -585,7 +584,7 @@ mod tests {
 
     #[test]
     fn a_server_is_up_only_when_all_its_checkers_are() {
-        let plan = one_server(vec![tcp(RS, false, 0), tcp(RS, false, 0)]);
+        let plan = one_server(vec![tcp(false, 0), tcp(false, 0)]);
         let start = Instant::now();
         let mut h = Health::new(&plan, start, || 0);
         let (a, b) = (CheckId(0), CheckId(1));
@@ -605,7 +604,7 @@ mod tests {
 
     #[test]
     fn warmup_spreads_first_runs() {
-        let mut checks: Vec<CheckSpec> = (0..4).map(|_| tcp(RS, false, 0)).collect();
+        let mut checks: Vec<CheckSpec> = (0..4).map(|_| tcp(false, 0)).collect();
         for c in &mut checks {
             Arc::make_mut(&mut c.timing).warmup = 10 * S;
         }
@@ -623,7 +622,7 @@ mod tests {
 
     #[test]
     fn next_runs_keep_their_phase_unless_the_check_was_slow() {
-        let plan = one_server(vec![tcp(RS, false, 0)]);
+        let plan = one_server(vec![tcp(false, 0)]);
         let start = Instant::now();
         let mut h = Health::new(&plan, start, || 0);
         let id = h.poll_due(start).expect("due");
@@ -660,12 +659,12 @@ mod tests {
     #[test]
     fn dynamic_weights() {
         let misc = CheckSpec {
-            kind: ProbeKind::Misc(MiscSpec { argv: vec!["/bin/true".into()], dynamic: true, user: None }),
-            ..tcp(RS, false, 0)
+            kind: ProbeKind::Misc(Box::new(MiscSpec { argv: vec!["/bin/true".into()], dynamic: true, user: None })),
+            ..tcp(false, 0)
         };
         let file = CheckSpec {
             kind: ProbeKind::File(FileSpec { path: "/x".into(), weight: 2, reverse: false }),
-            ..tcp(RS, false, 0)
+            ..tcp(false, 0)
         };
         let plan = one_server(vec![misc, file]);
         let start = Instant::now();
@@ -699,7 +698,7 @@ mod tests {
     fn bfd(alpha: bool) -> CheckSpec {
         let never = Duration::ZERO;
         let timing = Timing { timeout: never, retry: 0, delay_before_retry: never, delay_loop: never, warmup: never };
-        CheckSpec { kind: ProbeKind::Bfd("b1".into()), timing: timing.into(), ..tcp(RS, alpha, 0) }
+        CheckSpec { kind: ProbeKind::Bfd("b1".into()), timing: timing.into(), ..tcp(alpha, 0) }
     }
 
     #[test]
@@ -760,7 +759,7 @@ mod tests {
 
     #[test]
     fn a_bfd_check_and_a_probed_check_of_one_server() {
-        let plan = one_server(vec![tcp(RS, false, 0), bfd(false)]);
+        let plan = one_server(vec![tcp(false, 0), bfd(false)]);
         let start = Instant::now();
         let mut h = Health::new(&plan, start, || 0);
         let (t, b) = (CheckId(0), CheckId(1));
@@ -791,7 +790,7 @@ mod tests {
     #[test]
     fn a_reload_carries_verdicts_to_the_same_checks() {
         let start = Instant::now();
-        let old = one_server(vec![tcp(RS, false, 0)]);
+        let old = one_server(vec![tcp(false, 0)]);
         let mut h = Health::new(&old, start, || 0);
         let (_, _, changes) = drive(&mut h, start, &[fail()]);
         assert_eq!(changes.len(), 1, "down");
@@ -800,7 +799,7 @@ mod tests {
 
         // The same check in a new plan (another weight): it starts down and a failure is no
         // change; a success is.
-        let mut new = one_server(vec![tcp(RS, false, 0)]);
+        let mut new = one_server(vec![tcp(false, 0)]);
         new.servers[0].weight = 5;
         let resume = carry_over(&old, &carried, &new);
         assert_eq!(resume, [Some(Carried { up: false, delta: 0 })]);
@@ -812,9 +811,9 @@ mod tests {
         assert_eq!(changes.len(), 1);
 
         // A check with other settings, or on another server, starts afresh.
-        let mut other = one_server(vec![tcp(RS, false, 2)]);
+        let mut other = one_server(vec![tcp(false, 2)]);
         assert_eq!(carry_over(&old, &carried, &other), [None]);
-        other = one_server(vec![tcp(RS, false, 0)]);
+        other = one_server(vec![tcp(false, 0)]);
         other.servers[0].name = "[127.0.0.9]:tcp:80".into();
         assert_eq!(carry_over(&old, &carried, &other), [None]);
     }

@@ -73,10 +73,8 @@ pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
         ProbeKind::Tcp(ep) => connects::check(ep, timeout).await,
         ProbeKind::Http(h) => http::check(h, ctx, timeout).await,
         ProbeKind::Misc(m) => misc::check(m, timeout).await,
-        ProbeKind::Smtp { endpoint, helo_name } => {
-            smtp::check(endpoint, helo_name.as_deref().unwrap_or(&ctx.hostname), timeout).await
-        }
-        ProbeKind::Dns { endpoint, qtype, name } => dns::check(endpoint, name, *qtype, ctx, timeout).await,
+        ProbeKind::Smtp(s) => smtp::check(&s.endpoint, s.helo_name.as_deref().unwrap_or(&ctx.hostname), timeout).await,
+        ProbeKind::Dns(d) => dns::check(&d.endpoint, &d.name, d.qtype, ctx, timeout).await,
         ProbeKind::Udp(u) => udp::check(u, ctx, timeout).await,
         ProbeKind::Ping(ep) => ping::check(ep, ctx, timeout).await,
         ProbeKind::File(f) => file::check(f).await,
