@@ -868,8 +868,8 @@ virtual_server 10.0.0.4 80 {
         }
         let dests = pools.pools[0]
             .dests()
-            .into_iter()
-            .map(|(k, d)| match k.addr {
+            .values()
+            .map(|d| match d.key.addr {
                 IpAddr::V4(a) => (a.octets()[3], d.weight),
                 IpAddr::V6(_) => unreachable!("IPv4 only here"),
             })

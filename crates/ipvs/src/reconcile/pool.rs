@@ -9,6 +9,7 @@ use serde::Serialize;
 use vigil_config::model::{self as cfg, Config, GroupMember, VirtualServer, VsKey};
 
 use super::table::{delete_unwanted, diff_service, Table, TableService};
+use super::Dests;
 use crate::display::{TUNNEL_CSUM, TUNNEL_REMCSUM};
 use crate::types::{Dest, DestKey, Family, Forwarding, Op, Protocol, Service, ServiceFlags, ServiceKey, TunnelType};
 
@@ -95,25 +96,23 @@ impl Pool {
     }
 
     /// The destinations every service of this pool should have now.
-    pub fn dests(&self) -> BTreeMap<DestKey, Dest> {
-        let mut out = BTreeMap::new();
+    pub fn dests(&self) -> Dests {
         let sorry_active = !self.quorum_up && self.sorry.is_some();
-        for m in &self.members {
+        let members = self.members.iter().filter_map(|m| {
             let weight = match (m.alive && !sorry_active, m.inhibit) {
                 (true, _) => m.weight(),
                 (false, true) => 0,
-                (false, false) => continue,
+                (false, false) => return None,
             };
-            out.insert(m.dest.key, Dest { weight, ..m.dest.clone() });
-        }
-        if let Some(s) = &self.sorry {
-            if sorry_active {
-                out.insert(s.dest.key, s.dest.clone());
-            } else if s.inhibit {
-                out.insert(s.dest.key, Dest { weight: 0, ..s.dest.clone() });
-            }
-        }
-        out
+            Some(Dest { weight, ..m.dest.clone() })
+        });
+        let sorry = self.sorry.as_ref().and_then(|s| match (sorry_active, s.inhibit) {
+            (true, _) => Some(s.dest.clone()),
+            (false, true) => Some(Dest { weight: 0, ..s.dest.clone() }),
+            (false, false) => None,
+        });
+        // The sorry server last: it replaces a member of its address.
+        members.chain(sorry).collect()
     }
 
     /// Adds this pool's services to `table`.

@@ -5,18 +5,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::types::{Dest, DestKey, Forwarding, Op, Service, ServiceKey};
+use super::Dests;
+use crate::types::{Dest, Forwarding, Op, Service, ServiceKey};
 
 /// A service with its destinations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TableService {
     pub service: Service,
-    pub dests: BTreeMap<DestKey, Dest>,
+    pub dests: Dests,
 }
 
 impl TableService {
     pub fn new(service: Service) -> TableService {
-        TableService { service, dests: BTreeMap::new() }
+        TableService { service, dests: Dests::new() }
     }
 }
 
@@ -32,7 +33,7 @@ impl Table {
         let services = listing
             .into_iter()
             .map(|(service, dests)| {
-                let dests = dests.into_iter().map(|d| (d.key, d)).collect();
+                let dests = dests.into_iter().collect();
                 (service.key, TableService { service, dests })
             })
             .collect();
@@ -52,7 +53,7 @@ impl Table {
             }
             Op::AddDest(key, d) | Op::EditDest(key, d) => {
                 if let Some(s) = self.services.get_mut(key) {
-                    s.dests.insert(d.key, d.clone());
+                    s.dests.insert(d.clone());
                 }
             }
             Op::DelDest(key, dk) => {
@@ -109,8 +110,8 @@ pub fn diff_service(
             if !same_settings(&have.service, &want.service) {
                 ops.push(Op::EditService(want.service.clone()));
             }
-            for (dk, d) in &want.dests {
-                match have.dests.get(dk) {
+            for d in &want.dests {
+                match have.dests.get(&d.key) {
                     None => ops.push(Op::AddDest(*key, d.clone())),
                     Some(h) if !same_dest(h, d) => ops.push(Op::EditDest(*key, d.clone())),
                     Some(_) => {}

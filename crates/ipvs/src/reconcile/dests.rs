@@ -1,0 +1,141 @@
+//! A service's destinations: a vector sorted by key, each destination once. A director with
+//! 10,000 services holds several tables of them (the mirror of the kernel's, the desired one
+//! of a diff); a vector of exactly its length is about half the memory of a B-tree's node.
+
+use std::ops::Index;
+
+use serde::Serialize;
+
+use crate::types::{Dest, DestKey};
+
+/// Destinations sorted by [`DestKey`], without two of one key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Dests(Vec<Dest>);
+
+impl Dests {
+    pub fn new() -> Dests {
+        Dests::default()
+    }
+
+    fn find(&self, key: &DestKey) -> Result<usize, usize> {
+        self.0.binary_search_by(|d| d.key.cmp(key))
+    }
+
+    pub fn get(&self, key: &DestKey) -> Option<&Dest> {
+        self.find(key).ok().map(|i| &self.0[i])
+    }
+
+    pub fn contains_key(&self, key: &DestKey) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Puts `dest` in, in place of the one of its key if there is one (returned).
+    pub fn insert(&mut self, dest: Dest) -> Option<Dest> {
+        match self.find(&dest.key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i], dest)),
+            Err(i) => {
+                self.0.insert(i, dest);
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &DestKey) -> Option<Dest> {
+        self.find(key).ok().map(|i| self.0.remove(i))
+    }
+
+    /// In key order.
+    pub fn values(&self) -> std::slice::Iter<'_, Dest> {
+        self.0.iter()
+    }
+
+    /// In order.
+    pub fn keys(&self) -> impl Iterator<Item = &DestKey> {
+        self.0.iter().map(|d| &d.key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// As a map's collect: of two destinations with one key, the later stays.
+impl FromIterator<Dest> for Dests {
+    fn from_iter<I: IntoIterator<Item = Dest>>(iter: I) -> Dests {
+        let mut all: Vec<Dest> = iter.into_iter().collect();
+        // Latest first, so that the stable sort keeps it first among its key, and dedup keeps
+        // the first of each run.
+        all.reverse();
+        all.sort_by_key(|d| d.key);
+        all.dedup_by(|later, kept| later.key == kept.key);
+        all.shrink_to_fit();
+        Dests(all)
+    }
+}
+
+impl Index<&DestKey> for Dests {
+    type Output = Dest;
+
+    /// Panics without a destination of that key, as a map's index does.
+    fn index(&self, key: &DestKey) -> &Dest {
+        self.get(key).unwrap_or_else(|| panic!("no destination {key}"))
+    }
+}
+
+impl<'a> IntoIterator for &'a Dests {
+    type Item = &'a Dest;
+    type IntoIter = std::slice::Iter<'a, Dest>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Forwarding;
+
+    fn dest(last: u8, weight: i32) -> Dest {
+        Dest::new(DestKey { addr: [10, 0, 0, last].into(), port: 80 }, Forwarding::Masq, weight)
+    }
+
+    /// The same answers as a `BTreeMap<DestKey, Dest>` given the same inserts, removals and
+    /// collects, over seeded random sequences.
+    #[test]
+    fn behaves_as_a_map_by_key() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..200 {
+            let mut map = std::collections::BTreeMap::new();
+            let mut dests = Dests::new();
+            for _ in 0..next(40) {
+                let d = dest(next(12) as u8, next(5) as i32);
+                if next(3) == 0 {
+                    assert_eq!(dests.remove(&d.key), map.remove(&d.key), "round {round}");
+                } else {
+                    assert_eq!(dests.insert(d.clone()), map.insert(d.key, d), "round {round}");
+                }
+                assert_eq!(dests.values().collect::<Vec<_>>(), map.values().collect::<Vec<_>>(), "round {round}");
+            }
+            let list: Vec<Dest> = (0..next(30)).map(|_| dest(next(12) as u8, next(5) as i32)).collect();
+            let collected: Dests = list.iter().cloned().collect();
+            let by_map: std::collections::BTreeMap<DestKey, Dest> = list.into_iter().map(|d| (d.key, d)).collect();
+            assert_eq!(collected.values().collect::<Vec<_>>(), by_map.values().collect::<Vec<_>>(), "round {round}");
+            for k in by_map.keys() {
+                assert_eq!(collected.get(k), by_map.get(k));
+                assert!(collected.contains_key(k));
+            }
+            assert_eq!(collected.len(), by_map.len());
+        }
+    }
+}
