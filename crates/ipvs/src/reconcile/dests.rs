@@ -34,6 +34,11 @@ impl Dests {
         match self.find(&dest.key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i], dest)),
             Err(i) => {
+                // Grown by an eighth, not doubled: the kernel table's mirror is built one
+                // destination at a time, and a doubled vector of 10 holds 16.
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact(self.0.len() / 8 + 1);
+                }
                 self.0.insert(i, dest);
                 None
             }
