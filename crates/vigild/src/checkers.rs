@@ -89,7 +89,7 @@ impl Checkers {
         // thread (tens of megabytes at 100,000 real servers).
         let next = config.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let plan = checked_plan(&next);
+            let plan = checked_plan(vigil_check::plan(&next));
             let status = Status::new(&plan, SystemTime::now());
             (plan, status)
         });
@@ -135,8 +135,8 @@ impl Checkers {
         self.audit.abort();
         // A plan of 100,000 checks takes a while to build and compare: off this runtime,
         // where VRRP's timers run, and the new plan before the checks stop.
-        let next = config.clone();
-        let planned = tokio::task::spawn_blocking(move || checked_plan(&next)).await;
+        let (next, previous) = (config.clone(), self.plan.clone());
+        let planned = tokio::task::spawn_blocking(move || checked_plan(vigil_check::replan(&next, &previous))).await;
         let plan = match planned {
             Ok(plan) => plan,
             Err(e) => {
@@ -374,9 +374,8 @@ async fn run_checks(
     }
 }
 
-/// The plan of `config`, its problems logged.
-fn checked_plan(config: &Config) -> Arc<Plan> {
-    let plan = vigil_check::plan(config);
+/// The plan, its problems logged.
+fn checked_plan(plan: Plan) -> Arc<Plan> {
     for problem in &plan.problems {
         tracing::warn!("{problem}");
     }
