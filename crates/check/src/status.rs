@@ -13,8 +13,7 @@ pub struct LastRun {
     pub at: SystemTime,
     /// From the start of the attempt to its result.
     pub latency: Duration,
-    /// Boxed: most attempts succeed, and the board keeps one of these for each of 100,000
-    /// checks.
+    /// Boxed: most attempts succeed, and the board keeps the reason for each of 100,000 checks.
     pub result: Result<(), Box<Failure>>,
 }
 
@@ -65,10 +64,52 @@ pub struct LatencyGroup {
     pub latencies: Latencies,
 }
 
+/// A check's [`CheckStatus`] as the board keeps it, in 32 bytes instead of 56: the attempt's
+/// start in milliseconds since the Unix epoch, its latency in microseconds.
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    /// The last attempt's reason to fail; `None` when it succeeded.
+    failure: Option<Box<Failure>>,
+    at_ms: u64,
+    runs: u32,
+    latency_us: u32,
+    up: bool,
+    /// Whether an attempt ended yet.
+    ran: bool,
+}
+
+impl Entry {
+    fn new(up: bool) -> Entry {
+        Entry { up, ..Entry::default() }
+    }
+
+    fn record(&mut self, up: bool, last: LastRun) {
+        self.up = up;
+        self.runs = self.runs.saturating_add(1);
+        self.ran = true;
+        let since_epoch = last.at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        self.at_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
+        self.latency_us = u32::try_from(last.latency.as_micros()).unwrap_or(u32::MAX);
+        self.failure = last.result.err();
+    }
+
+    fn status(&self) -> CheckStatus {
+        CheckStatus {
+            up: self.up,
+            runs: u64::from(self.runs),
+            last: self.ran.then(|| LastRun {
+                at: SystemTime::UNIX_EPOCH + Duration::from_millis(self.at_ms),
+                latency: Duration::from_micros(u64::from(self.latency_us)),
+                result: self.failure.clone().map_or(Ok(()), Err),
+            }),
+        }
+    }
+}
+
 /// What the runner writes as each attempt ends.
 #[derive(Debug)]
 struct Checks {
-    each: Vec<CheckStatus>,
+    each: Vec<Entry>,
     groups: Vec<LatencyGroup>,
 }
 
@@ -102,15 +143,11 @@ impl Status {
         now: SystemTime,
         previous: Option<(&Plan, &Status)>,
     ) -> Arc<Status> {
-        let mut checks: Vec<CheckStatus> = plan
+        let mut checks: Vec<Entry> = plan
             .checks
             .iter()
             .enumerate()
-            .map(|(i, c)| CheckStatus {
-                up: carried.get(i).copied().flatten().map_or(!c.alpha, |k| k.up),
-                runs: 0,
-                last: None,
-            })
+            .map(|(i, c)| Entry::new(carried.get(i).copied().flatten().map_or(!c.alpha, |k| k.up)))
             .collect();
         let (group_of, mut groups) = latency_groups(plan);
         let mut servers: Vec<(ServerHealth, SystemTime)> =
@@ -137,8 +174,7 @@ impl Status {
                     let at = old_plan.servers[o].checks.start + k;
                     if carried.get(c).copied().flatten().is_some() && at < old_plan.servers[o].checks.end {
                         if let Some(oc) = old_checks.each.get(at) {
-                            checks[c].runs = oc.runs;
-                            checks[c].last.clone_from(&oc.last);
+                            checks[c] = Entry { up: checks[c].up, ..oc.clone() };
                         }
                     }
                 }
@@ -149,7 +185,7 @@ impl Status {
 
     /// A copy of every check's status.
     pub fn checks(&self) -> Vec<CheckStatus> {
-        lock(&self.checks).each.clone()
+        lock(&self.checks).each.iter().map(Entry::status).collect()
     }
 
     /// A copy of the latency histograms, in the order of their first check in the plan.
@@ -171,12 +207,10 @@ impl Status {
         let mut checks = lock(&self.checks);
         let Checks { each, groups } = &mut *checks;
         if let Some(c) = each.get_mut(id.0) {
-            c.up = up;
-            c.runs += 1;
             if let Some(g) = self.group_of.get(id.0).and_then(|&g| groups.get_mut(g as usize)) {
                 g.latencies.record(last.latency);
             }
-            c.last = Some(last);
+            c.record(up, last);
         }
     }
 
@@ -214,6 +248,20 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_board_entry_stays_small_and_gives_back_what_was_recorded() {
+        assert!(std::mem::size_of::<Entry>() <= 32, "Entry is {} bytes", std::mem::size_of::<Entry>());
+        let mut e = Entry::new(true);
+        assert_eq!(e.status(), CheckStatus { up: true, runs: 0, last: None });
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_765_000_000_123);
+        let failed = LastRun { at, latency: Duration::from_micros(2_500), result: Err(Box::new(Failure::Timeout)) };
+        e.record(false, failed.clone());
+        assert_eq!(e.status(), CheckStatus { up: false, runs: 1, last: Some(failed) });
+        let ok = LastRun { at, latency: Duration::from_micros(700), result: Ok(()) };
+        e.record(true, ok.clone());
+        assert_eq!(e.status(), CheckStatus { up: true, runs: 2, last: Some(ok) });
+    }
 
     fn plan(weight: u32) -> Plan {
         plan_with(weight, "")
