@@ -10,7 +10,7 @@
 # a reload with one weight changed, then one with ADD real servers added, then SIGTERM; then
 # connect_floor makes the same connections with no checker around them for the same window
 # (the kernel's floor under any checker). Prints the time from SIGHUP to vigild's "Reload
-# finished" (and its own figure), the RSS after warm-up and its peak (VmHWM) after the
+# finished" (and its own figure), the RSS after warm-up and the peak (VmHWM) then and after the
 # reloads, the stop time, and with PERF=1 (default when perf is installed) perf's flat profile
 # of each reload by thread. keepalived's checker does not run without IPVS, so it has no
 # column here: scripts/bench-scale.sh compares both in the kernel lab, where the emulated CPU
@@ -91,7 +91,7 @@ for _ in $(seq 100); do [ -s "$work/vigild.pid" ] && break; sleep 0.1; done
 vp=$(cat "$work/vigild.pid")
 echo "vigild -C, $SERVICES x $DESTS TCP_CHECKs (checkers without IPVS), warming up ${WARM}s"
 sleep "$WARM"
-echo "RSS after warm-up: $(($(ps -o rss= -p "$vp") / 1024)) MiB"
+echo "RSS after warm-up: $(($(ps -o rss= -p "$vp") / 1024)) MiB (peak so far, the start's: $(($(awk '/^VmHWM:/ { print $2 }' /proc/"$vp"/status) / 1024)) MiB)"
 window vigild "$vp"
 
 finished() { grep -c "Reload finished" "$work/vigild.log" || true; }
