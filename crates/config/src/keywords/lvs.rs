@@ -1258,7 +1258,7 @@ fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
         alpha: None,
         virtualhost: None,
         check: None,
-        checkers: Vec::new(),
+        checkers: Default::default(),
     };
     let items = c.block(s);
     rs.checkers
