@@ -537,7 +537,7 @@ fn check_spec(
                     .virtualhost
                     .clone()
                     .or_else(|| h.virtualhost.clone())
-                    .or_else(|| rs.virtualhost.clone())
+                    .or_else(|| rs.extra().virtualhost.clone())
                     .or_else(|| vs.virtualhost.clone());
                 urls.push(UrlSpec {
                     path: u.path.clone(),

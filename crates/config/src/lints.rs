@@ -155,7 +155,7 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
     for vs in &cfg.virtual_servers {
         out.extend(vs.quorum_up.iter().chain(vs.quorum_down.iter()));
         for rs in &vs.real_servers {
-            out.extend(rs.notify_up.iter().chain(rs.notify_down.iter()).map(|b| &**b));
+            out.extend(rs.extra().notify_up.iter().chain(rs.extra().notify_down.iter()));
             for k in &rs.checkers {
                 if let CheckKind::Misc(m) = &k.kind {
                     out.extend(m.path.iter());

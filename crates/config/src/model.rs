@@ -857,15 +857,11 @@ pub struct RealServer {
     pub weight: i32,
     pub forwarding: Option<Forwarding>,
     pub inhibit_on_failure: Option<bool>,
-    /// Boxed: rare, and a real server is repeated thousands of times in large configs.
-    pub notify_up: Option<Box<Script>>,
-    pub notify_down: Option<Box<Script>>,
-    pub uthreshold: Option<u32>,
-    pub lthreshold: Option<u32>,
     pub smtp_alert: Option<bool>,
     pub alpha: Option<bool>,
-    /// Host header for this server's HTTP checks.
-    pub virtualhost: Option<String>,
+    /// The settings few real servers have; boxed and only when one is set (a real server is
+    /// repeated thousands of times in large configurations). [`RealServer::extra`] reads it.
+    pub extra: Option<Box<RealServerExtra>>,
     /// Checker options set at this level; boxed and only when one is set: in large
     /// configurations most real servers set none, and they are repeated thousands of times.
     pub check: Option<Box<CheckCommon>>,
@@ -873,6 +869,21 @@ pub struct RealServer {
     /// allocation of one checker each is 6 MiB more.
     pub checkers: SmallVec<[Checker; 1]>,
 }
+
+/// A real server's settings that few set.
+#[derive(Clone, Debug, Default)]
+pub struct RealServerExtra {
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    pub uthreshold: Option<u32>,
+    pub lthreshold: Option<u32>,
+    /// Host header for this server's HTTP checks.
+    pub virtualhost: Option<String>,
+}
+
+/// None set.
+static NO_EXTRA: RealServerExtra =
+    RealServerExtra { notify_up: None, notify_down: None, uthreshold: None, lthreshold: None, virtualhost: None };
 
 /// One health check of a real server.
 #[derive(Clone, Debug)]
@@ -914,6 +925,16 @@ impl Checker {
 }
 
 impl RealServer {
+    /// The settings few real servers have (each `None` when unset).
+    pub fn extra(&self) -> &RealServerExtra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    /// Them, to set one.
+    pub fn extra_mut(&mut self) -> &mut RealServerExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// The checker options set in the real server's block (each `None` inherits from the
     /// virtual server).
     pub fn common(&self) -> &CheckCommon {
@@ -1018,4 +1039,25 @@ pub enum DnsType {
     Mx,
     Txt,
     Aaaa,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large configuration holds one of these for each of 100,000 real servers, its usual
+    /// single checker inline and its rare settings boxed.
+    #[test]
+    fn a_real_server_stays_small() {
+        let size = std::mem::size_of::<RealServer>();
+        assert!(size <= 128, "RealServer is {size} bytes");
+        let rs = |text: &str| {
+            let parsed = crate::parse_str("k.conf", text, &crate::Options::default(), None);
+            parsed.config.virtual_servers[0].real_servers[0].clone()
+        };
+        let plain = rs("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  TCP_CHECK {\n  }\n }\n}\n");
+        assert!(plain.extra.is_none() && !plain.checkers.spilled(), "nothing boxed, the checker inline");
+        let rare = rs("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  uthreshold 9\n  virtualhost h.example\n }\n}\n");
+        assert_eq!((rare.extra().uthreshold, rare.extra().virtualhost.as_deref()), (Some(9), Some("h.example")));
+    }
 }

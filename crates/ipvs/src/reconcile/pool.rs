@@ -329,8 +329,8 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
         .map(|rs| {
             let method = rs.forwarding.unwrap_or(vs.forwarding);
             let mut dest = dest(DestKey { addr: rs.ip, port: port(rs.port, method) }, method, rs.weight);
-            dest.u_threshold = rs.uthreshold.unwrap_or(0);
-            dest.l_threshold = rs.lthreshold.unwrap_or(0);
+            dest.u_threshold = rs.extra().uthreshold.unwrap_or(0);
+            dest.l_threshold = rs.extra().lthreshold.unwrap_or(0);
             Member {
                 dest,
                 alive: !rs.alpha.unwrap_or(vs.alpha),

@@ -654,7 +654,16 @@ mod tests {
             reals: vs
                 .real_servers
                 .iter()
-                .map(|r| (r.ip, r.port, r.weight, r.forwarding.unwrap_or(vs.forwarding), r.uthreshold, r.lthreshold))
+                .map(|r| {
+                    (
+                        r.ip,
+                        r.port,
+                        r.weight,
+                        r.forwarding.unwrap_or(vs.forwarding),
+                        r.extra().uthreshold,
+                        r.extra().lthreshold,
+                    )
+                })
                 .collect(),
         }
     }

@@ -254,7 +254,7 @@ impl<K: Kernel> Lvs<K> {
         // The checks of a server in maintenance still run and are told: its notify
         // scripts and events follow them, its place in the table does not.
         if was != up {
-            let script = if up { &rs.notify_up } else { &rs.notify_down };
+            let script = if up { &rs.extra().notify_up } else { &rs.extra().notify_down };
             if let Some(s) = script {
                 self.notifier.run(s, &[]);
             }
@@ -442,7 +442,7 @@ impl<K: Kernel> Lvs<K> {
     fn omega(&self, i: usize, vs: &VirtualServer) {
         let Some(pool) = self.pools.pools.get(i) else { return };
         for (m, rs) in pool.members.iter().zip(&vs.real_servers) {
-            if let (true, Some(s)) = (m.alive, &rs.notify_down) {
+            if let (true, Some(s)) = (m.alive, &rs.extra().notify_down) {
                 self.notifier.run(s, &[]);
             }
             if m.alive {
