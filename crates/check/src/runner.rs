@@ -96,7 +96,7 @@ pub async fn run_resumed(
         Some(ssl) => ctx.with_tls(ssl_context(ssl)),
     });
     let warmup_rng = ProbeContext::new(String::new(), seed.rotate_left(32));
-    let mut health = Health::resume(&plan, &carried, Instant::now().into_std(), || warmup_rng.random());
+    let mut health = Health::resume(plan.clone(), &carried, Instant::now().into_std(), || warmup_rng.random());
     let alerts = Alerter::new(plan.alerts.clone(), hostname);
     let mut probes: JoinSet<(ProbeResult, Duration)> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, CheckId> = HashMap::new();

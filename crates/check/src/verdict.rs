@@ -17,11 +17,10 @@
 //! Time and randomness come in as arguments, so the tests below drive it exactly.
 
 use std::collections::VecDeque;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::plan::{CheckId, Plan, RsId, Timing};
+use crate::plan::{CheckId, Plan, RsId};
 use crate::schedule::Schedule;
 
 /// Shortest wait between two runs of a check, so that a zero `delay_loop` cannot spin.
@@ -185,28 +184,25 @@ pub enum Verdict {
     StillDown,
 }
 
+/// A check's running state; its settings (timing, server) are in the plan.
 #[derive(Clone, Debug)]
 struct CheckState {
     up: bool,
     has_run: bool,
     retry_it: u32,
     delta: i64,
-    server: usize,
-    timing: Arc<Timing>,
     /// When the current run was due.
     due: Instant,
     /// Whether it runs on a schedule; BFD_CHECK only takes its session's reports.
     scheduled: bool,
 }
 
+/// A real server's running state; its identity, configured weight and checks are in the plan.
 #[derive(Clone, Debug)]
 struct ServerState {
-    rs: RsId,
     up: bool,
     weight: i32,
-    base: i32,
     dynamic: bool,
-    checks: Range<usize>,
 }
 
 /// A real server's state from its checkers': up when all are, its configured weight plus
@@ -273,6 +269,7 @@ pub fn initial_health(plan: &Plan) -> Vec<ServerHealth> {
 /// All checkers and real servers of a plan.
 #[derive(Debug)]
 pub struct Health {
+    plan: Arc<Plan>,
     checks: Vec<CheckState>,
     servers: Vec<ServerState>,
     queue: Schedule,
@@ -282,7 +279,7 @@ pub struct Health {
 impl Health {
     /// Starts every checker and schedules its first run after a random part of its warmup;
     /// `random` gives uniformly distributed numbers.
-    pub fn new(plan: &Plan, now: Instant, random: impl FnMut() -> u64) -> Health {
+    pub fn new(plan: impl Into<Arc<Plan>>, now: Instant, random: impl FnMut() -> u64) -> Health {
         Health::resume(plan, &[], now, random)
     }
 
@@ -290,10 +287,16 @@ impl Health {
     /// [`Plan::checks`]; missing or `None`: a new check) starts from it, as if it had run:
     /// only a different result is a change. Its first run comes after a random part of its
     /// `delay_loop`, so a reload does not probe every server at once.
-    pub fn resume(plan: &Plan, carried: &[Option<Carried>], now: Instant, mut random: impl FnMut() -> u64) -> Health {
+    pub fn resume(
+        plan: impl Into<Arc<Plan>>,
+        carried: &[Option<Carried>],
+        now: Instant,
+        mut random: impl FnMut() -> u64,
+    ) -> Health {
+        let plan = plan.into();
         let mut checks = Vec::with_capacity(plan.checks.len());
         let mut servers = Vec::with_capacity(plan.servers.len());
-        for (si, s) in plan.servers.iter().enumerate() {
+        for s in &plan.servers {
             for (ci, c) in plan.checks[s.checks.clone()].iter().enumerate() {
                 let carry = carried.get(s.checks.start + ci).copied().flatten();
                 checks.push(CheckState {
@@ -301,8 +304,6 @@ impl Health {
                     has_run: carry.is_some(),
                     retry_it: 0,
                     delta: carry.map_or(0, |k| k.delta),
-                    server: si,
-                    timing: c.timing.clone(),
                     due: now,
                     scheduled: !matches!(c.kind, crate::plan::ProbeKind::Bfd(_)),
                 });
@@ -313,16 +314,16 @@ impl Health {
                 _ => false,
             });
             let (up, weight) = server_state(checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.weight);
-            servers.push(ServerState { rs: s.id, up, weight, base: s.weight, dynamic, checks: s.checks.clone() });
+            servers.push(ServerState { up, weight, dynamic });
         }
         let mut queue = Schedule::with_capacity(checks.len());
-        for (i, c) in checks.iter().enumerate().filter(|(_, c)| c.scheduled) {
-            let spread = if c.has_run { c.timing.delay_loop } else { c.timing.warmup };
+        for ((i, c), spec) in checks.iter().enumerate().zip(&plan.checks).filter(|((_, c), _)| c.scheduled) {
+            let spread = if c.has_run { spec.timing.delay_loop } else { spec.timing.warmup };
             let spread = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
             let offset = if spread == 0 { 0 } else { random() % spread };
             queue.push(now + Duration::from_nanos(offset), i, None);
         }
-        Health { checks, servers, queue, changes: VecDeque::new() }
+        Health { plan, checks, servers, queue, changes: VecDeque::new() }
     }
 
     /// Every checker's verdict, by index into [`Plan::checks`], to carry over a reload.
@@ -351,7 +352,8 @@ impl Health {
 
     /// A real server's current state.
     pub fn server(&self, index: usize) -> Option<ServerHealth> {
-        self.servers.get(index).map(|s| ServerHealth { rs: s.rs, up: s.up, weight: s.weight })
+        let (s, spec) = (self.servers.get(index)?, self.plan.servers.get(index)?);
+        Some(ServerHealth { rs: spec.id, up: s.up, weight: s.weight })
     }
 
     /// Whether a checker is up.
@@ -382,7 +384,8 @@ impl Health {
     /// Applies a result to its checker and the checker's server; returns the verdict and the
     /// delay until the next run.
     fn apply(&mut self, id: CheckId, result: &ProbeResult) -> Option<(Verdict, Duration)> {
-        let c = self.checks.get_mut(id.0)?;
+        let (c, spec) = (self.checks.get_mut(id.0)?, self.plan.checks.get(id.0)?);
+        let timing = &*spec.timing;
         let was_up = c.up;
         let first = !c.has_run;
         c.has_run = true;
@@ -392,24 +395,24 @@ impl Health {
                 c.up = true;
                 match success.weight {
                     WeightReport::Unchanged => {}
-                    WeightReport::Set(w) => c.delta = i64::from(w) - i64::from(self.servers[c.server].base),
+                    WeightReport::Set(w) => c.delta = i64::from(w) - i64::from(self.plan.servers[spec.server].weight),
                     WeightReport::Delta(d) => c.delta = d,
                 }
                 let v = if was_up && !first { Verdict::StillUp } else { Verdict::Up { changed: !was_up } };
-                (v, c.timing.delay_loop)
+                (v, timing.delay_loop)
             }
-            Err(_) if was_up && c.retry_it < c.timing.retry => {
+            Err(_) if was_up && c.retry_it < timing.retry => {
                 c.retry_it += 1;
-                (Verdict::Retrying { attempt: c.retry_it, retry: c.timing.retry }, c.timing.delay_before_retry)
+                (Verdict::Retrying { attempt: c.retry_it, retry: timing.retry }, timing.delay_before_retry)
             }
             Err(_) => {
                 let retries = std::mem::take(&mut c.retry_it);
                 c.up = false;
                 let v = if was_up || first { Verdict::Down { changed: was_up, retries } } else { Verdict::StillDown };
-                (v, c.timing.delay_loop)
+                (v, timing.delay_loop)
             }
         };
-        let server = c.server;
+        let server = spec.server;
         let reason = match verdict {
             Verdict::Up { changed: true } => Reason::CheckerUp(id),
             Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
@@ -420,15 +423,15 @@ impl Health {
     }
 
     fn update_server(&mut self, index: usize, reason: Reason) {
-        let s = &self.servers[index];
-        let (up, weight) = server_state(self.checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.base);
+        let spec = &self.plan.servers[index];
+        let (up, weight) = server_state(self.checks[spec.checks.clone()].iter().map(|c| (c.up, c.delta)), spec.weight);
+        let s = &mut self.servers[index];
         if up == s.up && weight == s.weight {
             return;
         }
-        let s = &mut self.servers[index];
         s.up = up;
         s.weight = weight;
-        self.changes.push_back(HealthChange { rs: s.rs, up, weight: s.dynamic.then_some(weight), reason });
+        self.changes.push_back(HealthChange { rs: spec.id, up, weight: s.dynamic.then_some(weight), reason });
     }
 }
 
@@ -436,7 +439,7 @@ impl Health {
 #[allow(clippy::disallowed_methods)] // the tests need some instant to start from
 mod tests {
     use super::*;
-    use crate::plan::{CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec};
+    use crate::plan::{CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec, Timing};
 
     const S: Duration = Duration::from_secs(1);
 
@@ -574,7 +577,7 @@ mod tests {
         for case in cases {
             let plan = one_server(vec![tcp(case.alpha, case.retry)]);
             assert_eq!(initial_health(&plan)[0].up, !case.alpha, "{}", case.name);
-            let mut h = Health::new(&plan, start, || 0);
+            let mut h = Health::new(plan.clone(), start, || 0);
             let (times, verdicts, changes) = drive(&mut h, start, &case.results);
             assert_eq!(times, case.times, "{}", case.name);
             assert_eq!(verdicts, case.verdicts, "{}", case.name);
@@ -586,7 +589,7 @@ mod tests {
     fn a_server_is_up_only_when_all_its_checkers_are() {
         let plan = one_server(vec![tcp(false, 0), tcp(false, 0)]);
         let start = Instant::now();
-        let mut h = Health::new(&plan, start, || 0);
+        let mut h = Health::new(plan.clone(), start, || 0);
         let (a, b) = (CheckId(0), CheckId(1));
         assert_eq!(h.poll_due(start), Some(a));
         assert_eq!(h.poll_due(start), Some(b));
@@ -611,7 +614,7 @@ mod tests {
         let plan = one_server(checks);
         let start = Instant::now();
         let mut draws = [3u64, 1, 4, 1].map(|n| n * 1_000_000_000 + 10_000_000_000).into_iter();
-        let mut h = Health::new(&plan, start, || draws.next().unwrap_or(0));
+        let mut h = Health::new(plan.clone(), start, || draws.next().unwrap_or(0));
         let mut firsts = Vec::new();
         while let Some(at) = h.poll_timeout() {
             let id = h.poll_due(at).expect("due");
@@ -624,7 +627,7 @@ mod tests {
     fn next_runs_keep_their_phase_unless_the_check_was_slow() {
         let plan = one_server(vec![tcp(false, 0)]);
         let start = Instant::now();
-        let mut h = Health::new(&plan, start, || 0);
+        let mut h = Health::new(plan.clone(), start, || 0);
         let id = h.poll_due(start).expect("due");
         h.handle_result(start + Duration::from_millis(300), id, &OK);
         assert_eq!(h.poll_timeout(), Some(start + 10 * S), "a quick result: a delay_loop after it was due");
@@ -668,7 +671,7 @@ mod tests {
         };
         let plan = one_server(vec![misc, file]);
         let start = Instant::now();
-        let mut h = Health::new(&plan, start, || 0);
+        let mut h = Health::new(plan.clone(), start, || 0);
         let (m, f) = (CheckId(0), CheckId(1));
         let weight = |w| HealthChange { rs: RS, up: true, weight: Some(w), reason: Reason::WeightChanged(m) };
         // exit 7 sets the weight to 5; the file adds 2 × 3.
@@ -744,7 +747,7 @@ mod tests {
         for case in cases {
             let plan = one_server(vec![bfd(case.alpha)]);
             assert_eq!(initial_health(&plan)[0].up, !case.alpha, "{}", case.name);
-            let mut h = Health::new(&plan, start, || 0);
+            let mut h = Health::new(plan.clone(), start, || 0);
             assert_eq!(h.poll_timeout(), None, "{}: never scheduled", case.name);
             let (mut verdicts, mut changes) = (Vec::new(), Vec::new());
             for up in case.reports {
@@ -761,7 +764,7 @@ mod tests {
     fn a_bfd_check_and_a_probed_check_of_one_server() {
         let plan = one_server(vec![tcp(false, 0), bfd(false)]);
         let start = Instant::now();
-        let mut h = Health::new(&plan, start, || 0);
+        let mut h = Health::new(plan.clone(), start, || 0);
         let (t, b) = (CheckId(0), CheckId(1));
         assert_eq!(h.poll_due(start), Some(t));
         assert_eq!(h.poll_due(start), None, "only the probed check runs");
@@ -782,7 +785,7 @@ mod tests {
     fn a_server_without_checkers_is_up() {
         let plan = one_server(Vec::new());
         assert_eq!(initial_health(&plan), [ServerHealth { rs: RS, up: true, weight: 10 }]);
-        let mut h = Health::new(&plan, Instant::now(), || 0);
+        let mut h = Health::new(plan.clone(), Instant::now(), || 0);
         assert_eq!(h.poll_timeout(), None);
         assert_eq!(h.poll_change(), None);
     }
@@ -791,7 +794,7 @@ mod tests {
     fn a_reload_carries_verdicts_to_the_same_checks() {
         let start = Instant::now();
         let old = one_server(vec![tcp(false, 0)]);
-        let mut h = Health::new(&old, start, || 0);
+        let mut h = Health::new(old.clone(), start, || 0);
         let (_, _, changes) = drive(&mut h, start, &[fail()]);
         assert_eq!(changes.len(), 1, "down");
         let carried = h.carried();
@@ -804,7 +807,7 @@ mod tests {
         let resume = carry_over(&old, &carried, &new);
         assert_eq!(resume, [Some(Carried { up: false, delta: 0 })]);
         assert_eq!(resumed_health(&new, &resume), [ServerHealth { rs: RS, up: false, weight: 5 }]);
-        let mut h = Health::resume(&new, &resume, start, || 0);
+        let mut h = Health::resume(new.clone(), &resume, start, || 0);
         let (_, _, changes) = drive(&mut h, start, &[fail()]);
         assert!(changes.is_empty(), "{changes:?}");
         let (_, _, changes) = drive(&mut h, start, &[OK]);
