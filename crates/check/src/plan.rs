@@ -169,8 +169,8 @@ impl Endpoint {
     }
 }
 
-/// What a check does. The kinds with more settings than an endpoint are boxed: at 100,000
-/// checks each byte here is 100 kB in every plan.
+/// What a check does. The kinds whose settings are larger than an endpoint are boxed: at
+/// 100,000 checks each byte here is 100 kB in every plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     Tcp(Endpoint),

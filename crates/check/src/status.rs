@@ -13,7 +13,7 @@ pub struct LastRun {
     pub at: SystemTime,
     /// From the start of the attempt to its result.
     pub latency: Duration,
-    /// Boxed: most attempts succeed, and the board keeps the reason for each of 100,000 checks.
+    /// Boxed, as the board keeps it: most attempts succeed.
     pub result: Result<(), Box<Failure>>,
 }
 

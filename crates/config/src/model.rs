@@ -1059,5 +1059,7 @@ mod tests {
         assert!(plain.extra.is_none() && !plain.checkers.spilled(), "nothing boxed, the checker inline");
         let rare = rs("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  uthreshold 9\n  virtualhost h.example\n }\n}\n");
         assert_eq!((rare.extra().uthreshold, rare.extra().virtualhost.as_deref()), (Some(9), Some("h.example")));
+        let rejected = rs("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n  uthreshold many\n }\n}\n");
+        assert!(rejected.extra.is_none(), "a rejected value boxes nothing");
     }
 }

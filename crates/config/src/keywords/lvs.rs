@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::{alias, apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
     CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
-    RealServer, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind, UrlCheck,
-    VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
+    RealServer, RealServerExtra, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind,
+    UrlCheck, VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
 };
 use crate::span::Word;
 use crate::tree::Statement;
@@ -286,6 +286,14 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
 
 );
 
+/// Sets one of a real server's rare settings: only a value read boxes them (a rejected one,
+/// already reported, leaves what was there, as keepalived does).
+fn set_extra<T>(r: &mut RealServer, value: Option<T>, put: impl FnOnce(&mut RealServerExtra, T)) {
+    if let Some(v) = value {
+        put(r.extra_mut(), v);
+    }
+}
+
 pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 1;
         set("weight", |c, s, r| {
             if let Some(w) = c.num(s, 0, i64::from(i32::MAX)) {
@@ -294,13 +302,13 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         }),
         set("lvs_method", |c, s, r| r.forwarding = forwarding(c, s)),
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
-        set("notify_up", |c, s, r| r.extra_mut().notify_up = c.script(s)),
-        set("notify_down", |c, s, r| r.extra_mut().notify_down = c.script(s)),
-        set("uthreshold", |c, s, r| r.extra_mut().uthreshold = c.ka_num(s, 0, u64::from(u32::MAX))),
-        set("lthreshold", |c, s, r| r.extra_mut().lthreshold = c.ka_num(s, 0, u64::from(u32::MAX))),
+        set("notify_up", |c, s, r| set_extra(r, c.script(s), |e, v| e.notify_up = Some(v))),
+        set("notify_down", |c, s, r| set_extra(r, c.script(s), |e, v| e.notify_down = Some(v))),
+        set("uthreshold", |c, s, r| set_extra(r, c.ka_num(s, 0, u64::from(u32::MAX)), |e, v| e.uthreshold = Some(v))),
+        set("lthreshold", |c, s, r| set_extra(r, c.ka_num(s, 0, u64::from(u32::MAX)), |e, v| e.lthreshold = Some(v))),
         set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
         set("alpha", |c, s, r| r.alpha = Some(c.flag(s))),
-        set("virtualhost", |c, s, r| r.extra_mut().virtualhost = c.string(s)),
+        set("virtualhost", |c, s, r| set_extra(r, c.string(s), |e, v| e.virtualhost = Some(v))),
         set("TCP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Tcp)),
         set("HTTP_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::default()))),
         set("SSL_GET", |c, s, r| checker(c, s, r, CheckKind::Http(Box::new(HttpCheck { tls: true, ..HttpCheck::default() })))),
