@@ -381,8 +381,9 @@ fn build(config: &Config, previous: Option<&Plan>) -> Plan {
     out.servers.reserve_exact(servers().count());
     out.checks.reserve_exact(servers().map(|rs| rs.checkers.len()).sum());
     let mut timings: HashMap<Timing, Arc<Timing>> = HashMap::new();
+    // The previous plan's server at a place of this one.
+    let old = |i: usize| previous.and_then(|p| p.servers.get(i));
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
-        let old = |i: usize| previous.and_then(|p| p.servers.get(i));
         let vs_name = shared(vs_name(vs), old(out.servers.len()).map(|o| &o.vs_name));
         for (rsi, rs) in vs.real_servers.iter().enumerate() {
             let id = RsId { vs: vsi, rs: rsi };
