@@ -11,6 +11,7 @@ pub mod lexer;
 mod lints;
 pub mod model;
 pub mod peers;
+pub mod reuse;
 mod source;
 pub mod span;
 pub mod tree;

@@ -2,6 +2,7 @@
 //! Every item (instance, address, server, checker, script) keeps the span it came from.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use smallvec::SmallVec;
@@ -21,7 +22,9 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
-    pub virtual_servers: Vec<VirtualServer>,
+    /// Each shared: a reload keeps the running configuration's where it says the same
+    /// ([`crate::reuse`]).
+    pub virtual_servers: Vec<Arc<VirtualServer>>,
     /// `bfd_instance` blocks, in the configuration's order; those keepalived disables (no
     /// neighbour, mixed families, a duplicate address) are left out.
     pub bfd_instances: Vec<BfdInstance>,
@@ -815,7 +818,7 @@ pub struct CheckCommon {
 }
 
 /// `virtual_server ... { ... }`
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VirtualServer {
     pub key: VsKey,
     pub span: Span,
@@ -849,7 +852,7 @@ pub struct VirtualServer {
 }
 
 /// `real_server IP PORT { ... }`
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RealServer {
     pub ip: IpAddr,
     pub port: u16,
@@ -871,7 +874,7 @@ pub struct RealServer {
 }
 
 /// A real server's settings that few set.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct RealServerExtra {
     pub notify_up: Option<Script>,
     pub notify_down: Option<Script>,
@@ -886,7 +889,7 @@ static NO_EXTRA: RealServerExtra =
     RealServerExtra { notify_up: None, notify_down: None, uthreshold: None, lthreshold: None, virtualhost: None };
 
 /// One health check of a real server.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Checker {
     pub kind: CheckKind,
     /// The options set in the checker's block; boxed and only when one is set, as

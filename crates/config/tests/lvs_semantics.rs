@@ -8,7 +8,11 @@ use vigil_config::{exit_code, parse_str, Options};
 fn read(text: &str) -> (Vec<VirtualServer>, Vec<&'static str>, i32) {
     let parsed = parse_str("t.conf", text, &Options::default(), None);
     let codes = parsed.diagnostics.iter().map(|d| d.code).filter(|c| *c != "vs-address-unowned").collect();
-    (parsed.config.virtual_servers, codes, exit_code(&parsed.diagnostics, false))
+    (
+        parsed.config.virtual_servers.into_iter().map(std::sync::Arc::unwrap_or_clone).collect(),
+        codes,
+        exit_code(&parsed.diagnostics, false),
+    )
 }
 
 const HEAD: &str = "virtual_server 192.0.2.10 80 {\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n";

@@ -473,10 +473,14 @@ impl<'a> Daemon<'a> {
         reloading.extend(NotifyState::monotonic_usec_now().ok());
         tell_systemd(&reloading);
         tracing::info!("Reloading");
-        let (path, opts) = (self.cli.use_file.clone(), crate::options(self.cli));
-        let parsed =
-            tokio::task::spawn_blocking(move || vigil_config::parse_file(&path, &opts, Some(&crate::host::System)))
-                .await;
+        let (path, opts, running) = (self.cli.use_file.clone(), crate::options(self.cli), self.config.clone());
+        let parsed = tokio::task::spawn_blocking(move || {
+            let mut parsed = vigil_config::parse_file(&path, &opts, Some(&crate::host::System))?;
+            let kept = vigil_config::reuse::keep_unchanged(&mut parsed.config, &running);
+            tracing::debug!("{kept} virtual servers unchanged: the running configuration's are kept");
+            Ok::<_, vigil_config::Error>(parsed)
+        })
+        .await;
         let mut outcome = ReloadOutcome { at: unix_time(SystemTime::now()), ..ReloadOutcome::default() };
         let config = match parsed {
             Ok(Ok(parsed)) => {

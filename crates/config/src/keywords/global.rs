@@ -1,7 +1,7 @@
 //! The top level and `global_defs`.
 
 use std::net::IpAddr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use super::{alias, apply, checked, ignored, lvs, removed, set, vrrp, Ctx, Table};
 use crate::model::{
@@ -35,7 +35,7 @@ pub(crate) static TOP: Table<Config> = Table::new(&[
     set("virtual_server_group", |c, s, cfg| cfg.virtual_server_groups.push(lvs::group(c, s))),
     set("virtual_server", |c, s, cfg| {
         if let Some(vs) = lvs::virtual_server(c, s) {
-            cfg.virtual_servers.push(vs)
+            cfg.virtual_servers.push(Arc::new(vs))
         }
     }),
     set("vrrp_track_process", vrrp::track_process),

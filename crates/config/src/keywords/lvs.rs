@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{alias, apply, checked, ignored, removed, set, Ctx, Table};
@@ -1335,6 +1336,8 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
     const NAME_MAX: usize = 32;
     let bfds = &cfg.bfd_instances;
     for vs in &mut cfg.virtual_servers {
+        // Only this reading holds it: nothing is copied.
+        let vs = Arc::make_mut(vs);
         let protocol = vs.protocol;
         for rs in &mut vs.real_servers {
             let trio = rs_trio(rs, protocol);

@@ -700,7 +700,7 @@ mod tests {
         let parsed = vigil_config::parse_str("out.conf", &c.text(), &Options::default(), None);
         assert_eq!(vigil_config::exit_code(&parsed.diagnostics, false), 0, "{}\n{:?}", c.text(), parsed.diagnostics);
         let want: Vec<Shape> = table.iter().map(from_table).collect();
-        let got: Vec<Shape> = parsed.config.virtual_servers.iter().map(from_config).collect();
+        let got: Vec<Shape> = parsed.config.virtual_servers.iter().map(|vs| from_config(vs)).collect();
         assert_eq!(got, want);
     }
 

@@ -1620,7 +1620,7 @@ mod tests {
         let c = convert("t.cf", text);
         let parsed = vigil_config::parse_str("out.conf", &c.text(), &Options::default(), None);
         assert_eq!(vigil_config::exit_code(&parsed.diagnostics, false), 0, "{}\n{:?}", c.text(), parsed.diagnostics);
-        (parsed.config.virtual_servers, c.issues)
+        (parsed.config.virtual_servers.into_iter().map(std::sync::Arc::unwrap_or_clone).collect(), c.issues)
     }
 
     fn timeout(vs: &VirtualServer) -> Option<std::time::Duration> {
