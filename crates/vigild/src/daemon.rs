@@ -36,10 +36,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     }
     let journal = std::env::var_os("JOURNAL_STREAM").is_some();
     crate::logging::init(cli.log_detail, crate::logging::target(cli.log_console, cli.log_facility, journal));
-    let parsed = vigil_config::parse_file(&cli.use_file, &crate::options(cli), Some(&crate::host::System))
-        .context("reading the configuration")?;
-    log_diagnostics(&parsed.diagnostics);
-    let config = Arc::new(parsed.config);
+    let vigil_config::Parsed { config, diagnostics } =
+        vigil_config::parse_file(&cli.use_file, &crate::options(cli), Some(&crate::host::System))
+            .context("reading the configuration")?;
+    log_diagnostics(&diagnostics);
+    // Logged: not kept for the daemon's life (a note for each of 10,000 virtual servers is
+    // megabytes).
+    drop(diagnostics);
+    let config = Arc::new(config);
     // Before any thread exists: every thread started later is in the namespace too.
     if let Some(name) = namespace(cli, &config) {
         enter_namespace(&name)?;
