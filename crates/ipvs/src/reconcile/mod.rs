@@ -8,7 +8,7 @@ mod pool;
 mod table;
 
 pub use dests::Dests;
-pub use pool::{Member, Pool, Pools, QuorumEvent, RsId, Sorry};
+pub use pool::{Member, Owner, Pool, Pools, QuorumEvent, RsId, Sorry};
 pub use table::{diff, diff_service, Table, TableService};
 
 #[cfg(test)]

@@ -124,6 +124,16 @@ impl Pool {
     }
 }
 
+/// A service and the pool that gives it: see [`Pools::owners`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub key: ServiceKey,
+    /// Its index in [`Pools::pools`].
+    pub pool: usize,
+    /// Its index in that pool's services.
+    pub service: usize,
+}
+
 /// Every virtual server of a configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Pools {
@@ -191,19 +201,43 @@ impl Pools {
     /// that table: one service's destinations at a time, which at 100,000 real servers
     /// saves a copy of the table at each reload and check of the kernel's.
     pub fn diff_from(&self, current: &Table, managed: &BTreeSet<ServiceKey>) -> Vec<Op> {
-        // The last pool to list a service gives it, as in `desired`.
-        let mut owners: BTreeMap<ServiceKey, (&Pool, &Service)> = BTreeMap::new();
-        for p in &self.pools {
-            for s in &p.services {
-                owners.insert(s.key, (p, s));
+        let owners = self.owners();
+        let mut ops = self.diff_part(&owners, current);
+        ops.extend(Pools::deletions(&owners, current, managed));
+        ops
+    }
+
+    /// Each service of the pools with the pool that gives it (the last to list it, as in
+    /// [`Pools::desired`]) and its place there, in key order: [`Pools::diff_part`] takes parts
+    /// of it, so that a table of 100,000 destinations is written without all its ops at once.
+    pub fn owners(&self) -> Vec<Owner> {
+        let mut owners: BTreeMap<ServiceKey, Owner> = BTreeMap::new();
+        for (pool, p) in self.pools.iter().enumerate() {
+            for (service, s) in p.services.iter().enumerate() {
+                owners.insert(s.key, Owner { key: s.key, pool, service });
             }
         }
+        owners.into_values().collect()
+    }
+
+    /// The ops that give the services of `part` (of [`Pools::owners`]) in `current` what
+    /// their pools want: [`Pools::diff_from`]'s ops for those services.
+    pub fn diff_part(&self, part: &[Owner], current: &Table) -> Vec<Op> {
         let mut ops = Vec::new();
-        for (key, (pool, service)) in &owners {
-            let want = TableService { service: (*service).clone(), dests: pool.dests() };
-            diff_service(key, current.services.get(key), Some(&want), &mut ops);
+        for o in part {
+            let Some(pool) = self.pools.get(o.pool) else { continue };
+            let Some(service) = pool.services.get(o.service) else { continue };
+            let want = TableService { service: service.clone(), dests: pool.dests() };
+            diff_service(&o.key, current.services.get(&o.key), Some(&want), &mut ops);
         }
-        delete_unwanted(current, managed, |key| owners.contains_key(key), &mut ops);
+        ops
+    }
+
+    /// The ops that delete the services of `current` that are `managed` but no pool's (of
+    /// `owners`, [`Pools::owners`]): the rest of [`Pools::diff_from`]'s ops.
+    pub fn deletions(owners: &[Owner], current: &Table, managed: &BTreeSet<ServiceKey>) -> Vec<Op> {
+        let mut ops = Vec::new();
+        delete_unwanted(current, managed, |key| owners.binary_search_by(|o| o.key.cmp(key)).is_ok(), &mut ops);
         ops
     }
 }

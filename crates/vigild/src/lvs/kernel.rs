@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Display;
 
-use vigil_ipvs::reconcile::Table;
+use vigil_ipvs::reconcile::{Table, TableService};
 use vigil_ipvs::{Op, ServiceKey, Timeouts};
 
 /// The kernel's IPVS table, read and written.
@@ -25,10 +25,15 @@ impl Kernel for vigil_ipvs::client::Client {
     type Error = vigil_ipvs::error::Error;
 
     fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
-        let listing = vigil_ipvs::client::Client::table_of(self, |k| ours.contains(k))?;
-        Ok(Table::from_listing(
-            listing.into_iter().map(|(s, dests)| (s.service, dests.into_iter().map(|d| d.dest).collect())),
-        ))
+        // One service's listing at a time, each made a table entry at once: at 100,000
+        // destinations the whole listing (counters and all) would be megabytes more at each
+        // check of the table.
+        let mut table = Table::default();
+        for s in self.services()?.into_iter().filter(|s| ours.contains(&s.service.key)) {
+            let dests = self.dests(&s.service.key)?.into_iter().map(|d| d.dest).collect();
+            table.services.insert(s.service.key, TableService { service: s.service, dests });
+        }
+        Ok(table)
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {

@@ -21,6 +21,9 @@ use crate::maintenance::{self, decide, Health, Runtime, State};
 use crate::notify::Notifier;
 use crate::status::Applied;
 
+/// How many services the start writes at a time (about 2,500 writes at 10 real servers each).
+const START_PART: usize = 256;
+
 /// An input for the IPVS owner.
 #[derive(Debug)]
 pub enum Input {
@@ -127,10 +130,19 @@ impl<K: Kernel> Lvs<K> {
             let state = if p.quorum_up { "up" } else { "down" };
             tracing::info!(virtual_server = %p.name, "Starting with quorum {state} for VS {}", p.name);
         }
-        let ops = lvs.pools.diff_from(&lvs.mirror, &lvs.managed);
-        let (writes, began) = (ops.len(), std::time::Instant::now());
-        // keepalived adds its services and real servers at start without a line each
-        // (100,000 lines would take longer than the writes); the summary below counts them.
+        let (mut writes, began) = (0, std::time::Instant::now());
+        // A part of the services at a time: at 100,000 destinations the whole table's ops
+        // at once would be megabytes at the start's peak. keepalived adds its services and
+        // real servers at start without a line each (100,000 lines would take longer than the
+        // writes); the summary below counts them.
+        let owners = lvs.pools.owners();
+        for part in owners.chunks(START_PART) {
+            let ops = lvs.pools.diff_part(part, &lvs.mirror);
+            writes += ops.len();
+            lvs.execute_as(ops, Narration::AllButAdditions);
+        }
+        let ops = Pools::deletions(&owners, &lvs.mirror, &lvs.managed);
+        writes += ops.len();
         lvs.execute_as(ops, Narration::AllButAdditions);
         let write_ms = millis(began.elapsed());
         let services = lvs.managed.len();

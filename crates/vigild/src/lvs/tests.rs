@@ -383,3 +383,37 @@ fn maintenance_of_a_virtual_server_loses_its_quorum_and_brings_the_sorry_server(
         std::iter::from_fn(|| rx.try_recv().ok()).filter_map(|e| e.fifo_line()).map(|l| l.trim().to_string()).collect();
     assert_eq!(lines, ["VS [10.0.0.3]:tcp:80 DOWN", "VS [10.0.0.3]:tcp:80 UP"]);
 }
+
+#[test]
+fn a_start_writes_a_large_table_in_parts_with_the_ops_of_one_diff() {
+    // Three parts and a bit; the kernel already has some of them, one with a wrong weight
+    // and a destination too many.
+    let services = START_PART * 3 + 7;
+    let mut text = String::new();
+    for i in 0..services {
+        let (a, b) = (i / 250, i % 250 + 1);
+        text += &format!(
+            "virtual_server 10.10.{a}.{b} 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n real_server 10.20.{a}.{b} 80 {{ weight 2 }}\n real_server 10.21.{a}.{b} 80 {{ }}\n}}\n"
+        );
+    }
+    let config = config(&text);
+    let (pools, _) = Pools::from_config(&config);
+    let desired = pools.desired();
+    let mut kernel = Memory::default();
+    for (k, s) in desired.services.iter().step_by(5) {
+        kernel.table.services.insert(*k, s.clone());
+    }
+    let edited = desired.services.keys().nth(300).copied().expect("a service");
+    let have = kernel.table.services.get_mut(&edited).expect("taken above");
+    let mut first = have.dests.values().next().cloned().expect("a destination");
+    first.weight = 9;
+    have.dests.insert(first.clone());
+    first.key.port = 81;
+    have.dests.insert(first);
+    let before = kernel.table.clone();
+    let managed = pools.keys();
+    let want = pools.diff_from(&before, &managed);
+    drop(start(&mut kernel, &text));
+    assert_eq!(kernel.writes, want, "the same ops, in the same order");
+    assert_eq!(kernel.table, desired);
+}
