@@ -385,12 +385,11 @@ fn checked_plan(plan: Plan) -> Arc<Plan> {
 /// Each real server's state for the IPVS owner, as the board starts with it: up or down, and
 /// its weight when a dynamic checker moved it from the configured one.
 fn health(plan: &Plan, board: &Status) -> Vec<(RsId, bool, Option<i32>)> {
-    board
-        .servers()
-        .into_iter()
-        .zip(&plan.servers)
-        .map(|(h, s)| (rs_id(h.rs), h.up, (h.weight != s.weight).then_some(h.weight)))
-        .collect()
+    let mut configured = plan.servers.iter().map(|s| s.weight);
+    board.map_servers(|h| {
+        let weight = configured.next();
+        (rs_id(h.rs), h.up, (Some(h.weight) != weight).then_some(h.weight))
+    })
 }
 
 /// The checkers' name of a real server as the reconciler's: both index

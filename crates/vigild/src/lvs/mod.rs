@@ -598,7 +598,10 @@ where
 {
     let (tx, mut rx) = mpsc::channel(1024);
     let handle = std::thread::Builder::new().name("ipvs".into()).spawn(move || {
-        let mut lvs = match Lvs::start(kernel, config, &initial, runtime, notifier) {
+        let started = Lvs::start(kernel, config, &initial, runtime, notifier);
+        // Read into the pools: not kept for the thread's life (megabytes at 100,000).
+        drop(initial);
+        let mut lvs = match started {
             Ok(lvs) => lvs,
             Err(e) => {
                 tracing::error!("IPVS: {e}");
