@@ -172,6 +172,7 @@ for run in $(seq 1 "$RUNS"); do
       continue
     fi
     echo "BENCH   progress: $WHO start_ms=$start_ms"
+    echo "BENCH   $WHO peak RSS so far: $(hwm) MiB after the start"
     sleep "$WARM"
 
     perf_start steady
@@ -191,6 +192,7 @@ for run in $(seq 1 "$RUNS"); do
 
     perf_stop
     echo "BENCH   progress: $WHO cpu_pct=$cpu $late"
+    echo "BENCH   $WHO peak RSS so far: $(hwm) MiB after the steady window"
     if [ "$WHO" = floor ]; then
       kill -TERM "$MAIN"; wait "$MAIN" 2>/dev/null
       echo "BENCH run $run floor cpu_pct=$cpu checks_per_s=$rate listener_cpu_pct=$lcpu late_p99_ms=${p99:--} gaps=${gaps:--} servers_checked=${seen:--}"
@@ -201,10 +203,12 @@ for run in $(seq 1 "$RUNS"); do
     rw=$(reload /lab/bin/scale-weight.conf weight7)
     perf_stop
     echo "BENCH   progress: $WHO weight reload: $rw"
+    echo "BENCH   $WHO peak RSS so far: $(hwm) MiB after the weight reload"
     perf_start reload-add
     ra=$(reload /lab/bin/scale-add.conf grown)
     perf_stop
     echo "BENCH   progress: $WHO add reload: $ra"
+    echo "BENCH   $WHO peak RSS so far: $(hwm) MiB after the add reload"
     kw=- ka=-
     if [ "$WHO" = keepalived ] && [ "$run" = 1 ] && [ "$STRACE" = 1 ] && command -v strace >/dev/null; then
       reload /lab/bin/scale-base.conf base_again >/dev/null
