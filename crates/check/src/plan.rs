@@ -310,7 +310,7 @@ pub struct AlertSettings {
 }
 
 /// For each server of `new`, the same server (virtual server and name) in `old`, if any: what
-/// a reload carries verdicts and history by (see [`Finder`]).
+/// a reload carries verdicts and history by (found as `Finder` finds them).
 pub fn same_servers(old: &Plan, new: &Plan) -> Vec<Option<usize>> {
     let mut finder = Finder::new(old);
     new.servers.iter().map(|s| finder.find(&s.vs_name, &s.name)).collect()
@@ -323,7 +323,7 @@ pub fn same_servers(old: &Plan, new: &Plan) -> Vec<Option<usize>> {
 /// megabytes at 100,000 real servers, at a reload's peak). A real server listed twice in a
 /// virtual server (the configuration warns and keeps both) is each copy at its own place, or
 /// the first copy when found through the index.
-struct Finder<'a> {
+pub(crate) struct Finder<'a> {
     old: &'a Plan,
     /// Where the server after the last one found is.
     next: usize,
@@ -374,7 +374,7 @@ pub fn plan(config: &Config) -> Plan {
 }
 
 /// Builds the plan for a reloaded configuration: a real server that `previous` has too (the
-/// same virtual server and name, wherever it moved: see [`Finder`]) shares that plan's name
+/// same virtual server and name, wherever it moved, as `Finder` finds it) shares that plan's name
 /// strings. At 100,000 real servers a reload then holds one set of them, not two (about 5 MiB).
 pub fn replan(config: &Config, previous: &Plan) -> Plan {
     build(config, Some(previous))

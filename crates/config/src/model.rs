@@ -23,7 +23,9 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     /// Each shared: a reload keeps the running configuration's where it says the same
-    /// ([`crate::reuse`]).
+    /// ([`crate::reuse`]). A kept one keeps the spans of the reading that made it, which may
+    /// name other lines than the file has now: after a reload, no message may take a line
+    /// from a virtual server or what it holds.
     pub virtual_servers: Vec<Arc<VirtualServer>>,
     /// `bfd_instance` blocks, in the configuration's order; those keepalived disables (no
     /// neighbour, mixed families, a duplicate address) are left out.

@@ -388,7 +388,7 @@ fn health(plan: &Plan, board: &Status) -> Vec<(RsId, bool, Option<i32>)> {
     let mut configured = plan.servers.iter().map(|s| s.weight);
     board.map_servers(|h| {
         let weight = configured.next();
-        (rs_id(h.rs), h.up, (Some(h.weight) != weight).then_some(h.weight))
+        (rs_id(h.rs), h.up, weight.is_some_and(|w| w != h.weight).then_some(h.weight))
     })
 }
 

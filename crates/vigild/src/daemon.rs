@@ -480,8 +480,11 @@ impl<'a> Daemon<'a> {
         let (path, opts, running) = (self.cli.use_file.clone(), crate::options(self.cli), self.config.clone());
         let parsed = tokio::task::spawn_blocking(move || {
             let mut parsed = vigil_config::parse_file(&path, &opts, Some(&crate::host::System))?;
-            let kept = vigil_config::reuse::keep_unchanged(&mut parsed.config, &running);
-            tracing::debug!("{kept} virtual servers unchanged: the running configuration's are kept");
+            // A configuration with errors is not run: nothing to share.
+            if !parsed.has_errors() {
+                let kept = vigil_config::reuse::keep_unchanged(&mut parsed.config, &running);
+                tracing::debug!("{kept} virtual servers unchanged: the running configuration's are kept");
+            }
             Ok::<_, vigil_config::Error>(parsed)
         })
         .await;

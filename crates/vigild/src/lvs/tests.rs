@@ -73,7 +73,7 @@ fn start_with<'a>(kernel: &'a mut Memory, text: &str, events: Events) -> Lvs<&'a
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let _guard = rt.enter();
     let notifier = Notifier::spawn("lvs".into(), None, events);
-    Lvs::start(kernel, config(text), &[], State::default(), notifier).unwrap_or_else(|e| match e {})
+    Lvs::start(kernel, config(text), Vec::new(), State::default(), notifier).unwrap_or_else(|e| match e {})
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn start_kept<'a>(kernel: &'a mut Memory, text: &str, store: &crate::maintenance
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let _guard = rt.enter();
     let notifier = Notifier::spawn("lvs".into(), None, Events::default());
-    Lvs::start(kernel, config(text), &[], store.snapshot(), notifier).unwrap_or_else(|e| match e {})
+    Lvs::start(kernel, config(text), Vec::new(), store.snapshot(), notifier).unwrap_or_else(|e| match e {})
 }
 
 /// `vigilctl maintenance` and `vigilctl weight` through the store: the IPVS owner is told, a
