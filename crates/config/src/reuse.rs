@@ -48,13 +48,14 @@ fn same_but_where(a: &VirtualServer, b: &VirtualServer) -> bool {
     if a.real_servers.len() != b.real_servers.len() {
         return false;
     }
-    let here = a.span.clone();
-    let unplaced = |vs: &VirtualServer| {
-        let mut vs = vs.clone();
-        spans_mut(&mut vs, &mut |s| *s = here.clone());
-        vs
-    };
-    unplaced(a) == unplaced(b)
+    unplaced(a, &a.span) == unplaced(b, &a.span)
+}
+
+/// A copy of `vs` with every position at `here`.
+fn unplaced(vs: &VirtualServer, here: &Span) -> VirtualServer {
+    let mut vs = vs.clone();
+    spans_mut(&mut vs, &mut |s| *s = here.clone());
+    vs
 }
 
 /// Every position written in a virtual server.
@@ -131,13 +132,6 @@ mod tests {
             out += "}\n";
         }
         out
-    }
-
-    /// `vs` with every position at `here`.
-    fn unplaced(vs: &VirtualServer, here: &Span) -> VirtualServer {
-        let mut vs = vs.clone();
-        spans_mut(&mut vs, &mut |s| *s = here.clone());
-        vs
     }
 
     #[test]

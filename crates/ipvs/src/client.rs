@@ -390,13 +390,24 @@ impl Client {
         &mut self,
         wanted: impl Fn(&ServiceKey) -> bool,
     ) -> Result<Vec<(ServiceEntry, Vec<DestEntry>)>, Error> {
-        let services = self.services()?;
-        let mut out = Vec::with_capacity(services.len());
-        for s in services.into_iter().filter(|s| wanted(&s.service.key)) {
-            let dests = self.dests(&s.service.key)?;
-            out.push((s, dests));
-        }
+        let mut out = Vec::new();
+        self.each_of(wanted, |s, dests| out.push((s, dests)))?;
         Ok(out)
+    }
+
+    /// [`Client::table_of`], one service at a time: `f` gets each service and its
+    /// destinations as they are read, so that a caller keeping less than the whole listing
+    /// (counters and all) never holds it.
+    pub fn each_of(
+        &mut self,
+        wanted: impl Fn(&ServiceKey) -> bool,
+        mut f: impl FnMut(ServiceEntry, Vec<DestEntry>),
+    ) -> Result<(), Error> {
+        for s in self.services()?.into_iter().filter(|s| wanted(&s.service.key)) {
+            let dests = self.dests(&s.service.key)?;
+            f(s, dests);
+        }
+        Ok(())
     }
 
     fn write_one(&mut self, op: Op) -> Result<(), Error> {

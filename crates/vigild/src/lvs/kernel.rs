@@ -29,10 +29,13 @@ impl Kernel for vigil_ipvs::client::Client {
         // destinations the whole listing (counters and all) would be megabytes more at each
         // check of the table.
         let mut table = Table::default();
-        for s in self.services()?.into_iter().filter(|s| ours.contains(&s.service.key)) {
-            let dests = self.dests(&s.service.key)?.into_iter().map(|d| d.dest).collect();
-            table.services.insert(s.service.key, TableService { service: s.service, dests });
-        }
+        self.each_of(
+            |k| ours.contains(k),
+            |s, dests| {
+                let dests = dests.into_iter().map(|d| d.dest).collect();
+                table.services.insert(s.service.key, TableService { service: s.service, dests });
+            },
+        )?;
         Ok(table)
     }
 
