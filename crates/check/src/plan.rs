@@ -310,24 +310,49 @@ pub struct AlertSettings {
 }
 
 /// For each server of `new`, the same server (virtual server and name) in `old`, if any: what
-/// a reload carries verdicts and history by (found as `Finder` finds them).
-pub fn same_servers(old: &Plan, new: &Plan) -> Vec<Option<usize>> {
+/// a reload carries verdicts and history by (found as `Finder` finds them). Made once for a
+/// reload, for [`carry_over`](crate::carry_over) and [`Status::resumed`](crate::Status::resumed).
+pub fn same_servers(old: &Plan, new: &Plan) -> Matches {
     let mut finder = Finder::new(old);
-    new.servers.iter().map(|s| finder.find(&s.vs_name, &s.name)).collect()
+    Matches(new.servers.iter().map(|s| finder.find(&s.vs_name, &s.name).map_or(Matches::NONE, to_u32)).collect())
+}
+
+/// For each server of a plan, where the same server is in the plan before it ([`same_servers`]).
+/// Four bytes a server: a reload holds it next to two plans.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Matches(Vec<u32>);
+
+impl Matches {
+    const NONE: u32 = u32::MAX;
+
+    /// Where the server `new` of the new plan is in the plan before.
+    pub fn get(&self, new: usize) -> Option<usize> {
+        self.0.get(new).copied().filter(|&o| o != Matches::NONE).map(|o| o as usize)
+    }
+
+    /// Each server's [`Matches::get`], in the new plan's order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<usize>> + '_ {
+        (0..self.0.len()).map(|i| self.get(i))
+    }
+}
+
+/// A position in a plan as four bytes; no plan has four billion servers.
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(Matches::NONE)
 }
 
 /// Finds servers of an earlier plan by their virtual server's name and their own, asked in
 /// the order of a new plan. A server usually keeps its place, or moves with the servers added
 /// or removed before it; an index of the earlier plan is built only at the first that does
-/// neither, and holds a hash and a position for each server (a map of the names would be
-/// megabytes at 100,000 real servers, at a reload's peak). A real server listed twice in a
+/// neither, and holds a short hash and a position for each server, eight bytes (a map of the
+/// names would be megabytes at 100,000 real servers, at a reload's peak). A real server listed twice in a
 /// virtual server (the configuration warns and keeps both) is each copy at its own place, or
 /// the first copy when found through the index.
 pub(crate) struct Finder<'a> {
     old: &'a Plan,
     /// Where the server after the last one found is.
     next: usize,
-    index: Option<Vec<(u64, usize)>>,
+    index: Option<Vec<(u32, u32)>>,
 }
 
 impl<'a> Finder<'a> {
@@ -339,9 +364,10 @@ impl<'a> Finder<'a> {
         (&s.vs_name, &s.name)
     }
 
-    fn hash(key: (&str, &str)) -> u64 {
+    /// The low half of the key's hash: a match is checked by the names themselves.
+    fn hash(key: (&str, &str)) -> u32 {
         use std::hash::{BuildHasher, BuildHasherDefault};
-        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key) as u32
     }
 
     /// The position in the earlier plan of the server `name` of the virtual server `vs_name`.
@@ -352,14 +378,15 @@ impl<'a> Finder<'a> {
             Some(self.next)
         } else {
             let index = self.index.get_or_insert_with(|| {
-                let mut index: Vec<(u64, usize)> =
-                    servers.iter().enumerate().map(|(i, o)| (Self::hash(Self::key(o)), i)).collect();
+                let mut index: Vec<(u32, u32)> =
+                    servers.iter().enumerate().map(|(i, o)| (Self::hash(Self::key(o)), to_u32(i))).collect();
                 index.sort_unstable();
                 index
             });
             let h = Self::hash(key);
             let from = index.partition_point(|(k, _)| *k < h);
-            index[from..].iter().take_while(|(k, _)| *k == h).map(|&(_, i)| i).find(|&i| Self::key(&servers[i]) == key)
+            let mut same = index[from..].iter().take_while(|(k, _)| *k == h).map(|&(_, i)| i as usize);
+            same.find(|&i| servers.get(i).map(Self::key) == Some(key))
         };
         if let Some(o) = found {
             self.next = o + 1;
@@ -770,9 +797,9 @@ mod tests {
             ("nothing before", &[], &[]),
         ];
         for (name, new, want) in cases {
-            assert_eq!(same_servers(&old, &servers(new)), *want, "{name}");
+            assert_eq!(same_servers(&old, &servers(new)).iter().collect::<Vec<_>>(), *want, "{name}");
         }
-        assert_eq!(same_servers(&servers(&[]), &old), [None; 5], "nothing was there");
+        assert_eq!(same_servers(&servers(&[]), &old).iter().collect::<Vec<_>>(), [None; 5], "nothing was there");
     }
 
     #[test]

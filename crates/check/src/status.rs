@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use crate::plan::{CheckId, Plan};
+#[cfg(doc)]
+use crate::plan::same_servers;
+use crate::plan::{CheckId, Matches, Plan};
 use crate::verdict::{resumed_health, Carried, Failure, ServerHealth};
 
 /// The last attempt of a check.
@@ -134,14 +136,15 @@ impl Status {
     }
 
     /// The board for a plan started from carried verdicts (see
-    /// [`Health::resume`](crate::verdict::Health::resume)); with `previous`, the board of the
-    /// plan before, a server and check that stay keep their history (time in state, runs,
-    /// last result), and the latency histograms go on by virtual server name and kind.
+    /// [`Health::resume`](crate::verdict::Health::resume)); with `previous`, the plan before,
+    /// its board and where each server of `plan` is in it ([`same_servers`]), a server and
+    /// check that stay keep their history (time in state, runs, last result), and the latency
+    /// histograms go on by virtual server name and kind.
     pub fn resumed(
         plan: &Plan,
         carried: &[Option<Carried>],
         now: SystemTime,
-        previous: Option<(&Plan, &Status)>,
+        previous: Option<(&Plan, &Status, &Matches)>,
     ) -> Arc<Status> {
         let mut checks: Vec<Entry> = plan
             .checks
@@ -152,7 +155,7 @@ impl Status {
         let (group_of, mut groups) = latency_groups(plan);
         let mut servers: Vec<(ServerHealth, SystemTime)> =
             resumed_health(plan, carried).into_iter().map(|h| (h, now)).collect();
-        if let Some((old_plan, old)) = previous {
+        if let Some((old_plan, old, same)) = previous {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
             let kept: std::collections::HashMap<(&str, &str), &Latencies> =
@@ -162,8 +165,7 @@ impl Status {
                     g.latencies.clone_from(l);
                 }
             }
-            let same = crate::plan::same_servers(old_plan, plan);
-            for (i, (s, o)) in plan.servers.iter().zip(same).enumerate() {
+            for (i, (s, o)) in plan.servers.iter().zip(same.iter()).enumerate() {
                 let Some(o) = o else { continue };
                 if let (Some((h, _)), Some((oh, since))) = (servers.get(i), old_servers.get(o)) {
                     if h.up == oh.up {
@@ -332,7 +334,12 @@ mod tests {
 
         let after = plan(2);
         let carried = vec![Some(Carried { up: true, delta: 0 }); after.checks.len()];
-        let resumed = Status::resumed(&after, &carried, SystemTime::UNIX_EPOCH, Some((&before, &status)));
+        let resumed = Status::resumed(
+            &after,
+            &carried,
+            SystemTime::UNIX_EPOCH,
+            Some((&before, &status, &crate::same_servers(&before, &after))),
+        );
         assert_eq!(resumed.latencies(), status.latencies());
         let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
         assert_eq!(runs, [1, 2, 1, 1]);
@@ -340,7 +347,12 @@ mod tests {
 
         let moved = plan_with(1, "real_server 10.0.1.9 80 {\n TCP_CHECK {\n }\n }\n");
         let carried = vec![Some(Carried { up: true, delta: 0 }); moved.checks.len()];
-        let resumed = Status::resumed(&moved, &carried, SystemTime::UNIX_EPOCH, Some((&before, &status)));
+        let resumed = Status::resumed(
+            &moved,
+            &carried,
+            SystemTime::UNIX_EPOCH,
+            Some((&before, &status, &crate::same_servers(&before, &moved))),
+        );
         let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
         assert_eq!(runs, [0, 1, 2, 1, 1], "each server's history found by name after one was put first");
     }

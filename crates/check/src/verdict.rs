@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::plan::{CheckId, Plan, RsId};
+use crate::plan::{CheckId, Matches, Plan, RsId};
 use crate::schedule::Schedule;
 
 /// Shortest wait between two runs of a check, so that a zero `delay_loop` cannot spin.
@@ -227,10 +227,11 @@ pub struct Carried {
 }
 
 /// Which checks of `new` are the same as a check of `old` (same virtual server, real server,
-/// position among its checks, and settings), with the verdict `carried` has for it.
-pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan) -> Vec<Option<Carried>> {
+/// position among its checks, and settings), with the verdict `carried` has for it; `same` is
+/// [`same_servers`](crate::plan::same_servers)`(old, new)`.
+pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan, same: &Matches) -> Vec<Option<Carried>> {
     let mut out = vec![None; new.checks.len()];
-    for (s, o) in new.servers.iter().zip(crate::plan::same_servers(old, new)) {
+    for (s, o) in new.servers.iter().zip(same.iter()) {
         let Some(o) = o.and_then(|o| old.servers.get(o)) else { continue };
         for (k, c) in new.checks[s.checks.clone()].iter().enumerate() {
             let at = o.checks.start + k;
@@ -439,7 +440,7 @@ impl Health {
 #[allow(clippy::disallowed_methods)] // the tests need some instant to start from
 mod tests {
     use super::*;
-    use crate::plan::{CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec, Timing};
+    use crate::plan::{same_servers, CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec, Timing};
 
     const S: Duration = Duration::from_secs(1);
 
@@ -804,7 +805,7 @@ mod tests {
         // change; a success is.
         let mut new = one_server(vec![tcp(false, 0)]);
         new.servers[0].weight = 5;
-        let resume = carry_over(&old, &carried, &new);
+        let resume = carry_over(&old, &carried, &new, &same_servers(&old, &new));
         assert_eq!(resume, [Some(Carried { up: false, delta: 0 })]);
         assert_eq!(resumed_health(&new, &resume), [ServerHealth { rs: RS, up: false, weight: 5 }]);
         let mut h = Health::resume(new.clone(), &resume, start, || 0);
@@ -815,9 +816,9 @@ mod tests {
 
         // A check with other settings, or on another server, starts afresh.
         let mut other = one_server(vec![tcp(false, 2)]);
-        assert_eq!(carry_over(&old, &carried, &other), [None]);
+        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
         other = one_server(vec![tcp(false, 0)]);
         other.servers[0].name = "[127.0.0.9]:tcp:80".into();
-        assert_eq!(carry_over(&old, &carried, &other), [None]);
+        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
     }
 }

@@ -127,9 +127,10 @@ impl Checkers {
         Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, audit_every, audit_took, runtime, bfd, detached })
     }
 
-    /// Runs `config` from now on (see the module's documentation).  `None` when the IPVS
-    /// owner is gone.
-    pub async fn reload(&mut self, config: Arc<Config>) -> Option<Applied> {
+    /// Runs `config` from now on (see the module's documentation): what the IPVS owner
+    /// applied, `None` when it is gone. An error when the checks go on with the previous
+    /// configuration: its new plan could not be made (only a bug gets there).
+    pub async fn reload(&mut self, config: Arc<Config>) -> Result<Option<Applied>, String> {
         // No check of the table starts while two plans and boards are alive: at 100,000 real
         // servers its copies of the table would add to theirs at the reload's peak.
         self.audit.abort();
@@ -140,16 +141,19 @@ impl Checkers {
         let plan = match planned {
             Ok(plan) => plan,
             Err(e) => {
-                tracing::error!("the checkers' new plan could not be made ({e}); they go on with the previous one");
+                let e = format!("the checkers' new plan could not be made ({e}); they go on with the previous one");
+                tracing::error!("{e}");
                 self.audit = spawn_audit(self.audit_every, self.lvs.clone(), self.audit_took.clone());
-                return None;
+                return Err(e);
             }
         };
         let stopped = self.checks.stop().await;
         let (old_plan, old_status, new_plan) = (self.plan.clone(), self.status.clone(), plan.clone());
         let resumed = tokio::task::spawn_blocking(move || {
-            let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan);
-            let status = Status::resumed(&new_plan, &carried, SystemTime::now(), Some((&old_plan, &old_status)));
+            let same = vigil_check::same_servers(&old_plan, &new_plan);
+            let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan, &same);
+            let previous = Some((&*old_plan, &*old_status, &same));
+            let status = Status::resumed(&new_plan, &carried, SystemTime::now(), previous);
             let health = health(&new_plan, &status);
             (carried, status, health)
         });
@@ -182,7 +186,7 @@ impl Checkers {
         if let Some(checks) = Checks::start(plan, carried, status, self.lvs.clone(), self.bfd.clone(), sched) {
             self.checks = checks;
         }
-        applied
+        Ok(applied)
     }
 
     /// The plan the checks run and their board.
