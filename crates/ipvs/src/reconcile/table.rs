@@ -63,6 +63,27 @@ impl Table {
             }
         }
     }
+
+    /// [`Table::apply`] of each op in turn, with each run of destinations removed from one
+    /// service (as a diff writes them) taken out in one pass ([`Dests::remove_all`]).
+    pub fn apply_all<'a>(&mut self, ops: impl IntoIterator<Item = &'a Op>) {
+        let mut ops = ops.into_iter().peekable();
+        let mut run: Vec<crate::types::DestKey> = Vec::new();
+        while let Some(op) = ops.next() {
+            let Op::DelDest(key, first) = op else {
+                self.apply(op);
+                continue;
+            };
+            run.clear();
+            run.push(*first);
+            while let Some(Op::DelDest(_, dk)) = ops.next_if(|next| matches!(next, Op::DelDest(k, _) if k == key)) {
+                run.push(*dk);
+            }
+            if let Some(s) = self.services.get_mut(key) {
+                s.dests.remove_all(&mut run);
+            }
+        }
+    }
 }
 
 /// Whether two service settings are equal as the kernel compares them (it sets `HASHED`

@@ -354,7 +354,8 @@ fn direct_routing_serves_the_virtual_port() {
 
 /// `Pools::diff_from` gives the ops of `diff` against `Pools::desired`, in the same order, for
 /// every pair of these configurations (groups that overlap another virtual server's service
-/// included) and these kernel tables, with and without the services managed.
+/// included) and these kernel tables, with and without the services managed; and those ops
+/// applied together (`Table::apply_all`) make the table they make one by one.
 #[test]
 fn diffing_service_by_service_gives_the_whole_table_diff() {
     let group = "
@@ -394,6 +395,10 @@ virtual_server fwmark 9 {
                 let whole = diff(current, &pools.desired(), &managed);
                 assert_eq!(pools.diff_from(current, &managed), whole, "{text}\nfrom {current:?}");
                 compared += usize::from(!whole.is_empty());
+                let (mut each, mut all) = (current.clone(), current.clone());
+                whole.iter().for_each(|op| each.apply(op));
+                all.apply_all(&whole);
+                assert_eq!(all, each, "the ops applied together as one by one\n{text}\nfrom {current:?}");
             }
         }
         assert_eq!(pools.keys(), pools.desired().services.keys().copied().collect::<BTreeSet<_>>());

@@ -69,12 +69,8 @@ impl Kernel for Detached {
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {
-        ops.iter()
-            .map(|op| {
-                self.table.apply(op);
-                Ok(())
-            })
-            .collect()
+        self.table.apply_all(ops);
+        vec![Ok(()); ops.len()]
     }
 
     fn flush(&mut self) -> Result<(), Self::Error> {

@@ -363,7 +363,7 @@ impl<K: Kernel> Lvs<K> {
             return 0;
         }
         let results = self.kernel.apply(&ops);
-        let mut failed = 0;
+        let mut written = Vec::with_capacity(ops.len());
         for (op, result) in ops.iter().zip(results) {
             match result {
                 Ok(()) => {
@@ -372,14 +372,13 @@ impl<K: Kernel> Lvs<K> {
                     } else {
                         tracing::debug!("IPVS: {}", describe(op));
                     }
-                    self.mirror.apply(op);
+                    written.push(op);
                 }
-                Err(e) => {
-                    failed += 1;
-                    tracing::error!("IPVS: {}: {e}", describe(op));
-                }
+                Err(e) => tracing::error!("IPVS: {}: {e}", describe(op)),
             }
         }
+        let failed = ops.len() - written.len();
+        self.mirror.apply_all(written);
         failed
     }
 
