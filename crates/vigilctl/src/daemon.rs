@@ -394,7 +394,12 @@ pub fn render_reload(outcome: &Value) -> (String, bool) {
             ));
         }
     } else {
-        out.push_str("reload failed; vigild still runs the previous configuration:\n");
+        // With VRRP reloaded, the new configuration runs but for what the errors say.
+        out.push_str(if outcome["vrrp"].is_object() {
+            "reload failed in part; the new configuration runs except where these say:\n"
+        } else {
+            "reload failed; vigild still runs the previous configuration:\n"
+        });
         for e in outcome["errors"].as_array().into_iter().flatten() {
             out.push_str(&format!("  {}\n", s(e)));
         }
@@ -405,6 +410,24 @@ pub fn render_reload(outcome: &Value) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reload_reads_as_done_failed_or_failed_in_part() {
+        let done = serde_json::json!({"ok": true, "ms": 2.0, "errors": [], "vrrp": {"kept": ["VI_1"]},
+            "ipvs": {"writes": 1, "failed": 0}});
+        let (text, ok) = render_reload(&done);
+        assert!(ok);
+        assert_eq!(text, "reloaded in 2.0 ms\n  vrrp_instance unchanged: VI_1\n  IPVS: 1 write(s), 0 refused\n");
+        let failed = serde_json::json!({"ok": false, "errors": ["k.conf:3: unknown keyword"], "vrrp": null});
+        let (text, ok) = render_reload(&failed);
+        assert!(!ok);
+        assert_eq!(text, "reload failed; vigild still runs the previous configuration:\n  k.conf:3: unknown keyword\n");
+        let part = serde_json::json!({"ok": false, "errors": ["the checkers' new plan could not be made"],
+            "vrrp": {"kept": ["VI_1"]}});
+        let (text, ok) = render_reload(&part);
+        assert!(!ok);
+        assert!(text.starts_with("reload failed in part; the new configuration runs"), "{text}");
+    }
 
     #[test]
     fn maintenance_events_read_as_one_line_each() {

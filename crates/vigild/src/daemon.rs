@@ -524,7 +524,10 @@ impl<'a> Daemon<'a> {
                 outcome.vrrp = self.reload_vrrp(&config).await;
                 if !self.cli.vrrp {
                     match &mut self.checkers {
-                        Some(c) => outcome.ipvs = c.reload(config.clone()).await,
+                        Some(c) => match c.reload(config.clone()).await {
+                            Ok(applied) => outcome.ipvs = applied,
+                            Err(e) => outcome.errors.push(e),
+                        },
                         None if !config.virtual_servers.is_empty() => {
                             self.checkers = Checkers::start(
                                 config.clone(),
@@ -553,9 +556,16 @@ impl<'a> Daemon<'a> {
                     }
                 }
                 self.config = config;
-                self.reloads_ok += 1;
                 outcome.ms = began.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!("Reload finished in {:.1} ms", outcome.ms);
+                if outcome.errors.is_empty() {
+                    self.reloads_ok += 1;
+                    tracing::info!("Reload finished in {:.1} ms", outcome.ms);
+                } else {
+                    // A part kept the previous configuration: the reload counts as failed.
+                    outcome.ok = false;
+                    self.reloads_failed += 1;
+                    tracing::error!("Reload finished in {:.1} ms, in part: {}", outcome.ms, outcome.errors.join("; "));
+                }
             }
             None => {
                 self.reloads_failed += 1;

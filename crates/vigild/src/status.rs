@@ -137,9 +137,10 @@ pub struct Daemon {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ReloadOutcome {
     pub at: f64,
-    /// Whether the new configuration is running.
+    /// Whether the new configuration is running, all of it.
     pub ok: bool,
-    /// Errors that kept the old configuration, each `file:line: message`.
+    /// Errors that kept the old configuration, each `file:line: message`; or, with `vrrp`
+    /// set, what kept a part on it.
     pub errors: Vec<String>,
     pub vrrp: Option<Reloaded>,
     pub ipvs: Option<Applied>,
