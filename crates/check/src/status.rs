@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 #[cfg(doc)]
 use crate::plan::same_servers;
 use crate::plan::{CheckId, Matches, Plan};
-use crate::verdict::{resumed_health, Carried, Failure, ServerHealth};
+use crate::verdict::{each_resumed, Carried, Failure, ServerHealth};
 
 /// The last attempt of a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,8 +89,7 @@ impl Entry {
         self.up = up;
         self.runs = self.runs.saturating_add(1);
         self.ran = true;
-        let since_epoch = last.at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-        self.at_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
+        self.at_ms = millis(last.at);
         self.latency_us = u32::try_from(last.latency.as_micros()).unwrap_or(u32::MAX);
         self.failure = last.result.err();
     }
@@ -100,7 +99,7 @@ impl Entry {
             up: self.up,
             runs: u64::from(self.runs),
             last: self.ran.then(|| LastRun {
-                at: SystemTime::UNIX_EPOCH + Duration::from_millis(self.at_ms),
+                at: from_millis(self.at_ms),
                 latency: Duration::from_micros(u64::from(self.latency_us)),
                 result: self.failure.clone().map_or(Ok(()), Err),
             }),
@@ -121,7 +120,18 @@ pub struct Status {
     checks: Mutex<Checks>,
     /// Each check's index in `groups`, in [`Plan::checks`] order.
     group_of: Vec<u32>,
-    servers: Mutex<Vec<(ServerHealth, SystemTime)>>,
+    /// Each server's state and since when it is up or down, in milliseconds since the Unix
+    /// epoch (8 bytes, not a `SystemTime`'s 16).
+    servers: Mutex<Vec<(ServerHealth, u64)>>,
+}
+
+fn millis(at: SystemTime) -> u64 {
+    let since_epoch = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn from_millis(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,8 +163,8 @@ impl Status {
             .map(|(i, c)| Entry::new(carried.get(i).copied().flatten().map_or(!c.alpha, |k| k.up)))
             .collect();
         let (group_of, mut groups) = latency_groups(plan);
-        let mut servers: Vec<(ServerHealth, SystemTime)> =
-            resumed_health(plan, carried).into_iter().map(|h| (h, now)).collect();
+        let now_ms = millis(now);
+        let mut servers: Vec<(ServerHealth, u64)> = each_resumed(plan, carried).map(|h| (h, now_ms)).collect();
         if let Some((old_plan, old, same)) = previous {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
@@ -208,7 +218,7 @@ impl Status {
 
     /// Every real server's state and since when it is up or down, in [`Plan::servers`] order.
     pub fn servers_since(&self) -> Vec<(ServerHealth, SystemTime)> {
-        lock(&self.servers).clone()
+        lock(&self.servers).iter().map(|&(h, since)| (h, from_millis(since))).collect()
     }
 
     pub(crate) fn record_check(&self, id: CheckId, up: bool, last: LastRun) {
@@ -225,7 +235,7 @@ impl Status {
     pub(crate) fn record_server(&self, index: usize, health: ServerHealth, now: SystemTime) {
         if let Some((s, since)) = lock(&self.servers).get_mut(index) {
             if s.up != health.up {
-                *since = now;
+                *since = millis(now);
             }
             *s = health;
         }

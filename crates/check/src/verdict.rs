@@ -249,17 +249,22 @@ pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan, same: &Matches) -
 /// Each real server's state at the start of a plan given the carried verdicts (see
 /// [`Health::resume`]).
 pub fn resumed_health(plan: &Plan, carried: &[Option<Carried>]) -> Vec<ServerHealth> {
-    plan.servers
-        .iter()
-        .map(|s| {
-            let checks = plan.checks[s.checks.clone()].iter().enumerate().map(|(i, c)| {
-                let k = carried.get(s.checks.start + i).copied().flatten();
-                (k.map_or(!c.alpha, |k| k.up), k.map_or(0, |k| k.delta))
-            });
-            let (up, weight) = server_state(checks, s.weight);
-            ServerHealth { rs: s.id, up, weight }
-        })
-        .collect()
+    each_resumed(plan, carried).collect()
+}
+
+/// [`resumed_health`], one server at a time.
+pub(crate) fn each_resumed<'a>(
+    plan: &'a Plan,
+    carried: &'a [Option<Carried>],
+) -> impl Iterator<Item = ServerHealth> + 'a {
+    plan.servers.iter().map(|s| {
+        let checks = plan.checks[s.checks.clone()].iter().enumerate().map(|(i, c)| {
+            let k = carried.get(s.checks.start + i).copied().flatten();
+            (k.map_or(!c.alpha, |k| k.up), k.map_or(0, |k| k.delta))
+        });
+        let (up, weight) = server_state(checks, s.weight);
+        ServerHealth { rs: s.id, up, weight }
+    })
 }
 
 /// Initial state of every real server: up unless one of its checkers starts down (alpha).

@@ -154,25 +154,24 @@ impl Checkers {
             let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan, &same);
             let previous = Some((&*old_plan, &*old_status, &same));
             let status = Status::resumed(&new_plan, &carried, SystemTime::now(), previous);
-            let health = health(&new_plan, &status);
-            (carried, status, health)
+            (carried, status)
         });
-        let (carried, status, health) = match resumed.await {
+        let (carried, status) = match resumed.await {
             Ok(resumed) => resumed,
             Err(e) => {
                 // Only a bug gets here: the checks start afresh on the new plan.
                 tracing::error!("the checkers' verdicts could not be carried over ({e})");
-                let status = Status::resumed(&plan, &[], SystemTime::now(), None);
-                let health = health(&plan, &status);
-                (Vec::new(), status, health)
+                (Vec::new(), Status::resumed(&plan, &[], SystemTime::now(), None))
             }
         };
-        // The old plan and board go now, not after the IPVS owner's reload: at 100,000 real
-        // servers they are tens of megabytes, and that reload builds the new pools and table.
-        // A stop that cuts the reload short from here on leaves the new pair with an owner
-        // that never ran it; nothing reads them after a stop.
+        // The old plan and board go now, before the real servers' states are listed for the
+        // IPVS owner and not after its reload: at 100,000 real servers they are tens of
+        // megabytes, and that reload builds the new pools and table. A stop that cuts the
+        // reload short from here on leaves the new pair with an owner that never ran it;
+        // nothing reads them after a stop.
         self.plan = plan.clone();
         self.status = status.clone();
+        let health = health(&plan, &status);
         self.audit_every = audit_every(&config);
         self.audit = spawn_audit(self.audit_every, self.lvs.clone(), self.audit_took.clone());
         maintenance::store().set_config(config.clone());
