@@ -295,6 +295,12 @@ fn interfaces(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
     }
 }
 
+/// How many [`unowned_virtual_servers`] notes name their virtual server; one more says how
+/// many others there are. A director of 10,000 virtual servers that owns none of their
+/// addresses (a checkers-only node) would otherwise log 10,000 notes at each start and
+/// reload, and hold them all at the reload's peak (megabytes).
+const UNOWNED_NOTES: usize = 10;
+
 /// A virtual_server address should be a VIP, a static address or a local address; otherwise
 /// no packet for it reaches this director (seed 004's BACKUP shows the mistake).
 fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
@@ -303,6 +309,7 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
     for i in &cfg.instances {
         owned.extend(i.virtual_ipaddress.iter().chain(&i.virtual_ipaddress_excluded).map(|a| a.addr));
     }
+    let (mut unowned, mut more) = (0, None);
     for vs in &cfg.virtual_servers {
         let addrs: Vec<IpAddr> = match &vs.key {
             VsKey::Addr { ip, .. } => vec![*ip],
@@ -320,6 +327,11 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
         };
         for ip in addrs {
             if !ip.is_unspecified() && !owned.contains(&ip) {
+                unowned += 1;
+                if unowned > UNOWNED_NOTES {
+                    more.get_or_insert(vs.span.clone());
+                    continue;
+                }
                 let vips: Vec<String> =
                     cfg.instances.iter().flat_map(|i| &i.virtual_ipaddress).map(|a| a.addr.to_string()).collect();
                 diags.push(Diagnostic {
@@ -335,5 +347,18 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
                 });
             }
         }
+    }
+    if let Some(span) = more {
+        diags.push(Diagnostic {
+            severity: Severity::Note,
+            code: "vs-address-unowned",
+            span,
+            message: format!(
+                "{} more virtual_server addresses, the first here, are not a virtual_ipaddress of any vrrp_instance, a static_ipaddress, or an address of this host",
+                unowned - UNOWNED_NOTES
+            ),
+            suggestion: None,
+            security: false,
+        });
     }
 }

@@ -121,3 +121,28 @@ fn seed_002_clean_parts_are_clean() {
     assert_eq!(vip.config.instances[0].name, "VI_1");
     assert_eq!(vip.config.instances[0].virtual_ipaddress.len(), 1);
 }
+
+/// A checkers-only director owns none of its virtual servers' addresses: the first ten are
+/// named each at its line, then one note says how many more there are, at the first of them.
+#[test]
+fn unowned_virtual_servers_are_named_ten_at_most_then_counted() {
+    for (n, want_more) in [(10, None), (11, Some(1)), (250, Some(240))] {
+        let text: String = (0..n)
+            .map(|i| {
+                format!("virtual_server 10.10.0.{} 80 {{\n protocol TCP\n real_server 10.0.1.1 80 {{\n }}\n}}\n", i + 1)
+            })
+            .collect();
+        let p = vigil_config::parse_str("k.conf", &text, &Options::default(), Some(&Director));
+        let notes = lines_with(&p, "vs-address-unowned");
+        let named: Vec<u32> = (0..n.min(10)).map(|i| 1 + 5 * i).collect();
+        match want_more {
+            None => assert_eq!(notes, named, "{n}"),
+            Some(more) => {
+                assert_eq!(notes[..10], named[..], "{n}");
+                assert_eq!(notes[10..], [51], "{n}: the count is at the eleventh");
+                let last = p.diagnostics.iter().rfind(|d| d.code == "vs-address-unowned").expect("a count");
+                assert!(last.message.starts_with(&format!("{more} more virtual_server addresses")), "{last}");
+            }
+        }
+    }
+}
