@@ -31,7 +31,7 @@ pub mod status;
 pub mod verdict;
 pub mod wire;
 
-pub use plan::{plan, replan, same_servers, CheckId, Matches, Plan, RsId};
+pub use plan::{plan, same_servers, CheckId, Matches, Name, Plan, RsId};
 pub use runner::{run, run_resumed, STARTS_PER_TURN};
 pub use status::Status;
 pub use verdict::{carry_over, initial_health, resumed_health, Carried, HealthChange, Reason, ServerHealth};

@@ -1,12 +1,12 @@
 //! keepalived's log lines and alert texts for checker events (the wording of keepalived
 //! 2.2's check_*.c), so that log watchers keep working.
 
-use crate::plan::{CheckSpec, ProbeKind, ServerSpec};
+use crate::plan::{CheckSpec, Name, ProbeKind, ServerSpec};
 use crate::verdict::{hex, Failure};
 
 /// The line for one failed attempt.
 pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) -> String {
-    let name = &spec.name;
+    let name = spec.name(server);
     match (&spec.kind, failure) {
         (ProbeKind::Tcp(_), Failure::ConnectTimeout) => format!("TCP connection to {name} timeout."),
         (ProbeKind::Tcp(_), _) => format!("TCP connection to {name} failed."),
@@ -34,7 +34,7 @@ pub fn failure_line(spec: &CheckSpec, server: &ServerSpec, failure: &Failure) ->
     }
 }
 
-fn http_failure(name: &str, f: &Failure) -> String {
+fn http_failure(name: Name, f: &Failure) -> String {
     match f {
         Failure::ConnectTimeout => format!("Timeout connecting server {name}."),
         Failure::Refused | Failure::Unreachable(_) => format!("Error connecting server {name}."),
@@ -59,19 +59,19 @@ fn bfd_line(bfd: &str, server: &ServerSpec, up: bool) -> String {
 pub fn down_line(spec: &CheckSpec, server: &ServerSpec, retries: u32) -> String {
     let tail = if retries > 0 { format!(" failed after {retries} retries.") } else { " failed.".into() };
     match &spec.kind {
-        ProbeKind::Http(_) => format!("HTTP_CHECK on service {}{tail}", spec.name),
-        ProbeKind::Ping(_) => format!("ICMP CHECK on service {} of {}{tail}", spec.name, server.vs_name),
+        ProbeKind::Http(_) => format!("HTTP_CHECK on service {}{tail}", spec.name(server)),
+        ProbeKind::Ping(_) => format!("ICMP CHECK on service {} of {}{tail}", spec.name(server), server.vs_name),
         ProbeKind::Misc(m) => {
             format!("Misc check for [{} VS {}] by [{}]{tail}", server.name, server.vs_name, m.argv.join(" "))
         }
         ProbeKind::Bfd(bfd) => bfd_line(bfd, server, false),
-        kind => format!("{} on service {}{tail}", kind.keyword(), spec.name),
+        kind => format!("{} on service {}{tail}", kind.keyword(), spec.name(server)),
     }
 }
 
 /// The line when a checker comes up (or first succeeds).
 pub fn up_line(spec: &CheckSpec, server: &ServerSpec) -> String {
-    let name = &spec.name;
+    let name = spec.name(server);
     match &spec.kind {
         ProbeKind::Tcp(_) => format!("TCP connection to {name} success."),
         ProbeKind::Http(_) => format!("Remote Web server {name} succeed on service."),

@@ -89,9 +89,8 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct ServerSpec {
     pub id: RsId,
-    /// keepalived's form: `[10.0.0.7]:tcp:80`; its checks that connect to the same address
-    /// share it.
-    pub name: Arc<str>,
+    /// Its address, shown in keepalived's form: `[10.0.0.7]:tcp:80`.
+    pub name: Name,
     /// The virtual server's name in keepalived's form: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`;
     /// one for all its real servers.
     pub vs_name: Arc<str>,
@@ -108,8 +107,6 @@ pub struct ServerSpec {
 pub struct CheckSpec {
     /// Index of the real server in [`Plan::servers`] (its [`RsId`] is there).
     pub server: usize,
-    /// keepalived's form, from the address the checker connects to: `[10.0.0.7]:tcp:80`.
-    pub name: Arc<str>,
     pub kind: ProbeKind,
     /// Shared by the checks with the same timing (at 100,000 checks, usually all of them).
     pub timing: Arc<Timing>,
@@ -120,10 +117,46 @@ pub struct CheckSpec {
 }
 
 impl CheckSpec {
-    /// Whether `other` is the same check with the same settings, wherever it is in its plan.
+    /// Whether `other` is the same check with the same settings, wherever it is in its plan
+    /// (of the same real server: the address it connects to is in its kind).
     pub fn same_check(&self, other: &CheckSpec) -> bool {
-        (&self.name, &self.kind, &self.timing, self.alpha, self.log_all_failures)
-            == (&other.name, &other.kind, &other.timing, other.alpha, other.log_all_failures)
+        (&self.kind, &self.timing, self.alpha, self.log_all_failures)
+            == (&other.kind, &other.timing, other.alpha, other.log_all_failures)
+    }
+
+    /// keepalived's name for the check, from the address it connects to (`[10.0.0.7]:tcp:80`),
+    /// or its real server's `server` for the kinds that connect nowhere.
+    pub fn name(&self, server: &ServerSpec) -> Name {
+        match self.kind.endpoint() {
+            Some(e) => Name::new(e.addr, server.name.protocol),
+            None => server.name,
+        }
+    }
+}
+
+/// An address as keepalived names it in its logs, `[10.0.0.7]:tcp:80`: written out when shown.
+/// A string for each real server would be megabytes at 100,000 of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Name {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+impl Name {
+    pub fn new(addr: SocketAddr, protocol: Protocol) -> Name {
+        Name { ip: addr.ip(), port: addr.port(), protocol }
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let proto = match self.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+        };
+        write!(f, "[{}]:{proto}:{}", self.ip, self.port)
     }
 }
 
@@ -186,6 +219,19 @@ pub enum ProbeKind {
 }
 
 impl ProbeKind {
+    /// Where it connects to; `None` for the kinds that connect nowhere (MISC_CHECK, FILE_CHECK,
+    /// BFD_CHECK) and for PING_CHECK, which keepalived names by its real server.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        match self {
+            ProbeKind::Tcp(e) => Some(e),
+            ProbeKind::Http(h) => Some(&h.endpoint),
+            ProbeKind::Smtp(s) => Some(&s.endpoint),
+            ProbeKind::Dns(d) => Some(&d.endpoint),
+            ProbeKind::Udp(u) => Some(&u.endpoint),
+            ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => None,
+        }
+    }
+
     /// keepalived's keyword for the checker.
     pub fn keyword(&self) -> &'static str {
         match self {
@@ -314,7 +360,7 @@ pub struct AlertSettings {
 /// reload, for [`carry_over`](crate::carry_over) and [`Status::resumed`](crate::Status::resumed).
 pub fn same_servers(old: &Plan, new: &Plan) -> Matches {
     let mut finder = Finder::new(old);
-    Matches(new.servers.iter().map(|s| finder.find(&s.vs_name, &s.name).map_or(Matches::NONE, to_u32)).collect())
+    Matches(new.servers.iter().map(|s| finder.find(&s.vs_name, s.name).map_or(Matches::NONE, to_u32)).collect())
 }
 
 /// For each server of a plan, where the same server is in the plan before it ([`same_servers`]).
@@ -360,18 +406,18 @@ impl<'a> Finder<'a> {
         Finder { old, next: 0, index: None }
     }
 
-    fn key(s: &ServerSpec) -> (&str, &str) {
-        (&s.vs_name, &s.name)
+    fn key(s: &ServerSpec) -> (&str, Name) {
+        (&s.vs_name, s.name)
     }
 
     /// The low half of the key's hash: a match is checked by the names themselves.
-    fn hash(key: (&str, &str)) -> u32 {
+    fn hash(key: (&str, Name)) -> u32 {
         use std::hash::{BuildHasher, BuildHasherDefault};
         BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key) as u32
     }
 
     /// The position in the earlier plan of the server `name` of the virtual server `vs_name`.
-    fn find(&mut self, vs_name: &str, name: &str) -> Option<usize> {
+    fn find(&mut self, vs_name: &str, name: Name) -> Option<usize> {
         let key = (vs_name, name);
         let servers = &self.old.servers;
         let found = if servers.get(self.next).map(Self::key) == Some(key) {
@@ -397,54 +443,21 @@ impl<'a> Finder<'a> {
 
 /// Builds the plan for a configuration.
 pub fn plan(config: &Config) -> Plan {
-    build(config, None)
-}
-
-/// Builds the plan for a reloaded configuration: a real server that `previous` has too (the
-/// same virtual server and name, wherever it moved, as `Finder` finds it) shares that plan's name
-/// strings. At 100,000 real servers a reload then holds one set of them, not two (about 5 MiB).
-pub fn replan(config: &Config, previous: &Plan) -> Plan {
-    build(config, Some(previous))
-}
-
-/// `text`, as the string `old` already holds when it is the same.
-fn shared(text: String, old: Option<&Arc<str>>) -> Arc<str> {
-    match old {
-        Some(old) if **old == *text => old.clone(),
-        _ => text.into(),
-    }
-}
-
-fn build(config: &Config, previous: Option<&Plan>) -> Plan {
     let mut out = Plan { alerts: alert_settings(config), ..Plan::default() };
     // Sized once: at 100,000 checks a doubling vector would hold a third more than it needs.
     let servers = || config.virtual_servers.iter().flat_map(|vs| &vs.real_servers);
     out.servers.reserve_exact(servers().count());
     out.checks.reserve_exact(servers().map(|rs| rs.checkers.len()).sum());
     let mut timings: HashMap<Timing, Arc<Timing>> = HashMap::new();
-    let mut finder = previous.map(Finder::new);
-    // Per virtual server: each real server's name and the previous plan's same server.
-    let mut names: Vec<(String, Option<&ServerSpec>)> = Vec::new();
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
-        let vs_text = vs_name(vs);
-        names.clear();
-        names.extend(vs.real_servers.iter().map(|rs| {
-            let name = endpoint_name(SocketAddr::new(rs.ip, rs.port), vs.protocol);
-            let old = finder
-                .as_mut()
-                .and_then(|f| f.find(&vs_text, &name))
-                .and_then(|i| previous.and_then(|p| p.servers.get(i)));
-            (name, old)
-        }));
-        let vs_old = names.iter().find_map(|(_, o)| o.map(|o| &o.vs_name));
-        let vs_name = shared(vs_text, vs_old);
-        for (rsi, (rs, (name, old))) in vs.real_servers.iter().zip(names.drain(..)).enumerate() {
+        let vs_name: Arc<str> = vs_name(vs).into();
+        for (rsi, rs) in vs.real_servers.iter().enumerate() {
             let id = RsId { vs: vsi, rs: rsi };
-            let name = shared(name, old.map(|o| &o.name));
+            let name = Name::new(SocketAddr::new(rs.ip, rs.port), vs.protocol);
             let start = out.checks.len();
             for checker in &rs.checkers {
                 let server = out.servers.len();
-                match check_spec(config, vs, rs, checker, (id, server), &name, &mut out.problems) {
+                match check_spec(config, vs, rs, checker, (id, server), name, &mut out.problems) {
                     Ok(mut spec) => {
                         spec.timing = timings.entry(*spec.timing).or_insert(spec.timing).clone();
                         out.checks.push(spec)
@@ -481,12 +494,7 @@ fn vs_name(vs: &VirtualServer) -> String {
 
 /// `[ip]:proto:port`, the form keepalived logs.
 pub fn endpoint_name(addr: SocketAddr, protocol: Protocol) -> String {
-    let proto = match protocol {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Sctp => "sctp",
-    };
-    format!("[{}]:{proto}:{}", addr.ip(), addr.port())
+    Name::new(addr, protocol).to_string()
 }
 
 /// The alert mail settings of `global_defs`, if mails can be sent at all (`smtp_server` and
@@ -523,7 +531,7 @@ fn check_spec(
     rs: &RealServer,
     checker: &Checker,
     (id, server): (RsId, usize),
-    server_name: &Arc<str>,
+    server_name: Name,
     problems: &mut Vec<Error>,
 ) -> Result<CheckSpec, Error> {
     let levels = Levels([checker.common(), rs.common(), &vs.check]);
@@ -662,25 +670,8 @@ fn check_spec(
             ProbeKind::File(FileSpec { path, weight: *weight, reverse: *weight_reverse })
         }
     };
-    // Most checks connect to their real server's own address: they share its name.
-    let named = |addr: SocketAddr| -> Arc<str> {
-        if addr == SocketAddr::new(rs.ip, rs.port) {
-            server_name.clone()
-        } else {
-            endpoint_name(addr, vs.protocol).into()
-        }
-    };
-    let name = match &kind {
-        ProbeKind::Tcp(e) => named(e.addr),
-        ProbeKind::Smtp(s) => named(s.endpoint.addr),
-        ProbeKind::Dns(d) => named(d.endpoint.addr),
-        ProbeKind::Http(h) => named(h.endpoint.addr),
-        ProbeKind::Udp(u) => named(u.endpoint.addr),
-        ProbeKind::Ping(_) | ProbeKind::Misc(_) | ProbeKind::File(_) | ProbeKind::Bfd(_) => server_name.clone(),
-    };
     Ok(CheckSpec {
         server,
-        name,
         kind,
         timing: Arc::new(timing),
         alpha,
@@ -752,35 +743,13 @@ mod tests {
     }
 
     #[test]
-    fn a_reload_plan_shares_the_names_of_the_servers_that_stayed_at_their_place() {
-        let old = servers(&[&[1, 2, 3], &[1, 4]]);
-        let config = servers_conf(&[&[1, 5, 3], &[1, 4]]);
-        let (re, fresh) = (replan(&config, &old), plan(&config));
-        let names = |p: &Plan| -> Vec<(String, String)> {
-            p.servers.iter().map(|s| (s.name.to_string(), s.vs_name.to_string())).collect()
-        };
-        assert_eq!(names(&re), names(&fresh), "the same names as a plan of its own");
-        let check_names = |p: &Plan| -> Vec<String> { p.checks.iter().map(|c| c.name.to_string()).collect() };
-        assert_eq!(check_names(&re), check_names(&fresh));
-        let shared: Vec<bool> =
-            re.servers.iter().zip(&old.servers).map(|(n, o)| Arc::ptr_eq(&n.name, &o.name)).collect();
-        assert_eq!(shared, [true, false, true, true, true], "10.0.1.5 took 10.0.1.2's place: a name of its own");
-        assert!(re.servers.iter().zip(&old.servers).all(|(n, o)| Arc::ptr_eq(&n.vs_name, &o.vs_name)));
-        assert!(
-            re.checks.iter().all(|c| Arc::ptr_eq(&c.name, &re.servers[c.server].name)),
-            "a check shares its server's"
-        );
-        // A server added before the others (what moves every later one) or one removed: the
-        // others are found where they moved, as the reload benchmark's 1,000 added are.
-        for (case, new) in [("one added first", &[&[9, 1, 2, 3][..], &[1, 4]]), ("one removed", &[&[1, 3], &[4]])] {
-            let re = replan(&servers_conf(new), &old);
-            for s in &re.servers {
-                if let Some(o) = old.servers.iter().find(|o| (&o.vs_name, &o.name) == (&s.vs_name, &s.name)) {
-                    assert!(Arc::ptr_eq(&o.name, &s.name), "{case}: {}", s.name);
-                    assert!(Arc::ptr_eq(&o.vs_name, &s.vs_name), "{case}: {}", s.vs_name);
-                }
-            }
-        }
+    fn names_are_written_in_keepalived_form() {
+        let v4 = Name::new("10.0.0.7:80".parse().expect("literal"), Protocol::Tcp);
+        assert_eq!(v4.to_string(), "[10.0.0.7]:tcp:80");
+        let v6 = Name::new("[2001:db8::7]:53".parse().expect("literal"), Protocol::Udp);
+        assert_eq!(v6.to_string(), "[2001:db8::7]:udp:53");
+        assert_eq!(endpoint_name("10.0.0.7:0".parse().expect("literal"), Protocol::Sctp), "[10.0.0.7]:sctp:0");
+        assert!(std::mem::size_of::<Name>() <= 20, "a name is {} bytes", std::mem::size_of::<Name>());
     }
 
     #[test]
@@ -803,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn checks_share_their_names_and_timing_where_they_are_equal() {
+    fn checks_are_named_by_their_address_and_share_their_timing_where_equal() {
         let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.7 80 {\n  TCP_CHECK {\n  }\n  \
                     TCP_CHECK {\n   connect_port 8080\n   bind_if eth1\n  }\n }\n real_server 10.0.0.8 80 {\n  \
                     TCP_CHECK {\n   connect_timeout 3\n  }\n }\n}\nvirtual_server 10.0.0.2 80 {\n protocol TCP\n \
@@ -811,8 +780,9 @@ mod tests {
         let p = plan(&parse(text));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         let [own, other_port, timeout, next_vs] = &p.checks[..] else { panic!("{} checks", p.checks.len()) };
-        assert!(Arc::ptr_eq(&own.name, &p.servers[0].name), "a check of its server's address shares its name");
-        assert_eq!((&*other_port.name, &*p.servers[0].name), ("[10.0.0.7]:tcp:8080", "[10.0.0.7]:tcp:80"));
+        assert_eq!(own.name(&p.servers[0]), p.servers[0].name, "a check of its server's address is named by it");
+        let names = (other_port.name(&p.servers[0]).to_string(), p.servers[0].name.to_string());
+        assert_eq!(names, ("[10.0.0.7]:tcp:8080".to_string(), "[10.0.0.7]:tcp:80".to_string()));
         assert!(Arc::ptr_eq(&p.servers[0].vs_name, &p.servers[1].vs_name), "one name for a virtual server");
         assert_eq!(&*p.servers[2].vs_name, "[10.0.0.2]:tcp:80");
         assert!(Arc::ptr_eq(&own.timing, &next_vs.timing), "equal timings are one, across virtual servers");
@@ -882,7 +852,7 @@ virtual_server 10.0.0.1 80 {
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.checks.len(), 6);
         let tcp = &p.checks[0];
-        assert_eq!(&*tcp.name, "[10.0.0.7]:tcp:8080");
+        assert_eq!(tcp.name(&p.servers[tcp.server]).to_string(), "[10.0.0.7]:tcp:8080");
         assert_eq!(
             *tcp.timing,
             Timing {
@@ -908,7 +878,7 @@ virtual_server 10.0.0.1 80 {
         let p = plan(&parse(LAYERED));
         let misc = &p.checks[2];
         assert!(misc.alpha);
-        assert_eq!(&*misc.name, "[10.0.0.8]:tcp:80");
+        assert_eq!(misc.name(&p.servers[misc.server]).to_string(), "[10.0.0.8]:tcp:80");
         // retry 4 comes from the virtual server; the MISC default (0) only applies when unset.
         assert_eq!(misc.timing.retry, 4);
         assert_eq!(misc.timing.timeout, Duration::from_secs(10), "misc_timeout defaults to delay_loop");
@@ -975,7 +945,7 @@ virtual_server 10.0.0.1 80 {
                 warmup: DEFAULT_DELAY_LOOP,
             }
         );
-        assert_eq!(&*p.checks[0].name, "[::1]:tcp:22");
+        assert_eq!(p.checks[0].name(&p.servers[p.checks[0].server]).to_string(), "[::1]:tcp:22");
         assert_eq!(&*p.servers[0].vs_name, "FWM 7");
         assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
         assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
@@ -1013,7 +983,7 @@ virtual_server 10.0.0.1 80 {
             assert_eq!(c.kind.keyword(), "BFD_CHECK");
             assert_eq!(c.timing.retry, 0);
         }
-        assert_eq!(&*p.checks[1].name, "[10.0.0.8]:tcp:80");
+        assert_eq!(p.checks[1].name(&p.servers[p.checks[1].server]).to_string(), "[10.0.0.8]:tcp:80");
         // An instance that reports to VRRP only is not one a BFD_CHECK can follow.
         config.bfd_instances[0].to_checker = false;
         let p = plan(&config);

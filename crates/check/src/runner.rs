@@ -263,12 +263,12 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
     // A BFD_CHECK says it all in the verdict's one line, as keepalived does.
     let failure = result.as_ref().err().filter(|_| !matches!(spec.kind, ProbeKind::Bfd(_)));
     match verdict {
-        Verdict::StillUp => trace!(check = %spec.name, "check passed"),
+        Verdict::StillUp => trace!(check = %spec.name(server), "check passed"),
         Verdict::Up { changed } => {
             info!(
                 virtual_server = %server.vs_name,
                 real_server = %server.name,
-                check = %spec.name, kind = spec.kind.keyword(), "{}", up_line(spec, server));
+                check = %spec.name(server), kind = spec.kind.keyword(), "{}", up_line(spec, server));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, true, alerts));
             }
@@ -277,27 +277,27 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
             if let Some(f) = failure {
                 let line = failure_line(spec, server, f);
                 if spec.log_all_failures {
-                    info!(check = %spec.name, reason = %f, attempt, retry, "{line}");
+                    info!(check = %spec.name(server), reason = %f, attempt, retry, "{line}");
                 } else {
-                    debug!(check = %spec.name, reason = %f, attempt, retry, "{line}");
+                    debug!(check = %spec.name(server), reason = %f, attempt, retry, "{line}");
                 }
             }
         }
         Verdict::Down { changed, retries } => {
             if let Some(f) = failure {
-                info!(check = %spec.name, reason = %f, "{}", failure_line(spec, server, f));
+                info!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, f));
             }
             info!(
                 virtual_server = %server.vs_name,
                 real_server = %server.name,
-                check = %spec.name, kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
+                check = %spec.name(server), kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, false, alerts));
             }
         }
         Verdict::StillDown => {
             if let Some(f) = failure {
-                debug!(check = %spec.name, reason = %f, "{}", failure_line(spec, server, f));
+                debug!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, f));
             }
         }
     }
@@ -305,8 +305,8 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
 
 fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> Mail {
     let spec = &plan.checks[id.0];
-    let (rs, vs) = plan.servers.get(spec.server).map(|s| (&*s.name, &*s.vs_name)).unwrap_or_default();
-    realserver_mail(alerts.router_id(), rs, vs, up, &alert_body(&spec.kind, up))
+    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.to_string(), &*s.vs_name)).unwrap_or_default();
+    realserver_mail(alerts.router_id(), &rs, vs, up, &alert_body(&spec.kind, up))
 }
 
 #[cfg(test)]

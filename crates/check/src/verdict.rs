@@ -445,7 +445,7 @@ impl Health {
 #[allow(clippy::disallowed_methods)] // the tests need some instant to start from
 mod tests {
     use super::*;
-    use crate::plan::{same_servers, CheckSpec, Endpoint, FileSpec, MiscSpec, ProbeKind, ServerSpec, Timing};
+    use crate::plan::{same_servers, CheckSpec, Endpoint, FileSpec, MiscSpec, Name, ProbeKind, ServerSpec, Timing};
 
     const S: Duration = Duration::from_secs(1);
 
@@ -457,7 +457,6 @@ mod tests {
         let endpoint = Endpoint::new("127.0.0.1:80".parse().expect("literal"));
         CheckSpec {
             server: 0,
-            name: "[127.0.0.1]:tcp:80".into(),
             kind: ProbeKind::Tcp(endpoint),
             timing: timing(retry).into(),
             alpha,
@@ -472,7 +471,7 @@ mod tests {
         Plan {
             servers: vec![ServerSpec {
                 id: rs,
-                name: "[127.0.0.1]:tcp:80".into(),
+                name: Name::new("127.0.0.1:80".parse().expect("literal"), vigil_config::model::Protocol::Tcp),
                 vs_name: "[127.0.0.2]:tcp:80".into(),
                 weight: 10,
                 checks: 0..n,
@@ -823,7 +822,7 @@ mod tests {
         let mut other = one_server(vec![tcp(false, 2)]);
         assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
         other = one_server(vec![tcp(false, 0)]);
-        other.servers[0].name = "[127.0.0.9]:tcp:80".into();
+        other.servers[0].name.ip = "127.0.0.9".parse().expect("literal");
         assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
     }
 }

@@ -136,8 +136,8 @@ impl Checkers {
         self.audit.abort();
         // A plan of 100,000 checks takes a while to build and compare: off this runtime,
         // where VRRP's timers run, and the new plan before the checks stop.
-        let (next, previous) = (config.clone(), self.plan.clone());
-        let planned = tokio::task::spawn_blocking(move || checked_plan(vigil_check::replan(&next, &previous))).await;
+        let next = config.clone();
+        let planned = tokio::task::spawn_blocking(move || checked_plan(vigil_check::plan(&next))).await;
         let plan = match planned {
             Ok(plan) => plan,
             Err(e) => {

@@ -325,7 +325,7 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
                 .zip(plan.checks.get(server.checks.clone()).unwrap_or_default())
                 .map(|(c, spec)| CheckView {
                     kind: spec.kind.keyword().to_string(),
-                    name: spec.name.to_string(),
+                    name: spec.name(server).to_string(),
                     up: c.up,
                     runs: c.runs,
                     last: c.last.as_ref().map(|l| LastCheck {
