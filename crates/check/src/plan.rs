@@ -534,7 +534,7 @@ fn check_spec(
     server_name: Name,
     problems: &mut Vec<Error>,
 ) -> Result<CheckSpec, Error> {
-    let levels = Levels([checker.common(), rs.common(), &vs.check]);
+    let levels = Levels([checker.common(), rs.common(), vs.common()]);
     let delay_loop = levels.get(|c| &c.delay_loop).unwrap_or(vs.delay_loop);
     let (default_retry, default_dbr) = match &checker.kind {
         CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),
@@ -599,7 +599,7 @@ fn check_spec(
                     .clone()
                     .or_else(|| h.virtualhost.clone())
                     .or_else(|| rs.extra().virtualhost.clone())
-                    .or_else(|| vs.virtualhost.clone());
+                    .or_else(|| vs.extra().virtualhost.clone());
                 urls.push(UrlSpec {
                     path: u.path.clone(),
                     request: request(&u.path, &host_header(virtualhost.as_deref(), endpoint.addr), protocol),

@@ -153,7 +153,7 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
         .flatten(),
     );
     for vs in &cfg.virtual_servers {
-        out.extend(vs.quorum_up.iter().chain(vs.quorum_down.iter()));
+        out.extend(vs.extra().quorum_up.iter().chain(vs.extra().quorum_down.iter()));
         for rs in &vs.real_servers {
             out.extend(rs.extra().notify_up.iter().chain(rs.extra().notify_down.iter()));
             for k in &rs.checkers {

@@ -824,6 +824,7 @@ pub struct CheckCommon {
 pub struct VirtualServer {
     pub key: VsKey,
     pub span: Span,
+    /// The virtual server's `delay_loop` (60 s when unset): its checkers' default.
     pub delay_loop: Duration,
     pub scheduler: Scheduler,
     pub sched_flags: SchedFlags,
@@ -831,27 +832,77 @@ pub struct VirtualServer {
     /// Seconds; `persistence_timeout` alone means keepalived's 360.
     pub persistence_timeout: Option<u32>,
     pub persistence_granularity: Option<IpAddr>,
-    pub persistence_engine: Option<String>,
     pub protocol: Protocol,
     /// Set by `protocol` explicitly (a warning for fwmark services).
     pub protocol_span: Option<Span>,
     pub ops: bool,
-    pub virtualhost: Option<String>,
-    pub sorry_server: Option<SorryServer>,
     pub sorry_server_inhibit: bool,
     pub quorum: u32,
     pub hysteresis: u32,
-    pub quorum_up: Option<Script>,
-    pub quorum_down: Option<Script>,
     pub alpha: bool,
     pub omega: bool,
     pub ha_suspend: bool,
     pub inhibit_on_failure: bool,
     pub smtp_alert: Option<bool>,
     pub ip_family: Option<u8>,
-    pub check: CheckCommon,
+    /// Checker options set at this level but `delay_loop` (the field above); boxed and only
+    /// when one is set, as [`RealServer::check`]. [`VirtualServer::common`] reads it.
+    pub check: Option<Box<CheckCommon>>,
+    /// The settings few virtual servers have; boxed and only when one is set (10,000 virtual
+    /// servers are 4 MiB less). [`VirtualServer::extra`] reads it.
+    pub extra: Option<Box<VirtualServerExtra>>,
     pub real_servers: Vec<RealServer>,
 }
+
+/// A virtual server's settings that few set.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct VirtualServerExtra {
+    pub persistence_engine: Option<String>,
+    /// Host header for its HTTP checks.
+    pub virtualhost: Option<String>,
+    pub sorry_server: Option<SorryServer>,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+}
+
+/// None set.
+static NO_VS_EXTRA: VirtualServerExtra = VirtualServerExtra {
+    persistence_engine: None,
+    virtualhost: None,
+    sorry_server: None,
+    quorum_up: None,
+    quorum_down: None,
+};
+
+/// A virtual or real server's readers of its boxes: `extra()` and `extra_mut()` for the rare
+/// settings, `common()` for the checker options set at its level.
+macro_rules! boxed_settings {
+    ($ty:ty, $extra:ty, $no_extra:expr, $common:literal) => {
+        impl $ty {
+            /// The settings few set (each `None` when unset).
+            pub fn extra(&self) -> &$extra {
+                self.extra.as_deref().unwrap_or(&$no_extra)
+            }
+
+            /// Them, to set one.
+            pub fn extra_mut(&mut self) -> &mut $extra {
+                self.extra.get_or_insert_with(Box::default)
+            }
+
+            #[doc = $common]
+            pub fn common(&self) -> &CheckCommon {
+                self.check.as_deref().unwrap_or(&UNSET)
+            }
+        }
+    };
+}
+
+boxed_settings!(
+    VirtualServer,
+    VirtualServerExtra,
+    NO_VS_EXTRA,
+    "The checker options set in the virtual server's block (each `None` is keepalived's default; `delay_loop` is never set here: it is [`VirtualServer::delay_loop`])."
+);
 
 /// `real_server IP PORT { ... }`
 #[derive(Clone, Debug, PartialEq)]
@@ -929,23 +980,12 @@ impl Checker {
     }
 }
 
-impl RealServer {
-    /// The settings few real servers have (each `None` when unset).
-    pub fn extra(&self) -> &RealServerExtra {
-        self.extra.as_deref().unwrap_or(&NO_EXTRA)
-    }
-
-    /// Them, to set one.
-    pub fn extra_mut(&mut self) -> &mut RealServerExtra {
-        self.extra.get_or_insert_with(Box::default)
-    }
-
-    /// The checker options set in the real server's block (each `None` inherits from the
-    /// virtual server).
-    pub fn common(&self) -> &CheckCommon {
-        self.check.as_deref().unwrap_or(&UNSET)
-    }
-}
+boxed_settings!(
+    RealServer,
+    RealServerExtra,
+    NO_EXTRA,
+    "The checker options set in the real server's block (each `None` inherits from the virtual server)."
+);
 
 /// What a checker probes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -434,13 +434,10 @@ fn compare_virtual_server(
             show(b.persistence_granularity)
         ));
     }
-    if a.persistence_engine != b.persistence_engine {
+    let (ea, eb) = (&a.extra().persistence_engine, &b.extra().persistence_engine);
+    if ea != eb {
         let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "none".into());
-        persistence_diff.push(format!(
-            "persistence_engine {} on A, {} on {bn}",
-            show(&a.persistence_engine),
-            show(&b.persistence_engine)
-        ));
+        persistence_diff.push(format!("persistence_engine {} on A, {} on {bn}", show(ea), show(eb)));
     }
     if !persistence_diff.is_empty() {
         push("persistence", format!("{label}: {}", persistence_diff.join("; ")));
@@ -469,7 +466,10 @@ fn compare_virtual_server(
     }
 
     let sorry = |v: &VirtualServer| {
-        v.sorry_server.as_ref().map(|s| (s.ip, s.port, s.forwarding.unwrap_or(v.forwarding), v.sorry_server_inhibit))
+        v.extra()
+            .sorry_server
+            .as_ref()
+            .map(|s| (s.ip, s.port, s.forwarding.unwrap_or(v.forwarding), v.sorry_server_inhibit))
     };
     if sorry(a) != sorry(b) {
         let show = |s: Option<(IpAddr, u16, Forwarding, bool)>| match s {

@@ -64,11 +64,13 @@ fn spans_mut(vs: &mut VirtualServer, f: &mut impl FnMut(&mut Span)) {
     if let Some(s) = &mut vs.protocol_span {
         f(s);
     }
-    if let Some(s) = &mut vs.sorry_server {
-        f(&mut s.span);
-    }
-    for script in [&mut vs.quorum_up, &mut vs.quorum_down].into_iter().flatten() {
-        f(&mut script.span);
+    if let Some(extra) = &mut vs.extra {
+        if let Some(s) = &mut extra.sorry_server {
+            f(&mut s.span);
+        }
+        for script in [&mut extra.quorum_up, &mut extra.quorum_down].into_iter().flatten() {
+            f(&mut script.span);
+        }
     }
     for rs in &mut vs.real_servers {
         real_server_spans(rs, f);

@@ -39,7 +39,7 @@ fn servers_of_the_other_family_are_skipped_unless_tunnelled() {
     ));
     let kept: Vec<String> = vs[0].real_servers.iter().map(|rs| rs.ip.to_string()).collect();
     assert_eq!(kept, ["198.51.100.21", "2001:db8::22"], "a tunnel may cross families");
-    assert_eq!(vs[0].sorry_server, None);
+    assert_eq!(vs[0].extra().sorry_server, None);
     assert_eq!((codes, exit), (vec!["family-mismatch", "family-mismatch"], 5));
 }
 
@@ -172,4 +172,24 @@ fn a_checker_keeps_its_own_options_only_when_it_sets_one() {
     assert!(none.own.is_none(), "nothing set, nothing kept");
     assert_eq!(none.common(), &Default::default());
     assert_eq!(set.common().connect_timeout, Some(std::time::Duration::from_secs(4)));
+}
+
+/// A virtual server's `delay_loop` is its own field, and the boxes of options and rare
+/// settings are there only when something in them is set: a virtual server written as most
+/// are (delay_loop, scheduler, method, protocol, real servers) has neither.
+#[test]
+fn the_usual_virtual_server_keeps_no_box_of_options() {
+    let rs = " real_server 198.51.100.21 80 {\n TCP_CHECK {\n }\n }\n}\n";
+    let (vs, codes, _) = read(&format!("{HEAD} delay_loop 6\n{rs}"));
+    assert_eq!(codes, Vec::<&str>::new());
+    assert_eq!(vs[0].delay_loop, std::time::Duration::from_secs(6));
+    assert_eq!((vs[0].check.is_none(), vs[0].extra.is_none()), (true, true));
+    assert_eq!(vs[0].common().delay_loop, None, "not kept twice");
+
+    let (vs, _, _) = read(&format!("{HEAD} delay_loop 6\n connect_timeout 2\n quorum_up /bin/true\n{rs}"));
+    assert_eq!(vs[0].delay_loop, std::time::Duration::from_secs(6));
+    assert_eq!(vs[0].common().connect_timeout, Some(std::time::Duration::from_secs(2)));
+    assert_eq!(vs[0].common().delay_loop, None);
+    assert!(vs[0].extra().quorum_up.is_some());
+    assert_eq!(vs[0].extra().sorry_server, None);
 }

@@ -122,7 +122,7 @@ fn tunnel(c: &mut Ctx, s: &Statement) -> Option<Tunnel> {
 }
 
 fn vs_check(v: &mut VirtualServer) -> &mut CheckCommon {
-    &mut v.check
+    v.check.get_or_insert_with(Box::default)
 }
 
 fn rs_check(r: &mut RealServer) -> &mut CheckCommon {
@@ -182,7 +182,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
             };
             v.persistence_granularity = granularity(c, s, v6)
         }),
-        set("persistence_engine", |c, s, v| v.persistence_engine = c.string(s)),
+        set("persistence_engine", |c, s, v| v.extra_mut().persistence_engine = c.string(s)),
         set("protocol", |c, s, v| {
             c.at_most(s, 1);
             v.protocol_span = Some(s.span().clone());
@@ -198,7 +198,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
             c.at_most(s, 0);
             v.ops = true
         }),
-        set("virtualhost", |c, s, v| v.virtualhost = c.string(s)),
+        set("virtualhost", |c, s, v| v.extra_mut().virtualhost = c.string(s)),
         set("sorry_server", |c, s, v| {
             c.at_most(s, 2);
             let Some(ip) = c.arg(s, 0) else { return };
@@ -209,12 +209,12 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
             };
             let ip = c.host_word("sorry_server", ip);
             if let (Some(ip), Some(port)) = (ip, port) {
-                v.sorry_server = Some(SorryServer { ip, port, forwarding: None, span: s.span().clone() })
+                v.extra_mut().sorry_server = Some(SorryServer { ip, port, forwarding: None, span: s.span().clone() })
             }
         }),
         set("sorry_server_inhibit", |c, s, v| {
             let on = c.flag(s);
-            if v.sorry_server.is_none() {
+            if v.extra().sorry_server.is_none() {
                 c.warning("order", s.span(), "Ignoring sorry_server inhibit used before or without sorry_server");
                 return;
             }
@@ -222,7 +222,7 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
         }),
         set("sorry_server_lvs_method", |c, s, v| {
             let f = forwarding(c, s);
-            match v.sorry_server.as_mut() {
+            match v.extra.as_mut().and_then(|e| e.sorry_server.as_mut()) {
                 Some(ss) => ss.forwarding = f,
                 None => c.warning("order", s.span(), "sorry_server_lvs_method before sorry_server is ignored"),
             }
@@ -237,8 +237,8 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
                 v.hysteresis = h
             }
         }),
-        set("quorum_up", |c, s, v| v.quorum_up = c.script(s)),
-        set("quorum_down", |c, s, v| v.quorum_down = c.script(s)),
+        set("quorum_up", |c, s, v| v.extra_mut().quorum_up = c.script(s)),
+        set("quorum_down", |c, s, v| v.extra_mut().quorum_down = c.script(s)),
         set("alpha", |c, s, v| v.alpha = c.flag_any_word(s)),
         set("omega", |c, s, v| v.omega = c.flag_any_word(s)),
         set("ha_suspend", |c, s, v| v.ha_suspend = c.flag_any_word(s)),
@@ -1066,24 +1066,20 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
         forwarding: Forwarding::default(),
         persistence_timeout: None,
         persistence_granularity: None,
-        persistence_engine: None,
         protocol: Protocol::default(),
         protocol_span: None,
         ops: false,
-        virtualhost: None,
-        sorry_server: None,
         sorry_server_inhibit: false,
         quorum: 1,
         hysteresis: 0,
-        quorum_up: None,
-        quorum_down: None,
         alpha: false,
         omega: false,
         ha_suspend: false,
         inhibit_on_failure: false,
         smtp_alert: None,
         ip_family: None,
-        check: CheckCommon::default(),
+        check: None,
+        extra: None,
         real_servers: Vec::new(),
     };
     let items = c.block(s);
@@ -1115,7 +1111,7 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
         (VsKey::Fwmark { .. }, Some(_)) => same_family(c, &label, IpAddr::from([0u16; 8]), &mut vs),
         _ => {}
     }
-    if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
+    if vs.real_servers.is_empty() && vs.extra().sorry_server.is_none() {
         c.warning("no-real-servers", s.span(), format!("{label} has no real servers"));
     }
     if !vs.real_servers.is_empty() {
@@ -1133,7 +1129,7 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
     if let VsKey::Fwmark { .. } = vs.key {
         // keepalived 2.2.7: "real server ... has port specified - clearing"; its checkers were
         // made before, with the port as their default, and keep it.
-        let vs_port = vs.check.connect_port;
+        let vs_port = vs.common().connect_port;
         for rs in &mut vs.real_servers {
             if rs.port != 0 {
                 c.warning(
@@ -1153,8 +1149,15 @@ pub(crate) fn virtual_server(c: &mut Ctx, s: &Statement) -> Option<VirtualServer
             }
         }
     }
-    if let Some(d) = vs.check.delay_loop {
-        vs.delay_loop = d;
+    // The virtual server's delay_loop is its own field: its checkers fall back on it, and
+    // the box of options is dropped when that was the only one (as it usually is).
+    if let Some(check) = vs.check.as_mut() {
+        if let Some(d) = check.delay_loop.take() {
+            vs.delay_loop = d;
+        }
+        if **check == CheckCommon::default() {
+            vs.check = None;
+        }
     }
     key.map(|_| vs)
 }
@@ -1177,7 +1180,7 @@ fn same_family(c: &mut Ctx, label: &str, vip: IpAddr, vs: &mut VirtualServer) {
         }
         keep
     });
-    if let Some(sorry) = vs.sorry_server.take_if(|s| crosses(s.ip, s.forwarding)) {
+    if let Some(sorry) = vs.extra.as_mut().and_then(|e| e.sorry_server.take_if(|s| crosses(s.ip, s.forwarding))) {
         c.warning(
             "family-mismatch",
             &sorry.span,

@@ -342,7 +342,7 @@ fn service_settings(vs: &VirtualServer, key: ServiceKey) -> Service {
         (Family::Inet6, Some(IpAddr::V6(mask))) => s.netmask = u128::from(mask).leading_ones(),
         _ => {}
     }
-    s.pe_name = vs.persistence_engine.clone();
+    s.pe_name = vs.extra().persistence_engine.clone();
     s
 }
 
@@ -373,7 +373,7 @@ fn pool(config: &Config, vs: &VirtualServer) -> Pool {
             }
         })
         .collect();
-    let sorry = vs.sorry_server.as_ref().map(|s| {
+    let sorry = vs.extra().sorry_server.as_ref().map(|s| {
         let method = s.forwarding.unwrap_or(vs.forwarding);
         Sorry {
             dest: dest(DestKey { addr: s.ip, port: port(s.port, method) }, method, 1),

@@ -649,7 +649,7 @@ mod tests {
             persistence: vs.persistence_timeout,
             granularity: vs.persistence_granularity,
             ops: vs.ops,
-            pe: vs.persistence_engine.clone(),
+            pe: vs.extra().persistence_engine.clone(),
             v6: vs.ip_family == Some(6),
             reals: vs
                 .real_servers

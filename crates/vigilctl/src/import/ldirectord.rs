@@ -1638,7 +1638,8 @@ mod tests {
         // checktimeout falls back on negotiatetimeout before the defaults.
         assert_eq!((timeout(&vss[0]), timeout(&vss[1])), (secs(20), secs(3)));
         assert_eq!((vss[0].inhibit_on_failure, vss[1].inhibit_on_failure), (true, false));
-        let sorry = |vs: &VirtualServer| vs.sorry_server.as_ref().map(|s| (s.ip.to_string(), s.port, s.forwarding));
+        let sorry =
+            |vs: &VirtualServer| vs.extra().sorry_server.as_ref().map(|s| (s.ip.to_string(), s.port, s.forwarding));
         assert_eq!(sorry(&vss[0]), Some(("127.0.0.1".into(), 80, None)));
         assert_eq!(sorry(&vss[1]), Some(("10.0.9.9".into(), 8080, Some(Forwarding::Nat))));
         let retry = |vs: &VirtualServer| {

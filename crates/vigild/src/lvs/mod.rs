@@ -336,7 +336,7 @@ impl<K: Kernel> Lvs<K> {
         };
         self.publish_quorums();
         let Some(model) = self.config.virtual_servers.get(vs) else { return };
-        let script = if up { &model.quorum_up } else { &model.quorum_down };
+        let script = if up { &model.extra().quorum_up } else { &model.extra().quorum_down };
         if let Some(s) = script {
             self.notifier.run(s, &[]);
         }
@@ -462,7 +462,7 @@ impl<K: Kernel> Lvs<K> {
                 self.publish_rs(i, rs, false);
             }
         }
-        if let (true, Some(s)) = (pool.quorum_up, &vs.quorum_down) {
+        if let (true, Some(s)) = (pool.quorum_up, &vs.extra().quorum_down) {
             self.notifier.run(s, &[]);
         }
         if pool.quorum_up {
