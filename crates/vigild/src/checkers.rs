@@ -51,6 +51,8 @@ pub struct Checkers {
     bfd: watch::Receiver<Up>,
     /// No IPVS in the kernel: the table is in memory only, and not shown as the kernel's.
     detached: bool,
+    /// How the running configuration schedules the checks' thread (the `checker_*` keywords).
+    sched: Scheduling,
 }
 
 /// The checks of one configuration, on their thread.
@@ -123,8 +125,21 @@ impl Checkers {
         let audit = spawn_audit(audit_every, lvs.clone(), audit_took.clone());
         let runtime = spawn_runtime(changes, lvs.clone());
         let sched = config.global.checker_scheduling.clone();
-        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched)?;
-        Some(Checkers { lvs, lvs_thread, checks, plan, status, audit, audit_every, audit_took, runtime, bfd, detached })
+        let checks = Checks::start(plan.clone(), Vec::new(), status.clone(), lvs.clone(), bfd.clone(), sched.clone())?;
+        Some(Checkers {
+            lvs,
+            lvs_thread,
+            checks,
+            plan,
+            status,
+            audit,
+            audit_every,
+            audit_took,
+            runtime,
+            bfd,
+            detached,
+            sched,
+        })
     }
 
     /// Runs `config` from now on (see the module's documentation): what the IPVS owner
@@ -134,8 +149,12 @@ impl Checkers {
         // No check of the table starts while two plans and boards are alive: at 100,000 real
         // servers its copies of the table would add to theirs at the reload's peak.
         self.audit.abort();
-        // A plan of 100,000 checks takes a while to build and compare: off this runtime,
-        // where VRRP's timers run, and the new plan before the checks stop.
+        // The checks stop before the new plan is made, as they stop for the rest of the
+        // reload (and keepalived's for all of it): their running state is then gone while
+        // two plans are alive (11 MiB at 100,000 real servers, at the reload's peak).
+        let stopped = self.checks.stop().await;
+        // A plan of 100,000 checks takes a while to build: off this runtime, where VRRP's
+        // timers run.
         let next = config.clone();
         let planned = tokio::task::spawn_blocking(move || checked_plan(vigil_check::plan(&next))).await;
         let plan = match planned {
@@ -143,11 +162,15 @@ impl Checkers {
             Err(e) => {
                 let e = format!("the checkers' new plan could not be made ({e}); they go on with the previous one");
                 tracing::error!("{e}");
+                let (plan, status, sched) = (self.plan.clone(), self.status.clone(), self.sched.clone());
+                let carried = stopped.into_iter().map(Some).collect();
+                if let Some(checks) = Checks::start(plan, carried, status, self.lvs.clone(), self.bfd.clone(), sched) {
+                    self.checks = checks;
+                }
                 self.audit = spawn_audit(self.audit_every, self.lvs.clone(), self.audit_took.clone());
                 return Err(e);
             }
         };
-        let stopped = self.checks.stop().await;
         let (old_plan, old_status, new_plan) = (self.plan.clone(), self.status.clone(), plan.clone());
         let resumed = tokio::task::spawn_blocking(move || {
             let same = vigil_check::same_servers(&old_plan, &new_plan);
@@ -177,6 +200,7 @@ impl Checkers {
         maintenance::store().set_config(config.clone());
         let (reply, applied) = oneshot::channel();
         let sched = config.global.checker_scheduling.clone();
+        self.sched = sched.clone();
         let input = Input::Reload { config, health, reply };
         let applied = match self.lvs.send(input).await {
             Ok(()) => applied.await.ok(),
