@@ -114,6 +114,29 @@ struct Checks {
     groups: Vec<LatencyGroup>,
 }
 
+/// What a reload's new board takes from the plan before it: where each of the new plan's
+/// servers was ([`same_servers`]), and each old server's checks. Kept instead of that plan,
+/// so that the plan can go before the new board is made (15 MiB at 100,000 real servers).
+#[derive(Debug)]
+pub struct Before {
+    pub same: Matches,
+    /// Each old server's range of checks.
+    checks: Vec<(u32, u32)>,
+}
+
+impl Before {
+    /// From the plan before and [`same_servers`] of it and the new plan.
+    pub fn new(old: &Plan, same: Matches) -> Before {
+        let end = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        Before { same, checks: old.servers.iter().map(|s| (end(s.checks.start), end(s.checks.end))).collect() }
+    }
+
+    /// The checks the old server `o` had.
+    fn checks(&self, o: usize) -> std::ops::Range<usize> {
+        self.checks.get(o).map_or(0..0, |&(start, end)| start as usize..end as usize)
+    }
+}
+
 /// Shared between the runner and readers.
 #[derive(Debug)]
 pub struct Status {
@@ -146,15 +169,15 @@ impl Status {
     }
 
     /// The board for a plan started from carried verdicts (see
-    /// [`Health::resume`](crate::verdict::Health::resume)); with `previous`, the plan before,
-    /// its board and where each server of `plan` is in it ([`same_servers`]), a server and
-    /// check that stay keep their history (time in state, runs, last result), and the latency
-    /// histograms go on by virtual server name and kind.
+    /// [`Health::resume`](crate::verdict::Health::resume)); with `previous`, the board of the
+    /// plan before and what it takes from that plan ([`Before`]), a server and check that stay
+    /// keep their history (time in state, runs, last result), and the latency histograms go
+    /// on by virtual server name and kind.
     pub fn resumed(
         plan: &Plan,
         carried: &[Option<Carried>],
         now: SystemTime,
-        previous: Option<(&Plan, &Status, &Matches)>,
+        previous: Option<(&Status, &Before)>,
     ) -> Arc<Status> {
         let mut checks: Vec<Entry> = plan
             .checks
@@ -165,7 +188,7 @@ impl Status {
         let (group_of, mut groups) = latency_groups(plan);
         let now_ms = millis(now);
         let mut servers: Vec<(ServerHealth, u64)> = each_resumed(plan, carried).map(|h| (h, now_ms)).collect();
-        if let Some((old_plan, old, same)) = previous {
+        if let Some((old, before)) = previous {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
             let kept: std::collections::HashMap<(&str, &str), &Latencies> =
@@ -175,16 +198,17 @@ impl Status {
                     g.latencies.clone_from(l);
                 }
             }
-            for (i, (s, o)) in plan.servers.iter().zip(same.iter()).enumerate() {
+            for (i, (s, o)) in plan.servers.iter().zip(before.same.iter()).enumerate() {
                 let Some(o) = o else { continue };
                 if let (Some((h, _)), Some((oh, since))) = (servers.get(i), old_servers.get(o)) {
                     if h.up == oh.up {
                         servers[i].1 = *since;
                     }
                 }
+                let was = before.checks(o);
                 for (k, c) in s.checks.clone().enumerate() {
-                    let at = old_plan.servers[o].checks.start + k;
-                    if carried.get(c).copied().flatten().is_some() && at < old_plan.servers[o].checks.end {
+                    let at = was.start + k;
+                    if carried.get(c).copied().flatten().is_some() && at < was.end {
                         if let Some(oc) = old_checks.each.get(at) {
                             checks[c] = Entry { up: checks[c].up, ..oc.clone() };
                         }
@@ -348,7 +372,7 @@ mod tests {
             &after,
             &carried,
             SystemTime::UNIX_EPOCH,
-            Some((&before, &status, &crate::same_servers(&before, &after))),
+            Some((&status, &Before::new(&before, crate::same_servers(&before, &after)))),
         );
         assert_eq!(resumed.latencies(), status.latencies());
         let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
@@ -361,7 +385,7 @@ mod tests {
             &moved,
             &carried,
             SystemTime::UNIX_EPOCH,
-            Some((&before, &status, &crate::same_servers(&before, &moved))),
+            Some((&status, &Before::new(&before, crate::same_servers(&before, &moved)))),
         );
         let runs: Vec<u64> = resumed.checks().iter().map(|c| c.runs).collect();
         assert_eq!(runs, [0, 1, 2, 1, 1], "each server's history found by name after one was put first");

@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
-use vigil_check::{Carried, Plan, Status};
+use vigil_check::{Before, Carried, Plan, Status};
 use vigil_config::model::{Config, Scheduling};
 use vigil_ipvs::reconcile::{RsId, Table};
 
@@ -171,12 +171,17 @@ impl Checkers {
                 return Err(e);
             }
         };
-        let (old_plan, old_status, new_plan) = (self.plan.clone(), self.status.clone(), plan.clone());
+        // The old plan goes as soon as the verdicts are carried, before the new board is made
+        // (it keeps only where each server was, in `Before`); the old board, which the new
+        // one takes the history from, goes after.
+        let old_plan = std::mem::replace(&mut self.plan, plan.clone());
+        let (old_status, new_plan) = (self.status.clone(), plan.clone());
         let resumed = tokio::task::spawn_blocking(move || {
             let same = vigil_check::same_servers(&old_plan, &new_plan);
             let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan, &same);
-            let previous = Some((&*old_plan, &*old_status, &same));
-            let status = Status::resumed(&new_plan, &carried, SystemTime::now(), previous);
+            let before = Before::new(&old_plan, same);
+            drop((old_plan, stopped));
+            let status = Status::resumed(&new_plan, &carried, SystemTime::now(), Some((&old_status, &before)));
             (carried, status)
         });
         let (carried, status) = match resumed.await {
@@ -187,12 +192,11 @@ impl Checkers {
                 (Vec::new(), Status::resumed(&plan, &[], SystemTime::now(), None))
             }
         };
-        // The old plan and board go now, before the real servers' states are listed for the
-        // IPVS owner and not after its reload: at 100,000 real servers they are tens of
-        // megabytes, and that reload builds the new pools and table. A stop that cuts the
-        // reload short from here on leaves the new pair with an owner that never ran it;
-        // nothing reads them after a stop.
-        self.plan = plan.clone();
+        // The old board goes now, before the real servers' states are listed for the IPVS
+        // owner and not after its reload: at 100,000 real servers it is megabytes, and that
+        // reload builds the new pools and table. A stop that cuts the reload short from here
+        // on (or since the plan was replaced above) leaves the new pair with an owner that
+        // never ran it; nothing reads them after a stop.
         self.status = status.clone();
         let health = health(&plan, &status);
         self.audit_every = audit_every(&config);
