@@ -18,20 +18,41 @@ const MAX_LANES: usize = 16;
 /// A run: when, and which check (the tie-break, as in a heap of pairs).
 type Run = (Instant, usize);
 
-#[derive(Debug, Default)]
+/// A run as kept: nanoseconds after the schedule's base, and the check. 16 bytes instead of
+/// an `Instant` and a `usize`'s 24: at 100,000 checks the lanes hold them all.
+type Kept = (u64, u32);
+
+/// Heap capacity kept once the heap is empty again: the first runs (spread at random) all go
+/// through the heap, and a heap sized for them would stay allocated, empty, for good.
+const HEAP_KEPT: usize = 1024;
+
+#[derive(Debug)]
 pub(crate) struct Schedule {
-    lanes: Vec<(Duration, VecDeque<Run>)>,
-    heap: BinaryHeap<Reverse<Run>>,
+    /// What the kept runs count from: no run is due before it.
+    base: Instant,
+    lanes: Vec<(Duration, VecDeque<Kept>)>,
+    heap: BinaryHeap<Reverse<Kept>>,
 }
 
 impl Schedule {
-    pub fn with_capacity(n: usize) -> Schedule {
-        Schedule { lanes: Vec::new(), heap: BinaryHeap::with_capacity(n) }
+    /// Room for `n` runs in the heap at first; no run is due before `base` (one pushed for
+    /// earlier is due at `base`).
+    pub fn new(n: usize, base: Instant) -> Schedule {
+        Schedule { base, lanes: Vec::new(), heap: BinaryHeap::with_capacity(n) }
+    }
+
+    fn kept(&self, (at, id): Run) -> Kept {
+        let after = at.saturating_duration_since(self.base).as_nanos();
+        (u64::try_from(after).unwrap_or(u64::MAX), u32::try_from(id).unwrap_or(u32::MAX))
+    }
+
+    fn run(&self, (after, id): Kept) -> Run {
+        (self.base + Duration::from_nanos(after), id as usize)
     }
 
     /// Schedules check `id` at `at`, `delay` after its last run was due (`None`: no such delay).
     pub fn push(&mut self, at: Instant, id: usize, delay: Option<Duration>) {
-        let run = (at, id);
+        let run = self.kept((at, id));
         if let Some(delay) = delay {
             let room = self.lanes.len() < MAX_LANES;
             match self.lanes.iter_mut().find(|(d, _)| *d == delay) {
@@ -46,7 +67,7 @@ impl Schedule {
 
     /// The earliest run.
     pub fn peek(&self) -> Option<Run> {
-        self.earliest().map(|(run, _)| run)
+        self.earliest().map(|(run, _)| self.run(run))
     }
 
     /// Takes the earliest run.
@@ -58,13 +79,13 @@ impl Schedule {
     /// Takes the earliest run if it is due by `now`.
     pub fn pop_due(&mut self, now: Instant) -> Option<Run> {
         match self.earliest()? {
-            ((at, _), from) if at <= now => self.take(from),
+            (run, from) if self.run(run).0 <= now => self.take(from),
             _ => None,
         }
     }
 
     /// The earliest run and where it is: in a lane (its index) or in the heap (`None`).
-    fn earliest(&self) -> Option<(Run, Option<usize>)> {
+    fn earliest(&self) -> Option<(Kept, Option<usize>)> {
         let mut first = self.heap.peek().map(|Reverse(run)| (*run, None));
         for (i, (_, lane)) in self.lanes.iter().enumerate() {
             match (lane.front(), first) {
@@ -77,10 +98,17 @@ impl Schedule {
     }
 
     fn take(&mut self, from: Option<usize>) -> Option<Run> {
-        match from {
+        let run = match from {
             Some(lane) => self.lanes.get_mut(lane)?.1.pop_front(),
-            None => self.heap.pop().map(|Reverse(run)| run),
-        }
+            None => {
+                let run = self.heap.pop().map(|Reverse(run)| run);
+                if self.heap.is_empty() && self.heap.capacity() > HEAP_KEPT {
+                    self.heap.shrink_to(HEAP_KEPT);
+                }
+                run
+            }
+        };
+        run.map(|run| self.run(run))
     }
 }
 
@@ -108,7 +136,7 @@ mod tests {
     fn same_order_as_a_heap() {
         let start = tokio::time::Instant::now().into_std();
         let mut rng = Rng(7);
-        let mut schedule = Schedule::with_capacity(64);
+        let mut schedule = Schedule::new(64, start);
         let mut heap = BinaryHeap::new();
         for id in 0..64 {
             let at = start + Duration::from_millis(rng.next() % 1000);
@@ -137,9 +165,28 @@ mod tests {
     }
 
     #[test]
+    fn the_first_runs_heap_goes_once_empty_and_a_run_before_the_base_is_due_at_it() {
+        let base = tokio::time::Instant::now().into_std();
+        let mut s = Schedule::new(10_000, base);
+        for id in 0..10_000 {
+            s.push(base + Duration::from_millis(id as u64 * 7 % 1000), id, None);
+        }
+        assert!(s.heap.capacity() >= 10_000);
+        let mut last = base;
+        while let Some((at, _)) = s.pop() {
+            assert!(at >= last, "in order");
+            last = at;
+        }
+        assert!(s.heap.capacity() <= HEAP_KEPT, "{} kept", s.heap.capacity());
+        let before = base.checked_sub(Duration::from_secs(1)).expect("a second after boot");
+        s.push(before, 3, None);
+        assert_eq!(s.pop(), Some((base, 3)));
+    }
+
+    #[test]
     fn ties_go_to_the_lower_check() {
         let at = tokio::time::Instant::now().into_std();
-        let mut s = Schedule::default();
+        let mut s = Schedule::new(0, at);
         s.push(at, 5, Some(Duration::from_secs(1)));
         s.push(at, 2, None);
         s.push(at, 3, Some(Duration::from_secs(2)));

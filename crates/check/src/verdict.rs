@@ -322,7 +322,7 @@ impl Health {
             let (up, weight) = server_state(checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.weight);
             servers.push(ServerState { up, weight, dynamic });
         }
-        let mut queue = Schedule::with_capacity(checks.len());
+        let mut queue = Schedule::new(checks.len(), now);
         for ((i, c), spec) in checks.iter().enumerate().zip(&plan.checks).filter(|((_, c), _)| c.scheduled) {
             let spread = if c.has_run { spec.timing.delay_loop } else { spec.timing.warmup };
             let spread = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);

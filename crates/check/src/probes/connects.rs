@@ -55,9 +55,10 @@ pub(crate) struct Connects {
 struct Slots {
     slots: Vec<Slot>,
     free: Vec<usize>,
-    /// (deadline, slot), one in-order lane per timeout. A connect that finishes leaves its
-    /// entry behind; an entry counts only while its slot holds a connect with that deadline.
-    deadlines: Schedule,
+    /// (deadline, slot), one in-order lane per timeout, from the first connect's start. A
+    /// connect that finishes leaves its entry behind; an entry counts only while its slot
+    /// holds a connect with that deadline.
+    deadlines: Option<Schedule>,
     in_flight: usize,
 }
 
@@ -110,7 +111,8 @@ impl Connects {
             Some(free) => *free = slot,
             None => self.slots.slots.push(slot),
         }
-        self.slots.deadlines.push(deadline, index, Some(timeout));
+        let deadlines = self.slots.deadlines.get_or_insert_with(|| Schedule::new(0, start.into_std()));
+        deadlines.push(deadline, index, Some(timeout));
         self.slots.in_flight += 1;
     }
 
@@ -146,7 +148,7 @@ impl Connects {
 
     /// Ends the connects whose deadline has passed by `now` with a connect timeout.
     pub fn expire(&mut self, now: Instant, done: &mut Vec<Done>) {
-        while let Some((deadline, index)) = self.slots.deadlines.pop_due(now.into_std()) {
+        while let Some((deadline, index)) = self.slots.deadlines.as_mut().and_then(|d| d.pop_due(now.into_std())) {
             if self.slots.live(index, deadline) {
                 done.extend(self.slots.take(index, Err(Failure::ConnectTimeout), now));
             }
@@ -155,14 +157,21 @@ impl Connects {
 
     /// The earliest deadline of a connect in flight.
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some((deadline, index)) = self.slots.deadlines.peek() {
-            if self.slots.live(index, deadline) {
+        let Slots { slots, deadlines, .. } = &mut self.slots;
+        let deadlines = deadlines.as_mut()?;
+        while let Some((deadline, index)) = deadlines.peek() {
+            if live(slots, index, deadline) {
                 return Some(deadline.into());
             }
-            self.slots.deadlines.pop();
+            deadlines.pop();
         }
         None
     }
+}
+
+/// Whether slot `index` holds a connect with that deadline.
+fn live(slots: &[Slot], index: usize, deadline: std::time::Instant) -> bool {
+    slots.get(index).is_some_and(|s| s.socket.is_some() && s.deadline == deadline)
 }
 
 impl Poller {
@@ -178,7 +187,7 @@ impl Poller {
 
 impl Slots {
     fn live(&self, index: usize, deadline: std::time::Instant) -> bool {
-        self.slots.get(index).is_some_and(|s| s.socket.is_some() && s.deadline == deadline)
+        live(&self.slots, index, deadline)
     }
 
     /// Ends the connect in slot `index` at `now`; closing its socket also takes it out of the
