@@ -538,7 +538,7 @@ fn check_spec(
     let delay_loop = levels.get(|c| &c.delay_loop).unwrap_or(vs.delay_loop);
     let (default_retry, default_dbr) = match &checker.kind {
         CheckKind::Http(_) => (DEFAULT_RETRY, DEFAULT_HTTP_DELAY_BEFORE_RETRY),
-        CheckKind::Dns { .. } => (DEFAULT_DNS_RETRY, delay_loop),
+        CheckKind::Dns(_) => (DEFAULT_DNS_RETRY, delay_loop),
         CheckKind::Misc(_) => (DEFAULT_MISC_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
         _ => (DEFAULT_RETRY, DEFAULT_DELAY_BEFORE_RETRY),
     };
@@ -622,14 +622,14 @@ fn check_spec(
                 .or_else(|| config.global.script_user.clone());
             ProbeKind::Misc(Box::new(MiscSpec { argv: script.argv.clone(), dynamic: m.dynamic, user }))
         }
-        CheckKind::Smtp { helo_name } => ProbeKind::Smtp(Box::new(SmtpSpec {
+        CheckKind::Smtp(m) => ProbeKind::Smtp(Box::new(SmtpSpec {
             endpoint: endpoint(25, "SMTP_CHECK")?,
-            helo_name: helo_name.clone().or_else(|| config.global.smtp_helo_name.clone()),
+            helo_name: m.helo_name.clone().or_else(|| config.global.smtp_helo_name.clone()),
         })),
-        CheckKind::Dns { query_type, name } => ProbeKind::Dns(Box::new(DnsSpec {
+        CheckKind::Dns(d) => ProbeKind::Dns(Box::new(DnsSpec {
             endpoint: endpoint(53, "DNS_CHECK")?,
-            qtype: dns_type(*query_type),
-            name: name.clone(),
+            qtype: dns_type(d.query_type),
+            name: d.name.clone(),
         })),
         CheckKind::Udp(u) => ProbeKind::Udp(Box::new(UdpSpec {
             endpoint: endpoint(0, "UDP_CHECK")?,
@@ -639,7 +639,8 @@ fn check_spec(
             max_reply_length: u.max_reply_length.unwrap_or(DEFAULT_MAX_REPLY_LENGTH),
         })),
         CheckKind::Ping => ProbeKind::Ping(endpoint(1, "PING_CHECK")?),
-        CheckKind::Bfd { name, alpha: own } => {
+        CheckKind::Bfd(b) => {
+            let (name, own) = (&b.name, &b.alpha);
             let unknown = || Error::UnknownBfd { rs: id, rs_name: rs_name(), name: name.clone().unwrap_or_default() };
             let name = name.as_deref().ok_or_else(unknown)?;
             if !config.bfd_instances.iter().any(|b| b.name == name && b.to_checker) {
@@ -656,7 +657,8 @@ fn check_spec(
             };
             ProbeKind::Bfd(name.to_string())
         }
-        CheckKind::File { track_file, weight, weight_reverse } => {
+        CheckKind::File(f) => {
+            let vigil_config::model::FileCheck { track_file, weight, weight_reverse } = &**f;
             let unknown =
                 || Error::UnknownTrackFile { rs: id, rs_name: rs_name(), name: track_file.clone().unwrap_or_default() };
             let name = track_file.as_deref().ok_or_else(unknown)?;

@@ -995,26 +995,43 @@ pub enum CheckKind {
     Http(Box<HttpCheck>),
     /// Boxed for the same reason: a script and its user make the largest variant.
     Misc(Box<MiscCheck>),
-    Smtp {
-        helo_name: Option<String>,
-    },
-    Dns {
-        query_type: DnsType,
-        name: String,
-    },
+    /// The kinds below are boxed too: a checker is then 40 bytes, not 56, and 100,000 real
+    /// servers of TCP_CHECK 1.6 MiB less.
+    Smtp(Box<SmtpCheck>),
+    Dns(Box<DnsCheck>),
     Udp(Box<UdpCheck>),
     Ping,
-    File {
-        track_file: Option<String>,
-        weight: i32,
-        weight_reverse: bool,
-    },
-    /// BFD_CHECK: the real server follows the `bfd_instance` called `name`, up while its
-    /// session is Up. `alpha` is the checker's own; unset, the real server's applies.
-    Bfd {
-        name: Option<String>,
-        alpha: Option<bool>,
-    },
+    File(Box<FileCheck>),
+    Bfd(Box<BfdCheck>),
+}
+
+/// SMTP_CHECK settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SmtpCheck {
+    pub helo_name: Option<String>,
+}
+
+/// DNS_CHECK settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsCheck {
+    pub query_type: DnsType,
+    pub name: String,
+}
+
+/// FILE_CHECK settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileCheck {
+    pub track_file: Option<String>,
+    pub weight: i32,
+    pub weight_reverse: bool,
+}
+
+/// BFD_CHECK: the real server follows the `bfd_instance` called `name`, up while its session
+/// is Up. `alpha` is the checker's own; unset, the real server's applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BfdCheck {
+    pub name: Option<String>,
+    pub alpha: Option<bool>,
 }
 
 /// keepalived.conf(5), UDP_CHECK: "max_reply_length <INT> # default is 255".
@@ -1095,7 +1112,11 @@ mod tests {
     #[test]
     fn a_real_server_stays_small() {
         let size = std::mem::size_of::<RealServer>();
-        assert!(size <= 128, "RealServer is {size} bytes");
+        assert!(size <= 112, "RealServer is {size} bytes");
+        let size = std::mem::size_of::<Checker>();
+        assert!(size <= 40, "Checker is {size} bytes");
+        let size = std::mem::size_of::<VirtualServer>();
+        assert!(size <= 176, "VirtualServer is {size} bytes");
         let rs = |text: &str| {
             let parsed = crate::parse_str("k.conf", text, &crate::Options::default(), None);
             parsed.config.virtual_servers[0].real_servers[0].clone()

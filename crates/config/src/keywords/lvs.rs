@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::{alias, apply, checked, ignored, removed, set, Ctx, Table};
 use crate::model::{
-    CheckCommon, CheckKind, Checker, Config, DnsType, Forwarding, GroupMember, HttpCheck, MiscCheck, Protocol,
-    RealServer, RealServerExtra, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel, TunnelChecksum, TunnelKind,
-    UrlCheck, VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
+    CheckCommon, CheckKind, Checker, Config, DnsCheck, DnsType, FileCheck, Forwarding, GroupMember, HttpCheck,
+    MiscCheck, Protocol, RealServer, RealServerExtra, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel,
+    TunnelChecksum, TunnelKind, UrlCheck, VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
 };
 use crate::span::Word;
 use crate::tree::Statement;
@@ -316,8 +316,8 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         set("MISC_CHECK", |c, s, r| {
             checker(c, s, r, CheckKind::Misc(Box::new(MiscCheck { path: None, timeout: None, dynamic: false, user: None })))
         }),
-        set("SMTP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Smtp { helo_name: None })),
-        set("DNS_CHECK", |c, s, r| checker(c, s, r, CheckKind::Dns { query_type: DnsType::Soa, name: ".".into() })),
+        set("SMTP_CHECK", |c, s, r| checker(c, s, r, CheckKind::Smtp(Box::default()))),
+        set("DNS_CHECK", |c, s, r| checker(c, s, r, CheckKind::Dns(Box::new(DnsCheck { query_type: DnsType::Soa, name: ".".into() })))),
         set("UDP_CHECK", |c, s, r| {
             let kind =
                 CheckKind::Udp(Box::default());
@@ -325,9 +325,9 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         }),
         set("PING_CHECK", |c, s, r| checker(c, s, r, CheckKind::Ping)),
         set("FILE_CHECK", |c, s, r| {
-            checker(c, s, r, CheckKind::File { track_file: None, weight: 1, weight_reverse: false })
+            checker(c, s, r, CheckKind::File(Box::new(FileCheck { track_file: None, weight: 1, weight_reverse: false })))
         }),
-        set("BFD_CHECK", |c, s, r| checker(c, s, r, CheckKind::Bfd { name: None, alpha: None })),
+        set("BFD_CHECK", |c, s, r| checker(c, s, r, CheckKind::Bfd(Box::default()))),
         checked("snmp_name", snmp_name),
 
 );
@@ -346,12 +346,12 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             // keepalived leaves alpha as it was after an invalid value.
             let valid = s.args.first().is_none_or(|w| matches!(w.text.as_str(), "on" | "true" | "yes" | "off" | "false" | "no"));
             let value = c.flag(s);
-            if let (CheckKind::Bfd { alpha, .. }, true) = (&mut k.kind, valid) {
-                *alpha = Some(value);
+            if let (CheckKind::Bfd(b), true) = (&mut k.kind, valid) {
+                b.alpha = Some(value);
             }
         }),
         set("host", |c, s, k| match &k.kind {
-            CheckKind::Smtp { .. } => smtp_host(c, s, k),
+            CheckKind::Smtp(_) => smtp_host(c, s, k),
             _ => wrong_checker(c, s),
         }),
         set("url", |c, s, k| match &mut k.kind {
@@ -420,11 +420,12 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             _ => wrong_checker(c, s),
         }),
         set("helo_name", |c, s, k| match &mut k.kind {
-            CheckKind::Smtp { helo_name } => *helo_name = c.string(s),
+            CheckKind::Smtp(m) => m.helo_name = c.string(s),
             _ => wrong_checker(c, s),
         }),
         set("type", |c, s, k| match &mut k.kind {
-            CheckKind::Dns { query_type, .. } => {
+            CheckKind::Dns(d) => {
+                let query_type = &mut d.query_type;
                 c.at_most(s, 1);
                 if let Some(w) = c.arg(s, 0) {
                     *query_type = match w.text.to_ascii_uppercase().as_str() {
@@ -449,14 +450,14 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             _ => wrong_checker(c, s),
         }),
         set("name", |c, s, k| match &mut k.kind {
-            CheckKind::Bfd { .. } => bfd_name(c, s, k),
-            CheckKind::Dns { name, .. } => match c.string(s) {
+            CheckKind::Bfd(_) => bfd_name(c, s, k),
+            CheckKind::Dns(d) => match c.string(s) {
                 Some(n) if dns_name_has_empty_label(&n) => c.error(
                     "bad-value",
                     s.span(),
                     format!("DNS_CHECK name '{n}' has empty label - ignoring"),
                 ),
-                Some(n) => *name = n,
+                Some(n) => d.name = n,
                 None => {}
             },
             _ => wrong_checker(c, s),
@@ -486,11 +487,12 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             _ => wrong_checker(c, s),
         }),
         set("track_file", |c, s, k| match &mut k.kind {
-            CheckKind::File { track_file, .. } => *track_file = c.string(s),
+            CheckKind::File(f) => f.track_file = c.string(s),
             _ => wrong_checker(c, s),
         }),
         set("weight", |c, s, k| match &mut k.kind {
-            CheckKind::File { weight, weight_reverse, .. } => {
+            CheckKind::File(f) => {
+                let FileCheck { weight, weight_reverse, .. } = &mut **f;
                 c.at_most(s, 2);
                 // keepalived's range here is IPVS's weight limit, not a VRRP priority's.
                 if let Some(w) = c.int_at(s, 0, -i64::from(i32::MAX), i64::from(i32::MAX)) {
@@ -515,7 +517,7 @@ pub(crate) static CHECKER: Table<CheckerDraft> = table_with_timing!(checker_comm
             "dynamic",
             "keepalived 2.2.7 has no 'dynamic' in FILE_CHECK (a weight makes the check change the real server's weight); delete the line",
             Some(|c, s, k| match &mut k.kind {
-                CheckKind::File { .. } => c.at_most(s, 0),
+                CheckKind::File(_) => c.at_most(s, 0),
                 _ => wrong_checker(c, s),
             }),
         ),
@@ -559,7 +561,7 @@ fn bindto(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
     let Some(addr) = c.host(s) else { return };
     // SMTP_CHECK takes the real server's address only when its block ends.
     let dest = match k.kind {
-        CheckKind::Smtp { .. } => k.common.connect_ip,
+        CheckKind::Smtp(_) => k.common.connect_ip,
         _ => Some(k.common.connect_ip.unwrap_or(k.rs_ip)),
     };
     if dest.is_some_and(|d| addr.is_ipv4() != d.is_ipv4()) {
@@ -757,7 +759,8 @@ pub(crate) fn ssl(c: &mut Ctx, s: &Statement, cfg: &mut Config) {
 /// BFD_CHECK's `name`: one word, once. keepalived drops the checker after a bad one, and
 /// after a second one; what it names is looked up when everything is read ([`finish`]).
 fn bfd_name(c: &mut Ctx, s: &Statement, k: &mut CheckerDraft) {
-    let CheckKind::Bfd { name, .. } = &mut k.checker.kind else { return };
+    let CheckKind::Bfd(b) = &mut k.checker.kind else { return };
+    let name = &mut b.name;
     if k.dropped {
         return;
     }
@@ -874,7 +877,7 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
     apply(c, &CHECKER, s.name(), items, &mut k);
     let foreign: &[&[Undo]] = match k.kind {
         CheckKind::Misc(_) => &[CONNECTION_KEYWORDS],
-        CheckKind::File { .. } | CheckKind::Bfd { .. } => &[CONNECTION_KEYWORDS, TIMING_KEYWORDS],
+        CheckKind::File(_) | CheckKind::Bfd(_) => &[CONNECTION_KEYWORDS, TIMING_KEYWORDS],
         _ => &[],
     };
     for item in items {
@@ -893,7 +896,9 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
             c.error("missing-value", s.span(), format!("{} has no url block", s.name()))
         }
         CheckKind::Misc(m) if m.path.is_none() => c.error("missing-value", s.span(), "MISC_CHECK has no misc_path"),
-        CheckKind::File { track_file: None, .. } => c.error("missing-value", s.span(), "FILE_CHECK has no track_file"),
+        CheckKind::File(f) if f.track_file.is_none() => {
+            c.error("missing-value", s.span(), "FILE_CHECK has no track_file")
+        }
         CheckKind::Udp(u) => {
             let (min, max) = (u.min_reply_length.unwrap_or(0), u.max_reply_length.unwrap_or(DEFAULT_MAX_REPLY_LENGTH));
             if min > max {
@@ -914,7 +919,7 @@ fn checker(c: &mut Ctx, s: &Statement, r: &mut RealServer, kind: CheckKind) {
     }
     // keepalived's check_conn_opts() (checkers that connect): a link-local destination needs
     // an interface.
-    let connects = !matches!(k.kind, CheckKind::Misc(_) | CheckKind::File { .. } | CheckKind::Bfd { .. });
+    let connects = !matches!(k.kind, CheckKind::Misc(_) | CheckKind::File(_) | CheckKind::Bfd(_));
     if let (IpAddr::V6(dest), true) = (k.common.connect_ip.unwrap_or(r.ip), connects) {
         if dest.segments()[0] & 0xffc0 == 0xfe80 && k.common.bind_if.is_none() {
             c.warning(
@@ -1346,7 +1351,8 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
             let trio = rs_trio(rs, protocol);
             let mut followed: Vec<String> = Vec::new();
             rs.checkers.retain(|k| {
-                let CheckKind::Bfd { name, .. } = &k.kind else { return true };
+                let CheckKind::Bfd(b) = &k.kind else { return true };
+                let name = &b.name;
                 let Some(name) = name else {
                     let line = format!("({trio}) No name has been specified for BFD_CHECKER - skipping");
                     c.warning("missing-value", &k.span, line);
@@ -1387,7 +1393,10 @@ pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
     let files: Vec<&str> = cfg.track_files.iter().map(|t| t.name.as_str()).collect();
     let checkers = cfg.virtual_servers.iter().flat_map(|vs| vs.real_servers.iter()).flat_map(|rs| rs.checkers.iter());
     for k in checkers {
-        if let CheckKind::File { track_file: Some(name), .. } = &k.kind {
+        if let Some(name) = match &k.kind {
+            CheckKind::File(f) => f.track_file.as_ref(),
+            _ => None,
+        } {
             if !files.contains(&name.as_str()) {
                 c.warning(
                     "unknown-reference",
@@ -1477,7 +1486,7 @@ mod tests {
                 .checkers
                 .iter()
                 .map(|k| match &k.kind {
-                    CheckKind::Bfd { name, .. } => name.as_deref(),
+                    CheckKind::Bfd(b) => b.name.as_deref(),
                     _ => Some("not a BFD_CHECK"),
                 })
                 .collect();
@@ -1501,7 +1510,7 @@ mod tests {
             .iter()
             .flat_map(|rs| rs.checkers.iter())
             .filter_map(|k| match &k.kind {
-                CheckKind::Bfd { alpha, .. } => Some(*alpha),
+                CheckKind::Bfd(b) => Some(b.alpha),
                 _ => None,
             })
             .collect();

@@ -1673,13 +1673,13 @@ mod tests {
                     CheckKind::Tcp => "TCP",
                     CheckKind::Http(h) if h.tls => "SSL",
                     CheckKind::Http(_) => "HTTP",
-                    CheckKind::Smtp { .. } => "SMTP",
-                    CheckKind::Dns { .. } => "DNS",
+                    CheckKind::Smtp(_) => "SMTP",
+                    CheckKind::Dns(_) => "DNS",
                     CheckKind::Ping => "PING",
                     CheckKind::Misc(_) => "MISC",
                     CheckKind::Udp(_) => "UDP",
-                    CheckKind::File { .. } => "FILE",
-                    CheckKind::Bfd { .. } => "BFD",
+                    CheckKind::File(_) => "FILE",
+                    CheckKind::Bfd(_) => "BFD",
                 })
                 .collect()
         };
