@@ -96,17 +96,26 @@ pub struct ServerSpec {
     pub vs_name: Arc<str>,
     /// The configured weight.
     pub weight: i32,
-    /// Checks of this server: a range of [`Plan::checks`].
-    pub checks: Range<usize>,
+    /// Checks of this server: [`ServerSpec::checks`].
+    pub check_range: (u32, u32),
     /// Whether a checker transition sends an alert mail.
     pub smtp_alert: bool,
+}
+
+impl ServerSpec {
+    /// Checks of this server: a range of [`Plan::checks`] (kept as two `u32`, 8 bytes less a
+    /// server than a `Range<usize>`).
+    pub fn checks(&self) -> Range<usize> {
+        self.check_range.0 as usize..self.check_range.1 as usize
+    }
 }
 
 /// One check with every setting resolved.
 #[derive(Clone, Debug)]
 pub struct CheckSpec {
-    /// Index of the real server in [`Plan::servers`] (its [`RsId`] is there).
-    pub server: usize,
+    /// Index of the real server in [`Plan::servers`] (its [`RsId`] is there); four bytes, as
+    /// no plan has four billion servers ([`CheckSpec::server`]).
+    pub server_index: u32,
     pub kind: ProbeKind,
     /// Shared by the checks with the same timing (at 100,000 checks, usually all of them).
     pub timing: Arc<Timing>,
@@ -117,6 +126,11 @@ pub struct CheckSpec {
 }
 
 impl CheckSpec {
+    /// Index of the real server in [`Plan::servers`].
+    pub fn server(&self) -> usize {
+        self.server_index as usize
+    }
+
     /// Whether `other` is the same check with the same settings, wherever it is in its plan
     /// (of the same real server: the address it connects to is in its kind).
     pub fn same_check(&self, other: &CheckSpec) -> bool {
@@ -472,7 +486,7 @@ pub fn plan(config: &Config) -> Plan {
                 name,
                 vs_name: vs_name.clone(),
                 weight: rs.weight,
-                checks: start..out.checks.len(),
+                check_range: (to_u32(start), to_u32(out.checks.len())),
                 smtp_alert,
             });
         }
@@ -673,7 +687,7 @@ fn check_spec(
         }
     };
     Ok(CheckSpec {
-        server,
+        server_index: to_u32(server),
         kind,
         timing: Arc::new(timing),
         alpha,
@@ -703,7 +717,8 @@ mod tests {
     #[test]
     fn a_check_spec_stays_small() {
         assert!(std::mem::size_of::<ProbeKind>() <= 48, "ProbeKind is {} bytes", std::mem::size_of::<ProbeKind>());
-        assert!(std::mem::size_of::<CheckSpec>() <= 88, "CheckSpec is {} bytes", std::mem::size_of::<CheckSpec>());
+        assert!(std::mem::size_of::<CheckSpec>() <= 64, "CheckSpec is {} bytes", std::mem::size_of::<CheckSpec>());
+        assert!(std::mem::size_of::<ServerSpec>() <= 72, "ServerSpec is {} bytes", std::mem::size_of::<ServerSpec>());
     }
 
     fn parse(text: &str) -> Config {
@@ -854,7 +869,7 @@ virtual_server 10.0.0.1 80 {
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.checks.len(), 6);
         let tcp = &p.checks[0];
-        assert_eq!(tcp.name(&p.servers[tcp.server]).to_string(), "[10.0.0.7]:tcp:8080");
+        assert_eq!(tcp.name(&p.servers[tcp.server()]).to_string(), "[10.0.0.7]:tcp:8080");
         assert_eq!(
             *tcp.timing,
             Timing {
@@ -880,7 +895,7 @@ virtual_server 10.0.0.1 80 {
         let p = plan(&parse(LAYERED));
         let misc = &p.checks[2];
         assert!(misc.alpha);
-        assert_eq!(misc.name(&p.servers[misc.server]).to_string(), "[10.0.0.8]:tcp:80");
+        assert_eq!(misc.name(&p.servers[misc.server()]).to_string(), "[10.0.0.8]:tcp:80");
         // retry 4 comes from the virtual server; the MISC default (0) only applies when unset.
         assert_eq!(misc.timing.retry, 4);
         assert_eq!(misc.timing.timeout, Duration::from_secs(10), "misc_timeout defaults to delay_loop");
@@ -920,9 +935,9 @@ virtual_server 10.0.0.1 80 {
     fn servers_and_alerts() {
         let p = plan(&parse(LAYERED));
         assert_eq!(p.servers.len(), 3);
-        assert_eq!(p.servers[0].checks, 0..2);
-        assert_eq!(p.servers[1].checks, 2..6);
-        assert_eq!(p.servers[2].checks, 6..6);
+        assert_eq!(p.servers[0].checks(), 0..2);
+        assert_eq!(p.servers[1].checks(), 2..6);
+        assert_eq!(p.servers[2].checks(), 6..6);
         assert_eq!(p.servers[2].weight, 5);
         assert_eq!(&*p.servers[2].vs_name, "[10.0.0.1]:tcp:80");
         let a = p.alerts.expect("alerts configured");
@@ -947,7 +962,7 @@ virtual_server 10.0.0.1 80 {
                 warmup: DEFAULT_DELAY_LOOP,
             }
         );
-        assert_eq!(p.checks[0].name(&p.servers[p.checks[0].server]).to_string(), "[::1]:tcp:22");
+        assert_eq!(p.checks[0].name(&p.servers[p.checks[0].server()]).to_string(), "[::1]:tcp:22");
         assert_eq!(&*p.servers[0].vs_name, "FWM 7");
         assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
         assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
@@ -963,7 +978,7 @@ virtual_server 10.0.0.1 80 {
             "virtual_server fwmark 7 {\n real_server 10.0.0.7 0 {\n TCP_CHECK { }\n HTTP_GET {\n url {\n path /\n regex \"(\"\n }\n }\n FILE_CHECK { track_file nope }\n }\n}\n",
         ));
         assert!(p.checks.is_empty());
-        assert_eq!(p.servers[0].checks, 0..0);
+        assert_eq!(p.servers[0].checks(), 0..0);
         assert!(matches!(p.problems[0], Error::NoPort { kind: "TCP_CHECK", .. }));
         assert!(matches!(p.problems[1], Error::BadRegex { .. }));
         assert!(matches!(p.problems[2], Error::UnknownTrackFile { .. }));
@@ -985,7 +1000,7 @@ virtual_server 10.0.0.1 80 {
             assert_eq!(c.kind.keyword(), "BFD_CHECK");
             assert_eq!(c.timing.retry, 0);
         }
-        assert_eq!(p.checks[1].name(&p.servers[p.checks[1].server]).to_string(), "[10.0.0.8]:tcp:80");
+        assert_eq!(p.checks[1].name(&p.servers[p.checks[1].server()]).to_string(), "[10.0.0.8]:tcp:80");
         // An instance that reports to VRRP only is not one a BFD_CHECK can follow.
         config.bfd_instances[0].to_checker = false;
         let p = plan(&config);

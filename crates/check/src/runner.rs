@@ -250,7 +250,7 @@ fn finish(
     status.record_check(id, up, LastRun { at, latency, result: kept });
     report(plan, id, verdict, &result, alerts);
     while let Some(change) = health.poll_change() {
-        let server = plan.checks[id.0].server;
+        let server = plan.checks[id.0].server();
         if let Some(h) = health.server(server) {
             status.record_server(server, h, at);
         }
@@ -262,7 +262,7 @@ fn finish(
 /// Logs an attempt's result in keepalived's words and sends the alert for a transition.
 fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerter) {
     let spec = &plan.checks[id.0];
-    let Some(server) = plan.servers.get(spec.server) else { return };
+    let Some(server) = plan.servers.get(spec.server()) else { return };
     // A BFD_CHECK says it all in the verdict's one line, as keepalived does.
     let failure = result.as_ref().err().filter(|_| !matches!(spec.kind, ProbeKind::Bfd(_)));
     match verdict {
@@ -308,7 +308,7 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
 
 fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> Mail {
     let spec = &plan.checks[id.0];
-    let (rs, vs) = plan.servers.get(spec.server).map(|s| (s.name.to_string(), &*s.vs_name)).unwrap_or_default();
+    let (rs, vs) = plan.servers.get(spec.server()).map(|s| (s.name.to_string(), &*s.vs_name)).unwrap_or_default();
     realserver_mail(alerts.router_id(), &rs, vs, up, &alert_body(&spec.kind, up))
 }
 

@@ -128,7 +128,7 @@ impl Before {
     /// From the plan before and [`same_servers`] of it and the new plan.
     pub fn new(old: &Plan, same: Matches) -> Before {
         let end = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        Before { same, checks: old.servers.iter().map(|s| (end(s.checks.start), end(s.checks.end))).collect() }
+        Before { same, checks: old.servers.iter().map(|s| (end(s.checks().start), end(s.checks().end))).collect() }
     }
 
     /// The checks the old server `o` had.
@@ -206,7 +206,7 @@ impl Status {
                     }
                 }
                 let was = before.checks(o);
-                for (k, c) in s.checks.clone().enumerate() {
+                for (k, c) in s.checks().enumerate() {
                     let at = was.start + k;
                     if carried.get(c).copied().flatten().is_some() && at < was.end {
                         if let Some(oc) = old_checks.each.get(at) {
@@ -275,7 +275,7 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
         .iter()
         .map(|c| {
             let kind = c.kind.keyword();
-            let server = plan.servers.get(c.server);
+            let server = plan.servers.get(c.server());
             *index.entry((server.map_or("", |s| &s.vs_name), kind)).or_insert_with(|| {
                 let vs_name = server.map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
                 groups.push(LatencyGroup { vs_name, kind, latencies: Latencies::default() });

@@ -233,13 +233,13 @@ pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan, same: &Matches) -
     let mut out = vec![None; new.checks.len()];
     for (s, o) in new.servers.iter().zip(same.iter()) {
         let Some(o) = o.and_then(|o| old.servers.get(o)) else { continue };
-        for (k, c) in new.checks[s.checks.clone()].iter().enumerate() {
-            let at = o.checks.start + k;
-            if at >= o.checks.end {
+        for (k, c) in new.checks[s.checks()].iter().enumerate() {
+            let at = o.checks().start + k;
+            if at >= o.checks().end {
                 break;
             }
             if old.checks.get(at).is_some_and(|oc| oc.same_check(c)) {
-                out[s.checks.start + k] = carried.get(at).copied();
+                out[s.checks().start + k] = carried.get(at).copied();
             }
         }
     }
@@ -258,8 +258,8 @@ pub(crate) fn each_resumed<'a>(
     carried: &'a [Option<Carried>],
 ) -> impl Iterator<Item = ServerHealth> + 'a {
     plan.servers.iter().map(|s| {
-        let checks = plan.checks[s.checks.clone()].iter().enumerate().map(|(i, c)| {
-            let k = carried.get(s.checks.start + i).copied().flatten();
+        let checks = plan.checks[s.checks()].iter().enumerate().map(|(i, c)| {
+            let k = carried.get(s.checks().start + i).copied().flatten();
             (k.map_or(!c.alpha, |k| k.up), k.map_or(0, |k| k.delta))
         });
         let (up, weight) = server_state(checks, s.weight);
@@ -303,8 +303,8 @@ impl Health {
         let mut checks = Vec::with_capacity(plan.checks.len());
         let mut servers = Vec::with_capacity(plan.servers.len());
         for s in &plan.servers {
-            for (ci, c) in plan.checks[s.checks.clone()].iter().enumerate() {
-                let carry = carried.get(s.checks.start + ci).copied().flatten();
+            for (ci, c) in plan.checks[s.checks()].iter().enumerate() {
+                let carry = carried.get(s.checks().start + ci).copied().flatten();
                 checks.push(CheckState {
                     up: carry.map_or(!c.alpha, |k| k.up),
                     has_run: carry.is_some(),
@@ -314,12 +314,12 @@ impl Health {
                     scheduled: !matches!(c.kind, crate::plan::ProbeKind::Bfd(_)),
                 });
             }
-            let dynamic = plan.checks[s.checks.clone()].iter().any(|c| match &c.kind {
+            let dynamic = plan.checks[s.checks()].iter().any(|c| match &c.kind {
                 crate::plan::ProbeKind::Misc(m) => m.dynamic,
                 crate::plan::ProbeKind::File(f) => f.weight != 0,
                 _ => false,
             });
-            let (up, weight) = server_state(checks[s.checks.clone()].iter().map(|c| (c.up, c.delta)), s.weight);
+            let (up, weight) = server_state(checks[s.checks()].iter().map(|c| (c.up, c.delta)), s.weight);
             servers.push(ServerState { up, weight, dynamic });
         }
         let mut queue = Schedule::new(checks.len(), now);
@@ -401,7 +401,7 @@ impl Health {
                 c.up = true;
                 match success.weight {
                     WeightReport::Unchanged => {}
-                    WeightReport::Set(w) => c.delta = i64::from(w) - i64::from(self.plan.servers[spec.server].weight),
+                    WeightReport::Set(w) => c.delta = i64::from(w) - i64::from(self.plan.servers[spec.server()].weight),
                     WeightReport::Delta(d) => c.delta = d,
                 }
                 let v = if was_up && !first { Verdict::StillUp } else { Verdict::Up { changed: !was_up } };
@@ -418,7 +418,7 @@ impl Health {
                 (v, timing.delay_loop)
             }
         };
-        let server = spec.server;
+        let server = spec.server();
         let reason = match verdict {
             Verdict::Up { changed: true } => Reason::CheckerUp(id),
             Verdict::Down { changed: true, .. } => Reason::CheckerDown(id),
@@ -430,7 +430,7 @@ impl Health {
 
     fn update_server(&mut self, index: usize, reason: Reason) {
         let spec = &self.plan.servers[index];
-        let (up, weight) = server_state(self.checks[spec.checks.clone()].iter().map(|c| (c.up, c.delta)), spec.weight);
+        let (up, weight) = server_state(self.checks[spec.checks()].iter().map(|c| (c.up, c.delta)), spec.weight);
         let s = &mut self.servers[index];
         if up == s.up && weight == s.weight {
             return;
@@ -456,7 +456,7 @@ mod tests {
     fn tcp(alpha: bool, retry: u32) -> CheckSpec {
         let endpoint = Endpoint::new("127.0.0.1:80".parse().expect("literal"));
         CheckSpec {
-            server: 0,
+            server_index: 0,
             kind: ProbeKind::Tcp(endpoint),
             timing: timing(retry).into(),
             alpha,
@@ -474,7 +474,7 @@ mod tests {
                 name: Name::new("127.0.0.1:80".parse().expect("literal"), vigil_config::model::Protocol::Tcp),
                 vs_name: "[127.0.0.2]:tcp:80".into(),
                 weight: 10,
-                checks: 0..n,
+                check_range: (0, u32::try_from(n).expect("a few checks")),
                 smtp_alert: false,
             }],
             checks,

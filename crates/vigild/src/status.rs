@@ -319,10 +319,10 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
             weight: health.weight,
             since: unix_time(since),
             checks: checks
-                .get(server.checks.clone())
+                .get(server.checks())
                 .unwrap_or_default()
                 .iter()
-                .zip(plan.checks.get(server.checks.clone()).unwrap_or_default())
+                .zip(plan.checks.get(server.checks()).unwrap_or_default())
                 .map(|(c, spec)| CheckView {
                     kind: spec.kind.keyword().to_string(),
                     name: spec.name(server).to_string(),
