@@ -877,7 +877,7 @@ static NO_VS_EXTRA: VirtualServerExtra = VirtualServerExtra {
 /// A virtual or real server's readers of its boxes: `extra()` and `extra_mut()` for the rare
 /// settings, `common()` for the checker options set at its level.
 macro_rules! boxed_settings {
-    ($ty:ty, $extra:ty, $no_extra:expr, $common:literal) => {
+    ($ty:ty, $extra:ty, $no_extra:expr, $common:literal, |$this:ident| $options:expr) => {
         impl $ty {
             /// The settings few set (each `None` when unset).
             pub fn extra(&self) -> &$extra {
@@ -891,7 +891,8 @@ macro_rules! boxed_settings {
 
             #[doc = $common]
             pub fn common(&self) -> &CheckCommon {
-                self.check.as_deref().unwrap_or(&UNSET)
+                let $this = self;
+                $options
             }
         }
     };
@@ -901,7 +902,8 @@ boxed_settings!(
     VirtualServer,
     VirtualServerExtra,
     NO_VS_EXTRA,
-    "The checker options set in the virtual server's block (each `None` is keepalived's default; `delay_loop` is never set here: it is [`VirtualServer::delay_loop`])."
+    "The checker options set in the virtual server's block (each `None` is keepalived's default; `delay_loop` is never set here: it is [`VirtualServer::delay_loop`]).",
+    |vs| vs.check.as_deref().unwrap_or(&UNSET)
 );
 
 /// `real_server IP PORT { ... }`
@@ -915,12 +917,10 @@ pub struct RealServer {
     pub inhibit_on_failure: Option<bool>,
     pub smtp_alert: Option<bool>,
     pub alpha: Option<bool>,
-    /// The settings few real servers have; boxed and only when one is set (a real server is
-    /// repeated thousands of times in large configurations). [`RealServer::extra`] reads it.
+    /// The settings few real servers have, its checker options among them; boxed and only
+    /// when one is set (a real server is repeated thousands of times in large
+    /// configurations). [`RealServer::extra`] and [`RealServer::common`] read it.
     pub extra: Option<Box<RealServerExtra>>,
-    /// Checker options set at this level; boxed and only when one is set: in large
-    /// configurations most real servers set none, and they are repeated thousands of times.
-    pub check: Option<Box<CheckCommon>>,
     /// Inline when there is one, as there usually is: at 100,000 real servers a vector's
     /// allocation of one checker each is 6 MiB more.
     pub checkers: SmallVec<[Checker; 1]>,
@@ -935,11 +935,19 @@ pub struct RealServerExtra {
     pub lthreshold: Option<u32>,
     /// Host header for this server's HTTP checks.
     pub virtualhost: Option<String>,
+    /// Checker options set at this level.
+    pub check: CheckCommon,
 }
 
 /// None set.
-static NO_EXTRA: RealServerExtra =
-    RealServerExtra { notify_up: None, notify_down: None, uthreshold: None, lthreshold: None, virtualhost: None };
+static NO_EXTRA: RealServerExtra = RealServerExtra {
+    notify_up: None,
+    notify_down: None,
+    uthreshold: None,
+    lthreshold: None,
+    virtualhost: None,
+    check: NONE_SET,
+};
 
 /// One health check of a real server.
 #[derive(Clone, Debug, PartialEq)]
@@ -952,7 +960,10 @@ pub struct Checker {
 }
 
 /// No option set.
-static UNSET: CheckCommon = CheckCommon {
+static UNSET: CheckCommon = NONE_SET;
+
+/// No option set, as a value.
+const NONE_SET: CheckCommon = CheckCommon {
     connect_ip: None,
     connect_port: None,
     bindto: None,
@@ -984,7 +995,8 @@ boxed_settings!(
     RealServer,
     RealServerExtra,
     NO_EXTRA,
-    "The checker options set in the real server's block (each `None` inherits from the virtual server)."
+    "The checker options set in the real server's block (each `None` inherits from the virtual server).",
+    |rs| &rs.extra().check
 );
 
 /// What a checker probes.
@@ -1112,7 +1124,7 @@ mod tests {
     #[test]
     fn a_real_server_stays_small() {
         let size = std::mem::size_of::<RealServer>();
-        assert!(size <= 112, "RealServer is {size} bytes");
+        assert!(size <= 104, "RealServer is {size} bytes");
         let size = std::mem::size_of::<Checker>();
         assert!(size <= 40, "Checker is {size} bytes");
         let size = std::mem::size_of::<VirtualServer>();

@@ -99,7 +99,7 @@ fn seed_002_removed_keywords_are_reported() {
         assert_eq!(removed("nb_get_retry"), nb_get_retry, "{name}");
         let rs = &p.config.virtual_servers[0].real_servers[0];
         assert_eq!(
-            rs.check.as_ref().and_then(|c| c.retry).or(rs.checkers[0].common().retry),
+            rs.common().retry.or(rs.checkers[0].common().retry),
             Some(3),
             "{name}: nb_get_retry still read as retry"
         );

@@ -126,7 +126,7 @@ fn vs_check(v: &mut VirtualServer) -> &mut CheckCommon {
 }
 
 fn rs_check(r: &mut RealServer) -> &mut CheckCommon {
-    r.check.get_or_insert_with(Box::default)
+    &mut r.extra_mut().check
 }
 
 fn checker_common(k: &mut CheckerDraft) -> &mut CheckCommon {
@@ -1270,7 +1270,6 @@ fn real_server(c: &mut Ctx, s: &Statement) -> Option<RealServer> {
         smtp_alert: None,
         alpha: None,
         extra: None,
-        check: None,
         checkers: Default::default(),
     };
     let items = c.block(s);
