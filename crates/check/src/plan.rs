@@ -106,8 +106,13 @@ impl ServerSpec {
     /// Checks of this server: a range of [`Plan::checks`] (kept as two `u32`, 8 bytes less a
     /// server than a `Range<usize>`).
     pub fn checks(&self) -> Range<usize> {
-        self.check_range.0 as usize..self.check_range.1 as usize
+        widened(self.check_range)
     }
+}
+
+/// A range of checks kept as two `u32` ([`ServerSpec::check_range`]), as indexes.
+pub(crate) fn widened((start, end): (u32, u32)) -> Range<usize> {
+    start as usize..end as usize
 }
 
 /// One check with every setting resolved.
@@ -405,9 +410,9 @@ fn to_u32(i: usize) -> u32 {
 /// the order of a new plan. A server usually keeps its place, or moves with the servers added
 /// or removed before it; an index of the earlier plan is built only at the first that does
 /// neither, and holds a short hash and a position for each server, eight bytes (a map of the
-/// names would be megabytes at 100,000 real servers, at a reload's peak). A real server listed twice in a
-/// virtual server (the configuration warns and keeps both) is each copy at its own place, or
-/// the first copy when found through the index.
+/// names would be megabytes at 100,000 real servers, at a reload's peak). A real server listed
+/// twice in a virtual server (the configuration warns and keeps both) is each copy at its own
+/// place, or the first copy when found through the index.
 pub(crate) struct Finder<'a> {
     old: &'a Plan,
     /// Where the server after the last one found is.

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 #[cfg(doc)]
 use crate::plan::same_servers;
-use crate::plan::{CheckId, Matches, Plan};
+use crate::plan::{widened, CheckId, Matches, Plan};
 use crate::verdict::{each_resumed, Carried, Failure, ServerHealth};
 
 /// The last attempt of a check.
@@ -127,13 +127,12 @@ pub struct Before {
 impl Before {
     /// From the plan before and [`same_servers`] of it and the new plan.
     pub fn new(old: &Plan, same: Matches) -> Before {
-        let end = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        Before { same, checks: old.servers.iter().map(|s| (end(s.checks().start), end(s.checks().end))).collect() }
+        Before { same, checks: old.servers.iter().map(|s| s.check_range).collect() }
     }
 
     /// The checks the old server `o` had.
     fn checks(&self, o: usize) -> std::ops::Range<usize> {
-        self.checks.get(o).map_or(0..0, |&(start, end)| start as usize..end as usize)
+        self.checks.get(o).map_or(0..0, |&range| widened(range))
     }
 }
 
