@@ -233,13 +233,14 @@ pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan, same: &Matches) -
     let mut out = vec![None; new.checks.len()];
     for (s, o) in new.servers.iter().zip(same.iter()) {
         let Some(o) = o.and_then(|o| old.servers.get(o)) else { continue };
-        for (k, c) in new.checks[s.checks()].iter().enumerate() {
-            let at = o.checks().start + k;
-            if at >= o.checks().end {
+        let (was, is) = (o.checks(), s.checks());
+        for (k, c) in new.checks[is.clone()].iter().enumerate() {
+            let at = was.start + k;
+            if at >= was.end {
                 break;
             }
             if old.checks.get(at).is_some_and(|oc| oc.same_check(c)) {
-                out[s.checks().start + k] = carried.get(at).copied();
+                out[is.start + k] = carried.get(at).copied();
             }
         }
     }
