@@ -946,6 +946,14 @@ scenario_reload_edits() {
     wait "${samplers[@]}" || true
     samples=$(wc -l <"$SDIR/samples-a")
     trace "reload_edits: $samples samples of a, $(wc -l <"$SDIR/samples-b") of b, over $(fcalc "$(now) - $t0")s"
+    # A machine that stalls longer than Master_Down_Interval shows as a gap in the samples.
+    for side in a b; do
+        trace "reload_edits: longest gap between two samples of $side: $(awk 'NR > 1 && $1 - t > g { g = $1 - t } { t = $1 } END { printf "%.3f", g }' "$SDIR/samples-$side")s"
+    done
+    if [ "${IMPL[b]}" = vigild ]; then
+        ip netns exec "${NS[b]}" "$VIGILCTL" status --json >"$SDIR/status-b.json" &&
+            trace "reload_edits: b $(json_get "$SDIR/status-b.json" "'; '.join(f\"{i['name']}: {i['state']}, {i['transitions']} transition(s), {i['adverts_received']} adverts received, dropped {dict(i['drops'])}\" for i in d['vrrp'])")"
+    fi
     [ "$samples" -ge 1000 ] || fail "only $samples samples of a's addresses were taken"
     bad=$(awk -v kept="$KEPT_EDIT_VIPS" '
         BEGIN { n = split(kept, k, " ") }

@@ -241,6 +241,8 @@ fn stats(i: &InstanceStatus) -> Stats {
         release_master: i.released_master,
         packet_len_err: drop("malformed"),
         ip_ttl_err: drop("bad_ttl"),
+        advert_interval_err: drop("advert_interval"),
+        addr_list_err: drop("address_list"),
         // Vigil does not tell a wrong password from a wrong authentication type.
         auth_failure: drop("auth_mismatch"),
         ..Stats::default()
@@ -469,7 +471,13 @@ vrrp_instance VI_1 {
             transitions: 4,
             vips_restored: 0,
             conflicts: 0,
-            drops: BTreeMap::from([("bad_ttl".into(), 5), ("malformed".into(), 6), ("auth_mismatch".into(), 8)]),
+            drops: BTreeMap::from([
+                ("bad_ttl".into(), 5),
+                ("malformed".into(), 6),
+                ("auth_mismatch".into(), 8),
+                ("address_list".into(), 9),
+                ("advert_interval".into(), 10),
+            ]),
             peers: vec![PeerSeen {
                 address: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
                 priority: Some(200),
@@ -537,6 +545,8 @@ vrrp_instance VI_1 {
             packet_len_err: 6,
             ip_ttl_err: 5,
             auth_failure: 8,
+            addr_list_err: 9,
+            advert_interval_err: 10,
             ..Stats::default()
         };
         assert_eq!(e.stats, expected);

@@ -44,7 +44,7 @@ fn drops(i: &InstanceStatus, reason: &str) -> u64 {
 /// every malformed advert (short, bad version, type or checksum) as one reason, reported as
 /// keepalived's packet length errors, and a wrong password or authentication type as one,
 /// reported as its authentication failures, as the JSON dump does.
-const STATS: [Stat; 7] = [
+const STATS: [Stat; 9] = [
     Stat {
         total: "keepalived_advertisements_received_total",
         bare: "keepalived_vrrp_advert_rcvd",
@@ -76,10 +76,22 @@ const STATS: [Stat; 7] = [
         value: |i| drops(i, "malformed"),
     },
     Stat {
+        total: "keepalived_advertisements_interval_errors_total",
+        bare: "keepalived_vrrp_advert_interval_err",
+        help: "Advertisement interval errors",
+        value: |i| drops(i, "advert_interval"),
+    },
+    Stat {
         total: "keepalived_ip_ttl_errors_total",
         bare: "keepalived_vrrp_ip_ttl_err",
         help: "TTL errors",
         value: |i| drops(i, "bad_ttl"),
+    },
+    Stat {
+        total: "keepalived_address_list_errors_total",
+        bare: "keepalived_vrrp_addr_list_err",
+        help: "Address list errors",
+        value: |i| drops(i, "address_list"),
     },
     Stat {
         total: "keepalived_authentication_failure_total",

@@ -21,7 +21,10 @@ fn every_kind() -> Document {
     master.adverts_sent = 40;
     master.became_master = 1;
     master.conflicts = 3;
-    master.drops = [("auth_mismatch".to_string(), 4), ("malformed".to_string(), 5)].into_iter().collect();
+    master.drops = [("auth_mismatch", 4), ("malformed", 5), ("address_list", 6), ("advert_interval", 7)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     doc.vrrp.push(master);
     let (_, latencies) =
         doc.virtual_servers.iter_mut().flat_map(|vs| vs.latencies.iter_mut()).next().expect("the sample has a check");
@@ -212,6 +215,9 @@ fn the_exposition_parses_and_has_the_documented_lines() {
         "keepalived_ip_ttl_errors_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\"} 2",
         "keepalived_packet_length_errors_total{iname=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\"} 5",
         "keepalived_authentication_failure_total{iname=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\"} 4",
+        "keepalived_address_list_errors_total{iname=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\"} 6",
+        "keepalived_advertisements_interval_errors_total{iname=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\"} 7",
+        "keepalived_vrrp_addr_list_err{name=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\",state=\"MASTER\"} 6",
         "keepalived_vrrp_advert_rcvd{name=\"VI_1\",intf=\"eth0\",vrid=\"51\",state=\"BACKUP\"} 12",
         "keepalived_vrrp_ip_ttl_err{name=\"VI_1\",intf=\"eth0\",vrid=\"51\",state=\"BACKUP\"} 2",
         "keepalived_vrrp_auth_failure{name=\"VI \\\"2\\\"\",intf=\"eth1\",vrid=\"52\",state=\"MASTER\"} 4",

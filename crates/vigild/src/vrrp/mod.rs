@@ -231,7 +231,15 @@ impl Running {
             transitions: stats.transitions,
             vips_restored: self.vips_restored,
             conflicts: peers.conflicts(),
-            drops: self.drops.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
+            // The receiver's drops, and the adverts the state machine discards (RFC 3768 7.1).
+            drops: self
+                .drops
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .chain([("address_list", stats.address_list_errors), ("advert_interval", stats.advert_interval_errors)])
+                .filter(|(_, v)| *v > 0)
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             peers: self.peers_seen(peers),
             priority_terms: self.priority_terms(fsm),
             vmac: self.plan.vmac.as_ref().map(|v| v.name.clone()),
@@ -1794,33 +1802,36 @@ fn peer_settings(plan: &setup::Plan, i: &VrrpInstance) -> PeerSettings {
 }
 
 async fn send_advert(r: &mut Running, router: &Router, priority: u8) {
-    let Some(peers) = router.peers(r.id) else { return };
+    let (Some(peers), Some(plan)) = (router.peers(r.id), router.plan(r.id)) else { return };
+    // The router's plan, not `r.plan`: in a reload the router has every instance's new plan
+    // before the daemon moves each one to it, and an advert the new settings asked for
+    // (priority, interval, address list) is sent as soon as any instance's actions run.
     let repr = VrrpRepr {
-        version: r.plan.wire_version,
-        vrid: r.plan.fsm.vrid,
+        version: plan.wire_version,
+        vrid: plan.fsm.vrid,
         priority,
-        advert_int: match r.plan.wire_version {
+        advert_int: match plan.wire_version {
             wire::Version::V2 => {
-                wire::AdvertInterval::from_secs(u8::try_from(r.plan.fsm.advert_int.as_secs()).unwrap_or(u8::MAX))
+                wire::AdvertInterval::from_secs(u8::try_from(plan.fsm.advert_int.as_secs()).unwrap_or(u8::MAX))
             }
             wire::Version::V3 => {
-                wire::AdvertInterval::from_centis(u16::try_from(r.plan.fsm.advert_int.as_millis() / 10).unwrap_or(4095))
+                wire::AdvertInterval::from_centis(u16::try_from(plan.fsm.advert_int.as_millis() / 10).unwrap_or(4095))
             }
         },
-        addresses: r.plan.fsm.vips.clone(),
-        auth: r.plan.auth,
+        addresses: plan.fsm.vips.clone(),
+        auth: plan.auth,
         // Only VRRPv3 over IPv4 has the choice (IPv6 always sums the pseudo-header).
-        v3_checksum_as_v2: r.plan.wire_version == wire::Version::V3 && peers.ours() == Checksum::AsV2,
+        v3_checksum_as_v2: plan.wire_version == wire::Version::V3 && peers.ours() == Checksum::AsV2,
         old_unicast_checksum: peers.old_unicast_checksum(),
     };
-    let src = r.plan.fsm.primary_address;
-    let dsts: Vec<IpAddr> = match &r.plan.socket.mode {
+    let src = plan.fsm.primary_address;
+    let dsts: Vec<IpAddr> = match &plan.socket.mode {
         vigil_vrrp::io::Mode::Multicast { group } => vec![*group],
         vigil_vrrp::io::Mode::Unicast { peers } => peers.clone(),
     };
     for dst in dsts {
         let mut buf = vec![0u8; repr.buffer_len()];
-        let mut packet = VrrpPacket::new_unchecked(&mut buf[..], r.plan.family);
+        let mut packet = VrrpPacket::new_unchecked(&mut buf[..], plan.family);
         if let Err(e) = repr.emit(&mut packet, src, dst) {
             tracing::error!("({}) cannot build an advert: {e}", r.model.name);
             return;

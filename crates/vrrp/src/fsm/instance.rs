@@ -221,6 +221,7 @@ impl Instance {
     pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<(), Error> {
         config.validate()?;
         let interval_changed = config.advert_int != self.config.advert_int;
+        let vips_changed = config.vips != self.config.vips;
         let before = self.effective_priority;
         let refresh_changed = config.garp_master_refresh != self.config.garp_master_refresh
             || config.garp_master_refresh_repeat != self.config.garp_master_refresh_repeat;
@@ -234,7 +235,10 @@ impl Instance {
             return Ok(());
         }
         self.master_adver_int = self.config.advert_int;
-        if interval_changed || priority != before {
+        // A new address list is advertised at once too: a Backup reloaded first drops the
+        // adverts with the old list (RFC 3768 7.1), and would otherwise hear none it accepts
+        // until the next interval.
+        if interval_changed || vips_changed || priority != before {
             self.send_advert(self.effective_priority);
             self.timers.set(Timer::Advert, now + self.config.advert_int);
         }

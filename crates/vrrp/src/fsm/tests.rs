@@ -1245,8 +1245,9 @@ fn state_names_are_keepalived_words() {
     assert_eq!(names, ["INIT", "BACKUP", "MASTER", "FAULT"]);
 }
 
-/// A reload that changes settings but not the instance: the state stays, the new priority
-/// is advertised at once by a Master, nothing at all happens when nothing changed.
+/// A reload that changes settings but not the instance: the state stays, the new priority,
+/// interval or address list is advertised at once by a Master, nothing at all happens when
+/// nothing changed.
 #[test]
 fn reconfigure_keeps_the_state() {
     let epoch = epoch();
@@ -1274,10 +1275,19 @@ fn reconfigure_keeps_the_state() {
     let mut slower = base_config();
     slower.priority = 90;
     slower.advert_int = ms(2_000);
-    vrrp.reconfigure(now, slower).expect("valid config");
+    vrrp.reconfigure(now, slower.clone()).expect("valid config");
     assert_eq!(drain(&mut vrrp), vec![send(90)]);
     assert_eq!(vrrp.timer(Timer::Advert), Some(now + ms(2_000)));
     assert_eq!(vrrp.master_adver_interval(), ms(2_000));
+
+    let mut moved = slower.clone();
+    moved.vips.push("192.0.2.200".parse().expect("address"));
+    let later = now + ms(500);
+    vrrp.reconfigure(later, moved.clone()).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![send(90)], "a new address list is advertised at once");
+    assert_eq!(vrrp.timer(Timer::Advert), Some(later + ms(2_000)));
+    vrrp.reconfigure(later, moved).expect("valid config");
+    assert_eq!(drain(&mut vrrp), vec![], "the same list again is not");
 
     let mut bad = base_config();
     bad.priority = 0;
