@@ -471,6 +471,15 @@ pub async fn run(
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
             }
             () = sleep => {
+                // What came while the loop was busy (a reload, the precise wait above) came
+                // before the timer is handled: an advert in time resets the Master_Down_Timer
+                // instead of losing the race to it. The readers run first (they share this
+                // thread), then what they queued is taken, no more than was there.
+                tokio::task::yield_now().await;
+                for _ in 0..rx.len() {
+                    let Ok(ev) = rx.try_recv() else { break };
+                    v.event(ev).await;
+                }
                 v.router.handle_timeout(Instant::now().into_std());
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
             }
