@@ -237,8 +237,8 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
                 v.hysteresis = h
             }
         }),
-        set("quorum_up", |c, s, v| v.extra_mut().quorum_up = c.script(s)),
-        set("quorum_down", |c, s, v| v.extra_mut().quorum_down = c.script(s)),
+        set("quorum_up", |c, s, v| c.first_script(s, &mut v.extra_mut().quorum_up, "")),
+        set("quorum_down", |c, s, v| c.first_script(s, &mut v.extra_mut().quorum_down, "")),
         set("alpha", |c, s, v| v.alpha = c.flag_any_word(s)),
         set("omega", |c, s, v| v.omega = c.flag_any_word(s)),
         set("ha_suspend", |c, s, v| v.ha_suspend = c.flag_any_word(s)),
@@ -303,8 +303,14 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         }),
         set("lvs_method", |c, s, r| r.forwarding = forwarding(c, s)),
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
-        set("notify_up", |c, s, r| set_extra(r, c.script(s), |e, v| e.notify_up = Some(v))),
-        set("notify_down", |c, s, r| set_extra(r, c.script(s), |e, v| e.notify_down = Some(v))),
+        set("notify_up", |c, s, r| match r.extra().notify_up {
+            Some(_) => c.script_given(s, ""),
+            None => set_extra(r, c.script(s), |e, v| e.notify_up = Some(v)),
+        }),
+        set("notify_down", |c, s, r| match r.extra().notify_down {
+            Some(_) => c.script_given(s, ""),
+            None => set_extra(r, c.script(s), |e, v| e.notify_down = Some(v)),
+        }),
         set("uthreshold", |c, s, r| set_extra(r, c.ka_num(s, 0, u64::from(u32::MAX)), |e, v| e.uthreshold = Some(v))),
         set("lthreshold", |c, s, r| set_extra(r, c.ka_num(s, 0, u64::from(u32::MAX)), |e, v| e.lthreshold = Some(v))),
         set("smtp_alert", |c, s, r| r.smtp_alert = Some(c.flag(s))),
@@ -1426,6 +1432,36 @@ mod tests {
     use super::{dns_name_has_empty_label, inet_aton};
     use crate::model::CheckKind;
     use crate::{parse_str, Options, Severity};
+
+    /// A second notify_up, notify_down, quorum_up or quorum_down is reported and ignored: the
+    /// first one stands, as in keepalived.
+    #[test]
+    fn the_first_notify_and_quorum_script_stands() {
+        let text = "virtual_server 192.0.2.10 80 {\n quorum_up /bin/q1\n quorum_up /bin/q2\n \
+                    real_server 192.0.2.20 80 {\n notify_up /bin/u1\n notify_down /bin/d1\n notify_up /bin/u2\n \
+                    notify_down /bin/d2\n }\n}\n";
+        let parsed = parse_str("k.conf", text, &Options::default(), None);
+        let vs = &parsed.config.virtual_servers[0];
+        let rs = vs.real_servers[0].extra();
+        let argv0 = |s: &Option<crate::model::Script>| s.as_ref().map(|s| s.argv[0].clone());
+        assert_eq!(argv0(&vs.extra().quorum_up), Some("/bin/q1".into()));
+        assert_eq!((argv0(&rs.notify_up), argv0(&rs.notify_down)), (Some("/bin/u1".into()), Some("/bin/d1".into())));
+        let said: Vec<_> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("already"))
+            .map(|d| (d.span.line, d.severity, d.message.clone()))
+            .collect();
+        let warned = |line, m: &str| (line, Severity::Warning, m.to_string());
+        assert_eq!(
+            said,
+            [
+                warned(3, "quorum_up script already specified - ignoring /bin/q2"),
+                warned(7, "notify_up script already specified - ignoring /bin/u2"),
+                warned(8, "notify_down script already specified - ignoring /bin/d2"),
+            ]
+        );
+    }
 
     /// BFD_CHECK keeps a checker only for a `bfd_instance` read before it that sends the
     /// checkers events; the warning is keepalived's, and the checker is gone from the model.

@@ -542,6 +542,24 @@ impl Ctx<'_> {
     /// A script: `PATH|"PATH ARGS"` `[USER [GROUP]]`. On a line with a `\` or a `'`,
     /// keepalived reads the words again from the raw line with escapes and both kinds of
     /// quotes (`"/bin/sh -c \"test -e /tmp\""` is one word), and so does Vigil.
+    /// A notify script of which keepalived keeps the first one given: a later one is reported
+    /// in keepalived's words (`(VI_1) notify_master script already specified - ignoring
+    /// /bin/x`) and changes nothing. `owner` starts the message: `(VI_1) `, `vrrp group G: `.
+    pub fn first_script(&mut self, s: &Statement, slot: &mut Option<Script>, owner: &str) {
+        if slot.is_some() {
+            self.script_given(s, owner);
+        } else {
+            *slot = self.script(s);
+        }
+    }
+
+    /// Reports `s` as a second notify script (see [`first_script`](Self::first_script)).
+    pub fn script_given(&mut self, s: &Statement, owner: &str) {
+        let ignored = s.args.first().map_or("", |a| &*a.text);
+        let message = format!("{owner}{} script already specified - ignoring {ignored}", s.name());
+        self.warning("duplicate", s.span(), message);
+    }
+
     pub fn script(&mut self, s: &Statement) -> Option<Script> {
         let cmd = self.arg(s, 0)?;
         let (words, spans): (Vec<String>, Vec<&Span>) = match &s.raw {

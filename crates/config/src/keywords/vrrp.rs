@@ -128,13 +128,13 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
         Some(|c, s, _| garp_extra_if(c, s, 0)),
     ),
     set("smtp_alert", |c, s, i| i.smtp_alert = Some(c.flag(s))),
-    set("notify_master", |c, s, i| i.notify.master = c.script(s)),
-    set("notify_backup", |c, s, i| i.notify.backup = c.script(s)),
-    set("notify_fault", |c, s, i| i.notify.fault = c.script(s)),
-    set("notify_stop", |c, s, i| i.notify.stop = c.script(s)),
+    set("notify_master", |c, s, i| c.first_script(s, &mut i.notify.master, &format!("({}) ", i.name))),
+    set("notify_backup", |c, s, i| c.first_script(s, &mut i.notify.backup, &format!("({}) ", i.name))),
+    set("notify_fault", |c, s, i| c.first_script(s, &mut i.notify.fault, &format!("({}) ", i.name))),
+    set("notify_stop", |c, s, i| c.first_script(s, &mut i.notify.stop, &format!("({}) ", i.name))),
     set("notify_deleted", |c, s, i| i.notify.deleted = c.script(s)),
-    set("notify", |c, s, i| i.notify.any = c.script(s)),
-    set("notify_master_rx_lower_pri", |c, s, i| i.notify.master_rx_lower_pri = c.script(s)),
+    set("notify", |c, s, i| c.first_script(s, &mut i.notify.any, &format!("({}) ", i.name))),
+    set("notify_master_rx_lower_pri", |c, s, i| c.first_script(s, &mut i.notify.master_rx_lower_pri, &format!("({}) ", i.name))),
     set("notify_priority_changes", |c, s, i| i.notify.priority_changes = c.flag(s)),
     set("use_vmac", |c, s, i| {
         c.at_most(s, 2);
@@ -263,12 +263,12 @@ pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
         let items = c.block(s);
         g.members.extend(items.iter().flat_map(|i| i.words().map(|w| (w.text.to_string(), w.span.clone()))))
     }),
-    set("notify_master", |c, s, g| g.notify.master = c.script(s)),
-    set("notify_backup", |c, s, g| g.notify.backup = c.script(s)),
-    set("notify_fault", |c, s, g| g.notify.fault = c.script(s)),
-    set("notify_stop", |c, s, g| g.notify.stop = c.script(s)),
+    set("notify_master", |c, s, g| c.first_script(s, &mut g.notify.master, &format!("vrrp group {}: ", g.name))),
+    set("notify_backup", |c, s, g| c.first_script(s, &mut g.notify.backup, &format!("vrrp group {}: ", g.name))),
+    set("notify_fault", |c, s, g| c.first_script(s, &mut g.notify.fault, &format!("vrrp group {}: ", g.name))),
+    set("notify_stop", |c, s, g| c.first_script(s, &mut g.notify.stop, &format!("vrrp group {}: ", g.name))),
     set("notify_deleted", |c, s, g| g.notify.deleted = c.script(s)),
-    set("notify", |c, s, g| g.notify.any = c.script(s)),
+    set("notify", |c, s, g| c.first_script(s, &mut g.notify.any, &format!("vrrp group {}: ", g.name))),
     set("notify_priority_changes", |c, s, g| g.notify.priority_changes = c.flag(s)),
     set("smtp_alert", |c, s, g| g.smtp_alert = Some(c.flag(s))),
     removed(
@@ -1373,7 +1373,8 @@ fn known_processes(c: &mut Ctx, defs: &[TrackProcess], owner: &str, lines: &mut 
 }
 
 #[cfg(test)]
-mod use_vmac_tests {
+mod tests {
+    use crate::model::Script;
     use crate::{parse_str, Options, Severity};
 
     /// What reading `config` says: each diagnostic's line, severity and message.
@@ -1432,6 +1433,38 @@ mod use_vmac_tests {
         let (vmac, said) = read("use_vmac one two");
         assert_eq!(vmac, Some(Some("one".into())));
         assert_eq!(said, [(Severity::Warning, "VMAC interface name already specified".to_string())]);
+    }
+
+    #[test]
+    fn the_first_notify_script_stands_as_in_keepalived() {
+        let text = instance(
+            "VI_1",
+            51,
+            " notify_master /bin/first\n notify_master /bin/second\n notify /bin/a\n notify /bin/b",
+        )
+            + "vrrp_sync_group G {\n group {\n VI_1\n }\n notify_backup /bin/one\n notify_backup /bin/two\n}\n";
+        let parsed = parse_str("k.conf", &text, &Options::default(), None);
+        let i = &parsed.config.instances[0];
+        let argv0 = |s: &Option<Script>| s.as_ref().map(|s| s.argv[0].clone());
+        assert_eq!((argv0(&i.notify.master), argv0(&i.notify.any)), (Some("/bin/first".into()), Some("/bin/a".into())));
+        assert_eq!(argv0(&parsed.config.sync_groups[0].notify.backup), Some("/bin/one".into()));
+        let said: Vec<_> = diagnostics(&text).into_iter().filter(|(_, _, m)| m.contains("already")).collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    5,
+                    Severity::Warning,
+                    "(VI_1) notify_master script already specified - ignoring /bin/second".to_string()
+                ),
+                (7, Severity::Warning, "(VI_1) notify script already specified - ignoring /bin/b".to_string()),
+                (
+                    17,
+                    Severity::Warning,
+                    "vrrp group G: notify_backup script already specified - ignoring /bin/two".to_string()
+                ),
+            ]
+        );
     }
 
     #[test]
