@@ -316,7 +316,10 @@ fn start_reader(
         cmd.uid(uid).gid(gid);
     }
     match cmd.spawn() {
-        Ok(child) => Some(child),
+        Ok(child) => {
+            vigil_check::probes::script_nice::reset(child.id(), false);
+            Some(child)
+        }
         Err(e) => {
             tracing::error!("notify FIFO script {program}: {e}");
             None

@@ -46,6 +46,7 @@ pub async fn run(which: Which, global: &GlobalDefs) {
             return;
         }
     };
+    vigil_check::probes::script_nice::reset(child.id(), true);
     let pgid = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => match (status.code(), status.signal()) {

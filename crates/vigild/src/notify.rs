@@ -82,7 +82,14 @@ async fn run_one(queue: &str, argv: Vec<String>, creds: Option<(u32, u32)>) {
     if let Some((uid, gid)) = creds {
         cmd.as_std_mut().uid(uid).gid(gid);
     }
-    match cmd.status().await {
+    let status = match cmd.spawn() {
+        Ok(mut child) => {
+            vigil_check::probes::script_nice::reset(child.id(), false);
+            child.wait().await
+        }
+        Err(e) => Err(e),
+    };
+    match status {
         Ok(status) if status.success() => tracing::debug!(queue, script = %program, "notify script done"),
         Ok(status) => tracing::warn!(queue, script = %program, %status, "notify script failed"),
         Err(e) => tracing::warn!(queue, script = %program, error = %e, "cannot run notify script"),

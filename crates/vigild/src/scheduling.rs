@@ -37,10 +37,12 @@ static ORIGINAL: OnceLock<Original> = OnceLock::new();
 
 /// Notes the nice value and CPU set vigild started with; call before any thread is changed.
 pub fn remember() {
-    ORIGINAL.get_or_init(|| Original {
+    let original = ORIGINAL.get_or_init(|| Original {
         nice: rustix::process::getpriority_process(None).unwrap_or(0),
         cpus: nix::sched::sched_getaffinity(Pid::from_raw(0)).ok(),
     });
+    // Scripts get it back, as keepalived's children do.
+    vigil_check::probes::script_nice::remember(original.nice);
 }
 
 /// Schedules the calling thread, the one that does `process`'s work, as `sched` asks: at

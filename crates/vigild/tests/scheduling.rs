@@ -68,3 +68,33 @@ fn bfd_runs_real_time_and_vrrp_at_its_nice_value() {
     wait_until("BFD back to SCHED_OTHER", || thread(pid, Some("bfd")) == Some((0, 0, SCHED_OTHER)));
     assert_eq!(thread(pid, None), Some((0, 0, SCHED_OTHER)), "VRRP back to nice 0");
 }
+
+/// Scripts do not run at the nice value of the thread that starts them: a notify script and a
+/// vrrp_script started by VRRP's thread at `vrrp_priority -3` run at the value vigild started
+/// with, as keepalived's children do.
+#[test]
+fn scripts_run_at_the_nice_value_vigild_started_with() {
+    let Some(mut lab) = Lab::new("nice") else { return };
+    let script = lab.dir.join("nice.sh");
+    // Its own nice value (field 19 of /proc's stat), after a moment: vigild resets it just
+    // after the start.
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nout=\"$0.$1\"\nsleep 0.2\nset -- $(cat /proc/$$/stat)\necho \"${19}\" > \"$out\"\n",
+    )
+    .expect("the script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let s = script.display();
+    let pid = lab.start(&format!(
+        "global_defs {{\n vrrp_priority -3\n}}\n\
+         vrrp_script chk {{\n script \"{s} chk\"\n interval 1\n}}\n\
+         vrrp_instance VI_1 {{\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 150\n \
+         advert_int 1\n virtual_ipaddress {{\n  192.0.2.100/24\n }}\n track_script {{\n  chk\n }}\n \
+         notify_master \"{s} master\"\n}}\n"
+    ));
+    wait_until("MASTER", || lab.status()["vrrp"][0]["state"] == "MASTER");
+    assert_eq!(thread(pid, None).map(|t| t.0), Some(-3), "VRRP's thread runs at nice -3");
+    let nice_of = |which: &str| std::fs::read_to_string(format!("{s}.{which}")).ok().map(|n| n.trim().to_string());
+    wait_until("both scripts ran", || nice_of("chk").is_some() && nice_of("master").is_some());
+    assert_eq!((nice_of("chk"), nice_of("master")), (Some("0".into()), Some("0".into())), "{}", lab.log());
+}

@@ -32,6 +32,7 @@ pub(crate) async fn check(spec: &MiscSpec, timeout: Duration) -> ProbeResult {
         cmd.uid(uid).gid(gid);
     }
     let mut child = cmd.spawn().map_err(|e| Failure::Spawn(format!("{program}: {e}")))?;
+    super::script_nice::reset(child.id(), true);
     let pgid = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
     match timeout_at(deadline, child.wait()).await {
         Ok(Ok(status)) => match (status.code(), status.signal()) {

@@ -13,6 +13,7 @@ mod file;
 mod http;
 mod misc;
 mod ping;
+pub mod script_nice;
 pub(crate) mod smtp;
 pub(crate) mod tcp;
 mod tls;

@@ -79,6 +79,7 @@ async fn run_once(argv: &[String], timeout: Duration, creds: Option<(u32, u32)>)
         .kill_on_drop(true)
         .spawn();
     let Ok(mut child) = child else { return false };
+    vigil_check::probes::script_nice::reset(child.id(), false);
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => status.success(),
         Ok(Err(_)) => false,
