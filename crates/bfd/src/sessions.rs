@@ -157,8 +157,8 @@ struct Entry {
 /// Every session, keyed by name, with the discriminators they were given.
 pub struct Sessions {
     entries: BTreeMap<String, Entry>,
-    /// The generator of discriminators and jitter seeds.
-    rng: u64,
+    /// The generator of discriminators and jitter seeds; nothing drawn here needs to be secret.
+    rng: fastrand::Rng,
     outputs: VecDeque<Output>,
 }
 
@@ -166,23 +166,14 @@ impl Sessions {
     /// No sessions yet; `seed` draws the discriminators and the jitter (keepalived draws
     /// both at random: seed it from the clock in the daemon, fix it in tests).
     pub fn new(seed: u64) -> Sessions {
-        Sessions { entries: BTreeMap::new(), rng: seed | 1, outputs: VecDeque::new() }
-    }
-
-    fn draw(&mut self) -> u64 {
-        // splitmix64: enough to spread discriminators; nothing here needs to be secret.
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        Sessions { entries: BTreeMap::new(), rng: fastrand::Rng::with_seed(seed), outputs: VecDeque::new() }
     }
 
     /// A nonzero discriminator no session has.
     fn discriminator(&mut self) -> u32 {
         loop {
-            let d = (self.draw() >> 32) as u32;
-            if d != 0 && !self.entries.values().any(|e| e.session.local_discriminator() == d) {
+            let d = self.rng.u32(1..);
+            if !self.entries.values().any(|e| e.session.local_discriminator() == d) {
                 return d;
             }
         }
@@ -216,7 +207,7 @@ impl Sessions {
                 passive: peer.passive,
                 ttl: peer.ttl,
                 max_hops: peer.max_hops,
-                jitter: Jitter::Seeded(self.draw()),
+                jitter: Jitter::Seeded(self.rng.u64(..)),
             };
             match Session::new(config, now) {
                 Ok(session) => {

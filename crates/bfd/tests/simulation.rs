@@ -29,28 +29,6 @@ use std::time::{Duration, Instant};
 use vigil_bfd::fsm::{Action, Config, Input, Jitter, Params, Session};
 use vigil_bfd::wire::{Diag, Repr, State};
 
-/// Marsaglia's xorshift64: reproducible from the seed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> XorShift {
-        XorShift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Only offsets from this instant matter; it is the one reading of the clock here.
 #[allow(clippy::disallowed_methods)]
 fn epoch() -> Instant {
@@ -102,7 +80,7 @@ struct Sim {
     /// Packets in flight, earliest arrival first.
     link: BinaryHeap<Reverse<InFlight>>,
     sequence: u64,
-    rng: XorShift,
+    rng: fastrand::Rng,
     delay_bound_us: u64,
     loss_per_mille: u64,
 }
@@ -110,9 +88,9 @@ struct Sim {
 impl Sim {
     fn new(seed: u64) -> Sim {
         let epoch = epoch();
-        let mut rng = XorShift::new(seed);
-        let delay_bound_us = 50 + rng.below(950);
-        let loss_per_mille = rng.below(20);
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let delay_bound_us = rng.u64(50..1_000);
+        let loss_per_mille = rng.u64(..20);
         Sim {
             now: epoch,
             epoch,
@@ -138,10 +116,10 @@ impl Sim {
                     if !packet.final_flag {
                         self.ends[i].sends.push((self.now, packet));
                     }
-                    if self.rng.below(1_000) < self.loss_per_mille {
+                    if self.rng.u64(..1_000) < self.loss_per_mille {
                         continue;
                     }
-                    let delay = Duration::from_micros(self.rng.below(self.delay_bound_us + 1));
+                    let delay = Duration::from_micros(self.rng.u64(..=self.delay_bound_us));
                     self.sequence += 1;
                     self.link.push(Reverse((self.now + delay, self.sequence, 1 - i, bytes)));
                 }
@@ -252,7 +230,7 @@ fn run_seed(seed: u64) -> usize {
     //    above allow; then without loss, where both are (again) Up, stay Up, and send within
     //    the jitter window of 10 ms.
     // The loss is heavy here (10 to 40 %), so that sessions do fall and come back.
-    sim.loss_per_mille = 100 + sim.rng.below(300);
+    sim.loss_per_mille = sim.rng.u64(100..400);
     let seen: Vec<usize> = sim.ends.iter().map(|end| end.transitions.len()).collect();
     sim.run_until(sim.now + Duration::from_secs(5));
     let flaps = sim

@@ -116,30 +116,17 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (splitmix64).
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-    }
-
     /// Runs come out in the same order as from one heap, whatever order they go in: here as
     /// the runner drives it (pop the earliest, put it back a delay later, now and then out of
     /// order), with more distinct delays than lanes.
     #[test]
     fn same_order_as_a_heap() {
         let start = tokio::time::Instant::now().into_std();
-        let mut rng = Rng(7);
+        let mut rng = fastrand::Rng::with_seed(7);
         let mut schedule = Schedule::new(64, start);
         let mut heap = BinaryHeap::new();
         for id in 0..64 {
-            let at = start + Duration::from_millis(rng.next() % 1000);
+            let at = start + Duration::from_millis(rng.u64(..1000));
             schedule.push(at, id, None);
             heap.push(Reverse((at, id)));
         }
@@ -154,9 +141,9 @@ mod tests {
             };
             assert_eq!(taken, expected);
             let Some((at, id)) = expected else { break };
-            let delay = Duration::from_millis([1000, 1000, 1000, 3000, 250][(rng.next() % 5) as usize])
-                + Duration::from_millis(rng.next() % 20 / 19 * (rng.next() % 40));
-            let late = Duration::from_millis(if rng.next() % 10 == 0 { rng.next() % 1500 } else { 0 });
+            let delay = Duration::from_millis(rng.choice([1000, 1000, 1000, 3000, 250]).expect("a non-empty list"))
+                + Duration::from_millis(if rng.u8(..20) == 0 { rng.u64(..40) } else { 0 });
+            let late = Duration::from_millis(if rng.u8(..10) == 0 { rng.u64(..1500) } else { 0 });
             let next = at + delay + late;
             schedule.push(next, id, Some(delay));
             heap.push(Reverse((next, id)));

@@ -171,48 +171,34 @@ mod tests {
         }
     }
 
-    /// splitmix64: a fixed sequence for a seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            usize::try_from((z ^ (z >> 31)) % n as u64).unwrap_or(0)
-        }
-    }
-
     /// Seeded random edits: what is kept always says what the file says, and every virtual
     /// server written the same (wherever it moved) is the running one.
     #[test]
     fn seeded_edits_keep_only_what_says_the_same() {
         for seed in 0..300 {
-            let mut rng = Rng(seed);
-            let mut list: Vec<Vs> = (1..=6)
-                .map(|at| Vs { at, delay: 6, servers: (1..=1 + rng.below(3) as u8).map(|r| (r, 1)).collect() })
-                .collect();
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut list: Vec<Vs> =
+                (1..=6).map(|at| Vs { at, delay: 6, servers: (1..=rng.u8(1..=3)).map(|r| (r, 1)).collect() }).collect();
             let old = read(&text(&list, &[]));
             let before = list.clone();
-            for _ in 0..1 + rng.below(3) {
-                let i = rng.below(list.len());
-                match rng.below(6) {
+            for _ in 0..rng.u8(1..=3) {
+                let i = rng.usize(..list.len());
+                match rng.u8(..6) {
                     0 => list[i].delay += 1,
-                    1 => list[i].servers.push((50 + rng.below(50) as u8, 1)),
+                    1 => list[i].servers.push((rng.u8(50..100), 1)),
                     2 if list[i].servers.len() > 1 => {
                         list[i].servers.remove(0);
                     }
                     3 => list[i].servers[0].1 += 1,
-                    4 => list.insert(0, Vs { at: 100 + rng.below(100) as u8, delay: 6, servers: vec![(1, 1)] }),
+                    4 => list.insert(0, Vs { at: rng.u8(100..200), delay: 6, servers: vec![(1, 1)] }),
                     _ => {
-                        let j = rng.below(list.len());
+                        let j = rng.usize(..list.len());
                         list.swap(i, j);
                     }
                 }
             }
             list.dedup_by_key(|v| v.at);
-            let blank: Vec<usize> = (0..rng.below(4)).map(|_| rng.below(list.len())).collect();
+            let blank: Vec<usize> = (0..rng.u8(..4)).map(|_| rng.usize(..list.len())).collect();
             let written = text(&list, &blank);
             let fresh = read(&written);
             let mut new = read(&written);

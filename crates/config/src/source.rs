@@ -89,7 +89,8 @@ pub(crate) struct Reader<'a> {
     chain: Vec<String>,
     /// Definitions expanded by the last `substitute`.
     used: Vec<String>,
-    rng: u64,
+    /// Draws `${_RANDOM}`: the same values for the same seed, which the daemon takes from the clock.
+    rng: fastrand::Rng,
     /// A multi-line definition being collected: its name and lines so far.
     pending_def: Option<(String, Vec<String>)>,
 }
@@ -111,7 +112,7 @@ impl<'a> Reader<'a> {
             limit_hit: false,
             chain: Vec::new(),
             used: Vec::new(),
-            rng: opts.random_seed | 1,
+            rng: fastrand::Rng::with_seed(opts.random_seed),
             pending_def: None,
         }
     }
@@ -441,16 +442,9 @@ impl<'a> Reader<'a> {
             "_RANDOM" => {
                 let mut nums = args.split_whitespace().map(str::parse::<u64>);
                 let min = nums.next().and_then(Result::ok).unwrap_or(0);
+                // Never below `min`: an empty range would panic in `u64`.
                 let max = nums.next().and_then(Result::ok).unwrap_or(32767).max(min);
-                // xorshift64: deterministic for a given seed, which the daemon takes from the clock.
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                let value = match (max - min).checked_add(1) {
-                    Some(span) => min + self.rng % span,
-                    None => self.rng,
-                };
-                one(value.to_string())
+                one(self.rng.u64(min..=max).to_string())
             }
             _ => None,
         }

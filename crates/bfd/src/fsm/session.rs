@@ -74,7 +74,8 @@ pub struct Session {
     admin_down_until: Option<Instant>,
     /// The Detection Time last reported, in microseconds (0: none).
     reported_detection_us: u64,
-    rng: u64,
+    /// Draws the jitter of [`Jitter::Seeded`]: the same transmissions for the same seed.
+    rng: fastrand::Rng,
     actions: VecDeque<Action>,
     stats: Stats,
 }
@@ -84,10 +85,11 @@ impl Session {
     /// as keepalived sends one at once on startup.
     pub fn new(config: Config, now: Instant) -> Result<Session, Error> {
         config.validate()?;
-        let rng = match config.jitter {
-            Jitter::Seeded(seed) => seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
-            Jitter::Fixed(_) => 1,
-        };
+        let rng = fastrand::Rng::with_seed(match config.jitter {
+            Jitter::Seeded(seed) => seed,
+            // Never drawn from.
+            Jitter::Fixed(_) => 0,
+        });
         let mut session = Session {
             state: State::Down,
             remote_state: State::Down,
@@ -590,19 +592,9 @@ impl Session {
         let floor: u64 = if self.config.params.detect_mult == 1 { 100 } else { 0 };
         let permille = match self.config.jitter {
             Jitter::Fixed(percent) => (u64::from(percent) * 10).clamp(floor, 250),
-            Jitter::Seeded(_) => floor + self.next_random() % (250 - floor + 1),
+            Jitter::Seeded(_) => self.rng.u64(floor..=250),
         };
         let interval = u64::from(interval);
         Duration::from_micros(interval - interval * permille / 1000)
-    }
-
-    /// Marsaglia's xorshift64: enough to spread transmissions, and reproducible from the seed.
-    fn next_random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
     }
 }

@@ -53,12 +53,10 @@ impl ProbeContext {
         ProbeContext { tls, ..self }
     }
 
-    /// A fresh pseudo-random number (splitmix64 over a counter).
+    /// A fresh pseudo-random number. Probe tasks share the context, so each call seeds a
+    /// generator of its own from the next count: no lock, and no two calls draw the same seed.
     pub fn random(&self) -> u64 {
-        let mut z = self.counter.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        fastrand::Rng::with_seed(self.counter.fetch_add(1, Ordering::Relaxed)).u64(..)
     }
 
     fn tls(&self, sni: bool) -> Option<Arc<rustls::ClientConfig>> {

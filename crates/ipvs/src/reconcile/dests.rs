@@ -121,22 +121,16 @@ mod tests {
     /// collects, over seeded random sequences.
     #[test]
     fn behaves_as_a_map_by_key() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = fastrand::Rng::with_seed(1);
         for round in 0..200 {
             let mut map = std::collections::BTreeMap::new();
             let mut dests = Dests::new();
-            for _ in 0..next(40) {
-                let d = dest(next(12) as u8, next(5) as i32);
-                if next(3) == 0 {
+            for _ in 0..rng.u8(..40) {
+                let d = dest(rng.u8(..12), rng.i32(0..5));
+                if rng.u8(..3) == 0 {
                     assert_eq!(dests.remove(&d.key), map.remove(&d.key), "round {round}");
-                } else if next(8) == 0 {
-                    let mut keys: Vec<DestKey> = (0..next(5)).map(|_| dest(next(12) as u8, 0).key).collect();
+                } else if rng.u8(..8) == 0 {
+                    let mut keys: Vec<DestKey> = (0..rng.u8(..5)).map(|_| dest(rng.u8(..12), 0).key).collect();
                     map.retain(|k, _| !keys.contains(k));
                     dests.remove_all(&mut keys);
                 } else {
@@ -144,7 +138,7 @@ mod tests {
                 }
                 assert_eq!(dests.values().collect::<Vec<_>>(), map.values().collect::<Vec<_>>(), "round {round}");
             }
-            let list: Vec<Dest> = (0..next(30)).map(|_| dest(next(12) as u8, next(5) as i32)).collect();
+            let list: Vec<Dest> = (0..rng.u8(..30)).map(|_| dest(rng.u8(..12), rng.i32(0..5))).collect();
             let collected: Dests = list.iter().cloned().collect();
             let by_map: std::collections::BTreeMap<DestKey, Dest> = list.into_iter().map(|d| (d.key, d)).collect();
             assert_eq!(collected.values().collect::<Vec<_>>(), by_map.values().collect::<Vec<_>>(), "round {round}");

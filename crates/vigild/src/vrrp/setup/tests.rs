@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
+use fastrand::Rng;
 use serde::Deserialize;
 use vigil_vrrp::fsm::{self, Action, Input, State};
 use vigil_vrrp::io::Link;
@@ -147,26 +148,6 @@ fn golden_reload_cases() {
     assert!(n >= 30, "only {n} cases read");
 }
 
-/// A small seeded generator (xorshift64*), so a failing run is repeated by its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 /// One VIP: its address and attributes, written in any of the syntaxes keepalived accepts
 /// for them.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,15 +173,15 @@ impl GenVip {
     }
 
     fn random(rng: &mut Rng, last: u8) -> GenVip {
-        let dev = *rng.pick(&[None, Some("eth0"), Some("eth1")]);
+        let dev = rng.choice([None, Some("eth0"), Some("eth1")]).expect("a non-empty list");
         GenVip {
             last,
-            prefix: *rng.pick(&[None, Some(32), Some(24), Some(16)]),
+            prefix: rng.choice([None, Some(32), Some(24), Some(16)]).expect("a non-empty list"),
             dev,
-            brd: rng.below(4) == 0,
-            label: rng.below(4) == 0,
-            scope: *rng.pick(&[None, None, Some("global"), Some("link"), Some("host")]),
-            noprefixroute: rng.below(5) == 0,
+            brd: rng.u8(..4) == 0,
+            label: rng.u8(..4) == 0,
+            scope: rng.choice([None, None, Some("global"), Some("link"), Some("host")]).expect("a non-empty list"),
+            noprefixroute: rng.u8(..5) == 0,
         }
     }
 
@@ -209,14 +190,14 @@ impl GenVip {
     fn respell(&self, rng: &mut Rng) -> String {
         let mut words = vec![];
         let prefix = match self.prefix {
-            None | Some(32) if rng.below(2) == 0 => String::new(),
+            None | Some(32) if rng.bool() => String::new(),
             None | Some(32) => "/32".into(),
             Some(p) => format!("/{p}"),
         };
         words.push(format!("10.99.7.{}{prefix}", self.last));
         let mut rest: Vec<String> = vec![];
         match self.dev {
-            Some("eth0") | None if rng.below(2) == 0 => rest.push("dev eth0".into()),
+            Some("eth0") | None if rng.bool() => rest.push("dev eth0".into()),
             Some("eth0") | None => {}
             Some(d) => rest.push(format!("dev {d}")),
         }
@@ -228,7 +209,7 @@ impl GenVip {
             rest.push(format!("label {dev}:{}", self.last));
         }
         match self.scope {
-            Some("global") | None if rng.below(3) == 0 => rest.push("scope global".into()),
+            Some("global") | None if rng.u8(..3) == 0 => rest.push("scope global".into()),
             Some("global") | None => {}
             Some(s) => rest.push(format!("scope {s}")),
         }
@@ -236,9 +217,7 @@ impl GenVip {
             rest.push("noprefixroute".into());
         }
         // keepalived reads the options in any order.
-        for i in (1..rest.len()).rev() {
-            rest.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut rest);
         words.extend(rest);
         words.join(" ")
     }
@@ -277,25 +256,25 @@ impl Gen {
 fn edit(rng: &mut Rng, g: &Gen) -> Gen {
     let mut n = g.clone();
     let free = (100..=200).find(|l| !g.vips.iter().any(|v| v.last == *l)).unwrap_or(250);
-    match rng.below(9) {
+    match rng.u8(..9) {
         0 => n.vips.push(GenVip::random(rng, free)),
         1 if n.vips.len() > 1 => {
-            let i = rng.below(n.vips.len());
+            let i = rng.usize(..n.vips.len());
             n.vips.remove(i);
         }
         2 | 3 => {
-            let i = rng.below(n.vips.len());
+            let i = rng.usize(..n.vips.len());
             let last = n.vips[i].last;
             n.vips[i] = GenVip::random(rng, last);
         }
-        4 => n.priority = u8::try_from(1 + rng.below(254)).unwrap_or(100),
+        4 => n.priority = rng.u8(1..=254),
         5 => {
-            n.garp_delay = u8::try_from(rng.below(10)).unwrap_or(5);
-            n.garp_repeat = u8::try_from(1 + rng.below(5)).unwrap_or(5);
+            n.garp_delay = rng.u8(..10);
+            n.garp_repeat = rng.u8(1..=5);
         }
-        6 => n.preempt_delay = u8::try_from(rng.below(60)).unwrap_or(0),
+        6 => n.preempt_delay = rng.u8(..60),
         7 => n.notify = !n.notify,
-        _ => n.advert_int = u8::try_from(1 + rng.below(3)).unwrap_or(1),
+        _ => n.advert_int = rng.u8(1..=3),
     }
     n
 }
@@ -349,7 +328,7 @@ fn master_through(old: &Plan, new: &Plan, change: &InPlace, offset: Duration) {
 fn generated_in_place_edits() {
     let seed = std::env::var("VIGIL_RELOAD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1e55_u64);
     let runs: usize = std::env::var("VIGIL_RELOAD_EDITS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::with_seed(seed);
     let mut g = Gen {
         vips: (100..103).map(|l| GenVip::random(&mut rng, l)).collect(),
         priority: 100,
@@ -385,7 +364,7 @@ fn generated_in_place_edits() {
             assert!(change.add.iter().any(|a| a.vip.ip == ip), "seed {seed:#x} edit {n}: {ip} not added");
         }
         touched += usize::from(change.remove.len() + change.add.len() > 0);
-        let offset = Duration::from_millis(u64::try_from(rng.below(1000)).unwrap_or(0));
+        let offset = Duration::from_millis(rng.u64(..1000));
         master_through(&old, &new, &change, offset);
         g = next;
     }
