@@ -157,17 +157,15 @@ async fn tls_handshake_failure() {
 }
 
 /// A directory of the test's own, removed when it goes out of scope, pass or fail.
-struct Scratch(PathBuf);
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("vigil-check-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        Scratch(dir)
+        Scratch(tempfile::Builder::new().prefix(&format!("vigil-check-{name}-")).tempdir().expect("dir"))
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.0.path().join(name)
     }
 
     /// Writes an executable shell script.
@@ -176,12 +174,6 @@ impl Scratch {
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -56,26 +56,21 @@ impl Ca {
 }
 
 /// A fresh directory for PEM files, removed when dropped (also when a test fails).
-struct Dir(PathBuf);
+struct Dir(tempfile::TempDir);
 
 impl Dir {
     fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("vigil-ssl-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        Dir(dir)
+        Dir(tempfile::Builder::new().prefix(&format!("vigil-ssl-{name}-")).tempdir().expect("dir"))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
     }
 
     fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
+        let path = self.path(name);
         std::fs::write(&path, text).expect("write");
         path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -251,7 +246,7 @@ async fn encrypted_key_with_its_password() {
 async fn keys_encrypted_by_openssl() {
     let dir = Dir::new("openssl-keys");
     let openssl = |args: &[&str]| std::process::Command::new("openssl").args(args).output();
-    let rsa = dir.0.join("rsa.key");
+    let rsa = dir.path("rsa.key");
     match openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path(&rsa)]) {
         Ok(out) => assert!(out.status.success(), "openssl genpkey: {}", String::from_utf8_lossy(&out.stderr)),
         Err(e) => {
@@ -277,7 +272,7 @@ async fn keys_encrypted_by_openssl() {
             dir.write(&format!("{name}.pem"), &ca.issue_for(key, "checker", ExtendedKeyUsagePurpose::ClientAuth).pem());
         let plain = dir.write(&format!("{name}-plain.key"), &key.serialize_pem());
         for (form, args, marker) in forms {
-            let encrypted = dir.0.join(format!("{name}-{form}.key"));
+            let encrypted = dir.path(&format!("{name}-{form}.key"));
             let mut args = args.to_vec();
             args.extend(["-in", &plain, "-out", path(&encrypted), "-passout", "pass:pw"]);
             let out = openssl(&args).expect("openssl ran before");
@@ -309,7 +304,7 @@ fn files_that_cannot_be_loaded_fail_the_context_as_in_keepalived() {
     let ca = Ca::new("Vigil test CA");
     let f = files("bad-files", &ca);
     let dir = Dir::new("bad-files-extra");
-    let missing = dir.0.join("missing.pem").to_string_lossy().into_owned();
+    let missing = dir.path("missing.pem").to_string_lossy().into_owned();
     let garbage = dir.write("garbage.pem", "not a PEM file\n");
     let (_, other_key) = ca.issue("other", ExtendedKeyUsagePurpose::ClientAuth);
     let mismatched = dir.write("other.key", &other_key.serialize_pem());

@@ -4,26 +4,19 @@ use std::path::PathBuf;
 
 use vigil_config::{parse_file, parse_str, Options, Parsed};
 
-/// A scratch directory of this test process, removed at the end.
-struct Scratch(PathBuf);
+/// A scratch directory of this test, removed on drop, also when the test panics.
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("vigil-reading-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
+        let dir = tempfile::Builder::new().prefix(&format!("vigil-reading-{name}-")).tempdir();
+        Scratch(dir.expect("scratch directory"))
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
+        let path = self.0.path().join(name);
         std::fs::write(&path, bytes).expect("scratch file");
         path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -92,6 +85,6 @@ fn included_files_keep_their_own_line_numbers() {
         .filter(|d| d.code == "unknown-keyword")
         .map(|d| (d.span.file.display().to_string(), d.span.line))
         .collect();
-    let name = |p: &str| scratch.0.join(p).display().to_string();
+    let name = |p: &str| scratch.0.path().join(p).display().to_string();
     assert_eq!(found, [(name("keepalived.conf"), 5), (name("services.conf"), 3002)]);
 }

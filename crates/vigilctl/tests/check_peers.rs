@@ -29,8 +29,8 @@ fn seed_004_pair_is_reported() {
 
 #[test]
 fn matching_pair_is_clean() {
-    let dir = std::env::temp_dir().join(format!("vigilctl-peers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    // Removed on drop, also when an assertion below fails.
+    let dir = tempfile::Builder::new().prefix("vigilctl-peers-").tempdir().expect("temp dir");
     let conf = |state: &str, prio: u8| {
         format!(
             "vrrp_instance VI_1 {{\n state {state}\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
@@ -39,11 +39,10 @@ fn matching_pair_is_clean() {
              real_server 198.51.100.1 80 {{\n TCP_CHECK {{\n }}\n }}\n}}\n"
         )
     };
-    let (a, b) = (dir.join("a.conf"), dir.join("b.conf"));
+    let (a, b) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
     std::fs::write(&a, conf("MASTER", 150)).expect("write a");
     std::fs::write(&b, conf("BACKUP", 100)).expect("write b");
     let (code, out) = check_peers(&a, &b);
-    std::fs::remove_dir_all(&dir).ok();
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no difference that breaks failover"), "{out}");
 }

@@ -6,26 +6,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A temporary directory of this test's own, removed on drop.
-struct TempDir(PathBuf);
+/// A temporary directory of this test's own, removed on drop, also when the test panics.
+struct Scratch(tempfile::TempDir);
 
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("vigilctl-peers-{test}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = tempfile::Builder::new().prefix(&format!("vigilctl-peers-{test}-")).tempdir();
+        Scratch(dir.expect("temp dir"))
     }
 
     fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
+        let path = self.0.path().join(name);
         std::fs::write(&path, text).expect("write a configuration");
         path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
     }
 }
 
@@ -54,7 +47,7 @@ fn director(prio: u8, sched: &str) -> String {
 
 #[test]
 fn scale_out_names_the_director_that_maps_flows_otherwise() {
-    let dir = TempDir::new("scale-out");
+    let dir = Scratch::new("scale-out");
     let d1 = dir.write("d1.conf", &director(100, "lvs_sched mh\n mh-port"));
     let d2 = dir.write("d2.conf", &director(100, "lvs_sched mh\n mh-port"));
     let d3 = dir.write("d3.conf", &director(100, "lvs_sched mh"));
@@ -79,7 +72,7 @@ fn scale_out_names_the_director_that_maps_flows_otherwise() {
 
 #[test]
 fn advice_alone_exits_0() {
-    let dir = TempDir::new("advice");
+    let dir = Scratch::new("advice");
     let files: Vec<PathBuf> =
         (1..=3).map(|k| dir.write(&format!("d{k}.conf"), &director(100, "lvs_sched rr"))).collect();
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -94,7 +87,7 @@ fn advice_alone_exits_0() {
 /// and C's priority ties with A's.
 #[test]
 fn failover_with_one_id_per_file() {
-    let dir = TempDir::new("ids");
+    let dir = Scratch::new("ids");
     let conf = dir.write(
         "lb.conf",
         "vrrp_instance VI_1 {\n @lb1 state MASTER\n @^lb1 state BACKUP\n interface eth0\n virtual_router_id 51\n \

@@ -27,23 +27,6 @@ fn vigilctl(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("waiting for vigilctl")
 }
 
-/// A scratch directory, removed whatever happens.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("vigil-import-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("creating the scratch directory");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Vigil's check of a configuration text: the diagnostics that would fail `vigild -t`.
 fn check(dir: &Path, name: &str, text: &str) -> Vec<String> {
     let path = dir.join(name);
@@ -73,7 +56,9 @@ fn inputs() -> Vec<(PathBuf, PathBuf)> {
 
 #[test]
 fn ldirectord_corpus_matches_golden_files_and_checks_clean() {
-    let scratch = Scratch::new("ldirectord");
+    // Where the outputs are written to be checked; removed on drop, also when the test panics.
+    let scratch =
+        tempfile::Builder::new().prefix("vigil-import-ldirectord-").tempdir().expect("creating the scratch directory");
     let mut failures = Vec::new();
     // Cargo builds only this package's binaries for its tests; vigild is run too when it has
     // been built next to vigilctl (`cargo build -p vigild`).
@@ -102,12 +87,12 @@ fn ldirectord_corpus_matches_golden_files_and_checks_clean() {
         if out.status.code() != Some(i32::from(lost)) {
             failures.push(format!("{stem}: exit {:?}, but something lost: {lost}", out.status.code()));
         }
-        let bad = check(&scratch.0, &format!("{stem}.conf"), &stdout);
+        let bad = check(scratch.path(), &format!("{stem}.conf"), &stdout);
         if !bad.is_empty() {
             failures.push(format!("{stem}: the output does not check clean:\n{}", bad.join("\n")));
         }
         if let Some(vigild) = &vigild {
-            let t = Command::new(vigild).arg("-t").arg("-f").arg(scratch.0.join(format!("{stem}.conf"))).output();
+            let t = Command::new(vigild).arg("-t").arg("-f").arg(scratch.path().join(format!("{stem}.conf"))).output();
             let t = t.expect("running vigild -t");
             if !t.status.success() {
                 failures.push(format!("{stem}: vigild -t exits {}:\n{}", t.status, String::from_utf8_lossy(&t.stderr)));

@@ -8,25 +8,8 @@
 //! verify only checks that the command is an executable file. Templates are checked under an
 //! instance name, as verify needs one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// A directory of unit copies, removed whatever happens.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        let dir = std::env::temp_dir().join(format!("vigil-units-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("creating the scratch directory");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn unit_source(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../systemd").join(name);
@@ -84,7 +67,8 @@ fn the_units_verify_cleanly() {
         eprintln!("skipped: systemd-analyze is not installed");
         return;
     }
-    let scratch = Scratch::new();
+    // The unit copies' directory, removed on drop, also when the test panics.
+    let scratch = tempfile::Builder::new().prefix("vigil-units-").tempdir().expect("creating the scratch directory");
     let binaries = binaries();
     let checks = [
         ("vigild.service", "vigild.service"),
@@ -95,7 +79,7 @@ fn the_units_verify_cleanly() {
         ("vigil-realserver-tun@.service", "vigil-realserver-tun@10.0.0.100\\x2c10.0.0.101.service"),
     ];
     let failures: Vec<String> =
-        checks.iter().filter_map(|(name, as_name)| verify(&scratch.0, &binaries, name, as_name).err()).collect();
+        checks.iter().filter_map(|(name, as_name)| verify(scratch.path(), &binaries, name, as_name).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

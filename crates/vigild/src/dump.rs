@@ -190,27 +190,26 @@ mod tests {
     #[test]
     fn write_replaces_the_file_whole_and_leaves_nothing_behind() {
         use std::os::unix::fs::PermissionsExt as _;
-        let d = std::env::temp_dir().join(format!("vigil-dump-{}", std::process::id()));
-        std::fs::create_dir_all(&d).expect("a directory");
-        let file = d.join(json::FILE_NAME);
+        let d = tempfile::Builder::new().prefix("vigil-dump-").tempdir().expect("a directory");
+        let file = d.path().join(json::FILE_NAME);
         write(&file, "[1,2,3]").expect("first write");
         write(&file, "[]").expect("second write");
         assert_eq!(std::fs::read_to_string(&file).expect("readable"), "[]");
         let mode = std::fs::metadata(&file).expect("there").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         // A symbolic link at the dump's path is replaced, not written through.
-        let target = d.join("target");
+        let target = d.path().join("target");
         std::fs::write(&target, "untouched").expect("the target");
         std::fs::remove_file(&file).expect("removed");
         std::os::unix::fs::symlink(&target, &file).expect("a link");
         write(&file, "dump").expect("written over the link");
         assert_eq!(std::fs::read_to_string(&target).expect("the target"), "untouched");
         assert!(!std::fs::symlink_metadata(&file).expect("there").file_type().is_symlink());
-        let names: Vec<String> = std::fs::read_dir(&d)
+        let names: Vec<String> = std::fs::read_dir(d.path())
             .expect("listed")
             .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
-        std::fs::remove_dir_all(&d).expect("cleaned up");
+        d.close().expect("cleaned up");
     }
 }

@@ -94,20 +94,18 @@ mod tests {
 
     #[tokio::test]
     async fn the_script_runs_to_its_end_before_run_returns() {
-        let dir = std::env::temp_dir().join(format!("vigil-lifecycle-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mark = dir.join("ran");
+        let dir = tempfile::Builder::new().prefix("vigil-lifecycle-").tempdir().expect("temp dir");
+        let mark = dir.path().join("ran");
         let cmd = format!("sleep 0.2; echo done > {}", mark.display());
         run(Which::Startup, &global(Which::Startup, &["/bin/sh", "-c", &cmd], Duration::from_secs(10))).await;
         assert_eq!(std::fs::read_to_string(&mark).ok().as_deref(), Some("done\n"));
-        std::fs::remove_dir_all(&dir).expect("clean up");
+        dir.close().expect("clean up");
     }
 
     #[tokio::test]
     async fn a_script_past_its_timeout_is_killed_with_its_group() {
-        let dir = std::env::temp_dir().join(format!("vigil-lifecycle-kill-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let (pidfile, ended) = (dir.join("child"), dir.join("ended"));
+        let dir = tempfile::Builder::new().prefix("vigil-lifecycle-kill-").tempdir().expect("temp dir");
+        let (pidfile, ended) = (dir.path().join("child"), dir.path().join("ended"));
         // A child of the script that ignores SIGTERM: only the group's SIGKILL ends it before
         // it writes `ended`.
         let cmd = format!(
@@ -131,7 +129,7 @@ mod tests {
         }
         assert!(dead(), "the script's child {pid} is still running");
         assert!(!ended.exists(), "the script's child ran to its end instead of being killed");
-        std::fs::remove_dir_all(&dir).expect("clean up");
+        dir.close().expect("clean up");
     }
 
     #[tokio::test]

@@ -1066,7 +1066,9 @@ virtual_server fwmark 5 {
 
     #[test]
     fn the_store_keeps_its_entries_across_a_restart_and_refuses_unknown_targets() {
-        let dir = std::env::temp_dir().join(format!("vigil-maintenance-{}", std::process::id()));
+        let scratch = tempfile::Builder::new().prefix("vigil-maintenance-").tempdir().expect("a directory");
+        // Not there yet, as on a first start: the store makes it at its first write.
+        let dir = scratch.path().join("state");
         let path = dir.join(FILE_NAME);
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let store = Store::open(path.clone(), start);
@@ -1101,6 +1103,6 @@ virtual_server fwmark 5 {
         // A damaged file starts empty rather than stopping the daemon.
         std::fs::write(&path, "{not json").expect("written");
         assert_eq!(Store::open(path, start).snapshot(), State::default());
-        std::fs::remove_dir_all(&dir).expect("cleaned up");
+        scratch.close().expect("cleaned up");
     }
 }

@@ -113,9 +113,9 @@ mod tests {
     /// after the previous one ended, in the order the transitions happened.
     #[tokio::test]
     async fn scripts_of_one_queue_never_overlap_or_reorder() {
-        let dir = std::env::temp_dir().join(format!("vigil-notify-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a directory");
-        let log = dir.join("log");
+        // Removed on drop, after the assertion below, pass or fail.
+        let dir = tempfile::Builder::new().prefix("vigil-notify-").tempdir().expect("a directory");
+        let log = dir.path().join("log");
         let body = format!("echo begin $1 >>{0}; sleep $2; echo end $1 >>{0}", log.display());
         let notifier = Notifier::spawn("VI_1".into(), None, Events::default());
         for (state, secs) in [("MASTER", "0.3"), ("BACKUP", "0"), ("FAULT", "0.1")] {
@@ -128,7 +128,6 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             got = std::fs::read_to_string(&log).unwrap_or_default();
         }
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(got, want);
     }
 }

@@ -1,6 +1,7 @@
 //! `vigild -t` exits as `keepalived -t` does and prints diagnostics with file:line; `-v` prints
 //! the version. (The keepalived comparison itself is tests/conformance/run.sh.)
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -8,24 +9,12 @@ fn vigild(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigild")).args(args).output().expect("vigild runs")
 }
 
-/// A configuration file in a directory of its own, removed when the test ends, pass or fail.
-struct Conf {
-    dir: std::path::PathBuf,
-    path: std::path::PathBuf,
-}
-
-impl Drop for Conf {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn write(name: &str, text: &str) -> Conf {
-    let dir = std::env::temp_dir().join(format!("vigild-t-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write config");
-    Conf { dir, path }
+/// A configuration file whose name ends in `name`, removed when the test ends, pass or fail.
+fn write(name: &str, text: &str) -> tempfile::NamedTempFile {
+    let mut conf =
+        tempfile::Builder::new().prefix("vigild-t-").suffix(&format!("-{name}")).tempfile().expect("temp file");
+    conf.write_all(text.as_bytes()).expect("write config");
+    conf
 }
 
 #[test]
@@ -38,7 +27,7 @@ fn version() {
 #[test]
 fn clean_config_exits_0_silently() {
     let conf = write("clean.conf", "global_defs {\n router_id lb1\n}\n");
-    let path = &conf.path;
+    let path = conf.path();
     let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
@@ -47,7 +36,7 @@ fn clean_config_exits_0_silently() {
 #[test]
 fn errors_name_file_and_line_and_exit_5() {
     let conf = write("bad.conf", "global_defs {\n router_id lb1\n  priorty 100\n}\n");
-    let path = &conf.path;
+    let path = conf.path();
     let out = vigild(&["-t", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(5));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -57,7 +46,7 @@ fn errors_name_file_and_line_and_exit_5() {
 #[test]
 fn json_diagnostics_for_pipelines() {
     let conf = write("json.conf", "vrrp_instance VI_1 {\n priority 300\n}\n");
-    let path = &conf.path;
+    let path = conf.path();
     let out = vigild(&["-t", "--json", "-f", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(5));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -73,7 +62,7 @@ fn strict_makes_notes_count() {
         "note.conf",
         "vrrp_instance VI_1 {\n state BACKUP\n interface lo\n virtual_router_id 1\n priority 255\n}\n",
     );
-    let path = &conf.path;
+    let path = conf.path();
     let p = path.to_str().expect("utf-8 path");
     let plain = vigild(&["-t", "-f", p]);
     let strict = vigild(&["-t", "--strict", "-f", p]);

@@ -22,8 +22,10 @@ const CONF: &str = "virtual_server 10.0.0.1 80 {\n lvs_sched rr\n lvs_method NAT
 
 /// A work directory and the vigild running in it; both go whatever happens.
 struct Daemon {
-    dir: PathBuf,
     child: Option<Child>,
+    /// Removed when the fields drop, after `drop` has stopped vigild: it writes its log, socket
+    /// and state there until it ends.
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Daemon {
@@ -32,36 +34,33 @@ impl Drop for Daemon {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 impl Daemon {
     fn new() -> Daemon {
-        let dir = std::env::temp_dir().join(format!("vigil-maintenance-e2e-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a work directory");
-        std::fs::write(dir.join("keepalived.conf"), CONF).expect("the configuration");
-        Daemon { dir, child: None }
+        let dir = tempfile::Builder::new().prefix("vigil-maintenance-e2e-").tempdir().expect("a work directory");
+        std::fs::write(dir.path().join("keepalived.conf"), CONF).expect("the configuration");
+        Daemon { child: None, dir }
     }
 
     fn socket(&self) -> PathBuf {
-        self.dir.join("vigild.sock")
+        self.dir.path().join("vigild.sock")
     }
 
     fn state_dir(&self) -> PathBuf {
-        self.dir.join("state")
+        self.dir.path().join("state")
     }
 
     fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.join("vigild.log"))
+            .open(self.dir.path().join("vigild.log"))
             .expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_vigild"))
             .args(["-n", "-l", "-f"])
-            .arg(self.dir.join("keepalived.conf"))
+            .arg(self.dir.path().join("keepalived.conf"))
             .arg("--control-socket")
             .arg(self.socket())
             .env("VIGIL_STATE_DIR", self.state_dir())
@@ -83,7 +82,7 @@ impl Daemon {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("vigild.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("vigild.log")).unwrap_or_default()
     }
 
     fn entries(&self) -> Value {

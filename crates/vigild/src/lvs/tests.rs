@@ -269,8 +269,8 @@ fn start_kept<'a>(kernel: &'a mut Memory, text: &str, store: &crate::maintenance
 #[test]
 fn maintenance_and_overrides_survive_a_reload_and_a_restart() {
     use crate::maintenance::{Change, Mode, Store, Target};
-    let dir = std::env::temp_dir().join(format!("vigil-lvs-maintenance-{}", std::process::id()));
-    let path = dir.join(crate::maintenance::FILE_NAME);
+    let dir = tempfile::Builder::new().prefix("vigil-lvs-maintenance-").tempdir().expect("a directory");
+    let path = dir.path().join(crate::maintenance::FILE_NAME);
     let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
     let store = Store::open(path.clone(), now);
     let vs3 = ServiceKey::Addr { protocol: vigil_ipvs::Protocol::Tcp, addr: [10, 0, 0, 3].into(), port: 80 };
@@ -344,7 +344,7 @@ fn maintenance_and_overrides_survive_a_reload_and_a_restart() {
     assert_eq!(weight(&lvs.kernel.table, &vs3, &rs2), Some(1));
     assert_eq!(weight(&lvs.kernel.table, &vs4, &rs1), Some(1));
     drop(lvs);
-    std::fs::remove_dir_all(&dir).expect("cleaned up");
+    dir.close().expect("cleaned up");
 }
 
 /// A virtual server in maintenance counts as down for its quorum: the quorum is lost (VS

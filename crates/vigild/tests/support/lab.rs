@@ -12,15 +12,18 @@ use serde_json::Value;
 
 pub struct Lab {
     pub ns: String,
+    /// The work directory, `_work`'s path.
     pub dir: PathBuf,
     pub daemon: Option<Child>,
+    /// Owns the work directory. Fields drop after `drop` has stopped vigild, which writes its
+    /// log, socket and state there until it ends, so the directory goes last, pass or fail.
+    _work: tempfile::TempDir,
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
         self.stop();
         let _ = Command::new("ip").args(["netns", "delete", &self.ns]).status();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -32,13 +35,13 @@ impl Lab {
             return None;
         }
         let ns = format!("vigil-{name}-{}", std::process::id());
+        // Made before the namespace: when it cannot be made, no namespace is left behind.
+        let work = tempfile::Builder::new().prefix(&format!("{ns}-")).tempdir().expect("a work directory");
         if !Command::new("ip").args(["netns", "add", &ns]).status().is_ok_and(|s| s.success()) {
             eprintln!("skipped: cannot create a network namespace");
             return None;
         }
-        let dir = std::env::temp_dir().join(&ns);
-        let lab = Lab { ns, dir, daemon: None };
-        std::fs::create_dir_all(&lab.dir).expect("a work directory");
+        let lab = Lab { ns, dir: work.path().to_path_buf(), daemon: None, _work: work };
         assert!(lab.ip(&["link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer"]));
         assert!(lab.ip(&["addr", "add", "192.0.2.1/24", "dev", "eth0"]));
         assert!(lab.ip(&["link", "set", "eth0", "up"]) && lab.ip(&["link", "set", "eth0-peer", "up"]));
