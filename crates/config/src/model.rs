@@ -513,6 +513,9 @@ pub struct Notify {
     pub backup: Option<Script>,
     pub fault: Option<Script>,
     pub stop: Option<Script>,
+    /// `notify_deleted [SCRIPT]`: an instance a reload removes tells its scripts `DELETED`
+    /// (running this script when given) instead of keepalived's older `FAULT`.
+    pub notify_deleted: bool,
     pub deleted: Option<Script>,
     /// `notify`: called with `INSTANCE|GROUP name STATE priority`.
     pub any: Option<Script>,

@@ -165,12 +165,12 @@ pub(crate) static GLOBAL: Table<GlobalDefs> = Table::new(&[
         c.at_most(s, 1);
         g.dynamic_interfaces = true
     }),
-    set("notify_fifo", |c, s, g| g.notify_fifo = c.string(s)),
-    set("vrrp_notify_fifo", |c, s, g| g.vrrp_notify_fifo = c.string(s)),
-    set("lvs_notify_fifo", |c, s, g| g.lvs_notify_fifo = c.string(s)),
-    set("notify_fifo_script", |c, s, g| g.notify_fifo_script = c.script(s)),
-    set("vrrp_notify_fifo_script", |c, s, g| g.vrrp_notify_fifo_script = c.script(s)),
-    set("lvs_notify_fifo_script", |c, s, g| g.lvs_notify_fifo_script = c.script(s)),
+    set("notify_fifo", |c, s, g| first_fifo(c, s, &mut g.notify_fifo)),
+    set("vrrp_notify_fifo", |c, s, g| first_fifo(c, s, &mut g.vrrp_notify_fifo)),
+    set("lvs_notify_fifo", |c, s, g| first_fifo(c, s, &mut g.lvs_notify_fifo)),
+    set("notify_fifo_script", |c, s, g| first_fifo_script(c, s, &mut g.notify_fifo_script)),
+    set("vrrp_notify_fifo_script", |c, s, g| first_fifo_script(c, s, &mut g.vrrp_notify_fifo_script)),
+    set("lvs_notify_fifo_script", |c, s, g| first_fifo_script(c, s, &mut g.lvs_notify_fifo_script)),
     removed("lvs_id", "keepalived 2.x replaced it with 'router_id'", None),
     removed(
         "lvs_sync_daemon_interface",
@@ -426,6 +426,23 @@ fn cpu_affinity(c: &mut Ctx, s: &Statement, g: &mut GlobalDefs, p: Process) {
 
 /// The CPUs a `cpu_set_t` can name.
 const MAX_CPUS: usize = 1024;
+
+/// A FIFO's name: the first one given stands, as in keepalived (`vrrp_notify_fifo already
+/// specified - ignoring /run/b`).
+fn first_fifo(c: &mut Ctx, s: &Statement, slot: &mut Option<String>) {
+    match slot {
+        Some(_) => c.already_given(s, s.name()),
+        None => *slot = c.string(s),
+    }
+}
+
+/// A FIFO's script: the first one given stands, as in keepalived.
+fn first_fifo_script(c: &mut Ctx, s: &Statement, slot: &mut Option<Script>) {
+    match slot {
+        Some(_) => c.already_given(s, s.name()),
+        None => *slot = c.script(s),
+    }
+}
 
 /// `startup_script` / `shutdown_script` (`kind`): the first one given stands, as in keepalived.
 fn lifecycle_script(c: &mut Ctx, s: &Statement, slot: &mut Option<Script>, kind: &str) {
@@ -735,4 +752,28 @@ static INDEX: LazyLock<Vec<(&'static str, &'static [&'static str])>> = LazyLock:
 /// Every block's keyword names, built once.
 pub(crate) fn block_index() -> &'static [(&'static str, &'static [&'static str])] {
     INDEX.as_slice()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse_str, Options, Severity};
+
+    /// A second FIFO or FIFO script is reported in keepalived's words and ignored.
+    #[test]
+    fn the_first_fifo_and_fifo_script_stand() {
+        let text = "global_defs {\n vrrp_notify_fifo /run/a\n vrrp_notify_fifo /run/b\n \
+                    notify_fifo_script /bin/one\n notify_fifo_script /bin/two\n}\n";
+        let parsed = parse_str("k.conf", text, &Options::default(), None);
+        let g = &parsed.config.global;
+        assert_eq!(g.vrrp_notify_fifo.as_deref(), Some("/run/a"));
+        assert_eq!(g.notify_fifo_script.as_ref().map(|s| s.argv.clone()), Some(vec!["/bin/one".to_string()]));
+        let said = super::super::said_about(text, "already");
+        assert_eq!(
+            said,
+            [
+                (3, Severity::Warning, "vrrp_notify_fifo already specified - ignoring /run/b".to_string()),
+                (5, Severity::Warning, "notify_fifo_script already specified - ignoring /bin/two".to_string()),
+            ]
+        );
+    }
 }

@@ -237,8 +237,14 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
                 v.hysteresis = h
             }
         }),
-        set("quorum_up", |c, s, v| c.first_script(s, &mut v.extra_mut().quorum_up, "")),
-        set("quorum_down", |c, s, v| c.first_script(s, &mut v.extra_mut().quorum_down, "")),
+        set("quorum_up", |c, s, v| {
+            let owner = group_owner(&v.key);
+            c.first_script(s, &mut v.extra_mut().quorum_up, &owner)
+        }),
+        set("quorum_down", |c, s, v| {
+            let owner = group_owner(&v.key);
+            c.first_script(s, &mut v.extra_mut().quorum_down, &owner)
+        }),
         set("alpha", |c, s, v| v.alpha = c.flag_any_word(s)),
         set("omega", |c, s, v| v.omega = c.flag_any_word(s)),
         set("ha_suspend", |c, s, v| v.ha_suspend = c.flag_any_word(s)),
@@ -287,6 +293,15 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
 
 );
 
+/// How keepalived starts a virtual server's "already specified" warnings: `(G) ` for a
+/// `virtual_server group G`; nothing for another (keepalived prints `((null)) `).
+fn group_owner(key: &VsKey) -> String {
+    match key {
+        VsKey::Group { name } => format!("({name}) "),
+        VsKey::Addr { .. } | VsKey::Fwmark { .. } => String::new(),
+    }
+}
+
 /// Sets one of a real server's rare settings: only a value read boxes them (a rejected one,
 /// already reported, leaves what was there, as keepalived does).
 fn set_extra<T>(r: &mut RealServer, value: Option<T>, put: impl FnOnce(&mut RealServerExtra, T)) {
@@ -303,6 +318,7 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         }),
         set("lvs_method", |c, s, r| r.forwarding = forwarding(c, s)),
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
+        // Read through `extra()`: looking for an earlier script must not make the box.
         set("notify_up", |c, s, r| match r.extra().notify_up {
             Some(_) => c.script_given(s, ""),
             None => set_extra(r, c.script(s), |e, v| e.notify_up = Some(v)),
@@ -1446,12 +1462,7 @@ mod tests {
         let argv0 = |s: &Option<crate::model::Script>| s.as_ref().map(|s| s.argv[0].clone());
         assert_eq!(argv0(&vs.extra().quorum_up), Some("/bin/q1".into()));
         assert_eq!((argv0(&rs.notify_up), argv0(&rs.notify_down)), (Some("/bin/u1".into()), Some("/bin/d1".into())));
-        let said: Vec<_> = parsed
-            .diagnostics
-            .iter()
-            .filter(|d| d.message.contains("already"))
-            .map(|d| (d.span.line, d.severity, d.message.clone()))
-            .collect();
+        let said = super::super::said_about(text, "already");
         let warned = |line, m: &str| (line, Severity::Warning, m.to_string());
         assert_eq!(
             said,

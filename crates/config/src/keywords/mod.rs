@@ -539,9 +539,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// A script: `PATH|"PATH ARGS"` `[USER [GROUP]]`. On a line with a `\` or a `'`,
-    /// keepalived reads the words again from the raw line with escapes and both kinds of
-    /// quotes (`"/bin/sh -c \"test -e /tmp\""` is one word), and so does Vigil.
     /// A notify script of which keepalived keeps the first one given: a later one is reported
     /// in keepalived's words (`(VI_1) notify_master script already specified - ignoring
     /// /bin/x`) and changes nothing. `owner` starts the message: `(VI_1) `, `vrrp group G: `.
@@ -555,11 +552,19 @@ impl Ctx<'_> {
 
     /// Reports `s` as a second notify script (see [`first_script`](Self::first_script)).
     pub fn script_given(&mut self, s: &Statement, owner: &str) {
-        let ignored = s.args.first().map_or("", |a| &*a.text);
-        let message = format!("{owner}{} script already specified - ignoring {ignored}", s.name());
-        self.warning("duplicate", s.span(), message);
+        self.already_given(s, &format!("{owner}{} script", s.name()));
     }
 
+    /// Reports `s` as a second `what` where keepalived keeps the first one, in its words:
+    /// `WHAT already specified - ignoring VALUE`.
+    pub fn already_given(&mut self, s: &Statement, what: &str) {
+        let ignored = s.args.first().map_or("", |a| &*a.text);
+        self.warning("duplicate", s.span(), format!("{what} already specified - ignoring {ignored}"));
+    }
+
+    /// A script: `PATH|"PATH ARGS"` `[USER [GROUP]]`. On a line with a `\` or a `'`,
+    /// keepalived reads the words again from the raw line with escapes and both kinds of
+    /// quotes (`"/bin/sh -c \"test -e /tmp\""` is one word), and so does Vigil.
     pub fn script(&mut self, s: &Statement) -> Option<Script> {
         let cmd = self.arg(s, 0)?;
         let (words, spans): (Vec<String>, Vec<&Span>) = match &s.raw {
@@ -713,6 +718,18 @@ pub(crate) fn split_escaped(text: &str) -> Result<Vec<String>, SplitError> {
         out.push(cur);
     }
     Ok(out)
+}
+
+/// What reading `text` says in messages that contain `needle`: line, severity, message.
+#[cfg(test)]
+pub(crate) fn said_about(text: &str, needle: &str) -> Vec<(u32, Severity, String)> {
+    let parsed = crate::parse_str("k.conf", text, &crate::Options::default(), None);
+    parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains(needle))
+        .map(|d| (d.span.line, d.severity, d.message.clone()))
+        .collect()
 }
 
 #[cfg(test)]

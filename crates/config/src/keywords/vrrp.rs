@@ -132,7 +132,7 @@ pub(crate) static INSTANCE: Table<VrrpInstance> = Table::new(&[
     set("notify_backup", |c, s, i| c.first_script(s, &mut i.notify.backup, &format!("({}) ", i.name))),
     set("notify_fault", |c, s, i| c.first_script(s, &mut i.notify.fault, &format!("({}) ", i.name))),
     set("notify_stop", |c, s, i| c.first_script(s, &mut i.notify.stop, &format!("({}) ", i.name))),
-    set("notify_deleted", |c, s, i| i.notify.deleted = c.script(s)),
+    set("notify_deleted", |c, s, i| notify_deleted(c, s, &mut i.notify, &format!("({}) ", i.name))),
     set("notify", |c, s, i| c.first_script(s, &mut i.notify.any, &format!("({}) ", i.name))),
     set("notify_master_rx_lower_pri", |c, s, i| c.first_script(s, &mut i.notify.master_rx_lower_pri, &format!("({}) ", i.name))),
     set("notify_priority_changes", |c, s, i| i.notify.priority_changes = c.flag(s)),
@@ -267,7 +267,7 @@ pub(crate) static SYNC_GROUP: Table<SyncGroup> = Table::new(&[
     set("notify_backup", |c, s, g| c.first_script(s, &mut g.notify.backup, &format!("vrrp group {}: ", g.name))),
     set("notify_fault", |c, s, g| c.first_script(s, &mut g.notify.fault, &format!("vrrp group {}: ", g.name))),
     set("notify_stop", |c, s, g| c.first_script(s, &mut g.notify.stop, &format!("vrrp group {}: ", g.name))),
-    set("notify_deleted", |c, s, g| g.notify.deleted = c.script(s)),
+    set("notify_deleted", |c, s, g| notify_deleted(c, s, &mut g.notify, &format!("vrrp group {}: ", g.name))),
     set("notify", |c, s, g| c.first_script(s, &mut g.notify.any, &format!("vrrp group {}: ", g.name))),
     set("notify_priority_changes", |c, s, g| g.notify.priority_changes = c.flag(s)),
     set("smtp_alert", |c, s, g| g.smtp_alert = Some(c.flag(s))),
@@ -1356,6 +1356,18 @@ pub(crate) fn sync_group_tracking(c: &mut Ctx, cfg: &mut Config) {
     }
 }
 
+/// `notify_deleted [SCRIPT]`: a flag, with a script when one is given; the first one stands,
+/// as in keepalived (`(VI_1) notify_deleted already specified - ignoring /bin/x`).
+fn notify_deleted(c: &mut Ctx, s: &Statement, n: &mut Notify, owner: &str) {
+    if n.notify_deleted {
+        return c.already_given(s, &format!("{owner}notify_deleted"));
+    }
+    n.notify_deleted = true;
+    if !s.args.is_empty() {
+        n.deleted = c.script(s);
+    }
+}
+
 /// Drops (with keepalived's warning) the `track_process` lines of `owner` that name no
 /// `vrrp_track_process`.
 fn known_processes(c: &mut Ctx, defs: &[TrackProcess], owner: &str, lines: &mut Vec<Track>) {
@@ -1448,7 +1460,7 @@ mod tests {
         let argv0 = |s: &Option<Script>| s.as_ref().map(|s| s.argv[0].clone());
         assert_eq!((argv0(&i.notify.master), argv0(&i.notify.any)), (Some("/bin/first".into()), Some("/bin/a".into())));
         assert_eq!(argv0(&parsed.config.sync_groups[0].notify.backup), Some("/bin/one".into()));
-        let said: Vec<_> = diagnostics(&text).into_iter().filter(|(_, _, m)| m.contains("already")).collect();
+        let said = super::super::said_about(&text, "already");
         assert_eq!(
             said,
             [
@@ -1465,6 +1477,25 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn notify_deleted_is_a_flag_with_an_optional_script() {
+        let read = |lines: &str| {
+            let text = instance("VI_1", 51, lines);
+            let parsed = parse_str("k.conf", &text, &Options::default(), None);
+            let n = parsed.config.instances[0].notify.clone();
+            let said: Vec<_> = diagnostics(&text).into_iter().filter(|(_, s, _)| *s != Severity::Note).collect();
+            (n.notify_deleted, n.deleted.map(|s| s.argv), said)
+        };
+        assert_eq!(read(""), (false, None, vec![]));
+        assert_eq!(read(" notify_deleted"), (true, None, vec![]));
+        let (on, script, said) = read(" notify_deleted\n notify_deleted /bin/x");
+        assert_eq!((on, script), (true, None));
+        let message = "(VI_1) notify_deleted already specified - ignoring /bin/x".to_string();
+        assert_eq!(said, [(5, Severity::Warning, message)]);
+        let (on, script, _) = read(" notify_deleted /bin/x");
+        assert_eq!((on, script), (true, Some(vec!["/bin/x".to_string()])));
     }
 
     #[test]
