@@ -47,7 +47,7 @@ FRR_BFDD=${FRR_BFDD:-/usr/lib/frr/bfdd}
 . "$HERE/../lib/scenarios.sh"
 
 SCENARIOS=(election failover_kill failover_term preempt nopreempt preempt_delay sync_group
-    track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev vmac vmac6 virtual_routes no_ipvs smtp_alert reload reload_edits stalled_backup vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
+    track_interface vrrp_script unicast ipv6 v2_auth v3_fast garp_pacing vip_dev vmac vmac6 virtual_routes no_ipvs smtp_alert reload reload_edits stalled_backup notify_removed vip_add_fails vip_removed split_brain dynamic_interface checksum old_checksum unicast_pitfalls
     bfd_session track_bfd bfd_frr bfd_fast_failover)
 
 describe() {
@@ -76,6 +76,7 @@ describe() {
         reload) echo "ten reloads of each vigild (SIGHUP and vigilctl reload): VI_1 unchanged keeps its state, adverts every 0.5s and sends no GARP; VI_2's priority changed in place; an invalid file keeps everything running and vigilctl reload exits 1 with file:line; status JSON and the SIGUSR1 dump" ;;
         vip_add_fails) echo "(vigild on a) a MASTER that cannot add its VIP (no CAP_NET_ADMIN) goes to FAULT and says why, sends no gratuitous ARP for it, b holds the VIP; a tries again later and fails the same way" ;;
         reload_edits) echo "(vigild MASTER on a) 50 seeded random in-place edits (VIPs added, removed and changed in every syntax keepalived accepts, priority, garp, preempt_delay, notify) reloaded on both sides, B first; sampled every ~10ms: every kept VIP always on a, none ever on b, no state change, no GARP for a kept VIP (RELOAD_SEED, RELOAD_EDITS)" ;;
+        notify_removed) echo "side a alone: a reload removes VI_1 (no notify_deleted: 'INSTANCE VI_1 FAULT' to notify, notify_fault not run) and VI_2 (notify_deleted SCRIPT: the script and 'INSTANCE VI_2 DELETED'); at the stop VI_3's notify_stop and 'INSTANCE VI_3 STOP' once each: the same lines from keepalived and vigild" ;;
         stalled_backup) echo "the BACKUP stopped (SIGSTOP) for 5s, longer than Master_Down_Interval, while a advertises: at SIGCONT the adverts waiting in its socket are heard before its timer (as keepalived does), so it stays BACKUP, holds no VIP and sends no advert" ;;
         checksum) echo "VRRPv3/IPv4 checksum readings: a vigild sending v3_checksum_as_v2 is accepted by a vigild peer (which logs the reading and shows it in the status) and dropped by keepalived 2.2 (two MASTERs); back to the pseudo-header by reload, one MASTER again" ;;
         old_checksum) echo "unicast VRRPv3, a sends keepalived's old unicast checksum (old_unicast_checksum): b accepts it and switches to it ('Setting unicast VRRPv3 checksum to old version'); b's adverts after a failover are accepted by the restarted a" ;;
@@ -990,20 +991,52 @@ scenario_stalled_backup() {
     lab_setup; capture_start
     write_pair
     bring_up "$SDIR/a.conf" "$SDIR/b.conf" VI_1 "$VIP4"
-    local mb t0 heard
+    local mb t0 t1 heard
     sleep 1
     mb=$(log_mark b) t0=$(now)
     kill -STOP "${SPK_PID[b]}"
     sleep 5
     kill -CONT "${SPK_PID[b]}"
-    trace "b stopped for $(fcalc "$(now) - $t0")s; a sent $(wire count ADV a vrid=51 "ts>$t0") advert(s) meanwhile"
+    t1=$(now)
     sleep 2
-    heard=$(wire count ADV a vrid=51 "ts>$t0")
+    heard=$(wire count ADV a vrid=51 "ts>$t0" "ts<$t1")
+    trace "b stopped for $(fcalc "$t1 - $t0")s; a sent $heard advert(s) meanwhile"
     [ "$heard" -ge 5 ] || fail "a sent only $heard advert(s) while b was stopped: the stall proves nothing"
     [ "$(transitions b "$mb")" -eq 0 ] || fail "b changed state after the stall: $(tail -n +"$((mb + 1))" "$SDIR/b.log" | grep -m1 'Entering')"
     [ "$(wire count ADV b "ts>$t0")" -eq 0 ] || fail "b advertised after the stall (it took over for a moment)"
     ! has_vip b "$VIP4" || fail "b holds $VIP4 after the stall"
     expect_master a VI_1 "$VIP4" 1
+}
+
+scenario_notify_removed() {
+    lab_setup
+    local out="$SDIR/notify.out" got want i
+    # Each script appends its line; `notify` gets INSTANCE NAME STATE PRIORITY after "x".
+    notify_lines() {
+        local n=$1
+        echo "notify \"/bin/sh -c \\\"echo \\\$1 \\\$2 \\\$3 >> $out\\\" x\";notify_fault \"/bin/sh -c \\\"echo fault$n >> $out\\\"\";notify_stop \"/bin/sh -c \\\"echo stop$n >> $out\\\"\""
+    }
+    {
+        conf_global a scripts
+        conf_instance VI_1 state=MASTER vrid=51 vips=192.0.2.101/24 extra="$(notify_lines 1)"
+        conf_instance VI_2 state=MASTER vrid=52 vips=192.0.2.102/24 extra="$(notify_lines 2);notify_deleted \"/bin/sh -c \\\"echo deleted2 >> $out\\\"\""
+        conf_instance VI_3 state=MASTER vrid=53 vips=192.0.2.103/24 extra="$(notify_lines 3)"
+    } >"$SDIR/a.conf"
+    speaker_start a "$SDIR/a.conf"
+    for i in 1 2 3; do wait_log a "(VI_$i) Entering MASTER STATE" 10 >/dev/null; done
+    sleep 1
+    { conf_global a scripts; conf_instance VI_3 state=MASTER vrid=53 vips=192.0.2.103/24 extra="$(notify_lines 3)"; } >"$SDIR/a.conf"
+    echo "-- reload" >>"$out"
+    kill -HUP "${SPK_PID[a]}"
+    sleep 2
+    echo "-- stop" >>"$out"
+    speaker_term a >/dev/null
+    sleep 0.5
+    trace "the scripts wrote: $(tr '\n' '|' <"$out")"
+    # The instances' scripts run side by side: compare each part's lines as a set.
+    got=$(awk '/^-- / { part = $2; next } part { print part ": " $0 }' "$out" | sort | tr '\n' '|')
+    want="reload: INSTANCE VI_1 FAULT|reload: INSTANCE VI_2 DELETED|reload: deleted2|stop: INSTANCE VI_3 STOP|stop: stop3|"
+    [ "$got" = "$want" ] || fail "${IMPL[a]}'s scripts said '$got', expected '$want'"
 }
 
 scenario_vip_add_fails() {

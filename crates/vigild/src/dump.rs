@@ -134,6 +134,8 @@ pub fn stats(doc: &Document) -> String {
         let _ = writeln!(out, "    Malformed: {}", drop("malformed"));
         let _ = writeln!(out, "    TTL: {}", drop("bad_ttl"));
         let _ = writeln!(out, "    Version: {}", drop("version_mismatch"));
+        let _ = writeln!(out, "    Advertisement Interval: {}", drop("advert_interval"));
+        let _ = writeln!(out, "    Address List: {}", drop("address_list"));
         let _ = writeln!(out, "  Authentication Errors:");
         let _ = writeln!(out, "    Failure: {}", drop("auth_mismatch"));
     }
@@ -178,6 +180,20 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// keepalived.stats' packet error lines, the state machine's drops among them.
+    #[test]
+    fn stats_count_each_kind_of_dropped_advert() {
+        let mut doc = crate::status::tests::sample();
+        doc.vrrp[0].drops = [("malformed", 1), ("bad_ttl", 2), ("advert_interval", 3), ("address_list", 4)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let text = stats(&doc);
+        for line in ["    Malformed: 1", "    TTL: 2", "    Advertisement Interval: 3", "    Address List: 4"] {
+            assert!(text.lines().any(|l| l == line), "no line {line:?} in\n{text}");
+        }
+    }
 
     #[test]
     fn tmpdir_replaces_tmp_only_when_absolute() {

@@ -187,7 +187,7 @@ fn data(config: &Config, m: &VrrpInstance, i: &InstanceStatus) -> Data {
         wantstate: state,
         version: i.version,
         smtp_alert: m.smtp_alert.or(g.smtp_alert_vrrp).or(g.smtp_alert).unwrap_or(false),
-        notify_deleted: false,
+        notify_deleted: m.notify.notify_deleted,
         script_backup: m.notify.backup.as_ref().map(command),
         script_master: m.notify.master.as_ref().map(command),
         script_fault: m.notify.fault.as_ref().map(command),

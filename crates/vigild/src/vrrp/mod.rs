@@ -60,6 +60,10 @@ use vigil_check::alert::{vrrp_group_mail, vrrp_mail, Alerter};
 /// How long before a timer's deadline the task stops relying on tokio's millisecond timer.
 const PRECISE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// How late a timer is seen when the loop was busy rather than merely woken: well above the
+/// precise wait's error, well below any advert interval.
+const LATE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// An input for the owning task.
 enum Event {
     /// A message on the socket of the instance whose [`Running::id`] is `id`, checked.
@@ -86,12 +90,22 @@ pub enum Control {
     ClearStats,
 }
 
+/// Why an instance resigns.
+#[derive(Clone, Copy)]
+enum Resign {
+    /// vigild stops.
+    Stop,
+    /// A reload removed it, or changed it into another instance (restarted).
+    Removed,
+}
+
 /// One running instance.
 struct Running {
     /// Names the instance to the router and in [`Event::Packet`] across reloads (indices move).
     id: InstanceId,
     /// The plan as resolved from the configuration: what the sockets and frames are built
-    /// from (the router holds the same one).
+    /// from. The router holds the same one, except during a reload, where it has the new one
+    /// first; adverts are built from the router's (see `send_advert`).
     plan: setup::Plan,
     model: VrrpInstance,
     ifindex: u32,
@@ -471,14 +485,17 @@ pub async fn run(
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
             }
             () = sleep => {
-                // What came while the loop was busy (a reload, the precise wait above) came
-                // before the timer is handled: an advert in time resets the Master_Down_Timer
-                // instead of losing the race to it. The readers run first (they share this
-                // thread), then what they queued is taken, no more than was there.
-                tokio::task::yield_now().await;
-                for _ in 0..rx.len() {
-                    let Ok(ev) = rx.try_recv() else { break };
-                    v.event(ev).await;
+                // A timer seen late (the loop was busy with a reload, or the process stopped)
+                // comes after what arrived meanwhile: an advert in time resets the
+                // Master_Down_Timer instead of losing the race to it. The readers run first
+                // (they share this thread), then what they queued is taken, no more than was
+                // there. A timer seen on time is not held up behind them.
+                if deadline.is_some_and(|d| std::time::Instant::now() > d + LATE) {
+                    tokio::task::yield_now().await;
+                    for _ in 0..rx.len() {
+                        let Ok(ev) = rx.try_recv() else { break };
+                        v.event(ev).await;
+                    }
                 }
                 v.router.handle_timeout(Instant::now().into_std());
                 execute(&mut v.running, &v.groups, &mut v.router, &mut v.kernel).await;
@@ -494,7 +511,7 @@ pub async fn run(
     }
     let now = Instant::now().into_std();
     for idx in 0..v.running.len() {
-        v.resign(idx, now).await;
+        v.resign(idx, now, Resign::Stop).await;
     }
     vmac::restore(&mut v.kernel.vmacs);
     v.statics.remove(&v.kernel.routes, &mut v.kernel.routes_record).await;
@@ -747,15 +764,17 @@ impl Vrrp {
         }
     }
 
-    /// Resigns instance `idx` (priority 0 advert if Master, VIPs and routes removed) and runs
-    /// its notify_stop.
-    async fn resign(&mut self, idx: usize, now: std::time::Instant) {
-        feed(&mut self.router, now, self.running[idx].id, Input::Shutdown);
+    /// Resigns instance `idx` (priority 0 advert if Master, VIPs and routes removed); its
+    /// notify scripts hear STOP at a stop, and FAULT or DELETED when a reload removes it
+    /// (`Input::Removed`), once each.
+    async fn resign(&mut self, idx: usize, now: std::time::Instant, why: Resign) {
+        let input = match why {
+            Resign::Stop => Input::Shutdown,
+            Resign::Removed => Input::Removed { notify_deleted: self.running[idx].model.notify.notify_deleted },
+        };
+        feed(&mut self.router, now, self.running[idx].id, input);
         execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
         let r = &self.running[idx];
-        if let Some(s) = &r.model.notify.stop {
-            r.notifier.run(s, &[]);
-        }
         if let Some(reader) = &r.reader {
             reader.abort();
         }
@@ -1025,7 +1044,8 @@ impl Vrrp {
             }
         }
         // What the new settings made the state machines do (a tracked item that is down puts
-        // a MASTER in FAULT) is carried out with the running plans, VIPs and routes.
+        // a MASTER in FAULT) is carried out with the running plans, VIPs and routes; an advert
+        // goes out with the new settings (the router's plan), before the new VIPs are added.
         execute(&mut self.running, &self.groups, &mut self.router, &mut self.kernel).await;
         // Every VIP that goes is removed before any is added, so that one moving from an
         // instance to another is added by its new owner as its own: the changed instances'
@@ -1039,7 +1059,7 @@ impl Vrrp {
         let mut resigned = Vec::new();
         for idx in 0..self.running.len() {
             if !keep.contains(&self.running[idx].model.name) {
-                self.resign(idx, now).await;
+                self.resign(idx, now, Resign::Removed).await;
                 resigned.push(idx);
             }
         }
@@ -1633,6 +1653,7 @@ async fn fsm_action(r: &mut Running, router: &mut Router, action: Action, kernel
                 NotifyState::Backup => n.backup.as_ref(),
                 NotifyState::Fault => n.fault.as_ref(),
                 NotifyState::Stop => n.stop.as_ref(),
+                NotifyState::Removed { deleted } => n.deleted.as_ref().filter(|_| deleted),
                 NotifyState::MasterRxLowerPri => n.master_rx_lower_pri.as_ref(),
             };
             if let Some(s) = script {
@@ -1708,6 +1729,8 @@ fn notify_word(state: NotifyState) -> Option<&'static str> {
         NotifyState::Backup => Some("BACKUP"),
         NotifyState::Fault => Some("FAULT"),
         NotifyState::Stop => Some("STOP"),
+        NotifyState::Removed { deleted: true } => Some("DELETED"),
+        NotifyState::Removed { deleted: false } => Some("FAULT"),
         NotifyState::MasterRxLowerPri => None,
     }
 }

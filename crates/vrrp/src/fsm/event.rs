@@ -92,6 +92,14 @@ pub enum Input {
     MasterSuspect,
     /// RFC 5798 6.4.2/6.4.3 Shutdown event: back to Initialize, resigning if Master.
     Shutdown,
+    /// A reload took the instance out of the configuration (or changed what it is: its VRID,
+    /// interface or family): the Shutdown event, told to the notify scripts as keepalived
+    /// tells it ([`NotifyState::Removed`]); nothing without `notify_deleted` when already in
+    /// FAULT.
+    Removed {
+        /// The instance has `notify_deleted`.
+        notify_deleted: bool,
+    },
     /// The sync group coordinator moves this member to `state` (Backup, Master or Fault).
     GroupForce {
         /// The state to move to.
@@ -147,6 +155,13 @@ pub enum NotifyState {
     Fault,
     /// `notify_stop`.
     Stop,
+    /// Removed by a reload: `DELETED` and the `notify_deleted` script with `notify_deleted`,
+    /// else keepalived's older `FAULT`, told to the generic `notify` script only (keepalived
+    /// looks the instance's own script up as DELETED's, and there is none).
+    Removed {
+        /// The instance has `notify_deleted`.
+        deleted: bool,
+    },
     /// FIFO only: the Master heard a lower-priority advert (another router took over during a
     /// communication break and may hold external state to restore).
     MasterRxLowerPri,

@@ -206,7 +206,14 @@ impl Instance {
                     }
                 }
             }
-            Input::Shutdown => self.shutdown(),
+            Input::Shutdown => self.shutdown(Some(NotifyState::Stop)),
+            Input::Removed { notify_deleted } => {
+                let told = match (notify_deleted, self.state) {
+                    (false, State::Fault) => None,
+                    (deleted, _) => Some(NotifyState::Removed { deleted }),
+                };
+                self.shutdown(told)
+            }
             Input::GroupForce { state } => self.group_force(now, state),
         }
     }
@@ -214,8 +221,9 @@ impl Instance {
     /// Runs `config` from `now` on without leaving the current state: a reload that changed
     /// only settings the state survives (priority, advert interval, preemption, gratuitous
     /// ARP settings, VIPs, ...). The effective priority is recomputed; a Master whose
-    /// priority or advert interval changed advertises at once, so that a Backup that now
-    /// wins (or times differently) learns it without waiting a whole interval. A Backup's
+    /// priority, advert interval or address list changed advertises at once, so that a Backup
+    /// that now wins (or times differently, or was given the new list first and drops the
+    /// old one) learns it without waiting a whole interval. A Backup's
     /// Master_Down_Timer runs on and is set from the new settings by the next advert. The
     /// caller keeps the VRID, version and interface: those are another instance.
     pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<(), Error> {
@@ -474,7 +482,8 @@ impl Instance {
         u8::try_from(priority).expect("clamped to 1..=254")
     }
 
-    fn shutdown(&mut self) {
+    /// The Shutdown event; `told` is what the notify scripts hear of it.
+    fn shutdown(&mut self, told: Option<NotifyState>) {
         let from = self.state;
         if from == State::Initialize {
             return;
@@ -488,7 +497,9 @@ impl Instance {
         }
         // RFC 3768 6.4.2 / RFC 5798 6.4.2: Shutdown: cancel the Master_Down_Timer.
         self.timers.cancel_all();
-        self.notify(NotifyState::Stop);
+        if let Some(state) = told {
+            self.notify(state);
+        }
         self.set_want(State::Initialize);
     }
 
