@@ -78,13 +78,14 @@ impl Notifier {
 async fn run_one(queue: &str, argv: Vec<String>, creds: Option<(u32, u32)>) {
     let Some((program, args)) = argv.split_first() else { return };
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args).stdin(std::process::Stdio::null());
+    // A process group of its own, as keepalived runs its scripts.
+    cmd.args(args).stdin(std::process::Stdio::null()).process_group(0);
     if let Some((uid, gid)) = creds {
         cmd.as_std_mut().uid(uid).gid(gid);
     }
     let status = match cmd.spawn() {
         Ok(mut child) => {
-            vigil_check::probes::script_nice::reset(child.id(), false);
+            vigil_check::probes::script_nice::reset(child.id(), true);
             child.wait().await
         }
         Err(e) => Err(e),

@@ -64,7 +64,8 @@ pub fn spawn(
     Some(task.abort_handle())
 }
 
-/// Runs the script once; a script still running at `timeout` is killed and counts as failed.
+/// Runs the script once, in a process group of its own as keepalived runs it; a script still
+/// running at `timeout` is killed with what it started, and counts as failed.
 async fn run_once(argv: &[String], timeout: Duration, creds: Option<(u32, u32)>) -> bool {
     let Some((program, args)) = argv.split_first() else { return false };
     let mut cmd = tokio::process::Command::new(program);
@@ -76,14 +77,20 @@ async fn run_once(argv: &[String], timeout: Duration, creds: Option<(u32, u32)>)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn();
     let Ok(mut child) = child else { return false };
-    vigil_check::probes::script_nice::reset(child.id(), false);
+    vigil_check::probes::script_nice::reset(child.id(), true);
+    let group = child.id().and_then(|id| i32::try_from(id).ok()).map(nix::unistd::Pid::from_raw);
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => status.success(),
         Ok(Err(_)) => false,
         Err(_) => {
+            if let Some(group) = group {
+                // The group may be gone already; nothing to do then.
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
             let _ = child.kill().await;
             false
         }
