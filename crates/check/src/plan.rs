@@ -31,6 +31,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
+use vigil_config::in_order::InOrder;
 use vigil_config::model::{
     CheckCommon, CheckKind, Checker, DnsType, Protocol, RealServer, ReplyPattern, SslSettings, VirtualServer, VsKey,
     DEFAULT_MAX_REPLY_LENGTH,
@@ -375,11 +376,14 @@ pub struct AlertSettings {
 }
 
 /// For each server of `new`, the same server (virtual server and name) in `old`, if any: what
-/// a reload carries verdicts and history by (found as `Finder` finds them). Made once for a
-/// reload, for [`carry_over`](crate::carry_over) and [`Status::resumed`](crate::Status::resumed).
+/// a reload carries verdicts and history by. A server listed twice in a virtual server (the
+/// configuration warns and keeps both) is each copy at its own place, or the first copy when
+/// it moved ([`InOrder`]). Made once for a reload, for [`carry_over`](crate::carry_over) and
+/// [`Status::resumed`](crate::Status::resumed).
 pub fn same_servers(old: &Plan, new: &Plan) -> Matches {
-    let mut finder = Finder::new(old);
-    Matches(new.servers.iter().map(|s| finder.find(&s.vs_name, s.name).map_or(Matches::NONE, to_u32)).collect())
+    let key = |s: &ServerSpec| (s.vs_name.clone(), s.name);
+    let mut finder = InOrder::new(&old.servers, key);
+    Matches(new.servers.iter().map(|s| finder.find(key(s)).map_or(Matches::NONE, to_u32)).collect())
 }
 
 /// For each server of a plan, where the same server is in the plan before it ([`same_servers`]).
@@ -404,60 +408,6 @@ impl Matches {
 /// A position in a plan as four bytes; no plan has four billion servers.
 fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(Matches::NONE)
-}
-
-/// Finds servers of an earlier plan by their virtual server's name and their own, asked in
-/// the order of a new plan. A server usually keeps its place, or moves with the servers added
-/// or removed before it; an index of the earlier plan is built only at the first that does
-/// neither, and holds a short hash and a position for each server, eight bytes (a map of the
-/// names would be megabytes at 100,000 real servers, at a reload's peak). A real server listed
-/// twice in a virtual server (the configuration warns and keeps both) is each copy at its own
-/// place, or the first copy when found through the index.
-pub(crate) struct Finder<'a> {
-    old: &'a Plan,
-    /// Where the server after the last one found is.
-    next: usize,
-    index: Option<Vec<(u32, u32)>>,
-}
-
-impl<'a> Finder<'a> {
-    fn new(old: &'a Plan) -> Finder<'a> {
-        Finder { old, next: 0, index: None }
-    }
-
-    fn key(s: &ServerSpec) -> (&str, Name) {
-        (&s.vs_name, s.name)
-    }
-
-    /// The low half of the key's hash: a match is checked by the names themselves.
-    fn hash(key: (&str, Name)) -> u32 {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key) as u32
-    }
-
-    /// The position in the earlier plan of the server `name` of the virtual server `vs_name`.
-    fn find(&mut self, vs_name: &str, name: Name) -> Option<usize> {
-        let key = (vs_name, name);
-        let servers = &self.old.servers;
-        let found = if servers.get(self.next).map(Self::key) == Some(key) {
-            Some(self.next)
-        } else {
-            let index = self.index.get_or_insert_with(|| {
-                let mut index: Vec<(u32, u32)> =
-                    servers.iter().enumerate().map(|(i, o)| (Self::hash(Self::key(o)), to_u32(i))).collect();
-                index.sort_unstable();
-                index
-            });
-            let h = Self::hash(key);
-            let from = index.partition_point(|(k, _)| *k < h);
-            let mut same = index[from..].iter().take_while(|(k, _)| *k == h).map(|&(_, i)| i as usize);
-            same.find(|&i| servers.get(i).map(Self::key) == Some(key))
-        };
-        if let Some(o) = found {
-            self.next = o + 1;
-        }
-        found
-    }
 }
 
 /// Builds the plan for a configuration.

@@ -6,6 +6,7 @@
 
 pub mod announce;
 pub mod diag;
+pub mod in_order;
 mod keywords;
 pub mod lexer;
 mod lints;

@@ -7,33 +7,19 @@
 //! a line added above it moves it without changing it, and it keeps the running one's
 //! positions (which only the diagnostics of the reading that made it used).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{CheckKind, Config, Protocol, RealServer, Script, VirtualServer, VsKey};
+use crate::in_order::InOrder;
+use crate::model::{CheckKind, Config, RealServer, Script, VirtualServer};
 use crate::span::Span;
 
 /// Replaces each virtual server of `new` that says the same as one of `old` (the same key and
 /// protocol, and every setting and real server equal) by `old`'s. Returns how many were kept.
 pub fn keep_unchanged(new: &mut Config, old: &Config) -> usize {
-    let mut index: Option<HashMap<(&VsKey, Protocol), usize>> = None;
-    let mut next = 0;
+    let mut finder = InOrder::new(&old.virtual_servers, |o| (o.key.clone(), o.protocol));
     let mut kept = 0;
     for vs in &mut new.virtual_servers {
-        let at = if old.virtual_servers.get(next).is_some_and(|o| (&o.key, o.protocol) == (&vs.key, vs.protocol)) {
-            Some(next)
-        } else {
-            let index = index.get_or_insert_with(|| {
-                let mut index = HashMap::with_capacity(old.virtual_servers.len());
-                for (i, o) in old.virtual_servers.iter().enumerate() {
-                    index.entry((&o.key, o.protocol)).or_insert(i);
-                }
-                index
-            });
-            index.get(&(&vs.key, vs.protocol)).copied()
-        };
-        let Some(at) = at else { continue };
-        next = at + 1;
+        let Some(at) = finder.find((vs.key.clone(), vs.protocol)) else { continue };
         let old_vs = &old.virtual_servers[at];
         if !Arc::ptr_eq(vs, old_vs) && same_but_where(vs, old_vs) {
             *vs = old_vs.clone();
