@@ -314,6 +314,24 @@ impl Client {
         dump: bool,
         write: bool,
     ) -> Result<Vec<IpvsMessage>, Error> {
+        let mut msgs = Vec::new();
+        self.request_each(request, msg, dump, write, |m| {
+            msgs.push(m);
+            Ok(())
+        })?;
+        Ok(msgs)
+    }
+
+    /// [`Client::request`], each reply handed to `each` as it is decoded rather than all of
+    /// them kept: a dump of 10,000 services decoded at once is megabytes of attributes.
+    fn request_each(
+        &mut self,
+        request: Request,
+        msg: IpvsMessage,
+        dump: bool,
+        write: bool,
+        mut each: impl FnMut(IpvsMessage) -> Result<(), String>,
+    ) -> Result<(), Error> {
         let mut out = Vec::new();
         let flags = NLM_F_REQUEST | NLM_F_ACK | if dump { NLM_F_DUMP } else { 0 };
         let seq = self.encode(&mut out, msg, self.family, flags);
@@ -322,13 +340,10 @@ impl Client {
             self.io.writes += 1;
         }
         let family = self.family;
-        let mut msgs = Vec::new();
         self.collect(seq, &request, None, |genl| {
             let m = GenlMessage::<IpvsMessage>::parse_with_param(genl, family).map_err(|e| e.to_string())?;
-            msgs.push(m.payload);
-            Ok(())
-        })?;
-        Ok(msgs)
+            each(m.payload)
+        })
     }
 
     /// Version and connection table size (`ipvsadm`'s first line).
@@ -348,17 +363,25 @@ impl Client {
     /// Every service with its counters, in the kernel's order. The flags are those a client
     /// sets: `HASHED`, which the kernel adds to every service, is left out.
     pub fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
-        let request = Request::ListServices;
-        let msgs = self.request(request.clone(), IpvsMessage::new(IpvsCmd::GetService, vec![]), true, false)?;
-        let mut out = Vec::with_capacity(msgs.len());
-        for a in msgs.iter().flat_map(|m| &m.attrs) {
-            if let IpvsAttr::Service(attrs) = a {
-                let mut entry = service_entry(attrs)
-                    .map_err(|e| Error::Malformed { request: request.clone(), detail: e.to_string() })?;
-                entry.service.flags = entry.service.flags.settable();
-                out.push(entry);
+        self.services_where(|_| true)
+    }
+
+    /// [`Client::services`] that are `wanted`, the others dropped as they are read.
+    pub fn services_where(&mut self, wanted: impl Fn(&ServiceKey) -> bool) -> Result<Vec<ServiceEntry>, Error> {
+        let mut out = Vec::new();
+        let msg = IpvsMessage::new(IpvsCmd::GetService, vec![]);
+        self.request_each(Request::ListServices, msg, true, false, |m| {
+            for a in &m.attrs {
+                if let IpvsAttr::Service(attrs) = a {
+                    let mut entry = service_entry(attrs).map_err(|e| e.to_string())?;
+                    entry.service.flags = entry.service.flags.settable();
+                    if wanted(&entry.service.key) {
+                        out.push(entry);
+                    }
+                }
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -403,7 +426,7 @@ impl Client {
         wanted: impl Fn(&ServiceKey) -> bool,
         mut f: impl FnMut(ServiceEntry, Vec<DestEntry>),
     ) -> Result<(), Error> {
-        for s in self.services()?.into_iter().filter(|s| wanted(&s.service.key)) {
+        for s in self.services_where(wanted)? {
             let dests = self.dests(&s.service.key)?;
             f(s, dests);
         }

@@ -11,9 +11,18 @@ use vigil_ipvs::{Op, ServiceKey, Timeouts};
 pub trait Kernel {
     type Error: Display;
 
-    /// The services of `ours` that the kernel has, with their destinations; the others'
-    /// destinations are not read.
-    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error>;
+    /// Hands `each` the services of `ours` that the kernel has, with their destinations, one
+    /// at a time as they are read; the others' destinations are not read.
+    fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Self::Error>;
+
+    /// [`Kernel::each`] gathered into a table.
+    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
+        let mut table = Table::default();
+        self.each(ours, &mut |s| {
+            table.services.insert(s.service.key, s);
+        })?;
+        Ok(table)
+    }
     /// Carries out `ops` in order; one result each.
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>>;
     /// Empties the table.
@@ -24,19 +33,14 @@ pub trait Kernel {
 impl Kernel for vigil_ipvs::client::Client {
     type Error = vigil_ipvs::error::Error;
 
-    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
+    fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Self::Error> {
         // One service's listing at a time, each made a table entry at once: at 100,000
         // destinations the whole listing (counters and all) would be megabytes more at each
         // check of the table.
-        let mut table = Table::default();
         self.each_of(
             |k| ours.contains(k),
-            |s, dests| {
-                let dests = dests.into_iter().map(|d| d.dest).collect();
-                table.services.insert(s.service.key, TableService { service: s.service, dests });
-            },
-        )?;
-        Ok(table)
+            |s, dests| each(TableService { service: s.service, dests: dests.into_iter().map(|d| d.dest).collect() }),
+        )
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {
@@ -63,9 +67,9 @@ pub struct Detached {
 impl Kernel for Detached {
     type Error = std::convert::Infallible;
 
-    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Self::Error> {
-        let services = self.table.services.iter().filter(|(k, _)| ours.contains(k));
-        Ok(Table { services: services.map(|(k, s)| (*k, s.clone())).collect() })
+    fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Self::Error> {
+        self.table.services.iter().filter(|(k, _)| ours.contains(k)).for_each(|(_, s)| each(s.clone()));
+        Ok(())
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Self::Error>> {

@@ -170,7 +170,7 @@ impl<K: Kernel> Lvs<K> {
                 true
             }
             Input::Reload { config, health, reply } => {
-                let _ = reply.send(self.reload(config, &health));
+                let _ = reply.send(self.reload(config, health));
                 true
             }
             Input::Table { reply } => {
@@ -195,10 +195,16 @@ impl<K: Kernel> Lvs<K> {
     /// Brings the table from the running configuration to `config`: only what differs is
     /// written (a weight change is one write); services gone from the configuration are
     /// removed, new ones added, or adopted if the kernel already has them.
-    fn reload(&mut self, config: Arc<Config>, health: &[(RsId, bool, Option<i32>)]) -> Applied {
+    fn reload(&mut self, config: Arc<Config>, states: Vec<(RsId, bool, Option<i32>)>) -> Applied {
         let began = std::time::Instant::now();
         let resolved = self.runtime.resolve(&config);
-        let (pools, health) = pools_for(&config, health, &resolved);
+        // The old pools go before the new ones are made (nothing below reads them), and the
+        // states once read into the new ones: at 100,000 real servers each is megabytes at the
+        // reload's peak, where two configurations, the new plan and its board are alive.
+        self.pools = Pools::default();
+        self.health = Healths(Vec::new());
+        let (pools, health) = pools_for(&config, &states, &resolved);
+        drop(states);
         let managed = pools.keys();
         let new: BTreeSet<ServiceKey> = managed.difference(&self.managed).copied().collect();
         if !new.is_empty() {
@@ -229,17 +235,22 @@ impl<K: Kernel> Lvs<K> {
     /// Returns the time the reading and the comparison took.
     fn audit(&mut self) -> std::time::Duration {
         let began = std::time::Instant::now();
-        let actual = match self.kernel.table(&self.managed) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!("IPVS: cannot read the table to check it: {e}");
-                return began.elapsed();
-            }
-        };
-        let ops = self.pools.diff_from(&actual, &self.managed);
+        // Read into the mirror, each service in place of what it held: a second table beside
+        // it would be megabytes at 100,000 destinations. A reading cut short leaves the
+        // services read so far as the kernel has them, and the others as they were.
+        let (mirror, mut listed) = (&mut self.mirror, BTreeSet::new());
+        let read = self.kernel.each(&self.managed, &mut |s| {
+            listed.insert(s.service.key);
+            mirror.services.insert(s.service.key, s);
+        });
+        if let Err(e) = read {
+            tracing::warn!("IPVS: cannot read the table to check it: {e}");
+            return began.elapsed();
+        }
+        mirror.services.retain(|key, _| listed.contains(key));
+        let ops = self.pools.diff_from(&self.mirror, &self.managed);
         let took = began.elapsed();
         if ops.is_empty() {
-            self.mirror = actual;
             return took;
         }
         tracing::warn!(
@@ -248,7 +259,6 @@ impl<K: Kernel> Lvs<K> {
             ops.len(),
             if ops.len() == 1 { "y" } else { "ies" }
         );
-        self.mirror = actual;
         let writes = ops.len();
         let failed = self.execute(ops);
         self.repairs += u64::try_from(writes - failed).unwrap_or(0);

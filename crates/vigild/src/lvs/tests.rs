@@ -2,6 +2,7 @@ use std::convert::Infallible;
 
 use super::*;
 use crate::events::{Events, Filter};
+use vigil_ipvs::reconcile::TableService;
 
 /// A kernel that is a table in memory, recording every write and which services each read
 /// asked for.
@@ -16,10 +17,10 @@ struct Memory {
 impl Kernel for &mut Memory {
     type Error = Infallible;
 
-    fn table(&mut self, ours: &BTreeSet<ServiceKey>) -> Result<Table, Infallible> {
+    fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Infallible> {
         self.reads.push(ours.clone());
-        let services = self.table.services.iter().filter(|(k, _)| ours.contains(k));
-        Ok(Table { services: services.map(|(k, s)| (*k, s.clone())).collect() })
+        self.table.services.iter().filter(|(k, _)| ours.contains(k)).for_each(|(_, s)| each(s.clone()));
+        Ok(())
     }
 
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), Infallible>> {
@@ -200,6 +201,9 @@ fn an_audit_undoes_changes_made_behind_our_back() {
     assert!(lvs.kernel.table.services.contains_key(&foreign.key), "not ours: left alone");
     lvs.handle(Input::Audit { reply: oneshot::channel().0 });
     assert_eq!(lvs.repairs, 3, "nothing more to repair");
+    let mut ours_in_kernel = lvs.kernel.table.clone();
+    ours_in_kernel.services.remove(&foreign.key);
+    assert_eq!(lvs.mirror, ours_in_kernel, "the mirror is the kernel's table of our services, read in place");
     let ours = BTreeSet::from([vs3, vs4]);
     assert!(lvs.kernel.reads.iter().all(|read| *read == ours), "only our services are read: {:?}", lvs.kernel.reads);
 }
