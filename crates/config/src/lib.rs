@@ -21,6 +21,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::reuse::Moved;
+
 pub use diag::{exit_code, Diagnostic, Severity};
 pub use model::Config;
 pub use span::Span;
@@ -84,28 +86,55 @@ impl Parsed {
 
 /// Reads a configuration file (and its includes).
 pub fn parse_file(path: &Path, opts: &Options, host: Option<&dyn Host>) -> Result<Parsed, Error> {
+    read_file(path, opts, host, None)
+}
+
+/// [`parse_file`] for a reload: each virtual server that says the same as one of `running` is
+/// that one, taken as soon as it is read (see [`reuse`]); its positions are the running
+/// one's, and the diagnostics of this reading give where this file has it.
+pub fn reparse_file(path: &Path, opts: &Options, host: Option<&dyn Host>, running: &Config) -> Result<Parsed, Error> {
+    read_file(path, opts, host, Some(running))
+}
+
+fn read_file(path: &Path, opts: &Options, host: Option<&dyn Host>, running: Option<&Config>) -> Result<Parsed, Error> {
     let mut diags = diag::Diagnostics::default();
     let mut reader = source::Reader::new(opts, &mut diags);
+    if let Some(running) = running {
+        reader = reader.over(running);
+    }
     reader.read_root(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    let config = reader.finish();
-    Ok(finish(config, diags, host))
+    let (config, moved) = reader.finish();
+    Ok(finish(config, diags, host, &moved))
 }
 
 /// Reads configuration text; `name` is used in diagnostics and to resolve includes.
 pub fn parse_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>) -> Parsed {
-    let mut diags = diag::Diagnostics::default();
-    let mut reader = source::Reader::new(opts, &mut diags);
-    reader.read_text(Arc::from(Path::new(name)), text);
-    let config = reader.finish();
-    finish(config, diags, host)
+    read_str(name, text, opts, host, None)
 }
 
-fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Host>) -> Parsed {
+/// [`parse_str`] over a running configuration, as [`reparse_file`] reads.
+#[cfg(test)]
+pub(crate) fn reparse_str(name: &str, text: &str, host: Option<&dyn Host>, running: &Config) -> Parsed {
+    read_str(name, text, &Options::default(), host, Some(running))
+}
+
+fn read_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>, running: Option<&Config>) -> Parsed {
+    let mut diags = diag::Diagnostics::default();
+    let mut reader = source::Reader::new(opts, &mut diags);
+    if let Some(running) = running {
+        reader = reader.over(running);
+    }
+    reader.read_text(Arc::from(Path::new(name)), text);
+    let (config, moved) = reader.finish();
+    finish(config, diags, host, &moved)
+}
+
+fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Host>, moved: &Moved) -> Parsed {
     let mut ctx = keywords::Ctx { diags: &mut diags, all_blocks: keywords::block_index(), blocks_read: 0 };
-    keywords::finish(&mut ctx, &mut config);
+    keywords::finish(&mut ctx, &mut config, moved);
     // Grown by pushes, it holds up to twice its length (megabytes at 10,000 virtual servers).
     config.virtual_servers.shrink_to_fit();
-    lints::run(&config, &mut diags, host);
+    lints::run(&config, &mut diags, host, moved);
     let mut diagnostics = diags.into_vec();
     diagnostics.sort_by_cached_key(|d| (d.span.file.path(), d.span.line, d.span.col));
     Parsed { config, diagnostics }

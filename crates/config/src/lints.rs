@@ -7,20 +7,22 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{CheckKind, Config, GroupMember, InitialState, Script, VsKey};
+use crate::reuse::Moved;
 use crate::span::Span;
 use crate::Host;
 
-pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
+/// `moved` places the virtual servers a reload's reading took from the running configuration.
+pub(crate) fn run(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>, moved: &Moved) {
     duplicate_instances(cfg, diags);
     vrid_clashes(cfg, diags);
     backup_at_255(cfg, diags);
-    duplicate_real_servers(cfg, diags);
-    script_security(cfg, diags, host);
+    duplicate_real_servers(cfg, diags, moved);
+    script_security(cfg, diags, host, moved);
     unicast_self_only(cfg, diags, host);
     if let Some(host) = host {
         interfaces(cfg, diags, host);
-        unowned_virtual_servers(cfg, diags, host);
-        misc_check_users(cfg, diags, host);
+        unowned_virtual_servers(cfg, diags, host, moved);
+        misc_check_users(cfg, diags, host, moved);
         cpu_affinity(cfg, diags, host);
     }
 }
@@ -42,9 +44,13 @@ fn cpu_affinity(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
 
 /// keepalived looks a MISC_CHECK's `user` (and group) up when it reads the file and drops the
 /// checker when either is unknown (its `-t` then exits 5).
-fn misc_check_users(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
-    let checks = cfg.virtual_servers.iter().flat_map(|vs| &vs.real_servers).flat_map(|rs| &rs.checkers);
-    for k in checks {
+fn misc_check_users(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host, moved: &Moved) {
+    let checks = cfg
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, vs)| vs.real_servers.iter().flat_map(|rs| &rs.checkers).map(move |k| (i, k)));
+    for (i, k) in checks {
         let CheckKind::Misc(m) = &k.kind else { continue };
         let Some((user, group)) = &m.user else { continue };
         if host.user_exists(user) && group.as_deref().is_none_or(|g| host.group_exists(g)) {
@@ -53,7 +59,7 @@ fn misc_check_users(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
         let script = m.path.as_ref().map(|p| p.argv.join(" ")).unwrap_or_default();
         diags.warning(
             "unknown-user",
-            &k.span,
+            &moved.place(i, &k.span),
             format!("Failed to set uid/gid for misc checker script '{script}' - removing"),
         );
     }
@@ -108,14 +114,15 @@ fn backup_at_255(cfg: &Config, diags: &mut Diagnostics) {
     }
 }
 
-fn duplicate_real_servers(cfg: &Config, diags: &mut Diagnostics) {
-    for vs in &cfg.virtual_servers {
-        let mut seen: BTreeMap<(IpAddr, u16), &crate::span::Span> = BTreeMap::new();
+fn duplicate_real_servers(cfg: &Config, diags: &mut Diagnostics, moved: &Moved) {
+    for (i, vs) in cfg.virtual_servers.iter().enumerate() {
+        let mut seen: BTreeMap<(IpAddr, u16), Span> = BTreeMap::new();
         for rs in &vs.real_servers {
-            if let Some(first) = seen.insert((rs.ip, rs.port), &rs.span) {
+            let at = moved.place(i, &rs.span);
+            if let Some(first) = seen.insert((rs.ip, rs.port), at.clone()) {
                 diags.warning(
                     "duplicate-real-server",
-                    &rs.span,
+                    &at,
                     format!(
                         "real_server {} {} is listed twice in this virtual_server (first at {first}); the second is ignored",
                         rs.ip, rs.port
@@ -130,9 +137,9 @@ fn notify(n: &crate::model::Notify) -> impl Iterator<Item = &Script> {
     [&n.master, &n.backup, &n.fault, &n.stop, &n.deleted, &n.any, &n.master_rx_lower_pri].into_iter().flatten()
 }
 
-/// Every script the configuration would run.
-fn scripts(cfg: &Config) -> Vec<&Script> {
-    let mut out = Vec::new();
+/// Every script the configuration would run, each with where the file read has it.
+fn scripts<'a>(cfg: &'a Config, moved: &Moved) -> Vec<(&'a Script, Span)> {
+    let mut out: Vec<&Script> = Vec::new();
     for i in &cfg.instances {
         out.extend(notify(&i.notify));
     }
@@ -152,23 +159,25 @@ fn scripts(cfg: &Config) -> Vec<&Script> {
         .into_iter()
         .flatten(),
     );
-    for vs in &cfg.virtual_servers {
-        out.extend(vs.extra().quorum_up.iter().chain(vs.extra().quorum_down.iter()));
+    let mut out: Vec<(&Script, Span)> = out.into_iter().map(|s| (s, s.span.clone())).collect();
+    for (i, vs) in cfg.virtual_servers.iter().enumerate() {
+        let mut of_vs: Vec<&Script> = vs.extra().quorum_up.iter().chain(vs.extra().quorum_down.iter()).collect();
         for rs in &vs.real_servers {
-            out.extend(rs.extra().notify_up.iter().chain(rs.extra().notify_down.iter()));
+            of_vs.extend(rs.extra().notify_up.iter().chain(rs.extra().notify_down.iter()));
             for k in &rs.checkers {
                 if let CheckKind::Misc(m) = &k.kind {
-                    out.extend(m.path.iter());
+                    of_vs.extend(m.path.iter());
                 }
             }
         }
+        out.extend(of_vs.into_iter().map(|s| (s, moved.place(i, &s.span))));
     }
     out
 }
 
 /// keepalived's script rules: scripts that exist are checked against script security and the
 /// user they run as; missing ones are dropped (a tracking script with a warning).
-fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>) {
+fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host>, moved: &Moved) {
     let exists = |s: &Script| {
         let program = s.argv.first().map(String::as_str).unwrap_or("");
         match host {
@@ -188,12 +197,12 @@ fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host
             );
         }
     }
-    let (present, missing): (Vec<&Script>, Vec<&Script>) = scripts(cfg).into_iter().partition(|s| exists(s));
-    for s in missing {
+    let (present, missing): (Vec<_>, Vec<_>) = scripts(cfg, moved).into_iter().partition(|(s, _)| exists(s));
+    for (s, at) in missing {
         if !cfg.vrrp_scripts.iter().any(|v| v.script.as_ref() == Some(s)) {
             diags.note(
                 "script-missing",
-                &s.span,
+                &at,
                 format!("script '{}' does not exist or is not executable (keepalived -t does not check)", s.argv[0]),
             );
         }
@@ -205,22 +214,22 @@ fn script_security(cfg: &Config, diags: &mut Diagnostics, host: Option<&dyn Host
         }
     }
     if cfg.global.enable_script_security && cfg.global.script_user.is_none() {
-        if let (Some(h), Some(first)) = (host, present.iter().find(|s| s.user.is_none())) {
+        if let (Some(h), Some((_, first))) = (host, present.iter().find(|(s, _)| s.user.is_none())) {
             if !h.user_exists("keepalived_script") {
                 diags.warning(
                     "script-default-user",
-                    &first.span,
+                    first,
                     "no script_user is set and the default user 'keepalived_script' does not exist: \
                      set 'script_user root' (or another user) in global_defs, or create the user",
                 );
             }
         }
     }
-    if let Some(first) = present.first().filter(|_| !cfg.global.enable_script_security) {
+    if let Some((_, first)) = present.first().filter(|_| !cfg.global.enable_script_security) {
         diags.push(Diagnostic {
             severity: Severity::Warning,
             code: "script-security",
-            span: first.span.clone(),
+            span: first.clone(),
             message: "SECURITY VIOLATION - scripts are being executed but script_security not enabled. \
                       Add 'enable_script_security' to global_defs (and 'script_user' if scripts must not run as root)"
                 .into(),
@@ -303,14 +312,14 @@ const UNOWNED_NOTES: usize = 10;
 
 /// A virtual_server address should be a VIP, a static address or a local address; otherwise
 /// no packet for it reaches this director (seed 004's BACKUP shows the mistake).
-fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host) {
+fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Host, moved: &Moved) {
     let mut owned: Vec<IpAddr> = host.local_addresses();
     owned.extend(cfg.static_ipaddress.iter().map(|a| a.addr));
     for i in &cfg.instances {
         owned.extend(i.virtual_ipaddress.iter().chain(&i.virtual_ipaddress_excluded).map(|a| a.addr));
     }
     let (mut unowned, mut more) = (0, None);
-    for vs in &cfg.virtual_servers {
+    for (i, vs) in cfg.virtual_servers.iter().enumerate() {
         let addrs: Vec<IpAddr> = match &vs.key {
             VsKey::Addr { ip, .. } => vec![*ip],
             VsKey::Fwmark { .. } => continue,
@@ -329,7 +338,7 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
             if !ip.is_unspecified() && !owned.contains(&ip) {
                 unowned += 1;
                 if unowned > UNOWNED_NOTES {
-                    more.get_or_insert(vs.span.clone());
+                    more.get_or_insert_with(|| moved.place(i, &vs.span));
                     continue;
                 }
                 let vips: Vec<String> =
@@ -337,7 +346,7 @@ fn unowned_virtual_servers(cfg: &Config, diags: &mut Diagnostics, host: &dyn Hos
                 diags.push(Diagnostic {
                     severity: Severity::Note,
                     code: "vs-address-unowned",
-                    span: vs.span.clone(),
+                    span: moved.place(i, &vs.span),
                     message: format!(
                         "virtual_server address {ip} is not a virtual_ipaddress of any vrrp_instance, a static_ipaddress, or an address of this host"
                     ),

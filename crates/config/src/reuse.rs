@@ -6,12 +6,90 @@
 //! both is then held once, the running one's. "Says the same" leaves out where it is written:
 //! a line added above it moves it without changing it, and it keeps the running one's
 //! positions (which only the diagnostics of the reading that made it used).
+//!
+//! A reload reads the new file with the running configuration at hand ([`Running`]): each
+//! virtual server read that says the same as the running one and sits where it sat, or moved
+//! as a whole by some lines, is replaced by the running one as soon as it is read, so that the
+//! reading never holds the whole file's virtual servers beside the running ones (the reload's
+//! peak). The diagnostics given after the reading place them where this file has them
+//! ([`Moved`]). [`keep_unchanged`] then takes the rest that says the same.
 
 use std::sync::Arc;
 
 use crate::in_order::InOrder;
-use crate::model::{CheckKind, Config, RealServer, Script, VirtualServer};
+use crate::model::{CheckKind, Config, Protocol, RealServer, Script, VirtualServer, VsKey};
 use crate::span::Span;
+
+/// The running configuration's virtual servers, for a reading to take as it goes.
+pub(crate) struct Running<'a> {
+    old: &'a [Arc<VirtualServer>],
+    finder: InOrder<'a, Arc<VirtualServer>, (VsKey, Protocol)>,
+}
+
+impl<'a> Running<'a> {
+    pub fn new(old: &'a Config) -> Running<'a> {
+        Running {
+            old: &old.virtual_servers,
+            finder: InOrder::new(&old.virtual_servers, |o| (o.key.clone(), o.protocol)),
+        }
+    }
+
+    /// Replaces `vs` by the running virtual server of its key when that one says the same and
+    /// every position of `vs` is that one's moved by one number of lines (in the same file and
+    /// column); returns that number.
+    pub fn share(&mut self, vs: &mut Arc<VirtualServer>) -> Option<i64> {
+        let at = self.finder.find((vs.key.clone(), vs.protocol))?;
+        let old = self.old.get(at)?;
+        let by = moved_by(vs, old)?;
+        *vs = old.clone();
+        Some(by)
+    }
+}
+
+/// By how many lines `new` is `old` moved: `None` unless the two say the same and every
+/// position moved by that many lines, in the same file and column.
+fn moved_by(new: &VirtualServer, old: &VirtualServer) -> Option<i64> {
+    if new == old {
+        return Some(0);
+    }
+    if new.real_servers.len() != old.real_servers.len() {
+        return None;
+    }
+    let (mut a, mut b, here) = (new.clone(), old.clone(), new.span.clone());
+    let (mut at_new, mut at_old) = (Vec::new(), Vec::new());
+    spans_mut(&mut a, &mut |s| at_new.push(std::mem::replace(s, here.clone())));
+    spans_mut(&mut b, &mut |s| at_old.push(std::mem::replace(s, here.clone())));
+    if a != b || at_new.len() != at_old.len() {
+        return None;
+    }
+    let by = i64::from(new.span.line) - i64::from(old.span.line);
+    let shifted =
+        |(n, o): (&Span, &Span)| n.file == o.file && n.col == o.col && i64::from(n.line) - i64::from(o.line) == by;
+    at_new.iter().zip(&at_old).all(shifted).then_some(by)
+}
+
+/// The virtual servers a reading took from the running configuration ([`Running::share`])
+/// that the file moved: their index and by how many lines, in order of index.
+#[derive(Debug, Default)]
+pub(crate) struct Moved(Vec<(usize, i64)>);
+
+impl Moved {
+    /// Notes that the virtual server at `vs` is the running one moved by `by` lines.
+    pub fn record(&mut self, vs: usize, by: i64) {
+        if by != 0 {
+            self.0.push((vs, by));
+        }
+    }
+
+    /// Where `span`, a position in the virtual server at `vs`, is in the file read.
+    pub fn place(&self, vs: usize, span: &Span) -> Span {
+        let mut placed = span.clone();
+        if let Ok(k) = self.0.binary_search_by_key(&vs, |&(i, _)| i) {
+            placed.line = u32::try_from(i64::from(span.line) + self.0[k].1).unwrap_or(span.line);
+        }
+        placed
+    }
+}
 
 /// Replaces each virtual server of `new` that says the same as one of `old` (the same key and
 /// protocol, and every setting and real server equal) by `old`'s. Returns how many were kept.
@@ -157,34 +235,129 @@ mod tests {
         }
     }
 
+    /// Six virtual servers, then one to three seeded random edits of them (a delay_loop, a real
+    /// server added or removed, a weight, a virtual server added at the top, two swapped), and
+    /// where blank lines go before some: (before, after, blank lines).
+    fn seeded_edits(rng: &mut fastrand::Rng) -> (Vec<Vs>, Vec<Vs>, Vec<usize>) {
+        let before: Vec<Vs> =
+            (1..=6).map(|at| Vs { at, delay: 6, servers: (1..=rng.u8(1..=3)).map(|r| (r, 1)).collect() }).collect();
+        let mut list = before.clone();
+        for _ in 0..rng.u8(1..=3) {
+            let i = rng.usize(..list.len());
+            match rng.u8(..6) {
+                0 => list[i].delay += 1,
+                1 => list[i].servers.push((rng.u8(50..100), 1)),
+                2 if list[i].servers.len() > 1 => {
+                    list[i].servers.remove(0);
+                }
+                3 => list[i].servers[0].1 += 1,
+                4 => list.insert(0, Vs { at: rng.u8(100..200), delay: 6, servers: vec![(1, 1)] }),
+                _ => {
+                    let j = rng.usize(..list.len());
+                    list.swap(i, j);
+                }
+            }
+        }
+        list.dedup_by_key(|v| v.at);
+        let blank = (0..rng.u8(..4)).map(|_| rng.usize(..list.len())).collect();
+        (before, list, blank)
+    }
+
+    /// Whether `spec` is written as one virtual server of `before` was, the only one of its address.
+    fn unchanged(before: &[Vs], spec: &Vs) -> bool {
+        before.iter().any(|b| b == spec) && before.iter().filter(|b| b.at == spec.at).count() == 1
+    }
+
+    /// A host with none of the virtual servers' addresses, no `/bin/missing` and no user
+    /// `nobody2`: each of them is a diagnostic given after the reading.
+    struct Bare;
+
+    impl crate::Host for Bare {
+        fn interface_exists(&self, _: &str) -> bool {
+            true
+        }
+        fn local_addresses(&self) -> Vec<std::net::IpAddr> {
+            Vec::new()
+        }
+        fn executable(&self, path: &std::path::Path) -> Option<bool> {
+            Some(!path.ends_with("missing"))
+        }
+        fn user_exists(&self, name: &str) -> bool {
+            name != "nobody2"
+        }
+    }
+
+    /// [`text`], with what the diagnostics given after the reading point into: every other
+    /// virtual server has a real server with a missing MISC_CHECK script run as an unknown user
+    /// and a FILE_CHECK of an unknown track_file, and every third one lists a real server twice.
+    fn noted_text(list: &[Vs], blank: &[usize]) -> String {
+        let plain = text(list, blank);
+        let mut out = String::new();
+        let mut vs = list.iter();
+        for line in plain.split_inclusive('\n') {
+            out += line;
+            if !line.starts_with("virtual_server") {
+                continue;
+            }
+            let Some(at) = vs.next().map(|v| v.at) else { continue };
+            if at % 2 == 0 {
+                out += &format!("    real_server 10.2.{at}.250 80 {{\n        MISC_CHECK {{\n            misc_path /bin/missing\n            user nobody2\n        }}\n        FILE_CHECK {{\n            track_file none\n        }}\n    }}\n");
+            }
+            if at % 3 == 0 {
+                out += &format!(
+                    "    real_server 10.2.{at}.251 80 {{\n    }}\n    real_server 10.2.{at}.251 80 {{\n    }}\n"
+                );
+            }
+        }
+        out
+    }
+
+    /// A reload's reading over the running configuration, after [`seeded_edits`]. Each
+    /// virtual server written the same, wherever it moved, is the running one as soon as it is
+    /// read; every one says what the file says; and the diagnostics are a fresh reading's, at
+    /// this file's lines (a running one taken keeps its own positions).
+    #[test]
+    fn seeded_edits_read_over_the_running_one_say_and_place_what_the_file_says() {
+        let host: Option<&dyn crate::Host> = Some(&Bare);
+        let mut moved_and_noted = 0;
+        for seed in 0..300 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let (before, list, blank) = seeded_edits(&mut rng);
+            let old = crate::parse_str("k.conf", &noted_text(&before, &[]), &Options::default(), host).config;
+            let written = noted_text(&list, &blank);
+            let fresh = crate::parse_str("k.conf", &written, &Options::default(), host);
+            let read = crate::reparse_str("k.conf", &written, host, &old);
+            assert_eq!(read.diagnostics, fresh.diagnostics, "seed {seed}: the same diagnostics at the same lines");
+            for ((vs, f), spec) in read.config.virtual_servers.iter().zip(&fresh.config.virtual_servers).zip(&list) {
+                assert!(
+                    unplaced(vs, &f.span) == unplaced(f, &f.span),
+                    "seed {seed}: 10.1.0.{} says what the file says",
+                    spec.at
+                );
+                let running = old.virtual_servers.iter().zip(&before).find(|(_, b)| b.at == spec.at);
+                let taken = running.is_some_and(|(o, _)| Arc::ptr_eq(o, vs));
+                assert_eq!(
+                    taken,
+                    unchanged(&before, spec),
+                    "seed {seed}: 10.1.0.{} taken when and only when unchanged",
+                    spec.at
+                );
+                if taken && vs.span != f.span && spec.at % 2 == 0 {
+                    moved_and_noted += 1;
+                }
+            }
+        }
+        assert!(moved_and_noted > 100, "the edits move virtual servers with diagnostics: {moved_and_noted}");
+    }
+
     /// Seeded random edits: what is kept always says what the file says, and every virtual
     /// server written the same (wherever it moved) is the running one.
     #[test]
     fn seeded_edits_keep_only_what_says_the_same() {
         for seed in 0..300 {
             let mut rng = fastrand::Rng::with_seed(seed);
-            let mut list: Vec<Vs> =
-                (1..=6).map(|at| Vs { at, delay: 6, servers: (1..=rng.u8(1..=3)).map(|r| (r, 1)).collect() }).collect();
-            let old = read(&text(&list, &[]));
-            let before = list.clone();
-            for _ in 0..rng.u8(1..=3) {
-                let i = rng.usize(..list.len());
-                match rng.u8(..6) {
-                    0 => list[i].delay += 1,
-                    1 => list[i].servers.push((rng.u8(50..100), 1)),
-                    2 if list[i].servers.len() > 1 => {
-                        list[i].servers.remove(0);
-                    }
-                    3 => list[i].servers[0].1 += 1,
-                    4 => list.insert(0, Vs { at: rng.u8(100..200), delay: 6, servers: vec![(1, 1)] }),
-                    _ => {
-                        let j = rng.usize(..list.len());
-                        list.swap(i, j);
-                    }
-                }
-            }
-            list.dedup_by_key(|v| v.at);
-            let blank: Vec<usize> = (0..rng.u8(..4)).map(|_| rng.usize(..list.len())).collect();
+            let (before, list, blank) = seeded_edits(&mut rng);
+            let old = read(&text(&before, &[]));
             let written = text(&list, &blank);
             let fresh = read(&written);
             let mut new = read(&written);
@@ -196,11 +369,9 @@ mod tests {
                     spec.at
                 );
                 let running = old.virtual_servers.iter().zip(&before).find(|(_, b)| b.at == spec.at);
-                let unchanged =
-                    before.iter().any(|b| b == spec) && before.iter().filter(|b| b.at == spec.at).count() == 1;
                 assert_eq!(
                     running.is_some_and(|(o, _)| Arc::ptr_eq(o, vs)),
-                    unchanged,
+                    unchanged(&before, spec),
                     "seed {seed}: 10.1.0.{} kept when and only when unchanged",
                     spec.at
                 );

@@ -20,6 +20,7 @@ use crate::diag::Diagnostics;
 use crate::keywords::{self, Ctx};
 use crate::lexer::{self, Token};
 use crate::model::Config;
+use crate::reuse::{Moved, Running};
 use crate::span::{FileId, Span};
 use crate::tree::Builder;
 use crate::Options;
@@ -93,6 +94,10 @@ pub(crate) struct Reader<'a> {
     rng: fastrand::Rng,
     /// A multi-line definition being collected: its name and lines so far.
     pending_def: Option<(String, Vec<String>)>,
+    /// A reload's running configuration, whose virtual servers are taken as they are read
+    /// again unchanged ([`Reader::over`]), and which of them the file moved.
+    running: Option<Running<'a>>,
+    moved: Moved,
 }
 
 impl<'a> Reader<'a> {
@@ -114,6 +119,8 @@ impl<'a> Reader<'a> {
             used: Vec::new(),
             rng: fastrand::Rng::with_seed(opts.random_seed),
             pending_def: None,
+            running: None,
+            moved: Moved::default(),
         }
     }
 
@@ -352,19 +359,34 @@ impl<'a> Reader<'a> {
         );
     }
 
+    /// Reads a reload's file: each virtual server that says the same as one of `running` is
+    /// replaced by that one as soon as it is read ([`Running::share`]).
+    pub fn over(mut self, running: &'a Config) -> Self {
+        self.running = Some(Running::new(running));
+        self
+    }
+
     /// Hands complete top-level statements to the keyword tables; they are dropped after.
     fn apply_ready(&mut self) {
         let mut ctx = Ctx { diags: self.diags, all_blocks: keywords::block_index(), blocks_read: 0 };
         for stmt in self.builder.take_ready() {
+            let before = self.config.virtual_servers.len();
             keywords::top(&mut ctx, &stmt, &mut self.config);
+            let (Some(running), Some(vs)) = (&mut self.running, self.config.virtual_servers.get_mut(before)) else {
+                continue;
+            };
+            if let Some(by) = running.share(vs) {
+                self.moved.record(before, by);
+            }
         }
     }
 
-    /// Ends the input and returns the configuration read.
-    pub fn finish(mut self) -> Config {
+    /// Ends the input and returns the configuration read, with where the file moved the
+    /// virtual servers taken from the running one.
+    pub fn finish(mut self) -> (Config, Moved) {
         self.builder.finish(self.diags);
         self.apply_ready();
-        self.config
+        (self.config, self.moved)
     }
 
     /// Replaces `$NAME` (followed by whitespace or the end) and `${NAME}` once; `None` when

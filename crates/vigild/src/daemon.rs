@@ -479,11 +479,13 @@ impl<'a> Daemon<'a> {
         tracing::info!("Reloading");
         let (path, opts, running) = (self.cli.use_file.clone(), crate::options(self.cli), self.config.clone());
         let parsed = tokio::task::spawn_blocking(move || {
-            let mut parsed = vigil_config::parse_file(&path, &opts, Some(&crate::host::System))?;
+            // The virtual servers read again unchanged are the running ones as soon as they are
+            // read; the ones only moved within themselves are taken after.
+            let mut parsed = vigil_config::reparse_file(&path, &opts, Some(&crate::host::System), &running)?;
             // A configuration with errors is not run: nothing to share.
             if !parsed.has_errors() {
                 let kept = vigil_config::reuse::keep_unchanged(&mut parsed.config, &running);
-                tracing::debug!("{kept} virtual servers unchanged: the running configuration's are kept");
+                tracing::debug!("{kept} more virtual servers unchanged: the running configuration's are kept");
             }
             Ok::<_, vigil_config::Error>(parsed)
         })

@@ -11,6 +11,7 @@ use crate::model::{
     MiscCheck, Protocol, RealServer, RealServerExtra, ReplyPattern, SchedFlags, Scheduler, SorryServer, Tunnel,
     TunnelChecksum, TunnelKind, UrlCheck, VirtualServer, VirtualServerGroup, VsKey, DEFAULT_MAX_REPLY_LENGTH,
 };
+use crate::reuse::Moved;
 use crate::span::Word;
 use crate::tree::Statement;
 
@@ -1360,12 +1361,16 @@ fn rs_trio(rs: &RealServer, protocol: Protocol) -> String {
 /// the checker, with its warning, when there is none, when the name is too long for an
 /// instance, or when the real server already follows that instance. "So far" is told apart
 /// within one file only: across included files any `bfd_instance` counts.
-fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
+fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config, moved: &Moved) {
     /// keepalived's BFD_INAME_MAX, with the terminating NUL.
     const NAME_MAX: usize = 32;
     let bfds = &cfg.bfd_instances;
-    for vs in &mut cfg.virtual_servers {
-        // Only this reading holds it: nothing is copied.
+    let is_bfd = |k: &Checker| matches!(k.kind, CheckKind::Bfd(_));
+    for (i, vs) in cfg.virtual_servers.iter_mut().enumerate() {
+        if !vs.real_servers.iter().any(|rs| rs.checkers.iter().any(is_bfd)) {
+            continue;
+        }
+        // Copied only when a reload's reading took it from the running configuration.
         let vs = Arc::make_mut(vs);
         let protocol = vs.protocol;
         for rs in &mut vs.real_servers {
@@ -1373,14 +1378,15 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
             let mut followed: Vec<String> = Vec::new();
             rs.checkers.retain(|k| {
                 let CheckKind::Bfd(b) = &k.kind else { return true };
+                let at = moved.place(i, &k.span);
                 let name = &b.name;
                 let Some(name) = name else {
                     let line = format!("({trio}) No name has been specified for BFD_CHECKER - skipping");
-                    c.warning("missing-value", &k.span, line);
+                    c.warning("missing-value", &at, line);
                     return false;
                 };
                 let before = |b: &crate::model::BfdInstance| {
-                    b.span.file != k.span.file || (b.span.line, b.span.col) < (k.span.line, k.span.col)
+                    b.span.file != at.file || (b.span.line, b.span.col) < (at.line, at.col)
                 };
                 let problem = if !bfds.iter().any(|b| &b.name == name && b.to_checker && before(b)) {
                     Some(("unknown-reference", format!("({trio}) BFD_CHECK - BFD {name} not configured")))
@@ -1393,7 +1399,7 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
                 };
                 match problem {
                     Some((code, line)) => {
-                        c.warning(code, &k.span, line);
+                        c.warning(code, &at, line);
                         false
                     }
                     None => {
@@ -1407,38 +1413,36 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config) {
 }
 
 /// Cross-block checks for LVS: groups referenced, checker inheritance.
-pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config) {
-    check_bfd_checks(c, cfg);
+pub(crate) fn finish(c: &mut Ctx, cfg: &mut Config, moved: &Moved) {
+    check_bfd_checks(c, cfg, moved);
     // keepalived looks FILE_CHECK's track_file up among the track_file blocks and drops the
     // checker when there is none of that name (the checker planner leaves it out too).
     let files: Vec<&str> = cfg.track_files.iter().map(|t| t.name.as_str()).collect();
-    let checkers = cfg.virtual_servers.iter().flat_map(|vs| vs.real_servers.iter()).flat_map(|rs| rs.checkers.iter());
-    for k in checkers {
-        if let Some(name) = match &k.kind {
-            CheckKind::File(f) => f.track_file.as_ref(),
-            _ => None,
-        } {
+    for (i, vs) in cfg.virtual_servers.iter().enumerate() {
+        for k in vs.real_servers.iter().flat_map(|rs| rs.checkers.iter()) {
+            let CheckKind::File(f) = &k.kind else { continue };
+            let Some(name) = f.track_file.as_ref() else { continue };
             if !files.contains(&name.as_str()) {
                 c.warning(
                     "unknown-reference",
-                    &k.span,
+                    &moved.place(i, &k.span),
                     format!("track_file {name} not found; FILE_CHECK has no track_file specified - ignoring"),
                 );
             }
         }
     }
-    for vs in &cfg.virtual_servers {
+    for (i, vs) in cfg.virtual_servers.iter().enumerate() {
         if let VsKey::Group { name } = &vs.key {
             if !cfg.virtual_server_groups.iter().any(|g| &g.name == name) {
                 c.error(
                     "unknown-reference",
-                    &vs.span,
+                    &moved.place(i, &vs.span),
                     format!("virtual_server group '{name}' is not a virtual_server_group"),
                 );
             }
         }
         if let (VsKey::Fwmark { .. }, Some(span)) = (&vs.key, &vs.protocol_span) {
-            c.warning("protocol-on-fwmark", span, "protocol is ignored for a fwmark virtual_server");
+            c.warning("protocol-on-fwmark", &moved.place(i, span), "protocol is ignored for a fwmark virtual_server");
         }
     }
 }

@@ -113,10 +113,11 @@ pub(crate) fn top(ctx: &mut Ctx, stmt: &Statement, config: &mut Config) {
 }
 
 /// Resolves defaults and checks references once everything is read.
-pub(crate) fn finish(ctx: &mut Ctx, config: &mut Config) {
+/// `moved` places the virtual servers a reload's reading took from the running configuration.
+pub(crate) fn finish(ctx: &mut Ctx, config: &mut Config, moved: &crate::reuse::Moved) {
     vrrp::finish(ctx, config);
     vrrp::sync_group_tracking(ctx, config);
-    lvs::finish(ctx, config);
+    lvs::finish(ctx, config, moved);
 }
 
 /// The table names used in messages and their keyword names.
