@@ -350,6 +350,36 @@ mod tests {
         assert!(moved_and_noted > 100, "the edits move virtual servers with diagnostics: {moved_and_noted}");
     }
 
+    /// The diagnostics that look outside a virtual server (a BFD_CHECK's instance read before
+    /// it, a group, a fwmark's protocol) place a moved one where the new file has it, and a
+    /// virtual server whose BFD_CHECK stands is not copied by the check that drops the others.
+    #[test]
+    fn checks_across_blocks_place_a_moved_virtual_server() {
+        let old_text = "bfd_instance b1 {\n neighbor_ip 192.0.2.4\n}\n\
+                        virtual_server 192.0.2.10 80 {\n real_server 192.0.2.20 80 {\n  BFD_CHECK {\n   name b1\n  }\n  BFD_CHECK {\n   name b2\n  }\n }\n}\n\
+                        virtual_server 192.0.2.11 80 {\n real_server 192.0.2.21 80 {\n  BFD_CHECK {\n   name b1\n  }\n }\n}\n\
+                        virtual_server fwmark 7 {\n protocol TCP\n real_server 192.0.2.22 80 {\n }\n}\n\
+                        virtual_server group g1 {\n real_server 192.0.2.23 80 {\n }\n}\n\
+                        bfd_instance b2 {\n neighbor_ip 192.0.2.5\n}\n";
+        let old = crate::parse_str("k.conf", old_text, &Options::default(), None).config;
+        // Moved down three lines, and b2 now read before the first virtual server.
+        let new_text = format!(
+            "bfd_instance b2 {{\n neighbor_ip 192.0.2.5\n}}\n{}",
+            old_text.replace("bfd_instance b2 {\n neighbor_ip 192.0.2.5\n}\n", "")
+        );
+        let fresh = crate::parse_str("k.conf", &new_text, &Options::default(), None);
+        let read = crate::reparse_str("k.conf", &new_text, None, &old);
+        assert_eq!(read.diagnostics, fresh.diagnostics);
+        assert!(read.diagnostics.iter().any(|d| d.message.contains("not a virtual_server_group")));
+        assert!(read.diagnostics.iter().any(|d| d.message.contains("protocol is ignored")));
+        let taken: Vec<bool> =
+            read.config.virtual_servers.iter().zip(&old.virtual_servers).map(|(n, o)| Arc::ptr_eq(n, o)).collect();
+        // The first had b2 dropped in the running reading and keeps it now: it differs.
+        assert_eq!(taken, [false, true, true, true]);
+        assert_eq!(read.config.virtual_servers[0].real_servers[0].checkers.len(), 2);
+        assert_eq!(old.virtual_servers[0].real_servers[0].checkers.len(), 1);
+    }
+
     /// Seeded random edits: what is kept always says what the file says, and every virtual
     /// server written the same (wherever it moved) is the running one.
     #[test]

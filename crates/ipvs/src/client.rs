@@ -368,21 +368,31 @@ impl Client {
 
     /// [`Client::services`] that are `wanted`, the others dropped as they are read.
     pub fn services_where(&mut self, wanted: impl Fn(&ServiceKey) -> bool) -> Result<Vec<ServiceEntry>, Error> {
-        let mut out = Vec::new();
+        let (mut out, mut malformed) = (Vec::new(), None);
         let msg = IpvsMessage::new(IpvsCmd::GetService, vec![]);
+        // A service that does not decode is told after the whole listing is read, so that
+        // none of it is left on the socket.
         self.request_each(Request::ListServices, msg, true, false, |m| {
             for a in &m.attrs {
-                if let IpvsAttr::Service(attrs) = a {
-                    let mut entry = service_entry(attrs).map_err(|e| e.to_string())?;
-                    entry.service.flags = entry.service.flags.settable();
-                    if wanted(&entry.service.key) {
-                        out.push(entry);
+                let IpvsAttr::Service(attrs) = a else { continue };
+                match service_entry(attrs) {
+                    Ok(mut entry) => {
+                        entry.service.flags = entry.service.flags.settable();
+                        if wanted(&entry.service.key) {
+                            out.push(entry);
+                        }
+                    }
+                    Err(e) => {
+                        malformed.get_or_insert(e.to_string());
                     }
                 }
             }
             Ok(())
         })?;
-        Ok(out)
+        match malformed {
+            Some(detail) => Err(Error::Malformed { request: Request::ListServices, detail }),
+            None => Ok(out),
+        }
     }
 
     /// The destinations of a service with their connection counts and counters.

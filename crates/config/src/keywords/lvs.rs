@@ -1365,49 +1365,51 @@ fn check_bfd_checks(c: &mut Ctx, cfg: &mut Config, moved: &Moved) {
     /// keepalived's BFD_INAME_MAX, with the terminating NUL.
     const NAME_MAX: usize = 32;
     let bfds = &cfg.bfd_instances;
-    let is_bfd = |k: &Checker| matches!(k.kind, CheckKind::Bfd(_));
     for (i, vs) in cfg.virtual_servers.iter_mut().enumerate() {
-        if !vs.real_servers.iter().any(|rs| rs.checkers.iter().any(is_bfd)) {
-            continue;
-        }
-        // Copied only when a reload's reading took it from the running configuration.
-        let vs = Arc::make_mut(vs);
-        let protocol = vs.protocol;
-        for rs in &mut vs.real_servers {
-            let trio = rs_trio(rs, protocol);
-            let mut followed: Vec<String> = Vec::new();
-            rs.checkers.retain(|k| {
-                let CheckKind::Bfd(b) = &k.kind else { return true };
+        // Decided on the virtual server as read, which a reload's reading may share with the
+        // running configuration: it is copied only when a checker goes.
+        let mut dropped: Vec<(usize, usize)> = Vec::new();
+        for (r, rs) in vs.real_servers.iter().enumerate() {
+            let mut followed: Vec<&String> = Vec::new();
+            for (n, k) in rs.checkers.iter().enumerate() {
+                let CheckKind::Bfd(b) = &k.kind else { continue };
                 let at = moved.place(i, &k.span);
-                let name = &b.name;
-                let Some(name) = name else {
-                    let line = format!("({trio}) No name has been specified for BFD_CHECKER - skipping");
+                let trio = || rs_trio(rs, vs.protocol);
+                let Some(name) = &b.name else {
+                    let line = format!("({}) No name has been specified for BFD_CHECKER - skipping", trio());
                     c.warning("missing-value", &at, line);
-                    return false;
+                    dropped.push((r, n));
+                    continue;
                 };
                 let before = |b: &crate::model::BfdInstance| {
                     b.span.file != at.file || (b.span.line, b.span.col) < (at.line, at.col)
                 };
                 let problem = if !bfds.iter().any(|b| &b.name == name && b.to_checker && before(b)) {
-                    Some(("unknown-reference", format!("({trio}) BFD_CHECK - BFD {name} not configured")))
+                    Some(("unknown-reference", format!("({}) BFD_CHECK - BFD {name} not configured", trio())))
                 } else if name.len() >= NAME_MAX {
-                    Some(("bad-value", format!("({trio}) BFD_CHECK - BFD name {name} too long")))
-                } else if followed.contains(name) {
-                    Some(("duplicate", format!("({trio}) BFD_CHECK - RS already monitoring {name}")))
+                    Some(("bad-value", format!("({}) BFD_CHECK - BFD name {name} too long", trio())))
+                } else if followed.contains(&name) {
+                    Some(("duplicate", format!("({}) BFD_CHECK - RS already monitoring {name}", trio())))
                 } else {
                     None
                 };
                 match problem {
                     Some((code, line)) => {
                         c.warning(code, &at, line);
-                        false
+                        dropped.push((r, n));
                     }
-                    None => {
-                        followed.push(name.clone());
-                        true
-                    }
+                    None => followed.push(name),
                 }
-            });
+            }
+        }
+        if dropped.is_empty() {
+            continue;
+        }
+        let vs = Arc::make_mut(vs);
+        for (r, n) in dropped.into_iter().rev() {
+            if let Some(rs) = vs.real_servers.get_mut(r) {
+                rs.checkers.remove(n);
+            }
         }
     }
 }

@@ -12,7 +12,8 @@ pub trait Kernel {
     type Error: Display;
 
     /// Hands `each` the services of `ours` that the kernel has, with their destinations, one
-    /// at a time as they are read; the others' destinations are not read.
+    /// at a time as they are read; the others' destinations are not read. A reading that fails
+    /// part-way may have handed some services already.
     fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Self::Error>;
 
     /// [`Kernel::each`] gathered into a table.
