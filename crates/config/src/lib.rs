@@ -98,10 +98,7 @@ pub fn reparse_file(path: &Path, opts: &Options, host: Option<&dyn Host>, runnin
 
 fn read_file(path: &Path, opts: &Options, host: Option<&dyn Host>, running: Option<&Config>) -> Result<Parsed, Error> {
     let mut diags = diag::Diagnostics::default();
-    let mut reader = source::Reader::new(opts, &mut diags);
-    if let Some(running) = running {
-        reader = reader.over(running);
-    }
+    let mut reader = source::Reader::new(opts, &mut diags).over(running);
     reader.read_root(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let (config, moved) = reader.finish();
     Ok(finish(config, diags, host, &moved))
@@ -120,10 +117,7 @@ pub(crate) fn reparse_str(name: &str, text: &str, host: Option<&dyn Host>, runni
 
 fn read_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>, running: Option<&Config>) -> Parsed {
     let mut diags = diag::Diagnostics::default();
-    let mut reader = source::Reader::new(opts, &mut diags);
-    if let Some(running) = running {
-        reader = reader.over(running);
-    }
+    let mut reader = source::Reader::new(opts, &mut diags).over(running);
     reader.read_text(Arc::from(Path::new(name)), text);
     let (config, moved) = reader.finish();
     finish(config, diags, host, &moved)

@@ -34,12 +34,17 @@ impl<'a> Running<'a> {
         }
     }
 
+    /// The running virtual server of `vs`'s key and protocol, asked in the new file's order.
+    fn find(&mut self, vs: &VirtualServer) -> Option<&'a Arc<VirtualServer>> {
+        let at = self.finder.find((vs.key.clone(), vs.protocol))?;
+        self.old.get(at)
+    }
+
     /// Replaces `vs` by the running virtual server of its key when that one says the same and
     /// every position of `vs` is that one's moved by one number of lines (in the same file and
     /// column); returns that number.
     pub fn share(&mut self, vs: &mut Arc<VirtualServer>) -> Option<i64> {
-        let at = self.finder.find((vs.key.clone(), vs.protocol))?;
-        let old = self.old.get(at)?;
+        let old = self.find(vs)?;
         let by = moved_by(vs, old)?;
         *vs = old.clone();
         Some(by)
@@ -55,10 +60,7 @@ fn moved_by(new: &VirtualServer, old: &VirtualServer) -> Option<i64> {
     if new.real_servers.len() != old.real_servers.len() {
         return None;
     }
-    let (mut a, mut b, here) = (new.clone(), old.clone(), new.span.clone());
-    let (mut at_new, mut at_old) = (Vec::new(), Vec::new());
-    spans_mut(&mut a, &mut |s| at_new.push(std::mem::replace(s, here.clone())));
-    spans_mut(&mut b, &mut |s| at_old.push(std::mem::replace(s, here.clone())));
+    let ((a, at_new), (b, at_old)) = (unplaced_at(new, &new.span), unplaced_at(old, &new.span));
     if a != b || at_new.len() != at_old.len() {
         return None;
     }
@@ -94,11 +96,10 @@ impl Moved {
 /// Replaces each virtual server of `new` that says the same as one of `old` (the same key and
 /// protocol, and every setting and real server equal) by `old`'s. Returns how many were kept.
 pub fn keep_unchanged(new: &mut Config, old: &Config) -> usize {
-    let mut finder = InOrder::new(&old.virtual_servers, |o| (o.key.clone(), o.protocol));
+    let mut running = Running::new(old);
     let mut kept = 0;
     for vs in &mut new.virtual_servers {
-        let Some(at) = finder.find((vs.key.clone(), vs.protocol)) else { continue };
-        let old_vs = &old.virtual_servers[at];
+        let Some(old_vs) = running.find(vs) else { continue };
         if !Arc::ptr_eq(vs, old_vs) && same_but_where(vs, old_vs) {
             *vs = old_vs.clone();
             kept += 1;
@@ -117,9 +118,14 @@ fn same_but_where(a: &VirtualServer, b: &VirtualServer) -> bool {
 
 /// A copy of `vs` with every position at `here`.
 fn unplaced(vs: &VirtualServer, here: &Span) -> VirtualServer {
-    let mut vs = vs.clone();
-    spans_mut(&mut vs, &mut |s| *s = here.clone());
-    vs
+    unplaced_at(vs, here).0
+}
+
+/// [`unplaced`], with the positions `vs` had, in order.
+fn unplaced_at(vs: &VirtualServer, here: &Span) -> (VirtualServer, Vec<Span>) {
+    let (mut vs, mut positions) = (vs.clone(), Vec::new());
+    spans_mut(&mut vs, &mut |s| positions.push(std::mem::replace(s, here.clone())));
+    (vs, positions)
 }
 
 /// Every position written in a virtual server.

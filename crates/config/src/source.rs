@@ -359,10 +359,10 @@ impl<'a> Reader<'a> {
         );
     }
 
-    /// Reads a reload's file: each virtual server that says the same as one of `running` is
-    /// replaced by that one as soon as it is read ([`Running::share`]).
-    pub fn over(mut self, running: &'a Config) -> Self {
-        self.running = Some(Running::new(running));
+    /// With a reload's `running` configuration: each virtual server that says the same as one
+    /// of it is replaced by that one as soon as it is read ([`Running::share`]).
+    pub fn over(mut self, running: Option<&'a Config>) -> Self {
+        self.running = running.map(Running::new);
         self
     }
 
