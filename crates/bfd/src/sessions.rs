@@ -112,8 +112,9 @@ pub enum Output {
         name: String,
         /// The change.
         transition: Transition,
-        /// When the change is the Detection Time running out: how long nothing came.
-        silent_for: Option<Duration>,
+        /// When the change is the Detection Time running out: how long ago the neighbour's
+        /// first missing packet was due.
+        missed_for: Option<Duration>,
     },
     /// A line keepalived's BFD process logs, already worded.
     Log {
@@ -314,7 +315,7 @@ impl Sessions {
     fn drain(&mut self) {
         for (name, entry) in &mut self.entries {
             let mut expired = None;
-            let mut silent = None;
+            let mut missed = None;
             while let Some(action) = entry.session.poll_action() {
                 let line = action.log_line(name);
                 match action {
@@ -330,9 +331,9 @@ impl Sessions {
                             });
                         }
                     }
-                    Action::Expired { silent_for, .. } => {
+                    Action::Expired { missed_for, .. } => {
                         expired = line;
-                        silent = Some(silent_for);
+                        missed = Some(missed_for);
                     }
                     Action::DetectionTimeChanged { .. } => {
                         if let Some(line) = line {
@@ -347,8 +348,8 @@ impl Sessions {
                             let warning = transition.is_warning();
                             self.outputs.push_back(Output::Log { name: name.clone(), line, warning });
                         }
-                        let silent_for = silent.take();
-                        self.outputs.push_back(Output::Changed { name: name.clone(), transition, silent_for });
+                        let missed_for = missed.take();
+                        self.outputs.push_back(Output::Changed { name: name.clone(), transition, missed_for });
                     }
                 }
             }

@@ -146,6 +146,9 @@ pub enum Action {
         silent_for: Duration,
         /// The Detection Time that ran out.
         detection_time: Duration,
+        /// Time since the neighbour's first missing packet was due: `silent_for` less the
+        /// interval it sends at (it sends again at most that long after a packet).
+        missed_for: Duration,
     },
 }
 
@@ -160,7 +163,7 @@ impl Action {
             Action::DetectionTimeChanged { from_us, to_us } => {
                 Some(format!("{:width$} Detection time is {to_us} us (was {from_us} us)", "", width = name.len() + 2))
             }
-            Action::Expired { silent_for, detection_time } => {
+            Action::Expired { silent_for, detection_time, .. } => {
                 let overdue = silent_for.saturating_sub(*detection_time);
                 Some(format!(
                     "({name}) Expired after {} ms ({} usec overdue)",

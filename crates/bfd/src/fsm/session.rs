@@ -349,7 +349,9 @@ impl Session {
             State::Init | State::Up => {
                 let detection_time = self.detection_time().unwrap_or_default();
                 let silent_for = self.last_rx.map(|at| now.saturating_duration_since(at)).unwrap_or_default();
-                self.actions.push_back(Action::Expired { silent_for, detection_time });
+                let interval = Duration::from_micros(u64::from(self.rx_in_use.max(self.remote_min_tx)));
+                let missed_for = silent_for.saturating_sub(interval);
+                self.actions.push_back(Action::Expired { silent_for, detection_time, missed_for });
                 self.stats.expired += 1;
                 // RFC 5880 6.8.1: bfd.RemoteDiscr "MUST be set to zero" when a Detection Time
                 // passes without a packet.

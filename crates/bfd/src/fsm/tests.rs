@@ -392,7 +392,7 @@ fn cases() -> Vec<Case> {
             result: Ok(()),
             state: Down,
             actions: vec![
-                Action::Expired { silent_for: ms(30), detection_time: ms(30) },
+                Action::Expired { silent_for: ms(30), detection_time: ms(30), missed_for: ms(20) },
                 changed(Up, Down, Diag::ControlDetectionTimeExpired, Up),
             ],
             // Sent at 240; the next Down packet follows at 1 s intervals, counted from then.
@@ -437,7 +437,7 @@ fn cases() -> Vec<Case> {
             result: Ok(()),
             state: Down,
             actions: vec![
-                Action::Expired { silent_for: ms(3_000), detection_time: ms(3_000) },
+                Action::Expired { silent_for: ms(3_000), detection_time: ms(3_000), missed_for: ms(2_000) },
                 changed(Init, Down, Diag::ControlDetectionTimeExpired, Down),
             ],
             timers: vec![(Timer::Detect, Some(ms(6_100)))],
@@ -845,7 +845,8 @@ fn keepalived_log_lines() {
     assert_eq!(admin.log_line(name).to_string(), "(peer) Entering AdminDown state");
     assert_eq!(Action::StateChanged(up).log_line(name).as_deref(), Some("(peer) Entering Up state"));
     // As in keepalived's log: `(peer) Expired after 30 ms (38 usec overdue)`.
-    let expired = Action::Expired { silent_for: Duration::from_micros(30_038), detection_time: ms(30) };
+    let expired =
+        Action::Expired { silent_for: Duration::from_micros(30_038), detection_time: ms(30), missed_for: ms(20) };
     assert_eq!(expired.log_line(name).as_deref(), Some("(peer) Expired after 30 ms (38 usec overdue)"));
     // As in keepalived's log: the line is indented past `(peer)`.
     let detection = detection(3_000_000, 30_000);

@@ -33,7 +33,8 @@ pub type Up = Arc<BTreeMap<String, bool>>;
 pub struct Fall {
     pub name: String,
     pub neighbor: IpAddr,
-    pub silent_for: Duration,
+    /// How long ago the neighbour's first missing packet was due.
+    pub missed_for: Duration,
 }
 
 /// A request to the BFD task.
@@ -296,13 +297,13 @@ impl Task {
                 Output::Transmit { name, to, from, ttl, packet } => self.send(&name, to, from, ttl, &packet),
                 Output::Log { line, warning: true, .. } => tracing::warn!("{line}"),
                 Output::Log { line, warning: false, .. } => tracing::info!("{line}"),
-                Output::Changed { name, transition, silent_for } => {
+                Output::Changed { name, transition, missed_for } => {
                     let neighbor = self.sessions.peer(&name).map(|p| p.neighbor);
-                    if let (true, State::Down, Some(silent_for), Some(neighbor)) =
-                        (transition.reported(), transition.to, silent_for, neighbor)
+                    if let (true, State::Down, Some(missed_for), Some(neighbor)) =
+                        (transition.reported(), transition.to, missed_for, neighbor)
                     {
                         // Nobody listening (no master_down_bfd) is no error.
-                        let _ = self.falls.send(Fall { name: name.clone(), neighbor, silent_for });
+                        let _ = self.falls.send(Fall { name: name.clone(), neighbor, missed_for });
                     }
                     if transition.reported() {
                         let up = transition.to == State::Up;

@@ -7,9 +7,11 @@
 //! * it is a Backup (a Master has no Master to lose, an instance in FAULT cannot take over);
 //! * the session's neighbour is the router whose adverts it last heard: a session to another
 //!   address says nothing about the Master;
-//! * no advert came from that router while BFD heard nothing: adverts still arriving mean the
-//!   Master lives and BFD's packets alone are lost (a filter on UDP 3784, a congested link),
-//!   and taking over would make two MASTERs.
+//! * no advert came from that router after its first BFD packet went missing: adverts still
+//!   arriving mean the Master lives and BFD's packets alone are lost (a filter on UDP 3784, a
+//!   congested link), and taking over would make two MASTERs. An advert between its last BFD
+//!   packet and the next one due says nothing: a Master that dies just after an advert sent
+//!   it there.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -30,15 +32,15 @@ pub enum Veto {
         /// The last Master heard, if any.
         master: MasterSeen,
     },
-    /// An advert came from the Master while BFD heard nothing from it.
-    #[error("an advert from {neighbor} came {ago:?} ago, after BFD last heard it {silent_for:?} ago")]
+    /// An advert came from the Master after its first BFD packet went missing.
+    #[error("an advert from {neighbor} came {ago:?} ago, after its BFD packets stopped coming {missed_for:?} ago")]
     AdvertsStillArriving {
         /// The Master.
         neighbor: IpAddr,
         /// How long ago its last advert came.
         ago: Duration,
-        /// How long BFD heard nothing.
-        silent_for: Duration,
+        /// How long ago its first missing BFD packet was due.
+        missed_for: Duration,
     },
 }
 
@@ -56,15 +58,15 @@ impl std::fmt::Display for MasterSeen {
 }
 
 /// Whether a Backup in `state`, which last heard an advert from `master` at `last_advert`,
-/// takes over at `now` because the BFD session to `neighbor` fell after hearing nothing for
-/// `silent_for`.
+/// takes over at `now` because the BFD session to `neighbor` fell, the neighbour's first missing
+/// packet due `missed_for` before.
 pub fn decide(
     state: State,
     master: Option<IpAddr>,
     last_advert: Option<Instant>,
     neighbor: IpAddr,
     now: Instant,
-    silent_for: Duration,
+    missed_for: Duration,
 ) -> Result<(), Veto> {
     if state != State::Backup {
         return Err(Veto::NotBackup(state));
@@ -74,8 +76,8 @@ pub fn decide(
     }
     if let Some(at) = last_advert {
         let ago = now.saturating_duration_since(at);
-        if ago < silent_for {
-            return Err(Veto::AdvertsStillArriving { neighbor, ago, silent_for });
+        if ago < missed_for {
+            return Err(Veto::AdvertsStillArriving { neighbor, ago, missed_for });
         }
     }
     Ok(())
@@ -95,26 +97,32 @@ mod tests {
         let master = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
         let other = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 3));
         let now = t0 + ms(1_000);
-        // The Master's last advert 600 ms ago, BFD silent for 30 ms: the Master died since.
-        assert_eq!(decide(State::Backup, Some(master), Some(t0 + ms(400)), master, now, ms(30)), Ok(()));
+        // BFD silent for 30 ms at 10 ms intervals: the Master's first missing packet was due
+        // 20 ms ago.
+        let missed = ms(20);
+        // The Master's last advert 600 ms ago: the Master died since.
+        assert_eq!(decide(State::Backup, Some(master), Some(t0 + ms(400)), master, now, missed), Ok(()));
         // Never heard an advert time (a reload forgot it) but known as Master: take over.
-        assert_eq!(decide(State::Backup, Some(master), None, master, now, ms(30)), Ok(()));
-        // An advert 10 ms ago, inside BFD's 30 ms of silence: the Master lives.
+        assert_eq!(decide(State::Backup, Some(master), None, master, now, missed), Ok(()));
+        // An advert 25 ms ago, after the Master's last BFD packet but before the next one was
+        // due: a Master that died just after sending it. Take over.
+        assert_eq!(decide(State::Backup, Some(master), Some(t0 + ms(975)), master, now, missed), Ok(()));
+        // An advert 10 ms ago, after a BFD packet went missing: the Master lives.
         assert_eq!(
-            decide(State::Backup, Some(master), Some(t0 + ms(990)), master, now, ms(30)),
-            Err(Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), silent_for: ms(30) })
+            decide(State::Backup, Some(master), Some(t0 + ms(990)), master, now, missed),
+            Err(Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), missed_for: missed })
         );
         // A session to a router that is not the Master.
         assert_eq!(
-            decide(State::Backup, Some(master), Some(t0), other, now, ms(30)),
+            decide(State::Backup, Some(master), Some(t0), other, now, missed),
             Err(Veto::NotTheMaster { neighbor: other, master: MasterSeen(Some(master)) })
         );
         assert_eq!(
-            decide(State::Backup, None, None, master, now, ms(30)),
+            decide(State::Backup, None, None, master, now, missed),
             Err(Veto::NotTheMaster { neighbor: master, master: MasterSeen(None) })
         );
         for state in [State::Master, State::Fault, State::Initialize] {
-            assert_eq!(decide(state, Some(master), None, master, now, ms(30)), Err(Veto::NotBackup(state)));
+            assert_eq!(decide(state, Some(master), None, master, now, missed), Err(Veto::NotBackup(state)));
         }
     }
 }

@@ -68,7 +68,7 @@ pub enum RouterInput {
         /// True when every VIP is on its interface.
         held: bool,
     },
-    /// The BFD session to `neighbor` fell after hearing nothing from it for `silent_for`
+    /// The BFD session to `neighbor` fell, its first missing packet due `missed_for` before
     /// (Vigil's `master_down_bfd`): a Backup whose Master that is takes over now, unless
     /// [`master_gone::decide`] vetoes it; vetoed because the Master advertised meanwhile, it
     /// waits for the Master's next advert only ([`Input::MasterSuspect`]).
@@ -77,8 +77,8 @@ pub enum RouterInput {
         id: InstanceId,
         /// The BFD session's neighbour.
         neighbor: IpAddr,
-        /// How long BFD heard nothing from it.
-        silent_for: Duration,
+        /// How long ago its first missing BFD packet was due.
+        missed_for: Duration,
     },
     /// Something else removed one of the instance's VIPs from its interface (an admin's
     /// `ip addr flush`, a network manager).
@@ -213,16 +213,16 @@ impl Router {
                 self.feed(now, id, accepted.input);
             }
             RouterInput::VipsHeld { id, held } => self.vips_held(now, id, held),
-            RouterInput::MasterGone { id, neighbor, silent_for } => {
+            RouterInput::MasterGone { id, neighbor, missed_for } => {
                 let Some(e) = self.instances.get(&id) else { return Ok(()) };
                 let last = e.last_advert.filter(|(ip, _)| *ip == neighbor).map(|(_, at)| at);
                 let verdict =
-                    master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, silent_for);
+                    master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, missed_for);
                 self.actions.push_back((id, RouterAction::MasterGone { neighbor, verdict }));
                 match verdict {
                     Ok(()) => self.feed(now, id, Input::MasterGone),
-                    // The Master advertised after BFD last heard it: alive then, perhaps not
-                    // now. Wait for its next advert only.
+                    // The Master advertised after its BFD packets stopped: alive then, perhaps
+                    // not now. Wait for its next advert only.
                     Err(master_gone::Veto::AdvertsStillArriving { .. }) => self.feed(now, id, Input::MasterSuspect),
                     Err(_) => {}
                 }

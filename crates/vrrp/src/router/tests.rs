@@ -247,7 +247,7 @@ fn a_fallen_bfd_session_to_the_master_hands_over_at_once_unless_its_adverts_stil
         assert_eq!(state(r, 1), State::Backup);
     };
     let gone = |r: &mut Router, at: Duration, neighbor: IpAddr| {
-        let input = RouterInput::MasterGone { id: InstanceId(1), neighbor, silent_for: ms(30) };
+        let input = RouterInput::MasterGone { id: InstanceId(1), neighbor, missed_for: ms(20) };
         r.handle(t0 + at, input).expect("never refused");
         drain(r)
     };
@@ -260,12 +260,13 @@ fn a_fallen_bfd_session_to_the_master_hands_over_at_once_unless_its_adverts_stil
     assert!(out.iter().any(|(_, a)| matches!(a, RouterAction::Fsm(Action::StateChanged { to: State::Master, .. }))));
     assert_eq!(state(&r, 1), State::Master);
 
-    // An advert 10 ms before the session fell: the Master lives, the instance stays BACKUP.
+    // An advert 10 ms before the session fell, after a BFD packet went missing (20 ms before):
+    // the Master lives, the instance stays BACKUP.
     let mut r = Router::new();
     setup(&mut r);
     advert(&mut r, t0 + ms(1_520), 1, master, 150);
     let out = gone(&mut r, ms(1_530), master);
-    let veto = master_gone::Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), silent_for: ms(30) };
+    let veto = master_gone::Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), missed_for: ms(20) };
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(matches!(&out[0].1, RouterAction::MasterGone { verdict: Err(v), .. } if *v == veto));
     assert_eq!(state(&r, 1), State::Backup);
