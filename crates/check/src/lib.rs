@@ -31,9 +31,9 @@ pub mod status;
 pub mod verdict;
 pub mod wire;
 
-pub use plan::{plan, same_servers, CheckId, Matches, Name, Plan, RsId};
+pub use plan::{plan, same_servers, CheckId, Matches, Name, OldChecks, Plan, RsId};
 pub use runner::{run, run_resumed, STARTS_PER_TURN};
-pub use status::{Before, Status};
+pub use status::{Before, ServerState, Status};
 pub use verdict::{carry_over, initial_health, resumed_health, Carried, HealthChange, Reason, ServerHealth};
 
 /// Why a checker of the configuration is not run as written (see [`Plan::problems`]).

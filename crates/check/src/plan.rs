@@ -77,6 +77,10 @@ pub struct Plan {
     pub checks: Vec<CheckSpec>,
     /// Every real server of every virtual server, checked or not.
     pub servers: Vec<ServerSpec>,
+    /// Each virtual server's name in keepalived's form (`[10.0.0.1]:tcp:80`, `FWM 1`,
+    /// `[group]`), by its index in `Config::virtual_servers` ([`ServerSpec::vs`]): one for all
+    /// its real servers.
+    pub vs_names: Vec<Arc<str>>,
     /// Where to send SMTP alerts; `None` when no `smtp_server` or no `notification_email`.
     pub alerts: Option<AlertSettings>,
     /// Checkers ignored or changed, and why.
@@ -89,12 +93,13 @@ pub struct Plan {
 /// A real server and its checks.
 #[derive(Clone, Debug)]
 pub struct ServerSpec {
-    pub id: RsId,
     /// Its address, shown in keepalived's form: `[10.0.0.7]:tcp:80`.
     pub name: Name,
-    /// The virtual server's name in keepalived's form: `[10.0.0.1]:tcp:80`, `FWM 1`, `[group]`;
-    /// one for all its real servers.
-    pub vs_name: Arc<str>,
+    /// Its virtual server's index in `Config::virtual_servers` and [`Plan::vs_names`]; with
+    /// `rs`, its [`RsId`] ([`ServerSpec::id`]), kept as two `u32` (eight bytes less a server).
+    pub vs: u32,
+    /// Its index in its virtual server's `real_servers`.
+    pub rs: u32,
     /// The configured weight.
     pub weight: i32,
     /// Checks of this server: [`ServerSpec::checks`].
@@ -104,6 +109,11 @@ pub struct ServerSpec {
 }
 
 impl ServerSpec {
+    /// Where it is in the configuration.
+    pub fn id(&self) -> RsId {
+        RsId { vs: self.vs as usize, rs: self.rs as usize }
+    }
+
     /// Checks of this server: a range of [`Plan::checks`] (kept as two `u32`, 8 bytes less a
     /// server than a `Range<usize>`).
     pub fn checks(&self) -> Range<usize> {
@@ -148,7 +158,7 @@ impl CheckSpec {
     /// or its real server's `server` for the kinds that connect nowhere.
     pub fn name(&self, server: &ServerSpec) -> Name {
         match self.kind.endpoint() {
-            Some(e) => Name::new(e.addr, server.name.protocol),
+            Some(e) => Name::new(e.addr(), server.name.protocol),
             None => server.name,
         }
     }
@@ -196,7 +206,10 @@ pub struct Timing {
 /// Where a probe connects from and to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    pub addr: SocketAddr,
+    /// The address ([`Endpoint::addr`]), kept as its parts: a `SocketAddr` is 32 bytes, these
+    /// 20, and at 100,000 checks each byte is 100 kB in every plan.
+    ip: IpAddr,
+    port: u16,
     /// Boxed, and only when one of its settings is: most checks set none.
     pub source: Option<Box<Source>>,
 }
@@ -213,12 +226,17 @@ pub struct Source {
 impl Endpoint {
     /// Towards `addr`, from wherever the kernel chooses.
     pub fn new(addr: SocketAddr) -> Endpoint {
-        Endpoint { addr, source: None }
+        Endpoint { ip: addr.ip(), port: addr.port(), source: None }
+    }
+
+    /// Where it connects to.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
     }
 
     /// Towards `addr`, from `source` (none when it sets nothing).
     pub fn from(addr: SocketAddr, source: Source) -> Endpoint {
-        Endpoint { addr, source: (source != Source::default()).then(|| Box::new(source)) }
+        Endpoint { source: (source != Source::default()).then(|| Box::new(source)), ..Endpoint::new(addr) }
     }
 }
 
@@ -375,15 +393,21 @@ pub struct AlertSettings {
     pub connect_timeout: Duration,
 }
 
+impl Plan {
+    /// The name of `server`'s virtual server ([`Plan::vs_names`]).
+    pub fn vs_name(&self, server: &ServerSpec) -> &str {
+        self.vs_names.get(server.vs as usize).map_or("", |n| n)
+    }
+}
+
 /// For each server of `new`, the same server (virtual server and name) in `old`, if any: what
 /// a reload carries verdicts and history by. A server listed twice in a virtual server (the
 /// configuration warns and keeps both) is each copy at its own place, or the first copy when
 /// it moved ([`InOrder`]). Made once for a reload, for [`carry_over`](crate::carry_over) and
 /// [`Status::resumed`](crate::Status::resumed).
 pub fn same_servers(old: &Plan, new: &Plan) -> Matches {
-    let key = |s: &ServerSpec| (s.vs_name.clone(), s.name);
-    let mut finder = InOrder::new(&old.servers, key);
-    Matches(new.servers.iter().map(|s| finder.find(key(s)).map_or(Matches::NONE, to_u32)).collect())
+    let mut finder = InOrder::new(&old.servers, |s: &ServerSpec| (old.vs_name(s), s.name));
+    Matches(new.servers.iter().map(|s| finder.find((new.vs_name(s), s.name)).map_or(Matches::NONE, to_u32)).collect())
 }
 
 /// For each server of a plan, where the same server is in the plan before it ([`same_servers`]).
@@ -418,28 +442,24 @@ pub fn plan(config: &Config) -> Plan {
     out.servers.reserve_exact(servers().count());
     out.checks.reserve_exact(servers().map(|rs| rs.checkers.len()).sum());
     let mut timings: HashMap<Timing, Arc<Timing>> = HashMap::new();
+    out.vs_names = config.virtual_servers.iter().map(|vs| Arc::from(vs_name(vs))).collect();
+    let outside = Outside::of(config);
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
-        let vs_name: Arc<str> = vs_name(vs).into();
         for (rsi, rs) in vs.real_servers.iter().enumerate() {
             let id = RsId { vs: vsi, rs: rsi };
             let name = Name::new(SocketAddr::new(rs.ip, rs.port), vs.protocol);
             let start = out.checks.len();
-            for checker in &rs.checkers {
-                let server = out.servers.len();
-                match check_spec(config, vs, rs, checker, (id, server), name, &mut out.problems) {
-                    Ok(mut spec) => {
-                        spec.timing = timings.entry(*spec.timing).or_insert(spec.timing).clone();
-                        out.checks.push(spec)
-                    }
-                    Err(e) => out.problems.push(e),
-                }
+            let server = out.servers.len();
+            for mut spec in server_checks(&outside, vs, rs, (id, server), &mut out.problems) {
+                spec.timing = timings.entry(*spec.timing).or_insert(spec.timing).clone();
+                out.checks.push(spec);
             }
             let smtp_alert =
                 rs.smtp_alert.or(config.global.smtp_alert_checker).or(config.global.smtp_alert).unwrap_or(true);
             out.servers.push(ServerSpec {
-                id,
                 name,
-                vs_name: vs_name.clone(),
+                vs: to_u32(vsi),
+                rs: to_u32(rsi),
                 weight: rs.weight,
                 check_range: (to_u32(start), to_u32(out.checks.len())),
                 smtp_alert,
@@ -450,6 +470,97 @@ pub fn plan(config: &Config) -> Plan {
         out.ssl = config.ssl.clone();
     }
     out
+}
+
+/// The checks of the real server `rs` of `vs` (`id`, at `server` in its plan), in its
+/// checkers' order, those that cannot run left out and told in `problems`.
+fn server_checks<'a>(
+    outside: &'a Outside<'a>,
+    vs: &'a VirtualServer,
+    rs: &'a RealServer,
+    (id, server): (RsId, usize),
+    problems: &'a mut Vec<Error>,
+) -> impl Iterator<Item = CheckSpec> + 'a {
+    let name = Name::new(SocketAddr::new(rs.ip, rs.port), vs.protocol);
+    rs.checkers.iter().filter_map(move |checker| {
+        match check_spec(outside, vs, rs, checker, (id, server), name, problems) {
+            Ok(spec) => Some(spec),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        }
+    })
+}
+
+/// What a check's settings take from the configuration outside its virtual server: all that
+/// [`check_spec`] is given of it. A virtual server shared by two configurations (the same
+/// `Arc`: a reload keeps the running one where it says the same) therefore has the same
+/// checks in both when this is equal.
+#[derive(Debug, PartialEq)]
+struct Outside<'a> {
+    script_user: Option<&'a (String, Option<String>)>,
+    smtp_helo_name: Option<&'a str>,
+    /// The `bfd_instance`s a BFD_CHECK may follow.
+    checker_bfds: Vec<&'a str>,
+    /// Each `vrrp_track_file`'s name and file.
+    track_files: Vec<(&'a str, Option<&'a str>)>,
+}
+
+impl<'a> Outside<'a> {
+    fn of(config: &'a Config) -> Outside<'a> {
+        Outside {
+            script_user: config.global.script_user.as_ref(),
+            smtp_helo_name: config.global.smtp_helo_name.as_deref(),
+            checker_bfds: config.bfd_instances.iter().filter(|b| b.to_checker).map(|b| b.name.as_str()).collect(),
+            track_files: config.track_files.iter().map(|t| (t.name.as_str(), t.file.as_deref())).collect(),
+        }
+    }
+}
+
+/// Where [`carry_over`](crate::carry_over) finds the checks of the plan before.
+#[derive(Clone, Copy, Debug)]
+pub enum OldChecks<'a> {
+    /// In that plan.
+    InPlan,
+    /// Gone from it (its [`Plan::checks`] let go before the new plan was made, which then
+    /// never holds two plans' checks): made again from `old`, the configuration it was made
+    /// of, for each real server whose virtual server `new` (the new plan's) does not share
+    /// with it unchanged.
+    Remade { old: &'a Config, new: &'a Config },
+}
+
+/// The checks of a plan before, made again from its configuration ([`OldChecks::Remade`]).
+pub(crate) struct Remade<'a> {
+    old: &'a Config,
+    new: &'a Config,
+    /// Whether the two configurations give the same settings from outside the virtual servers.
+    same_outside: bool,
+    outside: Outside<'a>,
+}
+
+impl<'a> Remade<'a> {
+    pub(crate) fn new(old: &'a Config, new: &'a Config) -> Remade<'a> {
+        let outside = Outside::of(old);
+        Remade { old, new, same_outside: outside == Outside::of(new), outside }
+    }
+
+    /// Whether the real server `old` of the plan before has the checks `new` has in the new
+    /// plan without making them again: the same virtual server (shared, so unchanged), the
+    /// same place in it, and the same settings from outside.
+    pub(crate) fn unchanged(&self, old: RsId, new: RsId) -> bool {
+        let (a, b) = (self.old.virtual_servers.get(old.vs), self.new.virtual_servers.get(new.vs));
+        self.same_outside && old.rs == new.rs && a.zip(b).is_some_and(|(a, b)| Arc::ptr_eq(a, b))
+    }
+
+    /// The checks the plan before had for its real server `id`, made again as [`plan`] made
+    /// them (what cannot run is left out again, and not told again).
+    pub(crate) fn checks(&self, id: RsId) -> Vec<CheckSpec> {
+        let Some(vs) = self.old.virtual_servers.get(id.vs) else { return Vec::new() };
+        let Some(rs) = vs.real_servers.get(id.rs) else { return Vec::new() };
+        let mut told = Vec::new();
+        server_checks(&self.outside, vs, rs, (id, 0), &mut told).collect()
+    }
 }
 
 /// keepalived's `FMT_VS`-like name of a virtual server.
@@ -495,7 +606,7 @@ impl<'a> Levels<'a> {
 }
 
 fn check_spec(
-    config: &Config,
+    outside: &Outside,
     vs: &VirtualServer,
     rs: &RealServer,
     checker: &Checker,
@@ -571,7 +682,7 @@ fn check_spec(
                     .or_else(|| vs.extra().virtualhost.clone());
                 urls.push(UrlSpec {
                     path: u.path.clone(),
-                    request: request(&u.path, &host_header(virtualhost.as_deref(), endpoint.addr), protocol),
+                    request: request(&u.path, &host_header(virtualhost.as_deref(), endpoint.addr()), protocol),
                     virtualhost,
                     status: if u.status_code.is_empty() { vec![(200, 299)] } else { u.status_code.clone() },
                     digest: u.digest,
@@ -588,12 +699,12 @@ fn check_spec(
                 .user
                 .clone()
                 .or_else(|| script.user.clone().map(|u| (u, script.group.clone())))
-                .or_else(|| config.global.script_user.clone());
+                .or_else(|| outside.script_user.cloned());
             ProbeKind::Misc(Box::new(MiscSpec { argv: script.argv.clone(), dynamic: m.dynamic, user }))
         }
         CheckKind::Smtp(m) => ProbeKind::Smtp(Box::new(SmtpSpec {
             endpoint: endpoint(25, "SMTP_CHECK")?,
-            helo_name: m.helo_name.clone().or_else(|| config.global.smtp_helo_name.clone()),
+            helo_name: m.helo_name.clone().or_else(|| outside.smtp_helo_name.map(str::to_string)),
         })),
         CheckKind::Dns(d) => ProbeKind::Dns(Box::new(DnsSpec {
             endpoint: endpoint(53, "DNS_CHECK")?,
@@ -612,7 +723,7 @@ fn check_spec(
             let (name, own) = (&b.name, &b.alpha);
             let unknown = || Error::UnknownBfd { rs: id, rs_name: rs_name(), name: name.clone().unwrap_or_default() };
             let name = name.as_deref().ok_or_else(unknown)?;
-            if !config.bfd_instances.iter().any(|b| b.name == name && b.to_checker) {
+            if !outside.checker_bfds.contains(&name) {
                 return Err(unknown());
             }
             alpha = own.unwrap_or(alpha);
@@ -631,8 +742,8 @@ fn check_spec(
             let unknown =
                 || Error::UnknownTrackFile { rs: id, rs_name: rs_name(), name: track_file.clone().unwrap_or_default() };
             let name = track_file.as_deref().ok_or_else(unknown)?;
-            let path =
-                config.track_files.iter().find(|t| t.name == name).and_then(|t| t.file.clone()).ok_or_else(unknown)?;
+            let file = outside.track_files.iter().find(|(n, _)| *n == name).and_then(|(_, f)| *f);
+            let path = file.map(str::to_string).ok_or_else(unknown)?;
             // keepalived knows a file's state at once (inotify) and clears alpha for it.
             alpha = false;
             let poll = delay_loop.min(FILE_POLL_MAX);
@@ -671,15 +782,77 @@ mod tests {
     /// rest boxed, the real server's identity only in its [`ServerSpec`].
     #[test]
     fn a_check_spec_stays_small() {
-        assert!(std::mem::size_of::<ProbeKind>() <= 48, "ProbeKind is {} bytes", std::mem::size_of::<ProbeKind>());
-        assert!(std::mem::size_of::<CheckSpec>() <= 64, "CheckSpec is {} bytes", std::mem::size_of::<CheckSpec>());
-        assert!(std::mem::size_of::<ServerSpec>() <= 72, "ServerSpec is {} bytes", std::mem::size_of::<ServerSpec>());
+        assert!(std::mem::size_of::<ProbeKind>() <= 40, "ProbeKind is {} bytes", std::mem::size_of::<ProbeKind>());
+        assert!(std::mem::size_of::<CheckSpec>() <= 56, "CheckSpec is {} bytes", std::mem::size_of::<CheckSpec>());
+        assert!(std::mem::size_of::<ServerSpec>() <= 44, "ServerSpec is {} bytes", std::mem::size_of::<ServerSpec>());
     }
 
     fn parse(text: &str) -> Config {
         let parsed = vigil_config::parse_str("test.conf", text, &vigil_config::Options::default(), None);
         assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         parsed.config
+    }
+
+    /// A reload that let the running plan's checks go carries exactly what it would have
+    /// carried with them: a virtual server shared by both configurations is taken as unchanged
+    /// only when nothing outside it that the checks read changed either.
+    #[test]
+    fn checks_made_again_from_the_running_configuration_carry_what_the_running_plan_would() {
+        let old = parse(
+            "global_defs {\n script_user nobody\n}\nvrrp_track_file f1 {\n file /tmp/vigil-f1\n}\n\
+             virtual_server 10.0.0.1 80 {\n protocol TCP\n \
+             real_server 10.0.0.7 80 {\n  TCP_CHECK {\n  }\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n \
+             real_server 10.0.0.8 80 {\n  TCP_CHECK {\n   connect_timeout 3\n  }\n  FILE_CHECK {\n   track_file f1\n  }\n }\n}\n\
+             virtual_server 10.0.0.2 80 {\n protocol TCP\n \
+             real_server 10.0.0.9 80 {\n  TCP_CHECK {\n  }\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n",
+        );
+        let old_plan = plan(&old);
+        assert_eq!(old_plan.checks.len(), 6, "{:?}", old_plan.problems);
+        let carried: Vec<crate::Carried> =
+            (0..6).map(|k| crate::Carried { up: k % 2 == 0, delta: i64::from(k) }).collect();
+        let mut gone = old_plan.clone();
+        gone.checks.clear();
+        type Edit = fn(&mut Config);
+        let cases: [(&str, Edit, usize); 7] = [
+            ("nothing changed: every virtual server shared", |_| {}, 6),
+            (
+                "a virtual server read again, equal",
+                |c| c.virtual_servers[1] = Arc::new((*c.virtual_servers[1]).clone()),
+                6,
+            ),
+            (
+                "a real server's connect_timeout: its TCP_CHECK only",
+                |c| {
+                    Arc::make_mut(&mut c.virtual_servers[0]).real_servers[0].extra_mut().check.connect_timeout =
+                        Some(Duration::from_secs(7))
+                },
+                5,
+            ),
+            (
+                "script_user: the MISC_CHECKs of shared virtual servers",
+                |c| c.global.script_user = Some(("root".into(), None)),
+                4,
+            ),
+            ("the tracked file's path: its FILE_CHECK", |c| c.track_files[0].file = Some("/tmp/vigil-f2".into()), 5),
+            (
+                "a real server removed before others",
+                |c| {
+                    Arc::make_mut(&mut c.virtual_servers[0]).real_servers.remove(0);
+                },
+                4,
+            ),
+            ("the smtp_helo_name, which no SMTP_CHECK reads here", |c| c.global.smtp_helo_name = Some("lb".into()), 6),
+        ];
+        for (name, edit, want_carried) in cases {
+            let mut new = old.clone();
+            edit(&mut new);
+            let new_plan = plan(&new);
+            let same = same_servers(&old_plan, &new_plan);
+            let want = crate::carry_over(&old_plan, &carried, &new_plan, &same, OldChecks::InPlan);
+            let got = crate::carry_over(&gone, &carried, &new_plan, &same, OldChecks::Remade { old: &old, new: &new });
+            assert_eq!(got, want, "{name}");
+            assert_eq!(got.iter().flatten().count(), want_carried, "{name}: {got:?}");
+        }
     }
 
     #[test]
@@ -755,8 +928,8 @@ mod tests {
         assert_eq!(own.name(&p.servers[0]), p.servers[0].name, "a check of its server's address is named by it");
         let names = (other_port.name(&p.servers[0]).to_string(), p.servers[0].name.to_string());
         assert_eq!(names, ("[10.0.0.7]:tcp:8080".to_string(), "[10.0.0.7]:tcp:80".to_string()));
-        assert!(Arc::ptr_eq(&p.servers[0].vs_name, &p.servers[1].vs_name), "one name for a virtual server");
-        assert_eq!(&*p.servers[2].vs_name, "[10.0.0.2]:tcp:80");
+        assert_eq!((p.servers[0].vs, p.servers[1].vs, p.servers[2].vs), (0, 0, 1), "one name for a virtual server");
+        assert_eq!(p.vs_name(&p.servers[2]), "[10.0.0.2]:tcp:80");
         assert!(Arc::ptr_eq(&own.timing, &next_vs.timing), "equal timings are one, across virtual servers");
         assert!(Arc::ptr_eq(&own.timing, &other_port.timing));
         assert_eq!(timeout.timing.timeout, Duration::from_secs(3));
@@ -859,7 +1032,7 @@ virtual_server 10.0.0.1 80 {
         let dns = &p.checks[3];
         assert_eq!(dns.timing.delay_before_retry, Duration::from_secs(10), "DNS retries after delay_loop");
         let ProbeKind::Dns(d) = &dns.kind else { panic!("not dns") };
-        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr.port()), (1, "example.com", 80));
+        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr().port()), (1, "example.com", 80));
         let file = &p.checks[4];
         assert!(!file.alpha, "FILE_CHECK knows its state at once");
         assert_eq!(file.timing.delay_loop, FILE_POLL_MAX);
@@ -894,7 +1067,7 @@ virtual_server 10.0.0.1 80 {
         assert_eq!(p.servers[1].checks(), 2..6);
         assert_eq!(p.servers[2].checks(), 6..6);
         assert_eq!(p.servers[2].weight, 5);
-        assert_eq!(&*p.servers[2].vs_name, "[10.0.0.1]:tcp:80");
+        assert_eq!(p.vs_name(&p.servers[2]), "[10.0.0.1]:tcp:80");
         let a = p.alerts.expect("alerts configured");
         assert_eq!((a.server.as_str(), a.port, a.connect_timeout), ("127.0.0.1", 2525, Duration::from_secs(7)));
         assert_eq!(a.to, ["ops@example.com"]);
@@ -918,11 +1091,11 @@ virtual_server 10.0.0.1 80 {
             }
         );
         assert_eq!(p.checks[0].name(&p.servers[p.checks[0].server()]).to_string(), "[::1]:tcp:22");
-        assert_eq!(&*p.servers[0].vs_name, "FWM 7");
+        assert_eq!(p.vs_name(&p.servers[0]), "FWM 7");
         assert_eq!(p.checks[1].timing.retry, DEFAULT_DNS_RETRY);
         assert_eq!(p.checks[1].timing.delay_before_retry, DEFAULT_DELAY_LOOP);
         let ProbeKind::Dns(d) = &p.checks[1].kind else { panic!("not dns") };
-        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr.port()), (6, ".", 53));
+        assert_eq!((d.qtype, d.name.as_str(), d.endpoint.addr().port()), (6, ".", 53));
         assert_eq!(p.checks[2].timing.retry, DEFAULT_MISC_RETRY);
         assert!(p.alerts.is_none());
     }

@@ -263,22 +263,23 @@ fn finish(
 fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, alerts: &Alerter) {
     let spec = &plan.checks[id.0];
     let Some(server) = plan.servers.get(spec.server()) else { return };
+    let vs_name = plan.vs_name(server);
     // A BFD_CHECK says it all in the verdict's one line, as keepalived does.
     let failure = result.as_ref().err().filter(|_| !matches!(spec.kind, ProbeKind::Bfd(_)));
     match verdict {
         Verdict::StillUp => trace!(check = %spec.name(server), "check passed"),
         Verdict::Up { changed } => {
             info!(
-                virtual_server = %server.vs_name,
+                virtual_server = %vs_name,
                 real_server = %server.name,
-                check = %spec.name(server), kind = spec.kind.keyword(), "{}", up_line(spec, server));
+                check = %spec.name(server), kind = spec.kind.keyword(), "{}", up_line(spec, server, vs_name));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, true, alerts));
             }
         }
         Verdict::Retrying { attempt, retry } => {
             if let Some(f) = failure {
-                let line = failure_line(spec, server, f);
+                let line = failure_line(spec, server, vs_name, f);
                 if spec.log_all_failures {
                     info!(check = %spec.name(server), reason = %f, attempt, retry, "{line}");
                 } else {
@@ -288,19 +289,19 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
         }
         Verdict::Down { changed, retries } => {
             if let Some(f) = failure {
-                info!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, f));
+                info!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, vs_name, f));
             }
             info!(
-                virtual_server = %server.vs_name,
+                virtual_server = %vs_name,
                 real_server = %server.name,
-                check = %spec.name(server), kind = spec.kind.keyword(), "{}", down_line(spec, server, retries));
+                check = %spec.name(server), kind = spec.kind.keyword(), "{}", down_line(spec, server, vs_name, retries));
             if changed && server.smtp_alert {
                 alerts.send(realserver_mail_for(plan, id, false, alerts));
             }
         }
         Verdict::StillDown => {
             if let Some(f) = failure {
-                debug!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, f));
+                debug!(check = %spec.name(server), reason = %f, "{}", failure_line(spec, server, vs_name, f));
             }
         }
     }
@@ -308,7 +309,7 @@ fn report(plan: &Plan, id: CheckId, verdict: Verdict, result: &ProbeResult, aler
 
 fn realserver_mail_for(plan: &Plan, id: CheckId, up: bool, alerts: &Alerter) -> Mail {
     let spec = &plan.checks[id.0];
-    let (rs, vs) = plan.servers.get(spec.server()).map(|s| (s.name.to_string(), &*s.vs_name)).unwrap_or_default();
+    let (rs, vs) = plan.servers.get(spec.server()).map(|s| (s.name.to_string(), plan.vs_name(s))).unwrap_or_default();
     realserver_mail(alerts.router_id(), &rs, vs, up, &alert_body(&spec.kind, up))
 }
 
@@ -337,7 +338,7 @@ mod tests {
             real_server 10.0.0.8 80 {\n BFD_CHECK {\n name b2\n alpha\n }\n }\n}\n";
         let parsed = vigil_config::parse_str("bfd.conf", text, &vigil_config::Options::default(), None);
         let plan = crate::plan(&parsed.config);
-        let (a, b) = (plan.servers[0].id, plan.servers[1].id);
+        let (a, b) = (plan.servers[0].id(), plan.servers[1].id());
         let status = Status::new(&plan, SystemTime::UNIX_EPOCH);
         let (report, reports) = watch::channel(sessions(&[("b2", true)]));
         let (tx, mut rx) = mpsc::channel(8);

@@ -9,6 +9,21 @@ use crate::plan::same_servers;
 use crate::plan::{widened, CheckId, Matches, Plan};
 use crate::verdict::{each_resumed, Carried, Failure, ServerHealth};
 
+/// A real server's state on the board: its [`ServerHealth`] but its `rs`, which is its place
+/// in [`Plan::servers`] (eight bytes less a server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerState {
+    pub up: bool,
+    /// The effective weight (configured plus dynamic).
+    pub weight: i32,
+}
+
+impl From<ServerHealth> for ServerState {
+    fn from(h: ServerHealth) -> ServerState {
+        ServerState { up: h.up, weight: h.weight }
+    }
+}
+
 /// The last attempt of a check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LastRun {
@@ -144,7 +159,7 @@ pub struct Status {
     group_of: Vec<u32>,
     /// Each server's state and since when it is up or down, in milliseconds since the Unix
     /// epoch (8 bytes, not a `SystemTime`'s 16).
-    servers: Mutex<Vec<(ServerHealth, u64)>>,
+    servers: Mutex<Vec<(ServerState, u64)>>,
 }
 
 fn millis(at: SystemTime) -> u64 {
@@ -186,7 +201,7 @@ impl Status {
             .collect();
         let (group_of, mut groups) = latency_groups(plan);
         let now_ms = millis(now);
-        let mut servers: Vec<(ServerHealth, u64)> = each_resumed(plan, carried).map(|h| (h, now_ms)).collect();
+        let mut servers: Vec<(ServerState, u64)> = each_resumed(plan, carried).map(|h| (h.into(), now_ms)).collect();
         if let Some((old, before)) = previous {
             // Read in place: at 100,000 checks a copy of the old board is tens of megabytes.
             let (old_checks, old_servers) = (lock(&old.checks), lock(&old.servers));
@@ -229,18 +244,12 @@ impl Status {
     }
 
     /// A copy of every real server's state, in [`Plan::servers`] order.
-    pub fn servers(&self) -> Vec<ServerHealth> {
+    pub fn servers(&self) -> Vec<ServerState> {
         lock(&self.servers).iter().map(|(h, _)| *h).collect()
     }
 
-    /// `f` of every real server's state, in [`Plan::servers`] order, made under the lock:
-    /// no copy of the whole list (megabytes at 100,000 real servers).
-    pub fn map_servers<T>(&self, f: impl FnMut(&ServerHealth) -> T) -> Vec<T> {
-        lock(&self.servers).iter().map(|(h, _)| h).map(f).collect()
-    }
-
     /// Every real server's state and since when it is up or down, in [`Plan::servers`] order.
-    pub fn servers_since(&self) -> Vec<(ServerHealth, SystemTime)> {
+    pub fn servers_since(&self) -> Vec<(ServerState, SystemTime)> {
         lock(&self.servers).iter().map(|&(h, since)| (h, from_millis(since))).collect()
     }
 
@@ -260,7 +269,7 @@ impl Status {
             if s.up != health.up {
                 *since = millis(now);
             }
-            *s = health;
+            *s = health.into();
         }
     }
 }
@@ -274,9 +283,9 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
         .iter()
         .map(|c| {
             let kind = c.kind.keyword();
-            let server = plan.servers.get(c.server());
-            *index.entry((server.map_or("", |s| &s.vs_name), kind)).or_insert_with(|| {
-                let vs_name = server.map_or_else(|| Arc::from(""), |s| s.vs_name.clone());
+            let vs_name = plan.servers.get(c.server()).and_then(|s| plan.vs_names.get(s.vs as usize));
+            *index.entry((vs_name.map_or("", |n| n), kind)).or_insert_with(|| {
+                let vs_name = vs_name.map_or_else(|| Arc::from(""), Arc::clone);
                 groups.push(LatencyGroup { vs_name, kind, latencies: Latencies::default() });
                 u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
             })
@@ -343,7 +352,7 @@ mod tests {
         let parsed = vigil_config::parse_str("k.conf", text, &vigil_config::Options::default(), None);
         let plan = crate::plan(&parsed.config);
         assert_eq!(plan.servers.len(), 2, "{:?}", parsed.diagnostics);
-        assert_eq!(plan.servers[0].vs_name, plan.servers[1].vs_name, "the metrics name both alike");
+        assert_eq!(plan.vs_name(&plan.servers[0]), plan.vs_name(&plan.servers[1]), "the metrics name both alike");
         let status = Status::new(&plan, SystemTime::UNIX_EPOCH);
         status.record_check(CheckId(0), true, run(1));
         status.record_check(CheckId(1), true, run(1));

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::plan::{CheckId, Matches, Plan, RsId};
+use crate::plan::{CheckId, CheckSpec, Matches, OldChecks, Plan, Remade, RsId};
 use crate::schedule::Schedule;
 
 /// Shortest wait between two runs of a check, so that a zero `delay_loop` cannot spin.
@@ -228,19 +228,40 @@ pub struct Carried {
 
 /// Which checks of `new` are the same as a check of `old` (same virtual server, real server,
 /// position among its checks, and settings), with the verdict `carried` has for it; `same` is
-/// [`same_servers`](crate::plan::same_servers)`(old, new)`.
-pub fn carry_over(old: &Plan, carried: &[Carried], new: &Plan, same: &Matches) -> Vec<Option<Carried>> {
+/// [`same_servers`](crate::plan::same_servers)`(old, new)`, and `checks` says where the checks
+/// of `old` are.
+pub fn carry_over(
+    old: &Plan,
+    carried: &[Carried],
+    new: &Plan,
+    same: &Matches,
+    checks: OldChecks,
+) -> Vec<Option<Carried>> {
+    let remade = match checks {
+        OldChecks::InPlan => None,
+        OldChecks::Remade { old, new } => Some(Remade::new(old, new)),
+    };
     let mut out = vec![None; new.checks.len()];
+    let mut made;
     for (s, o) in new.servers.iter().zip(same.iter()) {
         let Some(o) = o.and_then(|o| old.servers.get(o)) else { continue };
         let (was, is) = (o.checks(), s.checks());
-        for (k, c) in new.checks[is.clone()].iter().enumerate() {
-            let at = was.start + k;
-            if at >= was.end {
-                break;
+        let before: &[CheckSpec] = match &remade {
+            None => old.checks.get(was.clone()).unwrap_or_default(),
+            Some(r) if r.unchanged(o.id(), s.id()) => {
+                for (k, slot) in out[is.clone()].iter_mut().enumerate().take(was.len()) {
+                    *slot = carried.get(was.start + k).copied();
+                }
+                continue;
             }
-            if old.checks.get(at).is_some_and(|oc| oc.same_check(c)) {
-                out[is.start + k] = carried.get(at).copied();
+            Some(r) => {
+                made = r.checks(o.id());
+                &made
+            }
+        };
+        for (k, c) in new.checks[is.clone()].iter().enumerate().take(was.len()) {
+            if before.get(k).is_some_and(|b| b.same_check(c)) {
+                out[is.start + k] = carried.get(was.start + k).copied();
             }
         }
     }
@@ -264,7 +285,7 @@ pub(crate) fn each_resumed<'a>(
             (k.map_or(!c.alpha, |k| k.up), k.map_or(0, |k| k.delta))
         });
         let (up, weight) = server_state(checks, s.weight);
-        ServerHealth { rs: s.id, up, weight }
+        ServerHealth { rs: s.id(), up, weight }
     })
 }
 
@@ -360,7 +381,7 @@ impl Health {
     /// A real server's current state.
     pub fn server(&self, index: usize) -> Option<ServerHealth> {
         let (s, spec) = (self.servers.get(index)?, self.plan.servers.get(index)?);
-        Some(ServerHealth { rs: spec.id, up: s.up, weight: s.weight })
+        Some(ServerHealth { rs: spec.id(), up: s.up, weight: s.weight })
     }
 
     /// Whether a checker is up.
@@ -438,7 +459,7 @@ impl Health {
         }
         s.up = up;
         s.weight = weight;
-        self.changes.push_back(HealthChange { rs: spec.id, up, weight: s.dynamic.then_some(weight), reason });
+        self.changes.push_back(HealthChange { rs: spec.id(), up, weight: s.dynamic.then_some(weight), reason });
     }
 }
 
@@ -467,18 +488,18 @@ mod tests {
 
     /// One real server (weight 10) with the given checks.
     fn one_server(checks: Vec<CheckSpec>) -> Plan {
-        let rs = RsId { vs: 0, rs: 0 };
         let n = checks.len();
         Plan {
             servers: vec![ServerSpec {
-                id: rs,
                 name: Name::new("127.0.0.1:80".parse().expect("literal"), vigil_config::model::Protocol::Tcp),
-                vs_name: "[127.0.0.2]:tcp:80".into(),
+                vs: 0,
+                rs: 0,
                 weight: 10,
                 check_range: (0, u32::try_from(n).expect("a few checks")),
                 smtp_alert: false,
             }],
             checks,
+            vs_names: vec!["[127.0.0.2]:tcp:80".into()],
             ..Plan::default()
         }
     }
@@ -810,7 +831,7 @@ mod tests {
         // change; a success is.
         let mut new = one_server(vec![tcp(false, 0)]);
         new.servers[0].weight = 5;
-        let resume = carry_over(&old, &carried, &new, &same_servers(&old, &new));
+        let resume = carry_over(&old, &carried, &new, &same_servers(&old, &new), OldChecks::InPlan);
         assert_eq!(resume, [Some(Carried { up: false, delta: 0 })]);
         assert_eq!(resumed_health(&new, &resume), [ServerHealth { rs: RS, up: false, weight: 5 }]);
         let mut h = Health::resume(new.clone(), &resume, start, || 0);
@@ -821,9 +842,9 @@ mod tests {
 
         // A check with other settings, or on another server, starts afresh.
         let mut other = one_server(vec![tcp(false, 2)]);
-        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
+        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other), OldChecks::InPlan), [None]);
         other = one_server(vec![tcp(false, 0)]);
         other.servers[0].name.ip = "127.0.0.9".parse().expect("literal");
-        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other)), [None]);
+        assert_eq!(carry_over(&old, &carried, &other, &same_servers(&old, &other), OldChecks::InPlan), [None]);
     }
 }

@@ -11,17 +11,17 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash};
 /// Finds items of `items` by key, asked in the order of a later list. With a key listed twice,
 /// the search finds each copy at its own place, or the first copy when through the index. A
 /// key is made for the item it is compared with; it holds no borrow of it.
-pub struct InOrder<'a, T, K> {
+pub struct InOrder<'a, T, F> {
     items: &'a [T],
-    key: fn(&T) -> K,
+    key: F,
     /// Where the item after the last one found is.
     next: usize,
     /// (the low half of a key's hash, its position), sorted.
     index: Option<Vec<(u32, u32)>>,
 }
 
-impl<'a, T, K: Hash + Eq> InOrder<'a, T, K> {
-    pub fn new(items: &'a [T], key: fn(&T) -> K) -> InOrder<'a, T, K> {
+impl<'a, T, K: Hash + Eq, F: Fn(&T) -> K> InOrder<'a, T, F> {
+    pub fn new(items: &'a [T], key: F) -> InOrder<'a, T, F> {
         InOrder { items, key, next: 0, index: None }
     }
 
@@ -32,7 +32,7 @@ impl<'a, T, K: Hash + Eq> InOrder<'a, T, K> {
 
     /// The position of the item whose key is `wanted`.
     pub fn find(&mut self, wanted: K) -> Option<usize> {
-        let (items, key) = (self.items, self.key);
+        let (items, key) = (self.items, &self.key);
         let found = if items.get(self.next).is_some_and(|o| key(o) == wanted) {
             Some(self.next)
         } else {

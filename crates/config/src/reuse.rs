@@ -23,15 +23,19 @@ use crate::span::Span;
 /// The running configuration's virtual servers, for a reading to take as it goes.
 pub(crate) struct Running<'a> {
     old: &'a [Arc<VirtualServer>],
-    finder: InOrder<'a, Arc<VirtualServer>, (VsKey, Protocol)>,
+    finder: InOrder<'a, Arc<VirtualServer>, VsKeyOf>,
+}
+
+/// What the running virtual servers are found by: their key and protocol.
+type VsKeyOf = fn(&Arc<VirtualServer>) -> (VsKey, Protocol);
+
+fn vs_key(vs: &Arc<VirtualServer>) -> (VsKey, Protocol) {
+    (vs.key.clone(), vs.protocol)
 }
 
 impl<'a> Running<'a> {
     pub fn new(old: &'a Config) -> Running<'a> {
-        Running {
-            old: &old.virtual_servers,
-            finder: InOrder::new(&old.virtual_servers, |o| (o.key.clone(), o.protocol)),
-        }
+        Running { old: &old.virtual_servers, finder: InOrder::new(&old.virtual_servers, vs_key) }
     }
 
     /// The running virtual server of `vs`'s key and protocol, asked in the new file's order.

@@ -312,7 +312,8 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
     let mut out: Vec<VsStatus> = Vec::new();
     let mut current = None;
     for (server, (health, since)) in plan.servers.iter().zip(status.servers_since()) {
-        let applies = runtime.get(&RsId { vs: server.id.vs, rs: server.id.rs });
+        let id = server.id();
+        let applies = runtime.get(&RsId { vs: id.vs, rs: id.rs });
         let rs = RsStatus {
             name: server.name.to_string(),
             up: health.up,
@@ -342,14 +343,14 @@ pub fn virtual_servers_with(plan: &Plan, status: &Status, runtime: &BTreeMap<RsI
             weight_override: applies.and_then(|r| r.weight),
         };
         match out.last_mut() {
-            Some(vs) if current == Some(server.id.vs) => vs.real_servers.push(rs),
+            Some(vs) if current == Some(id.vs) => vs.real_servers.push(rs),
             _ => out.push(VsStatus {
-                name: server.vs_name.to_string(),
+                name: plan.vs_name(server).to_string(),
                 real_servers: vec![rs],
-                latencies: latencies.remove(&server.vs_name).unwrap_or_default(),
+                latencies: latencies.remove(plan.vs_name(server)).unwrap_or_default(),
             }),
         }
-        current = Some(server.id.vs);
+        current = Some(id.vs);
     }
     out
 }

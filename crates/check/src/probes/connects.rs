@@ -220,7 +220,7 @@ impl Slots {
 /// A socket whose connect to `ep` is under way (`None`: it connected at once).
 fn open(ep: &Endpoint) -> Result<Option<Socket>, Failure> {
     let socket = stream_socket(ep)?;
-    match socket.connect(&ep.addr.into()) {
+    match socket.connect(&ep.addr().into()) {
         Ok(()) => Ok(None),
         Err(e) if e.raw_os_error() == Some(nix::libc::EINPROGRESS) => Ok(Some(socket)),
         Err(e) => Err(io_failure(e)),

@@ -44,7 +44,7 @@ async fn over_tls(
         .as_deref()
         .and_then(|v| ServerName::try_from(v.to_string()).ok())
         .filter(|n| matches!(n, ServerName::DnsName(_)))
-        .unwrap_or_else(|| ServerName::IpAddress(spec.endpoint.addr.ip().into()));
+        .unwrap_or_else(|| ServerName::IpAddress(spec.endpoint.addr().ip().into()));
     let Some(config) = ctx.tls(spec.enable_sni) else {
         return Err(Failure::Tls("no SSL context: the SSL block could not be loaded".into()));
     };

@@ -82,9 +82,9 @@ pub async fn probe(spec: &CheckSpec, ctx: &ProbeContext) -> ProbeResult {
     }
 }
 
-/// A non-blocking socket towards `ep.addr`, bound and marked as the checker asks.
+/// A non-blocking socket towards `ep.addr()`, bound and marked as the checker asks.
 fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
-    let socket = Socket::new(Domain::for_address(ep.addr), ty.nonblocking(), Some(protocol))?;
+    let socket = Socket::new(Domain::for_address(ep.addr()), ty.nonblocking(), Some(protocol))?;
     let Some(src) = &ep.source else { return Ok(socket) };
     if let Some(dev) = &src.bind_if {
         socket.bind_device(Some(dev.as_bytes()))?;
@@ -93,7 +93,7 @@ fn socket(ep: &Endpoint, ty: Type, protocol: Protocol) -> io::Result<Socket> {
         socket.set_mark(mark)?;
     }
     if src.bindto.is_some() || src.bind_port.is_some() {
-        let ip = src.bindto.unwrap_or(match ep.addr {
+        let ip = src.bindto.unwrap_or(match ep.addr() {
             SocketAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
             SocketAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
         });
@@ -115,12 +115,12 @@ fn report_icmp_errors(socket: &Socket, to: SocketAddr) -> Result<(), Failure> {
     set.map_err(|e| io_failure(e.into()))
 }
 
-/// A connected UDP socket towards `ep.addr`, told of ICMP errors.
+/// A connected UDP socket towards `ep.addr()`, told of ICMP errors.
 async fn udp_socket(ep: &Endpoint) -> Result<tokio::net::UdpSocket, Failure> {
     let socket = socket(ep, Type::DGRAM, Protocol::UDP).map_err(io_failure)?;
-    report_icmp_errors(&socket, ep.addr)?;
+    report_icmp_errors(&socket, ep.addr())?;
     let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(io_failure)?;
-    socket.connect(ep.addr).await.map_err(io_failure)?;
+    socket.connect(ep.addr()).await.map_err(io_failure)?;
     Ok(socket)
 }
 

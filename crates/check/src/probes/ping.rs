@@ -20,7 +20,7 @@ const PAYLOAD: &[u8] = b"vigil health check";
 
 pub(crate) async fn check(ep: &Endpoint, ctx: &ProbeContext, timeout: Duration) -> ProbeResult {
     let deadline = Instant::now() + timeout;
-    let v6 = ep.addr.is_ipv6();
+    let v6 = ep.addr().is_ipv6();
     let protocol = if v6 { Protocol::ICMPV6 } else { Protocol::ICMPV4 };
     let (sock, raw) = match socket(ep, Type::DGRAM, protocol) {
         Ok(s) => (s, false),
@@ -29,8 +29,8 @@ pub(crate) async fn check(ep: &Endpoint, ctx: &ProbeContext, timeout: Duration) 
         }
         Err(e) => return Err(io_failure(e)),
     };
-    report_icmp_errors(&sock, ep.addr)?;
-    sock.connect(&SockAddr::from(SocketAddr::new(ep.addr.ip(), 0))).map_err(io_failure)?;
+    report_icmp_errors(&sock, ep.addr())?;
+    sock.connect(&SockAddr::from(SocketAddr::new(ep.addr().ip(), 0))).map_err(io_failure)?;
     // tokio's UdpSocket only issues send(2) and recv(2), which are what a datagram ICMP or a
     // raw socket takes too: it serves as the async wrapper without any unsafe registration.
     let sock = tokio::net::UdpSocket::from_std(sock.into()).map_err(io_failure)?;

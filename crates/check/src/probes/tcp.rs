@@ -23,7 +23,7 @@ pub(crate) fn stream_socket(ep: &Endpoint) -> Result<Socket, Failure> {
 /// Connects to the endpoint before `deadline`.
 pub(crate) async fn connect(ep: &Endpoint, deadline: Instant) -> Result<TcpStream, Failure> {
     let socket = TcpSocket::from_std_stream(stream_socket(ep)?.into());
-    match timeout_at(deadline, socket.connect(ep.addr)).await {
+    match timeout_at(deadline, socket.connect(ep.addr())).await {
         Err(_) => Err(Failure::ConnectTimeout),
         Ok(Err(e)) => Err(io_failure(e)),
         Ok(Ok(stream)) => Ok(stream),
