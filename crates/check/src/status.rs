@@ -248,6 +248,17 @@ impl Status {
         lock(&self.servers).iter().map(|(h, _)| *h).collect()
     }
 
+    /// `f` of each of `items` and the state of the real server at its place in
+    /// [`Plan::servers`] order (as many as the shorter has), made under the lock: no copy of
+    /// the whole list (megabytes at 100,000 real servers).
+    pub fn zip_servers<T, U>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        mut f: impl FnMut(T, &ServerState) -> U,
+    ) -> Vec<U> {
+        lock(&self.servers).iter().zip(items).map(|((h, _), t)| f(t, h)).collect()
+    }
+
     /// Every real server's state and since when it is up or down, in [`Plan::servers`] order.
     pub fn servers_since(&self) -> Vec<(ServerState, SystemTime)> {
         lock(&self.servers).iter().map(|&(h, since)| (h, from_millis(since))).collect()

@@ -171,7 +171,13 @@ impl Checkers {
                 let e = format!("the checkers' new plan could not be made ({e}); they go on with the previous one");
                 tracing::error!("{e}");
                 if checks_gone {
-                    self.plan = Arc::new(vigil_check::plan(&self.config));
+                    // Made again as they were, off this runtime too: `stopped` and the board
+                    // follow their order.
+                    let running = self.config.clone();
+                    match tokio::task::spawn_blocking(move || vigil_check::plan(&running)).await {
+                        Ok(plan) => self.plan = Arc::new(plan),
+                        Err(e) => tracing::error!("the checkers' previous plan could not be made again either ({e})"),
+                    }
                 }
                 let (plan, status, sched) = (self.plan.clone(), self.status.clone(), self.sched.clone());
                 let carried = stopped.into_iter().map(Some).collect();
@@ -432,12 +438,7 @@ fn checked_plan(plan: Plan) -> Arc<Plan> {
 /// Each real server's state for the IPVS owner, as the board starts with it: up or down, and
 /// its weight when a dynamic checker moved it from the configured one.
 fn health(plan: &Plan, board: &Status) -> Vec<(RsId, bool, Option<i32>)> {
-    let states = board.servers();
-    plan.servers
-        .iter()
-        .zip(states)
-        .map(|(s, h)| (rs_id(s.id()), h.up, (s.weight != h.weight).then_some(h.weight)))
-        .collect()
+    board.zip_servers(&plan.servers, |s, h| (rs_id(s.id()), h.up, (s.weight != h.weight).then_some(h.weight)))
 }
 
 /// The checkers' name of a real server as the reconciler's: both index

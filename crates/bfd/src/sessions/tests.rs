@@ -28,8 +28,9 @@ struct Link {
     b: Sessions,
     logs: Vec<(char, String)>,
     changes: Vec<(char, String, State)>,
-    /// How long each side's sessions heard nothing before an expiry took them down.
-    silences: Vec<(char, Duration)>,
+    /// How long before an expiry took each side's session down its neighbour's first missing
+    /// packet was due.
+    missed: Vec<(char, Duration)>,
     /// While false, nothing B sends reaches A.
     b_to_a: bool,
 }
@@ -42,7 +43,7 @@ impl Link {
         let mut b = Sessions::new(2);
         assert!(a.set(now, vec![fast("peer", B)]).is_empty());
         assert!(b.set(now, vec![fast("peer", A)]).is_empty());
-        Link { now, a, b, logs: Vec::new(), changes: Vec::new(), silences: Vec::new(), b_to_a: true }
+        Link { now, a, b, logs: Vec::new(), changes: Vec::new(), missed: Vec::new(), b_to_a: true }
     }
 
     /// Runs the virtual clock for `d`, delivering every packet at once.
@@ -94,7 +95,7 @@ impl Link {
             Output::Log { line, .. } => self.logs.push((side, line)),
             Output::Changed { name, transition, missed_for } => {
                 self.changes.push((side, name, transition.to));
-                self.silences.extend(missed_for.map(|d| (side, d)));
+                self.missed.extend(missed_for.map(|d| (side, d)));
             }
         }
     }
@@ -122,7 +123,7 @@ fn silence_takes_the_session_down_with_keepalived_s_lines() {
     link.run(Duration::from_millis(100));
     assert_eq!(link.a.state("peer"), Some(State::Down));
     assert_eq!(link.changes.first(), Some(&('a', "peer".to_string(), State::Down)));
-    let silence = link.silences.first().map(|(_, d)| *d).expect("the fall came from an expiry");
+    let silence = link.missed.first().map(|(_, d)| *d).expect("the fall came from an expiry");
     // 30 ms silent, less the 10 ms within which b's next packet was due.
     assert!(silence >= Duration::from_millis(20) && silence < Duration::from_millis(30), "{silence:?}");
     let a_lines: Vec<&str> = link.logs.iter().filter(|(s, _)| *s == 'a').map(|(_, l)| l.as_str()).collect();

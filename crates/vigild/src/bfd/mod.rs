@@ -33,8 +33,8 @@ pub type Up = Arc<BTreeMap<String, bool>>;
 pub struct Fall {
     pub name: String,
     pub neighbor: IpAddr,
-    /// How long ago the neighbour's first missing packet was due.
-    pub missed_for: Duration,
+    /// When the neighbour's first missing packet was due.
+    pub missing_since: Instant,
 }
 
 /// A request to the BFD task.
@@ -303,7 +303,11 @@ impl Task {
                         (transition.reported(), transition.to, missed_for, neighbor)
                     {
                         // Nobody listening (no master_down_bfd) is no error.
-                        let _ = self.falls.send(Fall { name: name.clone(), neighbor, missed_for });
+                        // The expiry was handled just now: its time less how long before it the
+                        // packet was due.
+                        let now = Instant::now();
+                        let missing_since = now.checked_sub(missed_for).unwrap_or(now);
+                        let _ = self.falls.send(Fall { name: name.clone(), neighbor, missing_since });
                     }
                     if transition.reported() {
                         let up = transition.to == State::Up;

@@ -936,7 +936,8 @@ impl Vrrp {
         let now = Instant::now().into_std();
         for r in self.running.iter().filter(|r| r.model.master_down_bfd.as_ref().is_some_and(|(n, _)| *n == fall.name))
         {
-            let input = RouterInput::MasterGone { id: r.id, neighbor: fall.neighbor, missed_for: fall.missed_for };
+            let input =
+                RouterInput::MasterGone { id: r.id, neighbor: fall.neighbor, missing_since: fall.missing_since };
             if let Err(e) = self.router.handle(now, input) {
                 tracing::error!("({}) {e}", r.model.name);
             }

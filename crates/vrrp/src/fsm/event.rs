@@ -84,8 +84,9 @@ pub enum Input {
     /// other state nothing happens. Whether the session's neighbour is the Master, and whether
     /// its adverts still arrive, is the router's to check before.
     MasterGone,
-    /// The BFD session to the Master fell, but the Master advertised while BFD heard nothing
-    /// from it (Vigil's `master_down_bfd`): it may live, or have died just after that advert.
+    /// The BFD session to the Master fell, but the Master advertised after its first BFD
+    /// packet went missing (Vigil's `master_down_bfd`): it may live, or have died just after
+    /// that advert.
     /// A Backup waits for its next advert only: the Master_Down_Timer, which runs three
     /// Master advert intervals plus Skew_Time from the last advert, is brought forward to one
     /// interval plus Skew_Time from it. The next advert sets it back as usual.

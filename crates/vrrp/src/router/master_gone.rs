@@ -33,7 +33,9 @@ pub enum Veto {
         master: MasterSeen,
     },
     /// An advert came from the Master after its first BFD packet went missing.
-    #[error("an advert from {neighbor} came {ago:?} ago, after its BFD packets stopped coming {missed_for:?} ago")]
+    #[error(
+        "an advert from {neighbor} came {ago:?} ago, after its first missing BFD packet was due {missed_for:?} ago"
+    )]
     AdvertsStillArriving {
         /// The Master.
         neighbor: IpAddr,
@@ -59,14 +61,14 @@ impl std::fmt::Display for MasterSeen {
 
 /// Whether a Backup in `state`, which last heard an advert from `master` at `last_advert`,
 /// takes over at `now` because the BFD session to `neighbor` fell, the neighbour's first missing
-/// packet due `missed_for` before.
+/// packet due at `missing_since`.
 pub fn decide(
     state: State,
     master: Option<IpAddr>,
     last_advert: Option<Instant>,
     neighbor: IpAddr,
     now: Instant,
-    missed_for: Duration,
+    missing_since: Instant,
 ) -> Result<(), Veto> {
     if state != State::Backup {
         return Err(Veto::NotBackup(state));
@@ -74,11 +76,9 @@ pub fn decide(
     if master != Some(neighbor) {
         return Err(Veto::NotTheMaster { neighbor, master: MasterSeen(master) });
     }
-    if let Some(at) = last_advert {
-        let ago = now.saturating_duration_since(at);
-        if ago < missed_for {
-            return Err(Veto::AdvertsStillArriving { neighbor, ago, missed_for });
-        }
+    if let Some(at) = last_advert.filter(|&at| at > missing_since) {
+        let (ago, missed_for) = (now.saturating_duration_since(at), now.saturating_duration_since(missing_since));
+        return Err(Veto::AdvertsStillArriving { neighbor, ago, missed_for });
     }
     Ok(())
 }
@@ -99,7 +99,7 @@ mod tests {
         let now = t0 + ms(1_000);
         // BFD silent for 30 ms at 10 ms intervals: the Master's first missing packet was due
         // 20 ms ago.
-        let missed = ms(20);
+        let missed = now - ms(20);
         // The Master's last advert 600 ms ago: the Master died since.
         assert_eq!(decide(State::Backup, Some(master), Some(t0 + ms(400)), master, now, missed), Ok(()));
         // Never heard an advert time (a reload forgot it) but known as Master: take over.
@@ -110,7 +110,7 @@ mod tests {
         // An advert 10 ms ago, after a BFD packet went missing: the Master lives.
         assert_eq!(
             decide(State::Backup, Some(master), Some(t0 + ms(990)), master, now, missed),
-            Err(Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), missed_for: missed })
+            Err(Veto::AdvertsStillArriving { neighbor: master, ago: ms(10), missed_for: ms(20) })
         );
         // A session to a router that is not the Master.
         assert_eq!(

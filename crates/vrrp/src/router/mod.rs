@@ -68,7 +68,7 @@ pub enum RouterInput {
         /// True when every VIP is on its interface.
         held: bool,
     },
-    /// The BFD session to `neighbor` fell, its first missing packet due `missed_for` before
+    /// The BFD session to `neighbor` fell, its first missing packet due at `missing_since`
     /// (Vigil's `master_down_bfd`): a Backup whose Master that is takes over now, unless
     /// [`master_gone::decide`] vetoes it; vetoed because the Master advertised meanwhile, it
     /// waits for the Master's next advert only ([`Input::MasterSuspect`]).
@@ -77,8 +77,8 @@ pub enum RouterInput {
         id: InstanceId,
         /// The BFD session's neighbour.
         neighbor: IpAddr,
-        /// How long ago its first missing BFD packet was due.
-        missed_for: Duration,
+        /// When its first missing BFD packet was due.
+        missing_since: Instant,
     },
     /// Something else removed one of the instance's VIPs from its interface (an admin's
     /// `ip addr flush`, a network manager).
@@ -213,11 +213,11 @@ impl Router {
                 self.feed(now, id, accepted.input);
             }
             RouterInput::VipsHeld { id, held } => self.vips_held(now, id, held),
-            RouterInput::MasterGone { id, neighbor, missed_for } => {
+            RouterInput::MasterGone { id, neighbor, missing_since } => {
                 let Some(e) = self.instances.get(&id) else { return Ok(()) };
                 let last = e.last_advert.filter(|(ip, _)| *ip == neighbor).map(|(_, at)| at);
                 let verdict =
-                    master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, missed_for);
+                    master_gone::decide(e.fsm.state(), e.peers.last_master(), last, neighbor, now, missing_since);
                 self.actions.push_back((id, RouterAction::MasterGone { neighbor, verdict }));
                 match verdict {
                     Ok(()) => self.feed(now, id, Input::MasterGone),

@@ -247,7 +247,7 @@ fn a_fallen_bfd_session_to_the_master_hands_over_at_once_unless_its_adverts_stil
         assert_eq!(state(r, 1), State::Backup);
     };
     let gone = |r: &mut Router, at: Duration, neighbor: IpAddr| {
-        let input = RouterInput::MasterGone { id: InstanceId(1), neighbor, missed_for: ms(20) };
+        let input = RouterInput::MasterGone { id: InstanceId(1), neighbor, missing_since: t0 + at - ms(20) };
         r.handle(t0 + at, input).expect("never refused");
         drain(r)
     };
