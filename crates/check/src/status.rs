@@ -288,7 +288,10 @@ impl Status {
 /// Each check's group (one for each virtual server name and checker keyword), and the groups.
 fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
     let mut index: std::collections::HashMap<(&str, &'static str), u32> = std::collections::HashMap::new();
-    let mut groups = Vec::new();
+    // Each group's virtual server and kind first, then the groups at their exact number: a
+    // vector of them grown by doubling, then shrunk, held twice their room at a reload's
+    // peak (10,000 groups of 152 bytes at 10,000 virtual servers).
+    let mut keys: Vec<(Option<&Arc<str>>, &'static str)> = Vec::new();
     let group_of = plan
         .checks
         .iter()
@@ -296,13 +299,20 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
             let kind = c.kind.keyword();
             let vs_name = plan.servers.get(c.server()).and_then(|s| plan.vs_names.get(s.vs as usize));
             *index.entry((vs_name.map_or("", |n| n), kind)).or_insert_with(|| {
-                let vs_name = vs_name.map_or_else(|| Arc::from(""), Arc::clone);
-                groups.push(LatencyGroup { vs_name, kind, latencies: Latencies::default() });
-                u32::try_from(groups.len() - 1).unwrap_or(u32::MAX)
+                keys.push((vs_name, kind));
+                u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
             })
         })
         .collect();
-    groups.shrink_to_fit();
+    drop(index);
+    let groups = keys
+        .into_iter()
+        .map(|(vs_name, kind)| LatencyGroup {
+            vs_name: vs_name.map_or_else(|| Arc::from(""), Arc::clone),
+            kind,
+            latencies: Latencies::default(),
+        })
+        .collect();
     (group_of, groups)
 }
 
