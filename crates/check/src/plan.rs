@@ -396,7 +396,12 @@ pub struct AlertSettings {
 impl Plan {
     /// The name of `server`'s virtual server ([`Plan::vs_names`]).
     pub fn vs_name(&self, server: &ServerSpec) -> &str {
-        self.vs_names.get(server.vs as usize).map_or("", |n| n)
+        self.vs_name_of(server).map_or("", |n| n)
+    }
+
+    /// [`Plan::vs_name`], shared.
+    pub(crate) fn vs_name_of(&self, server: &ServerSpec) -> Option<&Arc<str>> {
+        self.vs_names.get(server.vs as usize)
     }
 }
 

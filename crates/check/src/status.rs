@@ -297,7 +297,7 @@ fn latency_groups(plan: &Plan) -> (Vec<u32>, Vec<LatencyGroup>) {
         .iter()
         .map(|c| {
             let kind = c.kind.keyword();
-            let vs_name = plan.servers.get(c.server()).and_then(|s| plan.vs_names.get(s.vs as usize));
+            let vs_name = plan.servers.get(c.server()).and_then(|s| plan.vs_name_of(s));
             *index.entry((vs_name.map_or("", |n| n), kind)).or_insert_with(|| {
                 keys.push((vs_name, kind));
                 u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)

@@ -196,10 +196,8 @@ impl Checkers {
         let (old_status, new_plan, new_config) = (self.status.clone(), plan.clone(), config.clone());
         let resumed = tokio::task::spawn_blocking(move || {
             let same = vigil_check::same_servers(&old_plan, &new_plan);
-            let checks = match checks_gone {
-                true => OldChecks::Remade { old: &old_config, new: &new_config },
-                false => OldChecks::InPlan,
-            };
+            let checks =
+                if checks_gone { OldChecks::Remade { old: &old_config, new: &new_config } } else { OldChecks::InPlan };
             let carried = vigil_check::carry_over(&old_plan, &stopped, &new_plan, &same, checks);
             let before = Before::new(&old_plan, same);
             drop((old_plan, stopped, old_config));
