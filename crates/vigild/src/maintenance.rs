@@ -924,12 +924,12 @@ virtual_server 10.0.0.4 80 {
         let health = Health { up: true, weight: None, inhibit: false };
         let runtime = Runtime { maintenance: None, weight: Some(9) };
         apply(&mut pools, id, decide(health, Some(&runtime)));
-        assert_eq!(pools.pools[0].members[0].weight(), 9);
+        assert_eq!(pools.pools[0].weight(0), 9);
         apply(&mut pools, id, decide(health, None));
-        assert_eq!(pools.pools[0].members[0].weight(), 3);
+        assert_eq!(pools.pools[0].weight(0), 3);
         // A dynamic checker's weight comes back when the override goes.
         apply(&mut pools, id, decide(Health { weight: Some(4), ..health }, None));
-        assert_eq!(pools.pools[0].members[0].weight(), 4);
+        assert_eq!(pools.pools[0].weight(0), 4);
     }
 
     #[test]
