@@ -189,8 +189,9 @@ impl Checkers {
             }
         };
         // The old plan goes as soon as the verdicts are carried, before the new board is made
-        // (it keeps only where each server was, in `Before`); the old board, which the new
-        // one takes the history from, goes after.
+        // (it keeps only where each server was, in `Before`); the new board takes the old
+        // one's history part by part, emptying it as it goes (nothing reads it during the
+        // reload: the daemon answers no status request until the reload is done).
         let old_plan = std::mem::replace(&mut self.plan, plan.clone());
         let old_config = std::mem::replace(&mut self.config, config.clone());
         let (old_status, new_plan, new_config) = (self.status.clone(), plan.clone(), config.clone());
