@@ -22,8 +22,9 @@ type Run = (Instant, usize);
 /// an `Instant` and a `usize`'s 24: at 100,000 checks the lanes hold them all.
 type Kept = (u64, u32);
 
-/// Heap capacity kept once the heap is empty again: the first runs (spread at random) all go
-/// through the heap, and a heap sized for them would stay allocated, empty, for good.
+/// Heap capacity kept at the least: the first runs (spread at random) all go through the heap,
+/// which gives its room back as it empties ([`Schedule::take`]); a heap sized for them would
+/// stay allocated, empty, for good.
 const HEAP_KEPT: usize = 1024;
 
 #[derive(Debug)]
@@ -56,7 +57,14 @@ impl Schedule {
         if let Some(delay) = delay {
             let room = self.lanes.len() < MAX_LANES;
             match self.lanes.iter_mut().find(|(d, _)| *d == delay) {
-                Some((_, lane)) if lane.back().is_none_or(|last| *last <= run) => return lane.push_back(run),
+                Some((_, lane)) if lane.back().is_none_or(|last| *last <= run) => {
+                    // Grown by an eighth, not doubled: the first runs move from the heap into
+                    // the lanes, and at 100,000 checks a doubled lane holds room for 131,072.
+                    if lane.len() == lane.capacity() {
+                        lane.reserve_exact(lane.len() / 8 + 1);
+                    }
+                    return lane.push_back(run);
+                }
                 Some(_) => {}
                 None if room => return self.lanes.push((delay, VecDeque::from([run]))),
                 None => {}
@@ -102,8 +110,10 @@ impl Schedule {
             Some(lane) => self.lanes.get_mut(lane)?.1.pop_front(),
             None => {
                 let run = self.heap.pop().map(|Reverse(run)| run);
-                if self.heap.is_empty() && self.heap.capacity() > HEAP_KEPT {
-                    self.heap.shrink_to(HEAP_KEPT);
+                // Half empty: its room goes down to what it holds, while the lanes fill with
+                // the same runs (each run is moved at most once for each halving).
+                if self.heap.capacity() > HEAP_KEPT && self.heap.len() <= self.heap.capacity() / 2 {
+                    self.heap.shrink_to(self.heap.len().max(HEAP_KEPT));
                 }
                 run
             }
@@ -163,11 +173,24 @@ mod tests {
         while let Some((at, _)) = s.pop() {
             assert!(at >= last, "in order");
             last = at;
+            assert!(s.heap.capacity() <= (2 * s.heap.len() + 1).max(HEAP_KEPT), "room given back as it empties");
         }
         assert!(s.heap.capacity() <= HEAP_KEPT, "{} kept", s.heap.capacity());
         let before = base.checked_sub(Duration::from_secs(1)).expect("a second after boot");
         s.push(before, 3, None);
         assert_eq!(s.pop(), Some((base, 3)));
+    }
+
+    #[test]
+    fn a_lane_grows_by_an_eighth() {
+        let base = tokio::time::Instant::now().into_std();
+        let mut s = Schedule::new(0, base);
+        for id in 0..10_000 {
+            s.push(base + Duration::from_millis(id as u64), id, Some(Duration::from_secs(6)));
+        }
+        let lane = &s.lanes[0].1;
+        assert_eq!(lane.len(), 10_000);
+        assert!(lane.capacity() <= 10_000 + 10_000 / 8 + 1, "{} for 10,000 runs", lane.capacity());
     }
 
     #[test]
