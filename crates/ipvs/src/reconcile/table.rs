@@ -64,6 +64,12 @@ impl Table {
         }
     }
 
+    /// A copy of each service of `keys` that the table has, in key order: what a table kept in
+    /// memory in place of the kernel's hands out when it is read.
+    pub fn copies_of<'a>(&'a self, keys: &'a BTreeSet<ServiceKey>) -> impl Iterator<Item = TableService> + 'a {
+        self.services.iter().filter(|(k, _)| keys.contains(k)).map(|(_, s)| s.clone())
+    }
+
     /// [`Table::apply`] of each op in turn, with each run of destinations removed from one
     /// service (as a diff writes them) taken out in one pass ([`Dests::remove_all`]).
     pub fn apply_all<'a>(&mut self, ops: impl IntoIterator<Item = &'a Op>) {

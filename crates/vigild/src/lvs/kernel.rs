@@ -69,7 +69,7 @@ impl Kernel for Detached {
     type Error = std::convert::Infallible;
 
     fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Self::Error> {
-        self.table.services.iter().filter(|(k, _)| ours.contains(k)).for_each(|(_, s)| each(s.clone()));
+        self.table.copies_of(ours).for_each(each);
         Ok(())
     }
 

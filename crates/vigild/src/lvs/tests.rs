@@ -19,7 +19,7 @@ impl Kernel for &mut Memory {
 
     fn each(&mut self, ours: &BTreeSet<ServiceKey>, each: &mut dyn FnMut(TableService)) -> Result<(), Infallible> {
         self.reads.push(ours.clone());
-        self.table.services.iter().filter(|(k, _)| ours.contains(k)).for_each(|(_, s)| each(s.clone()));
+        self.table.copies_of(ours).for_each(each);
         Ok(())
     }
 
