@@ -284,7 +284,10 @@ pub(crate) static VIRTUAL_SERVER: Table<VirtualServer> = table_with_timing!(vs_c
             c.lenient_int(s, 0, 1, i64::from(i32::MAX));
         }),
         set("real_server", |c, s, v| {
-            if let Some(rs) = real_server(c, s) {
+            let outer = std::mem::replace(&mut c.rs_owner, group_owner(&v.key));
+            let rs = real_server(c, s);
+            c.rs_owner = outer;
+            if let Some(rs) = rs {
                 v.real_servers.push(rs)
             }
         }),
@@ -321,11 +324,11 @@ pub(crate) static REAL_SERVER: Table<RealServer> = table_with_timing!(rs_check, 
         set("inhibit_on_failure", |c, s, r| r.inhibit_on_failure = Some(c.flag(s))),
         // Read through `extra()`: looking for an earlier script must not make the box.
         set("notify_up", |c, s, r| match r.extra().notify_up {
-            Some(_) => c.script_given(s, ""),
+            Some(_) => c.script_given(s, &c.rs_owner.clone()),
             None => set_extra(r, c.script(s), |e, v| e.notify_up = Some(v)),
         }),
         set("notify_down", |c, s, r| match r.extra().notify_down {
-            Some(_) => c.script_given(s, ""),
+            Some(_) => c.script_given(s, &c.rs_owner.clone()),
             None => set_extra(r, c.script(s), |e, v| e.notify_down = Some(v)),
         }),
         set("uthreshold", |c, s, r| set_extra(r, c.ka_num(s, 0, u64::from(u32::MAX)), |e, v| e.uthreshold = Some(v))),
@@ -1456,7 +1459,7 @@ mod tests {
     use crate::{parse_str, Options, Severity};
 
     /// A second notify_up, notify_down, quorum_up or quorum_down is reported and ignored: the
-    /// first one stands, as in keepalived.
+    /// first one stands, as in keepalived, which names a virtual server's group first.
     #[test]
     fn the_first_notify_and_quorum_script_stands() {
         let text = "virtual_server 192.0.2.10 80 {\n quorum_up /bin/q1\n quorum_up /bin/q2\n \
@@ -1478,6 +1481,12 @@ mod tests {
                 warned(8, "notify_down script already specified - ignoring /bin/d2"),
             ]
         );
+        // In a `virtual_server group`, a real server's is reported with the group's name first,
+        // as keepalived does (its virtual server's name).
+        let text = "virtual_server_group G {\n 192.0.2.10 80\n}\nvirtual_server group G {\n \
+                    real_server 192.0.2.20 80 {\n notify_up /bin/u1\n notify_up /bin/u2\n }\n}\n";
+        let said = super::super::said_about(text, "already");
+        assert_eq!(said, [warned(7, "(G) notify_up script already specified - ignoring /bin/u2")]);
     }
 
     /// BFD_CHECK keeps a checker only for a `bfd_instance` read before it that sends the

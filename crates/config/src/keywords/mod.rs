@@ -105,6 +105,9 @@ pub(crate) struct Ctx<'a> {
     /// How many `{ ... }` blocks handlers have taken ([`Ctx::block`]): a handler that leaves a
     /// statement's block untouched does not take one.
     pub blocks_read: usize,
+    /// While a real server's block is read, how keepalived starts its "already specified"
+    /// warnings: its virtual server's (`(G) ` in a `virtual_server group G`).
+    pub rs_owner: String,
 }
 
 /// Reads one top-level statement into the configuration.
