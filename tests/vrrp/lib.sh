@@ -458,6 +458,29 @@ wait_log() {
     now
 }
 
+# wait_log_settled SIDE PREFIX TEXT SETTLE TIMEOUT [FROM_LINE]: poll the side's log until its
+# last line holding PREFIX (after line FROM_LINE) holds TEXT and has stayed the last one for
+# SETTLE seconds: for a value the peer may still renegotiate (a BFD session's detection time,
+# which a peer's reload or its session coming up again changes a second or two later). Fails
+# the scenario on timeout or if the speaker dies meanwhile.
+wait_log_settled() {
+    local side=$1 prefix=$2 text=$3 settle=$4 timeout=$5 from=${6:-0} deadline last seen= since=
+    deadline=$(fcalc "$(now) + $timeout")
+    while :; do
+        speaker_alive "$side" || fail "side $side (${IMPL[$side]}) exited while waiting for '$text'"
+        last=$(awk -v from="$from" -v p="$prefix" 'NR > from && index($0, p) { l = NR ": " $0 } END { print l }' "$SDIR/$side.log")
+        if [[ $last == *"$text"* ]]; then
+            [ "$last" = "$seen" ] || { seen=$last; since=$(now); }
+            fcheck "$(now) >= $since + $settle" && break
+        else
+            seen=
+        fi
+        fcheck "$(now) < $deadline" || fail "side $side (${IMPL[$side]}): '$text' not the last '$prefix' line for ${settle}s within ${timeout}s"
+        sleep 0.05
+    done
+    trace "side $side: '$text' the last '$prefix' line for ${settle}s"
+}
+
 # state_re INST: an ERE for the lines that say INST's state: "(INST) Entering X
 # STATE", and "(INST) entering FAULT state" (also "(INST): entering FAULT state
 # ..."), the line keepalived logs instead when a tracked object (track_bfd, a
