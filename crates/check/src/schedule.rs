@@ -110,10 +110,12 @@ impl Schedule {
             Some(lane) => self.lanes.get_mut(lane)?.1.pop_front(),
             None => {
                 let run = self.heap.pop().map(|Reverse(run)| run);
-                // Half empty: its room goes down to what it holds, while the lanes fill with
-                // the same runs (each run is moved at most once for each halving).
-                if self.heap.capacity() > HEAP_KEPT && self.heap.len() <= self.heap.capacity() / 2 {
-                    self.heap.shrink_to(self.heap.len().max(HEAP_KEPT));
+                // Three quarters empty: its room goes down to twice what it holds, while the
+                // lanes fill with the same runs. The margin keeps a heap whose length hovers
+                // (runs beyond the lanes, late results) from shrinking and growing back on
+                // every run.
+                if self.heap.capacity() > HEAP_KEPT && self.heap.len() <= self.heap.capacity() / 4 {
+                    self.heap.shrink_to((2 * self.heap.len()).max(HEAP_KEPT));
                 }
                 run
             }
@@ -173,12 +175,34 @@ mod tests {
         while let Some((at, _)) = s.pop() {
             assert!(at >= last, "in order");
             last = at;
-            assert!(s.heap.capacity() <= (2 * s.heap.len() + 1).max(HEAP_KEPT), "room given back as it empties");
+            assert!(s.heap.capacity() <= (4 * s.heap.len() + 3).max(HEAP_KEPT), "room given back as it empties");
         }
         assert!(s.heap.capacity() <= HEAP_KEPT, "{} kept", s.heap.capacity());
         let before = base.checked_sub(Duration::from_secs(1)).expect("a second after boot");
         s.push(before, 3, None);
         assert_eq!(s.pop(), Some((base, 3)));
+    }
+
+    #[test]
+    fn a_heap_hovering_at_one_length_keeps_its_room() {
+        let base = tokio::time::Instant::now().into_std();
+        let mut s = Schedule::new(0, base);
+        for id in 0..20_000 {
+            s.push(base + Duration::from_millis(id as u64), id, None);
+        }
+        // Down to where its room was given back last, then a run in and a run out, as a heap
+        // holding the runs beyond the lanes does.
+        let mut room = s.heap.capacity();
+        while s.heap.capacity() == room {
+            s.pop();
+        }
+        room = s.heap.capacity();
+        for id in 0..1_000 {
+            s.push(base + Duration::from_secs(60) + Duration::from_millis(id as u64), id, None);
+            assert_eq!(s.heap.capacity(), room, "no regrowth after a shrink");
+            s.pop();
+            assert_eq!(s.heap.capacity(), room, "no shrink around one length");
+        }
     }
 
     #[test]
