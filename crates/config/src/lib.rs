@@ -124,12 +124,7 @@ fn read_str(name: &str, text: &str, opts: &Options, host: Option<&dyn Host>, run
 }
 
 fn finish(mut config: Config, mut diags: diag::Diagnostics, host: Option<&dyn Host>, moved: &Moved) -> Parsed {
-    let mut ctx = keywords::Ctx {
-        diags: &mut diags,
-        all_blocks: keywords::block_index(),
-        blocks_read: 0,
-        rs_owner: String::new(),
-    };
+    let mut ctx = keywords::Ctx::new(&mut diags);
     keywords::finish(&mut ctx, &mut config, moved);
     // Grown by pushes, it holds up to twice its length (megabytes at 10,000 virtual servers).
     config.virtual_servers.shrink_to_fit();

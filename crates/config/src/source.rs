@@ -368,8 +368,7 @@ impl<'a> Reader<'a> {
 
     /// Hands complete top-level statements to the keyword tables; they are dropped after.
     fn apply_ready(&mut self) {
-        let mut ctx =
-            Ctx { diags: self.diags, all_blocks: keywords::block_index(), blocks_read: 0, rs_owner: String::new() };
+        let mut ctx = Ctx::new(self.diags);
         for stmt in self.builder.take_ready() {
             let before = self.config.virtual_servers.len();
             keywords::top(&mut ctx, &stmt, &mut self.config);

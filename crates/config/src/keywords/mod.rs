@@ -213,6 +213,13 @@ pub(crate) fn closest<'n>(word: &str, names: impl Iterator<Item = &'n str>) -> O
         .map(|(_, n)| n)
 }
 
+impl<'a> Ctx<'a> {
+    /// Reporting into `diags`, with no block read yet.
+    pub fn new(diags: &'a mut Diagnostics) -> Ctx<'a> {
+        Ctx { diags, all_blocks: block_index(), blocks_read: 0, rs_owner: String::new() }
+    }
+}
+
 impl Ctx<'_> {
     /// The `i`-th argument, or an error that it is missing.
     pub fn arg<'s>(&mut self, s: &'s Statement, i: usize) -> Option<&'s Word> {

@@ -22,7 +22,7 @@ pub struct RsId {
 }
 
 /// A real server's state in its pool. What it is (address, forwarding, configured weight,
-/// thresholds) is its configuration's, which the pool holds: [`Pool::dest`]. At 100,000 real
+/// thresholds) is its configuration's, which the pool holds ([`Pool::vs`]). At 100,000 real
 /// servers a copy of each one's destination here was 4 MiB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Member {
@@ -69,22 +69,19 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Member `i`'s destination, at its configured weight.
-    pub fn dest(&self, i: usize) -> Option<Dest> {
-        self.vs.real_servers.get(i).map(|rs| member_dest(&self.vs, rs))
+    /// Each member with its real server's configuration.
+    fn each(&self) -> impl Iterator<Item = (&Member, &RealServer)> {
+        self.members.iter().zip(&self.vs.real_servers)
     }
 
-    /// The weight member `i` contributes while alive: a checker's (MISC_CHECK misc_dynamic) or
-    /// an override's, else the configured one.
+    /// The weight member `i` contributes while alive ([`member_weight`]).
     pub fn weight(&self, i: usize) -> i32 {
-        let configured = || self.vs.real_servers.get(i).map_or(0, |rs| rs.weight);
-        self.members.get(i).and_then(|m| m.dynamic_weight).unwrap_or_else(configured)
+        self.each().nth(i).map_or(0, |(m, rs)| member_weight(m, rs))
     }
 
     /// The sum of the weights of the live real servers.
     pub fn live_weight(&self) -> i64 {
-        let live = self.members.iter().enumerate().filter(|(_, m)| m.alive);
-        live.map(|(i, _)| i64::from(self.weight(i).max(0))).sum()
+        self.each().filter(|(m, _)| m.alive).map(|(m, rs)| i64::from(member_weight(m, rs).max(0))).sum()
     }
 
     /// Re-evaluates the quorum (keepalived's rule: lost when the live weight is 0 or below
@@ -108,9 +105,9 @@ impl Pool {
     /// The destinations every service of this pool should have now.
     pub fn dests(&self) -> Dests {
         let sorry_active = !self.quorum_up && self.sorry.is_some();
-        let members = self.members.iter().zip(&self.vs.real_servers).enumerate().filter_map(|(i, (m, rs))| {
+        let members = self.each().filter_map(|(m, rs)| {
             let weight = match (m.alive && !sorry_active, m.inhibit) {
-                (true, _) => self.weight(i),
+                (true, _) => member_weight(m, rs),
                 (false, true) => 0,
                 (false, false) => return None,
             };
@@ -179,9 +176,9 @@ impl Pools {
             old.pools.iter().filter_map(|p| p.services.first().map(|s| (s.key, p))).collect();
         for pool in &mut self.pools {
             let Some(prev) = pool.services.first().and_then(|s| by_key.get(&s.key)) else { continue };
-            let prev_keys: Vec<DestKey> = prev.vs.real_servers.iter().map(|rs| member_dest(&prev.vs, rs).key).collect();
+            let prev_keys: Vec<DestKey> = prev.vs.real_servers.iter().map(|rs| dest_key(&prev.vs, rs)).collect();
             for (m, rs) in pool.members.iter_mut().zip(&pool.vs.real_servers) {
-                let key = member_dest(&pool.vs, rs).key;
+                let key = dest_key(&pool.vs, rs);
                 let found = prev_keys.iter().zip(&prev.members).find(|(k, _)| **k == key);
                 if let Some((_, pm)) = found {
                     m.alive = pm.alive;
@@ -374,10 +371,20 @@ fn dest_port(vs: &VirtualServer, port: u16, f: cfg::Forwarding) -> u16 {
     }
 }
 
+/// Real server `rs`'s key in `vs`: its address and the port it serves ([`dest_port`]).
+fn dest_key(vs: &VirtualServer, rs: &RealServer) -> DestKey {
+    DestKey { addr: rs.ip, port: dest_port(vs, rs.port, rs.forwarding.unwrap_or(vs.forwarding)) }
+}
+
+/// The weight a member contributes while alive: a checker's (MISC_CHECK misc_dynamic) or an
+/// override's, else its real server's configured one.
+fn member_weight(m: &Member, rs: &RealServer) -> i32 {
+    m.dynamic_weight.unwrap_or(rs.weight)
+}
+
 /// Real server `rs`'s destination in `vs`, at its configured weight.
 fn member_dest(vs: &VirtualServer, rs: &RealServer) -> Dest {
-    let method = rs.forwarding.unwrap_or(vs.forwarding);
-    let mut dest = dest(DestKey { addr: rs.ip, port: dest_port(vs, rs.port, method) }, method, rs.weight);
+    let mut dest = dest(dest_key(vs, rs), rs.forwarding.unwrap_or(vs.forwarding), rs.weight);
     dest.u_threshold = rs.extra().uthreshold.unwrap_or(0);
     dest.l_threshold = rs.extra().lthreshold.unwrap_or(0);
     dest
