@@ -177,6 +177,11 @@ impl Name {
     pub fn new(addr: SocketAddr, protocol: Protocol) -> Name {
         Name { ip: addr.ip(), port: addr.port(), protocol }
     }
+
+    /// The real server `rs` of `vs`.
+    pub fn of(vs: &VirtualServer, rs: &RealServer) -> Name {
+        Name { ip: rs.ip, port: rs.port, protocol: vs.protocol }
+    }
 }
 
 impl std::fmt::Display for Name {
@@ -452,10 +457,10 @@ pub fn plan(config: &Config) -> Plan {
     for (vsi, vs) in config.virtual_servers.iter().enumerate() {
         for (rsi, rs) in vs.real_servers.iter().enumerate() {
             let id = RsId { vs: vsi, rs: rsi };
-            let name = Name::new(SocketAddr::new(rs.ip, rs.port), vs.protocol);
+            let name = Name::of(vs, rs);
             let start = out.checks.len();
             let server = out.servers.len();
-            for mut spec in server_checks(&outside, vs, rs, (id, server), &mut out.problems) {
+            for mut spec in server_checks(&outside, vs, rs, (id, server, name), &mut out.problems) {
                 spec.timing = timings.entry(*spec.timing).or_insert(spec.timing).clone();
                 out.checks.push(spec);
             }
@@ -477,16 +482,15 @@ pub fn plan(config: &Config) -> Plan {
     out
 }
 
-/// The checks of the real server `rs` of `vs` (`id`, at `server` in its plan), in its
-/// checkers' order, those that cannot run left out and told in `problems`.
+/// The checks of the real server `rs` of `vs` (`id`, at `server` in its plan, named `name`),
+/// in its checkers' order, those that cannot run left out and told in `problems`.
 fn server_checks<'a>(
     outside: &'a Outside<'a>,
     vs: &'a VirtualServer,
     rs: &'a RealServer,
-    (id, server): (RsId, usize),
+    (id, server, name): (RsId, usize, Name),
     problems: &'a mut Vec<Error>,
 ) -> impl Iterator<Item = CheckSpec> + 'a {
-    let name = Name::new(SocketAddr::new(rs.ip, rs.port), vs.protocol);
     rs.checkers.iter().filter_map(move |checker| {
         match check_spec(outside, vs, rs, checker, (id, server), name, problems) {
             Ok(spec) => Some(spec),
@@ -564,7 +568,7 @@ impl<'a> Remade<'a> {
         let Some(vs) = self.old.virtual_servers.get(id.vs) else { return Vec::new() };
         let Some(rs) = vs.real_servers.get(id.rs) else { return Vec::new() };
         let mut told = Vec::new();
-        server_checks(&self.outside, vs, rs, (id, 0), &mut told).collect()
+        server_checks(&self.outside, vs, rs, (id, 0, Name::of(vs, rs)), &mut told).collect()
     }
 }
 
