@@ -123,26 +123,47 @@ on() {
   nsenter -t "$pid" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 SYSTEMD_COLORS=0 "$@"
 }
 
-# Each container in a cgroup of its own. Without a registration nspawn puts the container's
-# cgroups under the one it runs in: two containers started from this shell would share every
-# unit's cgroup, and b's systemd would see a's vigild in its vigild.service.
-cgroup_roots() {
+# Each container in a cgroup of its own, under this script's. Without a registration nspawn
+# puts the container's cgroups under the one it runs in: two containers started from this
+# shell would share every unit's cgroup, and b's systemd would see a's vigild in its
+# vigild.service. CGROUP_HOMES: this script's cgroup in each hierarchy that systemd uses (the
+# unified one; on a hybrid host also name=systemd).
+cgroup_homes() {
+  local own
+  own=$(sed -n 's/^0:://p' /proc/self/cgroup)
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    echo /sys/fs/cgroup
+    [[ -n $own ]] && echo "/sys/fs/cgroup$own"
   else
-    local h
-    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do [[ -d $h ]] && echo "$h"; done
+    [[ -n $own && -d /sys/fs/cgroup/unified ]] && echo "/sys/fs/cgroup/unified$own"
+    own=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/self/cgroup)
+    [[ -n $own && -d /sys/fs/cgroup/systemd ]] && echo "/sys/fs/cgroup/systemd$own"
   fi
 }
-# cgroup_enter NAME: this (sub)shell into the cgroup NAME; cgroup_remove NAME: the cgroup and
-# those under it, once empty.
+mapfile -t CGROUP_HOMES < <(cgroup_homes)
+# cgroup_enter NAME: this (sub)shell into a new cgroup NAME in each home.
 cgroup_enter() {
   local h
-  for h in $(cgroup_roots); do mkdir -p "$h/$1" && echo "$BASHPID" >"$h/$1/cgroup.procs" || return 1; done
+  ((${#CGROUP_HOMES[@]})) || { echo "no cgroup hierarchy of systemd's found in /proc/self/cgroup" >&2; return 1; }
+  cgroup_remove "$1"
+  for h in "${CGROUP_HOMES[@]}"; do
+    mkdir "${h%/}/$1" && echo "$BASHPID" >"${h%/}/$1/cgroup.procs" || return 1
+  done
 }
+# cgroup_remove NAME: the cgroup NAME and those under it; what still runs there (a container
+# that outlived its nspawn's SIGKILL) is killed first.
 cgroup_remove() {
-  local h
-  for h in $(cgroup_roots); do [[ -d $h/$1 ]] && find "$h/$1" -depth -type d -exec rmdir {} + 2>/dev/null; done
+  local h dir pid i
+  for h in "${CGROUP_HOMES[@]}"; do
+    dir=${h%/}/$1
+    [[ -d $dir ]] || continue
+    for i in $(seq 20); do
+      find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+      [[ -d $dir ]] || break
+      for pid in $(find "$dir" -name cgroup.procs -exec cat {} +); do kill -KILL "$pid" 2>/dev/null; done
+      sleep 0.1
+    done
+    [[ -d $dir ]] && echo "cgroup $dir is left: $(find "$dir" -name cgroup.procs -exec cat {} + | tr '\n' ' ')" >&2
+  done
   return 0
 }
 boot() {
@@ -157,6 +178,7 @@ boot() {
   NSPAWN[$node]=$!
   for i in $(seq 120); do
     sleep 0.5
+    kill -0 "${NSPAWN[$node]}" 2>/dev/null || break
     state=$(on "$node" systemctl is-system-running 2>/dev/null)
     [[ $state == running || $state == degraded ]] && {
       [[ $state == degraded ]] && info "$node: systemd is degraded: $(on "$node" systemctl --failed --no-legend | tr -s ' ' | tr '\n' ';')"
@@ -234,15 +256,22 @@ active_running() { [[ $(prop "$1" ActiveState) == active && $(prop "$1" SubState
 # other steps do not depend on step 2 (vigilctl finding it by itself).
 state() { on "$1" sh -c 'vigilctl status --socket "$(ls /run/vigil/vigild*.sock | head -1)"' 2>/dev/null | vi_1_state; }
 vi_1_state() { awk '$1 == "VI_1" { print $2 }'; }
-# transitions NODE: how many times VI_1 changed state in the running vigild, as its status
-# says: what the daemon did, with no wait for its lines to reach the journal.
-transitions() {
-  on "$1" sh -c 'vigilctl status --json --socket "$(ls /run/vigil/vigild*.sock | head -1)"' 2>/dev/null |
-    grep -o '"transitions": *[0-9]*' | head -1 | tr -dc 0-9
+# moves NODE: "PID TRANSITIONS SINCE" as the running vigild's status says: its pid, how many
+# times VI_1 changed state, and when it entered its current state. What the daemon did, with
+# no wait for its lines to reach the journal; a restart of vigild or of VI_1 by a reload
+# changes it even where the count comes back to the same number.
+moves() {
+  local doc vrrp
+  doc=$(on "$1" sh -c 'vigilctl status --json --socket "$(ls /run/vigil/vigild*.sock | head -1)"' 2>/dev/null)
+  vrrp=${doc#*\"vrrp\":\[}
+  [[ $vrrp != "$doc" ]] || return 0
+  echo "$(field pid "${doc%%\"vrrp\":*}") $(field transitions "$vrrp") $(field since "$vrrp")"
 }
-# read_counts N...: each N is a count of transitions read from a vigild (1 or more: entering
-# BACKUP at the start is one), so that a comparison of two is not of two failed reads.
-read_counts() { local n; for n; do [[ $n =~ ^[1-9][0-9]*$ ]] || return 1; done; }
+# field NAME JSON: the first number NAME has in JSON (compact, as vigild writes it).
+field() { [[ $2 =~ \"$1\":([0-9.]+) ]] && echo "${BASH_REMATCH[1]}"; }
+# read_moves M...: each M was read whole (a pid, 1 transition or more: entering BACKUP at the
+# start is one, and a time), so that a comparison of two is not of two failed reads.
+read_moves() { local m; for m; do [[ $m =~ ^[1-9][0-9]*\ [1-9][0-9]*\ [0-9]+(\.[0-9]+)?$ ]] || return 1; done; }
 masters() { local n c=0; for n in a b; do [[ $(state "$n") == MASTER ]] && c=$((c + 1)); done; echo "$c"; }
 # The pair as it should be: A MASTER, B BACKUP, the VIPs on A only.
 settled() {
@@ -433,16 +462,16 @@ check "2. a: vigilctl status under the unit's hardening reaches the same daemon"
   indent <<<"$out"
 
 # 3. reload: a VIP written with dev; then a broken file.
-moved_a=$(transitions a) moved_b=$(transitions b)
+moved_a=$(moves a) moved_b=$(moves b)
 write_conf a "$VIP2/24 dev eth0"
 write_conf b "$VIP2/24 dev eth0"
 check "3. a: systemctl reload vigild (VIP $VIP2/24 dev eth0 added) succeeds" on a systemctl reload vigild
 check "3. b: the same on the BACKUP" on b systemctl reload vigild
-check "3. a: the journal shows the reload and its result" \
-  contains "$(journal a | grep -E 'Reloading|Reload finished' | tr '\n' ' ')" "Reload finished"
+reload_logged() { contains "$(journal a | grep -E 'Reloading|Reload finished' | tr '\n' ' ')" "Reload finished"; }
+check "3. a: the journal shows the reload and its result" wait_for 10 reload_logged
 check "3. $VIP2 appears on the MASTER, not on the BACKUP" wait_for 10 settled "$VIP2"
-check "3. no state change on either node" \
-  all read_counts "$moved_a" "$moved_b" -- is "$(transitions a) $(transitions b)" "$moved_a $moved_b"
+check "3. no state change on either node (vigild's pid, VI_1's transitions and since: $moved_a; $moved_b)" \
+  all read_moves "$moved_a" "$moved_b" -- is "$(moves a); $(moves b)" "$moved_a; $moved_b"
 pid_before=$(prop a MainPID)
 write_conf a "192.0.2.300/24 dev eth0"
 broken_line=$(grep -n 192.0.2.300 "$run/a/etc/keepalived/keepalived.conf" | cut -d: -f1)
@@ -459,15 +488,14 @@ check "3. a: the file mended, systemctl reload succeeds again" on a systemctl re
 # 3b. Autoreload (ldirectord's habit): with vigild-reload.path enabled, an edit is applied
 # with no manual reload, in place; a broken edit is refused as any reload is.
 check "3b. a: systemctl enable --now vigild-reload.path" on a systemctl enable --now vigild-reload.path
-moved_a=$(transitions a) moved_b=$(transitions b)
+moved_a=$(moves a) moved_b=$(moves b)
 edit_at=$(date +%s%N)
 write_conf a "$VIP2/24 dev eth0
         $VIP3/24 dev eth0"
 # The time is printed for the issue's goal (2 s), not asserted: the bound only ends a hang.
 check "3b. a: an edit adding $VIP3 puts it on the MASTER with no manual reload" wait_for 20 has_vip a "$VIP3"
 info "$VIP3 on a $((($(date +%s%N) - edit_at) / 1000000)) ms after the file was written (goal: 2,000 ms)"
-check "3b. no state change" \
-  all read_counts "$moved_a" "$moved_b" -- is "$(transitions a) $(transitions b)" "$moved_a $moved_b"
+check "3b. no state change" all read_moves "$moved_a" "$moved_b" -- is "$(moves a); $(moves b)" "$moved_a; $moved_b"
 write_conf a "192.0.2.300/24 dev eth0"
 check "3b. a: a broken edit is refused: systemctl status vigild shows the reason" wait_for 5 reload_failed a
 check "3b. a: still MASTER with $VIP3" all active_running a -- has_vip a "$VIP3"
@@ -571,7 +599,7 @@ fi
 
 # 8. Removal and purge on the BACKUP: vigild stops, the MASTER stays, keepalived.conf stays.
 wait_for 20 settled_logged "$VIP2"
-pid_a=$(prop a MainPID) moved_a=$(transitions a) since=$(cursor a)
+moved_a=$(moves a) since=$(cursor a)
 conf_sum=$(md5sum <"$run/b/etc/keepalived/keepalived.conf")
 on b apt-get remove -y -q vigil >"$run/remove.log" 2>&1
 check "8. b: apt-get remove vigil stops vigild" \
@@ -581,13 +609,15 @@ on b apt-get purge -y -q vigil >>"$run/remove.log" 2>&1
 check "8. b: apt-get purge vigil removes /etc/default/vigild and the unit's enablement" \
   all not test -e "$run/b/etc/default/vigild" -- not test -e "$run/b/etc/systemd/system/multi-user.target.wants/vigild.service"
 check "8. b: /etc/keepalived/keepalived.conf is left as it was" is "$(md5sum <"$run/b/etc/keepalived/keepalived.conf")" "$conf_sum"
-pid_now=$(prop a MainPID) moved_now=$(transitions a) state_now=$(state a)
-check "8. a: no state change, still MASTER with the VIPs (the same vigild, $moved_a transitions)" \
-  all read_counts "$moved_a" -- is "$pid_now $moved_now $state_now" "$pid_a $moved_a MASTER" -- has_vip a "$VIP" -- has_vip a "$VIP2" ||
+moved_now=$(moves a) state_now=$(state a)
+check "8. a: no state change, still MASTER with the VIPs (vigild's pid, VI_1's transitions and since: $moved_a)" \
+  all read_moves "$moved_a" -- is "$moved_now $state_now" "$moved_a MASTER" -- has_vip a "$VIP" -- has_vip a "$VIP2" ||
   {
-    info "read before b's removal: vigild $pid_a, $moved_a transitions; after: vigild $pid_now, $moved_now transitions, VI_1 $state_now"
-    info "a's vigild journal since b's removal began:"
-    journal_since a "$since" | indent
+    info "read after b's removal: $moved_now, VI_1 $state_now"
+    if [[ -n $since ]]; then
+      info "a's vigild journal since b's removal began:"
+      journal_since a "$since" | indent
+    fi
   }
 
 info "lab time: $((SECONDS - t0)) s"
