@@ -252,9 +252,15 @@ gt_prop() { [[ $(prop "$1" "$2") -gt $3 ]]; }
 same_pid() { [[ $(prop "$1" MainPID) == "$2" ]]; }
 new_pid() { local pid; pid=$(prop "$1" MainPID); [[ $pid != 0 && $pid != "$2" ]]; }
 active_running() { [[ $(prop "$1" ActiveState) == active && $(prop "$1" SubState) == running ]]; }
-# state NODE: VI_1's state as `vigilctl status` prints it. The socket is named, so that the
+# vigil_status NODE [ARG...]: `vigilctl status ARG...` in NODE. The socket is named, so that the
 # other steps do not depend on step 2 (vigilctl finding it by itself).
-state() { on "$1" sh -c 'vigilctl status --socket "$(ls /run/vigil/vigild*.sock | head -1)"' 2>/dev/null | vi_1_state; }
+vigil_status() {
+  local node=$1
+  shift
+  on "$node" sh -c 'vigilctl status "$@" --socket "$(ls /run/vigil/vigild*.sock | head -1)"' sh "$@" 2>/dev/null
+}
+# state NODE: VI_1's state as `vigilctl status` prints it.
+state() { vigil_status "$1" | vi_1_state; }
 vi_1_state() { awk '$1 == "VI_1" { print $2 }'; }
 # moves NODE: "PID TRANSITIONS SINCE" as the running vigild's status says: its pid, how many
 # times VI_1 changed state, and when it entered its current state. What the daemon did, with
@@ -262,7 +268,7 @@ vi_1_state() { awk '$1 == "VI_1" { print $2 }'; }
 # changes it even where the count comes back to the same number.
 moves() {
   local doc vrrp
-  doc=$(on "$1" sh -c 'vigilctl status --json --socket "$(ls /run/vigil/vigild*.sock | head -1)"' 2>/dev/null)
+  doc=$(vigil_status "$1" --json)
   vrrp=${doc#*\"vrrp\":\[}
   [[ $vrrp != "$doc" ]] || return 0
   echo "$(field pid "${doc%%\"vrrp\":*}") $(field transitions "$vrrp") $(field since "$vrrp")"
